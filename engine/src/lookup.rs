@@ -1,0 +1,430 @@
+//! Exact and longest-prefix matching of dialed digits against a tariff, at a point in time.
+//!
+//! The `fst` crate answers "is this key present" but has no longest-prefix query, and asking
+//! once per prefix length would walk the same nodes up to twenty times. Instead the number is
+//! walked once through the raw fst from the tariff's root, stacking every final state met on
+//! the way; the deepest one whose rate applies at the requested time wins.
+//!
+//! Most of a walk's cost is decoding nodes, and the first levels are shared by every number.
+//! Large tariffs therefore get a dense jump table at load: for each of the 10^4 four-digit
+//! starts, the node reached, the output accumulated and the deepest final state passed
+//! (16 bytes an entry, 160 KB a tariff, small enough to stay in L2).
+
+use crate::artifact::{Artifact, TariffInfo};
+use crate::tariff::MAX_PREFIX_DIGITS;
+use crate::time::Timestamp;
+
+/// Digits the dense table resolves at once.
+const DENSE_DIGITS: usize = 4;
+/// Entries in a dense table: every string of [`DENSE_DIGITS`] digits.
+const DENSE_ENTRIES: usize = 10_000;
+/// Tariffs smaller than this are walked from the root (a table would cost more than it saves).
+const DENSE_MIN_PREFIXES: u32 = 2_048;
+/// `addr` of a dense entry whose four digits leave the fst before the fourth.
+const NO_NODE: u32 = u32::MAX;
+
+/// A matched prefix: its length in digits (the prefix is the number's first `prefix_len`
+/// digits) and the rate record that applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub prefix_len: u8,
+    pub record: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DenseEntry {
+    /// fst node after the four digits, or [`NO_NODE`].
+    addr: u32,
+    /// Output accumulated along the four transitions.
+    out: u32,
+    /// fst value of the deepest final state among the first four digits.
+    best: u32,
+    /// Its length in digits; 0 when none.
+    best_len: u8,
+}
+
+/// The first-digits jump table of one tariff.
+#[derive(Debug)]
+pub(crate) struct DenseTable {
+    entries: Box<[DenseEntry]>,
+}
+
+impl DenseTable {
+    pub(crate) fn heap_bytes(&self) -> usize {
+        std::mem::size_of_val(&*self.entries)
+    }
+}
+
+/// Final states met on one walk: (prefix length, fst value), shallowest first.
+struct Candidates {
+    items: [(u8, u64); MAX_PREFIX_DIGITS + 1],
+    len: usize,
+}
+
+impl Candidates {
+    #[inline]
+    fn new() -> Candidates {
+        Candidates {
+            items: [(0, 0); MAX_PREFIX_DIGITS + 1],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, depth: usize, value: u64) {
+        if self.len < self.items.len() {
+            self.items[self.len] = (depth as u8, value);
+            self.len += 1;
+        }
+    }
+}
+
+impl Artifact {
+    /// The longest prefix of `digits` (ASCII `0`-`9`; callers strip anything else and keep at
+    /// most 20) that tariff `tariff` prices at time `at`.
+    ///
+    /// A prefix whose every version starts after `at` does not match, and a shorter one may.
+    #[inline]
+    pub fn longest_match(&self, tariff: usize, digits: &[u8], at: Timestamp) -> Option<Match> {
+        let info = self.tariffs().get(tariff)?;
+        let (root, root_out) = info.root?;
+        let mut found = Candidates::new();
+        let mut summarised = 0usize;
+        let mut start = Some((root, root_out, 0usize));
+        if let (Some(dense), Some(index)) = (&info.dense, dense_index(digits)) {
+            let entry = dense.entries[index];
+            if entry.best_len > 0 {
+                found.push(usize::from(entry.best_len), u64::from(entry.best));
+                summarised = usize::from(entry.best_len);
+            }
+            start = (entry.addr != NO_NODE).then_some((
+                entry.addr as usize,
+                u64::from(entry.out),
+                DENSE_DIGITS,
+            ));
+        }
+        if let Some((addr, out, depth)) = start {
+            self.walk(addr, out, depth, digits, &mut found);
+        }
+        for &(len, value) in found.items[..found.len].iter().rev() {
+            if let Some(record) = self.resolve(value, at) {
+                return Some(Match {
+                    prefix_len: len,
+                    record,
+                });
+            }
+        }
+        // The dense entry stood for the deepest short match only; when that one has no
+        // version at `at`, shorter ones are found the slow way.
+        if summarised > 1 {
+            let mut shorter = Candidates::new();
+            self.walk(root, root_out, 0, &digits[..summarised - 1], &mut shorter);
+            for &(len, value) in shorter.items[..shorter.len].iter().rev() {
+                if let Some(record) = self.resolve(value, at) {
+                    return Some(Match {
+                        prefix_len: len,
+                        record,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// The rate for exactly `prefix` in tariff `tariff` at time `at`.
+    pub fn exact_match(&self, tariff: usize, prefix: &[u8], at: Timestamp) -> Option<Match> {
+        let (root, mut out) = self.tariffs().get(tariff)?.root?;
+        if prefix.is_empty() || prefix.len() > MAX_PREFIX_DIGITS {
+            return None;
+        }
+        let mut node = self.fst.node(root);
+        for &byte in prefix {
+            let transition = node.transition(node.find_input(byte)?);
+            out += transition.out.value();
+            node = self.fst.node(transition.addr);
+        }
+        if !node.is_final() {
+            return None;
+        }
+        let record = self.resolve(out + node.final_output().value(), at)?;
+        Some(Match {
+            prefix_len: prefix.len() as u8,
+            record,
+        })
+    }
+
+    /// Follows `digits[depth..]` from node `addr`, stacking each final state reached.
+    #[inline]
+    fn walk(&self, addr: usize, mut out: u64, depth: usize, digits: &[u8], found: &mut Candidates) {
+        let mut node = self.fst.node(addr);
+        for (offset, &byte) in digits.iter().enumerate().skip(depth) {
+            let Some(index) = node.find_input(byte) else {
+                break;
+            };
+            let transition = node.transition(index);
+            out += transition.out.value();
+            node = self.fst.node(transition.addr);
+            if node.is_final() {
+                found.push(offset + 1, out + node.final_output().value());
+            }
+        }
+    }
+
+    /// The record an fst value points to at time `at`: its only record, or the newest dated
+    /// version not after `at`.
+    #[inline]
+    fn resolve(&self, value: u64, at: Timestamp) -> Option<u32> {
+        if value & 1 == 0 {
+            return u32::try_from(value >> 1).ok();
+        }
+        let versions = self.version_bytes();
+        let start = usize::try_from(value >> 1).ok()?;
+        let entry = |i: usize| versions.get(i * 16..i * 16 + 16);
+        let count = u32::from_le_bytes(entry(start)?[12..16].try_into().ok()?) as usize;
+        for i in start..start + count {
+            let raw = entry(i)?;
+            let effective_from = i64::from_le_bytes(raw[..8].try_into().ok()?);
+            if effective_from <= at.0 {
+                return Some(u32::from_le_bytes(raw[8..12].try_into().ok()?));
+            }
+        }
+        None
+    }
+}
+
+/// The dense-table index of the first four digits, when there are four and they are digits.
+#[inline]
+fn dense_index(digits: &[u8]) -> Option<usize> {
+    let head = digits.get(..DENSE_DIGITS)?;
+    let mut index = 0usize;
+    for &byte in head {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        index = index * 10 + usize::from(digit);
+    }
+    Some(index)
+}
+
+/// Builds the dense tables of every large tariff (called once per load).
+pub(crate) fn build_dense_tables(artifact: &mut Artifact) {
+    let tables: Vec<Option<DenseTable>> = artifact
+        .tariffs()
+        .iter()
+        .map(|info| dense_table(artifact, info))
+        .collect();
+    for (info, table) in artifact.tariffs_mut().iter_mut().zip(tables) {
+        info.dense = table;
+    }
+}
+
+fn dense_table(artifact: &Artifact, info: &TariffInfo) -> Option<DenseTable> {
+    let (root, root_out) = info.root?;
+    if info.prefixes < DENSE_MIN_PREFIXES {
+        return None;
+    }
+    let fst = &artifact.fst;
+    let mut entries = Vec::with_capacity(DENSE_ENTRIES);
+    for index in 0..DENSE_ENTRIES {
+        let digits = [
+            b'0' + (index / 1000) as u8,
+            b'0' + (index / 100 % 10) as u8,
+            b'0' + (index / 10 % 10) as u8,
+            b'0' + (index % 10) as u8,
+        ];
+        let mut entry = DenseEntry {
+            addr: NO_NODE,
+            out: 0,
+            best: 0,
+            best_len: 0,
+        };
+        let (mut node, mut out) = (fst.node(root), root_out);
+        let mut reached = true;
+        for (depth, &byte) in digits.iter().enumerate() {
+            let Some(i) = node.find_input(byte) else {
+                reached = false;
+                break;
+            };
+            let transition = node.transition(i);
+            out += transition.out.value();
+            node = fst.node(transition.addr);
+            if node.is_final() {
+                entry.best = u32::try_from(out + node.final_output().value()).ok()?;
+                entry.best_len = depth as u8 + 1;
+            }
+        }
+        if reached {
+            entry.addr = u32::try_from(node.addr()).ok().filter(|&a| a != NO_NODE)?;
+            entry.out = u32::try_from(out).ok()?;
+        }
+        entries.push(entry);
+    }
+    Some(DenseTable {
+        entries: entries.into_boxed_slice(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::ArtifactBuilder;
+    use crate::input::ErrorList;
+    use crate::money::Decimal;
+    use crate::tariff::TariffRow;
+    use proptest::prelude::*;
+
+    /// A row for tests: prefix, rate units (scale 4), optional effective day.
+    type Spec = (String, i64, Option<i64>);
+
+    fn build(tariffs: &[Vec<Spec>]) -> Artifact {
+        let mut builder = ArtifactBuilder::new();
+        for (t, rows) in tariffs.iter().enumerate() {
+            let id = builder
+                .add_tariff(&format!("t{t}"), "USD", "t.csv", 1)
+                .unwrap();
+            for (line, (prefix, rate, day)) in rows.iter().enumerate() {
+                let destination = format!("D{prefix}");
+                builder.add_row(
+                    id,
+                    &TariffRow {
+                        line: line as u64 + 2,
+                        prefix: prefix.as_bytes(),
+                        rate: Decimal::new(*rate, 4),
+                        connection_fee: Decimal::ZERO,
+                        increment_s: 1,
+                        min_time_s: 0,
+                        destination: &destination,
+                        effective_from: day.map(|d| Timestamp(d * 86_400)),
+                    },
+                );
+            }
+        }
+        let mut errors = ErrorList::new();
+        let (bytes, _) = builder.build(&mut errors).expect("no duplicates");
+        Artifact::from_bytes(bytes).unwrap()
+    }
+
+    /// The reference answer: scan every row, longest applicable prefix, newest version.
+    fn naive(rows: &[Spec], number: &str, day: i64) -> Option<(usize, i64)> {
+        rows.iter()
+            .filter(|(p, _, d)| number.starts_with(p.as_str()) && d.is_none_or(|d| d <= day))
+            .max_by_key(|(p, _, d)| (p.len(), d.unwrap_or(i64::MIN)))
+            .map(|(p, r, _)| (p.len(), *r))
+    }
+
+    fn answer(artifact: &Artifact, number: &str, day: i64) -> Option<(usize, i64)> {
+        let found = artifact.longest_match(0, number.as_bytes(), Timestamp(day * 86_400))?;
+        let record = artifact.record(found.record)?;
+        assert_eq!(
+            record.destination,
+            format!("D{}", &number[..found.prefix_len as usize]).as_bytes()
+        );
+        Some((usize::from(found.prefix_len), record.rate.rounded(4) as i64))
+    }
+
+    fn spec(prefix: &str, rate: i64, day: Option<i64>) -> Spec {
+        (prefix.to_owned(), rate, day)
+    }
+
+    #[test]
+    fn longest_prefix_wins_and_misses_fall_back() {
+        let a = build(&[vec![
+            spec("3", 1, None),
+            spec("370", 2, None),
+            spec("37061", 3, None),
+        ]]);
+        assert_eq!(answer(&a, "37061234", 0), Some((5, 3)));
+        assert_eq!(answer(&a, "3706", 0), Some((3, 2)));
+        assert_eq!(answer(&a, "39", 0), Some((1, 1)));
+        assert_eq!(answer(&a, "4", 0), None);
+        assert_eq!(answer(&a, "", 0), None);
+    }
+
+    #[test]
+    fn a_future_only_prefix_yields_to_a_shorter_one() {
+        let a = build(&[vec![spec("44", 1, None), spec("447", 9, Some(100))]]);
+        assert_eq!(answer(&a, "4479", 99), Some((2, 1)));
+        assert_eq!(answer(&a, "4479", 100), Some((3, 9)));
+    }
+
+    #[test]
+    fn the_newest_version_not_after_the_time_applies() {
+        let a = build(&[vec![
+            spec("1", 5, None),
+            spec("1", 6, Some(10)),
+            spec("1", 7, Some(20)),
+        ]]);
+        assert_eq!(answer(&a, "1", 9), Some((1, 5)));
+        assert_eq!(answer(&a, "1", 10), Some((1, 6)));
+        assert_eq!(answer(&a, "1", 25), Some((1, 7)));
+    }
+
+    #[test]
+    fn exact_match_needs_the_whole_prefix() {
+        let a = build(&[vec![spec("370", 2, None)]]);
+        let at = Timestamp(0);
+        assert!(a.exact_match(0, b"370", at).is_some());
+        assert!(a.exact_match(0, b"37", at).is_none());
+        assert!(a.exact_match(0, b"3701", at).is_none());
+        assert!(a.exact_match(0, b"", at).is_none());
+    }
+
+    #[test]
+    fn tariffs_do_not_see_each_others_prefixes() {
+        let a = build(&[vec![spec("1", 1, None)], vec![spec("2", 2, None)]]);
+        assert!(a.longest_match(0, b"2", Timestamp(0)).is_none());
+        assert!(a.longest_match(1, b"2", Timestamp(0)).is_some());
+        assert!(a.longest_match(2, b"2", Timestamp(0)).is_none());
+    }
+
+    #[test]
+    fn dense_table_answers_like_the_plain_walk() {
+        // Enough prefixes to get a dense table, with short dated ones under it.
+        let mut rows = vec![
+            spec("7", 1, None),
+            spec("79", 2, Some(50)),
+            spec("791", 3, Some(60)),
+        ];
+        for i in 0..3000 {
+            rows.push(spec(&format!("79{:04}", i * 3), 10 + i, None));
+        }
+        let a = build(&[rows.clone()]);
+        assert!(
+            a.dense_table_bytes() > 0,
+            "the tariff is large enough for a table"
+        );
+        for number in ["7912345", "790003", "7", "79", "7999999", "8", "7900031"] {
+            for day in [0, 55, 70] {
+                assert_eq!(
+                    answer(&a, number, day),
+                    naive(&rows, number, day),
+                    "{number} at {day}"
+                );
+            }
+        }
+    }
+
+    fn deck() -> impl Strategy<Value = Vec<Spec>> {
+        proptest::collection::btree_map(
+            ("[1-3][0-3]{0,5}", proptest::option::weighted(0.3, 0i64..4)),
+            1i64..100_000,
+            1..300,
+        )
+        .prop_map(|rows| rows.into_iter().map(|((p, d), r)| (p, r, d)).collect())
+    }
+
+    proptest! {
+        #[test]
+        fn longest_match_equals_a_naive_scan(
+            rows in deck(),
+            numbers in proptest::collection::vec("[0-4]{0,9}", 1..40),
+            day in 0i64..5,
+        ) {
+            let artifact = build(&[rows.clone()]);
+            for number in &numbers {
+                prop_assert_eq!(answer(&artifact, number, day), naive(&rows, number, day), "{}", number);
+            }
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! Exact decimal amounts and the number formats the billing APIs print.
+//!
+//! Rates, fees and balances arrive as decimal text and are kept as an integer count of
+//! `10^-scale` units, so "0.1" stays 0.1 and conversions round exactly once. Two printers
+//! serve the wire formats: [`write_ruby_float`] (how MOR prints a stored Float: `35.0`,
+//! `0.987`, `1.0e-05`) and [`write_fixed`] (balances with a fixed number of places).
+
+use std::fmt;
+
+/// Most significant digits a [`Decimal`] holds; more than this is refused, never rounded.
+pub const MAX_DIGITS: u32 = 18;
+
+/// An exact decimal number: `units / 10^scale`, kept canonical (no trailing fractional zeros),
+/// so equal values compare equal whatever the input spelling ("0.10" and "0.1").
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Decimal {
+    units: i64,
+    scale: u8,
+}
+
+/// Why a decimal field was refused. Messages finish the sentence "value ... ".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalError {
+    #[error("is empty")]
+    Empty,
+    #[error("is not a decimal number (expected digits with an optional '.' fraction, like 0.05)")]
+    Malformed,
+    #[error("must not be negative")]
+    Negative,
+    #[error("has more than {MAX_DIGITS} significant digits")]
+    TooPrecise,
+}
+
+const POW10: [i64; 19] = {
+    let mut table = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+impl Decimal {
+    /// Zero.
+    pub const ZERO: Decimal = Decimal { units: 0, scale: 0 };
+
+    /// Builds `units / 10^scale` (canonicalised). `scale` must be at most 18.
+    pub fn new(units: i64, scale: u8) -> Decimal {
+        assert!(scale <= 18, "a Decimal's scale is at most 18");
+        let (mut units, mut scale) = (units, scale);
+        while scale > 0 && units % 10 == 0 {
+            units /= 10;
+            scale -= 1;
+        }
+        Decimal { units, scale }
+    }
+
+    /// Rebuilds a decimal stored in canonical form (as [`Decimal::units`] and
+    /// [`Decimal::scale`] gave it), without re-canonicalising.
+    #[inline]
+    pub(crate) fn from_canonical(units: i64, scale: u8) -> Decimal {
+        Decimal { units, scale }
+    }
+
+    /// Parses `-?[0-9]+(\.[0-9]+)?` exactly; a minus only when `allow_negative`.
+    ///
+    /// ```
+    /// use ratel_engine::money::Decimal;
+    /// assert_eq!(Decimal::parse("0.10", false).unwrap(), Decimal::parse("0.1", false).unwrap());
+    /// assert!(Decimal::parse("-1", false).is_err());
+    /// assert!(Decimal::parse("1e5", false).is_err());
+    /// ```
+    pub fn parse(text: &str, allow_negative: bool) -> Result<Decimal, DecimalError> {
+        Self::parse_bytes(text.as_bytes(), allow_negative)
+    }
+
+    /// [`Decimal::parse`] over raw bytes (the CSV reader works on bytes).
+    pub fn parse_bytes(text: &[u8], allow_negative: bool) -> Result<Decimal, DecimalError> {
+        if text.is_empty() {
+            return Err(DecimalError::Empty);
+        }
+        let (negative, body) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let (int_part, frac_part) = match body.iter().position(|&b| b == b'.') {
+            Some(dot) => (&body[..dot], Some(&body[dot + 1..])),
+            None => (body, None),
+        };
+        let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+        if !all_digits(int_part) || frac_part.is_some_and(|f| !all_digits(f)) {
+            return Err(DecimalError::Malformed);
+        }
+        let frac_part = frac_part.unwrap_or(&[]);
+        // Canonical digits: no leading integer zeros, no trailing fractional zeros.
+        let int_part = &int_part[int_part.iter().take_while(|&&b| b == b'0').count()..];
+        let frac_len = frac_part.len() - frac_part.iter().rev().take_while(|&&b| b == b'0').count();
+        let frac_part = &frac_part[..frac_len];
+        // Significant digits are what i64 must hold; the scale is bounded separately.
+        let leading_frac_zeros = if int_part.is_empty() {
+            frac_part.iter().take_while(|&&b| b == b'0').count()
+        } else {
+            0
+        };
+        let significant = int_part.len() + frac_part.len() - leading_frac_zeros;
+        if significant > MAX_DIGITS as usize || frac_part.len() > MAX_DIGITS as usize {
+            return Err(DecimalError::TooPrecise);
+        }
+        let mut units: i64 = 0;
+        for &digit in int_part.iter().chain(frac_part) {
+            units = units * 10 + i64::from(digit - b'0');
+        }
+        if negative {
+            // "-0" is refused too where negatives are: the sign says the author meant one.
+            if !allow_negative {
+                return Err(DecimalError::Negative);
+            }
+            units = -units;
+        }
+        Ok(Decimal {
+            units,
+            scale: frac_part.len() as u8,
+        })
+    }
+
+    /// The integer count of `10^-scale` units.
+    pub fn units(self) -> i64 {
+        self.units
+    }
+
+    /// Digits after the decimal point in canonical form.
+    pub fn scale(self) -> u8 {
+        self.scale
+    }
+
+    /// Whether the value is below zero.
+    pub fn is_negative(self) -> bool {
+        self.units < 0
+    }
+
+    /// The nearest `f64`, correctly rounded (through the decimal text, not `units / 10^scale`,
+    /// which would round twice). MOR stores amounts as floats; printing uses this value.
+    pub fn to_f64(self) -> f64 {
+        let mut buf = Vec::with_capacity(24);
+        write_scaled(&mut buf, i128::from(self.units), self.scale);
+        std::str::from_utf8(&buf)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(f64::NAN)
+    }
+
+    /// `self × rate` rounded half away from zero to `places` digits, as units of `10^-places`.
+    /// Exact: both factors are integers at heart, the product is taken in `i128`.
+    pub fn mul_rounded(self, rate: Decimal, places: u8) -> i128 {
+        let product = i128::from(self.units) * i128::from(rate.units);
+        let scale = u32::from(self.scale) + u32::from(rate.scale);
+        rescale(product, scale, u32::from(places))
+    }
+
+    /// `self` rounded half away from zero to `places` digits, as units of `10^-places`.
+    pub fn rounded(self, places: u8) -> i128 {
+        rescale(
+            i128::from(self.units),
+            u32::from(self.scale),
+            u32::from(places),
+        )
+    }
+
+    /// Orders two decimals by value.
+    pub fn cmp_value(self, other: Decimal) -> std::cmp::Ordering {
+        let scale = self.scale.max(other.scale);
+        let widen =
+            |d: Decimal| i128::from(d.units) * i128::from(POW10[(scale - d.scale) as usize]);
+        widen(self).cmp(&widen(other))
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.cmp_value(*other)
+    }
+}
+
+/// Moves `units / 10^from` to units of `10^-to`, rounding half away from zero.
+fn rescale(units: i128, from: u32, to: u32) -> i128 {
+    if to >= from {
+        return units * 10i128.pow(to - from);
+    }
+    let divisor = 10i128.pow(from - to);
+    let (quotient, remainder) = (units / divisor, units % divisor);
+    if remainder.abs() * 2 >= divisor {
+        quotient + units.signum()
+    } else {
+        quotient
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = Vec::with_capacity(24);
+        write_scaled(&mut buf, i128::from(self.units), self.scale);
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Writes `units / 10^places` with exactly `places` fractional digits (`60.0000`, `-9.7486`).
+pub fn write_scaled(out: &mut Vec<u8>, units: i128, places: u8) {
+    let mut digits = itoa::Buffer::new();
+    let magnitude = digits.format(units.unsigned_abs()).as_bytes();
+    if units < 0 {
+        out.push(b'-');
+    }
+    let places = usize::from(places);
+    if places == 0 {
+        out.extend_from_slice(magnitude);
+        return;
+    }
+    if magnitude.len() <= places {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', places - magnitude.len()));
+        out.extend_from_slice(magnitude);
+    } else {
+        let split = magnitude.len() - places;
+        out.extend_from_slice(&magnitude[..split]);
+        out.push(b'.');
+        out.extend_from_slice(&magnitude[split..]);
+    }
+}
+
+/// Writes `value` rounded half away from zero to `places` digits (`60.0000`).
+pub fn write_fixed(out: &mut Vec<u8>, value: Decimal, places: u8) {
+    write_scaled(out, value.rounded(places), places);
+}
+
+/// Writes `x` the way Ruby's `Float#to_s` does: the shortest digits that round-trip, at
+/// least one fractional digit, and exponent form (`1.0e-05`, `1.0e+16`) when the decimal
+/// exponent falls outside `1e-4 <= |x| < 1e16`.
+///
+/// ```
+/// let mut out = Vec::new();
+/// ratel_engine::money::write_ruby_float(&mut out, 0.00001);
+/// assert_eq!(out, b"1.0e-05");
+/// ```
+pub fn write_ruby_float(out: &mut Vec<u8>, x: f64) {
+    if !x.is_finite() {
+        out.extend_from_slice(if x.is_nan() {
+            b"NaN"
+        } else if x > 0.0 {
+            b"Infinity"
+        } else {
+            b"-Infinity"
+        });
+        return;
+    }
+    if x == 0.0 {
+        out.extend_from_slice(if x.is_sign_negative() {
+            b"-0.0"
+        } else {
+            b"0.0"
+        });
+        return;
+    }
+    // ryu gives the shortest round-trip digits; re-lay them out Ruby's way.
+    let mut ryu_buf = ryu::Buffer::new();
+    let (digits, point) = shortest_digits(ryu_buf.format_finite(x).as_bytes());
+    if x < 0.0 {
+        out.push(b'-');
+    }
+    let digits = &digits.0[..digits.1];
+    // `point`: the value is 0.DIGITS × 10^point.
+    if 0 < point && point <= 16 {
+        let point = point as usize;
+        if digits.len() <= point {
+            out.extend_from_slice(digits);
+            out.extend(std::iter::repeat_n(b'0', point - digits.len()));
+            out.extend_from_slice(b".0");
+        } else {
+            out.extend_from_slice(&digits[..point]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[point..]);
+        }
+    } else if -4 < point && point <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-point) as usize));
+        out.extend_from_slice(digits);
+    } else {
+        out.push(digits[0]);
+        out.push(b'.');
+        if digits.len() > 1 {
+            out.extend_from_slice(&digits[1..]);
+        } else {
+            out.push(b'0');
+        }
+        out.push(b'e');
+        let exponent = point - 1;
+        out.push(if exponent < 0 { b'-' } else { b'+' });
+        let magnitude = exponent.unsigned_abs();
+        if magnitude < 10 {
+            out.push(b'0');
+        }
+        out.extend_from_slice(itoa::Buffer::new().format(magnitude).as_bytes());
+    }
+}
+
+/// Splits ryu's output (`1.5e-7`, `123.45`, `1e16`, `-0.001`) into significant digits without
+/// leading or trailing zeros, and the decimal point position (value = 0.DIGITS × 10^point).
+fn shortest_digits(text: &[u8]) -> (([u8; 24], usize), i32) {
+    let mut digits = [0u8; 24];
+    let mut count = 0usize;
+    let mut point: i32 = 0;
+    let mut seen_point = false;
+    let mut exponent: i32 = 0;
+    let mut rest = text;
+    if let Some((b'-', tail)) = rest.split_first() {
+        rest = tail;
+    }
+    let mut index = 0;
+    while index < rest.len() {
+        match rest[index] {
+            b'.' => seen_point = true,
+            b'e' | b'E' => {
+                exponent = std::str::from_utf8(&rest[index + 1..])
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                break;
+            }
+            digit => {
+                if count == 0 && digit == b'0' {
+                    // A leading zero: before the point it is nothing, after it shifts the point.
+                    if seen_point {
+                        point -= 1;
+                    }
+                } else if count < digits.len() {
+                    digits[count] = digit;
+                    count += 1;
+                    if !seen_point {
+                        point += 1;
+                    }
+                }
+            }
+        }
+        index += 1;
+    }
+    while count > 1 && digits[count - 1] == b'0' {
+        count -= 1;
+    }
+    ((digits, count), point + exponent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ruby(x: f64) -> String {
+        let mut out = Vec::new();
+        write_ruby_float(&mut out, x);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn fixed(text: &str, places: u8) -> String {
+        let mut out = Vec::new();
+        write_fixed(&mut out, Decimal::parse(text, true).unwrap(), places);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ruby_float_matches_documented_examples() {
+        assert_eq!(ruby(35.0), "35.0");
+        assert_eq!(ruby(0.987), "0.987");
+        assert_eq!(ruby(20.0), "20.0");
+        assert_eq!(ruby(10.0840336134454), "10.0840336134454");
+        assert_eq!(ruby(0.00001), "1.0e-05");
+        assert_eq!(ruby(1e16), "1.0e+16");
+        assert_eq!(ruby(0.0), "0.0");
+    }
+
+    #[test]
+    fn ruby_float_switches_to_exponent_exactly_at_the_bounds() {
+        assert_eq!(ruby(0.0001), "0.0001");
+        assert_eq!(ruby(0.00012), "0.00012");
+        assert_eq!(ruby(0.000099), "9.9e-05");
+        assert_eq!(ruby(9999999999999998.0), "9999999999999998.0");
+        assert_eq!(ruby(1234567.0), "1234567.0");
+        assert_eq!(ruby(1.5e-7), "1.5e-07");
+        assert_eq!(ruby(2.5e20), "2.5e+20");
+        assert_eq!(ruby(1e100), "1.0e+100");
+        assert_eq!(ruby(-0.5), "-0.5");
+        assert_eq!(ruby(123.456), "123.456");
+    }
+
+    #[test]
+    fn decimal_parse_is_exact_and_canonical() {
+        let d = Decimal::parse("0.10", false).unwrap();
+        assert_eq!((d.units(), d.scale()), (1, 1));
+        let d = Decimal::parse("007.500", false).unwrap();
+        assert_eq!((d.units(), d.scale()), (75, 1));
+        assert_eq!(Decimal::parse("-12.34", true).unwrap().units(), -1234);
+        assert_eq!(
+            Decimal::parse("0.000000000000000001", false)
+                .unwrap()
+                .scale(),
+            18
+        );
+    }
+
+    #[test]
+    fn decimal_parse_refuses_what_the_spec_excludes() {
+        for bad in [
+            "", "abc", "1e5", "1,000", ".5", "5.", "+1", "1.2.3", " 1", "--1", "0x10",
+        ] {
+            assert!(Decimal::parse(bad, true).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(Decimal::parse("-1", false), Err(DecimalError::Negative));
+        assert_eq!(Decimal::parse("-0", false), Err(DecimalError::Negative));
+        assert_eq!(
+            Decimal::parse("1234567890123456789", false),
+            Err(DecimalError::TooPrecise)
+        );
+        assert_eq!(
+            Decimal::parse("0.0000000000000000001", false),
+            Err(DecimalError::TooPrecise)
+        );
+    }
+
+    #[test]
+    fn to_f64_is_correctly_rounded() {
+        assert_eq!(Decimal::parse("0.1", false).unwrap().to_f64(), 0.1);
+        assert_eq!(
+            Decimal::parse("10.0840336134454", false).unwrap().to_f64(),
+            10.0840336134454
+        );
+        assert_eq!(Decimal::parse("-3", true).unwrap().to_f64(), -3.0);
+    }
+
+    #[test]
+    fn fixed_places_round_half_away_from_zero() {
+        assert_eq!(fixed("60", 4), "60.0000");
+        assert_eq!(fixed("0.00005", 4), "0.0001");
+        assert_eq!(fixed("-0.00005", 4), "-0.0001");
+        assert_eq!(fixed("1.23449", 4), "1.2345");
+        assert_eq!(fixed("-349282.175", 2), "-349282.18");
+        assert_eq!(fixed("0.004", 2), "0.00");
+        assert_eq!(fixed("12.5", 0), "13");
+    }
+
+    #[test]
+    fn conversion_multiplies_exactly_then_rounds_once() {
+        let amount = Decimal::parse("-12.34", true).unwrap();
+        let rate = Decimal::parse("0.79", false).unwrap();
+        let mut out = Vec::new();
+        write_scaled(&mut out, amount.mul_rounded(rate, 4), 4);
+        assert_eq!(out, b"-9.7486");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decimal_display_parses_back_to_itself(units in -999_999_999_999i64..999_999_999_999, scale in 0u8..12) {
+            let d = Decimal::new(units, scale);
+            proptest::prop_assert_eq!(Decimal::parse(&d.to_string(), true).unwrap(), d);
+        }
+
+        #[test]
+        fn ruby_float_round_trips(x in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL) {
+            let text = ruby(x);
+            let back: f64 = text.replace("e+", "e").parse().unwrap();
+            proptest::prop_assert_eq!(back, x);
+            proptest::prop_assert!(text.contains('.'));
+        }
+    }
+}

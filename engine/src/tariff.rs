@@ -1,0 +1,441 @@
+//! Reading one tariff CSV (SPEC §2.1) into validated rows.
+//!
+//! The reader works on byte records and hands each valid row to a callback with borrowed
+//! fields, so a deck of millions of rows is read without a per-row allocation; the caller
+//! (the artifact builder) interns what it keeps. Every invalid field is reported with its
+//! file, line and column, and reading goes on so that one run lists all the problems.
+
+use crate::input::{csv_reader, ColumnSpec, Columns, ErrorList};
+use crate::money::Decimal;
+use crate::time::Timestamp;
+
+/// Longest prefix a tariff may hold, in digits.
+pub const MAX_PREFIX_DIGITS: usize = 20;
+/// Longest destination name, in bytes.
+pub const MAX_DESTINATION_BYTES: usize = 128;
+
+/// One valid tariff row, borrowing from the reader's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct TariffRow<'a> {
+    /// Physical line where the record starts.
+    pub line: u64,
+    /// 1–20 ASCII digits.
+    pub prefix: &'a [u8],
+    pub rate: Decimal,
+    pub connection_fee: Decimal,
+    pub increment_s: u32,
+    pub min_time_s: u32,
+    pub destination: &'a str,
+    /// `None`: the row applies whenever no dated row does.
+    pub effective_from: Option<Timestamp>,
+}
+
+/// What reading one file found besides its rows.
+#[derive(Debug, Clone, Default)]
+pub struct ReadSummary {
+    /// Valid rows handed to the callback.
+    pub rows: u64,
+    /// 1-based column number of `prefix`, for errors found later (duplicates).
+    pub prefix_column: u64,
+    /// Unknown columns and other non-fatal remarks, already `file:line:column:` prefixed.
+    pub warnings: Vec<String>,
+}
+
+const PREFIX: usize = 0;
+const RATE: usize = 1;
+const DESTINATION: usize = 2;
+const CONNECTION_FEE: usize = 3;
+const INCREMENT: usize = 4;
+const MIN_TIME: usize = 5;
+const EFFECTIVE_FROM: usize = 6;
+
+const COLUMNS: [ColumnSpec; 7] = [
+    ColumnSpec {
+        name: "prefix",
+        required: true,
+    },
+    ColumnSpec {
+        name: "rate",
+        required: true,
+    },
+    ColumnSpec {
+        name: "destination",
+        required: false,
+    },
+    ColumnSpec {
+        name: "connection_fee",
+        required: false,
+    },
+    ColumnSpec {
+        name: "increment_s",
+        required: false,
+    },
+    ColumnSpec {
+        name: "min_time_s",
+        required: false,
+    },
+    ColumnSpec {
+        name: "effective_from",
+        required: false,
+    },
+];
+
+/// Whether `name` is a valid tariff name: 1–64 of `A-Za-z0-9_-`.
+pub fn is_valid_tariff_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Reads a tariff CSV from `input`, calling `on_row` for each valid row and recording every
+/// problem in `errors` as `file:line:column: message`. `on_progress` receives the bytes read
+/// so far every few thousand rows.
+pub fn read_tariff<R: std::io::Read>(
+    input: R,
+    file: &str,
+    errors: &mut ErrorList,
+    mut on_row: impl FnMut(&TariffRow<'_>),
+    mut on_progress: impl FnMut(u64),
+) -> ReadSummary {
+    let mut summary = ReadSummary::default();
+    let mut reader = csv_reader(input);
+    let mut record = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
+        Ok(true) => {}
+        Ok(false) => {
+            errors.add(
+                file,
+                1,
+                1,
+                "file is empty: expected a header row with at least \"prefix\" and \"rate\"",
+            );
+            return summary;
+        }
+        Err(error) => {
+            report_csv_error(file, &error, errors);
+            return summary;
+        }
+    }
+    let header_errors = errors.total();
+    let columns = Columns::from_header(file, &record, &COLUMNS, errors, &mut summary.warnings);
+    if errors.total() > header_errors {
+        return summary;
+    }
+    let width = record.len();
+    summary.prefix_column = columns.field(&record, PREFIX).1;
+
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(error) => {
+                let fatal = !matches!(error.kind(), csv::ErrorKind::Utf8 { .. });
+                report_csv_error(file, &error, errors);
+                if fatal {
+                    break;
+                }
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.len() != width {
+            errors.add(
+                file,
+                line,
+                1,
+                format!("row has {} fields but the header has {width}", record.len()),
+            );
+            continue;
+        }
+        if let Some(row) = parse_row(file, line, &columns, &record, errors) {
+            summary.rows += 1;
+            on_row(&row);
+            if summary.rows % 65_536 == 0 {
+                on_progress(reader.position().byte());
+            }
+        }
+    }
+    on_progress(reader.position().byte());
+    summary
+}
+
+/// Validates one record's fields; `None` (with errors recorded) when any is invalid.
+fn parse_row<'r>(
+    file: &str,
+    line: u64,
+    columns: &Columns,
+    record: &'r csv::ByteRecord,
+    errors: &mut ErrorList,
+) -> Option<TariffRow<'r>> {
+    let mut ok = true;
+    let mut fail = |column: u64, message: String| {
+        errors.add(file, line, column, message);
+        ok = false;
+    };
+
+    let (prefix, column) = columns.field(record, PREFIX);
+    if prefix.is_empty()
+        || prefix.len() > MAX_PREFIX_DIGITS
+        || !prefix.iter().all(u8::is_ascii_digit)
+    {
+        fail(
+            column,
+            format!(
+                "prefix \"{}\" must be 1-20 digits",
+                String::from_utf8_lossy(prefix)
+            ),
+        );
+    }
+
+    let decimal =
+        |spec: usize, name: &str, default: Option<Decimal>, fail: &mut dyn FnMut(u64, String)| {
+            let (text, column) = columns.field(record, spec);
+            match (text.is_empty(), default) {
+                (true, Some(value)) => Some(value),
+                _ => match Decimal::parse_bytes(text, false) {
+                    Ok(value) => Some(value),
+                    Err(error) => {
+                        fail(
+                            column,
+                            format!("{name} \"{}\" {error}", String::from_utf8_lossy(text)),
+                        );
+                        None
+                    }
+                },
+            }
+        };
+    let rate = decimal(RATE, "rate", None, &mut fail);
+    let connection_fee = decimal(
+        CONNECTION_FEE,
+        "connection_fee",
+        Some(Decimal::ZERO),
+        &mut fail,
+    );
+
+    let integer =
+        |spec: usize, name: &str, default: u32, min: u32, fail: &mut dyn FnMut(u64, String)| {
+            let (text, column) = columns.field(record, spec);
+            if text.is_empty() {
+                return Some(default);
+            }
+            match std::str::from_utf8(text)
+                .ok()
+                .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|t| t.parse::<u32>().ok())
+            {
+                Some(value) if value >= min => Some(value),
+                _ => {
+                    fail(
+                        column,
+                        format!(
+                            "{name} \"{}\" must be a whole number of at least {min}",
+                            String::from_utf8_lossy(text)
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+    let increment_s = integer(INCREMENT, "increment_s", 1, 1, &mut fail);
+    let min_time_s = integer(MIN_TIME, "min_time_s", 0, 0, &mut fail);
+
+    let (text, column) = columns.field(record, DESTINATION);
+    let destination = match std::str::from_utf8(text) {
+        Ok(name) if name.len() <= MAX_DESTINATION_BYTES => Some(name),
+        Ok(name) => {
+            fail(
+                column,
+                format!(
+                    "destination is {} bytes long; at most {MAX_DESTINATION_BYTES} are allowed",
+                    name.len()
+                ),
+            );
+            None
+        }
+        Err(error) => {
+            fail(
+                column,
+                format!(
+                    "destination is not valid UTF-8 (invalid byte at offset {})",
+                    error.valid_up_to()
+                ),
+            );
+            None
+        }
+    };
+
+    let (text, column) = columns.field(record, EFFECTIVE_FROM);
+    let effective_from = if text.is_empty() {
+        Some(None)
+    } else {
+        match Timestamp::parse_bytes(text) {
+            Ok(at) => Some(Some(at)),
+            Err(error) => {
+                fail(
+                    column,
+                    format!(
+                        "effective_from \"{}\" {error}",
+                        String::from_utf8_lossy(text)
+                    ),
+                );
+                None
+            }
+        }
+    };
+
+    if !ok {
+        return None;
+    }
+    Some(TariffRow {
+        line,
+        prefix,
+        rate: rate?,
+        connection_fee: connection_fee?,
+        increment_s: increment_s?,
+        min_time_s: min_time_s?,
+        destination: destination?,
+        effective_from: effective_from?,
+    })
+}
+
+/// Turns a `csv` crate error into a located input error.
+fn report_csv_error(file: &str, error: &csv::Error, errors: &mut ErrorList) {
+    let line = error.position().map_or(1, csv::Position::line);
+    let message = match error.kind() {
+        csv::ErrorKind::Io(io) => format!("cannot read file: {io}"),
+        other => format!("malformed CSV: {other:?}"),
+    };
+    errors.add(file, line, 1, message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `text` as `t.csv`; returns (prefix, rate, destination, line) of valid rows and the errors.
+    fn read(text: &[u8]) -> (Vec<(String, String, String, u64)>, ErrorList) {
+        let mut errors = ErrorList::new();
+        let mut rows = Vec::new();
+        read_tariff(
+            text,
+            "t.csv",
+            &mut errors,
+            |row| {
+                rows.push((
+                    String::from_utf8(row.prefix.to_vec()).unwrap(),
+                    row.rate.to_string(),
+                    row.destination.to_owned(),
+                    row.line,
+                ))
+            },
+            |_| {},
+        );
+        (rows, errors)
+    }
+
+    fn messages(errors: &ErrorList) -> Vec<String> {
+        errors.kept().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn reads_rows_with_columns_in_any_order_and_defaults() {
+        let (rows, errors) =
+            read(b"Destination,RATE,prefix\n\"Lithuania, Vilnius\",0.987,3705\nUSA,0.01,1\n");
+        assert!(errors.is_empty(), "{errors}");
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    "3705".into(),
+                    "0.987".into(),
+                    "Lithuania, Vilnius".into(),
+                    2
+                ),
+                ("1".into(), "0.01".into(), "USA".into(), 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_with_line_and_column() {
+        let csv = "prefix,rate,destination,connection_fee,increment_s,min_time_s,effective_from\n\
+                   37x,0.1,A,0,1,0,\n\
+                   370,-1,A,0,1,0,\n\
+                   371,1e5,A,abc,0,x,2023-02-30\n\
+                   372,0.1,A,0,1,0,2023-01-01 10:00\n";
+        let (rows, errors) = read(csv.as_bytes());
+        assert!(rows.is_empty());
+        assert_eq!(
+            messages(&errors),
+            vec![
+                "t.csv:2:1: prefix \"37x\" must be 1-20 digits",
+                "t.csv:3:2: rate \"-1\" must not be negative",
+                "t.csv:4:2: rate \"1e5\" is not a decimal number (expected digits with an optional '.' fraction, like 0.05)",
+                "t.csv:4:4: connection_fee \"abc\" is not a decimal number (expected digits with an optional '.' fraction, like 0.05)",
+                "t.csv:4:5: increment_s \"0\" must be a whole number of at least 1",
+                "t.csv:4:6: min_time_s \"x\" must be a whole number of at least 0",
+                "t.csv:4:7: effective_from \"2023-02-30\" is not a date: expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)",
+                "t.csv:5:7: effective_from \"2023-01-01 10:00\" is not a date: expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)",
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_required_field_and_long_prefix_are_errors() {
+        let (_, errors) = read(b"prefix,rate\n370,\n,1\n123456789012345678901,1\n");
+        assert_eq!(
+            messages(&errors),
+            vec![
+                "t.csv:2:2: rate \"\" is empty",
+                "t.csv:3:1: prefix \"\" must be 1-20 digits",
+                "t.csv:4:1: prefix \"123456789012345678901\" must be 1-20 digits",
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_and_long_destination_name_their_column() {
+        let mut csv = b"prefix,destination,rate\n370,Lith\xffuania,1\n".to_vec();
+        csv.extend_from_slice(format!("371,{},1\n", "x".repeat(129)).as_bytes());
+        let (_, errors) = read(&csv);
+        assert_eq!(
+            messages(&errors),
+            vec![
+                "t.csv:2:2: destination is not valid UTF-8 (invalid byte at offset 4)",
+                "t.csv:3:2: destination is 129 bytes long; at most 128 are allowed",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_header_column_stops_the_file() {
+        let (rows, errors) = read(b"prefix,price\n370,1\n");
+        assert!(rows.is_empty());
+        assert_eq!(
+            messages(&errors),
+            vec!["t.csv:1:1: missing required column \"rate\" in the header"]
+        );
+        let (_, errors) = read(b"");
+        assert!(errors.to_string().starts_with("t.csv:1:1: file is empty"));
+    }
+
+    #[test]
+    fn quoted_multiline_record_reports_its_first_line_and_ragged_rows_are_errors() {
+        let (rows, errors) =
+            read(b"prefix,destination,rate\n370,\"two\nlines\",1\n371,x\n372,y,1\n");
+        assert_eq!(rows.iter().map(|r| r.3).collect::<Vec<_>>(), vec![2, 5]);
+        assert_eq!(
+            messages(&errors),
+            vec!["t.csv:4:1: row has 2 fields but the header has 3"]
+        );
+    }
+
+    #[test]
+    fn tariff_names_follow_the_spec() {
+        assert!(is_valid_tariff_name("retail_EU-2"));
+        assert!(!is_valid_tariff_name(""));
+        assert!(!is_valid_tariff_name("has space"));
+        assert!(!is_valid_tariff_name(&"a".repeat(65)));
+    }
+}
