@@ -7,6 +7,7 @@
 //! only translate between this crate and their callers.
 
 pub mod artifact;
+pub mod compile;
 pub mod input;
 pub mod lookup;
 pub mod money;

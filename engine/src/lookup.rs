@@ -192,6 +192,27 @@ impl Artifact {
     }
 }
 
+/// The digits `rate_get` with `by_full_dst=1` and `tariff-lookup` match on: every non-digit
+/// dropped, then the first 20 digits kept. Returns the filled part of `buffer`.
+///
+/// ```
+/// let mut buffer = [0; 20];
+/// assert_eq!(ratel_engine::lookup::dialed_digits(b"+370 (612) 34-567", &mut buffer), b"37061234567");
+/// ```
+pub fn dialed_digits<'b>(number: &[u8], buffer: &'b mut [u8; MAX_PREFIX_DIGITS]) -> &'b [u8] {
+    let mut len = 0;
+    for &byte in number {
+        if byte.is_ascii_digit() {
+            buffer[len] = byte;
+            len += 1;
+            if len == MAX_PREFIX_DIGITS {
+                break;
+            }
+        }
+    }
+    &buffer[..len]
+}
+
 /// The dense-table index of the first four digits, when there are four and they are digits.
 #[inline]
 fn dense_index(digits: &[u8]) -> Option<usize> {

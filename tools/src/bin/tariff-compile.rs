@@ -1,0 +1,108 @@
+//! `tariff-compile`: tariff CSVs in, one verified artifact out, atomically.
+//!
+//! Exit codes: 0 compiled, 1 invalid input (every error as `file:line:column: message`),
+//! 2 usage error. A failed run never touches an existing output file.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use ratel_engine::artifact::write_atomic;
+use ratel_engine::compile::{compile, TariffSource};
+use ratel_tools::cli::{parse_inputs, usage_error};
+
+/// Compile tariff CSV files into one memory-mapped artifact with an fst prefix index.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Currency of every tariff (CODE), or of one tariff (NAME=CODE); repeatable. Default USD.
+    #[arg(long = "currency", value_name = "CODE|NAME=CODE")]
+    currency: Vec<String>,
+    /// Where to write the artifact (replaced atomically).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: PathBuf,
+    /// Tariff files; each tariff is named by its file stem unless given as NAME=FILE.csv.
+    #[arg(value_name = "[NAME=]FILE.csv", required = true)]
+    inputs: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let sources = match parse_inputs(&args.inputs, &args.currency) {
+        Ok(sources) => sources,
+        Err(message) => return usage_error("tariff-compile", &message),
+    };
+    let started = Instant::now();
+    let progress = progress_bar(&sources);
+    let result = compile(&sources, |bytes| {
+        if let Some(bar) = &progress {
+            bar.set_position(bytes);
+        }
+    });
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let compiled = match result {
+        Ok(compiled) => compiled,
+        Err(failure) => {
+            for warning in &failure.warnings {
+                eprintln!("warning: {warning}");
+            }
+            eprint!("{}", failure.errors);
+            eprintln!(
+                "tariff-compile: {} error{} found; {} was not written",
+                failure.errors.total(),
+                if failure.errors.total() == 1 { "" } else { "s" },
+                args.output.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    for warning in &compiled.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if let Err(error) = write_atomic(&args.output, &compiled.bytes) {
+        eprintln!(
+            "tariff-compile: cannot write {}: {error}",
+            args.output.display()
+        );
+        return ExitCode::from(1);
+    }
+    let stats = compiled.stats;
+    println!(
+        "compiled {} tariff{}: {} rows, {} distinct prefixes, {} rate records -> {} ({} bytes) in {:.2} s",
+        stats.tariffs,
+        if stats.tariffs == 1 { "" } else { "s" },
+        stats.rows,
+        stats.prefixes,
+        stats.records,
+        args.output.display(),
+        stats.bytes,
+        started.elapsed().as_secs_f64()
+    );
+    ExitCode::SUCCESS
+}
+
+/// A byte-sized progress bar on a terminal, for inputs large enough to wait for.
+fn progress_bar(sources: &[TariffSource]) -> Option<indicatif::ProgressBar> {
+    const WORTH_SHOWING: u64 = 16 << 20;
+    let total: u64 = sources
+        .iter()
+        .filter_map(|s| std::fs::metadata(&s.path).ok())
+        .map(|m| m.len())
+        .sum();
+    if total < WORTH_SHOWING || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading tariffs [{bar:40}] {bytes}/{total_bytes} ({eta})",
+        )
+        .ok()?
+        .progress_chars("=> "),
+    );
+    Some(bar)
+}

@@ -1,0 +1,165 @@
+//! Argument checks shared by the tools, beyond what `clap` parses.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ratel_engine::compile::TariffSource;
+use ratel_engine::tariff::is_valid_tariff_name;
+
+/// Currency of a tariff when none is given.
+pub const DEFAULT_CURRENCY: &str = "USD";
+
+/// Prints a usage error the way `clap` does and returns exit code 2.
+pub fn usage_error(tool: &str, message: &str) -> ExitCode {
+    eprintln!("{tool}: error: {message}\n\nFor more information, try '--help'.");
+    ExitCode::from(2)
+}
+
+fn is_valid_currency(code: &str) -> bool {
+    (1..=16).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Turns `[NAME=]FILE.csv` inputs and `--currency CODE|NAME=CODE` options into tariff
+/// sources. Errors are usage errors: a bad or repeated tariff name, a currency for a tariff
+/// that is not an input, a malformed currency code.
+pub fn parse_inputs(inputs: &[String], currencies: &[String]) -> Result<Vec<TariffSource>, String> {
+    let mut sources: Vec<TariffSource> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        // NAME=FILE only when NAME is a valid tariff name, so "data/a=b.csv" stays a path.
+        let (name, path) = match input.split_once('=') {
+            Some((name, path)) if is_valid_tariff_name(name) && !path.is_empty() => {
+                (name.to_owned(), PathBuf::from(path))
+            }
+            _ => {
+                let path = PathBuf::from(input);
+                let stem = Path::new(input)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if !is_valid_tariff_name(&stem) {
+                    return Err(format!(
+                        "tariff name \"{stem}\" (from {input}) must be 1-64 of A-Za-z0-9_-; name it with NAME={input}"
+                    ));
+                }
+                (stem, path)
+            }
+        };
+        if let Some(other) = sources.iter().find(|s| s.name == name) {
+            return Err(format!(
+                "two inputs are named tariff \"{name}\": {} and {}",
+                other.path.display(),
+                path.display()
+            ));
+        }
+        sources.push(TariffSource {
+            name,
+            currency: String::new(),
+            path,
+        });
+    }
+
+    let mut default_currency: Option<&str> = None;
+    let mut per_tariff: HashMap<&str, &str> = HashMap::new();
+    for option in currencies {
+        let (tariff, code) = match option.split_once('=') {
+            Some((tariff, code)) => (Some(tariff), code),
+            None => (None, option.as_str()),
+        };
+        if !is_valid_currency(code) {
+            return Err(format!(
+                "currency \"{code}\" in --currency {option} must be 1-16 letters or digits, like USD"
+            ));
+        }
+        match tariff {
+            None if default_currency.is_some() => {
+                return Err("--currency CODE is given twice; use NAME=CODE for one tariff".into())
+            }
+            None => default_currency = Some(code),
+            Some(tariff) => {
+                if !sources.iter().any(|s| s.name == tariff) {
+                    return Err(format!(
+                        "--currency {option} names tariff \"{tariff}\", which is not among the inputs"
+                    ));
+                }
+                if per_tariff.insert(tariff, code).is_some() {
+                    return Err(format!("--currency is given twice for tariff \"{tariff}\""));
+                }
+            }
+        }
+    }
+    for source in &mut sources {
+        source.currency = per_tariff
+            .get(source.name.as_str())
+            .copied()
+            .or(default_currency)
+            .unwrap_or(DEFAULT_CURRENCY)
+            .to_owned();
+    }
+    Ok(sources)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn names_come_from_stems_or_name_equals() {
+        let sources = parse_inputs(
+            &strings(&["data/retail.csv", "vip=data/x.csv", "odd=dir/a=b.csv"]),
+            &strings(&["EUR", "vip=GBP"]),
+        )
+        .unwrap();
+        let got: Vec<_> = sources
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.path.to_str().unwrap(),
+                    s.currency.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("retail", "data/retail.csv", "EUR"),
+                ("vip", "data/x.csv", "GBP"),
+                ("odd", "dir/a=b.csv", "EUR"),
+            ]
+        );
+        // A path with '=' whose stem is no valid name must be named explicitly.
+        assert!(parse_inputs(&strings(&["dir/a=b.csv"]), &[])
+            .unwrap_err()
+            .contains("name it with NAME=dir/a=b.csv"));
+    }
+
+    #[test]
+    fn usage_errors_are_reported() {
+        assert!(parse_inputs(&strings(&["a/x.csv", "b/x.csv"]), &[])
+            .unwrap_err()
+            .contains("two inputs are named tariff \"x\""));
+        assert!(parse_inputs(&strings(&["my deck.csv"]), &[])
+            .unwrap_err()
+            .contains("must be 1-64"));
+        assert!(parse_inputs(&strings(&["x.csv"]), &strings(&["y=EUR"]))
+            .unwrap_err()
+            .contains("not among the inputs"));
+        assert!(
+            parse_inputs(&strings(&["x.csv"]), &strings(&["EUR", "USD"]))
+                .unwrap_err()
+                .contains("given twice")
+        );
+        assert!(parse_inputs(&strings(&["x.csv"]), &strings(&["E U"]))
+            .unwrap_err()
+            .contains("letters or digits"));
+        assert_eq!(
+            parse_inputs(&strings(&["x.csv"]), &[]).unwrap()[0].currency,
+            "USD"
+        );
+    }
+}
