@@ -5,7 +5,7 @@
 //! (the artifact builder) interns what it keeps. Every invalid field is reported with its
 //! file, line and column, and reading goes on so that one run lists all the problems.
 
-use crate::input::{csv_reader, ColumnSpec, Columns, ErrorList};
+use crate::input::{csv_reader, read_records_ahead, ColumnSpec, Columns, ErrorList, ReadAhead};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -91,7 +91,7 @@ pub fn is_valid_tariff_name(name: &str) -> bool {
 /// Reads a tariff CSV from `input`, calling `on_row` for each valid row and recording every
 /// problem in `errors` as `file:line:column: message`. `on_progress` receives the bytes read
 /// so far every few thousand rows.
-pub fn read_tariff<R: std::io::Read>(
+pub fn read_tariff<R: std::io::Read + Send>(
     input: R,
     file: &str,
     errors: &mut ErrorList,
@@ -123,40 +123,45 @@ pub fn read_tariff<R: std::io::Read>(
         return summary;
     }
     let width = record.len();
+    let mut progress_total = 0u64;
     summary.prefix_column = columns.field(&record, PREFIX).1;
 
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                let fatal = !matches!(error.kind(), csv::ErrorKind::Utf8 { .. });
-                report_csv_error(file, &error, errors);
-                if fatal {
-                    break;
-                }
+    let mut last_progress = 0u64;
+    read_records_ahead(reader, |item| {
+        let (records, len, bytes_read) = match item {
+            ReadAhead::Batch {
+                records,
+                len,
+                bytes_read,
+            } => (records, *len, *bytes_read),
+            ReadAhead::Error(error) => {
+                report_csv_error(file, error, errors);
+                return;
+            }
+        };
+        for record in &records[..len] {
+            let line = record.position().map_or(0, csv::Position::line);
+            if record.len() != width {
+                errors.add(
+                    file,
+                    line,
+                    1,
+                    format!("row has {} fields but the header has {width}", record.len()),
+                );
                 continue;
             }
-        }
-        let line = record.position().map_or(0, csv::Position::line);
-        if record.len() != width {
-            errors.add(
-                file,
-                line,
-                1,
-                format!("row has {} fields but the header has {width}", record.len()),
-            );
-            continue;
-        }
-        if let Some(row) = parse_row(file, line, &columns, &record, errors) {
-            summary.rows += 1;
-            on_row(&row);
-            if summary.rows % 65_536 == 0 {
-                on_progress(reader.position().byte());
+            if let Some(row) = parse_row(file, line, &columns, record, errors) {
+                summary.rows += 1;
+                on_row(&row);
             }
         }
-    }
-    on_progress(reader.position().byte());
+        if bytes_read - last_progress >= 1 << 20 {
+            last_progress = bytes_read;
+            on_progress(bytes_read);
+        }
+        progress_total = bytes_read;
+    });
+    on_progress(progress_total);
     summary
 }
 

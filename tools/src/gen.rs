@@ -1,1 +1,545 @@
-//! placeholder
+//! Deterministic synthetic datasets for benchmarks and load tests.
+//!
+//! A deck looks like a carrier's: real country codes weighted roughly by traffic, each with
+//! breakouts of 1–7 more digits (fixed, mobile, premium) in blocks of 10 or 100 consecutive
+//! prefixes, as number ranges are allocated; rates shared within a block and across a few
+//! tiers per kind (so the artifact's record de-duplication sees realistic sharing), a few
+//! connection fees and 60-second increments, and about 1% dated rate changes. Numbers extend random deck
+//! prefixes (about 90%) or start with 0, which no country code does (the misses). The same
+//! seed gives the same bytes on every machine: the generator is a fixed SplitMix64.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+/// SplitMix64: tiny, fast, and fixed forever, so datasets are reproducible across versions.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`; the tiny modulo bias is irrelevant here).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// True with probability `percent`/100.
+    pub fn percent(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn digits(&mut self, count: usize, out: &mut String) {
+        for _ in 0..count {
+            out.push(char::from(b'0' + self.below(10) as u8));
+        }
+    }
+}
+
+/// (country code, name, relative share of breakouts).
+const COUNTRIES: &[(&str, &str, u32)] = &[
+    ("1", "United States", 300),
+    ("7", "Russia", 40),
+    ("20", "Egypt", 10),
+    ("27", "South Africa", 10),
+    ("30", "Greece", 8),
+    ("31", "Netherlands", 12),
+    ("32", "Belgium", 10),
+    ("33", "France", 25),
+    ("34", "Spain", 20),
+    ("36", "Hungary", 6),
+    ("39", "Italy", 25),
+    ("40", "Romania", 10),
+    ("41", "Switzerland", 8),
+    ("43", "Austria", 8),
+    ("44", "United Kingdom", 40),
+    ("45", "Denmark", 5),
+    ("46", "Sweden", 6),
+    ("47", "Norway", 5),
+    ("48", "Poland", 12),
+    ("49", "Germany", 40),
+    ("51", "Peru", 6),
+    ("52", "Mexico", 25),
+    ("53", "Cuba", 4),
+    ("54", "Argentina", 10),
+    ("55", "Brazil", 30),
+    ("56", "Chile", 6),
+    ("57", "Colombia", 10),
+    ("58", "Venezuela", 5),
+    ("60", "Malaysia", 8),
+    ("61", "Australia", 12),
+    ("62", "Indonesia", 20),
+    ("63", "Philippines", 15),
+    ("64", "New Zealand", 4),
+    ("65", "Singapore", 4),
+    ("66", "Thailand", 10),
+    ("81", "Japan", 15),
+    ("82", "South Korea", 10),
+    ("84", "Vietnam", 12),
+    ("86", "China", 50),
+    ("90", "Turkey", 15),
+    ("91", "India", 50),
+    ("92", "Pakistan", 15),
+    ("93", "Afghanistan", 3),
+    ("94", "Sri Lanka", 4),
+    ("95", "Myanmar", 3),
+    ("98", "Iran", 8),
+    ("212", "Morocco", 6),
+    ("213", "Algeria", 5),
+    ("216", "Tunisia", 3),
+    ("221", "Senegal", 3),
+    ("225", "Ivory Coast", 3),
+    ("233", "Ghana", 4),
+    ("234", "Nigeria", 12),
+    ("254", "Kenya", 5),
+    ("255", "Tanzania", 3),
+    ("256", "Uganda", 3),
+    ("351", "Portugal", 6),
+    ("353", "Ireland", 4),
+    ("358", "Finland", 4),
+    ("370", "Lithuania", 3),
+    ("371", "Latvia", 2),
+    ("372", "Estonia", 2),
+    ("380", "Ukraine", 10),
+    ("381", "Serbia", 4),
+    ("385", "Croatia", 3),
+    ("420", "Czech Republic", 5),
+    ("421", "Slovakia", 3),
+    ("502", "Guatemala", 3),
+    ("503", "El Salvador", 3),
+    ("504", "Honduras", 3),
+    ("505", "Nicaragua", 2),
+    ("506", "Costa Rica", 2),
+    ("509", "Haiti", 3),
+    ("591", "Bolivia", 3),
+    ("593", "Ecuador", 4),
+    ("852", "Hong Kong", 4),
+    ("880", "Bangladesh", 10),
+    ("886", "Taiwan", 5),
+    ("961", "Lebanon", 2),
+    ("962", "Jordan", 2),
+    ("966", "Saudi Arabia", 6),
+    ("971", "United Arab Emirates", 6),
+    ("972", "Israel", 4),
+    ("974", "Qatar", 2),
+    ("977", "Nepal", 3),
+];
+
+/// Breakout kinds: name suffix, rate multiplier (percent), increment, minimum time.
+const KINDS: &[(&str, u64, u32, u32)] = &[
+    ("", 100, 1, 0),
+    (" Fixed", 100, 1, 0),
+    (" Mobile", 250, 60, 60),
+    (" Mobile Premium", 400, 60, 60),
+    (" Special Services", 800, 60, 30),
+];
+
+/// One generated tariff row.
+#[derive(Debug, Clone)]
+pub struct GenRow {
+    pub prefix: String,
+    pub destination: String,
+    /// Rate in units of 0.0001.
+    pub rate_units: u64,
+    pub connection_fee_units: u64,
+    pub increment_s: u32,
+    pub min_time_s: u32,
+    pub effective_from: Option<String>,
+}
+
+fn units_text(units: u64) -> String {
+    format!("{}.{:04}", units / 10_000, units % 10_000)
+}
+
+/// Generates a deck of exactly `rows` rows: distinct prefixes plus ~1% dated versions.
+pub fn deck(rows: usize, seed: u64) -> Vec<GenRow> {
+    let mut rng = SplitMix64::new(seed ^ 0xDEC0_0001);
+    let total_weight: u64 = COUNTRIES.iter().map(|c| u64::from(c.2)).sum();
+    // A base rate per country, 0.0020–0.3000.
+    let base: Vec<u64> = COUNTRIES.iter().map(|_| 20 + rng.below(2_980)).collect();
+    let dated = rows / 100;
+    let distinct = rows - dated;
+    let mut seen: HashSet<String> = HashSet::with_capacity(distinct);
+    let mut out: Vec<GenRow> = Vec::with_capacity(rows);
+    let make = |country: usize, prefix: String, kind: usize, rng: &mut SplitMix64| {
+        let (code, name, _) = COUNTRIES[country];
+        let (suffix, multiplier, increment_s, min_time_s) = KINDS[kind];
+        let _ = code;
+        // A few rate tiers per (country, kind), so breakouts share records like real decks.
+        let tier = rng.below(4);
+        GenRow {
+            prefix,
+            destination: format!("{name}{suffix}"),
+            rate_units: base[country] * multiplier / 100 + tier * 7,
+            connection_fee_units: if kind >= 3 { 100 } else { 0 },
+            increment_s,
+            min_time_s,
+            effective_from: None,
+        }
+    };
+    // Every country code itself first (as many as fit).
+    for (country, (code, _, _)) in COUNTRIES.iter().enumerate().take(distinct) {
+        seen.insert((*code).to_owned());
+        out.push(make(country, (*code).to_owned(), 0, &mut rng));
+    }
+    while out.len() < distinct {
+        let mut pick = rng.below(total_weight);
+        let country = COUNTRIES
+            .iter()
+            .position(|c| {
+                let w = u64::from(c.2);
+                if pick < w {
+                    true
+                } else {
+                    pick -= w;
+                    false
+                }
+            })
+            .unwrap_or(0);
+        // Numbers are allocated in ranges, so breakouts come in blocks: a base of 1-5 more
+        // digits, then all ten (60%) or all hundred (30%) of its extensions, or the base alone
+        // (10%), every prefix of a block sharing one destination and rate. In all, 1-7 digits
+        // follow the country code.
+        let mut base = COUNTRIES[country].0.to_owned();
+        let extra = 1 + rng.below(5) as usize;
+        rng.digits(extra, &mut base);
+        let kind = 1 + rng.below(KINDS.len() as u64 - 1) as usize;
+        let template = make(country, String::new(), kind, &mut rng);
+        let block = match rng.below(10) {
+            0 => 0,
+            1..=6 => 1,
+            _ => 2,
+        };
+        for extension in 0..10usize.pow(block) {
+            if out.len() >= distinct {
+                break;
+            }
+            let prefix = match block {
+                0 => base.clone(),
+                1 => format!("{base}{extension}"),
+                _ => format!("{base}{extension:02}"),
+            };
+            if prefix.len() <= 20 && seen.insert(prefix.clone()) {
+                out.push(GenRow {
+                    prefix,
+                    ..template.clone()
+                });
+            }
+        }
+    }
+    // Dated changes: a new rate for an existing prefix from some day in 2025–2027.
+    let mut dates: HashSet<(usize, String)> = HashSet::new();
+    while out.len() < rows && distinct > 0 {
+        let source = rng.below(distinct as u64) as usize;
+        let date = format!(
+            "{}-{:02}-{:02}",
+            2025 + rng.below(3),
+            1 + rng.below(12),
+            1 + rng.below(28)
+        );
+        if !dates.insert((source, date.clone())) {
+            continue;
+        }
+        let mut row = out[source].clone();
+        row.rate_units += 1 + rng.below(50);
+        row.effective_from = Some(date);
+        out.push(row);
+    }
+    // Decks arrive in no particular order.
+    for i in (1..out.len()).rev() {
+        out.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    out
+}
+
+/// Writes a deck as a tariff CSV.
+pub fn write_deck(rows: &[GenRow], out: impl Write) -> io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "prefix",
+        "destination",
+        "rate",
+        "connection_fee",
+        "increment_s",
+        "min_time_s",
+        "effective_from",
+    ])?;
+    for row in rows {
+        writer.write_record([
+            row.prefix.as_str(),
+            row.destination.as_str(),
+            &units_text(row.rate_units),
+            &units_text(row.connection_fee_units),
+            &row.increment_s.to_string(),
+            &row.min_time_s.to_string(),
+            row.effective_from.as_deref().unwrap_or(""),
+        ])?;
+    }
+    writer.flush()
+}
+
+/// Writes `count` dialed numbers, one a line: ~90% extend a deck prefix, the rest start
+/// with 0 (no country code does), so they match nothing.
+pub fn write_numbers(rows: &[GenRow], count: usize, seed: u64, out: impl Write) -> io::Result<()> {
+    let mut rng = SplitMix64::new(seed ^ 0x0123_4567);
+    let mut out = io::BufWriter::new(out);
+    let mut number = String::with_capacity(24);
+    for _ in 0..count {
+        number.clear();
+        if rows.is_empty() || rng.percent(10) {
+            number.push('0');
+            let len = 10 + rng.below(3) as usize;
+            rng.digits(len, &mut number);
+        } else {
+            number.push_str(&rows[rng.below(rows.len() as u64) as usize].prefix);
+            let target = 11 + rng.below(3) as usize;
+            let extra = target.saturating_sub(number.len()).max(1);
+            rng.digits(extra, &mut number);
+        }
+        out.write_all(number.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+/// Currencies with their rate against USD (the default).
+pub const CURRENCIES: &[(&str, &str)] = &[
+    ("USD", "1"),
+    ("EUR", "0.92"),
+    ("GBP", "0.79"),
+    ("CAD", "1.36"),
+    ("INR", "83.12"),
+    ("JPY", "151.2"),
+    ("CHF", "0.88"),
+];
+
+/// Writes `currencies.csv`.
+pub fn write_currencies(out: impl Write) -> io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["code", "exchange_rate"])?;
+    for (code, rate) in CURRENCIES {
+        writer.write_record([code, rate])?;
+    }
+    writer.flush()
+}
+
+/// Writes `users.csv`: the admin (id 0), an accountant (id 1), resellers (one per thousand
+/// users, at least one) and plain users owned by the admin or a reseller, all on `tariff`.
+/// Returns the ids of the admin and resellers (the possible owners of card groups).
+pub fn write_users(count: usize, tariff: &str, seed: u64, out: impl Write) -> io::Result<Vec<u64>> {
+    let mut rng = SplitMix64::new(seed ^ 0x05E2_5000);
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "id",
+        "username",
+        "role",
+        "owner_id",
+        "tariff",
+        "custom_tariff",
+        "currency",
+        "balance",
+        "initial_balance",
+        "unique_hash",
+        "api_key",
+        "password",
+        "numbers",
+        "first_name",
+        "last_name",
+        "permissions",
+    ])?;
+    let resellers = (count / 1000).max(1) as u64;
+    let mut owners = vec![0u64];
+    let total = count as u64 + 2 + resellers;
+    for id in 0..total {
+        let (username, role, owner, permissions) = match id {
+            0 => ("admin".to_owned(), "admin", 0, ""),
+            1 => (
+                "accountant".to_owned(),
+                "accountant",
+                0,
+                "see_financial_data manage_tariffs manage_cards",
+            ),
+            id if id < 2 + resellers => {
+                owners.push(id);
+                (format!("reseller{id}"), "reseller", 0, "calling_cards")
+            }
+            id => {
+                let owner = if rng.percent(70) {
+                    0
+                } else {
+                    owners[1 + rng.below(resellers) as usize]
+                };
+                (format!("user{id}"), "user", owner, "")
+            }
+        };
+        let currency = CURRENCIES[if rng.percent(60) {
+            0
+        } else {
+            rng.below(CURRENCIES.len() as u64) as usize
+        }]
+        .0;
+        let balance = rng.below(2_000_000) as i64 - 200_000;
+        let balance = format!(
+            "{}{}",
+            if balance < 0 { "-" } else { "" },
+            units_text(balance.unsigned_abs())
+        );
+        let unique_hash = format!("{:012x}", rng.next_u64() >> 16);
+        let api_key = if role == "reseller" {
+            format!("key{:x}", rng.next_u64())
+        } else {
+            String::new()
+        };
+        let number = format!("3706{:07}", rng.below(10_000_000));
+        writer.write_record([
+            id.to_string().as_str(),
+            &username,
+            role,
+            &owner.to_string(),
+            tariff,
+            "",
+            currency,
+            &balance,
+            "",
+            &unique_hash,
+            &api_key,
+            &format!("pw{id}"),
+            &number,
+            "First",
+            &format!("Last{id}"),
+            permissions,
+        ])?;
+    }
+    writer.flush()?;
+    Ok(owners)
+}
+
+/// Writes `card_groups.csv` and `cards.csv`: one group per thousand cards, owned in turn by
+/// the admin and the resellers; unique 10-digit numbers and unique 8-digit PINs.
+pub fn write_cards(
+    count: usize,
+    owners: &[u64],
+    seed: u64,
+    groups_out: impl Write,
+    cards_out: impl Write,
+) -> io::Result<()> {
+    let mut rng = SplitMix64::new(seed ^ 0xCA2D_5000);
+    let groups = count.div_ceil(1000).max(1);
+    let mut writer = csv::Writer::from_writer(groups_out);
+    writer.write_record(["id", "name", "owner_id"])?;
+    for group in 1..=groups {
+        let owner = owners[(group - 1) % owners.len().max(1)];
+        writer.write_record([
+            group.to_string(),
+            format!("Group {group}"),
+            owner.to_string(),
+        ])?;
+    }
+    writer.flush()?;
+    let mut writer = csv::Writer::from_writer(cards_out);
+    writer.write_record([
+        "id",
+        "number",
+        "pin",
+        "group_id",
+        "name",
+        "batch_number",
+        "callerid",
+        "balance",
+        "min_balance",
+        "first_use",
+        "daily_charge_paid_till",
+        "sold",
+        "language",
+        "distributor_id",
+        "hidden",
+    ])?;
+    for index in 0..count as u64 {
+        let id = index + 1;
+        // 7919 is prime and coprime with 10^8, so PINs are a permutation: unique.
+        let pin = format!("{:08}", (index * 7919 + 12_345) % 100_000_000);
+        let first_use = if rng.percent(40) {
+            format!(
+                "2026-{:02}-{:02} 10:00:00 +0000",
+                1 + rng.below(12),
+                1 + rng.below(28)
+            )
+        } else {
+            String::new()
+        };
+        writer.write_record([
+            id.to_string().as_str(),
+            &format!("{}", 1_000_000_000 + index),
+            &pin,
+            &(index / 1000 + 1).to_string(),
+            &format!("card{id}"),
+            &(index / 500).to_string(),
+            &if rng.percent(20) {
+                format!("3706{:07}", rng.below(10_000_000))
+            } else {
+                String::new()
+            },
+            &units_text(rng.below(1_000_000)),
+            "0",
+            &first_use,
+            "",
+            if rng.percent(50) { "1" } else { "0" },
+            ["en", "lt", "de"][rng.below(3) as usize],
+            "",
+            if rng.percent(2) { "1" } else { "0" },
+        ])?;
+    }
+    writer.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decks_are_deterministic_and_exactly_sized() {
+        let a = deck(5_000, 7);
+        let b = deck(5_000, 7);
+        assert_eq!(a.len(), 5_000);
+        assert_eq!(
+            a.iter().map(|r| &r.prefix).collect::<Vec<_>>(),
+            b.iter().map(|r| &r.prefix).collect::<Vec<_>>()
+        );
+        assert_ne!(
+            deck(5_000, 8).iter().map(|r| &r.prefix).collect::<Vec<_>>(),
+            a.iter().map(|r| &r.prefix).collect::<Vec<_>>()
+        );
+        let undated: HashSet<_> = a
+            .iter()
+            .filter(|r| r.effective_from.is_none())
+            .map(|r| &r.prefix)
+            .collect();
+        assert_eq!(
+            undated.len(),
+            a.iter().filter(|r| r.effective_from.is_none()).count(),
+            "undated prefixes are distinct"
+        );
+        assert!(a
+            .iter()
+            .all(|r| (1..=20).contains(&r.prefix.len()) && !r.prefix.starts_with('0')));
+    }
+
+    #[test]
+    fn about_ninety_percent_of_numbers_extend_a_prefix() {
+        let rows = deck(2_000, 1);
+        let mut out = Vec::new();
+        write_numbers(&rows, 10_000, 1, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let misses = text.lines().filter(|n| n.starts_with('0')).count();
+        assert!((800..1200).contains(&misses), "{misses} misses");
+    }
+}

@@ -31,21 +31,60 @@ pub struct LookupJob<'a> {
     pub exact: bool,
 }
 
+/// Each rate record's row tail (`,destination,rate,connection_fee,increment_s,min_time_s`),
+/// formatted the first time a worker meets the record. A deck holds a few thousand distinct
+/// records for a million prefixes, so formatting numbers per row would be most of the work.
+#[derive(Debug, Default)]
+pub struct TailCache {
+    /// Per record: (start, end) in `text`, or (0, 0) when not formatted yet.
+    spans: Vec<(u32, u32)>,
+    text: Vec<u8>,
+}
+
+impl TailCache {
+    fn tail(&mut self, artifact: &Artifact, record: u32) -> Option<&[u8]> {
+        let index = record as usize;
+        if index >= self.spans.len() {
+            self.spans
+                .resize(artifact.record_count().max(index + 1), (0, 0));
+        }
+        if self.spans[index] == (0, 0) {
+            let rate = artifact.record(record)?;
+            let start = self.text.len();
+            let out = &mut self.text;
+            out.push(b',');
+            write_csv_field(out, rate.destination);
+            out.push(b',');
+            write_ruby_float(out, rate.rate_f64);
+            out.push(b',');
+            write_ruby_float(out, rate.connection_fee_f64);
+            out.push(b',');
+            out.extend_from_slice(itoa::Buffer::new().format(rate.increment_s).as_bytes());
+            out.push(b',');
+            out.extend_from_slice(itoa::Buffer::new().format(rate.min_time_s).as_bytes());
+            out.push(b'\n');
+            self.spans[index] = (start as u32, self.text.len() as u32);
+        }
+        let (start, end) = self.spans[index];
+        self.text.get(start as usize..end as usize)
+    }
+}
+
 impl LookupJob<'_> {
     /// Appends one output row per line of `input` (lines end in `\n`; a final line may not).
-    pub fn process(&self, input: &[u8], out: &mut Vec<u8>) {
+    pub fn process(&self, input: &[u8], out: &mut Vec<u8>, tails: &mut TailCache) {
         let mut rest = input;
         while !rest.is_empty() {
             let (line, next) = match memchr::memchr(b'\n', rest) {
                 Some(end) => (&rest[..end], &rest[end + 1..]),
                 None => (rest, &[][..]),
             };
-            self.process_line(line.trim_ascii(), out);
+            self.process_line(line.trim_ascii(), out, tails);
             rest = next;
         }
     }
 
-    fn process_line(&self, number: &[u8], out: &mut Vec<u8>) {
+    fn process_line(&self, number: &[u8], out: &mut Vec<u8>, tails: &mut TailCache) {
         write_csv_field(out, number);
         let mut buffer = [0u8; MAX_PREFIX_DIGITS];
         let found = if self.exact {
@@ -58,29 +97,18 @@ impl LookupJob<'_> {
                 .longest_match(self.tariff, digits, self.at)
                 .map(|m| (m, digits))
         };
-        let record = found.and_then(|(m, digits)| {
-            Some((
-                &digits[..usize::from(m.prefix_len)],
-                self.artifact.record(m.record)?,
-            ))
+        let row = found.and_then(|(m, digits)| {
+            let tail = tails.tail(self.artifact, m.record)?;
+            Some((&digits[..usize::from(m.prefix_len)], tail))
         });
-        let Some((prefix, record)) = record else {
-            out.extend_from_slice(b",,,,,,\n");
-            return;
-        };
-        out.push(b',');
-        out.extend_from_slice(prefix);
-        out.push(b',');
-        write_csv_field(out, record.destination);
-        out.push(b',');
-        write_ruby_float(out, record.rate_f64);
-        out.push(b',');
-        write_ruby_float(out, record.connection_fee_f64);
-        out.push(b',');
-        out.extend_from_slice(itoa::Buffer::new().format(record.increment_s).as_bytes());
-        out.push(b',');
-        out.extend_from_slice(itoa::Buffer::new().format(record.min_time_s).as_bytes());
-        out.push(b'\n');
+        match row {
+            Some((prefix, tail)) => {
+                out.push(b',');
+                out.extend_from_slice(prefix);
+                out.extend_from_slice(tail);
+            }
+            None => out.extend_from_slice(b",,,,,,\n"),
+        }
     }
 
     /// Streams `input` to `output` (header first) on `threads` workers; returns lines read.
@@ -98,16 +126,19 @@ impl LookupJob<'_> {
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let work_rx = Arc::clone(&work_rx);
-                scope.spawn(move || loop {
-                    let next = work_rx
-                        .lock()
-                        .map_err(|_| ())
-                        .and_then(|rx| rx.recv().map_err(|_| ()));
-                    let Ok((chunk, reply)) = next else { break };
-                    let mut out = Vec::with_capacity(chunk.len() * 3);
-                    self.process(&chunk, &mut out);
-                    if reply.send(out).is_err() {
-                        break;
+                scope.spawn(move || {
+                    let mut tails = TailCache::default();
+                    loop {
+                        let next = work_rx
+                            .lock()
+                            .map_err(|_| ())
+                            .and_then(|rx| rx.recv().map_err(|_| ()));
+                        let Ok((chunk, reply)) = next else { break };
+                        let mut out = Vec::with_capacity(chunk.len() * 3);
+                        self.process(&chunk, &mut out, &mut tails);
+                        if reply.send(out).is_err() {
+                            break;
+                        }
                     }
                 });
             }

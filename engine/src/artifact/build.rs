@@ -63,6 +63,9 @@ pub struct BuildStats {
     pub prefixes: u64,
     pub records: u64,
     pub bytes: u64,
+    /// Time spent sorting rows, and building the index and laying out the file.
+    pub sort_time: std::time::Duration,
+    pub index_time: std::time::Duration,
 }
 
 /// Collects tariffs and rows, then lays out the artifact's bytes.
@@ -178,21 +181,26 @@ impl ArtifactBuilder {
         self.rows.len()
     }
 
+    /// Makes room for `additional` more rows (a deck's size is known from its file length).
+    pub fn reserve(&mut self, additional: usize) {
+        self.rows.reserve(additional);
+    }
+
     /// Sorts, checks for duplicate prefixes (errors go to `errors`) and lays out the file.
     /// Returns `None` when any duplicate was found.
     pub fn build(mut self, errors: &mut ErrorList) -> Option<(Vec<u8>, BuildStats)> {
-        self.rows
-            .sort_unstable_by_key(|r| (r.key, r.effective_from, r.line));
-        self.report_duplicates(errors);
-        if !errors.is_empty() {
-            return None;
-        }
+        let started = std::time::Instant::now();
+        sort_rows(&mut self.rows);
+        let sort_time = started.elapsed();
 
         let mut fst = fst::raw::Builder::memory();
         let mut versions: Vec<u8> = Vec::new();
         let mut key_bytes = Vec::with_capacity(22);
         let mut prefixes = 0u64;
         for group in self.rows.chunk_by(|a, b| a.key == b.key) {
+            if group.len() > 1 {
+                self.report_duplicates(group, errors);
+            }
             let tariff = (group[0].key >> 80) as usize;
             self.tariffs[tariff].prefixes += 1;
             prefixes += 1;
@@ -213,6 +221,9 @@ impl ArtifactBuilder {
             // Keys arrive sorted and distinct (the chunks above), which is all insert needs.
             fst.insert(&key_bytes, value)
                 .expect("fst keys are inserted in sorted, distinct order");
+        }
+        if !errors.is_empty() {
+            return None;
         }
         let fst = fst
             .into_inner()
@@ -265,17 +276,16 @@ impl ArtifactBuilder {
             prefixes,
             records: self.records.len() as u64,
             bytes: bytes.len() as u64,
+            sort_time,
+            index_time: started.elapsed() - sort_time,
         };
         Some((bytes, stats))
     }
 
-    /// Rows are sorted by (key, effective_from, line): a duplicate is a neighbour with the same
-    /// key and date, reported at the later line and naming the first.
-    fn report_duplicates(&self, errors: &mut ErrorList) {
-        for run in self
-            .rows
-            .chunk_by(|a, b| a.key == b.key && a.effective_from == b.effective_from)
-        {
+    /// The rows of one prefix are sorted by (effective_from, line): a duplicate is a neighbour
+    /// with the same date, reported at the later line and naming the first.
+    fn report_duplicates(&self, group: &[PendingRow], errors: &mut ErrorList) {
+        for run in group.chunk_by(|a, b| a.effective_from == b.effective_from) {
             let Some((first, rest)) = run.split_first() else {
                 continue;
             };
@@ -299,6 +309,38 @@ impl ArtifactBuilder {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// Sorts rows by (key, effective_from, line). The key alone decides almost every comparison,
+/// so the bulk sort compares keys only (two halves on two threads, then a merge: the second
+/// core is idle by then) and the rare runs of one prefix are ordered afterwards.
+fn sort_rows(rows: &mut Vec<PendingRow>) {
+    if rows.len() < 1 << 16 {
+        rows.sort_unstable_by_key(|r| r.key);
+    } else {
+        let mid = rows.len() / 2;
+        let (left, right) = rows.split_at_mut(mid);
+        std::thread::scope(|scope| {
+            scope.spawn(|| left.sort_unstable_by_key(|r| r.key));
+            right.sort_unstable_by_key(|r| r.key);
+        });
+        let mut merged = Vec::with_capacity(rows.len());
+        let (mut i, mut j) = (0, mid);
+        while i < mid && j < rows.len() {
+            let take_left = rows[i].key <= rows[j].key;
+            merged.push(if take_left { rows[i] } else { rows[j] });
+            i += usize::from(take_left);
+            j += usize::from(!take_left);
+        }
+        merged.extend_from_slice(&rows[i..mid]);
+        merged.extend_from_slice(&rows[j..]);
+        *rows = merged;
+    }
+    for run in rows.chunk_by_mut(|a, b| a.key == b.key) {
+        if run.len() > 1 {
+            run.sort_unstable_by_key(|r| (r.effective_from, r.line));
         }
     }
 }
@@ -341,6 +383,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(".ratel-")
         .suffix(".tmp")
         .tempfile_in(folder)?;
+    // Temporary files are private (0600); an artifact is read by a server that may run as
+    // another user, so it gets the usual file mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     temp.write_all(bytes)?;
     temp.flush()?;
     temp.as_file().sync_all()?;

@@ -63,6 +63,7 @@ fn main() -> ExitCode {
     for warning in &compiled.warnings {
         eprintln!("warning: {warning}");
     }
+    let write_started = Instant::now();
     if let Err(error) = write_atomic(&args.output, &compiled.bytes) {
         eprintln!(
             "tariff-compile: cannot write {}: {error}",
@@ -72,7 +73,8 @@ fn main() -> ExitCode {
     }
     let stats = compiled.stats;
     println!(
-        "compiled {} tariff{}: {} rows, {} distinct prefixes, {} rate records -> {} ({} bytes) in {:.2} s",
+        "compiled {} tariff{}: {} rows, {} distinct prefixes, {} rate records -> {} ({} bytes) in {:.2} s \
+         (read {:.2} s, sort {:.2} s, index {:.2} s, write {:.2} s)",
         stats.tariffs,
         if stats.tariffs == 1 { "" } else { "s" },
         stats.rows,
@@ -80,7 +82,11 @@ fn main() -> ExitCode {
         stats.records,
         args.output.display(),
         stats.bytes,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        compiled.read_time.as_secs_f64(),
+        stats.sort_time.as_secs_f64(),
+        stats.index_time.as_secs_f64(),
+        write_started.elapsed().as_secs_f64(),
     );
     ExitCode::SUCCESS
 }

@@ -1,0 +1,95 @@
+//! `ratel-gen`: writes a deterministic synthetic dataset for benchmarks and load tests.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use ratel_engine::tariff::is_valid_tariff_name;
+use ratel_tools::cli::usage_error;
+use ratel_tools::gen;
+
+/// Generate a synthetic tariff deck, dialed numbers, users, calling cards and currencies.
+/// The same arguments always give the same files.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Folder to write into (created if missing).
+    #[arg(short = 'o', long = "out")]
+    out: PathBuf,
+    /// Tariff rows (distinct prefixes plus ~1% dated rate changes).
+    #[arg(long, default_value_t = 100_000)]
+    rows: usize,
+    /// Dialed numbers (numbers.txt); ~90% match a deck prefix.
+    #[arg(long, default_value_t = 100_000)]
+    numbers: usize,
+    /// Plain users, besides the admin, an accountant and the resellers.
+    #[arg(long, default_value_t = 1_000)]
+    users: usize,
+    /// Calling cards.
+    #[arg(long, default_value_t = 1_000)]
+    cards: usize,
+    /// Name of the tariff (the deck is written as NAME.csv).
+    #[arg(long, default_value = "wholesale")]
+    tariff: String,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if !is_valid_tariff_name(&args.tariff) {
+        return usage_error("ratel-gen", "--tariff must be 1-64 of A-Za-z0-9_-");
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ratel-gen: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn create(folder: &Path, name: &str) -> std::io::Result<BufWriter<File>> {
+    let path = folder.join(name);
+    File::create(&path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+fn run(args: &Args) -> std::io::Result<()> {
+    std::fs::create_dir_all(&args.out)?;
+    let deck = gen::deck(args.rows, args.seed);
+    gen::write_deck(&deck, create(&args.out, &format!("{}.csv", args.tariff))?)?;
+    gen::write_numbers(
+        &deck,
+        args.numbers,
+        args.seed,
+        create(&args.out, "numbers.txt")?,
+    )?;
+    gen::write_currencies(create(&args.out, "currencies.csv")?)?;
+    let owners = gen::write_users(
+        args.users,
+        &args.tariff,
+        args.seed,
+        create(&args.out, "users.csv")?,
+    )?;
+    gen::write_cards(
+        args.cards,
+        &owners,
+        args.seed,
+        create(&args.out, "card_groups.csv")?,
+        create(&args.out, "cards.csv")?,
+    )?;
+    println!(
+        "wrote {}: {}.csv ({} rows), numbers.txt ({}), users.csv ({} users), cards.csv ({} cards), card_groups.csv, currencies.csv",
+        args.out.display(),
+        args.tariff,
+        deck.len(),
+        args.numbers,
+        args.users,
+        args.cards
+    );
+    Ok(())
+}
