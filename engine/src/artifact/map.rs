@@ -408,3 +408,124 @@ fn tariff_root(fst: &fst::raw::Fst<FstBytes>, tariff: u16) -> Option<(usize, u64
     }
     Some((node.addr(), output))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::ArtifactBuilder;
+    use crate::input::ErrorList;
+    use crate::money::Decimal;
+    use crate::tariff::TariffRow;
+    use crate::time::Timestamp;
+
+    fn small_artifact() -> Vec<u8> {
+        let mut builder = ArtifactBuilder::new();
+        let tariff = builder.add_tariff("retail", "EUR", "t.csv", 1).unwrap();
+        for (line, prefix) in ["370", "3706", "44", "447"].iter().enumerate() {
+            builder.add_row(
+                tariff,
+                &TariffRow {
+                    line: line as u64 + 2,
+                    prefix: prefix.as_bytes(),
+                    rate: Decimal::parse("0.987", false).unwrap(),
+                    connection_fee: Decimal::ZERO,
+                    increment_s: 60,
+                    min_time_s: 0,
+                    destination: "Lithuania & more",
+                    effective_from: (line == 3).then_some(Timestamp(0)),
+                },
+            );
+        }
+        builder.build(&mut ErrorList::new()).unwrap().0
+    }
+
+    #[test]
+    fn a_built_artifact_round_trips_its_metadata_and_records() {
+        let artifact = Artifact::from_bytes(small_artifact()).unwrap();
+        let info = &artifact.tariffs()[0];
+        assert_eq!(
+            (info.name.as_str(), info.currency.as_str()),
+            ("retail", "EUR")
+        );
+        assert_eq!((info.prefixes, info.rows), (4, 4));
+        let found = artifact.longest_match(0, b"37061", Timestamp(0)).unwrap();
+        let record = artifact.record(found.record).unwrap();
+        assert_eq!(found.prefix_len, 4);
+        assert_eq!(record.destination, b"Lithuania & more");
+        assert_eq!(record.rate_f64, 0.987);
+        assert_eq!(record.rate.to_string(), "0.987");
+        assert_eq!(record.increment_s, 60);
+        assert!(artifact.record(artifact.record_count() as u32).is_none());
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let bytes = small_artifact();
+        for len in 0..bytes.len() {
+            let error = Artifact::from_bytes(bytes[..len].to_vec()).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    ArtifactError::Truncated { .. } | ArtifactError::BadMagic { .. }
+                ),
+                "length {len}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_refused() {
+        let bytes = small_artifact();
+        for at in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut flipped = bytes.clone();
+                flipped[at] ^= 1 << bit;
+                assert!(
+                    Artifact::from_bytes(flipped).is_err(),
+                    "flip of bit {bit} at byte {at} was accepted"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn newer_and_older_versions_are_refused_even_with_a_valid_checksum() {
+        for (version, newer) in [(FORMAT_VERSION + 1, true), (0, false)] {
+            let mut bytes = small_artifact();
+            bytes[header::VERSION..header::VERSION + 4].copy_from_slice(&version.to_le_bytes());
+            let crc = checksum(&bytes);
+            bytes[header::CHECKSUM..header::CHECKSUM + 4].copy_from_slice(&crc.to_le_bytes());
+            let error = Artifact::from_bytes(bytes).unwrap_err();
+            if newer {
+                assert!(matches!(error, ArtifactError::TooNew { found, .. } if found == version));
+                assert!(error
+                    .to_string()
+                    .contains("is newer than this build reads (1)"));
+            } else {
+                assert!(matches!(error, ArtifactError::TooOld { .. }), "{error}");
+            }
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_are_refused() {
+        let mut bytes = small_artifact();
+        bytes.extend_from_slice(b"junk");
+        let error = Artifact::from_bytes(bytes).unwrap_err();
+        assert!(error.to_string().contains("trailing data"), "{error}");
+    }
+
+    #[test]
+    fn open_maps_a_file_and_names_it_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.ratel");
+        std::fs::write(&path, small_artifact()).unwrap();
+        let artifact = Artifact::open(&path).unwrap();
+        assert_eq!(artifact.path(), path);
+        assert!(artifact.exact_match(0, b"44", Timestamp(0)).is_some());
+        std::fs::write(&path, b"RATELTRF").unwrap();
+        let error = Artifact::open(&path).unwrap_err().to_string();
+        assert!(error.starts_with(&path.display().to_string()), "{error}");
+        assert!(error.contains("truncated"), "{error}");
+    }
+}
