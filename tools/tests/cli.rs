@@ -1,6 +1,9 @@
 //! The tools as an import pipeline runs them: real binaries, real files, exit codes and
 //! every byte of their output.
 
+// A test that cannot set itself up should stop loudly; helpers here unwrap like tests do.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
