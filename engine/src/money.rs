@@ -273,7 +273,18 @@ pub fn write_ruby_float(out: &mut Vec<u8>, x: f64) {
         });
         return;
     }
-    // ryu gives the shortest round-trip digits; re-lay them out Ruby's way.
+    // ryu gives the shortest round-trip digits. Inside Ruby's fixed-notation range its own
+    // layout ("35.0", "0.987", "0.0001") is already Ruby's, so it is copied as is.
+    let mut ryu_buf = ryu::Buffer::new();
+    if (1e-4..1e16).contains(&x.abs()) {
+        out.extend_from_slice(ryu_buf.format_finite(x).as_bytes());
+        return;
+    }
+    write_ruby_float_relaid(out, x);
+}
+
+/// [`write_ruby_float`] for any finite non-zero `x`, re-laying ryu's digits Ruby's way.
+fn write_ruby_float_relaid(out: &mut Vec<u8>, x: f64) {
     let mut ryu_buf = ryu::Buffer::new();
     let (digits, point) = shortest_digits(ryu_buf.format_finite(x).as_bytes());
     if x < 0.0 {
@@ -471,6 +482,14 @@ mod tests {
         fn decimal_display_parses_back_to_itself(units in -999_999_999_999i64..999_999_999_999, scale in 0u8..12) {
             let d = Decimal::new(units, scale);
             proptest::prop_assert_eq!(Decimal::parse(&d.to_string(), true).unwrap(), d);
+        }
+
+        #[test]
+        fn ruby_float_fast_path_equals_the_general_layout(x in 1e-4f64..1e16, negative: bool) {
+            let x = if negative { -x } else { x };
+            let mut general = Vec::new();
+            write_ruby_float_relaid(&mut general, x);
+            proptest::prop_assert_eq!(ruby(x).into_bytes(), general);
         }
 
         #[test]
