@@ -455,6 +455,26 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn longest_match_with_a_dense_table_equals_a_naive_scan(
+            extra in deck(),
+            numbers in proptest::collection::vec("[1-5][0-5]{0,9}", 1..60),
+            day in 0i64..5,
+        ) {
+            // 2,500 undated prefixes under 5 make the tariff large enough for a table; the
+            // random rows (dated or not, short or long) sit beside and under them.
+            let mut rows: Vec<Spec> = (0..2_500).map(|i| (format!("5{i:04}"), 7, None)).collect();
+            rows.extend(extra.into_iter().filter(|(p, _, _)| !p.starts_with('5')));
+            let artifact = build(std::slice::from_ref(&rows));
+            prop_assert!(artifact.dense_table_bytes() > 0);
+            for number in &numbers {
+                prop_assert_eq!(answer(&artifact, number, day), naive(&rows, number, day), "{}", number);
+            }
+        }
+    }
+
+    proptest! {
         #[test]
         fn longest_match_equals_a_naive_scan(
             rows in deck(),

@@ -187,7 +187,8 @@ impl ArtifactBuilder {
     }
 
     /// Sorts, checks for duplicate prefixes (errors go to `errors`) and lays out the file.
-    /// Returns `None` when any duplicate was found.
+    /// Returns `None` when `errors` holds any error, found here or before (the index is not
+    /// built then, but every duplicate is still reported).
     pub fn build(mut self, errors: &mut ErrorList) -> Option<(Vec<u8>, BuildStats)> {
         let started = std::time::Instant::now();
         sort_rows(&mut self.rows);
@@ -197,9 +198,13 @@ impl ArtifactBuilder {
         let mut versions: Vec<u8> = Vec::new();
         let mut key_bytes = Vec::with_capacity(22);
         let mut prefixes = 0u64;
+        let failed_before = !errors.is_empty();
         for group in self.rows.chunk_by(|a, b| a.key == b.key) {
             if group.len() > 1 {
                 self.report_duplicates(group, errors);
+            }
+            if failed_before || !errors.is_empty() {
+                continue;
             }
             let tariff = (group[0].key >> 80) as usize;
             self.tariffs[tariff].prefixes += 1;
