@@ -21,6 +21,28 @@ pub const HEADER: &[u8] = b"number,prefix,destination,rate,connection_fee,increm
 /// Input bytes per chunk handed to a worker.
 const CHUNK_BYTES: usize = 256 << 10;
 
+/// Buffers handed back after use, so that a run of any length allocates only as many as are
+/// ever in flight at once (a few dozen): memory is flat, and the allocator is out of the loop.
+#[derive(Debug, Default)]
+struct BufferPool(Mutex<Vec<Vec<u8>>>);
+
+impl BufferPool {
+    fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut spare| spare.pop())
+            .unwrap_or_default()
+    }
+
+    fn give(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        if let Ok(mut spare) = self.0.lock() {
+            spare.push(buffer);
+        }
+    }
+}
+
 /// What to look numbers up in, and how.
 #[derive(Debug, Clone, Copy)]
 pub struct LookupJob<'a> {
@@ -123,6 +145,8 @@ impl LookupJob<'_> {
         let (work_tx, work_rx) = sync_channel::<Work>(threads * 2);
         let work_rx = Arc::new(Mutex::new(work_rx));
         let (order_tx, order_rx) = sync_channel::<Receiver<Vec<u8>>>(threads * 4);
+        let pool = BufferPool::default();
+        let pool = &pool;
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let work_rx = Arc::clone(&work_rx);
@@ -134,8 +158,9 @@ impl LookupJob<'_> {
                             .map_err(|_| ())
                             .and_then(|rx| rx.recv().map_err(|_| ()));
                         let Ok((chunk, reply)) = next else { break };
-                        let mut out = Vec::with_capacity(chunk.len() * 3);
+                        let mut out = pool.take();
                         self.process(&chunk, &mut out, &mut tails);
+                        pool.give(chunk);
                         if reply.send(out).is_err() {
                             break;
                         }
@@ -148,6 +173,7 @@ impl LookupJob<'_> {
                 for pending in order_rx {
                     let Ok(block) = pending.recv() else { break };
                     output.write_all(&block)?;
+                    pool.give(block);
                 }
                 output.flush()
             });
@@ -156,9 +182,11 @@ impl LookupJob<'_> {
             let mut carry: Vec<u8> = Vec::new();
             let read_result = (|| -> io::Result<()> {
                 loop {
-                    let mut chunk = std::mem::take(&mut carry);
+                    let mut chunk = pool.take();
+                    chunk.extend_from_slice(&carry);
+                    carry.clear();
                     let start = chunk.len();
-                    chunk.resize(start.max(CHUNK_BYTES / 2) + CHUNK_BYTES, 0);
+                    chunk.resize(start + CHUNK_BYTES, 0);
                     let mut filled = start;
                     // Fill the chunk (short reads from pipes are common).
                     while filled < chunk.len() {
@@ -174,8 +202,12 @@ impl LookupJob<'_> {
                     if !at_end {
                         // Hand over whole lines only; the partial last line waits for more.
                         match memchr::memrchr(b'\n', &chunk) {
-                            Some(end) => carry = chunk.split_off(end + 1),
+                            Some(end) => {
+                                carry.extend_from_slice(&chunk[end + 1..]);
+                                chunk.truncate(end + 1);
+                            }
                             None => {
+                                // One line longer than a chunk: keep reading it.
                                 carry = chunk;
                                 continue;
                             }
@@ -296,6 +328,23 @@ mod tests {
             "number,prefix,destination,rate,connection_fee,increment_s,min_time_s\n\
              370,370,Lithuania,0.987,0.0,1,0\n3701,,,,,,\n+370,,,,,,\n"
         );
+    }
+
+    #[test]
+    fn a_line_longer_than_a_chunk_is_one_row() {
+        let artifact = artifact();
+        let job = LookupJob {
+            artifact: &artifact,
+            tariff: 0,
+            at: Timestamp(0),
+            exact: false,
+        };
+        let long = format!("370{}", "x".repeat(CHUNK_BYTES * 2 + 17));
+        let out = run(&job, format!("1\n{long}\n99").as_bytes(), 2);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[2], format!("{long},370,Lithuania,0.987,0.0,1,0"));
+        assert_eq!(lines[3], "99,,,,,,");
     }
 
     #[test]
