@@ -104,19 +104,10 @@ impl Artifact {
                 DENSE_DIGITS,
             ));
         }
-        if let Some((addr, mut out, depth)) = start {
-            let mut node = self.fst.node(addr);
-            for (offset, &byte) in digits.iter().enumerate().skip(depth) {
-                let Some(index) = node.find_input(byte) else {
-                    break;
-                };
-                let transition = node.transition(index);
-                out += transition.out.value();
-                node = self.fst.node(transition.addr);
-                if node.is_final() {
-                    deepest = Some((offset as u8 + 1, out + node.final_output().value()));
-                }
-            }
+        if let Some((addr, out, depth)) = start {
+            self.walk(addr, out, depth, digits, |len, value| {
+                deepest = Some((len as u8, value));
+            });
         }
         let (len, value) = deepest?;
         match self.resolve(value, at) {
@@ -138,7 +129,9 @@ impl Artifact {
     ) -> Option<Match> {
         let (root, root_out) = self.tariffs().get(tariff)?.root?;
         let mut found = Candidates::new();
-        self.walk(root, root_out, 0, digits, &mut found);
+        self.walk(root, root_out, 0, digits, |len, value| {
+            found.push(len, value)
+        });
         found.items[..found.len]
             .iter()
             .rev()
@@ -152,16 +145,12 @@ impl Artifact {
 
     /// The rate for exactly `prefix` in tariff `tariff` at time `at`.
     pub fn exact_match(&self, tariff: usize, prefix: &[u8], at: Timestamp) -> Option<Match> {
-        let (root, mut out) = self.tariffs().get(tariff)?.root?;
+        let (root, root_out) = self.tariffs().get(tariff)?.root?;
         if prefix.is_empty() || prefix.len() > MAX_PREFIX_DIGITS {
             return None;
         }
-        let mut node = self.fst.node(root);
-        for &byte in prefix {
-            let transition = node.transition(node.find_input(byte)?);
-            out += transition.out.value();
-            node = self.fst.node(transition.addr);
-        }
+        let (addr, out) = self.walk(root, root_out, 0, prefix, |_, _| {})?;
+        let node = self.fst.node(addr);
         if !node.is_final() {
             return None;
         }
@@ -172,21 +161,28 @@ impl Artifact {
         })
     }
 
-    /// Follows `digits[depth..]` from node `addr`, stacking each final state reached.
+    /// Follows `digits[depth..]` from node `addr` (reached with output `out`), calling
+    /// `on_final(prefix length, fst value)` at each final state, shallowest first. Returns the
+    /// node and output reached after the last digit, or `None` when the walk left the fst.
     #[inline]
-    fn walk(&self, addr: usize, mut out: u64, depth: usize, digits: &[u8], found: &mut Candidates) {
+    fn walk(
+        &self,
+        addr: usize,
+        mut out: u64,
+        depth: usize,
+        digits: &[u8],
+        mut on_final: impl FnMut(usize, u64),
+    ) -> Option<(usize, u64)> {
         let mut node = self.fst.node(addr);
         for (offset, &byte) in digits.iter().enumerate().skip(depth) {
-            let Some(index) = node.find_input(byte) else {
-                break;
-            };
-            let transition = node.transition(index);
+            let transition = node.transition(node.find_input(byte)?);
             out += transition.out.value();
             node = self.fst.node(transition.addr);
             if node.is_final() {
-                found.push(offset + 1, out + node.final_output().value());
+                on_final(offset + 1, out + node.final_output().value());
             }
         }
+        Some((node.addr(), out))
     }
 
     /// The record an fst value points to at time `at`: its only record, or the newest dated
@@ -264,7 +260,6 @@ fn dense_table(artifact: &Artifact, info: &TariffInfo) -> Option<DenseTable> {
     if info.prefixes < DENSE_MIN_PREFIXES {
         return None;
     }
-    let fst = &artifact.fst;
     let mut entries = Vec::with_capacity(DENSE_ENTRIES);
     for index in 0..DENSE_ENTRIES {
         let mut digits = [0u8; DENSE_DIGITS];
@@ -279,23 +274,16 @@ fn dense_table(artifact: &Artifact, info: &TariffInfo) -> Option<DenseTable> {
             best: 0,
             best_len: 0,
         };
-        let (mut node, mut out) = (fst.node(root), root_out);
-        let mut reached = true;
-        for (depth, &byte) in digits.iter().enumerate() {
-            let Some(i) = node.find_input(byte) else {
-                reached = false;
-                break;
-            };
-            let transition = node.transition(i);
-            out += transition.out.value();
-            node = fst.node(transition.addr);
-            if node.is_final() {
-                entry.best = u32::try_from(out + node.final_output().value()).ok()?;
-                entry.best_len = depth as u8 + 1;
-            }
+        let mut best = None;
+        let reached = artifact.walk(root, root_out, 0, &digits, |len, value| {
+            best = Some((len as u8, value));
+        });
+        if let Some((len, value)) = best {
+            entry.best = u32::try_from(value).ok()?;
+            entry.best_len = len;
         }
-        if reached {
-            entry.addr = u32::try_from(node.addr()).ok().filter(|&a| a != NO_NODE)?;
+        if let Some((addr, out)) = reached {
+            entry.addr = u32::try_from(addr).ok().filter(|&a| a != NO_NODE)?;
             entry.out = u32::try_from(out).ok()?;
         }
         entries.push(entry);

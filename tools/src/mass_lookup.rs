@@ -282,6 +282,15 @@ mod tests {
         Artifact::from_bytes(compile(&sources, |_| {}).unwrap().bytes).unwrap()
     }
 
+    fn job(artifact: &Artifact, at: Timestamp, exact: bool) -> LookupJob<'_> {
+        LookupJob {
+            artifact,
+            tariff: 0,
+            at,
+            exact,
+        }
+    }
+
     fn run(job: &LookupJob<'_>, input: &[u8], threads: usize) -> String {
         let mut out = Vec::new();
         job.run(input, &mut out, threads).unwrap();
@@ -291,12 +300,7 @@ mod tests {
     #[test]
     fn rows_follow_input_order_with_quoting_and_misses() {
         let artifact = artifact();
-        let job = LookupJob {
-            artifact: &artifact,
-            tariff: 0,
-            at: Timestamp::parse("2026-01-01").unwrap(),
-            exact: false,
-        };
+        let job = job(&artifact, Timestamp::parse("2026-01-01").unwrap(), false);
         let out = run(&job, b" +370 612 345 \r\n999\n\n1555\n37", 2);
         assert_eq!(
             out,
@@ -317,12 +321,7 @@ mod tests {
     #[test]
     fn exact_mode_needs_the_prefix_itself() {
         let artifact = artifact();
-        let job = LookupJob {
-            artifact: &artifact,
-            tariff: 0,
-            at: Timestamp(0),
-            exact: true,
-        };
+        let job = job(&artifact, Timestamp(0), true);
         assert_eq!(
             run(&job, b"370\n3701\n+370\n", 1),
             "number,prefix,destination,rate,connection_fee,increment_s,min_time_s\n\
@@ -333,12 +332,7 @@ mod tests {
     #[test]
     fn a_line_longer_than_a_chunk_is_one_row() {
         let artifact = artifact();
-        let job = LookupJob {
-            artifact: &artifact,
-            tariff: 0,
-            at: Timestamp(0),
-            exact: false,
-        };
+        let job = job(&artifact, Timestamp(0), false);
         let long = format!("370{}", "x".repeat(CHUNK_BYTES * 2 + 17));
         let out = run(&job, format!("1\n{long}\n99").as_bytes(), 2);
         let lines: Vec<&str> = out.lines().collect();
@@ -350,12 +344,7 @@ mod tests {
     #[test]
     fn many_chunks_keep_their_order_on_several_threads() {
         let artifact = artifact();
-        let job = LookupJob {
-            artifact: &artifact,
-            tariff: 0,
-            at: Timestamp(0),
-            exact: false,
-        };
+        let job = job(&artifact, Timestamp(0), false);
         let mut input = Vec::new();
         for i in 0..200_000u32 {
             input.extend_from_slice(
