@@ -115,6 +115,8 @@ pub struct Artifact {
     pub(crate) versions: std::ops::Range<usize>,
     strings: std::ops::Range<usize>,
     path: PathBuf,
+    /// How the lookup's digit reader finds digits in this fst, when it can read it.
+    pub(crate) digit_encoding: Option<&'static [u8; 10]>,
 }
 
 impl fmt::Debug for Artifact {
@@ -317,7 +319,9 @@ impl Artifact {
             versions,
             strings,
             path: path.to_owned(),
+            digit_encoding: None,
         };
+        artifact.digit_encoding = crate::lookup::digit_encoding(artifact.fst.as_bytes());
         crate::lookup::build_dense_tables(&mut artifact);
         Ok(artifact)
     }

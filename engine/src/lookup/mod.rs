@@ -10,6 +10,11 @@
 //! starts, the node reached, the output accumulated and the deepest final state passed
 //! (16 bytes an entry, 160 KB a tariff, small enough to stay in L2).
 
+mod fst_node;
+
+pub(crate) use fst_node::digit_encoding;
+use fst_node::DigitWalker;
+
 use crate::artifact::{Artifact, TariffInfo};
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::time::Timestamp;
@@ -150,11 +155,7 @@ impl Artifact {
             return None;
         }
         let (addr, out) = self.walk(root, root_out, 0, prefix, |_, _| {})?;
-        let node = self.fst.node(addr);
-        if !node.is_final() {
-            return None;
-        }
-        let record = self.resolve(out + node.final_output().value(), at)?;
+        let record = self.resolve(self.final_value(addr, out)?, at)?;
         Some(Match {
             prefix_len: prefix.len() as u8,
             record,
@@ -173,6 +174,32 @@ impl Artifact {
         digits: &[u8],
         mut on_final: impl FnMut(usize, u64),
     ) -> Option<(usize, u64)> {
+        let Some(encoding) = self.digit_encoding else {
+            return self.walk_with_crate(addr, out, depth, digits, on_final);
+        };
+        let walker = DigitWalker::new(self.fst.as_bytes(), encoding);
+        let mut addr = addr;
+        for (offset, &byte) in digits.iter().enumerate().skip(depth) {
+            let (next, output) = walker.transition(addr, byte)?;
+            out += output;
+            addr = next;
+            if let Some(final_output) = walker.final_output(addr)? {
+                on_final(offset + 1, out + final_output);
+            }
+        }
+        Some((addr, out))
+    }
+
+    /// [`Artifact::walk`] through the `fst` crate's general node API: the fallback for fst
+    /// versions the digit reader does not know, and the reference it is tested against.
+    fn walk_with_crate(
+        &self,
+        addr: usize,
+        mut out: u64,
+        depth: usize,
+        digits: &[u8],
+        mut on_final: impl FnMut(usize, u64),
+    ) -> Option<(usize, u64)> {
         let mut node = self.fst.node(addr);
         for (offset, &byte) in digits.iter().enumerate().skip(depth) {
             let transition = node.transition(node.find_input(byte)?);
@@ -183,6 +210,19 @@ impl Artifact {
             }
         }
         Some((node.addr(), out))
+    }
+
+    /// The fst value of the node at `addr` when it is final.
+    fn final_value(&self, addr: usize, out: u64) -> Option<u64> {
+        match self.digit_encoding {
+            Some(encoding) => DigitWalker::new(self.fst.as_bytes(), encoding)
+                .final_output(addr)?
+                .map(|final_output| out + final_output),
+            None => {
+                let node = self.fst.node(addr);
+                node.is_final().then(|| out + node.final_output().value())
+            }
+        }
     }
 
     /// The record an fst value points to at time `at`: its only record, or the newest dated
@@ -458,6 +498,44 @@ mod tests {
             prop_assert!(artifact.dense_table_bytes() > 0);
             for number in &numbers {
                 prop_assert_eq!(answer(&artifact, number, day), naive(&rows, number, day), "{}", number);
+            }
+        }
+    }
+
+    /// Everything a walk reports: each final state (length, value), then where it stopped.
+    type Trace = (Vec<(usize, u64)>, Option<(usize, u64)>);
+
+    fn trace(artifact: &Artifact, digits: &[u8], crate_walk: bool) -> Trace {
+        let (root, out) = artifact.tariffs()[0].root.unwrap();
+        let mut finals = Vec::new();
+        let reached = if crate_walk {
+            artifact.walk_with_crate(root, out, 0, digits, |len, value| finals.push((len, value)))
+        } else {
+            artifact.walk(root, out, 0, digits, |len, value| finals.push((len, value)))
+        };
+        (finals, reached)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        #[test]
+        fn the_digit_reader_walks_exactly_like_the_fst_crate(
+            rows in proptest::collection::btree_map(
+                ("[0-9]{1,9}", proptest::option::weighted(0.2, 0i64..3)),
+                1i64..5_000_000,
+                1..600,
+            ),
+            numbers in proptest::collection::vec("[0-9]{0,12}", 1..50),
+        ) {
+            let rows: Vec<Spec> = rows.into_iter().map(|((p, d), r)| (p, r, d)).collect();
+            let artifact = build(std::slice::from_ref(&rows));
+            prop_assert!(artifact.digit_encoding.is_some());
+            for number in numbers.iter().chain(rows.iter().map(|r| &r.0)) {
+                prop_assert_eq!(
+                    trace(&artifact, number.as_bytes(), false),
+                    trace(&artifact, number.as_bytes(), true),
+                    "{}", number
+                );
             }
         }
     }

@@ -1,0 +1,251 @@
+//! A reader of the `fst` crate's node bytes (format version 3), specialised to walking
+//! decimal digits.
+//!
+//! The crate's `Node::new` decodes everything a node holds (its end, its final output, its
+//! transition count) to serve any query; a digit walk needs one transition and one flag per
+//! level, and measured about 200 instructions a level through the general path. This reader
+//! decodes only that. Layout facts (written by `fst::raw::Builder`, read back the same way):
+//!
+//! - address 0 is the empty final node (no transitions, final, output 0);
+//! - a node is read backwards from its address, which holds its state byte; the top two bits
+//!   say `11` one transition to the node written just before it (output 0, never final), `10`
+//!   one transition with an explicit target and output (never final), `0F` any number of
+//!   transitions, `F` the final flag;
+//! - single-transition states keep their input in the low six bits as an index into the
+//!   crate's table of common bytes (0: the byte follows, at address − 1). The indices of the
+//!   ten digits are learned from the crate itself at first use, not copied;
+//! - a target is stored as a delta below the node's lowest byte (0 meaning address 0).
+//!
+//! Every byte is read through `get` and every offset with checked arithmetic, so a damaged
+//! index yields "no transition", never a panic. `Artifact` uses this reader only when the
+//! fst says version 3, and tests hold it equal to the crate's own walk on random decks.
+
+use std::sync::OnceLock;
+
+/// The fst format version this reader understands.
+pub(crate) const READABLE_VERSION: u64 = 3;
+
+/// For each digit `'0'..='9'`, the common-input index a single-transition state stores for it
+/// (0 when the digit is not a common input and follows the state byte instead).
+fn digit_indices() -> Option<&'static [u8; 10]> {
+    static INDICES: OnceLock<Option<[u8; 10]>> = OnceLock::new();
+    INDICES
+        .get_or_init(|| {
+            let mut indices = [0u8; 10];
+            for (digit, index) in (b'0'..=b'9').zip(indices.iter_mut()) {
+                // A one-key set's root is a single non-final transition on that key's byte.
+                let fst = fst::raw::Fst::from_iter_set([[digit]]).ok()?;
+                let state = *fst.as_bytes().get(fst.root().addr())?;
+                if state >> 6 < 0b10 {
+                    return None;
+                }
+                *index = state & 0b11_1111;
+            }
+            Some(indices)
+        })
+        .as_ref()
+}
+
+/// Walks digits over the raw bytes of one fst.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DigitWalker<'a> {
+    data: &'a [u8],
+    indices: &'a [u8; 10],
+}
+
+/// The digit encoding to walk `fst_bytes` with, or `None` when this reader does not know its
+/// version or could not learn the encoding (the crate's own walk is used then).
+pub(crate) fn digit_encoding(fst_bytes: &[u8]) -> Option<&'static [u8; 10]> {
+    let version = u64::from_le_bytes(fst_bytes.get(..8)?.try_into().ok()?);
+    if version != READABLE_VERSION {
+        return None;
+    }
+    digit_indices()
+}
+
+impl<'a> DigitWalker<'a> {
+    /// A walker over `data` (a whole fst) with the encoding [`digit_encoding`] gave.
+    #[inline(always)]
+    pub(crate) fn new(data: &'a [u8], indices: &'a [u8; 10]) -> DigitWalker<'a> {
+        DigitWalker { data, indices }
+    }
+
+    #[inline(always)]
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.data.get(at).copied()
+    }
+
+    /// Little-endian unsigned integer of `size` bytes (0–8) at `at`.
+    #[inline(always)]
+    fn uint(&self, at: usize, size: usize) -> Option<u64> {
+        let bytes = self.data.get(at..at.checked_add(size)?)?;
+        Some(
+            bytes
+                .iter()
+                .rev()
+                .fold(0u64, |value, &b| (value << 8) | u64::from(b)),
+        )
+    }
+
+    /// Whether the node at `addr` is final, and its final output.
+    #[inline(always)]
+    pub(crate) fn final_output(&self, addr: usize) -> Option<Option<u64>> {
+        if addr == 0 {
+            return Some(Some(0));
+        }
+        let state = self.byte(addr)?;
+        // Top bit set: a single-transition state, never final. Otherwise bit 6 is the flag.
+        if state >> 7 == 1 || state & 0b0100_0000 == 0 {
+            return Some(None);
+        }
+        let any = AnyTrans::read(self, addr, state)?;
+        if !any.is_final {
+            return Some(None);
+        }
+        if any.osize == 0 {
+            return Some(Some(0));
+        }
+        let at = any.outputs_base()?.checked_sub(any.osize)?;
+        Some(Some(self.uint(at, any.osize)?))
+    }
+
+    /// Follows `digit` (an ASCII digit) out of the node at `addr`: the target node and the
+    /// transition's output, or `None` when the node has no such transition.
+    #[inline(always)]
+    pub(crate) fn transition(&self, addr: usize, digit: u8) -> Option<(usize, u64)> {
+        if addr == 0 {
+            return None;
+        }
+        let state = self.byte(addr)?;
+        match state >> 6 {
+            0b11 | 0b10 => {
+                let index = state & 0b11_1111;
+                let input_len = usize::from(index == 0);
+                let input = if index == 0 {
+                    self.byte(addr.checked_sub(1)?)?
+                } else {
+                    let slot = digit.checked_sub(b'0').filter(|&d| d < 10)?;
+                    if self.indices[usize::from(slot)] == index {
+                        digit
+                    } else {
+                        return None;
+                    }
+                };
+                if input != digit {
+                    return None;
+                }
+                if state >> 6 == 0b11 {
+                    // The target is the node written just before this one.
+                    return Some((addr.checked_sub(input_len + 1)?, 0));
+                }
+                let sizes_at = addr.checked_sub(input_len + 1)?;
+                let sizes = self.byte(sizes_at)?;
+                let (tsize, osize) = (usize::from(sizes >> 4), usize::from(sizes & 0x0f));
+                let target_at = sizes_at.checked_sub(tsize)?;
+                let output_at = target_at.checked_sub(osize)?;
+                let delta = self.uint(target_at, tsize)?;
+                let output = if osize == 0 {
+                    0
+                } else {
+                    self.uint(output_at, osize)?
+                };
+                Some((target(output_at, delta)?, output))
+            }
+            _ => {
+                let any = AnyTrans::read(self, addr, state)?;
+                let i = any.find(self, digit)?;
+                let delta =
+                    self.uint(any.inputs_base.checked_sub((i + 1) * any.tsize)?, any.tsize)?;
+                let output = if any.osize == 0 {
+                    0
+                } else {
+                    let at = any.addresses_base()?.checked_sub((i + 1) * any.osize)?;
+                    self.uint(at, any.osize)?
+                };
+                Some((target(any.end()?, delta)?, output))
+            }
+        }
+    }
+}
+
+/// A transition target: `delta` below the node's lowest byte, 0 meaning the empty final node.
+#[inline(always)]
+fn target(node_start: usize, delta: u64) -> Option<usize> {
+    if delta == 0 {
+        return Some(0);
+    }
+    node_start.checked_sub(usize::try_from(delta).ok()?)
+}
+
+/// The parts of a many-transition node a digit walk needs.
+#[derive(Debug, Clone, Copy)]
+struct AnyTrans {
+    is_final: bool,
+    ntrans: usize,
+    tsize: usize,
+    osize: usize,
+    /// Lowest address of the input bytes (inputs are stored last transition first).
+    inputs_base: usize,
+    /// Start of the 256-byte input index, for nodes of more than 32 transitions.
+    index: Option<usize>,
+}
+
+impl AnyTrans {
+    #[inline(always)]
+    fn read(walker: &DigitWalker<'_>, addr: usize, state: u8) -> Option<AnyTrans> {
+        let mut ntrans = usize::from(state & 0b11_1111);
+        let mut header = 1; // the state byte
+        if ntrans == 0 {
+            ntrans = usize::from(walker.byte(addr.checked_sub(1)?)?);
+            if ntrans == 1 {
+                ntrans = 256; // 1 is never stored here, so it stands for 256
+            }
+            header += 1;
+        }
+        let sizes_at = addr.checked_sub(header)?;
+        let sizes = walker.byte(sizes_at)?;
+        let index_len = if ntrans > 32 { 256 } else { 0 };
+        let index_start = sizes_at.checked_sub(index_len)?;
+        Some(AnyTrans {
+            is_final: state & 0b0100_0000 != 0,
+            ntrans,
+            tsize: usize::from(sizes >> 4),
+            osize: usize::from(sizes & 0x0f),
+            inputs_base: index_start.checked_sub(ntrans)?,
+            index: (index_len > 0).then_some(index_start),
+        })
+    }
+
+    /// Lowest address of the transition targets.
+    #[inline(always)]
+    fn addresses_base(&self) -> Option<usize> {
+        self.inputs_base.checked_sub(self.ntrans * self.tsize)
+    }
+
+    /// Lowest address of the transition outputs.
+    #[inline(always)]
+    fn outputs_base(&self) -> Option<usize> {
+        self.addresses_base()?.checked_sub(self.ntrans * self.osize)
+    }
+
+    /// The node's lowest byte, from which targets are measured.
+    #[inline(always)]
+    fn end(&self) -> Option<usize> {
+        let final_len = if self.is_final { self.osize } else { 0 };
+        self.outputs_base()?.checked_sub(final_len)
+    }
+
+    /// The transition number of `byte`, if any.
+    #[inline(always)]
+    fn find(&self, walker: &DigitWalker<'_>, byte: u8) -> Option<usize> {
+        if let Some(index) = self.index {
+            let i = usize::from(walker.byte(index + usize::from(byte))?);
+            return (i < self.ntrans).then_some(i);
+        }
+        let inputs = walker
+            .data
+            .get(self.inputs_base..self.inputs_base + self.ntrans)?;
+        let position = inputs.iter().position(|&b| b == byte)?;
+        Some(self.ntrans - 1 - position)
+    }
+}
