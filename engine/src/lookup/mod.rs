@@ -2,13 +2,16 @@
 //!
 //! The `fst` crate answers "is this key present" but has no longest-prefix query, and asking
 //! once per prefix length would walk the same nodes up to twenty times. Instead the number is
-//! walked once through the raw fst from the tariff's root, stacking every final state met on
-//! the way; the deepest one whose rate applies at the requested time wins.
+//! walked once through the raw fst from the tariff's root, remembering the deepest final
+//! state met; when that prefix has no rate in force at the requested time, the shorter ones
+//! are gathered by walking again (rare: only dated rows can cause it).
 //!
-//! Most of a walk's cost is decoding nodes, and the first levels are shared by every number.
-//! Large tariffs therefore get a dense jump table at load: for each of the 10^4 four-digit
-//! starts, the node reached, the output accumulated and the deepest final state passed
-//! (16 bytes an entry, 160 KB a tariff, small enough to stay in L2).
+//! Two things make a walk cheap. Large tariffs get a dense jump table at load: for each of the
+//! 10^4 four-digit starts, the node reached, the output accumulated and the deepest final
+//! state passed (16 bytes an entry, 160 KB a tariff, small enough to stay in L2). And the
+//! levels below are read by `fst_node`, which decodes only the one transition and the final
+//! flag a digit walk needs; the crate's general node decoder, kept as the fallback and the
+//! test reference, costs about twice as much per level.
 
 mod fst_node;
 
