@@ -87,51 +87,51 @@ impl<'a> DigitWalker<'a> {
         )
     }
 
-    /// Whether the node at `addr` is final, and its final output.
+    /// Decodes the node at `addr` once: what a walk asks of it next (its final output, then
+    /// one transition) reads from this.
     #[inline(always)]
-    pub(crate) fn final_output(&self, addr: usize) -> Option<Option<u64>> {
+    pub(crate) fn node(&self, addr: usize) -> Option<Node> {
         if addr == 0 {
-            return Some(Some(0));
+            return Some(Node::EmptyFinal);
         }
         let state = self.byte(addr)?;
-        // Top bit set: a single-transition state, never final. Otherwise bit 6 is the flag.
-        if state >> 7 == 1 || state & 0b0100_0000 == 0 {
-            return Some(None);
+        if state >> 7 == 1 {
+            return Some(Node::Single { addr, state });
         }
-        let any = AnyTrans::read(self, addr, state)?;
-        if !any.is_final {
-            return Some(None);
-        }
-        if any.osize == 0 {
-            return Some(Some(0));
-        }
-        let at = any.outputs_base()?.checked_sub(any.osize)?;
-        Some(Some(self.uint(at, any.osize)?))
+        Some(Node::Any(AnyTrans::read(self, addr, state)?))
     }
 
-    /// Follows `digit` (an ASCII digit) out of the node at `addr`: the target node and the
+    /// The node's final output, or `None` (inside `Some`) when it is not final.
+    #[inline(always)]
+    pub(crate) fn final_output(&self, node: &Node) -> Option<Option<u64>> {
+        match node {
+            Node::EmptyFinal => Some(Some(0)),
+            Node::Single { .. } => Some(None),
+            Node::Any(any) if !any.is_final => Some(None),
+            Node::Any(any) if any.osize == 0 => Some(Some(0)),
+            Node::Any(any) => {
+                let at = any.outputs_base()?.checked_sub(any.osize)?;
+                Some(Some(self.uint(at, any.osize)?))
+            }
+        }
+    }
+
+    /// Follows `digit` (an ASCII digit) out of `node`: the target address and the
     /// transition's output, or `None` when the node has no such transition.
     #[inline(always)]
-    pub(crate) fn transition(&self, addr: usize, digit: u8) -> Option<(usize, u64)> {
-        if addr == 0 {
-            return None;
-        }
-        let state = self.byte(addr)?;
-        match state >> 6 {
-            0b11 | 0b10 => {
+    pub(crate) fn transition(&self, node: &Node, digit: u8) -> Option<(usize, u64)> {
+        match *node {
+            Node::EmptyFinal => None,
+            Node::Single { addr, state } => {
                 let index = state & 0b11_1111;
                 let input_len = usize::from(index == 0);
-                let input = if index == 0 {
-                    self.byte(addr.checked_sub(1)?)?
+                let matches = if index == 0 {
+                    self.byte(addr.checked_sub(1)?)? == digit
                 } else {
                     let slot = digit.checked_sub(b'0').filter(|&d| d < 10)?;
-                    if self.indices[usize::from(slot)] == index {
-                        digit
-                    } else {
-                        return None;
-                    }
+                    self.indices[usize::from(slot)] == index
                 };
-                if input != digit {
+                if !matches {
                     return None;
                 }
                 if state >> 6 == 0b11 {
@@ -151,8 +151,7 @@ impl<'a> DigitWalker<'a> {
                 };
                 Some((target(output_at, delta)?, output))
             }
-            _ => {
-                let any = AnyTrans::read(self, addr, state)?;
+            Node::Any(any) => {
                 let i = any.find(self, digit)?;
                 let delta =
                     self.uint(any.inputs_base.checked_sub((i + 1) * any.tsize)?, any.tsize)?;
@@ -168,6 +167,17 @@ impl<'a> DigitWalker<'a> {
     }
 }
 
+/// A node decoded as far as a digit walk needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Node {
+    /// Address 0: final, output 0, no transitions.
+    EmptyFinal,
+    /// One transition, never final; `state` is its state byte.
+    Single { addr: usize, state: u8 },
+    /// Any number of transitions, final or not.
+    Any(AnyTrans),
+}
+
 /// A transition target: `delta` below the node's lowest byte, 0 meaning the empty final node.
 #[inline(always)]
 fn target(node_start: usize, delta: u64) -> Option<usize> {
@@ -179,7 +189,7 @@ fn target(node_start: usize, delta: u64) -> Option<usize> {
 
 /// The parts of a many-transition node a digit walk needs.
 #[derive(Debug, Clone, Copy)]
-struct AnyTrans {
+pub(crate) struct AnyTrans {
     is_final: bool,
     ntrans: usize,
     tsize: usize,

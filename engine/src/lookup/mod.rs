@@ -181,12 +181,13 @@ impl Artifact {
             return self.walk_with_crate(addr, out, depth, digits, on_final);
         };
         let walker = DigitWalker::new(self.fst.as_bytes(), encoding);
-        let mut addr = addr;
+        let (mut addr, mut node) = (addr, walker.node(addr)?);
         for (offset, &byte) in digits.iter().enumerate().skip(depth) {
-            let (next, output) = walker.transition(addr, byte)?;
+            let (next, output) = walker.transition(&node, byte)?;
             out += output;
             addr = next;
-            if let Some(final_output) = walker.final_output(addr)? {
+            node = walker.node(addr)?;
+            if let Some(final_output) = walker.final_output(&node)? {
                 on_final(offset + 1, out + final_output);
             }
         }
@@ -218,9 +219,12 @@ impl Artifact {
     /// The fst value of the node at `addr` when it is final.
     fn final_value(&self, addr: usize, out: u64) -> Option<u64> {
         match self.digit_encoding {
-            Some(encoding) => DigitWalker::new(self.fst.as_bytes(), encoding)
-                .final_output(addr)?
-                .map(|final_output| out + final_output),
+            Some(encoding) => {
+                let walker = DigitWalker::new(self.fst.as_bytes(), encoding);
+                walker
+                    .final_output(&walker.node(addr)?)?
+                    .map(|final_output| out + final_output)
+            }
             None => {
                 let node = self.fst.node(addr);
                 node.is_final().then(|| out + node.final_output().value())
