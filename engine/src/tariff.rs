@@ -5,7 +5,9 @@
 //! (the artifact builder) interns what it keeps. Every invalid field is reported with its
 //! file, line and column, and reading goes on so that one run lists all the problems.
 
-use crate::input::{csv_reader, read_records_ahead, ColumnSpec, Columns, ErrorList, ReadAhead};
+use crate::input::{
+    csv_reader, read_record, read_records_ahead, ColumnSpec, Columns, ErrorList, ReadAhead,
+};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -101,7 +103,7 @@ pub fn read_tariff<R: std::io::Read + Send>(
     let mut summary = ReadSummary::default();
     let mut reader = csv_reader(input);
     let mut record = csv::ByteRecord::new();
-    match reader.read_byte_record(&mut record) {
+    match read_record(&mut reader, &mut record) {
         Ok(true) => {}
         Ok(false) => {
             errors.add(

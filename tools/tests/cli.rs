@@ -147,6 +147,12 @@ fn every_csv_error_kind_exits_1_with_file_line_column() {
             format!("{shown}:3:1: duplicate prefix \"370\": already defined at line 2 (same effective_from as line 2)"),
         ),
         (b"prefix,destination\n370,x\n", format!("{shown}:1:1: missing required column \"rate\" in the header")),
+        // Windows line endings and blank lines still name the physical line.
+        (
+            b"prefix,rate\r\n370,1\r\n\r\n371,-1\r\n",
+            format!("{shown}:4:2: rate \"-1\" must not be negative"),
+        ),
+        (b"prefix,rate\n\n\n37y,1", format!("{shown}:4:1: prefix \"37y\" must be 1-20 digits")),
         (
             b"prefix,rate,destination\n370,1,Lietuva\xe0\n",
             format!("{shown}:2:3: destination is not valid UTF-8 (invalid byte at offset 7)"),
