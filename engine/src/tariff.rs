@@ -6,7 +6,7 @@
 //! file, line and column, and reading goes on so that one run lists all the problems.
 
 use crate::input::{
-    csv_reader, read_record, read_records_ahead, ColumnSpec, Columns, ErrorList, ReadAhead,
+    csv_reader, read_record, read_records_ahead, ColumnSpec, Columns, ErrorList, ReadAhead, Row,
 };
 use crate::money::Decimal;
 use crate::time::Timestamp;
@@ -169,129 +169,31 @@ pub fn read_tariff<R: std::io::Read + Send>(
 
 /// Validates one record's fields; `None` (with errors recorded) when any is invalid.
 fn parse_row<'r>(
-    file: &str,
+    file: &'r str,
     line: u64,
-    columns: &Columns,
+    columns: &'r Columns,
     record: &'r csv::ByteRecord,
     errors: &mut ErrorList,
 ) -> Option<TariffRow<'r>> {
-    let mut ok = true;
-    let mut fail = |column: u64, message: String| {
-        errors.add(file, line, column, message);
-        ok = false;
-    };
-
-    let (prefix, column) = columns.field(record, PREFIX);
+    let mut row = Row::new(file, line, columns, record, errors);
+    let (prefix, column) = row.raw(PREFIX);
     if prefix.is_empty()
         || prefix.len() > MAX_PREFIX_DIGITS
         || !prefix.iter().all(u8::is_ascii_digit)
     {
-        fail(
-            column,
-            format!(
-                "prefix \"{}\" must be 1-20 digits",
-                String::from_utf8_lossy(prefix)
-            ),
+        let message = format!(
+            "prefix \"{}\" must be 1-20 digits",
+            String::from_utf8_lossy(prefix)
         );
+        row.fail(column, message);
     }
-
-    let decimal =
-        |spec: usize, name: &str, default: Option<Decimal>, fail: &mut dyn FnMut(u64, String)| {
-            let (text, column) = columns.field(record, spec);
-            match (text.is_empty(), default) {
-                (true, Some(value)) => Some(value),
-                _ => match Decimal::parse_bytes(text, false) {
-                    Ok(value) => Some(value),
-                    Err(error) => {
-                        fail(
-                            column,
-                            format!("{name} \"{}\" {error}", String::from_utf8_lossy(text)),
-                        );
-                        None
-                    }
-                },
-            }
-        };
-    let rate = decimal(RATE, "rate", None, &mut fail);
-    let connection_fee = decimal(
-        CONNECTION_FEE,
-        "connection_fee",
-        Some(Decimal::ZERO),
-        &mut fail,
-    );
-
-    let integer =
-        |spec: usize, name: &str, default: u32, min: u32, fail: &mut dyn FnMut(u64, String)| {
-            let (text, column) = columns.field(record, spec);
-            if text.is_empty() {
-                return Some(default);
-            }
-            match std::str::from_utf8(text)
-                .ok()
-                .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|t| t.parse::<u32>().ok())
-            {
-                Some(value) if value >= min => Some(value),
-                _ => {
-                    fail(
-                        column,
-                        format!(
-                            "{name} \"{}\" must be a whole number of at least {min}",
-                            String::from_utf8_lossy(text)
-                        ),
-                    );
-                    None
-                }
-            }
-        };
-    let increment_s = integer(INCREMENT, "increment_s", 1, 1, &mut fail);
-    let min_time_s = integer(MIN_TIME, "min_time_s", 0, 0, &mut fail);
-
-    let (text, column) = columns.field(record, DESTINATION);
-    let destination = match std::str::from_utf8(text) {
-        Ok(name) if name.len() <= MAX_DESTINATION_BYTES => Some(name),
-        Ok(name) => {
-            fail(
-                column,
-                format!(
-                    "destination is {} bytes long; at most {MAX_DESTINATION_BYTES} are allowed",
-                    name.len()
-                ),
-            );
-            None
-        }
-        Err(error) => {
-            fail(
-                column,
-                format!(
-                    "destination is not valid UTF-8 (invalid byte at offset {})",
-                    error.valid_up_to()
-                ),
-            );
-            None
-        }
-    };
-
-    let (text, column) = columns.field(record, EFFECTIVE_FROM);
-    let effective_from = if text.is_empty() {
-        Some(None)
-    } else {
-        match Timestamp::parse_bytes(text) {
-            Ok(at) => Some(Some(at)),
-            Err(error) => {
-                fail(
-                    column,
-                    format!(
-                        "effective_from \"{}\" {error}",
-                        String::from_utf8_lossy(text)
-                    ),
-                );
-                None
-            }
-        }
-    };
-
-    if !ok {
+    let rate = row.decimal(RATE, false, None);
+    let connection_fee = row.decimal(CONNECTION_FEE, false, Some(Decimal::ZERO));
+    let increment_s = row.whole(INCREMENT, Some(1), 1, u64::from(u32::MAX));
+    let min_time_s = row.whole(MIN_TIME, Some(0), 0, u64::from(u32::MAX));
+    let destination = row.text(DESTINATION, MAX_DESTINATION_BYTES);
+    let effective_from = row.date(EFFECTIVE_FROM);
+    if !row.ok() {
         return None;
     }
     Some(TariffRow {
@@ -299,8 +201,8 @@ fn parse_row<'r>(
         prefix,
         rate: rate?,
         connection_fee: connection_fee?,
-        increment_s: increment_s?,
-        min_time_s: min_time_s?,
+        increment_s: u32::try_from(increment_s?).ok()?,
+        min_time_s: u32::try_from(min_time_s?).ok()?,
         destination: destination?,
         effective_from: effective_from?,
     })
