@@ -5,9 +5,7 @@
 //! (the artifact builder) interns what it keeps. Every invalid field is reported with its
 //! file, line and column, and reading goes on so that one run lists all the problems.
 
-use crate::input::{
-    csv_reader, read_record, read_records_ahead, ColumnSpec, Columns, ErrorList, ReadAhead, Row,
-};
+use crate::input::{read_csv, ColumnSpec, ErrorList, Row};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -98,84 +96,31 @@ pub fn read_tariff<R: std::io::Read + Send>(
     file: &str,
     errors: &mut ErrorList,
     mut on_row: impl FnMut(&TariffRow<'_>),
-    mut on_progress: impl FnMut(u64),
+    on_progress: impl FnMut(u64),
 ) -> ReadSummary {
     let mut summary = ReadSummary::default();
-    let mut reader = csv_reader(input);
-    let mut record = csv::ByteRecord::new();
-    match read_record(&mut reader, &mut record) {
-        Ok(true) => {}
-        Ok(false) => {
-            errors.add(
-                file,
-                1,
-                1,
-                "file is empty: expected a header row with at least \"prefix\" and \"rate\"",
-            );
-            return summary;
-        }
-        Err(error) => {
-            report_csv_error(file, &error, errors);
-            return summary;
-        }
-    }
-    let header_errors = errors.total();
-    let columns = Columns::from_header(file, &record, &COLUMNS, errors, &mut summary.warnings);
-    if errors.total() > header_errors {
-        return summary;
-    }
-    let width = record.len();
-    let mut progress_total = 0u64;
-    summary.prefix_column = columns.field(&record, PREFIX).1;
-
-    let mut last_progress = 0u64;
-    read_records_ahead(reader, |item| {
-        let (records, len, bytes_read) = match item {
-            ReadAhead::Batch {
-                records,
-                len,
-                bytes_read,
-            } => (records, *len, *bytes_read),
-            ReadAhead::Error(error) => {
-                report_csv_error(file, error, errors);
-                return;
+    let mut rows = 0u64;
+    let columns = read_csv(
+        input,
+        file,
+        &COLUMNS,
+        errors,
+        &mut summary.warnings,
+        |row| {
+            if let Some(tariff_row) = parse_row(row) {
+                rows += 1;
+                on_row(&tariff_row);
             }
-        };
-        for record in &records[..len] {
-            let line = record.position().map_or(0, csv::Position::line);
-            if record.len() != width {
-                errors.add(
-                    file,
-                    line,
-                    1,
-                    format!("row has {} fields but the header has {width}", record.len()),
-                );
-                continue;
-            }
-            if let Some(row) = parse_row(file, line, &columns, record, errors) {
-                summary.rows += 1;
-                on_row(&row);
-            }
-        }
-        if bytes_read - last_progress >= 1 << 20 {
-            last_progress = bytes_read;
-            on_progress(bytes_read);
-        }
-        progress_total = bytes_read;
-    });
-    on_progress(progress_total);
+        },
+        on_progress,
+    );
+    summary.rows = rows;
+    summary.prefix_column = columns.map_or(1, |c| c.position(PREFIX).map_or(1, |i| i as u64 + 1));
     summary
 }
 
 /// Validates one record's fields; `None` (with errors recorded) when any is invalid.
-fn parse_row<'r>(
-    file: &'r str,
-    line: u64,
-    columns: &'r Columns,
-    record: &'r csv::ByteRecord,
-    errors: &mut ErrorList,
-) -> Option<TariffRow<'r>> {
-    let mut row = Row::new(file, line, columns, record, errors);
+fn parse_row<'r>(row: &mut Row<'r, '_>) -> Option<TariffRow<'r>> {
     let (prefix, column) = row.raw(PREFIX);
     if prefix.is_empty()
         || prefix.len() > MAX_PREFIX_DIGITS
@@ -197,7 +142,7 @@ fn parse_row<'r>(
         return None;
     }
     Some(TariffRow {
-        line,
+        line: row.line(),
         prefix,
         rate: rate?,
         connection_fee: connection_fee?,
@@ -206,16 +151,6 @@ fn parse_row<'r>(
         destination: destination?,
         effective_from: effective_from?,
     })
-}
-
-/// Turns a `csv` crate error into a located input error.
-fn report_csv_error(file: &str, error: &csv::Error, errors: &mut ErrorList) {
-    let line = error.position().map_or(1, csv::Position::line);
-    let message = match error.kind() {
-        csv::ErrorKind::Io(io) => format!("cannot read file: {io}"),
-        other => format!("malformed CSV: {other:?}"),
-    };
-    errors.add(file, line, 1, message);
 }
 
 #[cfg(test)]
