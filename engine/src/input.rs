@@ -179,6 +179,15 @@ impl Columns {
         }
     }
 
+    /// The 1-based column number of every spec (1 for a column the file lacks), for errors
+    /// found after reading, such as duplicates and references to other files.
+    pub fn numbers(&self) -> Vec<u64> {
+        self.index
+            .iter()
+            .map(|i| i.map_or(1, |i| i as u64 + 1))
+            .collect()
+    }
+
     /// The 0-based field index of spec number `spec`, if the file has that column.
     pub fn position(&self, spec: usize) -> Option<usize> {
         self.index[spec]

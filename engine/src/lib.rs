@@ -6,6 +6,7 @@
 //! decimals, number formats and dates the rest shares. The server and the command-line tools
 //! only translate between this crate and their callers.
 
+pub mod accounts;
 pub mod artifact;
 pub mod compile;
 pub mod input;

@@ -1,0 +1,590 @@
+//! Accounts: currencies, users, card groups and calling cards (SPEC §2.2–§2.4), validated
+//! together and indexed for every lookup the API makes.
+//!
+//! Each file is read with the tariff reader's discipline (`file:line:column: message`, every
+//! error listed); then what spans rows or files is checked: unique ids, usernames, secrets and
+//! card numbers, exactly one admin, owners that exist and may own, tariffs that exist in the
+//! artifact, currencies that exist. Nothing is returned unless all of it holds.
+
+mod cards;
+mod currencies;
+mod users;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use cards::{Card, CardGroup};
+pub use currencies::{is_valid_code, Currencies, Currency};
+pub use users::{Password, Permissions, Role, User};
+
+use crate::input::ErrorList;
+
+/// Where the account files are.
+#[derive(Debug, Clone)]
+pub struct AccountFiles {
+    pub users: PathBuf,
+    pub cards: PathBuf,
+    pub card_groups: PathBuf,
+    pub currencies: PathBuf,
+}
+
+/// Why accounts could not be loaded: every error, and the warnings seen on the way.
+#[derive(Debug)]
+pub struct LoadFailure {
+    pub errors: ErrorList,
+    pub warnings: Vec<String>,
+}
+
+/// What a card PIN finds: one card, or several (then `balance.php` finds none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PinOwner {
+    One(usize),
+    Shared,
+}
+
+/// Validated accounts with their indexes, built once per snapshot.
+#[derive(Debug)]
+pub struct Accounts {
+    pub currencies: Currencies,
+    users: Vec<User>,
+    /// By id.
+    groups: Vec<CardGroup>,
+    /// By id.
+    cards: Vec<Card>,
+    admin: usize,
+    user_by_id: HashMap<u64, usize>,
+    user_by_name: HashMap<String, usize>,
+    user_by_unique_hash: HashMap<String, usize>,
+    group_by_id: HashMap<u64, usize>,
+    card_by_number: HashMap<String, usize>,
+    card_by_pin: HashMap<String, PinOwner>,
+}
+
+impl Accounts {
+    /// Every user, in file order.
+    pub fn users(&self) -> &[User] {
+        &self.users
+    }
+
+    /// The one admin.
+    pub fn admin(&self) -> &User {
+        &self.users[self.admin]
+    }
+
+    pub fn user_by_id(&self, id: u64) -> Option<&User> {
+        self.user_by_id.get(&id).map(|&i| &self.users[i])
+    }
+
+    pub fn user_by_username(&self, username: &str) -> Option<&User> {
+        self.user_by_name.get(username).map(|&i| &self.users[i])
+    }
+
+    pub fn user_by_unique_hash(&self, unique_hash: &str) -> Option<&User> {
+        self.user_by_unique_hash
+            .get(unique_hash)
+            .map(|&i| &self.users[i])
+    }
+
+    /// Card groups ordered by id.
+    pub fn card_groups(&self) -> &[CardGroup] {
+        &self.groups
+    }
+
+    pub fn card_group(&self, id: u64) -> Option<&CardGroup> {
+        self.group_by_id.get(&id).map(|&i| &self.groups[i])
+    }
+
+    /// Cards ordered by id.
+    pub fn cards(&self) -> &[Card] {
+        &self.cards
+    }
+
+    pub fn card_by_number(&self, number: &str) -> Option<&Card> {
+        self.card_by_number.get(number).map(|&i| &self.cards[i])
+    }
+
+    /// The card with this PIN, when exactly one card has it.
+    pub fn card_by_pin(&self, pin: &str) -> Option<&Card> {
+        match self.card_by_pin.get(pin)? {
+            PinOwner::One(i) => Some(&self.cards[*i]),
+            PinOwner::Shared => None,
+        }
+    }
+}
+
+fn open(path: &Path, errors: &mut ErrorList) -> Option<std::fs::File> {
+    match std::fs::File::open(path) {
+        Ok(file) => Some(file),
+        Err(error) => {
+            errors.add(
+                &path.display().to_string(),
+                1,
+                1,
+                format!("cannot open file: {error}"),
+            );
+            None
+        }
+    }
+}
+
+/// Loads and cross-checks the account files. `has_tariff` says whether the artifact holds a
+/// tariff of that name. Returns the accounts and the warnings (unknown columns).
+pub fn load(
+    files: &AccountFiles,
+    default_currency: &str,
+    has_tariff: &dyn Fn(&str) -> bool,
+) -> Result<(Accounts, Vec<String>), LoadFailure> {
+    let mut errors = ErrorList::new();
+    let mut warnings = Vec::new();
+    let label = |path: &PathBuf| path.display().to_string();
+    let (currencies_file, users_file, groups_file, cards_file) = (
+        label(&files.currencies),
+        label(&files.users),
+        label(&files.card_groups),
+        label(&files.cards),
+    );
+    let currencies = open(&files.currencies, &mut errors).and_then(|f| {
+        currencies::read(
+            f,
+            &currencies_file,
+            default_currency,
+            &mut errors,
+            &mut warnings,
+        )
+    });
+    let users = open(&files.users, &mut errors)
+        .and_then(|f| users::read(f, &users_file, &mut errors, &mut warnings));
+    let groups = open(&files.card_groups, &mut errors)
+        .and_then(|f| cards::read_groups(f, &groups_file, &mut errors, &mut warnings));
+    let cards = open(&files.cards, &mut errors)
+        .and_then(|f| cards::read_cards(f, &cards_file, &mut errors, &mut warnings));
+    let fail = |mut errors: ErrorList, warnings| {
+        errors.sort();
+        Err(LoadFailure { errors, warnings })
+    };
+    let (
+        Some(currencies),
+        Some((users, user_columns)),
+        Some((groups, group_columns)),
+        Some((cards, card_columns)),
+    ) = (currencies, users, groups, cards)
+    else {
+        return fail(errors, warnings);
+    };
+    if !errors.is_empty() {
+        return fail(errors, warnings);
+    }
+
+    let mut check = Checker {
+        errors: &mut errors,
+    };
+    let user_by_id = check.unique(
+        &users_file,
+        &users,
+        user_columns[users::ID],
+        "id",
+        |u| Some(u.id),
+        |u| u.line,
+    );
+    let user_by_name = check.unique(
+        &users_file,
+        &users,
+        user_columns[users::USERNAME],
+        "username",
+        |u| Some(u.username.clone()),
+        |u| u.line,
+    );
+    let user_by_unique_hash = check.unique(
+        &users_file,
+        &users,
+        user_columns[users::UNIQUE_HASH],
+        "unique_hash",
+        |u| u.unique_hash.clone(),
+        |u| u.line,
+    );
+    check.unique(
+        &users_file,
+        &users,
+        user_columns[users::API_KEY],
+        "api_key",
+        |u| u.api_key.clone(),
+        |u| u.line,
+    );
+
+    let admins: Vec<usize> = (0..users.len())
+        .filter(|&i| users[i].role == Role::Admin)
+        .collect();
+    match admins.as_slice() {
+        [] => check.errors.add(
+            &users_file,
+            1,
+            1,
+            "no user has role admin; exactly one must",
+        ),
+        [first, rest @ ..] => {
+            for &other in rest {
+                check.errors.add(
+                    &users_file,
+                    users[other].line,
+                    user_columns[users::ROLE],
+                    format!(
+                        "a second admin (the first is at line {}); exactly one is allowed",
+                        users[*first].line
+                    ),
+                );
+            }
+        }
+    }
+    for user in &users {
+        let at = |spec: usize| user_columns[spec];
+        let owner = user_by_id.get(&user.owner_id).map(|&i| &users[i]);
+        let problem = match (user.role, owner) {
+            (_, None) => Some(format!(
+                "owner_id {} is not the id of any user",
+                user.owner_id
+            )),
+            (Role::Admin, Some(_)) if user.owner_id != user.id => {
+                Some(format!("the admin must own itself (owner_id {})", user.id))
+            }
+            (Role::Accountant | Role::Reseller, Some(owner)) if owner.role != Role::Admin => {
+                Some(format!(
+                    "owner_id {} is not the admin; accountants and resellers belong to the admin",
+                    user.owner_id
+                ))
+            }
+            (Role::User, Some(owner)) if !matches!(owner.role, Role::Admin | Role::Reseller) => {
+                Some(format!(
+                    "owner_id {} is a user with role {}; users belong to the admin or a reseller",
+                    user.owner_id,
+                    owner.role.name()
+                ))
+            }
+            _ => None,
+        };
+        if let Some(message) = problem {
+            check
+                .errors
+                .add(&users_file, user.line, at(users::OWNER_ID), message);
+        }
+        for (spec, name, value) in [
+            (users::TARIFF, "tariff", &user.tariff),
+            (users::CUSTOM_TARIFF, "custom_tariff", &user.custom_tariff),
+        ] {
+            if let Some(tariff) = value.as_deref().filter(|t| !has_tariff(t)) {
+                check.errors.add(
+                    &users_file,
+                    user.line,
+                    at(spec),
+                    format!("{name} \"{tariff}\" is not in the tariff artifact"),
+                );
+            }
+        }
+        if let Some(code) = user
+            .currency
+            .as_deref()
+            .filter(|c| currencies.get(c).is_none())
+        {
+            check.errors.add(
+                &users_file,
+                user.line,
+                at(users::CURRENCY),
+                format!("currency \"{code}\" is not in {currencies_file}"),
+            );
+        }
+    }
+
+    let mut groups = groups;
+    groups.sort_by_key(|g| g.id);
+    let group_by_id = check.unique(
+        &groups_file,
+        &groups,
+        group_columns[cards::GROUP_ID],
+        "id",
+        |g| Some(g.id),
+        |g| g.line,
+    );
+    for group in &groups {
+        let owner = user_by_id.get(&group.owner_id).map(|&i| &users[i]);
+        if !owner.is_some_and(|o| matches!(o.role, Role::Admin | Role::Reseller)) {
+            check.errors.add(
+                &groups_file,
+                group.line,
+                group_columns[cards::GROUP_OWNER],
+                format!("owner_id {} is not the admin or a reseller", group.owner_id),
+            );
+        }
+    }
+
+    let mut cards = cards;
+    cards.sort_by_key(|c| c.id);
+    check.unique(
+        &cards_file,
+        &cards,
+        card_columns[cards::ID],
+        "id",
+        |c| Some(c.id),
+        |c| c.line,
+    );
+    let card_by_number = check.unique(
+        &cards_file,
+        &cards,
+        card_columns[cards::NUMBER],
+        "number",
+        |c| Some(c.number.clone()),
+        |c| c.line,
+    );
+    let mut card_by_pin: HashMap<String, PinOwner> = HashMap::with_capacity(cards.len());
+    for (index, card) in cards.iter().enumerate() {
+        card_by_pin
+            .entry(card.pin.clone())
+            .and_modify(|owner| *owner = PinOwner::Shared)
+            .or_insert(PinOwner::One(index));
+        if !group_by_id.contains_key(&card.group_id) {
+            check.errors.add(
+                &cards_file,
+                card.line,
+                card_columns[cards::CARD_GROUP],
+                format!("group_id {} is not in {groups_file}", card.group_id),
+            );
+        }
+        if let Some(id) = card
+            .distributor_id
+            .filter(|id| !user_by_id.contains_key(id))
+        {
+            check.errors.add(
+                &cards_file,
+                card.line,
+                card_columns[cards::DISTRIBUTOR],
+                format!("distributor_id {id} is not the id of any user"),
+            );
+        }
+    }
+
+    if !errors.is_empty() {
+        return fail(errors, warnings);
+    }
+    let accounts = Accounts {
+        currencies,
+        admin: admins[0],
+        users,
+        groups,
+        cards,
+        user_by_id,
+        user_by_name,
+        user_by_unique_hash,
+        group_by_id,
+        card_by_number,
+        card_by_pin,
+    };
+    Ok((accounts, warnings))
+}
+
+/// Cross-row checks that report into one error list.
+struct Checker<'e> {
+    errors: &'e mut ErrorList,
+}
+
+impl Checker<'_> {
+    /// Indexes `items` by `key` (items without a key are skipped); a repeated key is an error
+    /// at the later item naming the earlier line.
+    fn unique<T, K: std::hash::Hash + Eq + std::fmt::Display>(
+        &mut self,
+        file: &str,
+        items: &[T],
+        column: u64,
+        name: &str,
+        key: impl Fn(&T) -> Option<K>,
+        line: impl Fn(&T) -> u64,
+    ) -> HashMap<K, usize> {
+        let mut index: HashMap<K, usize> = HashMap::with_capacity(items.len());
+        for (position, item) in items.iter().enumerate() {
+            let Some(key) = key(item) else { continue };
+            if let Some(&earlier) = index.get(&key) {
+                let (first, later) = if line(&items[earlier]) <= line(item) {
+                    (earlier, position)
+                } else {
+                    (position, earlier)
+                };
+                self.errors.add(
+                    file,
+                    line(&items[later]),
+                    column,
+                    format!(
+                        "{name} \"{key}\" is already used at line {}",
+                        line(&items[first])
+                    ),
+                );
+                continue;
+            }
+            index.insert(key, position);
+        }
+        index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo_files() -> AccountFiles {
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
+        AccountFiles {
+            users: demo.join("users.csv"),
+            cards: demo.join("cards.csv"),
+            card_groups: demo.join("card_groups.csv"),
+            currencies: demo.join("currencies.csv"),
+        }
+    }
+
+    fn demo_tariff(name: &str) -> bool {
+        matches!(name, "retail" | "wholesale" | "vip_custom")
+    }
+
+    #[test]
+    fn the_demo_accounts_load_with_their_indexes() {
+        let (accounts, warnings) = load(&demo_files(), "USD", &demo_tariff).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(accounts.admin().username, "admin");
+        let alice = accounts.user_by_username("alice").unwrap();
+        assert_eq!(
+            (alice.role, alice.currency.as_deref()),
+            (Role::User, Some("EUR"))
+        );
+        assert_eq!(alice.custom_tariff.as_deref(), Some("vip_custom"));
+        assert_eq!(alice.balance.to_string(), "60");
+        assert_eq!(alice.numbers, vec!["37061234567", "37052000000"]);
+        assert_eq!(accounts.user_by_unique_hash("a1b2c3d4e5").unwrap().id, 3);
+        let dave = accounts.user_by_id(6).unwrap();
+        assert!(matches!(dave.password, Some(Password::Sha256(_))));
+        let reseller = accounts.user_by_username("reseller1").unwrap();
+        assert!(reseller.permissions.calling_cards);
+        assert_eq!(reseller.api_key.as_deref(), Some("resellerkey"));
+        let card = accounts.card_by_number("1111111119").unwrap();
+        assert_eq!((card.id, card.balance_f64), (26, 10.0840336134454));
+        assert_eq!(card.daily_charge_paid_till, "2015-11-05 02:00:00 +0200");
+        let distributor = accounts.user_by_id(card.distributor_id.unwrap()).unwrap();
+        assert_eq!(distributor.display_name(), "Test User #1");
+        assert_eq!(accounts.card_by_pin("3001").unwrap().name, "Card & Co");
+        assert_eq!(
+            accounts.cards().iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![26, 27, 28, 40]
+        );
+        assert_eq!(accounts.card_group(2).unwrap().owner_id, 2);
+        assert_eq!(
+            accounts.currencies.get("gbp").unwrap().rate.to_string(),
+            "0.79"
+        );
+    }
+
+    /// Writes the four files (header rows included by the caller) and loads them.
+    fn load_texts(users: &str, groups: &str, cards: &str) -> Result<Accounts, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let files = AccountFiles {
+            users: dir.path().join("users.csv"),
+            cards: dir.path().join("cards.csv"),
+            card_groups: dir.path().join("card_groups.csv"),
+            currencies: dir.path().join("currencies.csv"),
+        };
+        std::fs::write(&files.users, users).unwrap();
+        std::fs::write(&files.card_groups, groups).unwrap();
+        std::fs::write(&files.cards, cards).unwrap();
+        std::fs::write(&files.currencies, "code,exchange_rate\nUSD,1\nEUR,0.92\n").unwrap();
+        let prefix = format!("{}/", dir.path().display());
+        load(&files, "USD", &demo_tariff)
+            .map(|(accounts, _)| accounts)
+            .map_err(|failure| failure.errors.to_string().replace(&prefix, ""))
+    }
+
+    const USERS: &str = "id,username,role,owner_id,tariff,currency,api_key,permissions,password\n";
+    const GROUPS: &str = "id,name,owner_id\n1,G,0\n";
+    const CARDS: &str = "id,number,pin,group_id\n";
+
+    #[test]
+    fn cross_row_and_cross_file_problems_are_each_reported() {
+        let users = format!(
+            "{USERS}0,admin,admin,0,retail,USD,,,\n\
+             1,admin,user,0,nope,XXX,,,\n\
+             2,r,reseller,5,,,k,calling_cards,\n\
+             2,u,user,1,,,,,\n\
+             3,v,admin,3,,,,,\n\
+             4,w,user,9,,,,,sha256:abc\n\
+             5,x,accountant,0,,,k2,calling_cards,\n"
+        );
+        let error = load_texts(&users, GROUPS, CARDS).unwrap_err();
+        assert_eq!(
+            error,
+            "users.csv:7:9: password \"sha256:...\" must be followed by 64 lowercase hex digits\n\
+             users.csv:8:7: api_key is for resellers only\n\
+             users.csv:8:8: permission \"calling_cards\" is for resellers only\n"
+        );
+        let users = format!(
+            "{USERS}0,admin,admin,0,retail,USD,,,\n\
+             1,admin,user,0,nope,XXX,,,\n\
+             2,r,reseller,5,,,k,calling_cards,\n\
+             2,u,user,1,,,,,\n\
+             3,v,admin,3,,,,,\n\
+             4,w,user,9,,,,,\n"
+        );
+        let error = load_texts(&users, GROUPS, CARDS).unwrap_err();
+        assert_eq!(
+            error,
+            "users.csv:3:2: username \"admin\" is already used at line 2\n\
+             users.csv:3:5: tariff \"nope\" is not in the tariff artifact\n\
+             users.csv:3:6: currency \"XXX\" is not in currencies.csv\n\
+             users.csv:4:4: owner_id 5 is not the id of any user\n\
+             users.csv:5:1: id \"2\" is already used at line 4\n\
+             users.csv:5:4: owner_id 1 is a user with role user; users belong to the admin or a reseller\n\
+             users.csv:6:3: a second admin (the first is at line 2); exactly one is allowed\n\
+             users.csv:7:4: owner_id 9 is not the id of any user\n"
+        );
+    }
+
+    #[test]
+    fn cards_and_groups_are_checked_against_each_other_and_users() {
+        let users = format!("{USERS}0,admin,admin,0,,,,,\n1,u,user,0,,,,,\n");
+        let groups = "id,name,owner_id\n1,G,0\n2,H,1\n";
+        let cards = "id,number,pin,group_id,distributor_id,first_use,sold\n\
+                     1,100,7,1,,,1\n\
+                     2,100,7,3,8,2026-01-01 00:00:00 +0200,0\n\
+                     1,101,8,1,,2026-01-01,2\n";
+        let error = load_texts(&users, groups, cards).unwrap_err();
+        assert_eq!(
+            error,
+            "cards.csv:4:6: first_use \"2026-01-01\" must be empty or YYYY-MM-DD HH:MM:SS +zzzz\n\
+             cards.csv:4:7: sold \"2\" must be 0 or 1\n"
+        );
+        let cards = "id,number,pin,group_id,distributor_id\n1,100,7,1,\n2,100,7,3,8\n1,101,7,1,\n";
+        let error = load_texts(&users, groups, cards).unwrap_err();
+        assert_eq!(
+            error,
+            "card_groups.csv:3:3: owner_id 1 is not the admin or a reseller\n\
+             cards.csv:3:2: number \"100\" is already used at line 2\n\
+             cards.csv:3:4: group_id 3 is not in card_groups.csv\n\
+             cards.csv:3:5: distributor_id 8 is not the id of any user\n\
+             cards.csv:4:1: id \"1\" is already used at line 2\n"
+        );
+    }
+
+    #[test]
+    fn a_pin_shared_by_cards_finds_none() {
+        let users = format!("{USERS}0,admin,admin,0,,,,,\n");
+        let accounts = load_texts(
+            &users,
+            GROUPS,
+            "id,number,pin,group_id\n1,100,7,1\n2,101,7,1\n3,102,8,1\n",
+        )
+        .unwrap();
+        assert!(accounts.card_by_pin("7").is_none());
+        assert_eq!(accounts.card_by_pin("8").unwrap().id, 3);
+    }
+
+    #[test]
+    fn no_admin_is_an_error() {
+        let users = format!("{USERS}1,r,reseller,1,,,,,\n");
+        let error = load_texts(&users, "id,name,owner_id\n", CARDS).unwrap_err();
+        assert!(
+            error.starts_with("users.csv:1:1: no user has role admin; exactly one must\n"),
+            "{error}"
+        );
+    }
+}
