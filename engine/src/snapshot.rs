@@ -1,10 +1,10 @@
 //! The immutable bundle every request reads, swapped whole.
 //!
-//! A snapshot holds everything answers are computed from (today the tariff artifact; the
-//! accounts join it in the server issue). Readers load an `Arc` and keep a consistent view for
-//! as long as they hold it; a reload builds a complete new snapshot first and then swaps the
-//! pointer, so no reader ever sees a half-loaded state and the old one is freed when its last
-//! reader lets go.
+//! A snapshot holds everything answers are computed from: the tariff artifact and the
+//! accounts, each behind its own `Arc` so that a reload can share the part that did not change.
+//! Readers load an `Arc` and keep a consistent view for as long as they hold it; a reload
+//! builds a complete new snapshot first and then swaps the pointer, so no reader ever sees a
+//! half-loaded state and the old one is freed when its last reader lets go.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -12,7 +12,49 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
-use crate::artifact::Artifact;
+use crate::accounts::{self, AccountFiles, Accounts, LoadFailure};
+use crate::artifact::{Artifact, ArtifactError};
+
+/// The data of a snapshot: a tariff artifact and the accounts checked against it.
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub artifact: Arc<Artifact>,
+    pub accounts: Arc<Accounts>,
+}
+
+/// Where a snapshot's data comes from.
+#[derive(Debug, Clone)]
+pub struct DataFiles {
+    pub artifact: std::path::PathBuf,
+    pub accounts: AccountFiles,
+    pub default_currency: String,
+}
+
+/// Why data could not be loaded; the old snapshot (if any) stays in force.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Artifact(#[from] ArtifactError),
+    #[error("invalid account files:\n{}", .0.errors)]
+    Accounts(LoadFailure),
+}
+
+impl Data {
+    /// Maps the artifact and loads the accounts against it. Nothing is shared with any
+    /// earlier data; `warnings` receives non-fatal remarks (unknown columns).
+    pub fn load(files: &DataFiles, warnings: &mut Vec<String>) -> Result<Data, LoadError> {
+        let artifact = Arc::new(Artifact::open(&files.artifact)?);
+        let has_tariff = |name: &str| artifact.tariff_id(name).is_some();
+        let (accounts, mut seen) =
+            accounts::load(&files.accounts, &files.default_currency, &has_tariff)
+                .map_err(LoadError::Accounts)?;
+        warnings.append(&mut seen);
+        Ok(Data {
+            artifact,
+            accounts: Arc::new(accounts),
+        })
+    }
+}
 
 /// One consistent view of the data.
 #[derive(Debug)]
@@ -22,6 +64,7 @@ pub struct Snapshot {
     /// How long building this snapshot took.
     pub load_time: Duration,
     pub artifact: Arc<Artifact>,
+    pub accounts: Arc<Accounts>,
 }
 
 /// The current snapshot, readable from any thread without locks.
@@ -32,13 +75,14 @@ pub struct SnapshotStore {
 }
 
 impl SnapshotStore {
-    /// A store serving `artifact` as generation 1.
-    pub fn new(artifact: Arc<Artifact>, load_time: Duration) -> SnapshotStore {
+    /// A store serving `data` as generation 1.
+    pub fn new(data: Data, load_time: Duration) -> SnapshotStore {
         SnapshotStore {
             current: ArcSwap::from_pointee(Snapshot {
                 generation: 1,
                 load_time,
-                artifact,
+                artifact: data.artifact,
+                accounts: data.accounts,
             }),
             generation: AtomicU64::new(1),
         }
@@ -56,12 +100,13 @@ impl SnapshotStore {
 
     /// Swaps in a fully built replacement; returns its generation. Readers holding the old
     /// snapshot keep it until they drop it.
-    pub fn replace(&self, artifact: Arc<Artifact>, load_time: Duration) -> u64 {
+    pub fn replace(&self, data: Data, load_time: Duration) -> u64 {
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         self.current.store(Arc::new(Snapshot {
             generation,
             load_time,
-            artifact,
+            artifact: data.artifact,
+            accounts: data.accounts,
         }));
         generation
     }
@@ -73,11 +118,81 @@ mod tests {
     use crate::artifact::ArtifactBuilder;
     use crate::input::ErrorList;
 
-    fn empty_artifact(tariff: &str) -> Arc<Artifact> {
+    fn demo_accounts() -> Arc<Accounts> {
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
+        let files = AccountFiles {
+            users: demo.join("users.csv"),
+            cards: demo.join("cards.csv"),
+            card_groups: demo.join("card_groups.csv"),
+            currencies: demo.join("currencies.csv"),
+        };
+        Arc::new(accounts::load(&files, "USD", &|_| true).unwrap().0)
+    }
+
+    /// Data whose artifact holds one empty tariff named `tariff`.
+    fn empty_artifact(tariff: &str) -> Data {
         let mut builder = ArtifactBuilder::new();
         builder.add_tariff(tariff, "USD", "t.csv", 1).unwrap();
         let (bytes, _) = builder.build(&mut ErrorList::new()).unwrap();
-        Arc::new(Artifact::from_bytes(bytes).unwrap())
+        Data {
+            artifact: Arc::new(Artifact::from_bytes(bytes).unwrap()),
+            accounts: demo_accounts(),
+        }
+    }
+
+    /// The demo data files, with the demo tariffs compiled into `dir`.
+    fn demo_files(dir: &std::path::Path) -> DataFiles {
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
+        let sources: Vec<_> = ["retail", "wholesale", "vip_custom"]
+            .iter()
+            .map(|name| crate::compile::TariffSource {
+                name: (*name).into(),
+                currency: "USD".into(),
+                path: demo.join("tariffs").join(format!("{name}.csv")),
+            })
+            .collect();
+        let compiled = crate::compile::compile(&sources, |_| {}).unwrap();
+        let artifact = dir.join("tariffs.ratel");
+        std::fs::write(&artifact, compiled.bytes).unwrap();
+        DataFiles {
+            artifact,
+            accounts: AccountFiles {
+                users: demo.join("users.csv"),
+                cards: demo.join("cards.csv"),
+                card_groups: demo.join("card_groups.csv"),
+                currencies: demo.join("currencies.csv"),
+            },
+            default_currency: "USD".into(),
+        }
+    }
+
+    #[test]
+    fn demo_data_loads_and_a_bad_part_fails_the_whole_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = demo_files(dir.path());
+        let data = Data::load(&files, &mut Vec::new()).unwrap();
+        assert_eq!(data.artifact.tariffs().len(), 3);
+        assert_eq!(data.accounts.user_by_username("bob").unwrap().owner_id, 2);
+
+        let bytes = std::fs::read(&files.artifact).unwrap();
+        std::fs::write(&files.artifact, &bytes[..bytes.len() - 1]).unwrap();
+        let error = Data::load(&files, &mut Vec::new()).unwrap_err().to_string();
+        assert!(error.contains("artifact is truncated"), "{error}");
+
+        // An artifact without the tariffs users name: the accounts are refused.
+        let mut builder = ArtifactBuilder::new();
+        builder.add_tariff("retail", "USD", "t.csv", 1).unwrap();
+        std::fs::write(
+            &files.artifact,
+            builder.build(&mut ErrorList::new()).unwrap().0,
+        )
+        .unwrap();
+        let error = Data::load(&files, &mut Vec::new()).unwrap_err().to_string();
+        assert!(error.starts_with("invalid account files:\n"), "{error}");
+        assert!(
+            error.contains("users.csv:4:5: tariff \"wholesale\" is not in the tariff artifact"),
+            "{error}"
+        );
     }
 
     #[test]
