@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod artifact;
+pub mod auth;
 pub mod compile;
 pub mod input;
 pub mod lookup;
