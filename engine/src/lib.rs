@@ -16,3 +16,4 @@ pub mod money;
 pub mod snapshot;
 pub mod tariff;
 pub mod time;
+pub mod xml;
