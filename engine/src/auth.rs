@@ -77,7 +77,9 @@ mod tests {
     #[test]
     fn hashes_match_the_documented_vectors() {
         // Recomputed in shared/reference/mor-api-notes.md §1.4 E.
-        let cases: [(&[&[u8]], &[u8], &str); 5] = [
+        // (hashed values, key, expected digest)
+        type Vector = (&'static [&'static [u8]], &'static [u8], &'static str);
+        let cases: [Vector; 5] = [
             (
                 &[b"USERNAME"],
                 b"secret",
