@@ -7,6 +7,7 @@
 //! only translate between this crate and their callers.
 
 pub mod accounts;
+pub mod api;
 pub mod artifact;
 pub mod auth;
 pub mod compile;

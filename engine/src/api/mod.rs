@@ -1,0 +1,322 @@
+//! The MOR billing API and Arrow Billing `balance.php` as plain functions: a snapshot, the
+//! API settings and the decoded request in, a typed answer or a [`Failure`] out. HTTP never
+//! reaches this module and bytes never reach the logic: each endpoint's `write` turns its
+//! answer into the exact body SPEC §5 prescribes.
+//!
+//! One file per endpoint, named as MOR names it. The checks several endpoints share (API
+//! enabled, GET allowed, request hash) and the balance arithmetic live here, so that their
+//! order and wording cannot drift between endpoints.
+
+pub mod errors;
+pub mod rate_get;
+pub mod user_balance_get;
+pub mod user_simple_balance_get;
+
+pub use errors::{ApiError, Envelope, Failure};
+
+use crate::accounts::{Accounts, Currency, User};
+use crate::auth::{hash_matches, reseller_key};
+use crate::money::{write_scaled, Decimal};
+use crate::time::Timestamp;
+use crate::xml::XmlWriter;
+
+/// The `[api]` settings (SPEC §4), with its defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiSettings {
+    pub enabled: bool,
+    pub secret_key: String,
+    pub allow_get: bool,
+    pub disable_hash_check: bool,
+    pub balance_over_http: bool,
+    pub rate_over_http: bool,
+    pub show_rates_for_users: bool,
+    pub allow_resellers_admin_tariffs: bool,
+    pub balance_decimals: u8,
+}
+
+impl Default for ApiSettings {
+    fn default() -> ApiSettings {
+        ApiSettings {
+            enabled: true,
+            secret_key: "secret".into(),
+            allow_get: true,
+            disable_hash_check: false,
+            balance_over_http: true,
+            rate_over_http: true,
+            show_rates_for_users: false,
+            allow_resellers_admin_tariffs: false,
+            balance_decimals: 4,
+        }
+    }
+}
+
+/// The HTTP method, as far as the API cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// Decoded request parameters: the query string's, then a form body's. A name sent in the
+/// body wins over the query; otherwise the last occurrence wins (SPEC §5). Values are bytes:
+/// percent-decoding may yield anything, and a value that is not UTF-8 simply matches nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    query: Vec<(Vec<u8>, Vec<u8>)>,
+    body: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Params {
+    pub fn new() -> Params {
+        Params::default()
+    }
+
+    /// Adds a parameter decoded from the query string.
+    pub fn push_query(&mut self, name: &[u8], value: &[u8]) {
+        self.query.push((name.to_vec(), value.to_vec()));
+    }
+
+    /// Adds a parameter decoded from a form body.
+    pub fn push_body(&mut self, name: &[u8], value: &[u8]) {
+        self.body.push((name.to_vec(), value.to_vec()));
+    }
+
+    /// Builds parameters from query pairs (for tests and tools).
+    pub fn from_query(pairs: &[(&str, &str)]) -> Params {
+        let mut params = Params::new();
+        for (name, value) in pairs {
+            params.push_query(name.as_bytes(), value.as_bytes());
+        }
+        params
+    }
+
+    /// The winning value of `name`, if sent.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        fn last<'p>(pairs: &'p [(Vec<u8>, Vec<u8>)], name: &str) -> Option<&'p [u8]> {
+            pairs
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name.as_bytes())
+                .map(|(_, v)| v.as_slice())
+        }
+        last(&self.body, name).or_else(|| last(&self.query, name))
+    }
+
+    /// The value of `name` as text; `None` when absent or not UTF-8.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        std::str::from_utf8(self.get(name)?).ok()
+    }
+}
+
+/// One API call: how it came, what it carried, and the time rates are taken at.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: Method,
+    pub params: &'a Params,
+    pub now: Timestamp,
+}
+
+/// What a body is, for the `Content-Type` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentType {
+    /// `text/xml; charset=utf-8`
+    Xml,
+    /// `text/plain`
+    Text,
+}
+
+/// `api.enabled = false` comes before every other check (SPEC §5).
+fn check_enabled(settings: &ApiSettings) -> Result<(), Failure> {
+    if settings.enabled {
+        Ok(())
+    } else {
+        Err(Failure::status(ApiError::ApiDisabled))
+    }
+}
+
+/// `allow_get = false` refuses GET to the endpoints that honour it.
+fn check_get(settings: &ApiSettings, method: Method) -> Result<(), Failure> {
+    if method == Method::Get && !settings.allow_get {
+        Err(Failure::status(ApiError::GetDisabled))
+    } else {
+        Ok(())
+    }
+}
+
+/// The request hash over `values` must match under the system secret or the api_key of the
+/// reseller that owns (or is) `resolved`. With `disable_hash_check` every hash passes; an
+/// empty secret key is a configuration error reported to the caller.
+fn check_hash(
+    settings: &ApiSettings,
+    accounts: &Accounts,
+    resolved: &User,
+    params: &Params,
+    values: &[&[u8]],
+) -> Result<(), Failure> {
+    if settings.disable_hash_check {
+        return Ok(());
+    }
+    if settings.secret_key.is_empty() {
+        return Err(Failure::status(ApiError::NoSecretKey));
+    }
+    let keys = std::iter::once(settings.secret_key.as_bytes())
+        .chain(reseller_key(accounts, resolved).map(str::as_bytes));
+    if hash_matches(params.get("hash").unwrap_or_default(), values, keys) {
+        Ok(())
+    } else {
+        Err(Failure::status(ApiError::IncorrectHash))
+    }
+}
+
+/// The currency a balance is shown in: `USER` (any case) for the user's own, a listed code
+/// (any case), or the default currency for anything else or nothing.
+fn requested_currency<'a>(
+    accounts: &'a Accounts,
+    user: &User,
+    requested: Option<&str>,
+) -> &'a Currency {
+    let currencies = &accounts.currencies;
+    match requested.map(str::trim) {
+        Some(code) if code.eq_ignore_ascii_case("USER") => user_currency(accounts, user),
+        Some(code) => currencies
+            .get(code)
+            .unwrap_or_else(|| currencies.default_currency()),
+        None => currencies.default_currency(),
+    }
+}
+
+/// The user's own currency (the default when it has none).
+fn user_currency<'a>(accounts: &'a Accounts, user: &User) -> &'a Currency {
+    user.currency
+        .as_deref()
+        .and_then(|code| accounts.currencies.get(code))
+        .unwrap_or_else(|| accounts.currencies.default_currency())
+}
+
+/// A balance converted into a currency, rounded once to the places it is shown with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount {
+    /// Units of `10^-places`.
+    pub units: i128,
+    pub places: u8,
+}
+
+impl Amount {
+    /// `balance` (in the default currency) in `currency`, rounded half away from zero.
+    pub fn convert(balance: Decimal, currency: &Currency, places: u8) -> Amount {
+        Amount {
+            units: balance.mul_rounded(currency.rate, places),
+            places,
+        }
+    }
+
+    pub fn write(self, out: &mut Vec<u8>) {
+        write_scaled(out, self.units, self.places);
+    }
+}
+
+/// Writes a failure in its envelope; returns the body's content type.
+pub fn write_failure(out: &mut Vec<u8>, failure: Failure) -> ContentType {
+    let text = failure.error.text().as_bytes();
+    let roots: &[&str] = match failure.envelope {
+        Envelope::Plain => {
+            out.extend_from_slice(text);
+            return ContentType::Text;
+        }
+        Envelope::Status => &["status"],
+        Envelope::Page => &["page"],
+        Envelope::PageStatus => &["page", "status"],
+    };
+    let mut xml = XmlWriter::document(out);
+    for root in roots {
+        xml.open(root);
+    }
+    xml.text("error", text);
+    for root in roots.iter().rev() {
+        xml.close(root);
+    }
+    ContentType::Xml
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! The demo dataset as a snapshot, for endpoint tests.
+
+    use std::sync::{Arc, OnceLock};
+
+    use crate::accounts::AccountFiles;
+    use crate::artifact::Artifact;
+    use crate::compile::{compile, TariffSource};
+    use crate::snapshot::Data;
+
+    pub(crate) fn demo() -> &'static Data {
+        static DEMO: OnceLock<Data> = OnceLock::new();
+        DEMO.get_or_init(|| {
+            let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
+            let sources: Vec<_> = ["retail", "wholesale", "vip_custom"]
+                .iter()
+                .map(|name| TariffSource {
+                    name: (*name).into(),
+                    currency: "USD".into(),
+                    path: demo.join("tariffs").join(format!("{name}.csv")),
+                })
+                .collect();
+            let artifact =
+                Arc::new(Artifact::from_bytes(compile(&sources, |_| {}).unwrap().bytes).unwrap());
+            let files = AccountFiles {
+                users: demo.join("users.csv"),
+                cards: demo.join("cards.csv"),
+                card_groups: demo.join("card_groups.csv"),
+                currencies: demo.join("currencies.csv"),
+            };
+            let has_tariff = |name: &str| artifact.tariff_id(name).is_some();
+            let accounts = Arc::new(crate::accounts::load(&files, "USD", &has_tariff).unwrap().0);
+            Data { artifact, accounts }
+        })
+    }
+
+    /// The body written by `write` for a result.
+    pub(crate) fn body(
+        write: impl FnOnce(&mut Vec<u8>) -> super::ContentType,
+    ) -> (String, super::ContentType) {
+        let mut out = Vec::new();
+        let kind = write(&mut out);
+        (String::from_utf8(out).unwrap(), kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_parameters_win_then_the_last_occurrence() {
+        let mut params = Params::from_query(&[("u", "a"), ("u", "b"), ("x", "1")]);
+        assert_eq!(params.text("u"), Some("b"));
+        params.push_body(b"u", b"c");
+        params.push_body(b"u", b"d");
+        assert_eq!(params.text("u"), Some("d"));
+        assert_eq!(params.text("x"), Some("1"));
+        params.push_query(b"bad", b"\xff");
+        assert_eq!(params.get("bad"), Some(&b"\xff"[..]));
+        assert_eq!(params.text("bad"), None);
+        assert_eq!(params.get("missing"), None);
+    }
+
+    #[test]
+    fn failures_are_written_in_their_envelopes() {
+        let write = |failure| testing::body(|out| write_failure(out, failure));
+        assert_eq!(
+            write(Failure::status(ApiError::IncorrectHash)),
+            ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>Incorrect hash</error>\n</status>\n".into(), ContentType::Xml)
+        );
+        assert_eq!(
+            write(Failure::page_status(ApiError::AccessDenied)).0,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <status>\n    <error>Access Denied</error>\n  </status>\n</page>\n"
+        );
+        assert_eq!(
+            write(Failure::plain(ApiError::FeatureDisabled)),
+            ("Feature disabled".into(), ContentType::Text)
+        );
+    }
+}

@@ -1,0 +1,377 @@
+//! `rate_get` (alias `rate`, SPEC §5.3): the rate a user pays for a prefix, or with
+//! `by_full_dst=1` for the longest prefix of a dialed number. The user's custom tariff is
+//! searched first: any match there wins, even one shorter than the main tariff's.
+//!
+//! Who may read whose rates (SPEC §5.3; where it says "owns directly", Ratel reads plain
+//! users and resellers whose owner is the admin, never accountants):
+//! a user reads its own (with `show_rates_for_users`); a reseller itself and its users, and
+//! admin-owned plain users with `allow_resellers_admin_tariffs`; the admin itself and what it
+//! owns directly; an accountant with both `see_financial_data` and `manage_tariffs` what the
+//! admin owns directly.
+
+use super::{
+    check_enabled, check_get, check_hash, write_failure, ApiError, ApiSettings, ContentType,
+    Failure, Request,
+};
+use crate::accounts::{Accounts, Role, User};
+use crate::artifact::Artifact;
+use crate::lookup::dialed_digits;
+use crate::money::write_ruby_float;
+use crate::tariff::MAX_PREFIX_DIGITS;
+use crate::xml::{escape, XmlWriter};
+
+/// The rate found: `rate#destination#prefix`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate<'a> {
+    /// As stored, printed the way Ruby prints a Float.
+    pub rate: f64,
+    pub destination: &'a [u8],
+    prefix: [u8; MAX_PREFIX_DIGITS],
+    prefix_len: u8,
+}
+
+impl Rate<'_> {
+    /// The matched tariff prefix.
+    pub fn prefix(&self) -> &[u8] {
+        &self.prefix[..usize::from(self.prefix_len)]
+    }
+}
+
+pub fn run<'a>(
+    artifact: &'a Artifact,
+    accounts: &Accounts,
+    settings: &ApiSettings,
+    request: &Request<'_>,
+) -> Result<Rate<'a>, Failure> {
+    check_enabled(settings)?;
+    check_get(settings, request.method)?;
+    let params = request.params;
+    if params.get("u").is_none() {
+        return Err(Failure::page(ApiError::AccessDenied));
+    }
+    let caller = params
+        .text("u")
+        .and_then(|name| accounts.user_by_username(name))
+        .ok_or(Failure::page(ApiError::UserNotFound))?;
+    check_hash(
+        settings,
+        accounts,
+        caller,
+        params,
+        &[params.get("username").unwrap_or_default()],
+    )?;
+    if !settings.rate_over_http {
+        return Err(Failure::page(ApiError::FeatureDisabled));
+    }
+    let target = params
+        .text("username")
+        .and_then(|name| accounts.user_by_username(name))
+        .ok_or(Failure::page(ApiError::UserNotFound))?;
+    let whose = permitted(accounts, settings, caller, target)?;
+    let prefix = params.get("prefix").unwrap_or_default().trim_ascii();
+    if prefix.is_empty() {
+        return Err(Failure::page(ApiError::EmptyPrefix));
+    }
+    let full_number = params.text("by_full_dst") == Some("1");
+    let mut digits = [0u8; MAX_PREFIX_DIGITS];
+    let wanted: &[u8] = if full_number {
+        dialed_digits(prefix, &mut digits)
+    } else {
+        prefix
+    };
+    let not_found = Failure::page(ApiError::RateNotFound);
+    for tariff in [&whose.custom_tariff, &whose.tariff] {
+        let Some(id) = tariff.as_deref().and_then(|name| artifact.tariff_id(name)) else {
+            continue;
+        };
+        let found = if full_number {
+            artifact.longest_match(id, wanted, request.now)
+        } else {
+            artifact.exact_match(id, wanted, request.now)
+        };
+        if let Some(found) = found {
+            let record = artifact.record(found.record).ok_or(not_found)?;
+            let mut rate = Rate {
+                rate: record.rate_f64,
+                destination: record.destination,
+                prefix: [0; MAX_PREFIX_DIGITS],
+                prefix_len: found.prefix_len,
+            };
+            let len = usize::from(found.prefix_len);
+            rate.prefix[..len].copy_from_slice(&wanted[..len]);
+            return Ok(rate);
+        }
+    }
+    Err(not_found)
+}
+
+/// Whose rates `caller` reads when it asks for `target`'s, or why it may not.
+fn permitted<'u>(
+    accounts: &Accounts,
+    settings: &ApiSettings,
+    caller: &'u User,
+    target: &'u User,
+) -> Result<&'u User, Failure> {
+    let admin = accounts.admin().id;
+    let owned_by_admin =
+        |user: &User| user.owner_id == admin && matches!(user.role, Role::User | Role::Reseller);
+    let denied = Failure::status(ApiError::UserNotFound);
+    match caller.role {
+        Role::User if settings.show_rates_for_users => Ok(caller),
+        Role::User => Err(Failure::status(ApiError::NotAuthorizedToView)),
+        Role::Reseller => {
+            let allowed = target.id == caller.id
+                || (target.owner_id == caller.id && target.role == Role::User)
+                || (settings.allow_resellers_admin_tariffs
+                    && target.role == Role::User
+                    && target.owner_id == admin);
+            if allowed {
+                Ok(target)
+            } else {
+                Err(denied)
+            }
+        }
+        Role::Admin => {
+            if target.id == caller.id || owned_by_admin(target) {
+                Ok(target)
+            } else {
+                Err(denied)
+            }
+        }
+        Role::Accountant => {
+            if !(caller.permissions.see_financial_data && caller.permissions.manage_tariffs) {
+                Err(Failure::status(ApiError::NotAuthorizedToView))
+            } else if owned_by_admin(target) {
+                Ok(target)
+            } else {
+                Err(denied)
+            }
+        }
+    }
+}
+
+/// `<page>` holding `<rate>RATE#DESTINATION#PREFIX</rate>`, or the failure.
+pub fn write(out: &mut Vec<u8>, result: &Result<Rate<'_>, Failure>) -> ContentType {
+    let rate = match result {
+        Ok(rate) => rate,
+        Err(failure) => return write_failure(out, *failure),
+    };
+    let mut xml = XmlWriter::document(out);
+    xml.open("page");
+    xml.with("rate", |out| {
+        write_ruby_float(out, rate.rate);
+        out.push(b'#');
+        escape(out, rate.destination);
+        out.push(b'#');
+        out.extend_from_slice(rate.prefix());
+    });
+    xml.close("page");
+    ContentType::Xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::testing::{body, demo};
+    use crate::api::{Method, Params};
+    use crate::auth::request_hash;
+    use crate::time::Timestamp;
+
+    fn call_with(settings: &ApiSettings, method: Method, pairs: &[(&str, &str)]) -> String {
+        let mut pairs: Vec<(&str, &str)> = pairs.to_vec();
+        let username = pairs
+            .iter()
+            .find(|(n, _)| *n == "username")
+            .map_or("", |p| p.1);
+        let signed =
+            String::from_utf8(request_hash(&[username.as_bytes()], b"secret").to_vec()).unwrap();
+        if !pairs.iter().any(|(n, _)| *n == "hash") {
+            pairs.push(("hash", &signed));
+        }
+        let params = Params::from_query(&pairs);
+        let now = Timestamp::parse("2026-11-23 12:00:00").unwrap();
+        let request = Request {
+            method,
+            params: &params,
+            now,
+        };
+        let data = demo();
+        let result = run(&data.artifact, &data.accounts, settings, &request);
+        body(|out| write(out, &result)).0
+    }
+
+    fn call(pairs: &[(&str, &str)]) -> String {
+        call_with(&ApiSettings::default(), Method::Post, pairs)
+    }
+
+    fn page(inner: &str) -> String {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  {inner}\n</page>\n")
+    }
+
+    fn status(error: &str) -> String {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>{error}</error>\n</status>\n")
+    }
+
+    #[test]
+    fn exact_and_full_number_matches_with_the_custom_tariff_first() {
+        assert_eq!(
+            call(&[("u", "admin"), ("username", "admin"), ("prefix", "370")]),
+            page("<rate>0.987#Lithuania#370</rate>")
+        );
+        assert_eq!(
+            call(&[("u", "admin"), ("username", "admin"), ("prefix", "3701")]),
+            page("<error>Rate was not found</error>")
+        );
+        assert_eq!(
+            call(&[
+                ("u", "admin"),
+                ("username", "admin"),
+                ("prefix", "+370 612 34567"),
+                ("by_full_dst", "1")
+            ]),
+            page("<rate>0.155#Lithuania Mobile#3706</rate>")
+        );
+        // alice's custom tariff has 370 only: it wins over retail's longer 3706.
+        assert_eq!(
+            call(&[
+                ("u", "admin"),
+                ("username", "alice"),
+                ("prefix", "37061234567"),
+                ("by_full_dst", "1")
+            ]),
+            page("<rate>0.5#Lithuania (VIP)#370</rate>")
+        );
+        assert_eq!(
+            call(&[
+                ("u", "admin"),
+                ("username", "alice"),
+                ("prefix", "44"),
+                ("by_full_dst", "1")
+            ]),
+            page("<rate>0.0175#United Kingdom#44</rate>")
+        );
+        assert_eq!(
+            call(&[
+                ("u", "admin"),
+                ("username", "admin"),
+                ("prefix", "1868555"),
+                ("by_full_dst", "1")
+            ]),
+            page("<rate>0.198#Trinidad &amp; Tobago#1868</rate>")
+        );
+    }
+
+    #[test]
+    fn permissions_follow_the_roles() {
+        let reads = |u: &str, username: &str, settings: &ApiSettings| {
+            call_with(
+                settings,
+                Method::Post,
+                &[("u", u), ("username", username), ("prefix", "370")],
+            )
+        };
+        let default = ApiSettings::default();
+        let retail = page("<rate>0.987#Lithuania#370</rate>");
+        let wholesale = page("<rate>0.021#Lithuania#370</rate>");
+        assert_eq!(reads("reseller1", "bob", &default), wholesale);
+        assert_eq!(reads("reseller1", "reseller1", &default), wholesale);
+        assert_eq!(
+            reads("reseller1", "dave", &default),
+            status("User was not found")
+        );
+        let shared = ApiSettings {
+            allow_resellers_admin_tariffs: true,
+            ..ApiSettings::default()
+        };
+        assert_eq!(reads("reseller1", "dave", &shared), retail);
+        assert_eq!(
+            reads("admin", "bob", &default),
+            status("User was not found")
+        );
+        assert_eq!(
+            reads("admin", "accountant", &default),
+            status("User was not found")
+        );
+        assert_eq!(reads("accountant", "dave", &default), retail);
+        assert_eq!(
+            reads("alice", "dave", &default),
+            status("You are not authorized to view this page")
+        );
+        let users_see = ApiSettings {
+            show_rates_for_users: true,
+            ..ApiSettings::default()
+        };
+        // A user always reads its own rates, whoever it names.
+        assert_eq!(reads("dave", "alice", &users_see), retail);
+        assert_eq!(
+            reads("carol", "carol", &users_see),
+            page("<error>Rate was not found</error>")
+        );
+    }
+
+    #[test]
+    fn errors_follow_the_documented_order() {
+        let off = ApiSettings {
+            enabled: false,
+            ..ApiSettings::default()
+        };
+        assert_eq!(
+            call_with(&off, Method::Get, &[]),
+            status("API Requests are disabled")
+        );
+        let no_get = ApiSettings {
+            allow_get: false,
+            ..ApiSettings::default()
+        };
+        assert_eq!(
+            call_with(&no_get, Method::Get, &[("u", "admin")]),
+            status("GET Requests are disabled")
+        );
+        assert!(call_with(
+            &no_get,
+            Method::Post,
+            &[("u", "admin"), ("username", "admin"), ("prefix", "370")]
+        )
+        .contains("<rate>"));
+        assert_eq!(
+            call(&[("username", "admin")]),
+            page("<error>Access Denied</error>")
+        );
+        assert_eq!(
+            call(&[("u", "nobody"), ("username", "admin")]),
+            page("<error>User was not found</error>")
+        );
+        assert_eq!(
+            call(&[("u", "admin"), ("username", "admin"), ("hash", "0000")]),
+            status("Incorrect hash")
+        );
+        let no_rates = ApiSettings {
+            rate_over_http: false,
+            ..ApiSettings::default()
+        };
+        assert_eq!(
+            call_with(
+                &no_rates,
+                Method::Post,
+                &[("u", "admin"), ("username", "admin")]
+            ),
+            page("<error>Feature disabled</error>")
+        );
+        assert_eq!(
+            call(&[("u", "admin"), ("username", "nobody")]),
+            page("<error>User was not found</error>")
+        );
+        assert_eq!(
+            call(&[("u", "admin"), ("username", "admin")]),
+            page("<error>Empty prefix</error>")
+        );
+        assert_eq!(
+            call(&[("u", "admin"), ("username", "admin"), ("prefix", " ")]),
+            page("<error>Empty prefix</error>")
+        );
+        assert_eq!(
+            call(&[("u", "admin"), ("username", "admin"), ("prefix", "999")]),
+            page("<error>Rate was not found</error>")
+        );
+    }
+}
