@@ -7,6 +7,9 @@
 //! enabled, GET allowed, request hash) and the balance arithmetic live here, so that their
 //! order and wording cannot drift between endpoints.
 
+pub mod balance_php;
+pub mod calling_cards_get;
+pub mod card_balance_get;
 pub mod errors;
 pub mod rate_get;
 pub mod user_balance_get;

@@ -1,0 +1,374 @@
+//! `calling_cards_get` (SPEC §5.4): search calling cards. The hash is SHA1 of the key alone.
+//! Filters match exactly, `%` standing for any run of characters; hidden cards never show.
+//! A malformed `min_balance`, `max_balance` or `distributor` matches nothing: a filter never
+//! widens a search.
+
+use super::{
+    check_enabled, check_get, check_hash, write_failure, ApiError, ApiSettings, ContentType,
+    Failure, Params, Request,
+};
+use crate::accounts::{Accounts, Card, CardGroup, Role, User};
+use crate::money::{write_ruby_float, Decimal};
+use crate::xml::XmlWriter;
+
+/// Matching cards, grouped by card group (groups by id, cards by id).
+#[derive(Debug)]
+pub struct CardList<'a> {
+    pub groups: Vec<(&'a CardGroup, Vec<(&'a Card, Option<&'a User>)>)>,
+}
+
+pub fn run<'a>(
+    accounts: &'a Accounts,
+    settings: &ApiSettings,
+    request: &Request<'_>,
+) -> Result<CardList<'a>, Failure> {
+    check_enabled(settings)?;
+    check_get(settings, request.method)?;
+    let params = request.params;
+    let caller = params
+        .text("u")
+        .and_then(|name| accounts.user_by_username(name))
+        .ok_or(Failure::page_status(ApiError::AccessDenied))?;
+    check_hash(settings, accounts, caller, params, &[])?;
+    let admin = accounts.admin().id;
+    let sees_group: Box<dyn Fn(&CardGroup) -> bool> = match caller.role {
+        Role::Admin => Box::new(|_| true),
+        Role::Reseller if caller.permissions.calling_cards => {
+            let id = caller.id;
+            Box::new(move |g| g.owner_id == id)
+        }
+        Role::Accountant if caller.permissions.manage_cards => {
+            Box::new(move |g| g.owner_id == admin)
+        }
+        Role::Reseller | Role::Accountant => {
+            return Err(Failure::page_status(ApiError::NotAuthorizedToUse))
+        }
+        Role::User => return Err(Failure::page_status(ApiError::AccessDenied)),
+    };
+    let filter = Filter::from(params);
+    // A plain card number is a key: look it up instead of scanning.
+    let candidates: Box<dyn Iterator<Item = &Card>> = match params.text("number") {
+        Some(number) if !number.contains('%') => {
+            Box::new(accounts.card_by_number(number).into_iter())
+        }
+        _ => Box::new(accounts.cards().iter()),
+    };
+    let mut groups: Vec<(&CardGroup, Vec<(&Card, Option<&User>)>)> = Vec::new();
+    for card in candidates.filter(|c| !c.hidden && filter.matches(c)) {
+        let Some(group) = accounts.card_group(card.group_id).filter(|g| sees_group(g)) else {
+            continue;
+        };
+        let distributor = card.distributor_id.and_then(|id| accounts.user_by_id(id));
+        match groups.iter_mut().find(|(g, _)| g.id == group.id) {
+            Some((_, cards)) => cards.push((card, distributor)),
+            None => groups.push((group, vec![(card, distributor)])),
+        }
+    }
+    if groups.is_empty() {
+        return Err(Failure::page_status(ApiError::CardsNotFound));
+    }
+    groups.sort_by_key(|(g, _)| g.id);
+    Ok(CardList { groups })
+}
+
+/// The search filters of one request.
+struct Filter<'p> {
+    text: Vec<(&'p [u8], fn(&Card) -> &str)>,
+    language: Option<&'p [u8]>,
+    min_balance: Option<Option<Decimal>>,
+    max_balance: Option<Option<Decimal>>,
+    sold: Option<bool>,
+    distributor: Option<Option<u64>>,
+}
+
+impl<'p> Filter<'p> {
+    fn from(params: &'p Params) -> Filter<'p> {
+        let fields: [(&str, fn(&Card) -> &str); 5] = [
+            ("number", |c| &c.number),
+            ("name", |c| &c.name),
+            ("pin", |c| &c.pin),
+            ("callerid", |c| &c.callerid),
+            ("batch_number", |c| &c.batch_number),
+        ];
+        let decimal = |name: &str| {
+            params.get(name).map(|v| {
+                let text: Vec<u8> = v
+                    .trim_ascii()
+                    .iter()
+                    .map(|&b| if b == b',' { b'.' } else { b })
+                    .collect();
+                Decimal::parse_bytes(&text, true).ok()
+            })
+        };
+        Filter {
+            text: fields
+                .iter()
+                .filter_map(|&(name, field)| params.get(name).map(|v| (v, field)))
+                .collect(),
+            language: params.get("language"),
+            min_balance: decimal("min_balance"),
+            max_balance: decimal("max_balance"),
+            sold: match params.get("sold") {
+                Some(b"1" | b"yes") => Some(true),
+                Some(b"0" | b"no") => Some(false),
+                _ => None,
+            },
+            distributor: params.text("distributor").and_then(|d| match d.trim() {
+                "-1" => None,
+                d => Some(d.parse().ok()),
+            }),
+        }
+    }
+
+    fn matches(&self, card: &Card) -> bool {
+        self.text
+            .iter()
+            .all(|(pattern, field)| like(pattern, field(card).as_bytes()))
+            && self.language.is_none_or(|l| l == card.language.as_bytes())
+            && self
+                .min_balance
+                .is_none_or(|m| m.is_some_and(|m| card.balance >= m))
+            && self
+                .max_balance
+                .is_none_or(|m| m.is_some_and(|m| card.balance <= m))
+            && self.sold.is_none_or(|s| s == card.sold)
+            && self
+                .distributor
+                .is_none_or(|d| d.is_some() && d == card.distributor_id)
+    }
+}
+
+/// Exact match where `%` in `pattern` stands for any run of bytes (SQL `LIKE` without `_`).
+fn like(pattern: &[u8], text: &[u8]) -> bool {
+    let mut parts = pattern.split(|&b| b == b'%');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&[u8]> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest
+            .windows(part.len().max(1))
+            .position(|w| part.is_empty() || w == *part)
+        {
+            Some(at) => rest = &rest[at + part.len()..],
+            None if part.is_empty() => {}
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// `<page>` holding one `<cards>` per group, or the failure.
+pub fn write(out: &mut Vec<u8>, result: &Result<CardList<'_>, Failure>) -> ContentType {
+    let list = match result {
+        Ok(list) => list,
+        Err(failure) => return write_failure(out, *failure),
+    };
+    let mut xml = XmlWriter::document(out);
+    xml.open("page");
+    for (_, cards) in &list.groups {
+        xml.open("cards");
+        for (card, distributor) in cards {
+            xml.open("card");
+            xml.with("card_id", |out| {
+                out.extend_from_slice(itoa::Buffer::new().format(card.id).as_bytes())
+            });
+            for (name, value) in [
+                ("card_number", &card.number),
+                ("card_name", &card.name),
+                ("card_pin", &card.pin),
+                ("card_batch_number", &card.batch_number),
+                ("card_callerid", &card.callerid),
+            ] {
+                xml.text_or_empty(name, value.as_bytes());
+            }
+            xml.with("card_balance", |out| {
+                write_ruby_float(out, card.balance_f64)
+            });
+            xml.with("card_minimal_balance", |out| {
+                write_ruby_float(out, card.min_balance_f64)
+            });
+            xml.text_or_empty("card_first_use", card.first_use.as_bytes());
+            xml.text_or_empty(
+                "card_daily_charge_paid_till",
+                card.daily_charge_paid_till.as_bytes(),
+            );
+            xml.text("card_sold", if card.sold { b"1" } else { b"0" });
+            xml.text_or_empty("card_language", card.language.as_bytes());
+            if let Some(user) = distributor {
+                xml.text_or_empty("card_distributor", user.display_name().as_bytes());
+            }
+            xml.close("card");
+        }
+        xml.close("cards");
+    }
+    xml.close("page");
+    ContentType::Xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::testing::{body, demo};
+    use crate::api::Method;
+    use crate::auth::request_hash;
+    use crate::time::Timestamp;
+
+    fn call_with(settings: &ApiSettings, pairs: &[(&str, &str)], key: &str) -> String {
+        let signed = String::from_utf8(request_hash(&[], key.as_bytes()).to_vec()).unwrap();
+        let mut pairs = pairs.to_vec();
+        pairs.push(("hash", &signed));
+        let params = Params::from_query(&pairs);
+        let request = Request {
+            method: Method::Post,
+            params: &params,
+            now: Timestamp(0),
+        };
+        let result = run(&demo().accounts, settings, &request);
+        body(|out| write(out, &result)).0
+    }
+
+    fn call(pairs: &[(&str, &str)]) -> String {
+        call_with(&ApiSettings::default(), pairs, "secret")
+    }
+
+    fn ids(xml: &str) -> Vec<&str> {
+        xml.split("<card_id>")
+            .skip(1)
+            .map(|s| &s[..s.find('<').unwrap()])
+            .collect()
+    }
+
+    fn page_status(error: &str) -> String {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <status>\n    <error>{error}</error>\n  </status>\n</page>\n")
+    }
+
+    #[test]
+    fn the_seed_card_prints_as_documented() {
+        assert_eq!(
+            call(&[("u", "admin"), ("number", "1111111119")]),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <cards>\n    <card>\n      \
+             <card_id>26</card_id>\n      <card_number>1111111119</card_number>\n      \
+             <card_name>test_card</card_name>\n      <card_pin>2668</card_pin>\n      \
+             <card_batch_number>5</card_batch_number>\n      <card_callerid>3</card_callerid>\n      \
+             <card_balance>10.0840336134454</card_balance>\n      <card_minimal_balance>20.0</card_minimal_balance>\n      \
+             <card_first_use/>\n      <card_daily_charge_paid_till>2015-11-05 02:00:00 +0200</card_daily_charge_paid_till>\n      \
+             <card_sold>0</card_sold>\n      <card_language>en</card_language>\n      \
+             <card_distributor>Test User #1</card_distributor>\n    </card>\n  </cards>\n</page>\n"
+        );
+    }
+
+    #[test]
+    fn filters_groups_and_visibility() {
+        // Hidden card 28 never shows; groups 1 and 2 are separate <cards> blocks.
+        let all = call(&[("u", "admin")]);
+        assert_eq!(ids(&all), vec!["26", "27", "40"]);
+        assert_eq!(all.matches("<cards>").count(), 2);
+        assert!(all.contains("<card_name>Card &amp; Co</card_name>"));
+        assert!(all.contains("<card_balance>1.0e-05</card_balance>"));
+        assert_eq!(
+            ids(&call(&[("u", "admin"), ("number", "11111111%")])),
+            vec!["26", "27"]
+        );
+        assert_eq!(
+            ids(&call(&[("u", "admin"), ("name", "%card")])),
+            vec!["26", "40"]
+        );
+        assert_eq!(
+            ids(&call(&[("u", "admin"), ("name", "%_c%")])),
+            vec!["26", "40"]
+        );
+        assert_eq!(
+            ids(&call(&[("u", "admin"), ("sold", "yes")])),
+            vec!["27", "40"]
+        );
+        assert_eq!(ids(&call(&[("u", "admin"), ("sold", "0")])), vec!["26"]);
+        assert_eq!(
+            ids(&call(&[
+                ("u", "admin"),
+                ("min_balance", "10,5"),
+                ("max_balance", "25")
+            ])),
+            vec!["27"]
+        );
+        assert_eq!(
+            ids(&call(&[("u", "admin"), ("distributor", "7")])),
+            vec!["26"]
+        );
+        assert_eq!(
+            ids(&call(&[("u", "admin"), ("language", "lt")])),
+            vec!["27"]
+        );
+        assert_eq!(
+            call(&[("u", "admin"), ("min_balance", "lots")]),
+            page_status("Cards were not found")
+        );
+        assert_eq!(
+            call(&[("u", "admin"), ("number", "1111111121")]),
+            page_status("Cards were not found")
+        );
+        // The reseller sees its own group only, signed with its own key or the system's.
+        assert_eq!(
+            ids(&call_with(
+                &ApiSettings::default(),
+                &[("u", "reseller1")],
+                "resellerkey"
+            )),
+            vec!["40"]
+        );
+        assert_eq!(ids(&call(&[("u", "accountant")])), vec!["26", "27"]);
+    }
+
+    #[test]
+    fn who_may_list() {
+        assert_eq!(call(&[("u", "alice")]), page_status("Access Denied"));
+        assert_eq!(call(&[("u", "nobody")]), page_status("Access Denied"));
+        assert_eq!(call(&[]), page_status("Access Denied"));
+        let status = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>Incorrect hash</error>\n</status>\n";
+        assert_eq!(
+            call_with(&ApiSettings::default(), &[("u", "admin")], "wrong"),
+            status
+        );
+        let no_get = ApiSettings {
+            allow_get: false,
+            ..ApiSettings::default()
+        };
+        let params = Params::from_query(&[("u", "admin")]);
+        let request = Request {
+            method: Method::Get,
+            params: &params,
+            now: Timestamp(0),
+        };
+        assert_eq!(
+            run(&demo().accounts, &no_get, &request).unwrap_err(),
+            Failure::status(ApiError::GetDisabled)
+        );
+    }
+
+    #[test]
+    fn like_matches_runs_for_percent_only() {
+        for (pattern, text, expected) in [
+            ("abc", "abc", true),
+            ("abc", "abcd", false),
+            ("a%", "abc", true),
+            ("%c", "abc", true),
+            ("a%c", "abc", true),
+            ("a%c", "ab", false),
+            ("%b%", "abc", true),
+            ("%%", "", true),
+            ("a_c", "abc", false),
+            ("a%b%b", "abb", true),
+            ("ab%ba", "aba", false),
+        ] {
+            assert_eq!(
+                like(pattern.as_bytes(), text.as_bytes()),
+                expected,
+                "{pattern} ~ {text}"
+            );
+        }
+    }
+}

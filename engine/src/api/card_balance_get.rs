@@ -1,0 +1,130 @@
+//! `card_balance_get` (SPEC §5.5): a calling card's balance by number, signed with
+//! SHA1(number + key). The admin sees any card; a reseller with `calling_cards` the cards of
+//! its own groups. Not gated by `allow_get` or `balance_over_http` (SPEC names neither).
+
+use super::{
+    check_enabled, check_hash, write_failure, ApiError, ApiSettings, ContentType, Failure, Request,
+};
+use crate::accounts::{Accounts, Card, Role};
+use crate::money::write_ruby_float;
+use crate::xml::XmlWriter;
+
+/// A card's balance (raw, as stored) and the default currency's code.
+#[derive(Debug, Clone, Copy)]
+pub struct CardBalance<'a> {
+    pub card: &'a Card,
+    pub currency: &'a str,
+}
+
+pub fn run<'a>(
+    accounts: &'a Accounts,
+    settings: &ApiSettings,
+    request: &Request<'_>,
+) -> Result<CardBalance<'a>, Failure> {
+    check_enabled(settings)?;
+    let params = request.params;
+    let not_found = Failure::page(ApiError::UserNotFound);
+    let caller = params
+        .text("u")
+        .and_then(|name| accounts.user_by_username(name))
+        .ok_or(not_found)?;
+    check_hash(
+        settings,
+        accounts,
+        caller,
+        params,
+        &[params.get("number").unwrap_or_default()],
+    )?;
+    let reseller = match caller.role {
+        Role::Admin => None,
+        Role::Reseller if caller.permissions.calling_cards => Some(caller.id),
+        _ => return Err(not_found),
+    };
+    let card = params
+        .text("number")
+        .and_then(|number| accounts.card_by_number(number))
+        .filter(|card| {
+            reseller.is_none_or(|id| {
+                accounts
+                    .card_group(card.group_id)
+                    .is_some_and(|g| g.owner_id == id)
+            })
+        })
+        .ok_or(Failure::page(ApiError::CallingCardNotFound))?;
+    Ok(CardBalance {
+        card,
+        currency: &accounts.currencies.default_currency().code,
+    })
+}
+
+/// `<page><calling_card><balance>…</balance><currency>…</currency></calling_card></page>`.
+pub fn write(out: &mut Vec<u8>, result: &Result<CardBalance<'_>, Failure>) -> ContentType {
+    let answer = match result {
+        Ok(answer) => answer,
+        Err(failure) => return write_failure(out, *failure),
+    };
+    let mut xml = XmlWriter::document(out);
+    xml.open("page");
+    xml.open("calling_card");
+    xml.with("balance", |out| {
+        write_ruby_float(out, answer.card.balance_f64)
+    });
+    xml.text("currency", answer.currency.as_bytes());
+    xml.close("calling_card");
+    xml.close("page");
+    ContentType::Xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::testing::{body, demo};
+    use crate::api::{Method, Params};
+    use crate::auth::request_hash;
+    use crate::time::Timestamp;
+
+    fn call(u: &str, number: &str, key: &str) -> String {
+        let signed =
+            String::from_utf8(request_hash(&[number.as_bytes()], key.as_bytes()).to_vec()).unwrap();
+        let params = Params::from_query(&[("u", u), ("number", number), ("hash", &signed)]);
+        let request = Request {
+            method: Method::Get,
+            params: &params,
+            now: Timestamp(0),
+        };
+        let result = run(&demo().accounts, &ApiSettings::default(), &request);
+        body(|out| write(out, &result)).0
+    }
+
+    fn page(inner: &str) -> String {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n{inner}</page>\n")
+    }
+
+    #[test]
+    fn balances_and_visibility() {
+        assert_eq!(
+            call("admin", "1111111119", "secret"),
+            page("  <calling_card>\n    <balance>10.0840336134454</balance>\n    <currency>USD</currency>\n  </calling_card>\n")
+        );
+        assert!(
+            call("reseller1", "2222222201", "resellerkey").contains("<balance>1.0e-05</balance>")
+        );
+        assert_eq!(
+            call("reseller1", "1111111119", "resellerkey"),
+            page("  <error>Calling Card was not found</error>\n")
+        );
+        assert_eq!(
+            call("admin", "999", "secret"),
+            page("  <error>Calling Card was not found</error>\n")
+        );
+        assert_eq!(
+            call("alice", "1111111119", "secret"),
+            page("  <error>User was not found</error>\n")
+        );
+        assert_eq!(
+            call("nobody", "1111111119", "secret"),
+            page("  <error>User was not found</error>\n")
+        );
+        assert!(call("admin", "1111111119", "nope").contains("<error>Incorrect hash</error>"));
+    }
+}
