@@ -11,10 +11,20 @@ use crate::accounts::{Accounts, Card, CardGroup, Role, User};
 use crate::money::{write_ruby_float, Decimal};
 use crate::xml::XmlWriter;
 
+/// A listed card and its distributor, if it has one.
+pub type Listed<'a> = (&'a Card, Option<&'a User>);
+
+/// The matching cards of one group, by id.
+#[derive(Debug)]
+pub struct GroupCards<'a> {
+    pub group: &'a CardGroup,
+    pub cards: Vec<Listed<'a>>,
+}
+
 /// Matching cards, grouped by card group (groups by id, cards by id).
 #[derive(Debug)]
 pub struct CardList<'a> {
-    pub groups: Vec<(&'a CardGroup, Vec<(&'a Card, Option<&'a User>)>)>,
+    pub groups: Vec<GroupCards<'a>>,
 }
 
 pub fn run<'a>(
@@ -53,27 +63,33 @@ pub fn run<'a>(
         }
         _ => Box::new(accounts.cards().iter()),
     };
-    let mut groups: Vec<(&CardGroup, Vec<(&Card, Option<&User>)>)> = Vec::new();
+    let mut groups: Vec<GroupCards<'_>> = Vec::new();
     for card in candidates.filter(|c| !c.hidden && filter.matches(c)) {
         let Some(group) = accounts.card_group(card.group_id).filter(|g| sees_group(g)) else {
             continue;
         };
         let distributor = card.distributor_id.and_then(|id| accounts.user_by_id(id));
-        match groups.iter_mut().find(|(g, _)| g.id == group.id) {
-            Some((_, cards)) => cards.push((card, distributor)),
-            None => groups.push((group, vec![(card, distributor)])),
+        match groups.iter_mut().find(|g| g.group.id == group.id) {
+            Some(listed) => listed.cards.push((card, distributor)),
+            None => groups.push(GroupCards {
+                group,
+                cards: vec![(card, distributor)],
+            }),
         }
     }
     if groups.is_empty() {
         return Err(Failure::page_status(ApiError::CardsNotFound));
     }
-    groups.sort_by_key(|(g, _)| g.id);
+    groups.sort_by_key(|g| g.group.id);
     Ok(CardList { groups })
 }
 
+/// Reads one text field of a card.
+type FieldOf = fn(&Card) -> &str;
+
 /// The search filters of one request.
 struct Filter<'p> {
-    text: Vec<(&'p [u8], fn(&Card) -> &str)>,
+    text: Vec<(&'p [u8], FieldOf)>,
     language: Option<&'p [u8]>,
     min_balance: Option<Option<Decimal>>,
     max_balance: Option<Option<Decimal>>,
@@ -83,7 +99,7 @@ struct Filter<'p> {
 
 impl<'p> Filter<'p> {
     fn from(params: &'p Params) -> Filter<'p> {
-        let fields: [(&str, fn(&Card) -> &str); 5] = [
+        let fields: [(&str, FieldOf); 5] = [
             ("number", |c| &c.number),
             ("name", |c| &c.name),
             ("pin", |c| &c.pin),
@@ -170,9 +186,9 @@ pub fn write(out: &mut Vec<u8>, result: &Result<CardList<'_>, Failure>) -> Conte
     };
     let mut xml = XmlWriter::document(out);
     xml.open("page");
-    for (_, cards) in &list.groups {
+    for listed in &list.groups {
         xml.open("cards");
-        for (card, distributor) in cards {
+        for (card, distributor) in &listed.cards {
             xml.open("card");
             xml.with("card_id", |out| {
                 out.extend_from_slice(itoa::Buffer::new().format(card.id).as_bytes())
