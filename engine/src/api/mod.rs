@@ -119,6 +119,97 @@ pub struct Request<'a> {
     pub now: Timestamp,
 }
 
+/// The endpoints, as routed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    UserSimpleBalanceGet,
+    UserBalanceGet,
+    RateGet,
+    CallingCardsGet,
+    CardBalanceGet,
+    BalancePhp,
+}
+
+impl Endpoint {
+    /// Every endpoint, for metrics labels.
+    pub const ALL: [Endpoint; 6] = [
+        Endpoint::UserSimpleBalanceGet,
+        Endpoint::UserBalanceGet,
+        Endpoint::RateGet,
+        Endpoint::CallingCardsGet,
+        Endpoint::CardBalanceGet,
+        Endpoint::BalancePhp,
+    ];
+
+    /// The MOR name (`balance_php` for Arrow's `balance.php`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::UserSimpleBalanceGet => "user_simple_balance_get",
+            Endpoint::UserBalanceGet => "user_balance_get",
+            Endpoint::RateGet => "rate_get",
+            Endpoint::CallingCardsGet => "calling_cards_get",
+            Endpoint::CardBalanceGet => "card_balance_get",
+            Endpoint::BalancePhp => "balance_php",
+        }
+    }
+}
+
+/// Runs `endpoint` on the data and writes its body into `out`; returns the content type.
+/// Whether the answer was a success is not the caller's business beyond metrics, which
+/// `Outcome` reports.
+pub fn respond(
+    endpoint: Endpoint,
+    artifact: &crate::artifact::Artifact,
+    accounts: &Accounts,
+    settings: &ApiSettings,
+    request: &Request<'_>,
+    out: &mut Vec<u8>,
+) -> (ContentType, Outcome) {
+    fn outcome<T, E>(result: &Result<T, E>) -> Outcome {
+        if result.is_ok() {
+            Outcome::Answered
+        } else {
+            Outcome::Refused
+        }
+    }
+    match endpoint {
+        Endpoint::UserSimpleBalanceGet => {
+            let result = user_simple_balance_get::run(accounts, settings, request);
+            (
+                user_simple_balance_get::write(out, &result),
+                outcome(&result),
+            )
+        }
+        Endpoint::UserBalanceGet => {
+            let result = user_balance_get::run(accounts, settings, request);
+            (user_balance_get::write(out, &result), outcome(&result))
+        }
+        Endpoint::RateGet => {
+            let result = rate_get::run(artifact, accounts, settings, request);
+            (rate_get::write(out, &result), outcome(&result))
+        }
+        Endpoint::CallingCardsGet => {
+            let result = calling_cards_get::run(accounts, settings, request);
+            (calling_cards_get::write(out, &result), outcome(&result))
+        }
+        Endpoint::CardBalanceGet => {
+            let result = card_balance_get::run(accounts, settings, request);
+            (card_balance_get::write(out, &result), outcome(&result))
+        }
+        Endpoint::BalancePhp => {
+            let result = balance_php::run(accounts, settings, request);
+            (balance_php::write(out, &result), outcome(&result))
+        }
+    }
+}
+
+/// Whether an endpoint answered or refused (an application-level error), for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Answered,
+    Refused,
+}
+
 /// What a body is, for the `Content-Type` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContentType {
@@ -291,6 +382,49 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn respond_runs_and_writes_each_endpoint() {
+        let data = testing::demo();
+        let params = Params::from_query(&[("id", "a1b2c3d4e5"), ("uid", "2668")]);
+        let request = Request {
+            method: Method::Get,
+            params: &params,
+            now: Timestamp(0),
+        };
+        let settings = ApiSettings::default();
+        let run = |endpoint| {
+            let mut out = Vec::new();
+            let (kind, outcome) = respond(
+                endpoint,
+                &data.artifact,
+                &data.accounts,
+                &settings,
+                &request,
+                &mut out,
+            );
+            (String::from_utf8(out).unwrap(), kind, outcome)
+        };
+        assert_eq!(
+            run(Endpoint::UserSimpleBalanceGet),
+            ("60.0000".into(), ContentType::Text, Outcome::Answered)
+        );
+        assert_eq!(
+            run(Endpoint::BalancePhp).0,
+            "CurrencyCode=2|InitBalance=10.08|Balance=10.08"
+        );
+        let (body, kind, outcome) = run(Endpoint::RateGet);
+        assert_eq!((kind, outcome), (ContentType::Xml, Outcome::Refused));
+        assert!(body.contains("<error>Access Denied</error>"));
+        assert_eq!(
+            Endpoint::ALL
+                .iter()
+                .map(|e| e.name())
+                .collect::<Vec<_>>()
+                .len(),
+            6
+        );
+    }
 
     #[test]
     fn body_parameters_win_then_the_last_occurrence() {
