@@ -275,6 +275,24 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever bytes arrive, the reader answers with rows or located errors.
+        #[test]
+        fn arbitrary_bytes_never_panic_the_reader(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
+            with_header: bool,
+        ) {
+            let mut input = if with_header { b"prefix,rate,destination,effective_from\n".to_vec() } else { Vec::new() };
+            input.extend_from_slice(&body);
+            let mut errors = ErrorList::new();
+            let mut rows = 0;
+            read_tariff(&input[..], "t.csv", &mut errors, |_| rows += 1, |_| {});
+            for error in errors.kept() {
+                proptest::prop_assert!(error.line >= 1 && error.column >= 1);
+            }
+        }
+    }
+
     #[test]
     fn tariff_names_follow_the_spec() {
         assert!(is_valid_tariff_name("retail_EU-2"));

@@ -63,7 +63,7 @@ impl Backing {
 
 /// The fst section of a backing, as the `fst` crate wants its data.
 #[derive(Debug, Clone)]
-pub(crate) struct FstBytes {
+pub struct FstBytes {
     backing: Arc<Backing>,
     start: usize,
     end: usize,
@@ -115,8 +115,8 @@ pub struct Artifact {
     pub(crate) versions: std::ops::Range<usize>,
     strings: std::ops::Range<usize>,
     path: PathBuf,
-    /// How the lookup's digit reader finds digits in this fst, when it can read it.
-    pub(crate) digit_encoding: Option<&'static [u8; 10]>,
+    /// How the lookup's node reader decodes this fst's inputs.
+    pub(crate) input_encoding: &'static [u8; 256],
 }
 
 impl fmt::Debug for Artifact {
@@ -291,6 +291,10 @@ impl Artifact {
             end: fst_range.end,
         })
         .map_err(|e| corrupt(format!("fst index: {e}")))?;
+        // Ratel reads every node itself (bounds-checked); only the version it knows is allowed.
+        let input_encoding = crate::lookup::input_encoding(fst.as_bytes()).ok_or_else(|| {
+            corrupt("fst index is not in the format version this build reads (3)".into())
+        })?;
         if fst.len() as u64 > infos.iter().map(|t| u64::from(t.prefixes)).sum::<u64>() {
             return Err(corrupt(
                 "fst index holds more keys than the tariffs declare".into(),
@@ -302,7 +306,7 @@ impl Artifact {
             if by_name.insert(info.name.clone(), index).is_some() {
                 return Err(corrupt(format!("tariff \"{}\" appears twice", info.name)));
             }
-            info.root = tariff_root(&fst, index as u16);
+            info.root = crate::lookup::tariff_root(&fst, input_encoding, index as u16);
             if info.root.is_none() && info.prefixes > 0 {
                 return Err(corrupt(format!(
                     "tariff \"{}\" declares prefixes the index does not hold",
@@ -319,9 +323,8 @@ impl Artifact {
             versions,
             strings,
             path: path.to_owned(),
-            digit_encoding: None,
+            input_encoding,
         };
-        artifact.digit_encoding = crate::lookup::digit_encoding(artifact.fst.as_bytes());
         crate::lookup::build_dense_tables(&mut artifact);
         Ok(artifact)
     }
@@ -399,18 +402,6 @@ impl Artifact {
     pub(crate) fn version_bytes(&self) -> &[u8] {
         &self.backing.bytes()[self.versions.clone()]
     }
-}
-
-/// Walks the two tariff-id bytes from the fst root.
-fn tariff_root(fst: &fst::raw::Fst<FstBytes>, tariff: u16) -> Option<(usize, u64)> {
-    let mut node = fst.root();
-    let mut output = 0u64;
-    for byte in tariff.to_be_bytes() {
-        let transition = node.transition(node.find_input(byte)?);
-        output += transition.out.value();
-        node = fst.node(transition.addr);
-    }
-    Some((node.addr(), output))
 }
 
 #[cfg(test)]
@@ -508,6 +499,89 @@ mod tests {
             } else {
                 assert!(matches!(error, ArtifactError::TooOld { .. }), "{error}");
             }
+        }
+    }
+
+    /// A deck of a few hundred prefixes, some dated, in two tariffs.
+    fn larger_artifact() -> Vec<u8> {
+        let mut builder = ArtifactBuilder::new();
+        for t in 0..2 {
+            let tariff = builder
+                .add_tariff(&format!("t{t}"), "USD", "t.csv", 1)
+                .unwrap();
+            for i in 0..300u32 {
+                let prefix = format!("{}{}", 1 + t, i * 7);
+                builder.add_row(
+                    tariff,
+                    &TariffRow {
+                        line: u64::from(i) + 2,
+                        prefix: prefix.as_bytes(),
+                        rate: Decimal::new(i64::from(i), 3),
+                        connection_fee: Decimal::ZERO,
+                        increment_s: 1,
+                        min_time_s: 0,
+                        destination: "Somewhere",
+                        effective_from: (i % 5 == 0).then_some(Timestamp(i64::from(i) * 86_400)),
+                    },
+                );
+            }
+        }
+        builder.build(&mut ErrorList::new()).unwrap().0
+    }
+
+    fn reseal(bytes: &mut [u8]) {
+        let crc = checksum(bytes);
+        bytes[header::CHECKSUM..header::CHECKSUM + 4].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    #[test]
+    fn an_fst_of_another_format_version_is_refused() {
+        let mut bytes = small_artifact();
+        let at = read_u64(&bytes, header::SECTIONS + 16).unwrap() as usize;
+        bytes[at..at + 8].copy_from_slice(&2u64.to_le_bytes());
+        reseal(&mut bytes);
+        let error = Artifact::from_bytes(bytes).unwrap_err().to_string();
+        assert!(
+            error.contains("fst index is not in the format version this build reads (3)"),
+            "{error}"
+        );
+    }
+
+    proptest::proptest! {
+        /// Damage that keeps a valid CRC (a forged file, or a bug upstream of the writer)
+        /// must be refused or answered, never panic.
+        #[test]
+        fn forged_artifacts_never_panic(
+            damage in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 1..12),
+            numbers in proptest::collection::vec("[0-9]{0,12}", 1..20),
+        ) {
+            let mut bytes = larger_artifact();
+            let len = bytes.len();
+            for (at, value) in damage {
+                // Mostly past the header: header damage is caught by its own checks.
+                bytes[HEADER_LEN + at % (len - HEADER_LEN)] = value;
+            }
+            reseal(&mut bytes);
+            if let Ok(artifact) = Artifact::from_bytes(bytes) {
+                for tariff in 0..3 {
+                    for number in &numbers {
+                        for at in [Timestamp(0), Timestamp(i64::MAX)] {
+                            if let Some(found) = artifact.longest_match(tariff, number.as_bytes(), at) {
+                                let _ = artifact.record(found.record);
+                            }
+                            let _ = artifact.exact_match(tariff, number.as_bytes(), at);
+                            let _ = artifact.longest_match_from_root(tariff, number.as_bytes(), at);
+                        }
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn random_truncations_are_refused(cut in 0usize..100_000) {
+            let bytes = larger_artifact();
+            let cut = cut % bytes.len();
+            proptest::prop_assert!(Artifact::from_bytes(bytes[..cut].to_vec()).is_err());
         }
     }
 

@@ -10,7 +10,7 @@ mod build;
 mod map;
 
 pub use build::{write_atomic, ArtifactBuilder, BuildStats, TariffId};
-pub use map::{Artifact, ArtifactError, RateRecord, TariffInfo};
+pub use map::{Artifact, ArtifactError, FstBytes, RateRecord, TariffInfo};
 
 /// First eight bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"RATELTRF";

@@ -1,10 +1,12 @@
-//! A reader of the `fst` crate's node bytes (format version 3), specialised to walking
-//! decimal digits.
+//! A reader of the `fst` crate's node bytes (format version 3), specialised to walking one
+//! key byte at a time.
 //!
 //! The crate's `Node::new` decodes everything a node holds (its end, its final output, its
-//! transition count) to serve any query; a digit walk needs one transition and one flag per
-//! level, and measured about 200 instructions a level through the general path. This reader
-//! decodes only that. Layout facts (written by `fst::raw::Builder`, read back the same way):
+//! transition count) to serve any query; a walk needs one transition and one flag per level,
+//! and measured about 200 instructions a level through the general path. This reader decodes
+//! only that, and never panics: the crate's decoder trusts its bytes, this one checks every
+//! read, so even a forged artifact (valid CRC, damaged index) cannot bring Ratel down. Layout
+//! facts (written by `fst::raw::Builder`, read back the same way):
 //!
 //! - address 0 is the empty final node (no transitions, final, output 0);
 //! - a node is read backwards from its address, which holds its state byte; the top two bits
@@ -12,8 +14,8 @@
 //!   one transition with an explicit target and output (never final), `0F` any number of
 //!   transitions, `F` the final flag;
 //! - single-transition states keep their input in the low six bits as an index into the
-//!   crate's table of common bytes (0: the byte follows, at address − 1). The indices of the
-//!   ten digits are learned from the crate itself at first use, not copied;
+//!   crate's table of common bytes (0: the byte follows, at address − 1). The index of every
+//!   byte is learned from the crate itself at first use (256 one-key sets), not copied;
 //! - a target is stored as a delta below the node's lowest byte (0 meaning address 0).
 //!
 //! Every byte is read through `get` and every offset with checked arithmetic, so a damaged
@@ -25,16 +27,16 @@ use std::sync::OnceLock;
 /// The fst format version this reader understands.
 pub(crate) const READABLE_VERSION: u64 = 3;
 
-/// For each digit `'0'..='9'`, the common-input index a single-transition state stores for it
-/// (0 when the digit is not a common input and follows the state byte instead).
-fn digit_indices() -> Option<&'static [u8; 10]> {
-    static INDICES: OnceLock<Option<[u8; 10]>> = OnceLock::new();
+/// For every byte, the common-input index a single-transition state stores for it (0 when
+/// the byte is not a common input and follows the state byte instead).
+fn common_indices() -> Option<&'static [u8; 256]> {
+    static INDICES: OnceLock<Option<[u8; 256]>> = OnceLock::new();
     INDICES
         .get_or_init(|| {
-            let mut indices = [0u8; 10];
-            for (digit, index) in (b'0'..=b'9').zip(indices.iter_mut()) {
+            let mut indices = [0u8; 256];
+            for (byte, index) in (0..=255u8).zip(indices.iter_mut()) {
                 // A one-key set's root is a single non-final transition on that key's byte.
-                let fst = fst::raw::Fst::from_iter_set([[digit]]).ok()?;
+                let fst = fst::raw::Fst::from_iter_set([[byte]]).ok()?;
                 let state = *fst.as_bytes().get(fst.root().addr())?;
                 if state >> 6 < 0b10 {
                     return None;
@@ -46,28 +48,35 @@ fn digit_indices() -> Option<&'static [u8; 10]> {
         .as_ref()
 }
 
-/// Walks digits over the raw bytes of one fst.
+/// Reads the nodes of one fst, one key byte at a time.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct DigitWalker<'a> {
+pub(crate) struct NodeReader<'a> {
     data: &'a [u8],
-    indices: &'a [u8; 10],
+    indices: &'a [u8; 256],
 }
 
-/// The digit encoding to walk `fst_bytes` with, or `None` when this reader does not know its
+/// The input encoding to read `fst_bytes` with, or `None` when this reader does not know its
 /// version or could not learn the encoding (the crate's own walk is used then).
-pub(crate) fn digit_encoding(fst_bytes: &[u8]) -> Option<&'static [u8; 10]> {
+pub(crate) fn input_encoding(fst_bytes: &[u8]) -> Option<&'static [u8; 256]> {
     let version = u64::from_le_bytes(fst_bytes.get(..8)?.try_into().ok()?);
     if version != READABLE_VERSION {
         return None;
     }
-    digit_indices()
+    common_indices()
 }
 
-impl<'a> DigitWalker<'a> {
-    /// A walker over `data` (a whole fst) with the encoding [`digit_encoding`] gave.
+impl<'a> NodeReader<'a> {
+    /// A reader over `data` (a whole fst) with the encoding [`input_encoding`] gave.
     #[inline(always)]
-    pub(crate) fn new(data: &'a [u8], indices: &'a [u8; 10]) -> DigitWalker<'a> {
-        DigitWalker { data, indices }
+    pub(crate) fn new(data: &'a [u8], indices: &'a [u8; 256]) -> NodeReader<'a> {
+        NodeReader { data, indices }
+    }
+
+    /// The root node's address, from the fst's trailer: `root address u64, checksum u32`.
+    pub(crate) fn root_addr(&self) -> Option<usize> {
+        let end = self.data.len().checked_sub(4)?;
+        let at = end.checked_sub(8)?;
+        usize::try_from(self.uint(at, 8)?).ok()
     }
 
     #[inline(always)]
@@ -116,20 +125,19 @@ impl<'a> DigitWalker<'a> {
         }
     }
 
-    /// Follows `digit` (an ASCII digit) out of `node`: the target address and the
-    /// transition's output, or `None` when the node has no such transition.
+    /// Follows input byte `input` out of `node`: the target address and the transition's
+    /// output, or `None` when the node has no such transition.
     #[inline(always)]
-    pub(crate) fn transition(&self, node: &Node, digit: u8) -> Option<(usize, u64)> {
+    pub(crate) fn transition(&self, node: &Node, input: u8) -> Option<(usize, u64)> {
         match *node {
             Node::EmptyFinal => None,
             Node::Single { addr, state } => {
                 let index = state & 0b11_1111;
                 let input_len = usize::from(index == 0);
                 let matches = if index == 0 {
-                    self.byte(addr.checked_sub(1)?)? == digit
+                    self.byte(addr.checked_sub(1)?)? == input
                 } else {
-                    let slot = digit.checked_sub(b'0').filter(|&d| d < 10)?;
-                    self.indices[usize::from(slot)] == index
+                    self.indices[usize::from(input)] == index
                 };
                 if !matches {
                     return None;
@@ -152,7 +160,7 @@ impl<'a> DigitWalker<'a> {
                 Some((target(output_at, delta)?, output))
             }
             Node::Any(any) => {
-                let i = any.find(self, digit)?;
+                let i = any.find(self, input)?;
                 let delta =
                     self.uint(any.inputs_base.checked_sub((i + 1) * any.tsize)?, any.tsize)?;
                 let output = if any.osize == 0 {
@@ -202,7 +210,7 @@ pub(crate) struct AnyTrans {
 
 impl AnyTrans {
     #[inline(always)]
-    fn read(walker: &DigitWalker<'_>, addr: usize, state: u8) -> Option<AnyTrans> {
+    fn read(walker: &NodeReader<'_>, addr: usize, state: u8) -> Option<AnyTrans> {
         let mut ntrans = usize::from(state & 0b11_1111);
         let mut header = 1; // the state byte
         if ntrans == 0 {
@@ -247,7 +255,7 @@ impl AnyTrans {
 
     /// The transition number of `byte`, if any.
     #[inline(always)]
-    fn find(&self, walker: &DigitWalker<'_>, byte: u8) -> Option<usize> {
+    fn find(&self, walker: &NodeReader<'_>, byte: u8) -> Option<usize> {
         if let Some(index) = self.index {
             let i = usize::from(walker.byte(index + usize::from(byte))?);
             return (i < self.ntrans).then_some(i);

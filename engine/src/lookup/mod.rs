@@ -10,13 +10,13 @@
 //! 10^4 four-digit starts, the node reached, the output accumulated and the deepest final
 //! state passed (16 bytes an entry, 160 KB a tariff, small enough to stay in L2). And the
 //! levels below are read by `fst_node`, which decodes only the one transition and the final
-//! flag a digit walk needs; the crate's general node decoder, kept as the fallback and the
-//! test reference, costs about twice as much per level.
+//! flag a walk needs; the crate's general node decoder, kept as the fallback and the test
+//! reference, costs about twice as much per level.
 
 mod fst_node;
 
-pub(crate) use fst_node::digit_encoding;
-use fst_node::DigitWalker;
+pub(crate) use fst_node::input_encoding;
+use fst_node::NodeReader;
 
 use crate::artifact::{Artifact, TariffInfo};
 use crate::tariff::MAX_PREFIX_DIGITS;
@@ -177,10 +177,7 @@ impl Artifact {
         digits: &[u8],
         mut on_final: impl FnMut(usize, u64),
     ) -> Option<(usize, u64)> {
-        let Some(encoding) = self.digit_encoding else {
-            return self.walk_with_crate(addr, out, depth, digits, on_final);
-        };
-        let walker = DigitWalker::new(self.fst.as_bytes(), encoding);
+        let walker = NodeReader::new(self.fst.as_bytes(), self.input_encoding);
         let (mut addr, mut node) = (addr, walker.node(addr)?);
         for (offset, &byte) in digits.iter().enumerate().skip(depth) {
             let (next, output) = walker.transition(&node, byte)?;
@@ -194,8 +191,9 @@ impl Artifact {
         Some((addr, out))
     }
 
-    /// [`Artifact::walk`] through the `fst` crate's general node API: the fallback for fst
-    /// versions the digit reader does not know, and the reference it is tested against.
+    /// [`Artifact::walk`] through the `fst` crate's general node API: the reference the node
+    /// reader is tested against.
+    #[cfg(test)]
     fn walk_with_crate(
         &self,
         addr: usize,
@@ -218,18 +216,10 @@ impl Artifact {
 
     /// The fst value of the node at `addr` when it is final.
     fn final_value(&self, addr: usize, out: u64) -> Option<u64> {
-        match self.digit_encoding {
-            Some(encoding) => {
-                let walker = DigitWalker::new(self.fst.as_bytes(), encoding);
-                walker
-                    .final_output(&walker.node(addr)?)?
-                    .map(|final_output| out + final_output)
-            }
-            None => {
-                let node = self.fst.node(addr);
-                node.is_final().then(|| out + node.final_output().value())
-            }
-        }
+        let reader = NodeReader::new(self.fst.as_bytes(), self.input_encoding);
+        reader
+            .final_output(&reader.node(addr)?)?
+            .map(|final_output| out + final_output)
     }
 
     /// The record an fst value points to at time `at`: its only record, or the newest dated
@@ -252,6 +242,24 @@ impl Artifact {
         }
         None
     }
+}
+
+/// The node after a tariff's two id bytes, and the output accumulated to it; `None` for a
+/// tariff with no rows. Read with the bounds-checked node reader, so that loading a damaged
+/// index fails cleanly instead of panicking.
+pub(crate) fn tariff_root(
+    fst: &fst::raw::Fst<crate::artifact::FstBytes>,
+    encoding: &[u8; 256],
+    tariff: u16,
+) -> Option<(usize, u64)> {
+    let reader = NodeReader::new(fst.as_bytes(), encoding);
+    let (mut addr, mut output) = (reader.root_addr()?, 0u64);
+    for byte in tariff.to_be_bytes() {
+        let (next, out) = reader.transition(&reader.node(addr)?, byte)?;
+        addr = next;
+        output += out;
+    }
+    Some((addr, output))
 }
 
 /// The digits `rate_get` with `by_full_dst=1` and `tariff-lookup` match on: every non-digit
@@ -536,7 +544,6 @@ mod tests {
         ) {
             let rows: Vec<Spec> = rows.into_iter().map(|((p, d), r)| (p, r, d)).collect();
             let artifact = build(std::slice::from_ref(&rows));
-            prop_assert!(artifact.digit_encoding.is_some());
             for number in numbers.iter().chain(rows.iter().map(|r| &r.0)) {
                 prop_assert_eq!(
                     trace(&artifact, number.as_bytes(), false),
