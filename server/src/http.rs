@@ -33,6 +33,23 @@ pub fn decode_pairs(input: &[u8], source: Source, params: &mut Params) {
     }
 }
 
+/// The parameters of one request: the query string's, a form body's (which win), and an id
+/// given in the path (`/api/simple_balance/ID`), which wins over both as a Rails path
+/// parameter does.
+pub fn request_params(query: &[u8], form_body: Option<&[u8]>, path_id: Option<&[u8]>) -> Params {
+    let mut params = Params::new();
+    decode_pairs(query, Source::Query, &mut params);
+    if let Some(body) = form_body {
+        decode_pairs(body, Source::Body, &mut params);
+    }
+    if let Some(id) = path_id {
+        let mut decoded = Vec::new();
+        decode_component(id, &mut decoded);
+        params.push_body(b"id", &decoded);
+    }
+    params
+}
+
 /// Percent-decodes one component into `out` (cleared first).
 pub fn decode_component(input: &[u8], out: &mut Vec<u8>) {
     out.clear();
@@ -99,6 +116,17 @@ mod tests {
         decode_pairs(b"bad=%ff", Source::Query, &mut params);
         assert_eq!(params.get("bad"), Some(&b"\xff"[..]));
         assert_eq!(params.text("bad"), None);
+    }
+
+    #[test]
+    fn the_path_id_wins_over_query_and_body() {
+        let params = request_params(b"id=q&x=1", Some(b"id=b"), Some(b"p%20id"));
+        assert_eq!(params.text("id"), Some("p id"));
+        assert_eq!(
+            request_params(b"id=q", Some(b"id=b"), None).text("id"),
+            Some("b")
+        );
+        assert_eq!(request_params(b"id=q", None, None).text("id"), Some("q"));
     }
 
     proptest::proptest! {
