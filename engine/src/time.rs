@@ -72,6 +72,34 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The HTTP `Date` form: `Sun, 06 Nov 1994 08:49:37 GMT` (always 29 bytes).
+    pub fn http_date(self) -> [u8; 29] {
+        const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+        const MONTHS: [&[u8; 3]; 12] = [
+            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+            b"Dec",
+        ];
+        let days = self.0.div_euclid(86_400);
+        let seconds = self.0.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+        out[..3].copy_from_slice(DAYS[days.rem_euclid(7) as usize]);
+        let two = |out: &mut [u8; 29], at: usize, value: i64| {
+            out[at] = b'0' + (value / 10 % 10) as u8;
+            out[at + 1] = b'0' + (value % 10) as u8;
+        };
+        two(&mut out, 5, day);
+        out[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
+        two(&mut out, 12, year / 100);
+        two(&mut out, 14, year % 100);
+        two(&mut out, 17, seconds / 3600);
+        two(&mut out, 20, seconds / 60 % 60);
+        two(&mut out, 23, seconds % 60);
+        out
+    }
+}
+
 impl fmt::Display for Timestamp {
     /// `YYYY-MM-DD HH:MM:SS`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -164,6 +192,16 @@ mod tests {
         ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn http_dates_follow_rfc_9110() {
+        let date = |text: &str| {
+            String::from_utf8(Timestamp::parse(text).unwrap().http_date().to_vec()).unwrap()
+        };
+        assert_eq!(date("1994-11-06 08:49:37"), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(date("1970-01-01"), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(date("2026-11-23 16:10:05"), "Mon, 23 Nov 2026 16:10:05 GMT");
     }
 
     #[test]

@@ -1,12 +1,227 @@
-//! Request decoding: query strings and `application/x-www-form-urlencoded` bodies into the
-//! engine's `Params`.
+//! HTTP/1.1 requests and responses, and decoding parameters into the engine's `Params`.
+//!
+//! `parse_request` enforces SPEC §4's limits on a byte buffer, so every limit is tested
+//! without a socket: request line and headers at most 8 KiB (414 when the request line alone
+//! is too long, 431 otherwise), at most 64 headers (431), a body of at most 64 KiB (413), no
+//! chunked bodies (501), a number for `Content-Length` (400), GET and POST only (405). A body
+//! is always consumed with its request, so it can never be read as the next request.
 //!
 //! `+` is a space and `%XX` a byte. A `%` not followed by two hex digits is kept literally:
 //! the value then matches no user or card and the caller gets the endpoint's ordinary
 //! "not found" answer, which is more useful to a phone than a bare 400 and can never fail.
 //! Names and values are bytes; the engine decides what non-UTF-8 means.
 
-use ratel_engine::api::Params;
+use ratel_engine::api::{ContentType, Params};
+use ratel_engine::time::Timestamp;
+
+/// SPEC §4's limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_head: usize,
+    pub max_headers: usize,
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_head: 8 * 1024,
+            max_headers: 64,
+            max_body: 64 * 1024,
+        }
+    }
+}
+
+/// The header slots handed to `httparse`: one more than allowed, to tell "too many".
+const HEADER_SLOTS: usize = 65;
+
+/// The methods Ratel answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestMethod {
+    Get,
+    Post,
+    /// Anything else: answered 405.
+    Other,
+}
+
+/// A complete request, borrowing the read buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'b> {
+    pub method: RequestMethod,
+    pub path: &'b [u8],
+    pub query: &'b [u8],
+    /// The body when it is `application/x-www-form-urlencoded`.
+    pub form_body: Option<&'b [u8]>,
+    /// The client asked to close (`Connection: close`, or HTTP/1.0 without keep-alive).
+    pub close: bool,
+}
+
+/// What the buffer holds so far.
+#[derive(Debug, Clone, Copy)]
+pub enum Parsed<'b> {
+    /// A request, and how many bytes of the buffer it used (head and body).
+    Complete(Request<'b>, usize),
+    /// More bytes are needed.
+    Partial,
+    /// The request breaks a rule: answer this status, then close.
+    Reject(Status),
+}
+
+/// The HTTP statuses Ratel sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    BadRequest,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UriTooLong,
+    HeadersTooLarge,
+    NotImplemented,
+    InternalError,
+}
+
+impl Status {
+    pub fn line(self) -> &'static str {
+        match self {
+            Status::Ok => "200 OK",
+            Status::BadRequest => "400 Bad Request",
+            Status::NotFound => "404 Not Found",
+            Status::MethodNotAllowed => "405 Method Not Allowed",
+            Status::PayloadTooLarge => "413 Payload Too Large",
+            Status::UriTooLong => "414 URI Too Long",
+            Status::HeadersTooLarge => "431 Request Header Fields Too Large",
+            Status::NotImplemented => "501 Not Implemented",
+            Status::InternalError => "500 Internal Server Error",
+        }
+    }
+}
+
+/// Parses the request at the start of `buf` under `limits`.
+pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
+    let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
+    let mut request = httparse::Request::new(&mut headers);
+    let head_len = match request.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            if buf.len() > limits.max_head {
+                let line_done = buf[..limits.max_head].contains(&b'\n');
+                return Parsed::Reject(if line_done {
+                    Status::HeadersTooLarge
+                } else {
+                    Status::UriTooLong
+                });
+            }
+            return Parsed::Partial;
+        }
+        Err(httparse::Error::TooManyHeaders) => return Parsed::Reject(Status::HeadersTooLarge),
+        Err(_) => return Parsed::Reject(Status::BadRequest),
+    };
+    if head_len > limits.max_head {
+        return Parsed::Reject(Status::HeadersTooLarge);
+    }
+    if request.headers.len() > limits.max_headers {
+        return Parsed::Reject(Status::HeadersTooLarge);
+    }
+    let method = match request.method {
+        Some("GET") => RequestMethod::Get,
+        Some("POST") => RequestMethod::Post,
+        _ => RequestMethod::Other,
+    };
+    let http10 = request.version == Some(0);
+    let mut close = http10;
+    let mut content_length: Option<usize> = None;
+    let mut form = false;
+    for header in request.headers.iter() {
+        let value = header.value.trim_ascii();
+        if header.name.eq_ignore_ascii_case("content-length") {
+            let parsed = std::str::from_utf8(value)
+                .ok()
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|v| v.parse::<usize>().ok());
+            match (parsed, content_length) {
+                (None, _) => return Parsed::Reject(Status::BadRequest),
+                (Some(a), Some(b)) if a != b => return Parsed::Reject(Status::BadRequest),
+                (Some(length), _) => content_length = Some(length),
+            }
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            return Parsed::Reject(Status::NotImplemented);
+        } else if header.name.eq_ignore_ascii_case("connection") {
+            let tokens = value.split(|&b| b == b',').map(<[u8]>::trim_ascii);
+            for token in tokens {
+                if token.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") && http10 {
+                    close = false;
+                }
+            }
+        } else if header.name.eq_ignore_ascii_case("content-type") {
+            form = value.split(|&b| b == b';').next().is_some_and(|t| {
+                t.trim_ascii()
+                    .eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
+            });
+        }
+    }
+    let body_len = content_length.unwrap_or(0);
+    if body_len > limits.max_body {
+        return Parsed::Reject(Status::PayloadTooLarge);
+    }
+    let Some(total) = head_len.checked_add(body_len) else {
+        return Parsed::Reject(Status::PayloadTooLarge);
+    };
+    if buf.len() < total {
+        return Parsed::Partial;
+    }
+    let target: &'b [u8] = request.path.unwrap_or("/").as_bytes();
+    let (path, query) = match target.iter().position(|&b| b == b'?') {
+        Some(at) => (&target[..at], &target[at + 1..]),
+        None => (target, &b""[..]),
+    };
+    let body = &buf[head_len..total];
+    Parsed::Complete(
+        Request {
+            method,
+            path,
+            query,
+            form_body: (form && method == RequestMethod::Post).then_some(body),
+            close,
+        },
+        total,
+    )
+}
+
+/// Writes a whole response: status line, `Server`, `Date`, `Content-Type`,
+/// `Content-Length`, `Connection: close` when closing, then the body.
+pub fn write_response(
+    out: &mut Vec<u8>,
+    status: Status,
+    content_type: ContentType,
+    body: &[u8],
+    close: bool,
+    now: Timestamp,
+) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.line().as_bytes());
+    out.extend_from_slice(b"\r\nServer: ratel\r\nDate: ");
+    out.extend_from_slice(&now.http_date());
+    out.extend_from_slice(match content_type {
+        ContentType::Xml => {
+            b"\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: ".as_slice()
+        }
+        ContentType::Text => {
+            b"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ".as_slice()
+        }
+    });
+    out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+    if status == Status::MethodNotAllowed {
+        out.extend_from_slice(b"\r\nAllow: GET, POST");
+    }
+    if close {
+        out.extend_from_slice(b"\r\nConnection: close");
+    }
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(body);
+}
 
 /// Which part of the request the pairs come from (the body wins on a repeated name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +333,138 @@ mod tests {
         assert_eq!(params.text("bad"), None);
     }
 
+    fn parse(input: &[u8]) -> Result<(Request<'_>, usize), String> {
+        match parse_request(input, &Limits::default()) {
+            Parsed::Complete(request, used) => Ok((request, used)),
+            Parsed::Partial => Err("partial".into()),
+            Parsed::Reject(status) => Err(status.line().into()),
+        }
+    }
+
+    #[test]
+    fn a_get_and_a_form_post_parse() {
+        let get = b"GET /billing/api/rate_get?u=admin HTTP/1.1\r\nHost: x\r\n\r\n";
+        let (request, used) = parse(get).unwrap();
+        assert_eq!(
+            (request.method, request.path, request.query),
+            (
+                RequestMethod::Get,
+                &b"/billing/api/rate_get"[..],
+                &b"u=admin"[..]
+            )
+        );
+        assert!(!request.close && request.form_body.is_none());
+        assert_eq!(used, get.len());
+        let post = b"POST /p HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: 7\r\n\r\nu=admin";
+        let (request, used) = parse(post).unwrap();
+        assert_eq!(request.form_body, Some(&b"u=admin"[..]));
+        assert_eq!(used, post.len());
+    }
+
+    #[test]
+    fn a_body_is_consumed_with_its_request_even_when_not_a_form() {
+        // The body looks like a request: it must not be read as the next one.
+        let input = b"POST /p HTTP/1.1\r\nContent-Length: 23\r\n\r\nGET /smuggled HTTP/1.1\nGET /next HTTP/1.1\r\n\r\n";
+        let (request, used) = parse(input).unwrap();
+        assert!(request.form_body.is_none());
+        let (next, _) = parse(&input[used..]).unwrap();
+        assert_eq!(next.path, b"/next");
+    }
+
+    #[test]
+    fn incomplete_heads_and_bodies_wait_for_more() {
+        assert_eq!(parse(b"GET / HTTP/1.1\r\nHost:").unwrap_err(), "partial");
+        assert_eq!(
+            parse(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab").unwrap_err(),
+            "partial"
+        );
+        assert_eq!(parse(b"").unwrap_err(), "partial");
+    }
+
+    #[test]
+    fn limits_and_malformed_requests_are_rejected() {
+        let long_line = format!("GET /{} HTTP/1.1\r\n", "a".repeat(20_000));
+        assert_eq!(parse(long_line.as_bytes()).unwrap_err(), "414 URI Too Long");
+        let big_head = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(9_000));
+        assert_eq!(
+            parse(big_head.as_bytes()).unwrap_err(),
+            "431 Request Header Fields Too Large"
+        );
+        let many = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(200));
+        assert_eq!(
+            parse(many.as_bytes()).unwrap_err(),
+            "431 Request Header Fields Too Large"
+        );
+        let sixty_four = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(64));
+        assert!(parse(sixty_four.as_bytes()).is_ok());
+        for bad in [
+            &b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"[..],
+            b"POST / HTTP/1.1\r\nContent-Length: \xff\r\n\r\n",
+            b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+            b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+            b"\x00\x01garbage\r\n\r\n",
+        ] {
+            assert_eq!(
+                parse(bad).unwrap_err(),
+                "400 Bad Request",
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(
+            parse(b"POST / HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n").unwrap_err(),
+            "413 Payload Too Large"
+        );
+        assert_eq!(
+            parse(b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n")
+                .unwrap_err(),
+            "400 Bad Request"
+        );
+        assert_eq!(
+            parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap_err(),
+            "501 Not Implemented"
+        );
+    }
+
+    #[test]
+    fn connection_close_and_http_1_0_close() {
+        assert!(
+            parse(b"GET / HTTP/1.1\r\nConnection: Close\r\n\r\n")
+                .unwrap()
+                .0
+                .close
+        );
+        assert!(parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().0.close);
+        assert!(
+            !parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                .unwrap()
+                .0
+                .close
+        );
+        assert_eq!(
+            parse(b"HEAD / HTTP/1.1\r\n\r\n").unwrap().0.method,
+            RequestMethod::Other
+        );
+    }
+
+    #[test]
+    fn responses_carry_length_type_date_and_close() {
+        let mut out = Vec::new();
+        write_response(
+            &mut out,
+            Status::Ok,
+            ContentType::Text,
+            b"60.0000",
+            true,
+            Timestamp(0),
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "HTTP/1.1 200 OK\r\nServer: ratel\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n\
+             Content-Type: text/plain; charset=utf-8\r\nContent-Length: 7\r\nConnection: close\r\n\r\n60.0000"
+        );
+    }
+
     #[test]
     fn the_path_id_wins_over_query_and_body() {
         let params = request_params(b"id=q&x=1", Some(b"id=b"), Some(b"p%20id"));
@@ -130,6 +477,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_or_are_refused_without_panicking(input in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse_request(&input, &Limits::default());
+            let mut with_head = b"POST /x?a=%zz HTTP/1.1\r\nContent-Length: 5\r\n".to_vec();
+            with_head.extend_from_slice(&input);
+            let _ = parse_request(&with_head, &Limits::default());
+        }
+
         #[test]
         fn any_bytes_decode_without_panicking(input in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             let mut params = Params::new();
