@@ -1,0 +1,170 @@
+//! The API listener: one coroutine per connection, reading into a per-connection buffer,
+//! answering pipelined requests in order, and closing on any rule broken.
+//!
+//! Built directly on `may` and `httparse` rather than `may_minihttp`, so that every limit of
+//! SPEC §4 is Ratel's own code with its own test (see `docs/server.md`): sizes, header count
+//! and body handling in `http::parse_request`; here the 10 s to send a complete request, a
+//! lingering close after a refusal (so the client reads the 4xx instead of a reset),
+//! `TCP_NODELAY`, a pause instead of a busy loop when `accept` fails (file descriptors
+//! exhausted), and a bind that refuses an address already in use.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ratel_engine::api::{self, ApiSettings, ContentType, Method};
+use ratel_engine::snapshot::{Snapshot, SnapshotStore};
+use ratel_engine::time::Timestamp;
+
+use crate::http::{
+    parse_request, request_params, write_response, Limits, Parsed, Request, RequestMethod, Status,
+};
+use crate::routes::route;
+
+/// Everything a connection needs.
+#[derive(Debug)]
+pub struct App {
+    pub store: SnapshotStore,
+    pub web_dir: String,
+    pub api: ApiSettings,
+    pub limits: Limits,
+    /// Time a client has to send a complete request (SPEC §4: 10 s).
+    pub request_timeout: Duration,
+}
+
+/// Binds `addr` for the API, refusing an address something already listens on.
+///
+/// `may`'s `bind` sets `SO_REUSEPORT`, with which a second server on a busy port binds
+/// without error and silently shares its traffic. So the address is first bound with the
+/// standard library, which does not set it: that fails while anything listens there (another
+/// Ratel included), and turns port 0 into a concrete port.
+pub fn bind_exclusive(addr: SocketAddr) -> std::io::Result<may::net::TcpListener> {
+    let probe = std::net::TcpListener::bind(addr)?;
+    let bound = probe.local_addr()?;
+    drop(probe);
+    may::net::TcpListener::bind(bound)
+}
+
+/// Accepts connections forever, one coroutine each.
+pub fn serve(listener: may::net::TcpListener, app: Arc<App>) {
+    for stream in listener.incoming() {
+        match stream {
+            Ok(stream) => {
+                let app = Arc::clone(&app);
+                may::go!(move || serve_connection(stream, &app));
+            }
+            // Out of file descriptors (or another accept failure): pause instead of spinning,
+            // and keep serving the connections already open.
+            Err(_) => may::coroutine::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+fn serve_connection(mut stream: may::net::TcpStream, app: &App) {
+    let _ = stream.set_nodelay(true);
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut out: Vec<u8> = Vec::with_capacity(4096);
+    let mut body: Vec<u8> = Vec::with_capacity(1024);
+    let mut snapshots = arc_swap::Cache::new(app.store.cell());
+    let mut deadline = Instant::now() + app.request_timeout;
+    loop {
+        match parse_request(&buf, &app.limits) {
+            Parsed::Complete(request, used) => {
+                body.clear();
+                out.clear();
+                let snapshot = snapshots.load();
+                let (status, kind) = answer(app, snapshot, &request, &mut body);
+                let close = request.close;
+                write_response(&mut out, status, kind, &body, close, Timestamp::now());
+                if stream.write_all(&out).is_err() {
+                    return;
+                }
+                buf.drain(..used);
+                if close {
+                    let _ = stream.shutdown(Shutdown::Both);
+                    return;
+                }
+                deadline = Instant::now() + app.request_timeout;
+            }
+            Parsed::Partial => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+                    return;
+                }
+                let start = buf.len();
+                buf.resize(start + 4096, 0);
+                match stream.read(&mut buf[start..]) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.truncate(start + n),
+                }
+            }
+            Parsed::Reject(status) => {
+                out.clear();
+                write_response(
+                    &mut out,
+                    status,
+                    ContentType::Text,
+                    status.line().as_bytes(),
+                    true,
+                    Timestamp::now(),
+                );
+                let _ = stream.write_all(&out);
+                linger(&mut stream);
+                return;
+            }
+        }
+    }
+}
+
+/// One request's status and body.
+fn answer(
+    app: &App,
+    snapshot: &Snapshot,
+    request: &Request<'_>,
+    body: &mut Vec<u8>,
+) -> (Status, ContentType) {
+    let method = match request.method {
+        RequestMethod::Get => Method::Get,
+        RequestMethod::Post => Method::Post,
+        RequestMethod::Other => {
+            body.extend_from_slice(Status::MethodNotAllowed.line().as_bytes());
+            return (Status::MethodNotAllowed, ContentType::Text);
+        }
+    };
+    let Some(routed) = route(request.path, &app.web_dir) else {
+        body.extend_from_slice(Status::NotFound.line().as_bytes());
+        return (Status::NotFound, ContentType::Text);
+    };
+    let params = request_params(request.query, request.form_body, routed.path_id);
+    let api_request = api::Request {
+        method,
+        params: &params,
+        now: Timestamp::now(),
+    };
+    let (kind, _outcome) = api::respond(
+        routed.endpoint,
+        &snapshot.artifact,
+        &snapshot.accounts,
+        &app.api,
+        &api_request,
+        body,
+    );
+    (Status::Ok, kind)
+}
+
+/// After a refusal: stop writing, then read and drop what the client still sends (bounded in
+/// time and bytes) before closing, so that closing with unread input does not send a reset
+/// that would destroy the 4xx on its way to the client.
+fn linger(stream: &mut may::net::TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut sink = [0u8; 4096];
+    let mut drained = 0usize;
+    while drained < 1 << 20 {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
+}
