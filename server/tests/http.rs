@@ -1,0 +1,368 @@
+//! The real `ratel-server` binary on an ephemeral port: golden responses over HTTP, HTTP
+//! abuse, and startup refusals.
+
+// A test that cannot set itself up should stop loudly.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A data folder: the demo account files and the demo tariffs compiled.
+fn demo_data(dir: &Path) {
+    let demo = repo().join("fixtures/demo");
+    for file in [
+        "users.csv",
+        "cards.csv",
+        "card_groups.csv",
+        "currencies.csv",
+    ] {
+        std::fs::copy(demo.join(file), dir.join(file)).unwrap();
+    }
+    let sources: Vec<_> = ["retail", "wholesale", "vip_custom"]
+        .iter()
+        .map(|name| ratel_engine::compile::TariffSource {
+            name: (*name).into(),
+            currency: "USD".into(),
+            path: demo.join(format!("tariffs/{name}.csv")),
+        })
+        .collect();
+    let compiled = ratel_engine::compile::compile(&sources, |_| {}).unwrap();
+    std::fs::write(dir.join("tariffs.ratel"), compiled.bytes).unwrap();
+}
+
+/// A running server; killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(api_settings: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        demo_data(dir.path());
+        std::fs::write(
+            dir.path().join("ratel.toml"),
+            format!(
+                "listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n[api]\n{api_settings}\n"
+            ),
+        )
+        .unwrap();
+        let (child, line) = launch(&dir.path().join("ratel.toml"));
+        let child = child.unwrap_or_else(|| panic!("server did not start: {line}"));
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        Server {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        stream
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary; returns it once it reports listening (or `None` and what it said
+/// before exiting).
+// The running child is returned: `Server::drop` kills and waits for it.
+#[allow(clippy::zombie_processes)]
+fn launch(config: &Path) -> (Option<Child>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ratel-server"))
+        .arg("--config")
+        .arg(config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            let _ = child.wait();
+            return (None, said);
+        }
+        said.push_str(&line);
+        if line.contains("listening on http://") {
+            // Keep draining stderr so the server never blocks on it.
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                while stderr.read_line(&mut sink).is_ok_and(|n| n > 0) {
+                    sink.clear();
+                }
+            });
+            return (Some(child), line);
+        }
+    }
+}
+
+/// One response: status code, content type, body.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    content_type: String,
+    body: String,
+    close: bool,
+}
+
+/// Reads one response (by Content-Length) from `stream`.
+fn read_response(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Option<Response> {
+    loop {
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+            let header = |name: &str| {
+                head.lines().find_map(|l| {
+                    l.split_once(':')
+                        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.trim().to_owned())
+                })
+            };
+            let length: usize = header("content-length").unwrap().parse().unwrap();
+            while pending.len() < end + 4 + length {
+                let mut chunk = [0u8; 8192];
+                let n = stream.read(&mut chunk).ok()?;
+                if n == 0 {
+                    return None;
+                }
+                pending.extend_from_slice(&chunk[..n]);
+            }
+            let body = String::from_utf8(pending[end + 4..end + 4 + length].to_vec()).unwrap();
+            pending.drain(..end + 4 + length);
+            return Some(Response {
+                status: head[9..12].parse().unwrap(),
+                content_type: header("content-type").unwrap_or_default(),
+                body,
+                close: header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")),
+            });
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        pending.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn exchange(server: &Server, raw: &[u8]) -> Option<Response> {
+    let mut stream = server.connect();
+    stream.write_all(raw).ok()?;
+    read_response(&mut stream, &mut Vec::new())
+}
+
+fn get(server: &Server, target: &str) -> Response {
+    exchange(
+        server,
+        format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn golden_cases_answer_over_http() {
+    let golden = repo().join("fixtures/golden/api");
+    let cases = std::fs::read_to_string(golden.join("cases.tsv")).unwrap();
+    let mut by_settings: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for line in cases
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let fields: Vec<String> = line.split('\t').map(str::to_owned).collect();
+        by_settings
+            .entry(fields[3].clone())
+            .or_default()
+            .push(fields);
+    }
+    let mut checked = 0;
+    for (overrides, cases) in by_settings {
+        let toml: String = overrides
+            .split(',')
+            .filter(|o| *o != "-")
+            .map(|o| {
+                let (key, value) = o.split_once('=').unwrap();
+                match value.parse::<f64>().is_ok() || value == "true" || value == "false" {
+                    true => format!("{key} = {value}\n"),
+                    false => format!("{key} = \"{value}\"\n"),
+                }
+            })
+            .collect();
+        let server = Server::start(&toml);
+        for case in cases {
+            let (name, method, target, kind) = (&case[0], &case[1], &case[2], &case[4]);
+            // POST sends the parameters as a form body, GET in the query.
+            let raw = if method == "POST" {
+                let (path, query) = target.split_once('?').unwrap_or((target, ""));
+                format!(
+                    "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{query}",
+                    query.len()
+                )
+            } else {
+                format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n")
+            };
+            let response =
+                exchange(&server, raw.as_bytes()).unwrap_or_else(|| panic!("{name}: no response"));
+            let (expected_type, extension) = if kind == "xml" {
+                ("text/xml; charset=utf-8", "xml")
+            } else {
+                ("text/plain; charset=utf-8", "txt")
+            };
+            let expected =
+                std::fs::read_to_string(golden.join(format!("{name}.{extension}"))).unwrap();
+            assert_eq!(
+                (response.status, response.content_type.as_str()),
+                (200, expected_type),
+                "{name}"
+            );
+            assert_eq!(response.body, expected, "{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 50);
+}
+
+#[test]
+fn malformed_http_gets_its_status_and_the_server_keeps_answering() {
+    let server = Server::start("");
+    let cases: Vec<(Vec<u8>, u16)> = vec![
+        (b"\x00\x01\x02 garbage\r\n\r\n".to_vec(), 400),
+        (format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(20_000)).into_bytes(), 414),
+        (format!("GET / HTTP/1.1\r\n{}\r\n", "X-A: b\r\n".repeat(200)).into_bytes(), 431),
+        (b"POST /billing/api/rate HTTP/1.1\r\nContent-Length: lots\r\n\r\n".to_vec(), 400),
+        ([b"POST /billing/api/rate HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n".to_vec(), vec![b'a'; 100_000]].concat(), 413),
+        (b"POST /billing/api/rate HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".to_vec(), 501),
+        (b"HEAD /billing/api/rate_get HTTP/1.1\r\n\r\n".to_vec(), 405),
+        (b"DELETE /billing/api/rate_get HTTP/1.1\r\n\r\n".to_vec(), 405),
+        (b"GET /billing/api/users_get HTTP/1.1\r\n\r\n".to_vec(), 404),
+        (b"GET /billing/api/simple_balance?id=%zz%ff&currency=%E2%82 HTTP/1.1\r\n\r\n".to_vec(), 200),
+    ];
+    for (raw, status) in cases {
+        let response = exchange(&server, &raw).unwrap_or_else(|| {
+            panic!(
+                "no answer to {}",
+                String::from_utf8_lossy(&raw[..40.min(raw.len())])
+            )
+        });
+        assert_eq!(
+            response.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&raw[..40.min(raw.len())])
+        );
+        if status >= 400 && status != 404 && status != 405 {
+            assert!(response.close, "a refused request closes the connection");
+        }
+    }
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+}
+
+#[test]
+fn pipelined_requests_answer_in_order_and_bodies_are_not_requests() {
+    let server = Server::start("");
+    let mut stream = server.connect();
+    // The POST body looks like a request; it must be consumed as a body, not answered.
+    let smuggled = "GET /billing/api/simple_balance/b0bh4sh HTTP/1.1\r\n\r\n";
+    let raw = format!(
+        "GET /billing/api/simple_balance/a1b2c3d4e5 HTTP/1.1\r\n\r\n\
+         POST /billing/api/simple_balance?id=c4r0lh4sh HTTP/1.1\r\nContent-Length: {}\r\n\r\n{smuggled}\
+         GET /billing/balance.php?uid=2668&format=4 HTTP/1.1\r\nConnection: close\r\n\r\n",
+        smuggled.len()
+    );
+    stream.write_all(raw.as_bytes()).unwrap();
+    let mut pending = Vec::new();
+    let bodies: Vec<String> = (0..3)
+        .map(|_| read_response(&mut stream, &mut pending).unwrap().body)
+        .collect();
+    assert_eq!(bodies, vec!["60.0000", "1234.5678", "10.08"]);
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert!(
+        pending.is_empty() && rest.is_empty(),
+        "nothing after the third answer: {:?}",
+        String::from_utf8_lossy(&rest)
+    );
+}
+
+#[test]
+fn a_half_sent_request_is_closed_after_ten_seconds() {
+    let server = Server::start("");
+    let mut stream = server.connect();
+    let started = Instant::now();
+    stream
+        .write_all(b"GET /billing/api/simple_balance/a1b2c3d4e5 HTTP/1.1\r\nHost:")
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let read = stream.read(&mut buf);
+    let waited = started.elapsed();
+    assert!(matches!(read, Ok(0)) || read.is_err(), "{read:?}");
+    assert!(
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(14),
+        "{waited:?}"
+    );
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+}
+
+#[test]
+fn startup_refuses_a_busy_address_and_invalid_data() {
+    let first = Server::start("");
+    let dir = tempfile::tempdir().unwrap();
+    demo_data(dir.path());
+    let config = dir.path().join("ratel.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"{}\"\nadmin_listen = \"127.0.0.1:0\"\n",
+            first.addr
+        ),
+    )
+    .unwrap();
+    let (child, said) = launch(&config);
+    assert!(child.is_none(), "a second server started on a busy port");
+    assert!(
+        said.contains("cannot listen on") && said.contains("in use"),
+        "{said}"
+    );
+
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "id,username,role,owner_id\n1,x,user,1\n",
+    )
+    .unwrap();
+    let (child, said) = launch(&config);
+    assert!(child.is_none());
+    assert!(
+        said.contains("cannot load the data") && said.contains("users.csv"),
+        "{said}"
+    );
+}
