@@ -1,8 +1,10 @@
-//! `ratel-server`'s pieces: configuration (`config`) and request decoding (`http`). The HTTP
-//! service itself, routing and the admin listener come next (see CHANGELOG.md); business
-//! rules stay in `ratel-engine`.
+//! `ratel-server`'s pieces: configuration (`config`), HTTP parsing and decoding (`http`),
+//! routing (`routes`), the connection service with the admin listener and reload
+//! (`service`), and the counters behind `/metrics` (`metrics`). Business rules stay in
+//! `ratel-engine`.
 
 pub mod config;
 pub mod http;
+pub mod metrics;
 pub mod routes;
 pub mod service;

@@ -1,6 +1,7 @@
 //! `ratel-server --config ratel.toml`: loads the data, then serves the MOR and Arrow Billing
-//! APIs. Exits non-zero with one clear message when the configuration or the data is invalid
-//! or the address is in use. (The admin listener, reload and SIGHUP are next: CHANGELOG.md.)
+//! APIs on `listen` and `/healthz`, `/metrics` and `POST /reload` on `admin_listen`; SIGHUP
+//! reloads too. Exits non-zero with one clear message when the configuration or the data is
+//! invalid or an address is in use.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +12,8 @@ use clap::Parser;
 use ratel_engine::snapshot::{Data, SnapshotStore};
 use ratel_server::config::Config;
 use ratel_server::http::Limits;
-use ratel_server::service::{bind_exclusive, serve, App};
+use ratel_server::metrics::Metrics;
+use ratel_server::service::{bind_exclusive, serve, App, Listener};
 
 /// Coroutine stack, in words: the handler keeps its buffers on the heap, so 128 KiB leaves
 /// ample room for formatting and the 4 KiB drain buffer of a lingering close.
@@ -55,16 +57,21 @@ fn main() -> ExitCode {
     may::config()
         .set_workers(workers)
         .set_stack_size(STACK_WORDS);
-    let listener = match bind_exclusive(config.listen) {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("ratel-server: cannot listen on {}: {error}", config.listen);
-            return ExitCode::from(1);
-        }
+    // Both addresses are bound before anything is served: either in use is a startup error.
+    let bind = |address: std::net::SocketAddr| {
+        bind_exclusive(address).map_err(|error| {
+            eprintln!("ratel-server: cannot listen on {address}: {error}");
+        })
     };
-    let address = listener
-        .local_addr()
-        .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
+    let (Ok(listener), Ok(admin_listener)) = (bind(config.listen), bind(config.admin_listen))
+    else {
+        return ExitCode::from(1);
+    };
+    let shown = |l: &may::net::TcpListener, fallback: std::net::SocketAddr| {
+        l.local_addr().unwrap_or(fallback).to_string()
+    };
+    let address = shown(&listener, config.listen);
+    let admin_address = shown(&admin_listener, config.admin_listen);
     let (tariffs, users, cards) = (
         data.artifact.tariffs().len(),
         data.accounts.users().len(),
@@ -72,16 +79,33 @@ fn main() -> ExitCode {
     );
     let app = Arc::new(App {
         store: SnapshotStore::new(data, load_time),
+        data: config.data.clone(),
         web_dir: config.web_dir.clone(),
         api: config.api.clone(),
         limits: Limits::default(),
         request_timeout: Duration::from_secs(10),
+        metrics: Metrics::default(),
+        reloading: std::sync::Mutex::new(()),
     });
+    match signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP]) {
+        Ok(mut signals) => {
+            let app = Arc::clone(&app);
+            std::thread::spawn(move || {
+                for _ in signals.forever() {
+                    let _ = app.reload();
+                }
+            });
+        }
+        Err(error) => eprintln!("ratel-server: warning: SIGHUP will not reload: {error}"),
+    }
+    let admin_app = Arc::clone(&app);
+    may::go!(move || serve(admin_listener, admin_app, Listener::Admin));
+    eprintln!("ratel-server: admin on http://{admin_address} (/healthz, /metrics, POST /reload)");
     eprintln!(
         "ratel-server: listening on http://{address}{} ({tariffs} tariffs, {users} users, {cards} cards, loaded in {:.3} s, {workers} workers)",
         config.web_dir,
         load_time.as_secs_f64()
     );
-    serve(listener, app);
+    serve(listener, app, Listener::Api);
     ExitCode::SUCCESS
 }

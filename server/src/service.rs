@@ -13,24 +13,74 @@ use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::sync::Mutex;
+
 use ratel_engine::api::{self, ApiSettings, ContentType, Method};
-use ratel_engine::snapshot::{Snapshot, SnapshotStore};
+use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
 use crate::http::{
     parse_request, request_params, write_response, Limits, Parsed, Request, RequestMethod, Status,
 };
+use crate::metrics::Metrics;
 use crate::routes::route;
 
 /// Everything a connection needs.
 #[derive(Debug)]
 pub struct App {
     pub store: SnapshotStore,
+    pub data: DataFiles,
     pub web_dir: String,
     pub api: ApiSettings,
     pub limits: Limits,
     /// Time a client has to send a complete request (SPEC §4: 10 s).
     pub request_timeout: Duration,
+    pub metrics: Metrics,
+    /// One reload at a time.
+    pub reloading: Mutex<()>,
+}
+
+/// Which listener a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Api,
+    Admin,
+}
+
+impl App {
+    /// Loads the data files again and swaps them in; on any error the old snapshot stays and
+    /// the reason is returned (and logged, and counted).
+    pub fn reload(&self) -> Result<String, String> {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let started = Instant::now();
+        let mut warnings = Vec::new();
+        match Data::load(&self.data, &mut warnings) {
+            Ok(data) => {
+                for warning in warnings {
+                    eprintln!("ratel-server: warning: {warning}");
+                }
+                let took = started.elapsed();
+                let generation = self.store.replace(data, took);
+                let message = format!(
+                    "reloaded: generation {generation} in {:.3} s",
+                    took.as_secs_f64()
+                );
+                eprintln!("ratel-server: {message}");
+                Ok(message)
+            }
+            Err(error) => {
+                self.metrics
+                    .reload_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let message = format!("reload failed, the previous data stays in force: {error}");
+                eprintln!("ratel-server: {message}");
+                Err(message)
+            }
+        }
+    }
 }
 
 /// Binds `addr` for the API, refusing an address something already listens on.
@@ -47,12 +97,12 @@ pub fn bind_exclusive(addr: SocketAddr) -> std::io::Result<may::net::TcpListener
 }
 
 /// Accepts connections forever, one coroutine each.
-pub fn serve(listener: may::net::TcpListener, app: Arc<App>) {
+pub fn serve(listener: may::net::TcpListener, app: Arc<App>, kind: Listener) {
     for stream in listener.incoming() {
         match stream {
             Ok(stream) => {
                 let app = Arc::clone(&app);
-                may::go!(move || serve_connection(stream, &app));
+                may::go!(move || serve_connection(stream, &app, kind));
             }
             // Out of file descriptors (or another accept failure): pause instead of spinning,
             // and keep serving the connections already open.
@@ -61,7 +111,7 @@ pub fn serve(listener: may::net::TcpListener, app: Arc<App>) {
     }
 }
 
-fn serve_connection(mut stream: may::net::TcpStream, app: &App) {
+fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) {
     let _ = stream.set_nodelay(true);
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut out: Vec<u8> = Vec::with_capacity(4096);
@@ -74,9 +124,15 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App) {
                 body.clear();
                 out.clear();
                 let snapshot = snapshots.load();
-                let (status, kind) = answer(app, snapshot, &request, &mut body);
+                let (status, content) = match kind {
+                    Listener::Api => answer(app, snapshot, &request, &mut body),
+                    Listener::Admin => admin(app, snapshot, &request, &mut body),
+                };
+                if status != Status::Ok {
+                    app.metrics.refusal(status);
+                }
                 let close = request.close;
-                write_response(&mut out, status, kind, &body, close, Timestamp::now());
+                write_response(&mut out, status, content, &body, close, Timestamp::now());
                 if stream.write_all(&out).is_err() {
                     return;
                 }
@@ -100,6 +156,7 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App) {
                 }
             }
             Parsed::Reject(status) => {
+                app.metrics.refusal(status);
                 out.clear();
                 write_response(
                     &mut out,
@@ -142,7 +199,8 @@ fn answer(
         params: &params,
         now: Timestamp::now(),
     };
-    let (kind, _outcome) = api::respond(
+    let started = Instant::now();
+    let (kind, outcome) = api::respond(
         routed.endpoint,
         &snapshot.artifact,
         &snapshot.accounts,
@@ -150,7 +208,40 @@ fn answer(
         &api_request,
         body,
     );
+    app.metrics
+        .request(routed.endpoint, outcome, started.elapsed());
     (Status::Ok, kind)
+}
+
+/// The admin listener: `GET /healthz`, `GET /metrics`, `POST /reload`.
+fn admin(
+    app: &App,
+    snapshot: &Snapshot,
+    request: &Request<'_>,
+    body: &mut Vec<u8>,
+) -> (Status, ContentType) {
+    let (status, text) = match (request.method, request.path) {
+        (RequestMethod::Get, b"/healthz") => (
+            Status::Ok,
+            format!("ok: generation {}", snapshot.generation),
+        ),
+        (RequestMethod::Get, b"/metrics") => {
+            let mut text = String::with_capacity(4096);
+            app.metrics.render(snapshot, &mut text);
+            (Status::Ok, text)
+        }
+        (RequestMethod::Post, b"/reload") => match app.reload() {
+            Ok(message) => (Status::Ok, message),
+            Err(message) => (Status::InternalError, message),
+        },
+        (_, b"/healthz" | b"/metrics" | b"/reload") => (
+            Status::MethodNotAllowed,
+            Status::MethodNotAllowed.line().to_owned(),
+        ),
+        _ => (Status::NotFound, Status::NotFound.line().to_owned()),
+    };
+    body.extend_from_slice(text.as_bytes());
+    (status, ContentType::Text)
 }
 
 /// After a refusal: stop writing, then read and drop what the client still sends (bounded in

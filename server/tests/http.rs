@@ -42,7 +42,8 @@ fn demo_data(dir: &Path) {
 struct Server {
     child: Child,
     addr: SocketAddr,
-    _dir: tempfile::TempDir,
+    admin: SocketAddr,
+    dir: tempfile::TempDir,
 }
 
 impl Server {
@@ -56,19 +57,17 @@ impl Server {
             ),
         )
         .unwrap();
-        let (child, line) = launch(&dir.path().join("ratel.toml"));
-        let child = child.unwrap_or_else(|| panic!("server did not start: {line}"));
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap()
-            .parse()
-            .unwrap();
+        let (child, said) = launch(&dir.path().join("ratel.toml"));
+        let child = child.unwrap_or_else(|| panic!("server did not start: {said}"));
+        let address_after = |marker: &str| -> SocketAddr {
+            let rest = &said[said.find(marker).unwrap() + marker.len()..];
+            rest.split(['/', ' ']).next().unwrap().parse().unwrap()
+        };
         Server {
             child,
-            addr,
-            _dir: dir,
+            addr: address_after("listening on http://"),
+            admin: address_after("admin on http://"),
+            dir,
         }
     }
 
@@ -116,7 +115,7 @@ fn launch(config: &Path) -> (Option<Child>, String) {
                     sink.clear();
                 }
             });
-            return (Some(child), line);
+            return (Some(child), said);
         }
     }
 }
@@ -173,6 +172,17 @@ fn exchange(server: &Server, raw: &[u8]) -> Option<Response> {
     let mut stream = server.connect();
     stream.write_all(raw).ok()?;
     read_response(&mut stream, &mut Vec::new())
+}
+
+fn admin(server: &Server, method: &str, path: &str) -> Response {
+    let mut stream = TcpStream::connect(server.admin).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    stream
+        .write_all(format!("{method} {path} HTTP/1.1\r\nContent-Length: 0\r\n\r\n").as_bytes())
+        .unwrap();
+    read_response(&mut stream, &mut Vec::new()).unwrap()
 }
 
 fn get(server: &Server, target: &str) -> Response {
@@ -364,5 +374,98 @@ fn startup_refuses_a_busy_address_and_invalid_data() {
     assert!(
         said.contains("cannot load the data") && said.contains("users.csv"),
         "{said}"
+    );
+}
+
+#[test]
+fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
+    let server = Server::start("");
+    let balance = || get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body;
+    assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 1");
+    assert_eq!(balance(), "60.0000");
+    get(&server, "/billing/api/simple_balance/nobody");
+    let metrics = admin(&server, "GET", "/metrics");
+    assert_eq!(metrics.status, 200);
+    for line in [
+        "ratel_requests_total{endpoint=\"user_simple_balance_get\",outcome=\"answered\"} 1",
+        "ratel_requests_total{endpoint=\"user_simple_balance_get\",outcome=\"refused\"} 1",
+        "ratel_request_duration_seconds_count 2",
+        "ratel_snapshot_generation 1",
+        "ratel_reload_failures_total 0",
+        "ratel_tariff_rows 25",
+        "ratel_users 9",
+    ] {
+        assert!(
+            metrics.body.lines().any(|l| l == line),
+            "{line} missing from\n{}",
+            metrics.body
+        );
+    }
+    assert_eq!(admin(&server, "GET", "/reload").status, 405);
+
+    // A changed users.csv is picked up by POST /reload...
+    let users = server.dir.path().join("users.csv");
+    let original = std::fs::read_to_string(&users).unwrap();
+    std::fs::write(
+        &users,
+        original.replace(
+            "3,alice,user,0,retail,vip_custom,EUR,60,",
+            "3,alice,user,0,retail,vip_custom,EUR,75,",
+        ),
+    )
+    .unwrap();
+    let reloaded = admin(&server, "POST", "/reload");
+    assert_eq!(reloaded.status, 200, "{}", reloaded.body);
+    assert!(
+        reloaded.body.starts_with("reloaded: generation 2"),
+        "{}",
+        reloaded.body
+    );
+    assert_eq!(balance(), "75.0000");
+
+    // ...and by SIGHUP.
+    std::fs::write(
+        &users,
+        original.replace(
+            "3,alice,user,0,retail,vip_custom,EUR,60,",
+            "3,alice,user,0,retail,vip_custom,EUR,80,",
+        ),
+    )
+    .unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while balance() != "80.0000" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(balance(), "80.0000");
+    assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 3");
+
+    // A truncated artifact: the reload fails with the reason, the old data stays.
+    let artifact = server.dir.path().join("tariffs.ratel");
+    let bytes = std::fs::read(&artifact).unwrap();
+    std::fs::write(&artifact, &bytes[..bytes.len() / 2]).unwrap();
+    let failed = admin(&server, "POST", "/reload");
+    assert_eq!(failed.status, 500);
+    assert!(
+        failed.body.contains("previous data stays in force") && failed.body.contains("truncated"),
+        "{}",
+        failed.body
+    );
+    assert_eq!(balance(), "80.0000");
+    assert!(get(&server, "/billing/api/rate_get?u=admin&username=admin&prefix=370&hash=69590c5075137e4e42658c15f8f73d982e76b056").body.contains("0.987#Lithuania#370"));
+    let metrics = admin(&server, "GET", "/metrics").body;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "ratel_reload_failures_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.lines().any(|l| l == "ratel_snapshot_generation 3"),
+        "{metrics}"
     );
 }

@@ -1,6 +1,8 @@
 //! Mapping an artifact file and verifying it before use.
 //!
-//! `Artifact::open` maps the file read-only, checks magic, version, length and CRC-32, the
+//! `Artifact::open` copies the file into a private unlinked file and maps that read-only
+//! (so in-place edits of the original cannot reach a running server), checks magic,
+//! version, length and CRC-32, the
 //! section table and every reference a lookup will follow from the small sections, then
 //! resolves each tariff's fst root once. After that, reads are bounds-checked slices of the
 //! map, so a file that changes under us can give a wrong answer at worst, never undefined
@@ -137,13 +139,17 @@ impl Artifact {
             path: shown.clone(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io)?;
-        // SAFETY: the map is read-only and private to this process. Ratel never writes an
-        // artifact in place (tariff-compile renames a new file over the old path), so the
-        // mapped bytes do not change while mapped; every read below is bounds-checked
-        // against the map's length regardless.
+        // The map is of a private copy: an operator who truncates or rewrites the file in
+        // place (instead of renaming a new one over it, as tariff-compile does) must not be
+        // able to change, or fault with SIGBUS, the data a running server is answering from.
+        let mut source = std::fs::File::open(path).map_err(io)?;
+        let mut private = tempfile::tempfile().map_err(io)?;
+        std::io::copy(&mut source, &mut private).map_err(io)?;
+        // SAFETY: the map is read-only and of an unlinked temporary file that only this
+        // process holds, so nothing can change or truncate the mapped bytes while they are
+        // mapped; every read below is bounds-checked against the map's length regardless.
         #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        let map = unsafe { memmap2::Mmap::map(&private) }.map_err(io)?;
         Self::verify(Backing::Mapped(map), path)
     }
 
@@ -605,5 +611,26 @@ mod tests {
         let error = Artifact::open(&path).unwrap_err().to_string();
         assert!(error.starts_with(&path.display().to_string()), "{error}");
         assert!(error.contains("truncated"), "{error}");
+        std::fs::write(&path, b"").unwrap();
+        let error = Artifact::open(&path).unwrap_err().to_string();
+        assert!(error.contains("not a Ratel tariff artifact"), "{error}");
+    }
+
+    #[test]
+    fn a_loaded_artifact_survives_its_file_being_rewritten_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.ratel");
+        std::fs::write(&path, larger_artifact()).unwrap();
+        let artifact = Artifact::open(&path).unwrap();
+        let before = artifact
+            .longest_match(0, b"1700", Timestamp(i64::MAX))
+            .unwrap();
+        // Truncate and scribble over the very file that was opened.
+        std::fs::write(&path, b"RATELTRF garbage").unwrap();
+        assert_eq!(
+            artifact.longest_match(0, b"1700", Timestamp(i64::MAX)),
+            Some(before)
+        );
+        assert!(artifact.record(before.record).is_some());
     }
 }

@@ -1,0 +1,165 @@
+//! Counters for `/metrics`, in Prometheus text format: requests by endpoint and outcome, HTTP
+//! refusals by status, an API latency histogram, and the snapshot's generation, load time,
+//! size and reload failures. Plain atomics: a request pays a few relaxed increments.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use ratel_engine::api::{Endpoint, Outcome};
+use ratel_engine::snapshot::Snapshot;
+
+use crate::http::Status;
+
+/// Upper bounds of the latency buckets, in microseconds.
+const BUCKETS_US: [u64; 9] = [25, 50, 100, 250, 500, 1_000, 2_500, 10_000, 100_000];
+
+/// HTTP statuses counted as refusals.
+const REFUSALS: [Status; 7] = [
+    Status::BadRequest,
+    Status::NotFound,
+    Status::MethodNotAllowed,
+    Status::PayloadTooLarge,
+    Status::UriTooLong,
+    Status::HeadersTooLarge,
+    Status::NotImplemented,
+];
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Per endpoint (in `Endpoint::ALL` order): answered, refused.
+    requests: [[AtomicU64; 2]; 6],
+    refusals: [AtomicU64; 7],
+    buckets: [AtomicU64; BUCKETS_US.len()],
+    latency_count: AtomicU64,
+    latency_sum_us: AtomicU64,
+    pub reload_failures: AtomicU64,
+}
+
+impl Metrics {
+    pub fn request(&self, endpoint: Endpoint, outcome: Outcome, took: Duration) {
+        let index = Endpoint::ALL
+            .iter()
+            .position(|&e| e == endpoint)
+            .unwrap_or(0);
+        self.requests[index][usize::from(outcome == Outcome::Refused)].fetch_add(1, Relaxed);
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        if let Some(bucket) = BUCKETS_US.iter().position(|&bound| us <= bound) {
+            self.buckets[bucket].fetch_add(1, Relaxed);
+        }
+        self.latency_count.fetch_add(1, Relaxed);
+        self.latency_sum_us.fetch_add(us, Relaxed);
+    }
+
+    pub fn refusal(&self, status: Status) {
+        if let Some(index) = REFUSALS.iter().position(|&s| s == status) {
+            self.refusals[index].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// The Prometheus text exposition of every counter and of `snapshot`.
+    pub fn render(&self, snapshot: &Snapshot, out: &mut String) {
+        let _ = writeln!(out, "# HELP ratel_requests_total API requests by endpoint and outcome (answered, or refused with an API error).");
+        let _ = writeln!(out, "# TYPE ratel_requests_total counter");
+        for (endpoint, counts) in Endpoint::ALL.iter().zip(&self.requests) {
+            for (outcome, count) in ["answered", "refused"].iter().zip(counts) {
+                let _ = writeln!(
+                    out,
+                    "ratel_requests_total{{endpoint=\"{}\",outcome=\"{outcome}\"}} {}",
+                    endpoint.name(),
+                    count.load(Relaxed)
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ratel_http_refusals_total Requests refused at the HTTP level, by status."
+        );
+        let _ = writeln!(out, "# TYPE ratel_http_refusals_total counter");
+        for (status, count) in REFUSALS.iter().zip(&self.refusals) {
+            let _ = writeln!(
+                out,
+                "ratel_http_refusals_total{{status=\"{}\"}} {}",
+                &status.line()[..3],
+                count.load(Relaxed)
+            );
+        }
+        let _ = writeln!(out, "# HELP ratel_request_duration_seconds Time to answer an API request, from parsed request to written body.");
+        let _ = writeln!(out, "# TYPE ratel_request_duration_seconds histogram");
+        let mut cumulative = 0;
+        for (bound, count) in BUCKETS_US.iter().zip(&self.buckets) {
+            cumulative += count.load(Relaxed);
+            let _ = writeln!(
+                out,
+                "ratel_request_duration_seconds_bucket{{le=\"{}\"}} {cumulative}",
+                *bound as f64 / 1e6
+            );
+        }
+        let count = self.latency_count.load(Relaxed);
+        let _ = writeln!(
+            out,
+            "ratel_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "ratel_request_duration_seconds_sum {}",
+            self.latency_sum_us.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "ratel_request_duration_seconds_count {count}");
+        let rows: u64 = snapshot
+            .artifact
+            .tariffs()
+            .iter()
+            .map(|t| u64::from(t.rows))
+            .sum();
+        for (name, kind, help, value) in [
+            (
+                "ratel_snapshot_generation",
+                "gauge",
+                "Generation of the data in force (1 at startup, +1 per reload).",
+                snapshot.generation as f64,
+            ),
+            (
+                "ratel_snapshot_load_seconds",
+                "gauge",
+                "Time the data in force took to load.",
+                snapshot.load_time.as_secs_f64(),
+            ),
+            (
+                "ratel_reload_failures_total",
+                "counter",
+                "Reloads refused (the old data stayed in force).",
+                self.reload_failures.load(Relaxed) as f64,
+            ),
+            (
+                "ratel_tariffs",
+                "gauge",
+                "Tariffs in the artifact.",
+                snapshot.artifact.tariffs().len() as f64,
+            ),
+            (
+                "ratel_tariff_rows",
+                "gauge",
+                "Tariff rows in the artifact, every dated version included.",
+                rows as f64,
+            ),
+            (
+                "ratel_users",
+                "gauge",
+                "Users loaded.",
+                snapshot.accounts.users().len() as f64,
+            ),
+            (
+                "ratel_cards",
+                "gauge",
+                "Calling cards loaded.",
+                snapshot.accounts.cards().len() as f64,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+    }
+}
