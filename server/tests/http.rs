@@ -48,8 +48,15 @@ struct Server {
 
 impl Server {
     fn start(api_settings: &str) -> Server {
+        Server::start_with(api_settings, None, |_| {})
+    }
+
+    /// Starts a server whose data folder `prepare` may change, optionally with at most
+    /// `nofile` file descriptors.
+    fn start_with(api_settings: &str, nofile: Option<u32>, prepare: impl FnOnce(&Path)) -> Server {
         let dir = tempfile::tempdir().unwrap();
         demo_data(dir.path());
+        prepare(dir.path());
         std::fs::write(
             dir.path().join("ratel.toml"),
             format!(
@@ -57,7 +64,7 @@ impl Server {
             ),
         )
         .unwrap();
-        let (child, said) = launch(&dir.path().join("ratel.toml"));
+        let (child, said) = launch_with(&dir.path().join("ratel.toml"), nofile);
         let child = child.unwrap_or_else(|| panic!("server did not start: {said}"));
         let address_after = |marker: &str| -> SocketAddr {
             let rest = &said[said.find(marker).unwrap() + marker.len()..];
@@ -89,15 +96,33 @@ impl Drop for Server {
 
 /// Starts the binary; returns it once it reports listening (or `None` and what it said
 /// before exiting).
+fn launch(config: &Path) -> (Option<Child>, String) {
+    launch_with(config, None)
+}
+
 // The running child is returned: `Server::drop` kills and waits for it.
 #[allow(clippy::zombie_processes)]
-fn launch(config: &Path) -> (Option<Child>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ratel-server"))
-        .arg("--config")
-        .arg(config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+fn launch_with(config: &Path, nofile: Option<u32>) -> (Option<Child>, String) {
+    let binary = env!("CARGO_BIN_EXE_ratel-server");
+    let mut command = match nofile {
+        // `exec` keeps the pid: the child is the server itself.
+        Some(limit) => {
+            let mut sh = Command::new("sh");
+            sh.args([
+                "-c",
+                &format!("ulimit -n {limit} && exec \"$0\" --config \"$1\""),
+            ])
+            .arg(binary)
+            .arg(config);
+            sh
+        }
+        None => {
+            let mut direct = Command::new(binary);
+            direct.arg("--config").arg(config);
+            direct
+        }
+    };
+    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut said = String::new();
     loop {
@@ -468,4 +493,91 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         metrics.lines().any(|l| l == "ratel_snapshot_generation 3"),
         "{metrics}"
     );
+}
+
+/// CPU time (user + system, in clock ticks) the process has used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised name: state is 3rd, utime 14th, stime 15th.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
+    let server = Server::start_with("", Some(64), |_| {});
+    let mut held: Vec<TcpStream> = (0..100)
+        .filter_map(|_| TcpStream::connect(server.addr).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let before = cpu_ticks(server.child.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(server.child.id()) - before;
+    // A busy accept loop would burn a whole core: about 100 ticks a second.
+    assert!(used <= 30, "{used} clock ticks of CPU in one idle second");
+    held.clear();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = exchange(
+            &server,
+            b"GET /billing/api/simple_balance/a1b2c3d4e5 HTTP/1.1\r\n\r\n",
+        );
+        if answer.as_ref().is_some_and(|r| r.body == "60.0000") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not recover: {answer:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_large_answer_fits_the_coroutine_stack_and_parameters_may_be_long_or_repeated() {
+    let server = Server::start_with("", None, |dir| {
+        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
+        for id in 1..=3000 {
+            cards.push_str(&format!(
+                "{id},{},{},1,Card & {id} <x>,{}.5,7\n",
+                5_000_000_000u64 + id,
+                10_000 + id,
+                id
+            ));
+        }
+        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+    });
+    let hash = "e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4";
+    let all = get(
+        &server,
+        &format!("/billing/api/calling_cards_get?u=admin&hash={hash}"),
+    );
+    assert_eq!(all.status, 200);
+    assert_eq!(all.body.matches("<card>").count(), 3000);
+    assert!(all
+        .body
+        .contains("<card_name>Card &amp; 3000 &lt;x&gt;</card_name>"));
+    // Repeated names: the last wins; a form body wins over the query.
+    let repeated = get(
+        &server,
+        "/billing/api/simple_balance?id=nobody&id=a1b2c3d4e5",
+    );
+    assert_eq!(repeated.body, "60.0000");
+    // A 7 KB value in the query (under the 8 KiB head limit) and a 10 KB one in a body.
+    let long = "9".repeat(7_000);
+    assert_eq!(
+        get(&server, &format!("/billing/api/simple_balance?id={long}")).body,
+        "User was not found"
+    );
+    let body = format!(
+        "id={}&id=a1b2c3d4e5&currency={}",
+        "x".repeat(10_000),
+        "E".repeat(10_000)
+    );
+    let raw = format!(
+        "POST /billing/api/simple_balance?id=nobody HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    assert_eq!(exchange(&server, raw.as_bytes()).unwrap().body, "60.0000");
 }
