@@ -1,13 +1,62 @@
 #!/usr/bin/env bash
-# Compiles the demo tariffs and prices a few numbers: the first thing to run on a fresh clone.
+# The first thing to run on a fresh clone: compiles the demo tariffs, prices a few numbers,
+# then serves the demo data on 127.0.0.1:8080 (API) and 127.0.0.1:9090 (admin) until Ctrl-C.
+#   bash tools/demo.sh            # interactive: leaves the server running in the foreground
+#   bash tools/demo.sh --smoke    # CI: free ports, one request per endpoint checked, then stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet -p ratel-tools
+cargo build --release --quiet -p ratel-tools -p ratel-server
 target/release/tariff-compile -o fixtures/demo/tariffs.ratel \
   fixtures/demo/tariffs/retail.csv fixtures/demo/tariffs/wholesale.csv fixtures/demo/tariffs/vip_custom.csv
 echo
-echo "== retail tariff, now =="
+echo "== tariff-lookup: the retail tariff, now =="
 target/release/tariff-lookup -a fixtures/demo/tariffs.ratel -t retail < fixtures/demo/numbers.txt
 echo
-echo "== retail tariff, 2025-06-01 (before the UK rate change) =="
-target/release/tariff-lookup -a fixtures/demo/tariffs.ratel -t retail --at "2025-06-01 00:00:00" < fixtures/demo/numbers.txt
+
+if [ "${1:-}" != "--smoke" ]; then
+  cat <<'TXT'
+== ratel-server on the demo data; try (README "API by example" has every endpoint):
+   curl 'http://127.0.0.1:8080/billing/api/simple_balance/a1b2c3d4e5'
+   curl "http://127.0.0.1:8080/billing/api/rate_get?u=admin&username=admin&prefix=370&hash=$(printf adminsecret | sha1sum | cut -c1-40)"
+   curl 'http://127.0.0.1:9090/metrics'
+TXT
+  exec target/release/ratel-server --config fixtures/demo/ratel.toml
+fi
+
+# Smoke test: the demo configuration on free ports, every endpoint once.
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+cp fixtures/demo/*.csv fixtures/demo/tariffs.ratel "$work/"
+sed -e 's/^listen = .*/listen = "127.0.0.1:0"/' -e 's/^admin_listen = .*/admin_listen = "127.0.0.1:0"/' \
+    fixtures/demo/ratel.toml > "$work/ratel.toml"
+target/release/ratel-server --config "$work/ratel.toml" 2> "$work/log" &
+server=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/log" && break; sleep 0.1; done
+api=$(sed -n 's|.*listening on http://\([^/]*\)/.*|\1|p' "$work/log")
+admin=$(sed -n 's|.*admin on http://\([^ ]*\) .*|\1|p' "$work/log")
+hash() { printf '%s' "$1" | sha1sum | cut -c1-40; }
+failures=0
+check() { # name, expected, url [curl args]
+  local name=$1 expected=$2; shift 2
+  local got; got=$(curl -sS --max-time 5 "$@")
+  if [ "$got" = "$expected" ]; then echo "ok   $name"; else echo "FAIL $name: got [$got]"; failures=$((failures + 1)); fi
+}
+contains() { # name, needle, url [curl args]
+  local name=$1 needle=$2; shift 2
+  local got; got=$(curl -sS --max-time 5 "$@")
+  case "$got" in *"$needle"*) echo "ok   $name" ;; *) echo "FAIL $name: got [$got]"; failures=$((failures + 1)) ;; esac
+}
+check simple_balance "60.0000" "http://$api/billing/api/simple_balance/a1b2c3d4e5"
+check user_balance_get "$(printf '<?xml version="1.0" encoding="UTF-8"?>\n<page>\n  <balance>55.2000</balance>\n  <currency>EUR</currency>\n</page>')" \
+  "http://$api/billing/api/user_balance_get?username=alice&user_currency=1&hash=$(hash alicesecret)"
+check rate_get "$(printf '<?xml version="1.0" encoding="UTF-8"?>\n<page>\n  <rate>0.155#Lithuania Mobile#3706</rate>\n</page>')" \
+  -d "u=admin&username=admin&prefix=37061234567&by_full_dst=1&hash=$(hash adminsecret)" "http://$api/billing/api/rate_get"
+contains calling_cards_get "<card_distributor>Test User #1</card_distributor>" "http://$api/billing/api/calling_cards_get?u=admin&number=1111111119&hash=$(hash secret)"
+check card_balance_get "$(printf '<?xml version="1.0" encoding="UTF-8"?>\n<page>\n  <calling_card>\n    <balance>10.0840336134454</balance>\n    <currency>USD</currency>\n  </calling_card>\n</page>')" \
+  "http://$api/billing/api/card_balance_get?u=admin&number=1111111119&hash=$(hash 1111111119secret)"
+check balance.php "CurrencyName=EUR|InitBalance=92.00|Balance=55.20" "http://$api/billing/balance.php?uid=alice&e164num=37061234567&format=2"
+check healthz "ok: generation 1" "http://$admin/healthz"
+contains reload "reloaded: generation 2" -X POST "http://$admin/reload"
+contains metrics 'ratel_requests_total{endpoint="rate_get",outcome="answered"} 1' "http://$admin/metrics"
+[ "$failures" -eq 0 ] || { cat "$work/log"; exit 1; }
+echo "demo smoke test passed"
