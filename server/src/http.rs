@@ -208,9 +208,7 @@ pub fn write_response(
         ContentType::Xml => {
             b"\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: ".as_slice()
         }
-        ContentType::Text => {
-            b"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ".as_slice()
-        }
+        ContentType::Text => b"\r\nContent-Type: text/plain\r\nContent-Length: ".as_slice(),
     });
     out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
     if status == Status::MethodNotAllowed {
@@ -461,7 +459,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 200 OK\r\nServer: ratel\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n\
-             Content-Type: text/plain; charset=utf-8\r\nContent-Length: 7\r\nConnection: close\r\n\r\n60.0000"
+             Content-Type: text/plain\r\nContent-Length: 7\r\nConnection: close\r\n\r\n60.0000"
         );
     }
 

@@ -264,7 +264,7 @@ fn golden_cases_answer_over_http() {
             let (expected_type, extension) = if kind == "xml" {
                 ("text/xml; charset=utf-8", "xml")
             } else {
-                ("text/plain; charset=utf-8", "txt")
+                ("text/plain", "txt")
             };
             let expected =
                 std::fs::read_to_string(golden.join(format!("{name}.{extension}"))).unwrap();

@@ -215,7 +215,7 @@ pub enum Outcome {
 pub enum ContentType {
     /// `text/xml; charset=utf-8`
     Xml,
-    /// `text/plain`
+    /// `text/plain` (every plain body is ASCII: numbers, codes, error strings)
     Text,
 }
 
