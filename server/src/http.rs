@@ -63,6 +63,9 @@ pub enum Parsed<'b> {
     Complete(Request<'b>, usize),
     /// More bytes are needed.
     Partial,
+    /// The head is complete and valid, the body still to come; the client sent
+    /// `Expect: 100-continue` and waits for a `100 Continue` before sending it.
+    AwaitingBody { expects_continue: bool },
     /// The request breaks a rule: answer this status, then close.
     Reject(Status),
 }
@@ -132,6 +135,7 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
     let mut close = http10;
     let mut content_length: Option<usize> = None;
     let mut form = false;
+    let mut expects_continue = false;
     for header in request.headers.iter() {
         let value = header.value.trim_ascii();
         if header.name.eq_ignore_ascii_case("content-length") {
@@ -155,6 +159,8 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
                     close = false;
                 }
             }
+        } else if header.name.eq_ignore_ascii_case("expect") {
+            expects_continue = value.eq_ignore_ascii_case(b"100-continue");
         } else if header.name.eq_ignore_ascii_case("content-type") {
             form = value.split(|&b| b == b';').next().is_some_and(|t| {
                 t.trim_ascii()
@@ -170,7 +176,7 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
         return Parsed::Reject(Status::PayloadTooLarge);
     };
     if buf.len() < total {
-        return Parsed::Partial;
+        return Parsed::AwaitingBody { expects_continue };
     }
     let target: &'b [u8] = request.path.unwrap_or("/").as_bytes();
     let (path, query) = match target.iter().position(|&b| b == b'?') {
@@ -335,6 +341,9 @@ mod tests {
         match parse_request(input, &Limits::default()) {
             Parsed::Complete(request, used) => Ok((request, used)),
             Parsed::Partial => Err("partial".into()),
+            Parsed::AwaitingBody { expects_continue } => {
+                Err(format!("awaiting body, continue {expects_continue}"))
+            }
             Parsed::Reject(status) => Err(status.line().into()),
         }
     }
@@ -374,7 +383,12 @@ mod tests {
         assert_eq!(parse(b"GET / HTTP/1.1\r\nHost:").unwrap_err(), "partial");
         assert_eq!(
             parse(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab").unwrap_err(),
-            "partial"
+            "awaiting body, continue false"
+        );
+        assert_eq!(
+            parse(b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+                .unwrap_err(),
+            "awaiting body, continue true"
         );
         assert_eq!(parse(b"").unwrap_err(), "partial");
     }

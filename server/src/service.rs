@@ -118,6 +118,7 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
     let mut body: Vec<u8> = Vec::with_capacity(1024);
     let mut snapshots = arc_swap::Cache::new(app.store.cell());
     let mut deadline = Instant::now() + app.request_timeout;
+    let mut continue_sent = false;
     loop {
         match parse_request(&buf, &app.limits) {
             Parsed::Complete(request, used) => {
@@ -142,17 +143,22 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                     return;
                 }
                 deadline = Instant::now() + app.request_timeout;
+                continue_sent = false;
             }
-            Parsed::Partial => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            Parsed::AwaitingBody { expects_continue } => {
+                if expects_continue && !continue_sent {
+                    continue_sent = true;
+                    if stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
+                        return;
+                    }
+                }
+                if !read_more(&mut stream, &mut buf, deadline) {
                     return;
                 }
-                let start = buf.len();
-                buf.resize(start + 4096, 0);
-                match stream.read(&mut buf[start..]) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buf.truncate(start + n),
+            }
+            Parsed::Partial => {
+                if !read_more(&mut stream, &mut buf, deadline) {
+                    return;
                 }
             }
             Parsed::Reject(status) => {
@@ -170,6 +176,24 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                 linger(&mut stream);
                 return;
             }
+        }
+    }
+}
+
+/// Reads what the client sends next into `buf`, waiting at most until `deadline`; `false`
+/// when the connection is over (closed, failed, or out of time).
+fn read_more(stream: &mut may::net::TcpStream, buf: &mut Vec<u8>, deadline: Instant) -> bool {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+        return false;
+    }
+    let start = buf.len();
+    buf.resize(start + 4096, 0);
+    match stream.read(&mut buf[start..]) {
+        Ok(0) | Err(_) => false,
+        Ok(n) => {
+            buf.truncate(start + n);
+            true
         }
     }
 }

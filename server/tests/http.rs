@@ -581,3 +581,24 @@ fn a_large_answer_fits_the_coroutine_stack_and_parameters_may_be_long_or_repeate
     );
     assert_eq!(exchange(&server, raw.as_bytes()).unwrap().body, "60.0000");
 }
+
+#[test]
+fn expect_100_continue_gets_a_continue_before_the_body_is_sent() {
+    let server = Server::start("");
+    let mut stream = server.connect();
+    let body = format!("id=a1b2c3d4e5&pad={}", "x".repeat(2_000));
+    let head = format!(
+        "POST /billing/api/simple_balance HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Expect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut interim = [0u8; 25];
+    stream.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(body.as_bytes()).unwrap();
+    assert_eq!(
+        read_response(&mut stream, &mut Vec::new()).unwrap().body,
+        "60.0000"
+    );
+}
