@@ -11,6 +11,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Server tests run one at a time: each starts servers on ephemeral ports, and starting many
+/// at once on two cores makes timing-sensitive checks (CPU use, deadlines) meaningless.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -64,7 +74,11 @@ impl Server {
             ),
         )
         .unwrap();
-        let (child, said) = launch_with(&dir.path().join("ratel.toml"), nofile);
+        let (child, said) = launch_logged(
+            &dir.path().join("ratel.toml"),
+            nofile,
+            Some(dir.path().join("server.log")),
+        );
         let child = child.unwrap_or_else(|| panic!("server did not start: {said}"));
         let address_after = |marker: &str| -> SocketAddr {
             let rest = &said[said.find(marker).unwrap() + marker.len()..];
@@ -97,12 +111,16 @@ impl Drop for Server {
 /// Starts the binary; returns it once it reports listening (or `None` and what it said
 /// before exiting).
 fn launch(config: &Path) -> (Option<Child>, String) {
-    launch_with(config, None)
+    launch_logged(config, None, None)
 }
 
 // The running child is returned: `Server::drop` kills and waits for it.
 #[allow(clippy::zombie_processes)]
-fn launch_with(config: &Path, nofile: Option<u32>) -> (Option<Child>, String) {
+fn launch_logged(
+    config: &Path,
+    nofile: Option<u32>,
+    log: Option<PathBuf>,
+) -> (Option<Child>, String) {
     let binary = env!("CARGO_BIN_EXE_ratel-server");
     let mut command = match nofile {
         // `exec` keeps the pid: the child is the server itself.
@@ -133,11 +151,15 @@ fn launch_with(config: &Path, nofile: Option<u32>) -> (Option<Child>, String) {
         }
         said.push_str(&line);
         if line.contains("listening on http://") {
-            // Keep draining stderr so the server never blocks on it.
+            // Keep draining stderr so the server never blocks on it, into the log if any.
             std::thread::spawn(move || {
-                let mut sink = String::new();
-                while stderr.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                    sink.clear();
+                let mut file = log.map(|path| std::fs::File::create(path).unwrap());
+                let mut line = String::new();
+                while stderr.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    if let Some(file) = file.as_mut() {
+                        let _ = file.write_all(line.as_bytes());
+                    }
+                    line.clear();
                 }
             });
             return (Some(child), said);
@@ -220,6 +242,7 @@ fn get(server: &Server, target: &str) -> Response {
 
 #[test]
 fn golden_cases_answer_over_http() {
+    let _serial = serial();
     let golden = repo().join("fixtures/golden/api");
     let cases = std::fs::read_to_string(golden.join("cases.tsv")).unwrap();
     let mut by_settings: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
@@ -282,6 +305,7 @@ fn golden_cases_answer_over_http() {
 
 #[test]
 fn malformed_http_gets_its_status_and_the_server_keeps_answering() {
+    let _serial = serial();
     let server = Server::start("");
     let cases: Vec<(Vec<u8>, u16)> = vec![
         (b"\x00\x01\x02 garbage\r\n\r\n".to_vec(), 400),
@@ -320,6 +344,7 @@ fn malformed_http_gets_its_status_and_the_server_keeps_answering() {
 
 #[test]
 fn pipelined_requests_answer_in_order_and_bodies_are_not_requests() {
+    let _serial = serial();
     let server = Server::start("");
     let mut stream = server.connect();
     // The POST body looks like a request; it must be consumed as a body, not answered.
@@ -347,6 +372,7 @@ fn pipelined_requests_answer_in_order_and_bodies_are_not_requests() {
 
 #[test]
 fn a_half_sent_request_is_closed_after_ten_seconds() {
+    let _serial = serial();
     let server = Server::start("");
     let mut stream = server.connect();
     let started = Instant::now();
@@ -369,6 +395,7 @@ fn a_half_sent_request_is_closed_after_ten_seconds() {
 
 #[test]
 fn startup_refuses_a_busy_address_and_invalid_data() {
+    let _serial = serial();
     let first = Server::start("");
     let dir = tempfile::tempdir().unwrap();
     demo_data(dir.path());
@@ -404,6 +431,7 @@ fn startup_refuses_a_busy_address_and_invalid_data() {
 
 #[test]
 fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
+    let _serial = serial();
     let server = Server::start("");
     let balance = || get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body;
     assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 1");
@@ -506,6 +534,7 @@ fn cpu_ticks(pid: u32) -> u64 {
 
 #[test]
 fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
+    let _serial = serial();
     let server = Server::start_with("", Some(64), |_| {});
     let mut held: Vec<TcpStream> = (0..100)
         .filter_map(|_| TcpStream::connect(server.addr).ok())
@@ -536,6 +565,7 @@ fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
 
 #[test]
 fn a_large_answer_fits_the_coroutine_stack_and_parameters_may_be_long_or_repeated() {
+    let _serial = serial();
     let server = Server::start_with("", None, |dir| {
         let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
         for id in 1..=3000 {
@@ -584,6 +614,7 @@ fn a_large_answer_fits_the_coroutine_stack_and_parameters_may_be_long_or_repeate
 
 #[test]
 fn expect_100_continue_gets_a_continue_before_the_body_is_sent() {
+    let _serial = serial();
     let server = Server::start("");
     let mut stream = server.connect();
     let body = format!("id=a1b2c3d4e5&pad={}", "x".repeat(2_000));
