@@ -266,6 +266,28 @@ impl<'r, 'e> Row<'r, 'e> {
         self.columns.names[spec]
     }
 
+    /// The parsed value, or an error `NAME "TEXT" REASON` at `column` and `None`.
+    fn accept<T, E: std::fmt::Display>(
+        &mut self,
+        spec: usize,
+        column: u64,
+        text: &[u8],
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(error) => {
+                let message = format!(
+                    "{} \"{}\" {error}",
+                    self.name(spec),
+                    String::from_utf8_lossy(text)
+                );
+                self.fail(column, message);
+                None
+            }
+        }
+    }
+
     /// A decimal (`-?[0-9]+(\.[0-9]+)?`, a minus only when `allow_negative`); an empty field
     /// is `default`, or an error when there is none.
     pub fn decimal(
@@ -278,18 +300,8 @@ impl<'r, 'e> Row<'r, 'e> {
         if let (true, Some(value)) = (text.is_empty(), default) {
             return Some(value);
         }
-        match Decimal::parse_bytes(text, allow_negative) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                let message = format!(
-                    "{} \"{}\" {error}",
-                    self.name(spec),
-                    String::from_utf8_lossy(text)
-                );
-                self.fail(column, message);
-                None
-            }
-        }
+        let parsed = Decimal::parse_bytes(text, allow_negative);
+        self.accept(spec, column, text, parsed)
     }
 
     /// A whole number from `min` to `max`; an empty field is `default`, or an error.
@@ -368,18 +380,8 @@ impl<'r, 'e> Row<'r, 'e> {
         if text.is_empty() {
             return Some(None);
         }
-        match Timestamp::parse_bytes(text) {
-            Ok(at) => Some(Some(at)),
-            Err(error) => {
-                let message = format!(
-                    "{} \"{}\" {error}",
-                    self.name(spec),
-                    String::from_utf8_lossy(text)
-                );
-                self.fail(column, message);
-                None
-            }
-        }
+        let parsed = Timestamp::parse_bytes(text);
+        self.accept(spec, column, text, parsed).map(Some)
     }
 
     /// A `0`/`1` flag; empty is `false`.

@@ -194,18 +194,14 @@ pub fn write(out: &mut Vec<u8>, result: &Result<ArrowBalance, ArrowError>) -> Co
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, demo};
-    use crate::api::{Method, Params};
+    use crate::api::testing::{body, demo, with_request};
+    use crate::api::Method;
     use crate::time::Timestamp;
 
     fn call_with(settings: &ApiSettings, pairs: &[(&str, &str)]) -> String {
-        let params = Params::from_query(pairs);
-        let request = Request {
-            method: Method::Get,
-            params: &params,
-            now: Timestamp(0),
-        };
-        let result = run(&demo().accounts, settings, &request);
+        let result = with_request(pairs, Method::Get, Timestamp(0), |request| {
+            run(&demo().accounts, settings, request)
+        });
         let (text, kind) = body(|out| write(out, &result));
         assert_eq!(kind, ContentType::Text);
         text

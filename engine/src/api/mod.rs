@@ -369,6 +369,21 @@ pub(crate) mod testing {
         })
     }
 
+    /// Runs `f` on a request carrying `pairs` in its query, made with `method` at `now`.
+    pub(crate) fn with_request<R>(
+        pairs: &[(&str, &str)],
+        method: super::Method,
+        now: crate::time::Timestamp,
+        f: impl FnOnce(&super::Request<'_>) -> R,
+    ) -> R {
+        let params = super::Params::from_query(pairs);
+        f(&super::Request {
+            method,
+            params: &params,
+            now,
+        })
+    }
+
     /// The body written by `write` for a result.
     pub(crate) fn body(
         write: impl FnOnce(&mut Vec<u8>) -> super::ContentType,

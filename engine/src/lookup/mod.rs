@@ -181,11 +181,12 @@ impl Artifact {
         let (mut addr, mut node) = (addr, walker.node(addr)?);
         for (offset, &byte) in digits.iter().enumerate().skip(depth) {
             let (next, output) = walker.transition(&node, byte)?;
-            out += output;
+            // Valid outputs never overflow; a damaged index must not panic either.
+            out = out.wrapping_add(output);
             addr = next;
             node = walker.node(addr)?;
             if let Some(final_output) = walker.final_output(&node)? {
-                on_final(offset + 1, out + final_output);
+                on_final(offset + 1, out.wrapping_add(final_output));
             }
         }
         Some((addr, out))
@@ -219,7 +220,7 @@ impl Artifact {
         let reader = NodeReader::new(self.fst.as_bytes(), self.input_encoding);
         reader
             .final_output(&reader.node(addr)?)?
-            .map(|final_output| out + final_output)
+            .map(|final_output| out.wrapping_add(final_output))
     }
 
     /// The record an fst value points to at time `at`: its only record, or the newest dated
@@ -231,9 +232,13 @@ impl Artifact {
         }
         let versions = self.version_bytes();
         let start = usize::try_from(value >> 1).ok()?;
-        let entry = |i: usize| versions.get(i * 16..i * 16 + 16);
+        // Indices come from the index: checked, so that a damaged one is "no match".
+        let entry = |i: usize| {
+            let at = i.checked_mul(16)?;
+            versions.get(at..at.checked_add(16)?)
+        };
         let count = u32::from_le_bytes(entry(start)?[12..16].try_into().ok()?) as usize;
-        for i in start..start + count {
+        for i in start..start.checked_add(count)? {
             let raw = entry(i)?;
             let effective_from = i64::from_le_bytes(raw[..8].try_into().ok()?);
             if effective_from <= at.0 {
@@ -257,7 +262,7 @@ pub(crate) fn tariff_root(
     for byte in tariff.to_be_bytes() {
         let (next, out) = reader.transition(&reader.node(addr)?, byte)?;
         addr = next;
-        output += out;
+        output = output.wrapping_add(out);
     }
     Some((addr, output))
 }
