@@ -15,7 +15,7 @@
 //!   transitions, `F` the final flag;
 //! - single-transition states keep their input in the low six bits as an index into the
 //!   crate's table of common bytes (0: the byte follows, at address − 1). The index of every
-//!   byte is learned from the crate itself at first use (256 one-key sets), not copied;
+//!   byte is learned from the crate itself at first use (one small set), not copied;
 //! - a target is stored as a delta below the node's lowest byte (0 meaning address 0).
 //!
 //! Every byte is read through `get` and every offset with checked arithmetic, so a damaged
@@ -29,19 +29,25 @@ pub(crate) const READABLE_VERSION: u64 = 3;
 
 /// For every byte, the common-input index a single-transition state stores for it (0 when
 /// the byte is not a common input and follows the state byte instead).
+///
+/// Learned from one set of the 256 keys `[b, b]`: each of the root's transitions leads to a
+/// node with a single non-final transition on `b`, whose state byte holds `b`'s index.
 fn common_indices() -> Option<&'static [u8; 256]> {
     static INDICES: OnceLock<Option<[u8; 256]>> = OnceLock::new();
     INDICES
         .get_or_init(|| {
+            let fst = fst::raw::Fst::from_iter_set((0..=255u8).map(|b| [b, b])).ok()?;
+            let root = fst.root();
+            if root.len() != 256 {
+                return None;
+            }
             let mut indices = [0u8; 256];
-            for (byte, index) in (0..=255u8).zip(indices.iter_mut()) {
-                // A one-key set's root is a single non-final transition on that key's byte.
-                let fst = fst::raw::Fst::from_iter_set([[byte]]).ok()?;
-                let state = *fst.as_bytes().get(fst.root().addr())?;
+            for transition in root.transitions() {
+                let state = *fst.as_bytes().get(transition.addr)?;
                 if state >> 6 < 0b10 {
                     return None;
                 }
-                *index = state & 0b11_1111;
+                indices[usize::from(transition.inp)] = state & 0b11_1111;
             }
             Some(indices)
         })
