@@ -4,12 +4,11 @@
 //! widens a search.
 
 use super::{
-    check_enabled, check_get, check_hash, write_failure, ApiError, ApiSettings, ContentType,
-    Failure, Params, Request,
+    check_enabled, check_get, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure,
+    Params, Request,
 };
 use crate::accounts::{Accounts, Card, CardGroup, Role, User};
 use crate::money::{write_ruby_float, Decimal};
-use crate::xml::XmlWriter;
 
 /// A listed card and its distributor, if it has one.
 pub type Listed<'a> = (&'a Card, Option<&'a User>);
@@ -180,50 +179,44 @@ fn like(pattern: &[u8], text: &[u8]) -> bool {
 
 /// `<page>` holding one `<cards>` per group, or the failure.
 pub fn write(out: &mut Vec<u8>, result: &Result<CardList<'_>, Failure>) -> ContentType {
-    let list = match result {
-        Ok(list) => list,
-        Err(failure) => return write_failure(out, *failure),
-    };
-    let mut xml = XmlWriter::document(out);
-    xml.open("page");
-    for listed in &list.groups {
-        xml.open("cards");
-        for (card, distributor) in &listed.cards {
-            xml.open("card");
-            xml.with("card_id", |out| {
-                out.extend_from_slice(itoa::Buffer::new().format(card.id).as_bytes())
-            });
-            for (name, value) in [
-                ("card_number", &card.number),
-                ("card_name", &card.name),
-                ("card_pin", &card.pin),
-                ("card_batch_number", &card.batch_number),
-                ("card_callerid", &card.callerid),
-            ] {
-                xml.text_or_empty(name, value.as_bytes());
+    write_page(out, result, |xml, list| {
+        for listed in &list.groups {
+            xml.open("cards");
+            for (card, distributor) in &listed.cards {
+                xml.open("card");
+                xml.with("card_id", |out| {
+                    out.extend_from_slice(itoa::Buffer::new().format(card.id).as_bytes())
+                });
+                for (name, value) in [
+                    ("card_number", &card.number),
+                    ("card_name", &card.name),
+                    ("card_pin", &card.pin),
+                    ("card_batch_number", &card.batch_number),
+                    ("card_callerid", &card.callerid),
+                ] {
+                    xml.text_or_empty(name, value.as_bytes());
+                }
+                xml.with("card_balance", |out| {
+                    write_ruby_float(out, card.balance_f64)
+                });
+                xml.with("card_minimal_balance", |out| {
+                    write_ruby_float(out, card.min_balance_f64)
+                });
+                xml.text_or_empty("card_first_use", card.first_use.as_bytes());
+                xml.text_or_empty(
+                    "card_daily_charge_paid_till",
+                    card.daily_charge_paid_till.as_bytes(),
+                );
+                xml.text("card_sold", if card.sold { b"1" } else { b"0" });
+                xml.text_or_empty("card_language", card.language.as_bytes());
+                if let Some(user) = distributor {
+                    xml.text_or_empty("card_distributor", user.display_name().as_bytes());
+                }
+                xml.close("card");
             }
-            xml.with("card_balance", |out| {
-                write_ruby_float(out, card.balance_f64)
-            });
-            xml.with("card_minimal_balance", |out| {
-                write_ruby_float(out, card.min_balance_f64)
-            });
-            xml.text_or_empty("card_first_use", card.first_use.as_bytes());
-            xml.text_or_empty(
-                "card_daily_charge_paid_till",
-                card.daily_charge_paid_till.as_bytes(),
-            );
-            xml.text("card_sold", if card.sold { b"1" } else { b"0" });
-            xml.text_or_empty("card_language", card.language.as_bytes());
-            if let Some(user) = distributor {
-                xml.text_or_empty("card_distributor", user.display_name().as_bytes());
-            }
-            xml.close("card");
+            xml.close("cards");
         }
-        xml.close("cards");
-    }
-    xml.close("page");
-    ContentType::Xml
+    })
 }
 
 #[cfg(test)]

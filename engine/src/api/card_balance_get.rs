@@ -3,11 +3,10 @@
 //! its own groups. Not gated by `allow_get` or `balance_over_http` (SPEC names neither).
 
 use super::{
-    check_enabled, check_hash, write_failure, ApiError, ApiSettings, ContentType, Failure, Request,
+    check_enabled, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure, Request,
 };
 use crate::accounts::{Accounts, Card, Role};
 use crate::money::write_ruby_float;
-use crate::xml::XmlWriter;
 
 /// A card's balance (raw, as stored) and the default currency's code.
 #[derive(Debug, Clone, Copy)]
@@ -59,20 +58,14 @@ pub fn run<'a>(
 
 /// `<page><calling_card><balance>…</balance><currency>…</currency></calling_card></page>`.
 pub fn write(out: &mut Vec<u8>, result: &Result<CardBalance<'_>, Failure>) -> ContentType {
-    let answer = match result {
-        Ok(answer) => answer,
-        Err(failure) => return write_failure(out, *failure),
-    };
-    let mut xml = XmlWriter::document(out);
-    xml.open("page");
-    xml.open("calling_card");
-    xml.with("balance", |out| {
-        write_ruby_float(out, answer.card.balance_f64)
-    });
-    xml.text("currency", answer.currency.as_bytes());
-    xml.close("calling_card");
-    xml.close("page");
-    ContentType::Xml
+    write_page(out, result, |xml, answer| {
+        xml.open("calling_card");
+        xml.with("balance", |out| {
+            write_ruby_float(out, answer.card.balance_f64)
+        });
+        xml.text("currency", answer.currency.as_bytes());
+        xml.close("calling_card");
+    })
 }
 
 #[cfg(test)]

@@ -309,6 +309,23 @@ impl Amount {
     }
 }
 
+/// Writes `<page>` holding what `body` writes for a success, or the failure in its envelope.
+pub(crate) fn write_page<T>(
+    out: &mut Vec<u8>,
+    result: &Result<T, Failure>,
+    body: impl FnOnce(&mut XmlWriter<'_>, &T),
+) -> ContentType {
+    let answer = match result {
+        Ok(answer) => answer,
+        Err(failure) => return write_failure(out, *failure),
+    };
+    let mut xml = XmlWriter::document(out);
+    xml.open("page");
+    body(&mut xml, answer);
+    xml.close("page");
+    ContentType::Xml
+}
+
 /// Writes a failure in its envelope; returns the body's content type.
 pub fn write_failure(out: &mut Vec<u8>, failure: Failure) -> ContentType {
     let text = failure.error.text().as_bytes();

@@ -10,15 +10,15 @@
 //! admin owns directly.
 
 use super::{
-    check_enabled, check_get, check_hash, write_failure, ApiError, ApiSettings, ContentType,
-    Failure, Request,
+    check_enabled, check_get, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure,
+    Request,
 };
 use crate::accounts::{Accounts, Role, User};
 use crate::artifact::Artifact;
 use crate::lookup::dialed_digits;
 use crate::money::write_ruby_float;
 use crate::tariff::MAX_PREFIX_DIGITS;
-use crate::xml::{escape, XmlWriter};
+use crate::xml::escape;
 
 /// The rate found: `rate#destination#prefix`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,21 +152,15 @@ fn permitted<'u>(
 
 /// `<page>` holding `<rate>RATE#DESTINATION#PREFIX</rate>`, or the failure.
 pub fn write(out: &mut Vec<u8>, result: &Result<Rate<'_>, Failure>) -> ContentType {
-    let rate = match result {
-        Ok(rate) => rate,
-        Err(failure) => return write_failure(out, *failure),
-    };
-    let mut xml = XmlWriter::document(out);
-    xml.open("page");
-    xml.with("rate", |out| {
-        write_ruby_float(out, rate.rate);
-        out.push(b'#');
-        escape(out, rate.destination);
-        out.push(b'#');
-        out.extend_from_slice(rate.prefix());
-    });
-    xml.close("page");
-    ContentType::Xml
+    write_page(out, result, |xml, rate| {
+        xml.with("rate", |out| {
+            write_ruby_float(out, rate.rate);
+            out.push(b'#');
+            escape(out, rate.destination);
+            out.push(b'#');
+            out.extend_from_slice(rate.prefix());
+        });
+    })
 }
 
 #[cfg(test)]

@@ -2,11 +2,10 @@
 //! SHA1(username [+ currency] + key). `u` is accepted and ignored.
 
 use super::{
-    check_enabled, check_hash, requested_currency, user_currency, write_failure, Amount, ApiError,
+    check_enabled, check_hash, requested_currency, user_currency, write_page, Amount, ApiError,
     ApiSettings, ContentType, Failure, Request,
 };
 use crate::accounts::Accounts;
-use crate::xml::XmlWriter;
 
 /// A balance, and with `user_currency=1` the code of the user's currency it is shown in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,18 +52,12 @@ pub fn run(
 
 /// `<page>` holding `<balance>` (and `<currency>`), or the failure.
 pub fn write(out: &mut Vec<u8>, result: &Result<Balance, Failure>) -> ContentType {
-    let balance = match result {
-        Ok(balance) => balance,
-        Err(failure) => return write_failure(out, *failure),
-    };
-    let mut xml = XmlWriter::document(out);
-    xml.open("page");
-    xml.with("balance", |out| balance.amount.write(out));
-    if let Some(code) = &balance.currency {
-        xml.text("currency", code.as_bytes());
-    }
-    xml.close("page");
-    ContentType::Xml
+    write_page(out, result, |xml, balance| {
+        xml.with("balance", |out| balance.amount.write(out));
+        if let Some(code) = &balance.currency {
+            xml.text("currency", code.as_bytes());
+        }
+    })
 }
 
 #[cfg(test)]
