@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{ApiSettings, ContentType, Request};
+use super::{user_currency, ApiSettings, ContentType, Request};
 use crate::accounts::{Accounts, Password};
 use crate::money::write_scaled;
 
@@ -124,11 +124,7 @@ pub fn run(
     if !authenticated {
         return Err(ArrowError::AccountNotFound);
     }
-    let currency = user
-        .currency
-        .as_deref()
-        .and_then(|c| accounts.currencies.get(c))
-        .unwrap_or_else(|| accounts.currencies.default_currency());
+    let currency = user_currency(accounts, user);
     finish(
         format,
         &currency.code,
