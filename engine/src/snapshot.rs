@@ -15,11 +15,13 @@ use arc_swap::ArcSwap;
 use crate::accounts::{self, AccountFiles, Accounts, LoadFailure};
 use crate::artifact::{Artifact, ArtifactError};
 
-/// The data of a snapshot: a tariff artifact and the accounts checked against it.
+/// The data of a snapshot: a tariff artifact and the accounts checked against it, and the
+/// stamps of the files they were read from.
 #[derive(Debug, Clone)]
 pub struct Data {
     pub artifact: Arc<Artifact>,
     pub accounts: Arc<Accounts>,
+    pub stamps: Stamps,
 }
 
 /// Where a snapshot's data comes from.
@@ -39,20 +41,176 @@ pub enum LoadError {
     Accounts(LoadFailure),
 }
 
+/// What tells one version of a file from another without reading it: device and inode (a
+/// rename over the path, as `tariff-compile` does, gives a new inode), size, and modification
+/// time. A file modified shortly before its stamp was taken is "racy": another write within
+/// the same tick of the file system's clock would leave every field as it is, so a racy
+/// stamp never counts as unchanged and the file is read again at the next reload (the way
+/// git treats racily clean index entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    racy: bool,
+}
+
+/// How recent a modification makes a stamp racy: above the coarsest common timestamp
+/// resolution (2 s on FAT; ext4 and xfs tick every few milliseconds).
+const RACY_WINDOW: Duration = Duration::from_secs(3);
+
+impl FileStamp {
+    /// The stamp of the file at `path` now; `None` when it cannot be read (which counts as
+    /// changed, so that loading it reports why).
+    pub fn of(path: &std::path::Path) -> Option<FileStamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let (device, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (metadata.dev(), metadata.ino())
+        };
+        #[cfg(not(unix))]
+        let (device, inode) = (0, 0);
+        let modified = metadata.modified().ok();
+        let racy = modified.is_none_or(|at| at.elapsed().map_or(true, |age| age < RACY_WINDOW));
+        Some(FileStamp {
+            device,
+            inode,
+            len: metadata.len(),
+            modified,
+            racy,
+        })
+    }
+
+    /// Whether `now` is certainly the same version of the file as `earlier`.
+    fn unchanged(now: Option<&FileStamp>, earlier: Option<&FileStamp>) -> bool {
+        match (now, earlier) {
+            (Some(now), Some(earlier)) => {
+                !earlier.racy
+                    && (now.device, now.inode, now.len, now.modified)
+                        == (earlier.device, earlier.inode, earlier.len, earlier.modified)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The stamps of a snapshot's files, taken before they were read: a file that changes while
+/// it is being read has a different stamp at the next reload, and is read again then.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stamps {
+    artifact: Option<FileStamp>,
+    /// users, cards, card groups, currencies.
+    accounts: [Option<FileStamp>; 4],
+}
+
+impl Stamps {
+    fn take(files: &DataFiles) -> Stamps {
+        let a = &files.accounts;
+        Stamps {
+            artifact: FileStamp::of(&files.artifact),
+            accounts: [&a.users, &a.cards, &a.card_groups, &a.currencies].map(|p| FileStamp::of(p)),
+        }
+    }
+
+    fn artifact_unchanged(&self, earlier: &Stamps) -> bool {
+        FileStamp::unchanged(self.artifact.as_ref(), earlier.artifact.as_ref())
+    }
+
+    fn accounts_unchanged(&self, earlier: &Stamps) -> bool {
+        self.accounts
+            .iter()
+            .zip(&earlier.accounts)
+            .all(|(now, then)| FileStamp::unchanged(now.as_ref(), then.as_ref()))
+    }
+}
+
+/// Which parts a reload read again; the others are shared with the data it replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reread {
+    pub artifact: bool,
+    pub accounts: bool,
+}
+
+impl std::fmt::Display for Reread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let part = |reread: bool| if reread { "re-read" } else { "shared" };
+        write!(
+            f,
+            "artifact {}, accounts {}",
+            part(self.artifact),
+            part(self.accounts)
+        )
+    }
+}
+
 impl Data {
     /// Maps the artifact and loads the accounts against it. Nothing is shared with any
     /// earlier data; `warnings` receives non-fatal remarks (unknown columns).
     pub fn load(files: &DataFiles, warnings: &mut Vec<String>) -> Result<Data, LoadError> {
+        let stamps = Stamps::take(files);
         let artifact = Arc::new(Artifact::open(&files.artifact)?);
+        let accounts = Data::load_accounts(files, &artifact, warnings)?;
+        Ok(Data {
+            artifact,
+            accounts,
+            stamps,
+        })
+    }
+
+    /// Loads what changed since `previous` was loaded from the same `files`, and shares the
+    /// rest with it: an unchanged artifact is not mapped again, and unchanged accounts are
+    /// not read again as long as the artifact still holds every tariff they name (when it
+    /// does not, they are read again, so the error names the file and line).
+    pub fn reload(
+        files: &DataFiles,
+        previous: &Data,
+        warnings: &mut Vec<String>,
+    ) -> Result<(Data, Reread), LoadError> {
+        let stamps = Stamps::take(files);
+        let artifact = if stamps.artifact_unchanged(&previous.stamps) {
+            Arc::clone(&previous.artifact)
+        } else {
+            Arc::new(Artifact::open(&files.artifact)?)
+        };
+        let reread_artifact = !Arc::ptr_eq(&artifact, &previous.artifact);
+        let keep_accounts = stamps.accounts_unchanged(&previous.stamps)
+            && previous
+                .accounts
+                .tariff_names()
+                .iter()
+                .all(|name| artifact.tariff_id(name).is_some());
+        let accounts = if keep_accounts {
+            Arc::clone(&previous.accounts)
+        } else {
+            Data::load_accounts(files, &artifact, warnings)?
+        };
+        let reread = Reread {
+            artifact: reread_artifact,
+            accounts: !keep_accounts,
+        };
+        Ok((
+            Data {
+                artifact,
+                accounts,
+                stamps,
+            },
+            reread,
+        ))
+    }
+
+    fn load_accounts(
+        files: &DataFiles,
+        artifact: &Artifact,
+        warnings: &mut Vec<String>,
+    ) -> Result<Arc<Accounts>, LoadError> {
         let has_tariff = |name: &str| artifact.tariff_id(name).is_some();
         let (accounts, mut seen) =
             accounts::load(&files.accounts, &files.default_currency, &has_tariff)
                 .map_err(LoadError::Accounts)?;
         warnings.append(&mut seen);
-        Ok(Data {
-            artifact,
-            accounts: Arc::new(accounts),
-        })
+        Ok(Arc::new(accounts))
     }
 }
 
@@ -65,6 +223,18 @@ pub struct Snapshot {
     pub load_time: Duration,
     pub artifact: Arc<Artifact>,
     pub accounts: Arc<Accounts>,
+    stamps: Stamps,
+}
+
+impl Snapshot {
+    /// The data this snapshot serves (shared, not copied), for the next reload to build on.
+    pub fn data(&self) -> Data {
+        Data {
+            artifact: Arc::clone(&self.artifact),
+            accounts: Arc::clone(&self.accounts),
+            stamps: self.stamps.clone(),
+        }
+    }
 }
 
 /// The current snapshot, readable from any thread without locks.
@@ -83,6 +253,7 @@ impl SnapshotStore {
                 load_time,
                 artifact: data.artifact,
                 accounts: data.accounts,
+                stamps: data.stamps,
             }),
             generation: AtomicU64::new(1),
         }
@@ -107,6 +278,7 @@ impl SnapshotStore {
             load_time,
             artifact: data.artifact,
             accounts: data.accounts,
+            stamps: data.stamps,
         }));
         generation
     }
@@ -137,6 +309,7 @@ mod tests {
         Data {
             artifact: Arc::new(Artifact::from_bytes(bytes).unwrap()),
             accounts: demo_accounts(),
+            stamps: Stamps::default(),
         }
     }
 
@@ -193,6 +366,157 @@ mod tests {
             error.contains("users.csv:4:5: tariff \"wholesale\" is not in the tariff artifact"),
             "{error}"
         );
+    }
+
+    /// `demo_files` with the account files copied into `dir`, so a test may change them.
+    fn demo_files_in(dir: &std::path::Path) -> DataFiles {
+        let mut files = demo_files(dir);
+        for path in [
+            &mut files.accounts.users,
+            &mut files.accounts.cards,
+            &mut files.accounts.card_groups,
+            &mut files.accounts.currencies,
+        ] {
+            let copy = dir.join(path.file_name().unwrap());
+            std::fs::copy(&*path, &copy).unwrap();
+            age(&copy);
+            *path = copy;
+        }
+        age(&files.artifact);
+        files
+    }
+
+    /// Dates the file's last modification an hour back, past the racy window.
+    fn age(path: &std::path::Path) {
+        let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+    }
+
+    /// Writes `bytes` beside `path` and renames it over, as tariff-compile does.
+    fn replace_file(path: &std::path::Path, bytes: &[u8]) {
+        let next = path.with_extension("next");
+        std::fs::write(&next, bytes).unwrap();
+        age(&next);
+        std::fs::rename(&next, path).unwrap();
+    }
+
+    #[test]
+    fn a_reload_reads_only_what_changed_and_shares_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = demo_files_in(dir.path());
+        let first = Data::load(&files, &mut Vec::new()).unwrap();
+
+        // Nothing changed: both parts are the very same allocations.
+        let (same, reread) = Data::reload(&files, &first, &mut Vec::new()).unwrap();
+        assert_eq!(
+            reread,
+            Reread {
+                artifact: false,
+                accounts: false
+            }
+        );
+        assert!(Arc::ptr_eq(&same.artifact, &first.artifact));
+        assert!(Arc::ptr_eq(&same.accounts, &first.accounts));
+
+        // A new artifact (same bytes, new inode): mapped again, accounts shared.
+        let artifact_bytes = std::fs::read(&files.artifact).unwrap();
+        replace_file(&files.artifact, &artifact_bytes);
+        let (second, reread) = Data::reload(&files, &same, &mut Vec::new()).unwrap();
+        assert_eq!(
+            reread,
+            Reread {
+                artifact: true,
+                accounts: false
+            }
+        );
+        assert_eq!(reread.to_string(), "artifact re-read, accounts shared");
+        assert!(!Arc::ptr_eq(&second.artifact, &first.artifact));
+        assert!(Arc::ptr_eq(&second.accounts, &first.accounts));
+
+        // A changed users.csv: read again, the artifact shared; the change is served.
+        let users = std::fs::read_to_string(&files.accounts.users).unwrap();
+        replace_file(
+            &files.accounts.users,
+            users.replace(",bob,", ",robert,").as_bytes(),
+        );
+        let (third, reread) = Data::reload(&files, &second, &mut Vec::new()).unwrap();
+        assert_eq!(
+            reread,
+            Reread {
+                artifact: false,
+                accounts: true
+            }
+        );
+        assert!(Arc::ptr_eq(&third.artifact, &second.artifact));
+        assert!(third.accounts.user_by_username("robert").is_some());
+        assert!(third.accounts.user_by_username("bob").is_none());
+
+        // Rewritten in place, same size, just now: the stamp may not tell (same inode, size
+        // and possibly clock tick), so it is racy and read again at every reload until the
+        // file has been left alone for the racy window.
+        let users = std::fs::read_to_string(&files.accounts.users).unwrap();
+        std::fs::write(&files.accounts.users, users.replace(",robert,", ",roberT,")).unwrap();
+        let (fourth, reread) = Data::reload(&files, &third, &mut Vec::new()).unwrap();
+        assert_eq!(
+            reread,
+            Reread {
+                artifact: false,
+                accounts: true
+            }
+        );
+        assert!(fourth.accounts.user_by_username("roberT").is_some());
+        let (fifth, reread) = Data::reload(&files, &fourth, &mut Vec::new()).unwrap();
+        assert_eq!(
+            reread,
+            Reread {
+                artifact: false,
+                accounts: true
+            }
+        );
+        age(&files.accounts.users);
+        let (sixth, _) = Data::reload(&files, &fifth, &mut Vec::new()).unwrap();
+        let (_, reread) = Data::reload(&files, &sixth, &mut Vec::new()).unwrap();
+        assert_eq!(
+            reread,
+            Reread {
+                artifact: false,
+                accounts: false
+            }
+        );
+
+        // An artifact without a tariff the unchanged users name: the accounts are read
+        // again so the refusal names the file and line; the caller keeps the old data.
+        let mut builder = ArtifactBuilder::new();
+        builder.add_tariff("retail", "USD", "t.csv", 1).unwrap();
+        replace_file(
+            &files.artifact,
+            &builder.build(&mut ErrorList::new()).unwrap().0,
+        );
+        let error = Data::reload(&files, &third, &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("users.csv:4:5: tariff \"wholesale\" is not in the tariff artifact"),
+            "{error}"
+        );
+
+        // A truncated artifact is refused too; a missing account file counts as changed.
+        replace_file(&files.artifact, &artifact_bytes[..artifact_bytes.len() - 1]);
+        let error = Data::reload(&files, &third, &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("artifact is truncated"), "{error}");
+        replace_file(&files.artifact, &artifact_bytes);
+        std::fs::remove_file(&files.accounts.cards).unwrap();
+        let error = Data::reload(&files, &third, &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("cards.csv:1:1: cannot open file"), "{error}");
     }
 
     #[test]

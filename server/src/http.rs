@@ -237,41 +237,51 @@ pub enum Source {
 /// Decodes `name=value&...` into `params`. Empty pieces (`&&`) are skipped; a piece without
 /// `=` is a name with an empty value.
 pub fn decode_pairs(input: &[u8], source: Source, params: &mut Params) {
-    let (mut name, mut value) = (Vec::new(), Vec::new());
     for piece in input.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
         let (raw_name, raw_value) = match piece.iter().position(|&b| b == b'=') {
             Some(at) => (&piece[..at], &piece[at + 1..]),
             None => (piece, &b""[..]),
         };
-        decode_component(raw_name, &mut name);
-        decode_component(raw_value, &mut value);
-        match source {
-            Source::Query => params.push_query(&name, &value),
-            Source::Body => params.push_body(&name, &value),
-        }
+        params.push_with(
+            source == Source::Body,
+            |out| decode_into(raw_name, out),
+            |out| decode_into(raw_value, out),
+        );
     }
 }
 
-/// The parameters of one request: the query string's, a form body's (which win), and an id
-/// given in the path (`/api/simple_balance/ID`), which wins over both as a Rails path
-/// parameter does.
-pub fn request_params(query: &[u8], form_body: Option<&[u8]>, path_id: Option<&[u8]>) -> Params {
-    let mut params = Params::new();
-    decode_pairs(query, Source::Query, &mut params);
+/// Fills `params` (cleared first) with one request's parameters: the query string's, a form
+/// body's (which win), and an id given in the path (`/api/simple_balance/ID`), which wins
+/// over both as a Rails path parameter does.
+pub fn request_params(
+    params: &mut Params,
+    query: &[u8],
+    form_body: Option<&[u8]>,
+    path_id: Option<&[u8]>,
+) {
+    params.clear();
+    decode_pairs(query, Source::Query, params);
     if let Some(body) = form_body {
-        decode_pairs(body, Source::Body, &mut params);
+        decode_pairs(body, Source::Body, params);
     }
     if let Some(id) = path_id {
-        let mut decoded = Vec::new();
-        decode_component(id, &mut decoded);
-        params.push_body(b"id", &decoded);
+        params.push_with(
+            true,
+            |out| out.extend_from_slice(b"id"),
+            |out| decode_into(id, out),
+        );
     }
-    params
 }
 
 /// Percent-decodes one component into `out` (cleared first).
 pub fn decode_component(input: &[u8], out: &mut Vec<u8>) {
     out.clear();
+    decode_into(input, out);
+}
+
+/// Percent-decodes one component, appending to `out`: `+` is a space, `%` and two hex digits
+/// a byte, and a `%` without them stays as it is.
+fn decode_into(input: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < input.len() {
         match input[i] {
@@ -479,13 +489,16 @@ mod tests {
 
     #[test]
     fn the_path_id_wins_over_query_and_body() {
-        let params = request_params(b"id=q&x=1", Some(b"id=b"), Some(b"p%20id"));
+        // One Params reused across requests, as a connection does: nothing leaks between.
+        let mut params = Params::new();
+        request_params(&mut params, b"id=q&x=1", Some(b"id=b"), Some(b"p%20id"));
         assert_eq!(params.text("id"), Some("p id"));
-        assert_eq!(
-            request_params(b"id=q", Some(b"id=b"), None).text("id"),
-            Some("b")
-        );
-        assert_eq!(request_params(b"id=q", None, None).text("id"), Some("q"));
+        assert_eq!(params.text("x"), Some("1"));
+        request_params(&mut params, b"id=q", Some(b"id=b"), None);
+        assert_eq!(params.text("id"), Some("b"));
+        assert_eq!(params.text("x"), None);
+        request_params(&mut params, b"id=q", None, None);
+        assert_eq!(params.text("id"), Some("q"));
     }
 
     proptest::proptest! {

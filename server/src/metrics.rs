@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use ratel_engine::api::{Endpoint, Outcome};
-use ratel_engine::snapshot::Snapshot;
+use ratel_engine::snapshot::{Reread, Snapshot};
 
 use crate::http::Status;
 
@@ -34,6 +34,12 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     pub reload_failures: AtomicU64,
+    reloads: AtomicU64,
+    reload_nanos_sum: AtomicU64,
+    reload_nanos_max: AtomicU64,
+    /// Reloads that read the artifact again, and the accounts again.
+    reread_artifact: AtomicU64,
+    reread_accounts: AtomicU64,
 }
 
 impl Metrics {
@@ -49,6 +55,18 @@ impl Metrics {
         }
         self.latency_count.fetch_add(1, Relaxed);
         self.latency_sum_us.fetch_add(us, Relaxed);
+    }
+
+    /// A successful reload: how long it took and what it read again.
+    pub fn reloaded(&self, took: Duration, reread: Reread) {
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.reloads.fetch_add(1, Relaxed);
+        self.reload_nanos_sum.fetch_add(nanos, Relaxed);
+        self.reload_nanos_max.fetch_max(nanos, Relaxed);
+        self.reread_artifact
+            .fetch_add(u64::from(reread.artifact), Relaxed);
+        self.reread_accounts
+            .fetch_add(u64::from(reread.accounts), Relaxed);
     }
 
     pub fn refusal(&self, status: Status) {
@@ -130,6 +148,36 @@ impl Metrics {
                 "counter",
                 "Reloads refused (the old data stayed in force).",
                 self.reload_failures.load(Relaxed) as f64,
+            ),
+            (
+                "ratel_reloads_total",
+                "counter",
+                "Successful reloads (SIGHUP or POST /reload).",
+                self.reloads.load(Relaxed) as f64,
+            ),
+            (
+                "ratel_reload_seconds_sum",
+                "counter",
+                "Time spent in successful reloads (divide by ratel_reloads_total for the mean).",
+                self.reload_nanos_sum.load(Relaxed) as f64 / 1e9,
+            ),
+            (
+                "ratel_reload_seconds_max",
+                "gauge",
+                "The longest successful reload.",
+                self.reload_nanos_max.load(Relaxed) as f64 / 1e9,
+            ),
+            (
+                "ratel_reload_artifact_reads_total",
+                "counter",
+                "Reloads that read the tariff artifact again (the others shared it).",
+                self.reread_artifact.load(Relaxed) as f64,
+            ),
+            (
+                "ratel_reload_accounts_reads_total",
+                "counter",
+                "Reloads that read the account files again (the others shared them).",
+                self.reread_accounts.load(Relaxed) as f64,
             ),
             (
                 "ratel_tariffs",

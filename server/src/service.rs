@@ -8,14 +8,14 @@
 //! `TCP_NODELAY`, a pause instead of a busy loop when `accept` fails (file descriptors
 //! exhausted), and a bind that refuses an address already in use.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use std::sync::Mutex;
 
-use ratel_engine::api::{self, ApiSettings, ContentType, Method};
+use ratel_engine::api::{self, ApiSettings, ContentType, Method, Params};
 use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
@@ -57,15 +57,19 @@ impl App {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let started = Instant::now();
         let mut warnings = Vec::new();
-        match Data::load(&self.data, &mut warnings) {
-            Ok(data) => {
+        // Only files whose stamp changed are read; the rest is shared with the data in force.
+        let in_force = self.store.load().data();
+        match Data::reload(&self.data, &in_force, &mut warnings) {
+            Ok((data, reread)) => {
+                drop(in_force);
                 for warning in warnings {
                     eprintln!("ratel-server: warning: {warning}");
                 }
                 let took = started.elapsed();
                 let generation = self.store.replace(data, took);
+                self.metrics.reloaded(took, reread);
                 let message = format!(
-                    "reloaded: generation {generation} in {:.3} s",
+                    "reloaded: generation {generation} in {:.3} s ({reread})",
                     took.as_secs_f64()
                 );
                 eprintln!("ratel-server: {message}");
@@ -111,22 +115,96 @@ pub fn serve(listener: may::net::TcpListener, app: Arc<App>, kind: Listener) {
     }
 }
 
+/// How far a read timeout may reach past the request deadline. The socket's timeout is
+/// changed only when it would overshoot by more than this, which spares a `setsockopt` per
+/// request on keep-alive connections: a connection is closed at most this late.
+const DEADLINE_SLACK: Duration = Duration::from_millis(100);
+
+/// Bytes read from a connection and not yet consumed: `data[start..end]`. Reads go straight
+/// into the spare room after `end`, so nothing is zeroed or shifted per request.
+#[derive(Debug)]
+struct Input {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// Room offered to each read.
+const READ_CHUNK: usize = 4096;
+
+impl Input {
+    fn new() -> Input {
+        Input {
+            data: vec![0; 2 * READ_CHUNK],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    fn pending(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    /// Drops the first `used` pending bytes (a request answered).
+    fn consume(&mut self, used: usize) {
+        self.start = (self.start + used).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            // A large POST grew the buffer; give it back once it is empty.
+            if self.data.len() > 8 * READ_CHUNK {
+                self.data.truncate(2 * READ_CHUNK);
+                self.data.shrink_to_fit();
+            }
+        }
+    }
+
+    /// At least `READ_CHUNK` bytes of room after the pending bytes.
+    fn spare(&mut self) -> &mut [u8] {
+        if self.data.len() - self.end < READ_CHUNK {
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.data.len() - self.end < READ_CHUNK {
+                self.data.resize(self.end + READ_CHUNK, 0);
+            }
+        }
+        &mut self.data[self.end..]
+    }
+
+    fn filled(&mut self, read: usize) {
+        self.end = (self.end + read).min(self.data.len());
+    }
+}
+
+/// The time by which the request being read must be complete, and the read timeout the
+/// socket has now (`None`: not known to be set).
+#[derive(Debug)]
+struct Deadline {
+    at: Instant,
+    armed: Option<Duration>,
+}
+
 fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) {
     let _ = stream.set_nodelay(true);
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut input = Input::new();
     let mut out: Vec<u8> = Vec::with_capacity(4096);
     let mut body: Vec<u8> = Vec::with_capacity(1024);
+    let mut params = Params::new();
     let mut snapshots = arc_swap::Cache::new(app.store.cell());
-    let mut deadline = Instant::now() + app.request_timeout;
+    let mut deadline = Deadline {
+        at: Instant::now() + app.request_timeout,
+        armed: None,
+    };
     let mut continue_sent = false;
     loop {
-        match parse_request(&buf, &app.limits) {
+        match parse_request(input.pending(), &app.limits) {
             Parsed::Complete(request, used) => {
                 body.clear();
                 out.clear();
                 let snapshot = snapshots.load();
                 let (status, content) = match kind {
-                    Listener::Api => answer(app, snapshot, &request, &mut body),
+                    Listener::Api => answer(app, snapshot, &request, &mut params, &mut body),
                     Listener::Admin => admin(app, snapshot, &request, &mut body),
                 };
                 if status != Status::Ok {
@@ -137,12 +215,12 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                 if stream.write_all(&out).is_err() {
                     return;
                 }
-                buf.drain(..used);
+                input.consume(used);
                 if close {
                     let _ = stream.shutdown(Shutdown::Both);
                     return;
                 }
-                deadline = Instant::now() + app.request_timeout;
+                deadline.at = Instant::now() + app.request_timeout;
                 continue_sent = false;
             }
             Parsed::AwaitingBody { expects_continue } => {
@@ -152,12 +230,12 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                         return;
                     }
                 }
-                if !read_more(&mut stream, &mut buf, deadline) {
+                if !read_more(&mut stream, &mut input, &mut deadline) {
                     return;
                 }
             }
             Parsed::Partial => {
-                if !read_more(&mut stream, &mut buf, deadline) {
+                if !read_more(&mut stream, &mut input, &mut deadline) {
                     return;
                 }
             }
@@ -180,20 +258,35 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
     }
 }
 
-/// Reads what the client sends next into `buf`, waiting at most until `deadline`; `false`
-/// when the connection is over (closed, failed, or out of time).
-fn read_more(stream: &mut may::net::TcpStream, buf: &mut Vec<u8>, deadline: Instant) -> bool {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-        return false;
-    }
-    let start = buf.len();
-    buf.resize(start + 4096, 0);
-    match stream.read(&mut buf[start..]) {
-        Ok(0) | Err(_) => false,
-        Ok(n) => {
-            buf.truncate(start + n);
-            true
+/// Reads what the client sends next into `input`, waiting at most until the deadline (plus
+/// `DEADLINE_SLACK`); `false` when the connection is over (closed, failed, or out of time).
+fn read_more(stream: &mut may::net::TcpStream, input: &mut Input, deadline: &mut Deadline) -> bool {
+    loop {
+        let left = deadline.at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        if deadline
+            .armed
+            .is_none_or(|armed| armed > left + DEADLINE_SLACK)
+        {
+            if stream.set_read_timeout(Some(left)).is_err() {
+                return false;
+            }
+            deadline.armed = Some(left);
+        }
+        match stream.read(input.spare()) {
+            Ok(0) => return false,
+            Ok(n) => {
+                input.filled(n);
+                return true;
+            }
+            // The timeout set for an earlier, shorter wait ran out before this deadline: wait
+            // again for what is left.
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
+                deadline.armed = None;
+            }
+            Err(_) => return false,
         }
     }
 }
@@ -203,6 +296,7 @@ fn answer(
     app: &App,
     snapshot: &Snapshot,
     request: &Request<'_>,
+    params: &mut Params,
     body: &mut Vec<u8>,
 ) -> (Status, ContentType) {
     let method = match request.method {
@@ -217,10 +311,10 @@ fn answer(
         body.extend_from_slice(Status::NotFound.line().as_bytes());
         return (Status::NotFound, ContentType::Text);
     };
-    let params = request_params(request.query, request.form_body, routed.path_id);
+    request_params(params, request.query, request.form_body, routed.path_id);
     let api_request = api::Request {
         method,
-        params: &params,
+        params,
         now: Timestamp::now(),
     };
     let started = Instant::now();

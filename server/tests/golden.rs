@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ratel_engine::api::{respond, ApiSettings, ContentType, Method, Request};
+use ratel_engine::api::{respond, ApiSettings, ContentType, Method, Params, Request};
 use ratel_engine::compile::{compile, TariffSource};
 use ratel_engine::snapshot::Data;
 use ratel_engine::time::Timestamp;
@@ -71,6 +71,7 @@ fn every_golden_case_answers_byte_for_byte() {
     let cases = std::fs::read_to_string(golden.join("cases.tsv")).unwrap();
     let mut checked = 0;
     let mut failures = Vec::new();
+    let mut params = Params::new();
     for line in cases
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -82,7 +83,8 @@ fn every_golden_case_answers_byte_for_byte() {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let routed = route(path.as_bytes(), &config.web_dir)
             .unwrap_or_else(|| panic!("{name}: {path} does not route"));
-        let params = request_params(query.as_bytes(), None, routed.path_id);
+        // One Params for every case, as a keep-alive connection reuses it.
+        request_params(&mut params, query.as_bytes(), None, routed.path_id);
         let method = if method == "GET" {
             Method::Get
         } else {

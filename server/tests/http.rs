@@ -470,7 +470,8 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
     let reloaded = admin(&server, "POST", "/reload");
     assert_eq!(reloaded.status, 200, "{}", reloaded.body);
     assert!(
-        reloaded.body.starts_with("reloaded: generation 2"),
+        reloaded.body.starts_with("reloaded: generation 2")
+            && reloaded.body.contains("accounts re-read"),
         "{}",
         reloaded.body
     );
@@ -517,10 +518,13 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
             .any(|l| l == "ratel_reload_failures_total 1"),
         "{metrics}"
     );
-    assert!(
-        metrics.lines().any(|l| l == "ratel_snapshot_generation 3"),
-        "{metrics}"
-    );
+    for line in [
+        "ratel_snapshot_generation 3",
+        "ratel_reloads_total 2",
+        "ratel_reload_accounts_reads_total 2",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line}: {metrics}");
+    }
 }
 
 /// CPU time (user + system, in clock ticks) the process has used.

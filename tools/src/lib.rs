@@ -1,7 +1,8 @@
 //! Shared pieces of Ratel's command-line tools: argument checks the `clap` grammar cannot
 //! express (`cli`), the deterministic synthetic dataset generator (`gen`), and the streaming
-//! number-lookup pipeline (`mass_lookup`).
+//! number-lookup pipeline (`mass_lookup`), and the load harness's helpers (`load`).
 
 pub mod cli;
 pub mod gen;
+pub mod load;
 pub mod mass_lookup;

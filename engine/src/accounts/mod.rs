@@ -11,6 +11,8 @@ mod currencies;
 mod users;
 
 use std::collections::HashMap;
+
+use rustc_hash::FxBuildHasher;
 use std::path::{Path, PathBuf};
 
 pub use cards::{Card, CardGroup};
@@ -52,15 +54,25 @@ pub struct Accounts {
     /// By id.
     cards: Vec<Card>,
     admin: usize,
-    user_by_id: HashMap<u64, usize>,
-    user_by_name: HashMap<String, usize>,
-    user_by_unique_hash: HashMap<String, usize>,
-    group_by_id: HashMap<u64, usize>,
-    card_by_number: HashMap<String, usize>,
-    card_by_pin: HashMap<String, PinOwner>,
+    // Indexes hash with Fx, not SipHash: keys come from our own files, and requests only
+    // look keys up, so there is no table an attacker can fill with colliding keys.
+    user_by_id: HashMap<u64, usize, FxBuildHasher>,
+    user_by_name: HashMap<String, usize, FxBuildHasher>,
+    user_by_unique_hash: HashMap<String, usize, FxBuildHasher>,
+    group_by_id: HashMap<u64, usize, FxBuildHasher>,
+    card_by_number: HashMap<String, usize, FxBuildHasher>,
+    card_by_pin: HashMap<String, PinOwner, FxBuildHasher>,
+    /// Every tariff a user names (`tariff` or `custom_tariff`), sorted, without repeats: what
+    /// a new artifact must hold for these accounts to stay valid with it.
+    tariff_names: Vec<String>,
 }
 
 impl Accounts {
+    /// Every tariff the users name, sorted, once each.
+    pub fn tariff_names(&self) -> &[String] {
+        &self.tariff_names
+    }
+
     /// Every user, in file order.
     pub fn users(&self) -> &[User] {
         &self.users
@@ -333,7 +345,8 @@ pub fn load(
         |c| Some(c.number.clone()),
         |c| c.line,
     );
-    let mut card_by_pin: HashMap<String, PinOwner> = HashMap::with_capacity(cards.len());
+    let mut card_by_pin: HashMap<String, PinOwner, FxBuildHasher> =
+        HashMap::with_capacity_and_hasher(cards.len(), FxBuildHasher);
     for (index, card) in cards.iter().enumerate() {
         card_by_pin
             .entry(card.pin.clone())
@@ -363,7 +376,15 @@ pub fn load(
     if !errors.is_empty() {
         return fail(errors, warnings);
     }
+    let mut tariff_names: Vec<String> = users
+        .iter()
+        .flat_map(|u| [&u.tariff, &u.custom_tariff])
+        .filter_map(|name| name.clone())
+        .collect();
+    tariff_names.sort_unstable();
+    tariff_names.dedup();
     let accounts = Accounts {
+        tariff_names,
         currencies,
         admin: admins[0],
         users,
@@ -395,8 +416,9 @@ impl Checker<'_> {
         name: &str,
         key: impl Fn(&T) -> Option<K>,
         line: impl Fn(&T) -> u64,
-    ) -> HashMap<K, usize> {
-        let mut index: HashMap<K, usize> = HashMap::with_capacity(items.len());
+    ) -> HashMap<K, usize, FxBuildHasher> {
+        let mut index: HashMap<K, usize, FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(items.len(), FxBuildHasher);
         for (position, item) in items.iter().enumerate() {
             let Some(key) = key(item) else { continue };
             if let Some(&earlier) = index.get(&key) {

@@ -63,10 +63,21 @@ pub enum Method {
 /// Decoded request parameters: the query string's, then a form body's. A name sent in the
 /// body wins over the query; otherwise the last occurrence wins (SPEC §5). Values are bytes:
 /// percent-decoding may yield anything, and a value that is not UTF-8 simply matches nothing.
+///
+/// Names and values live in one byte buffer, so a server that keeps one `Params` per
+/// connection and [`clear`](Params::clear)s it per request decodes without allocating.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
-    query: Vec<(Vec<u8>, Vec<u8>)>,
-    body: Vec<(Vec<u8>, Vec<u8>)>,
+    bytes: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+/// Where one parameter's name and value sit in `Params::bytes`.
+#[derive(Debug, Clone)]
+struct Entry {
+    name: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+    from_body: bool,
 }
 
 impl Params {
@@ -74,14 +85,48 @@ impl Params {
         Params::default()
     }
 
+    /// Forgets every parameter, keeping the storage for the next request.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.entries.clear();
+    }
+
     /// Adds a parameter decoded from the query string.
     pub fn push_query(&mut self, name: &[u8], value: &[u8]) {
-        self.query.push((name.to_vec(), value.to_vec()));
+        self.push_with(
+            false,
+            |out| out.extend_from_slice(name),
+            |out| out.extend_from_slice(value),
+        );
     }
 
     /// Adds a parameter decoded from a form body.
     pub fn push_body(&mut self, name: &[u8], value: &[u8]) {
-        self.body.push((name.to_vec(), value.to_vec()));
+        self.push_with(
+            true,
+            |out| out.extend_from_slice(name),
+            |out| out.extend_from_slice(value),
+        );
+    }
+
+    /// Adds a parameter whose name and value `name` and `value` append to the storage they
+    /// are given (a decoder writing straight into it); `from_body` when it came in a form
+    /// body.
+    pub fn push_with(
+        &mut self,
+        from_body: bool,
+        name: impl FnOnce(&mut Vec<u8>),
+        value: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let start = self.bytes.len();
+        name(&mut self.bytes);
+        let middle = self.bytes.len();
+        value(&mut self.bytes);
+        self.entries.push(Entry {
+            name: start..middle,
+            value: middle..self.bytes.len(),
+            from_body,
+        });
     }
 
     /// Builds parameters from query pairs (for tests and tools).
@@ -95,14 +140,16 @@ impl Params {
 
     /// The winning value of `name`, if sent.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        fn last<'p>(pairs: &'p [(Vec<u8>, Vec<u8>)], name: &str) -> Option<&'p [u8]> {
-            pairs
+        let last = |from_body: bool| {
+            self.entries
                 .iter()
                 .rev()
-                .find(|(n, _)| n == name.as_bytes())
-                .map(|(_, v)| v.as_slice())
-        }
-        last(&self.body, name).or_else(|| last(&self.query, name))
+                .find(|e| {
+                    e.from_body == from_body && self.bytes[e.name.clone()] == *name.as_bytes()
+                })
+                .map(|e| &self.bytes[e.value.clone()])
+        };
+        last(true).or_else(|| last(false))
     }
 
     /// The value of `name` as text; `None` when absent or not UTF-8.
@@ -382,7 +429,11 @@ pub(crate) mod testing {
             };
             let has_tariff = |name: &str| artifact.tariff_id(name).is_some();
             let accounts = Arc::new(crate::accounts::load(&files, "USD", &has_tariff).unwrap().0);
-            Data { artifact, accounts }
+            Data {
+                artifact,
+                accounts,
+                stamps: Default::default(),
+            }
         })
     }
 

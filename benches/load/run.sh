@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# Ratel's load harness: wrk against every endpoint of a running ratel-server, next to a
+# hello-world may_minihttp server answering a body of the same size (the ceiling), then hot
+# reload under load, abuse under load, and optionally a soak. See benches/load/README.md.
+#
+#   bash benches/load/run.sh                 # the full run (about 12 minutes on 2 cores)
+#   bash benches/load/run.sh --smoke         # CI: 5 s of mixed traffic on the demo data
+#   bash benches/load/run.sh --soak 10       # mixed traffic for 10 minutes: RSS and errors
+#
+# Options: --seconds N (each wrk run, default 10), --connections "64 256",
+# --reload-seconds N (default 30), --only table|reload|abuse (one part), --data DIR.
+# Everything is loopback-only; every run is bounded in time. Exit status: 0 when every
+# request was answered 2xx with no socket error and the answer checks passed, 1 otherwise
+# (never because of a throughput figure: the machines are shared and noisy).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+seconds=10
+connections="64 256"
+reload_seconds=30
+soak_minutes=0
+smoke=0
+only=""
+work=$root/target/load
+while [ $# -gt 0 ]; do
+  case $1 in
+    --seconds) seconds=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --reload-seconds) reload_seconds=$2; shift 2 ;;
+    --soak) soak_minutes=$2; shift 2 ;;
+    --smoke) smoke=1; shift ;;
+    --only) only=$2; shift 2 ;;
+    --data) work=$2; shift 2 ;;
+    *) echo "run.sh: unknown option $1 (see the head of this script)" >&2; exit 2 ;;
+  esac
+done
+# Bounds: no run of this harness can go on for hours by a typo.
+[ "$seconds" -le 600 ] && [ "$reload_seconds" -le 60 ] && [ "$soak_minutes" -le 120 ] || {
+  echo "run.sh: --seconds at most 600, --reload-seconds at most 60, --soak at most 120" >&2; exit 2; }
+
+command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
+cargo build --release --quiet -p ratel-tools -p ratel-server -p ratel-benches --bins
+bin=$root/target/release
+lua=$root/benches/load/paths.lua
+mkdir -p "$work"
+report=$work/report.md
+: > "$report"
+out() { echo "$@" | tee -a "$report"; }
+
+# --- Data -------------------------------------------------------------------------------
+smoke_dir=""
+if [ "$smoke" = 1 ]; then
+  work=$(mktemp -d); smoke_dir=$work; report=$work/report.md; : > "$report"
+  data=$root/fixtures/demo
+  secret=secret
+  decks=(retail="$data/tariffs/retail.csv" wholesale="$data/tariffs/wholesale.csv" vip_custom="$data/tariffs/vip_custom.csv")
+  "$bin/tariff-compile" -o "$work/deck_a.ratel" "${decks[@]}" >/dev/null
+  accounts=$data
+  count=1000
+else
+  data=$work/data
+  secret=loadsecret
+  if [ ! -s "$data/.complete" ]; then
+    echo "== generating: 1M-row deck, 100k users, 100k cards, 200k numbers =="
+    "$bin/ratel-gen" -o "$data" --rows 1000000 --numbers 200000 --users 100000 --cards 100000
+    echo done > "$data/.complete"
+  fi
+  decks=(wholesale="$data/wholesale.csv")
+  # Deck B: the same prefixes at different rates (twice the rate plus 0.0001), for reloads.
+  if [ ! -s "$work/deck_b.ratel" ] || [ "$data/wholesale.csv" -nt "$work/deck_b.ratel" ]; then
+    "$bin/tariff-compile" -o "$work/deck_a.ratel" "${decks[@]}"
+    awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $3 = sprintf("%.4f", $3 * 2 + 0.0001); print }' \
+      "$data/wholesale.csv" > "$work/wholesale_b.csv"
+    "$bin/tariff-compile" -o "$work/deck_b.ratel" wholesale="$work/wholesale_b.csv"
+  fi
+  accounts=$data
+  count=100000
+fi
+cp "$work/deck_a.ratel" "$work/tariffs.ratel"
+cat > "$work/ratel.toml" <<TOML
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+[data]
+artifact = "$work/tariffs.ratel"
+users = "$accounts/users.csv"
+cards = "$accounts/cards.csv"
+card_groups = "$accounts/card_groups.csv"
+currencies = "$accounts/currencies.csv"
+[api]
+secret_key = "$secret"
+TOML
+"$bin/ratel-load" requests --data "$accounts" "${decks[@]/#/--deck=}" --secret "$secret" \
+  --count "$count" -o "$work/requests" >/dev/null
+
+# --- Servers ----------------------------------------------------------------------------
+server=""; hello=""; side=()
+cleanup() {
+  for pid in $server $hello "${side[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -z "$smoke_dir" ] || rm -rf "$smoke_dir"
+}
+trap cleanup EXIT
+
+# Starts ratel-server; sets server (pid), api and admin (addresses).
+start_server() {
+  "$bin/ratel-server" --config "$work/ratel.toml" 2> "$work/server.log" &
+  server=$!
+  for _ in $(seq 300); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
+  api=$(sed -n 's|.*listening on http://\([^/]*\)/.*|\1|p' "$work/server.log")
+  admin=$(sed -n 's|.*admin on http://\([^ ]*\) .*|\1|p' "$work/server.log")
+  [ -n "$api" ] || { cat "$work/server.log"; echo "run.sh: ratel-server did not start" >&2; exit 1; }
+}
+
+# Starts the hello-world ceiling answering BYTES-byte bodies; sets hello and hello_addr.
+start_hello() {
+  [ -z "$hello" ] || { kill "$hello"; wait "$hello" 2>/dev/null || true; }
+  "$bin/hello-ceiling" --body-bytes "$1" 2> "$work/hello.log" &
+  hello=$!
+  for _ in $(seq 100); do grep -q "listening on" "$work/hello.log" && break; sleep 0.05; done
+  hello_addr=$(sed -n 's|.*listening on http://\([^ ]*\) .*|\1|p' "$work/hello.log")
+}
+
+# rss_mb KIND: the server's VmHWM (peak) or VmRSS (now), in MB.
+rss_mb() { awk -v k="$1:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$server/status"; }
+
+# run_wrk ADDR CONNECTIONS SECONDS FILE: sets rps p50 p99 non2xx sockerr from wrk's RESULT line.
+errors_total=0
+run_wrk() {
+  local line
+  line=$(wrk -t2 -c"$2" -d"$3"s --timeout 5s -s "$lua" "http://$1" -- "$4" | grep '^RESULT')
+  rps=$(sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<< "$line")
+  p50=$(sed -n 's/.* p50_us=\([0-9]*\).*/\1/p' <<< "$line")
+  p99=$(sed -n 's/.* p99_us=\([0-9]*\).*/\1/p' <<< "$line")
+  non2xx=$(sed -n 's/.* non2xx=\([0-9]*\).*/\1/p' <<< "$line")
+  sockerr=$(sed -n 's/.* socket_errors=\([0-9]*\).*/\1/p' <<< "$line")
+}
+# Adds this run's non-2xx and socket errors to the total (only runs against ratel-server).
+count_errors() { errors_total=$((errors_total + non2xx + sockerr)); }
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }
+
+start_server
+echo "ratel-server on $api (admin $admin); $(sed -n 's/.*listening on [^ ]* //p' "$work/server.log")"
+"$bin/ratel-load" check --addr "$api" --requests "$work/requests" --sample 200
+out ""
+out "Ratel load run, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)); wrk -t2, keep-alive, ${seconds}s a run, wrk and servers on the same cores"
+
+if [ "$smoke" = 1 ]; then
+  run_wrk "$api" 64 5 "$work/requests/mixed.txt"; count_errors
+  out "smoke: mixed traffic on the demo data, 64 connections, 5 s: $rps requests/s, p99 $(ms "$p99") ms, non-2xx $non2xx, socket errors $sockerr"
+  [ "$errors_total" -eq 0 ] || { echo "run.sh: FAILED: $errors_total non-2xx or socket errors" >&2; exit 1; }
+  echo "load smoke test passed"
+  exit 0
+fi
+
+# --- 1-2. Every endpoint against the ceiling ---------------------------------------------
+declare -A clean_rps clean_p99
+if [ -z "$only" ] || [ "$only" = table ]; then
+  out ""
+  out "| endpoint | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | ceiling requests/s | ratio to ceiling | body bytes | server peak RSS MB |"
+  out "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for target in rate_get_full rate_get_exact user_balance_get user_simple_balance_get calling_cards_get card_balance_get balance_php; do
+    file=$work/requests/$target.txt
+    bytes=$(curl -s -o /dev/null -w '%{size_download}' "http://$api$(head -1 "$file")")
+    start_hello "$bytes"
+    for c in $connections; do
+      run_wrk "$hello_addr" "$c" "$seconds" "$file"; ceiling=$rps
+      run_wrk "$api" "$c" "$seconds" "$file"; count_errors
+      clean_rps[$target/$c]=$rps; clean_p99[$target/$c]=$p99
+      out "| $target | $c | $rps | $(ms "$p50") | $(ms "$p99") | $non2xx | $sockerr | $ceiling | $(pct "$rps" "$ceiling") | $bytes | $(rss_mb VmHWM) |"
+    done
+  done
+  kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""
+fi
+
+metric() { curl -s "http://$admin/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+
+# --- 3. Hot reload under load ------------------------------------------------------------
+if [ -z "$only" ] || [ "$only" = reload ]; then
+  file=$work/requests/rate_get_full.txt
+  # A request whose answer differs between the decks: its rate is sampled during the run.
+  probe=$(grep -m1 'prefix=[0-9]' "$file")
+  run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
+  base_rps=$rps; base_p99=$p99
+  generation_before=$(metric ratel_snapshot_generation)
+  reloads_before=$(metric ratel_reloads_total); reload_sum_before=$(metric ratel_reload_seconds_sum)
+  failures_before=$(metric ratel_reload_failures_total)
+  (
+    deck=b; end=$((SECONDS + reload_seconds + 1))
+    while [ $SECONDS -lt $end ]; do
+      ln -f "$work/deck_$deck.ratel" "$work/tariffs.ratel.next"
+      mv -f "$work/tariffs.ratel.next" "$work/tariffs.ratel"   # rename(2): atomic
+      kill -HUP "$server"
+      if [ $deck = b ]; then deck=a; else deck=b; fi
+      sleep 0.1
+    done
+  ) & side+=($!); swapper=$!
+  (
+    end=$((SECONDS + reload_seconds))
+    while [ $SECONDS -lt $end ]; do
+      curl -s "http://$api$probe" | sed -n 's|.*<rate>\([^#]*\)#.*|\1|p'
+      sleep 0.05
+    done
+  ) > "$work/reload_samples.txt" & side+=($!); sampler=$!
+  run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
+  wait "$swapper" "$sampler" 2>/dev/null || true
+  sleep 0.5
+  generations=$(( $(metric ratel_snapshot_generation) - generation_before ))
+  reloads=$(( $(metric ratel_reloads_total) - reloads_before ))
+  failures=$(( $(metric ratel_reload_failures_total) - failures_before ))
+  reload_avg_ms=$(awk -v s="$(metric ratel_reload_seconds_sum)" -v b="$reload_sum_before" -v n="$reloads" \
+    'BEGIN { if (n > 0) printf "%.2f", 1000 * (s - b) / n; else print "n/a" }')
+  reload_max_ms=$(awk -v s="$(metric ratel_reload_seconds_max)" 'BEGIN { printf "%.2f", 1000 * s }')
+  samples=$(wc -l < "$work/reload_samples.txt")
+  distinct=$(sort -u "$work/reload_samples.txt" | tr '\n' ' ')
+  changes=$(uniq "$work/reload_samples.txt" | wc -l)
+  out ""
+  out "Hot reload: rate_get by_full_dst=1, 64 connections, ${reload_seconds}s; every 100 ms a rename of deck A or B over the artifact and a SIGHUP"
+  out ""
+  out "| run | requests/s | p50 ms | p99 ms | non-2xx | socket errors |"
+  out "|---|---:|---:|---:|---:|---:|"
+  out "| without reloads | $base_rps | | $(ms "$base_p99") | | |"
+  out "| with reloads | $rps | $(ms "$p50") | $(ms "$p99") | $non2xx | $sockerr |"
+  out ""
+  out "Throughput with reloads: $(pct "$rps" "$base_rps") of the run without. Snapshots swapped: $generations ($reloads reloads, $failures failed); reload time from /metrics: mean $reload_avg_ms ms, max $reload_max_ms ms. Probe answers: $samples samples, rates seen: $distinct, $((changes - 1)) changes."
+  [ "$failures" -eq 0 ] || errors_total=$((errors_total + failures))
+  [ "$(sort -u "$work/reload_samples.txt" | wc -l)" -ge 2 ] || { out "FAIL: the answers never changed between the decks"; errors_total=$((errors_total + 1)); }
+  cp "$work/deck_a.ratel" "$work/tariffs.ratel.next" && mv -f "$work/tariffs.ratel.next" "$work/tariffs.ratel"
+  curl -s -X POST "http://$admin/reload" >/dev/null
+fi
+
+# --- 4. Abuse under load -----------------------------------------------------------------
+if [ -z "$only" ] || [ "$only" = abuse ]; then
+  file=$work/requests/rate_get_full.txt
+  run_wrk "$api" 64 "$seconds" "$file"; count_errors
+  base_rps=$rps; base_p50=$p50; base_p99=$p99
+  "$bin/ratel-load" abuse --addr "$api" --slowloris 500 --malformed-per-second 200 --seconds $((seconds + 4)) \
+    > "$work/abuse.txt" 2>&1 & side+=($!); abuser=$!
+  sleep 2
+  run_wrk "$api" 64 "$seconds" "$file"; count_errors
+  abuse_ok=0; wait "$abuser" || abuse_ok=$?
+  out ""
+  out "Abuse: rate_get by_full_dst=1, 64 connections, ${seconds}s, while 500 slowloris connections stay half-open and 200 malformed requests a second arrive"
+  out ""
+  out "| run | requests/s | p50 ms | p99 ms | non-2xx | socket errors |"
+  out "|---|---:|---:|---:|---:|---:|"
+  out "| clean | $base_rps | $(ms "$base_p50") | $(ms "$base_p99") | | |"
+  out "| under abuse | $rps | $(ms "$p50") | $(ms "$p99") | $non2xx | $sockerr |"
+  out ""
+  out "Real clients kept $(pct "$rps" "$base_rps") of clean throughput; p99 $(awk -v a="$p99" -v b="$base_p99" 'BEGIN { printf "%.2f", a / b }')x clean. Abuser: $(cat "$work/abuse.txt")"
+  [ "$abuse_ok" -eq 0 ] || errors_total=$((errors_total + 1))
+fi
+
+# --- 5. Soak -----------------------------------------------------------------------------
+if [ "$soak_minutes" -gt 0 ]; then
+  file=$work/requests/mixed.txt
+  wrk -t2 -c64 -d"$((soak_minutes * 60))"s --timeout 5s -s "$lua" "http://$api" -- "$file" > "$work/soak.txt" &
+  soaker=$!; side+=($soaker)
+  sleep 10
+  rss_start=$(rss_mb VmRSS)
+  out ""
+  out "Soak: mixed traffic (every endpoint in turn), 64 connections, $soak_minutes min; server RSS after 10 s: $rss_start MB"
+  tick=0
+  while kill -0 "$soaker" 2>/dev/null; do
+    sleep 1; tick=$((tick + 1))
+    [ $((tick % 60)) -ne 0 ] || echo "  soak: $((tick / 60 + 0)) min, server RSS $(rss_mb VmRSS) MB"
+  done
+  rss_end=$(rss_mb VmRSS)
+  line=$(grep '^RESULT' "$work/soak.txt")
+  non2xx=$(sed -n 's/.* non2xx=\([0-9]*\).*/\1/p' <<< "$line"); sockerr=$(sed -n 's/.* socket_errors=\([0-9]*\).*/\1/p' <<< "$line")
+  count_errors
+  out "Soak result: $(sed -n 's/.*requests=\([0-9]*\).* rps=\([0-9]*\).*/\1 requests, \2 requests\/s/p' <<< "$line"); non-2xx $non2xx, socket errors $sockerr; RSS $rss_start MB -> $rss_end MB ($(awk -v a="$rss_start" -v b="$rss_end" 'BEGIN { printf "%+.1f%%", 100 * (b - a) / a }'))"
+fi
+
+out ""
+out "Errors in all runs against ratel-server (non-2xx, socket errors, failed reloads, abuse not refused): $errors_total"
+echo "report: $report"
+[ "$errors_total" -eq 0 ]

@@ -1,0 +1,247 @@
+//! `ratel-load`: the load harness's helpers (see `benches/load/run.sh`).
+//!
+//! - `requests`: writes one file of request paths per endpoint, with valid hashes, from the
+//!   data the server loads; `benches/load/paths.lua` cycles through them in wrk.
+//! - `check`: sends a sample of each file to a running server and fails unless every one is
+//!   answered 200 with the endpoint's success page (so the load figures are for real answers).
+//! - `abuse`: slowloris connections plus a stream of malformed requests, for a bounded time.
+//!
+//! Exit codes: 0 done, 1 failure (a message on stderr), 2 usage.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use ratel_engine::accounts::{self, AccountFiles};
+use ratel_tools::cli::parse_inputs;
+use ratel_tools::load::{self, Answer, RequestData, Target};
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "Load-test helpers: request lists, answer checks, abuse"
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write OUT/ENDPOINT.txt (one request path a line) for every endpoint, and OUT/mixed.txt
+    /// interleaving them all.
+    Requests {
+        /// Folder with users.csv, cards.csv, card_groups.csv, currencies.csv and numbers.txt
+        /// (as written by ratel-gen).
+        #[arg(long)]
+        data: PathBuf,
+        /// A tariff deck CSV, `[NAME=]FILE.csv` as for tariff-compile (repeatable): exact
+        /// `rate_get` requests name prefixes of the user's own tariff.
+        #[arg(long, required = true)]
+        deck: Vec<String>,
+        /// The server's `api.secret_key`.
+        #[arg(long)]
+        secret: String,
+        /// The server's `web_dir`.
+        #[arg(long, default_value = "/billing")]
+        web_dir: String,
+        /// The server's `default_currency`.
+        #[arg(long, default_value = "USD")]
+        default_currency: String,
+        /// Requests per endpoint.
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        #[arg(short = 'o', long)]
+        out: PathBuf,
+    },
+    /// Send the first SAMPLE requests of each file to the server; fail unless all succeed.
+    Check {
+        /// The server's API address, such as 127.0.0.1:8080.
+        #[arg(long)]
+        addr: SocketAddr,
+        /// The folder `requests` wrote.
+        #[arg(long)]
+        requests: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        sample: usize,
+    },
+    /// Hold SLOWLORIS half-sent requests open and send malformed requests for SECONDS.
+    Abuse {
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long, default_value_t = 500)]
+        slowloris: usize,
+        #[arg(long, default_value_t = 200)]
+        malformed_per_second: u32,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let result = match Args::parse().command {
+        Command::Requests {
+            data,
+            deck,
+            secret,
+            web_dir,
+            default_currency,
+            count,
+            out,
+        } => write_requests(
+            &data,
+            &deck,
+            &secret,
+            &web_dir,
+            &default_currency,
+            count,
+            &out,
+        ),
+        Command::Check {
+            addr,
+            requests,
+            sample,
+        } => check(addr, &requests, sample),
+        Command::Abuse {
+            addr,
+            slowloris,
+            malformed_per_second,
+            seconds,
+        } => {
+            let seconds = seconds.min(3600);
+            let report = load::abuse(
+                addr,
+                slowloris,
+                malformed_per_second,
+                Duration::from_secs(seconds),
+            );
+            println!("{report}");
+            if report.malformed_other + report.malformed_unanswered > 0 {
+                Err("some malformed requests were not refused with a 4xx or 5xx".into())
+            } else {
+                Ok(())
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ratel-load: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn write_requests(
+    data: &Path,
+    decks: &[String],
+    secret: &str,
+    web_dir: &str,
+    default_currency: &str,
+    count: usize,
+    out: &Path,
+) -> Result<(), String> {
+    let files = AccountFiles {
+        users: data.join("users.csv"),
+        cards: data.join("cards.csv"),
+        card_groups: data.join("card_groups.csv"),
+        currencies: data.join("currencies.csv"),
+    };
+    let (accounts, _) = accounts::load(&files, default_currency, &|_| true)
+        .map_err(|failure| format!("invalid account files:\n{}", failure.errors))?;
+    let numbers = load::read_lines(&data.join("numbers.txt")).map_err(|e| e.to_string())?;
+    let mut prefixes = BTreeMap::new();
+    for source in parse_inputs(decks, &[])? {
+        let deck = File::open(&source.path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| load::current_prefixes(f).map_err(|e| e.to_string()))
+            .map_err(|e| format!("{}: {e}", source.path.display()))?;
+        prefixes.insert(source.name, deck);
+    }
+    let request_data = RequestData {
+        accounts: &accounts,
+        numbers: &numbers,
+        prefixes: &prefixes,
+        secret,
+        web_dir: web_dir.trim_end_matches('/'),
+    };
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut all = Vec::new();
+    for target in Target::ALL {
+        let paths = load::requests(target, &request_data, count);
+        if paths.is_empty() {
+            return Err(format!("the data has nothing to ask {}", target.name()));
+        }
+        write_lines(&out.join(format!("{}.txt", target.name())), &paths)?;
+        all.push(paths);
+    }
+    // Mixed traffic: the endpoints in turn, each list in its own order.
+    let mixed: Vec<String> = (0..count)
+        .flat_map(|i| all.iter().map(move |paths| paths[i % paths.len()].clone()))
+        .collect();
+    write_lines(&out.join("mixed.txt"), &mixed)
+}
+
+fn write_lines(path: &Path, lines: &[String]) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut writer = BufWriter::new(File::create(path).map_err(fail)?);
+    for line in lines {
+        writeln!(writer, "{line}").map_err(fail)?;
+    }
+    writer.flush().map_err(fail)
+}
+
+fn check(addr: SocketAddr, folder: &Path, sample: usize) -> Result<(), String> {
+    let mut failures = 0;
+    for target in Target::ALL {
+        let file = folder.join(format!("{}.txt", target.name()));
+        let paths = load::read_lines(&file).map_err(|e| e.to_string())?;
+        let (mut found, mut unmatched) = (0, 0);
+        for path in paths.iter().take(sample) {
+            match load::get(addr, path, Duration::from_secs(5)) {
+                Ok((200, body)) => match target.classify(&body) {
+                    Answer::Success => found += 1,
+                    Answer::NoMatch => unmatched += 1,
+                    Answer::Error => {
+                        failures += 1;
+                        eprintln!("FAIL {path}: {body:.200}");
+                    }
+                },
+                Ok((status, body)) => {
+                    failures += 1;
+                    eprintln!("FAIL {path}: {status} {body:.200}");
+                }
+                Err(error) => {
+                    failures += 1;
+                    eprintln!("FAIL {path}: {error}");
+                }
+            }
+        }
+        let taken = paths.len().min(sample);
+        println!(
+            "check {:<24} {found} of {taken} sampled requests answered{}",
+            target.name(),
+            if unmatched > 0 {
+                format!(", {unmatched} numbers without a prefix")
+            } else {
+                String::new()
+            }
+        );
+        if unmatched * 2 > taken {
+            failures += 1;
+            eprintln!("FAIL {}: most numbers matched no prefix", target.name());
+        }
+    }
+    if failures == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{failures} sampled requests were not answered with a success page"
+        ))
+    }
+}
