@@ -7,7 +7,8 @@
 #   bash benches/load/run.sh --smoke         # CI: 5 s of mixed traffic on the demo data
 #   bash benches/load/run.sh --soak 10       # mixed traffic for 10 minutes: RSS and errors
 #
-# Options: --seconds N (each wrk run, default 10), --connections "64 256",
+# Options: --seconds N (each wrk run, default 5), --rounds N (ceiling/Ratel pairs per table
+# row, default 3; the row shows medians), --connections "64 256",
 # --reload-seconds N (default 30), --only table|reload|abuse (one part), --data DIR.
 # Everything is loopback-only; every run is bounded in time. Exit status: 0 when every
 # request was answered 2xx with no socket error and the answer checks passed, 1 otherwise
@@ -16,9 +17,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-seconds=10
+seconds=5
+rounds=3
 connections="64 256"
 reload_seconds=30
+abuse_seconds=15
 soak_minutes=0
 smoke=0
 only=""
@@ -26,6 +29,7 @@ work=$root/target/load
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --reload-seconds) reload_seconds=$2; shift 2 ;;
     --soak) soak_minutes=$2; shift 2 ;;
@@ -114,11 +118,18 @@ start_server() {
 
 # Starts the hello-world ceiling answering BYTES-byte bodies; sets hello and hello_addr.
 start_hello() {
-  [ -z "$hello" ] || { kill "$hello"; wait "$hello" 2>/dev/null || true; }
-  "$bin/hello-ceiling" --body-bytes "$1" 2> "$work/hello.log" &
-  hello=$!
-  for _ in $(seq 100); do grep -q "listening on" "$work/hello.log" && break; sleep 0.05; done
-  hello_addr=$(sed -n 's|.*listening on http://\([^ ]*\) .*|\1|p' "$work/hello.log")
+  local attempt
+  for attempt in 1 2 3; do
+    [ -z "$hello" ] || { kill "$hello" 2>/dev/null; wait "$hello" 2>/dev/null || true; hello=""; }
+    "$bin/hello-ceiling" --body-bytes "$1" 2> "$work/hello.log" &
+    hello=$!
+    for _ in $(seq 100); do grep -q "listening on" "$work/hello.log" && break; sleep 0.05; done
+    hello_addr=$(sed -n 's|.*listening on http://\([^ ]*\) .*|\1|p' "$work/hello.log")
+    [ -z "$hello_addr" ] || return 0
+    # Seen once in a full run: no line within 5 s. Say what the process was doing, retry.
+    echo "run.sh: hello-ceiling (attempt $attempt) did not start: $(cat "$work/hello.log") state: $(awk '/^State/ {print $2}' "/proc/$hello/status" 2>/dev/null)" >&2
+  done
+  exit 1
 }
 
 # rss_mb KIND: the server's VmHWM (peak) or VmRSS (now), in MB.
@@ -137,6 +148,7 @@ run_wrk() {
 }
 # Adds this run's non-2xx and socket errors to the total (only runs against ratel-server).
 count_errors() { errors_total=$((errors_total + non2xx + sockerr)); }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }
 
@@ -144,7 +156,7 @@ start_server
 echo "ratel-server on $api (admin $admin); $(sed -n 's/.*listening on [^ ]* //p' "$work/server.log")"
 "$bin/ratel-load" check --addr "$api" --requests "$work/requests" --sample 200
 out ""
-out "Ratel load run, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)); wrk -t2, keep-alive, ${seconds}s a run, wrk and servers on the same cores"
+out "Ratel load run, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)); wrk -t2, keep-alive, wrk and servers on the same cores"
 
 if [ "$smoke" = 1 ]; then
   run_wrk "$api" 64 5 "$work/requests/mixed.txt"; count_errors
@@ -158,17 +170,26 @@ fi
 declare -A clean_rps clean_p99
 if [ -z "$only" ] || [ "$only" = table ]; then
   out ""
-  out "| endpoint | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | ceiling requests/s | ratio to ceiling | body bytes | server peak RSS MB |"
-  out "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  out "Each row: $rounds rounds of ${seconds}s, ceiling then Ratel; medians (requests/s, p50, p99), errors summed."
+  out ""
+  out "| endpoint | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | ceiling requests/s | ratio to ceiling | body bytes | server peak RSS MB | rounds: Ratel / ceiling |"
+  out "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for target in rate_get_full rate_get_exact user_balance_get user_simple_balance_get calling_cards_get card_balance_get balance_php; do
     file=$work/requests/$target.txt
     bytes=$(curl -s -o /dev/null -w '%{size_download}' "http://$api$(head -1 "$file")")
     start_hello "$bytes"
     for c in $connections; do
-      run_wrk "$hello_addr" "$c" "$seconds" "$file"; ceiling=$rps
-      run_wrk "$api" "$c" "$seconds" "$file"; count_errors
-      clean_rps[$target/$c]=$rps; clean_p99[$target/$c]=$p99
-      out "| $target | $c | $rps | $(ms "$p50") | $(ms "$p99") | $non2xx | $sockerr | $ceiling | $(pct "$rps" "$ceiling") | $bytes | $(rss_mb VmHWM) |"
+      # Rounds alternate ceiling and Ratel so both see the same moments of a noisy host;
+      # the row gives the median of each, and their ratio.
+      ceilings=(); ratels=(); p50s=(); p99s=(); row_non2xx=0; row_sockerr=0
+      for _ in $(seq "$rounds"); do
+        run_wrk "$hello_addr" "$c" "$seconds" "$file"; ceilings+=("$rps")
+        run_wrk "$api" "$c" "$seconds" "$file"; count_errors
+        ratels+=("$rps"); p50s+=("$p50"); p99s+=("$p99")
+        row_non2xx=$((row_non2xx + non2xx)); row_sockerr=$((row_sockerr + sockerr))
+      done
+      ceiling=$(median "${ceilings[@]}"); rps=$(median "${ratels[@]}")
+      out "| $target | $c | $rps | $(ms "$(median "${p50s[@]}")") | $(ms "$(median "${p99s[@]}")") | $row_non2xx | $row_sockerr | $ceiling | $(pct "$rps" "$ceiling") | $bytes | $(rss_mb VmHWM) | ${ratels[*]} / ${ceilings[*]} |"
     done
   done
   kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""
@@ -179,32 +200,25 @@ metric() { curl -s "http://$admin/metrics" | awk -v m="$1" '$1 == m { print $2 }
 # --- 3. Hot reload under load ------------------------------------------------------------
 if [ -z "$only" ] || [ "$only" = reload ]; then
   file=$work/requests/rate_get_full.txt
-  # A request whose answer differs between the decks: its rate is sampled during the run.
-  probe=$(grep -m1 'prefix=[0-9]' "$file")
+  # A request whose answer differs between the decks (one with a rate): sampled during the run.
+  probe=""
+  while read -r candidate; do
+    if curl -s "http://$api$candidate" | grep -q '<rate>'; then probe=$candidate; break; fi
+  done < <(head -20 "$file")
   run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
-  base_rps=$rps; base_p99=$p99
+  base_rps=$rps; base_p50=$p50; base_p99=$p99; base_non2xx=$non2xx; base_sockerr=$sockerr
   generation_before=$(metric ratel_snapshot_generation)
   reloads_before=$(metric ratel_reloads_total); reload_sum_before=$(metric ratel_reload_seconds_sum)
   failures_before=$(metric ratel_reload_failures_total)
-  (
-    deck=b; end=$((SECONDS + reload_seconds + 1))
-    while [ $SECONDS -lt $end ]; do
-      ln -f "$work/deck_$deck.ratel" "$work/tariffs.ratel.next"
-      mv -f "$work/tariffs.ratel.next" "$work/tariffs.ratel"   # rename(2): atomic
-      kill -HUP "$server"
-      if [ $deck = b ]; then deck=a; else deck=b; fi
-      sleep 0.1
-    done
-  ) & side+=($!); swapper=$!
-  (
-    end=$((SECONDS + reload_seconds))
-    while [ $SECONDS -lt $end ]; do
-      curl -s "http://$api$probe" | sed -n 's|.*<rate>\([^#]*\)#.*|\1|p'
-      sleep 0.05
-    done
-  ) > "$work/reload_samples.txt" & side+=($!); sampler=$!
+  artifact_reads_before=$(metric ratel_reload_artifact_reads_total)
+  accounts_reads_before=$(metric ratel_reload_accounts_reads_total)
+  # The swaps, signals and probe run in one process (no fork per swap or probe), started
+  # just before wrk and running as long.
+  "$bin/ratel-load" reloads --artifact "$work/tariffs.ratel" --decks "$work/deck_b.ratel" "$work/deck_a.ratel" \
+    --pid "$server" --addr "$api" --probe "$probe" --seconds "$reload_seconds" > "$work/reloads.txt" 2>&1 &
+  side+=($!); swapper=$!
   run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
-  wait "$swapper" "$sampler" 2>/dev/null || true
+  swap_ok=0; wait "$swapper" || swap_ok=$?
   sleep 0.5
   generations=$(( $(metric ratel_snapshot_generation) - generation_before ))
   reloads=$(( $(metric ratel_reloads_total) - reloads_before ))
@@ -212,20 +226,17 @@ if [ -z "$only" ] || [ "$only" = reload ]; then
   reload_avg_ms=$(awk -v s="$(metric ratel_reload_seconds_sum)" -v b="$reload_sum_before" -v n="$reloads" \
     'BEGIN { if (n > 0) printf "%.2f", 1000 * (s - b) / n; else print "n/a" }')
   reload_max_ms=$(awk -v s="$(metric ratel_reload_seconds_max)" 'BEGIN { printf "%.2f", 1000 * s }')
-  samples=$(wc -l < "$work/reload_samples.txt")
-  distinct=$(sort -u "$work/reload_samples.txt" | tr '\n' ' ')
-  changes=$(uniq "$work/reload_samples.txt" | wc -l)
   out ""
   out "Hot reload: rate_get by_full_dst=1, 64 connections, ${reload_seconds}s; every 100 ms a rename of deck A or B over the artifact and a SIGHUP"
   out ""
   out "| run | requests/s | p50 ms | p99 ms | non-2xx | socket errors |"
   out "|---|---:|---:|---:|---:|---:|"
-  out "| without reloads | $base_rps | | $(ms "$base_p99") | | |"
+  out "| without reloads | $base_rps | $(ms "$base_p50") | $(ms "$base_p99") | $base_non2xx | $base_sockerr |"
   out "| with reloads | $rps | $(ms "$p50") | $(ms "$p99") | $non2xx | $sockerr |"
   out ""
-  out "Throughput with reloads: $(pct "$rps" "$base_rps") of the run without. Snapshots swapped: $generations ($reloads reloads, $failures failed); reload time from /metrics: mean $reload_avg_ms ms, max $reload_max_ms ms. Probe answers: $samples samples, rates seen: $distinct, $((changes - 1)) changes."
+  out "Throughput with reloads: $(pct "$rps" "$base_rps") of the run without. Snapshots swapped: $generations ($reloads reloads, $failures failed, artifact re-read $(( $(metric ratel_reload_artifact_reads_total) - artifact_reads_before )) times, accounts $(( $(metric ratel_reload_accounts_reads_total) - accounts_reads_before )) times); reload time from /metrics: mean $reload_avg_ms ms, max $reload_max_ms ms. Loop: $(cat "$work/reloads.txt")"
   [ "$failures" -eq 0 ] || errors_total=$((errors_total + failures))
-  [ "$(sort -u "$work/reload_samples.txt" | wc -l)" -ge 2 ] || { out "FAIL: the answers never changed between the decks"; errors_total=$((errors_total + 1)); }
+  [ "$swap_ok" -eq 0 ] || { out "FAIL: a swap failed or the answers never changed between the decks"; errors_total=$((errors_total + 1)); }
   cp "$work/deck_a.ratel" "$work/tariffs.ratel.next" && mv -f "$work/tariffs.ratel.next" "$work/tariffs.ratel"
   curl -s -X POST "http://$admin/reload" >/dev/null
 fi
@@ -233,19 +244,19 @@ fi
 # --- 4. Abuse under load -----------------------------------------------------------------
 if [ -z "$only" ] || [ "$only" = abuse ]; then
   file=$work/requests/rate_get_full.txt
-  run_wrk "$api" 64 "$seconds" "$file"; count_errors
-  base_rps=$rps; base_p50=$p50; base_p99=$p99
-  "$bin/ratel-load" abuse --addr "$api" --slowloris 500 --malformed-per-second 200 --seconds $((seconds + 4)) \
+  run_wrk "$api" 64 "$abuse_seconds" "$file"; count_errors
+  base_rps=$rps; base_p50=$p50; base_p99=$p99; base_non2xx=$non2xx; base_sockerr=$sockerr
+  "$bin/ratel-load" abuse --addr "$api" --slowloris 500 --malformed-per-second 200 --seconds $((abuse_seconds + 4)) \
     > "$work/abuse.txt" 2>&1 & side+=($!); abuser=$!
   sleep 2
-  run_wrk "$api" 64 "$seconds" "$file"; count_errors
+  run_wrk "$api" 64 "$abuse_seconds" "$file"; count_errors
   abuse_ok=0; wait "$abuser" || abuse_ok=$?
   out ""
-  out "Abuse: rate_get by_full_dst=1, 64 connections, ${seconds}s, while 500 slowloris connections stay half-open and 200 malformed requests a second arrive"
+  out "Abuse: rate_get by_full_dst=1, 64 connections, ${abuse_seconds}s, while 500 slowloris connections stay half-open and 200 malformed requests a second arrive"
   out ""
   out "| run | requests/s | p50 ms | p99 ms | non-2xx | socket errors |"
   out "|---|---:|---:|---:|---:|---:|"
-  out "| clean | $base_rps | $(ms "$base_p50") | $(ms "$base_p99") | | |"
+  out "| clean | $base_rps | $(ms "$base_p50") | $(ms "$base_p99") | $base_non2xx | $base_sockerr |"
   out "| under abuse | $rps | $(ms "$p50") | $(ms "$p99") | $non2xx | $sockerr |"
   out ""
   out "Real clients kept $(pct "$rps" "$base_rps") of clean throughput; p99 $(awk -v a="$p99" -v b="$base_p99" 'BEGIN { printf "%.2f", a / b }')x clean. Abuser: $(cat "$work/abuse.txt")"

@@ -34,6 +34,36 @@ target/release/tariff-lookup -a "$DATA/deck.ratel" -t wholesale < "$DATA/numbers
 ratel_lookup_s=$(echo "$(date +%s.%N) - $start" | bc)
 ratel_rate=$(echo "1000000 / $ratel_lookup_s" | bc)
 
+# Ratel rate_get over HTTP: ratel-server on the same deck, wrk cycling through the same
+# numbers (by_full_dst=1), with 64 connections as in benches/load and with 2 like pgbench.
+cargo build --release --quiet -p ratel-server
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+target/release/ratel-load requests --data "$DATA" --deck wholesale="$DATA/wholesale.csv" --secret peer \
+  --count 200000 -o "$DATA/requests" >/dev/null
+cat > "$DATA/ratel.toml" <<TOML
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+[data]
+artifact = "deck.ratel"
+users = "users.csv"
+cards = "cards.csv"
+card_groups = "card_groups.csv"
+currencies = "currencies.csv"
+[api]
+secret_key = "peer"
+TOML
+target/release/ratel-server --config "$DATA/ratel.toml" 2> "$DATA/server.log" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "listening on" "$DATA/server.log" && break; sleep 0.1; done
+api=$(sed -n 's|.*listening on http://\([^/]*\)/.*|\1|p' "$DATA/server.log")
+http_load=$(sed -n 's/.*loaded in \([0-9.]*\) s.*/\1/p' "$DATA/server.log")
+http_rps() { wrk -t2 -c"$1" -d"${SECONDS_PER_RUN}"s -s benches/load/paths.lua "http://$api" -- "$DATA/requests/rate_get_full.txt" \
+  | sed -n 's/.* rps=\([0-9]*\).*/\1/p'; }
+http64=$(http_rps 64)
+http2=$(http_rps 2)
+kill "$server"
+
 # PostgreSQL: a private cluster owned by the postgres user, socket only.
 PGDIR=$(mktemp -d /tmp/ratel-pg.XXXXXX)
 chown postgres "$PGDIR"
@@ -104,8 +134,9 @@ gist_tps=$(tps gist)
 
 printf '\n%-44s %14s %14s\n' "$ROWS-row deck, 1M numbers, 2 cores" "lookups/s" "load (s)"
 printf '%-44s %14s %14.2f\n' "Ratel tariff-lookup (both cores)" "$ratel_rate" "$ratel_load"
-printf '%-44s %14s %14s\n' "Ratel rate_get over HTTP" "n/a" "(server not built yet)"
+printf '%-44s %14s %14.2f\n' "Ratel rate_get over HTTP, wrk 64 connections" "$http64" "$http_load"
+printf '%-44s %14s %14.2f\n' "Ratel rate_get over HTTP, wrk 2 connections" "$http2" "$http_load"
 printf '%-44s %14s %14.2f\n' "PostgreSQL btree, prefix IN (...), pgbench" "$btree_tps" "$btree_load"
 printf '%-44s %14s %14.2f\n' "PostgreSQL prefix GiST, pr @> n, pgbench" "$gist_tps" "$gist_load"
-echo "(PostgreSQL load = COPY + index + ANALYZE; the GiST load adds the column and its index to the btree table.)"
+echo "(Ratel load: tariff-compile for tariff-lookup, the server's startup for rate_get; PostgreSQL load = COPY + index + ANALYZE; the GiST load adds the column and its index to the btree table.)"
 echo "$agreement"

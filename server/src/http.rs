@@ -280,26 +280,30 @@ pub fn decode_component(input: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Percent-decodes one component, appending to `out`: `+` is a space, `%` and two hex digits
-/// a byte, and a `%` without them stays as it is.
-fn decode_into(input: &[u8], out: &mut Vec<u8>) {
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' => match (
-                input.get(i + 1).and_then(hex),
-                input.get(i + 2).and_then(hex),
-            ) {
-                (Some(high), Some(low)) => {
-                    out.push(high << 4 | low);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            byte => out.push(byte),
+/// a byte, and a `%` without them stays as it is. Runs without either are copied whole.
+fn decode_into(mut input: &[u8], out: &mut Vec<u8>) {
+    while let Some(at) = memchr::memchr2(b'%', b'+', input) {
+        out.extend_from_slice(&input[..at]);
+        if input[at] == b'+' {
+            out.push(b' ');
+            input = &input[at + 1..];
+            continue;
         }
-        i += 1;
+        match (
+            input.get(at + 1).and_then(hex),
+            input.get(at + 2).and_then(hex),
+        ) {
+            (Some(high), Some(low)) => {
+                out.push(high << 4 | low);
+                input = &input[at + 3..];
+            }
+            _ => {
+                out.push(b'%');
+                input = &input[at + 1..];
+            }
+        }
     }
+    out.extend_from_slice(input);
 }
 
 fn hex(byte: &u8) -> Option<u8> {
@@ -501,6 +505,29 @@ mod tests {
         assert_eq!(params.text("id"), Some("q"));
     }
 
+    /// Byte-at-a-time percent-decoding, the plain reading of the rules `decode_into`
+    /// implements with memchr jumps.
+    fn reference_decode(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < input.len() {
+            match (
+                input[i],
+                input.get(i + 1).and_then(hex),
+                input.get(i + 2).and_then(hex),
+            ) {
+                (b'+', _, _) => out.push(b' '),
+                (b'%', Some(high), Some(low)) => {
+                    out.push(high << 4 | low);
+                    i += 2;
+                }
+                (byte, _, _) => out.push(byte),
+            }
+            i += 1;
+        }
+        out
+    }
+
     proptest::proptest! {
         #[test]
         fn any_bytes_parse_or_are_refused_without_panicking(input in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
@@ -511,12 +538,22 @@ mod tests {
         }
 
         #[test]
+        fn escape_heavy_input_decodes_as_the_byte_at_a_time_reading(input in proptest::collection::vec(
+            proptest::sample::select(b"%%%++0123456789abcdefABCDEFxz=&\xff".to_vec()), 0..64)) {
+            let mut out = b"kept".to_vec();
+            decode_into(&input, &mut out);
+            proptest::prop_assert_eq!(&out[..4], b"kept");
+            proptest::prop_assert_eq!(&out[4..], &reference_decode(&input)[..]);
+        }
+
+        #[test]
         fn any_bytes_decode_without_panicking(input in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             let mut params = Params::new();
             decode_pairs(&input, Source::Query, &mut params);
             let mut out = Vec::new();
             decode_component(&input, &mut out);
             proptest::prop_assert!(out.len() <= input.len());
+            proptest::prop_assert_eq!(out, reference_decode(&input));
         }
     }
 }

@@ -203,15 +203,24 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                 body.clear();
                 out.clear();
                 let snapshot = snapshots.load();
+                // One reading of each clock per request: the time rates are taken at (also
+                // the Date header), and the start of the handler's time.
+                let (now, received) = (Timestamp::now(), Instant::now());
                 let (status, content) = match kind {
-                    Listener::Api => answer(app, snapshot, &request, &mut params, &mut body),
+                    Listener::Api => {
+                        let answered = answer(app, snapshot, &request, now, &mut params, &mut body);
+                        if let Some((endpoint, outcome)) = answered.counted {
+                            app.metrics.request(endpoint, outcome, received.elapsed());
+                        }
+                        (answered.status, answered.content)
+                    }
                     Listener::Admin => admin(app, snapshot, &request, &mut body),
                 };
                 if status != Status::Ok {
                     app.metrics.refusal(status);
                 }
                 let close = request.close;
-                write_response(&mut out, status, content, &body, close, Timestamp::now());
+                write_response(&mut out, status, content, &body, close, now);
                 if stream.write_all(&out).is_err() {
                     return;
                 }
@@ -291,34 +300,46 @@ fn read_more(stream: &mut may::net::TcpStream, input: &mut Input, deadline: &mut
     }
 }
 
-/// One request's status and body.
+/// One API request's status and content type (the body is in the caller's buffer), and the
+/// endpoint and outcome to count when it reached one.
+#[derive(Debug)]
+struct Answered {
+    status: Status,
+    content: ContentType,
+    counted: Option<(api::Endpoint, api::Outcome)>,
+}
+
 fn answer(
     app: &App,
     snapshot: &Snapshot,
     request: &Request<'_>,
+    now: Timestamp,
     params: &mut Params,
     body: &mut Vec<u8>,
-) -> (Status, ContentType) {
+) -> Answered {
+    let refused = |status: Status, body: &mut Vec<u8>| {
+        body.extend_from_slice(status.line().as_bytes());
+        Answered {
+            status,
+            content: ContentType::Text,
+            counted: None,
+        }
+    };
     let method = match request.method {
         RequestMethod::Get => Method::Get,
         RequestMethod::Post => Method::Post,
-        RequestMethod::Other => {
-            body.extend_from_slice(Status::MethodNotAllowed.line().as_bytes());
-            return (Status::MethodNotAllowed, ContentType::Text);
-        }
+        RequestMethod::Other => return refused(Status::MethodNotAllowed, body),
     };
     let Some(routed) = route(request.path, &app.web_dir) else {
-        body.extend_from_slice(Status::NotFound.line().as_bytes());
-        return (Status::NotFound, ContentType::Text);
+        return refused(Status::NotFound, body);
     };
     request_params(params, request.query, request.form_body, routed.path_id);
     let api_request = api::Request {
         method,
         params,
-        now: Timestamp::now(),
+        now,
     };
-    let started = Instant::now();
-    let (kind, outcome) = api::respond(
+    let (content, outcome) = api::respond(
         routed.endpoint,
         &snapshot.artifact,
         &snapshot.accounts,
@@ -326,9 +347,11 @@ fn answer(
         &api_request,
         body,
     );
-    app.metrics
-        .request(routed.endpoint, outcome, started.elapsed());
-    (Status::Ok, kind)
+    Answered {
+        status: Status::Ok,
+        content,
+        counted: Some((routed.endpoint, outcome)),
+    }
 }
 
 /// The admin listener: `GET /healthz`, `GET /metrics`, `POST /reload`.

@@ -8,7 +8,7 @@
 //! map, so a file that changes under us can give a wrong answer at worst, never undefined
 //! behaviour from our side. The fst and records are never copied into the heap.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -112,7 +112,7 @@ pub struct Artifact {
     backing: Arc<Backing>,
     pub(crate) fst: fst::raw::Fst<FstBytes>,
     tariffs: Vec<TariffInfo>,
-    by_name: HashMap<String, usize>,
+    by_name: FxHashMap<String, usize>,
     records: std::ops::Range<usize>,
     pub(crate) versions: std::ops::Range<usize>,
     strings: std::ops::Range<usize>,
@@ -307,7 +307,7 @@ impl Artifact {
             ));
         }
 
-        let mut by_name = HashMap::with_capacity(infos.len());
+        let mut by_name = FxHashMap::with_capacity_and_hasher(infos.len(), Default::default());
         for (index, info) in infos.iter_mut().enumerate() {
             if by_name.insert(info.name.clone(), index).is_some() {
                 return Err(corrupt(format!("tariff \"{}\" appears twice", info.name)));

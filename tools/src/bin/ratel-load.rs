@@ -70,6 +70,29 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         sample: usize,
     },
+    /// For SECONDS: every EVERY_MS rename the next deck over ARTIFACT and send SIGHUP to
+    /// PID, while asking PROBE every PROBE_MS; fails unless every swap worked and the probe
+    /// saw at least two different rates.
+    Reloads {
+        #[arg(long)]
+        artifact: PathBuf,
+        /// The compiled decks to alternate (at least two).
+        #[arg(long, required = true, num_args = 2..)]
+        decks: Vec<PathBuf>,
+        #[arg(long)]
+        pid: i32,
+        #[arg(long)]
+        addr: SocketAddr,
+        /// A `rate_get` request path whose rate differs between the decks.
+        #[arg(long)]
+        probe: String,
+        #[arg(long, default_value_t = 100)]
+        every_ms: u64,
+        #[arg(long, default_value_t = 50)]
+        probe_ms: u64,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// Hold SLOWLORIS half-sent requests open and send malformed requests for SECONDS.
     Abuse {
         #[arg(long)]
@@ -107,6 +130,34 @@ fn main() -> ExitCode {
             requests,
             sample,
         } => check(addr, &requests, sample),
+        Command::Reloads {
+            artifact,
+            decks,
+            pid,
+            addr,
+            probe,
+            every_ms,
+            probe_ms,
+            seconds,
+        } => {
+            let report = load::ReloadLoop {
+                artifact: &artifact,
+                decks: &decks,
+                pid,
+                addr,
+                probe: &probe,
+                every: Duration::from_millis(every_ms),
+                probe_every: Duration::from_millis(probe_ms),
+                duration: Duration::from_secs(seconds.min(3600)),
+            }
+            .run();
+            println!("{report}");
+            if report.swap_failures > 0 || report.distinct().len() < 2 {
+                Err("the reloads did not all work, or the answers never changed".into())
+            } else {
+                Ok(())
+            }
+        }
         Command::Abuse {
             addr,
             slowloris,
