@@ -114,7 +114,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(crate::proptest_cases(64)))]
         #[test]
         fn csv_to_artifact_to_lookup_round_trips(
             rows in proptest::collection::btree_map(

@@ -18,3 +18,14 @@ pub mod snapshot;
 pub mod tariff;
 pub mod time;
 pub mod xml;
+
+/// Case counts for the property tests that set their own (slow cases): the given count, or
+/// `PROPTEST_CASES` when set, so a long local run raises every property test at once
+/// (`PROPTEST_CASES=20000 cargo test --release`). The others read it through proptest.
+#[cfg(test)]
+pub(crate) fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default)
+}
