@@ -20,8 +20,8 @@ root=$PWD
 seconds=5
 rounds=3
 connections="64 256"
-reload_seconds=30
-abuse_seconds=15
+reload_seconds=10
+abuse_seconds=10
 soak_minutes=0
 smoke=0
 only=""
@@ -40,11 +40,15 @@ while [ $# -gt 0 ]; do
   esac
 done
 # Bounds: no run of this harness can go on for hours by a typo.
-[ "$seconds" -le 600 ] && [ "$reload_seconds" -le 60 ] && [ "$soak_minutes" -le 120 ] || {
-  echo "run.sh: --seconds at most 600, --reload-seconds at most 60, --soak at most 120" >&2; exit 2; }
+[ "$seconds" -le 600 ] && [ "$reload_seconds" -le 30 ] && [ "$soak_minutes" -le 120 ] || {
+  echo "run.sh: --seconds at most 600, --reload-seconds at most 30, --soak at most 120" >&2; exit 2; }
 
 command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
-cargo build --release --quiet -p ratel-tools -p ratel-server -p ratel-benches --bins
+if [ "$smoke" = 1 ]; then  # no ceiling in the smoke test
+  cargo build --release --quiet -p ratel-tools -p ratel-server
+else
+  cargo build --release --quiet -p ratel-tools -p ratel-server -p ratel-benches --bins
+fi
 bin=$root/target/release
 lua=$root/benches/load/paths.lua
 mkdir -p "$work"
@@ -72,7 +76,9 @@ else
   fi
   decks=(wholesale="$data/wholesale.csv")
   # Deck B: the same prefixes at different rates (twice the rate plus 0.0001), for reloads.
-  if [ ! -s "$work/deck_b.ratel" ] || [ "$data/wholesale.csv" -nt "$work/deck_b.ratel" ]; then
+  if [ ! -s "$work/deck_b.ratel" ] || [ "$data/wholesale.csv" -nt "$work/deck_b.ratel" ] \
+     || cmp -s "$work/deck_a.ratel" "$work/deck_b.ratel"; then
+    rm -f "$work/deck_a.ratel" "$work/deck_b.ratel"  # new inodes: nothing else may link them
     "$bin/tariff-compile" -o "$work/deck_a.ratel" "${decks[@]}"
     awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $3 = sprintf("%.4f", $3 * 2 + 0.0001); print }' \
       "$data/wholesale.csv" > "$work/wholesale_b.csv"
@@ -81,7 +87,15 @@ else
   accounts=$data
   count=100000
 fi
-cp "$work/deck_a.ratel" "$work/tariffs.ratel"
+# Puts a copy of deck $1 at the configured artifact path by rename. Never `cp` onto the path
+# itself: after a reload test it is a hard link to one of the decks, and cp would overwrite
+# that deck's bytes (seen: deck B silently became deck A, and the reload probe caught it).
+install_artifact() {
+  rm -f "$work/tariffs.ratel.next"
+  cp "$1" "$work/tariffs.ratel.next"
+  mv -f "$work/tariffs.ratel.next" "$work/tariffs.ratel"
+}
+install_artifact "$work/deck_a.ratel"
 cat > "$work/ratel.toml" <<TOML
 listen = "127.0.0.1:0"
 admin_listen = "127.0.0.1:0"
@@ -205,20 +219,27 @@ if [ -z "$only" ] || [ "$only" = reload ]; then
   while read -r candidate; do
     if curl -s "http://$api$candidate" | grep -q '<rate>'; then probe=$candidate; break; fi
   done < <(head -20 "$file")
-  run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
-  base_rps=$rps; base_p50=$p50; base_p99=$p99; base_non2xx=$non2xx; base_sockerr=$sockerr
   generation_before=$(metric ratel_snapshot_generation)
   reloads_before=$(metric ratel_reloads_total); reload_sum_before=$(metric ratel_reload_seconds_sum)
   failures_before=$(metric ratel_reload_failures_total)
   artifact_reads_before=$(metric ratel_reload_artifact_reads_total)
   accounts_reads_before=$(metric ratel_reload_accounts_reads_total)
-  # The swaps, signals and probe run in one process (no fork per swap or probe), started
-  # just before wrk and running as long.
-  "$bin/ratel-load" reloads --artifact "$work/tariffs.ratel" --decks "$work/deck_b.ratel" "$work/deck_a.ratel" \
-    --pid "$server" --addr "$api" --probe "$probe" --seconds "$reload_seconds" > "$work/reloads.txt" 2>&1 &
-  side+=($!); swapper=$!
-  run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
-  swap_ok=0; wait "$swapper" || swap_ok=$?
+  # Rounds alternate a run without reloads and one with them, as the table alternates with
+  # the ceiling, so both see the same moments of a noisy host; medians are reported.
+  base=(); with=(); base_p50s=(); base_p99s=(); p50s=(); p99s=(); base_errors=0; with_errors=0
+  swap_ok=0; : > "$work/reloads.txt"
+  for _ in $(seq "$rounds"); do
+    run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
+    base+=("$rps"); base_p50s+=("$p50"); base_p99s+=("$p99"); base_errors=$((base_errors + non2xx + sockerr))
+    # The swaps, signals and probe run in one process (no fork per swap or probe), started
+    # just before wrk and running as long.
+    "$bin/ratel-load" reloads --artifact "$work/tariffs.ratel" --decks "$work/deck_b.ratel" "$work/deck_a.ratel" \
+      --pid "$server" --addr "$api" --probe "$probe" --seconds "$reload_seconds" >> "$work/reloads.txt" 2>&1 &
+    side+=($!); swapper=$!
+    run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
+    with+=("$rps"); p50s+=("$p50"); p99s+=("$p99"); with_errors=$((with_errors + non2xx + sockerr))
+    wait "$swapper" || swap_ok=$?
+  done
   sleep 0.5
   generations=$(( $(metric ratel_snapshot_generation) - generation_before ))
   reloads=$(( $(metric ratel_reloads_total) - reloads_before ))
@@ -227,39 +248,44 @@ if [ -z "$only" ] || [ "$only" = reload ]; then
     'BEGIN { if (n > 0) printf "%.2f", 1000 * (s - b) / n; else print "n/a" }')
   reload_max_ms=$(awk -v s="$(metric ratel_reload_seconds_max)" 'BEGIN { printf "%.2f", 1000 * s }')
   out ""
-  out "Hot reload: rate_get by_full_dst=1, 64 connections, ${reload_seconds}s; every 100 ms a rename of deck A or B over the artifact and a SIGHUP"
+  out "Hot reload: rate_get by_full_dst=1, 64 connections; $rounds rounds of ${reload_seconds}s without reloads, then ${reload_seconds}s with a rename of deck A or B over the artifact and a SIGHUP every 100 ms; medians"
   out ""
-  out "| run | requests/s | p50 ms | p99 ms | non-2xx | socket errors |"
-  out "|---|---:|---:|---:|---:|---:|"
-  out "| without reloads | $base_rps | $(ms "$base_p50") | $(ms "$base_p99") | $base_non2xx | $base_sockerr |"
-  out "| with reloads | $rps | $(ms "$p50") | $(ms "$p99") | $non2xx | $sockerr |"
+  out "| run | requests/s | p50 ms | p99 ms | non-2xx + socket errors | rounds |"
+  out "|---|---:|---:|---:|---:|---|"
+  out "| without reloads | $(median "${base[@]}") | $(ms "$(median "${base_p50s[@]}")") | $(ms "$(median "${base_p99s[@]}")") | $base_errors | ${base[*]} |"
+  out "| with reloads | $(median "${with[@]}") | $(ms "$(median "${p50s[@]}")") | $(ms "$(median "${p99s[@]}")") | $with_errors | ${with[*]} |"
   out ""
-  out "Throughput with reloads: $(pct "$rps" "$base_rps") of the run without. Snapshots swapped: $generations ($reloads reloads, $failures failed, artifact re-read $(( $(metric ratel_reload_artifact_reads_total) - artifact_reads_before )) times, accounts $(( $(metric ratel_reload_accounts_reads_total) - accounts_reads_before )) times); reload time from /metrics: mean $reload_avg_ms ms, max $reload_max_ms ms. Loop: $(cat "$work/reloads.txt")"
+  out "Throughput with reloads: $(pct "$(median "${with[@]}")" "$(median "${base[@]}")") of the runs without. Snapshots swapped: $generations ($reloads reloads, $failures failed, artifact re-read $(( $(metric ratel_reload_artifact_reads_total) - artifact_reads_before )) times, accounts $(( $(metric ratel_reload_accounts_reads_total) - accounts_reads_before )) times); reload time from /metrics: mean $reload_avg_ms ms, max $reload_max_ms ms. Loop, per round: $(paste -sd ';' "$work/reloads.txt")"
   [ "$failures" -eq 0 ] || errors_total=$((errors_total + failures))
   [ "$swap_ok" -eq 0 ] || { out "FAIL: a swap failed or the answers never changed between the decks"; errors_total=$((errors_total + 1)); }
-  cp "$work/deck_a.ratel" "$work/tariffs.ratel.next" && mv -f "$work/tariffs.ratel.next" "$work/tariffs.ratel"
+  install_artifact "$work/deck_a.ratel"
   curl -s -X POST "http://$admin/reload" >/dev/null
 fi
 
 # --- 4. Abuse under load -----------------------------------------------------------------
 if [ -z "$only" ] || [ "$only" = abuse ]; then
   file=$work/requests/rate_get_full.txt
-  run_wrk "$api" 64 "$abuse_seconds" "$file"; count_errors
-  base_rps=$rps; base_p50=$p50; base_p99=$p99; base_non2xx=$non2xx; base_sockerr=$sockerr
-  "$bin/ratel-load" abuse --addr "$api" --slowloris 500 --malformed-per-second 200 --seconds $((abuse_seconds + 4)) \
-    > "$work/abuse.txt" 2>&1 & side+=($!); abuser=$!
-  sleep 2
-  run_wrk "$api" 64 "$abuse_seconds" "$file"; count_errors
-  abuse_ok=0; wait "$abuser" || abuse_ok=$?
+  base=(); with=(); base_p50s=(); base_p99s=(); p50s=(); p99s=(); base_errors=0; with_errors=0
+  abuse_ok=0; : > "$work/abuse.txt"
+  for _ in $(seq "$rounds"); do
+    run_wrk "$api" 64 "$abuse_seconds" "$file"; count_errors
+    base+=("$rps"); base_p50s+=("$p50"); base_p99s+=("$p99"); base_errors=$((base_errors + non2xx + sockerr))
+    "$bin/ratel-load" abuse --addr "$api" --slowloris 500 --malformed-per-second 200 --seconds $((abuse_seconds + 4)) \
+      >> "$work/abuse.txt" 2>&1 & side+=($!); abuser=$!
+    sleep 2  # the 500 half-open connections are in place before the measured run
+    run_wrk "$api" 64 "$abuse_seconds" "$file"; count_errors
+    with+=("$rps"); p50s+=("$p50"); p99s+=("$p99"); with_errors=$((with_errors + non2xx + sockerr))
+    wait "$abuser" || abuse_ok=$?
+  done
   out ""
-  out "Abuse: rate_get by_full_dst=1, 64 connections, ${abuse_seconds}s, while 500 slowloris connections stay half-open and 200 malformed requests a second arrive"
+  out "Abuse: rate_get by_full_dst=1, 64 connections; $rounds rounds of ${abuse_seconds}s clean, then ${abuse_seconds}s while 500 slowloris connections stay half-open and 200 malformed requests a second arrive; medians"
   out ""
-  out "| run | requests/s | p50 ms | p99 ms | non-2xx | socket errors |"
-  out "|---|---:|---:|---:|---:|---:|"
-  out "| clean | $base_rps | $(ms "$base_p50") | $(ms "$base_p99") | $base_non2xx | $base_sockerr |"
-  out "| under abuse | $rps | $(ms "$p50") | $(ms "$p99") | $non2xx | $sockerr |"
+  out "| run | requests/s | p50 ms | p99 ms | non-2xx + socket errors | rounds |"
+  out "|---|---:|---:|---:|---:|---|"
+  out "| clean | $(median "${base[@]}") | $(ms "$(median "${base_p50s[@]}")") | $(ms "$(median "${base_p99s[@]}")") | $base_errors | ${base[*]} |"
+  out "| under abuse | $(median "${with[@]}") | $(ms "$(median "${p50s[@]}")") | $(ms "$(median "${p99s[@]}")") | $with_errors | ${with[*]} |"
   out ""
-  out "Real clients kept $(pct "$rps" "$base_rps") of clean throughput; p99 $(awk -v a="$p99" -v b="$base_p99" 'BEGIN { printf "%.2f", a / b }')x clean. Abuser: $(cat "$work/abuse.txt")"
+  out "Real clients kept $(pct "$(median "${with[@]}")" "$(median "${base[@]}")") of clean throughput; p99 $(awk -v a="$(median "${p99s[@]}")" -v b="$(median "${base_p99s[@]}")" 'BEGIN { printf "%.2f", a / b }')x clean. Abuser, per round: $(paste -sd ';' "$work/abuse.txt")"
   [ "$abuse_ok" -eq 0 ] || errors_total=$((errors_total + 1))
 fi
 
