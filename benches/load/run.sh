@@ -211,6 +211,24 @@ fi
 
 metric() { curl -s "http://$admin/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
+# Reload and abuse compare runs without and with a disturbance, in alternating rounds.
+# rounds_reset clears the figures; record_base / record_with keep the last run_wrk's;
+# rounds_table TITLE CLEAN WITH prints the comparison of medians.
+rounds_reset() { base=(); with=(); base_p50s=(); base_p99s=(); p50s=(); p99s=(); base_errors=0; with_errors=0; }
+record_base() { base+=("$rps"); base_p50s+=("$p50"); base_p99s+=("$p99"); base_errors=$((base_errors + non2xx + sockerr)); }
+record_with() { with+=("$rps"); p50s+=("$p50"); p99s+=("$p99"); with_errors=$((with_errors + non2xx + sockerr)); }
+rounds_table() {
+  out ""
+  out "$1"
+  out ""
+  out "| run | requests/s | p50 ms | p99 ms | non-2xx + socket errors | rounds |"
+  out "|---|---:|---:|---:|---:|---|"
+  out "| $2 | $(median "${base[@]}") | $(ms "$(median "${base_p50s[@]}")") | $(ms "$(median "${base_p99s[@]}")") | $base_errors | ${base[*]} |"
+  out "| $3 | $(median "${with[@]}") | $(ms "$(median "${p50s[@]}")") | $(ms "$(median "${p99s[@]}")") | $with_errors | ${with[*]} |"
+  out ""
+  kept=$(pct "$(median "${with[@]}")" "$(median "${base[@]}")")
+}
+
 # --- 3. Hot reload under load ------------------------------------------------------------
 if [ -z "$only" ] || [ "$only" = reload ]; then
   file=$work/requests/rate_get_full.txt
@@ -226,18 +244,18 @@ if [ -z "$only" ] || [ "$only" = reload ]; then
   accounts_reads_before=$(metric ratel_reload_accounts_reads_total)
   # Rounds alternate a run without reloads and one with them, as the table alternates with
   # the ceiling, so both see the same moments of a noisy host; medians are reported.
-  base=(); with=(); base_p50s=(); base_p99s=(); p50s=(); p99s=(); base_errors=0; with_errors=0
+  rounds_reset
   swap_ok=0; : > "$work/reloads.txt"
   for _ in $(seq "$rounds"); do
     run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
-    base+=("$rps"); base_p50s+=("$p50"); base_p99s+=("$p99"); base_errors=$((base_errors + non2xx + sockerr))
+    record_base
     # The swaps, signals and probe run in one process (no fork per swap or probe), started
     # just before wrk and running as long.
     "$bin/ratel-load" reloads --artifact "$work/tariffs.ratel" --decks "$work/deck_b.ratel" "$work/deck_a.ratel" \
       --pid "$server" --addr "$api" --probe "$probe" --seconds "$reload_seconds" >> "$work/reloads.txt" 2>&1 &
     side+=($!); swapper=$!
     run_wrk "$api" 64 "$reload_seconds" "$file"; count_errors
-    with+=("$rps"); p50s+=("$p50"); p99s+=("$p99"); with_errors=$((with_errors + non2xx + sockerr))
+    record_with
     wait "$swapper" || swap_ok=$?
   done
   sleep 0.5
@@ -247,15 +265,9 @@ if [ -z "$only" ] || [ "$only" = reload ]; then
   reload_avg_ms=$(awk -v s="$(metric ratel_reload_seconds_sum)" -v b="$reload_sum_before" -v n="$reloads" \
     'BEGIN { if (n > 0) printf "%.2f", 1000 * (s - b) / n; else print "n/a" }')
   reload_max_ms=$(awk -v s="$(metric ratel_reload_seconds_max)" 'BEGIN { printf "%.2f", 1000 * s }')
-  out ""
-  out "Hot reload: rate_get by_full_dst=1, 64 connections; $rounds rounds of ${reload_seconds}s without reloads, then ${reload_seconds}s with a rename of deck A or B over the artifact and a SIGHUP every 100 ms; medians"
-  out ""
-  out "| run | requests/s | p50 ms | p99 ms | non-2xx + socket errors | rounds |"
-  out "|---|---:|---:|---:|---:|---|"
-  out "| without reloads | $(median "${base[@]}") | $(ms "$(median "${base_p50s[@]}")") | $(ms "$(median "${base_p99s[@]}")") | $base_errors | ${base[*]} |"
-  out "| with reloads | $(median "${with[@]}") | $(ms "$(median "${p50s[@]}")") | $(ms "$(median "${p99s[@]}")") | $with_errors | ${with[*]} |"
-  out ""
-  out "Throughput with reloads: $(pct "$(median "${with[@]}")" "$(median "${base[@]}")") of the runs without. Snapshots swapped: $generations ($reloads reloads, $failures failed, artifact re-read $(( $(metric ratel_reload_artifact_reads_total) - artifact_reads_before )) times, accounts $(( $(metric ratel_reload_accounts_reads_total) - accounts_reads_before )) times); reload time from /metrics: mean $reload_avg_ms ms, max $reload_max_ms ms. Loop, per round: $(paste -sd ';' "$work/reloads.txt")"
+  rounds_table "Hot reload: rate_get by_full_dst=1, 64 connections; $rounds rounds of ${reload_seconds}s without reloads, then ${reload_seconds}s with a rename of deck A or B over the artifact and a SIGHUP every 100 ms; medians" \
+    "without reloads" "with reloads"
+  out "Throughput with reloads: $kept of the runs without. Snapshots swapped: $generations ($reloads reloads, $failures failed, artifact re-read $(( $(metric ratel_reload_artifact_reads_total) - artifact_reads_before )) times, accounts $(( $(metric ratel_reload_accounts_reads_total) - accounts_reads_before )) times); reload time from /metrics: mean $reload_avg_ms ms, max $reload_max_ms ms. Loop, per round: $(paste -sd ';' "$work/reloads.txt")"
   [ "$failures" -eq 0 ] || errors_total=$((errors_total + failures))
   [ "$swap_ok" -eq 0 ] || { out "FAIL: a swap failed or the answers never changed between the decks"; errors_total=$((errors_total + 1)); }
   install_artifact "$work/deck_a.ratel"
@@ -265,27 +277,21 @@ fi
 # --- 4. Abuse under load -----------------------------------------------------------------
 if [ -z "$only" ] || [ "$only" = abuse ]; then
   file=$work/requests/rate_get_full.txt
-  base=(); with=(); base_p50s=(); base_p99s=(); p50s=(); p99s=(); base_errors=0; with_errors=0
+  rounds_reset
   abuse_ok=0; : > "$work/abuse.txt"
   for _ in $(seq "$rounds"); do
     run_wrk "$api" 64 "$abuse_seconds" "$file"; count_errors
-    base+=("$rps"); base_p50s+=("$p50"); base_p99s+=("$p99"); base_errors=$((base_errors + non2xx + sockerr))
+    record_base
     "$bin/ratel-load" abuse --addr "$api" --slowloris 500 --malformed-per-second 200 --seconds $((abuse_seconds + 4)) \
       >> "$work/abuse.txt" 2>&1 & side+=($!); abuser=$!
     sleep 2  # the 500 half-open connections are in place before the measured run
     run_wrk "$api" 64 "$abuse_seconds" "$file"; count_errors
-    with+=("$rps"); p50s+=("$p50"); p99s+=("$p99"); with_errors=$((with_errors + non2xx + sockerr))
+    record_with
     wait "$abuser" || abuse_ok=$?
   done
-  out ""
-  out "Abuse: rate_get by_full_dst=1, 64 connections; $rounds rounds of ${abuse_seconds}s clean, then ${abuse_seconds}s while 500 slowloris connections stay half-open and 200 malformed requests a second arrive; medians"
-  out ""
-  out "| run | requests/s | p50 ms | p99 ms | non-2xx + socket errors | rounds |"
-  out "|---|---:|---:|---:|---:|---|"
-  out "| clean | $(median "${base[@]}") | $(ms "$(median "${base_p50s[@]}")") | $(ms "$(median "${base_p99s[@]}")") | $base_errors | ${base[*]} |"
-  out "| under abuse | $(median "${with[@]}") | $(ms "$(median "${p50s[@]}")") | $(ms "$(median "${p99s[@]}")") | $with_errors | ${with[*]} |"
-  out ""
-  out "Real clients kept $(pct "$(median "${with[@]}")" "$(median "${base[@]}")") of clean throughput; p99 $(awk -v a="$(median "${p99s[@]}")" -v b="$(median "${base_p99s[@]}")" 'BEGIN { printf "%.2f", a / b }')x clean. Abuser, per round: $(paste -sd ';' "$work/abuse.txt")"
+  rounds_table "Abuse: rate_get by_full_dst=1, 64 connections; $rounds rounds of ${abuse_seconds}s clean, then ${abuse_seconds}s while 500 slowloris connections stay half-open and 200 malformed requests a second arrive; medians" \
+    "clean" "under abuse"
+  out "Real clients kept $kept of clean throughput; p99 $(awk -v a="$(median "${p99s[@]}")" -v b="$(median "${base_p99s[@]}")" 'BEGIN { printf "%.2f", a / b }')x clean. Abuser, per round: $(paste -sd ';' "$work/abuse.txt")"
   [ "$abuse_ok" -eq 0 ] || errors_total=$((errors_total + 1))
 fi
 
