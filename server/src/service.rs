@@ -385,15 +385,22 @@ fn admin(
     (status, ContentType::Text)
 }
 
-/// After a refusal: stop writing, then read and drop what the client still sends (bounded in
-/// time and bytes) before closing, so that closing with unread input does not send a reset
-/// that would destroy the 4xx on its way to the client.
+/// After a refusal: stop writing, then read and drop what the client still sends before
+/// closing, so that closing with unread input does not send a reset that would destroy the
+/// 4xx on its way to the client. It ends when the client closes, after 500 ms without input,
+/// after 2 s in all (a client trickling bytes cannot hold the connection longer), or after
+/// 1 MiB.
 fn linger(stream: &mut may::net::TcpStream) {
+    const QUIET: Duration = Duration::from_millis(500);
     let _ = stream.shutdown(Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let until = Instant::now() + Duration::from_secs(2);
     let mut sink = [0u8; 4096];
     let mut drained = 0usize;
     while drained < 1 << 20 {
+        let wait = QUIET.min(until.saturating_duration_since(Instant::now()));
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            break;
+        }
         match stream.read(&mut sink) {
             Ok(0) | Err(_) => break,
             Ok(n) => drained += n,
