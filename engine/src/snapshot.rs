@@ -221,20 +221,8 @@ pub struct Snapshot {
     pub generation: u64,
     /// How long building this snapshot took.
     pub load_time: Duration,
-    pub artifact: Arc<Artifact>,
-    pub accounts: Arc<Accounts>,
-    stamps: Stamps,
-}
-
-impl Snapshot {
-    /// The data this snapshot serves (shared, not copied), for the next reload to build on.
-    pub fn data(&self) -> Data {
-        Data {
-            artifact: Arc::clone(&self.artifact),
-            accounts: Arc::clone(&self.accounts),
-            stamps: self.stamps.clone(),
-        }
-    }
+    /// What requests read; cloning it shares the parts (a reload builds on it).
+    pub data: Data,
 }
 
 /// The current snapshot, readable from any thread without locks.
@@ -251,9 +239,7 @@ impl SnapshotStore {
             current: ArcSwap::from_pointee(Snapshot {
                 generation: 1,
                 load_time,
-                artifact: data.artifact,
-                accounts: data.accounts,
-                stamps: data.stamps,
+                data,
             }),
             generation: AtomicU64::new(1),
         }
@@ -276,9 +262,7 @@ impl SnapshotStore {
         self.current.store(Arc::new(Snapshot {
             generation,
             load_time,
-            artifact: data.artifact,
-            accounts: data.accounts,
-            stamps: data.stamps,
+            data,
         }));
         generation
     }
@@ -525,10 +509,10 @@ mod tests {
         let held = store.load();
         assert_eq!(store.replace(empty_artifact("new"), Duration::ZERO), 2);
         assert_eq!(held.generation, 1);
-        assert!(held.artifact.tariff_id("old").is_some());
+        assert!(held.data.artifact.tariff_id("old").is_some());
         let fresh = store.load();
         assert_eq!(fresh.generation, 2);
-        assert!(fresh.artifact.tariff_id("new").is_some());
+        assert!(fresh.data.artifact.tariff_id("new").is_some());
     }
 
     #[test]
@@ -540,6 +524,7 @@ mod tests {
                 for _ in 0..20_000 {
                     let snap = store.load();
                     let names: Vec<_> = snap
+                        .data
                         .artifact
                         .tariffs()
                         .iter()

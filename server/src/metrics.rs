@@ -125,6 +125,7 @@ impl Metrics {
         );
         let _ = writeln!(out, "ratel_request_duration_seconds_count {count}");
         let rows: u64 = snapshot
+            .data
             .artifact
             .tariffs()
             .iter()
@@ -183,7 +184,7 @@ impl Metrics {
                 "ratel_tariffs",
                 "gauge",
                 "Tariffs in the artifact.",
-                snapshot.artifact.tariffs().len() as f64,
+                snapshot.data.artifact.tariffs().len() as f64,
             ),
             (
                 "ratel_tariff_rows",
@@ -195,13 +196,13 @@ impl Metrics {
                 "ratel_users",
                 "gauge",
                 "Users loaded.",
-                snapshot.accounts.users().len() as f64,
+                snapshot.data.accounts.users().len() as f64,
             ),
             (
                 "ratel_cards",
                 "gauge",
                 "Calling cards loaded.",
-                snapshot.accounts.cards().len() as f64,
+                snapshot.data.accounts.cards().len() as f64,
             ),
         ] {
             let _ = writeln!(

@@ -58,7 +58,7 @@ impl App {
         let started = Instant::now();
         let mut warnings = Vec::new();
         // Only files whose stamp changed are read; the rest is shared with the data in force.
-        let in_force = self.store.load().data();
+        let in_force = self.store.load().data.clone();
         match Data::reload(&self.data, &in_force, &mut warnings) {
             Ok((data, reread)) => {
                 drop(in_force);
@@ -341,8 +341,8 @@ fn answer(
     };
     let (content, outcome) = api::respond(
         routed.endpoint,
-        &snapshot.artifact,
-        &snapshot.accounts,
+        &snapshot.data.artifact,
+        &snapshot.data.accounts,
         &app.api,
         &api_request,
         body,

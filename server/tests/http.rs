@@ -422,6 +422,78 @@ fn a_refused_client_that_keeps_sending_is_closed_within_the_linger_bound() {
     );
 }
 
+/// The load harness's own pieces against the real server: every request list it builds
+/// (from the demo data) is answered with success pages, and its abuser's malformed requests
+/// are each refused with a 4xx or 5xx while the server keeps answering. The harness's
+/// figures are only worth anything if both hold.
+#[test]
+fn the_load_harness_requests_succeed_and_its_abuse_is_refused() {
+    use ratel_tools::load::{self, Answer, RequestData, Target};
+    let _serial = serial();
+    let server = Server::start("secret_key = \"secret\"");
+    let demo = repo().join("fixtures/demo");
+    let files = ratel_engine::accounts::AccountFiles {
+        users: demo.join("users.csv"),
+        cards: demo.join("cards.csv"),
+        card_groups: demo.join("card_groups.csv"),
+        currencies: demo.join("currencies.csv"),
+    };
+    let (accounts, _) = ratel_engine::accounts::load(&files, "USD", &|_| true).unwrap();
+    let numbers = load::read_lines(&demo.join("numbers.txt")).unwrap();
+    let mut prefixes = BTreeMap::new();
+    for name in ["retail", "wholesale", "vip_custom"] {
+        let path = demo.join(format!("tariffs/{name}.csv"));
+        let deck = std::fs::File::open(&path).unwrap();
+        prefixes.insert(name.to_owned(), load::current_prefixes(deck, name).unwrap());
+    }
+    let data = RequestData {
+        accounts: &accounts,
+        numbers: &numbers,
+        prefixes: &prefixes,
+        secret: "secret",
+        web_dir: "/billing",
+    };
+    for target in Target::ALL {
+        let paths = load::requests(target, &data, 60);
+        assert_eq!(paths.len(), 60, "{}", target.name());
+        let mut unmatched = 0;
+        for path in &paths {
+            let (status, body) = load::get(server.addr, path, Duration::from_secs(5)).unwrap();
+            assert_eq!(status, 200, "{path}");
+            match target.classify(&body) {
+                Answer::Success => {}
+                Answer::NoMatch => unmatched += 1,
+                Answer::Error => panic!("{path}: {body}"),
+            }
+        }
+        assert!(
+            unmatched * 2 < paths.len(),
+            "{}: {unmatched}",
+            target.name()
+        );
+    }
+
+    let report = load::abuse(server.addr, 20, 40, Duration::from_secs(2));
+    assert!(report.malformed_sent >= 20, "{report}");
+    assert!(
+        report.malformed_4xx > 0 && report.malformed_5xx > 0,
+        "{report}"
+    );
+    assert_eq!(
+        report.malformed_other + report.malformed_unanswered,
+        0,
+        "{report}"
+    );
+    assert!(
+        report.slowloris_opened >= 20 && report.slowloris_failed == 0,
+        "{report}"
+    );
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+}
+
 #[test]
 fn startup_refuses_a_busy_address_and_invalid_data() {
     let _serial = serial();

@@ -327,27 +327,29 @@ pub fn requests(target: Target, data: &RequestData<'_>, count: usize) -> Vec<Str
     out
 }
 
-/// Prefixes of a deck CSV (columns `prefix` and `effective_from`) whose undated row makes
-/// them answerable now, in file order, without repeats.
-pub fn current_prefixes(deck: impl Read) -> Result<Vec<String>, csv::Error> {
-    let mut reader = csv::Reader::from_reader(deck);
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let (Some(prefix), dated) = (column("prefix"), column("effective_from")) else {
-        return Ok(Vec::new());
-    };
+/// Prefixes of a tariff CSV (`file` names it in errors) that have an undated row, so are
+/// answerable at any time, in file order, without repeats. The deck is read by the engine's
+/// own tariff reader; an invalid deck is an error naming file, line and column.
+pub fn current_prefixes(deck: impl Read + Send, file: &str) -> Result<Vec<String>, String> {
+    let mut errors = ratel_engine::input::ErrorList::new();
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    for record in reader.records() {
-        let record = record?;
-        let undated = dated.is_none_or(|d| record.get(d).is_none_or(|v| v.trim().is_empty()));
-        if let Some(p) = record.get(prefix).map(str::trim) {
-            if undated && seen.insert(p.to_owned()) {
-                out.push(p.to_owned());
+    ratel_engine::tariff::read_tariff(
+        deck,
+        file,
+        &mut errors,
+        |row| {
+            if row.effective_from.is_none() && seen.insert(row.prefix.to_vec()) {
+                out.push(String::from_utf8_lossy(row.prefix).into_owned());
             }
-        }
+        },
+        |_| {},
+    );
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors.to_string())
     }
-    Ok(out)
 }
 
 /// Lines of a text file, without empty ones.
@@ -685,6 +687,11 @@ mod tests {
     #[test]
     fn current_prefixes_skip_dated_rows_and_repeats() {
         let deck = "prefix,destination,rate,effective_from\n37,A,1,\n370,B,1,2030-01-01\n37,A,2,2020-01-01\n371,C,1,\n";
-        assert_eq!(current_prefixes(deck.as_bytes()).unwrap(), ["37", "371"]);
+        assert_eq!(
+            current_prefixes(deck.as_bytes(), "d.csv").unwrap(),
+            ["37", "371"]
+        );
+        let error = current_prefixes("prefix,rate\n37x,1\n".as_bytes(), "d.csv").unwrap_err();
+        assert!(error.starts_with("d.csv:2:1: "), "{error}");
     }
 }

@@ -1,7 +1,7 @@
 //! `currencies.csv` (SPEC §2.4): `code,exchange_rate`, units of the currency per one unit of
 //! the default currency. The default currency must be listed with rate 1.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::input::{read_csv, ColumnSpec, ErrorList};
 use crate::money::Decimal;
@@ -70,7 +70,7 @@ pub(crate) fn read<R: std::io::Read + Send>(
 ) -> Option<Currencies> {
     let before = errors.total();
     let mut list: Vec<Currency> = Vec::new();
-    let mut by_code: HashMap<String, usize> = HashMap::new();
+    let mut by_code: HashMap<String, usize> = HashMap::default();
     let mut lines: Vec<u64> = Vec::new();
     read_csv(
         input,

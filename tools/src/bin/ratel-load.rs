@@ -208,10 +208,9 @@ fn write_requests(
     let numbers = load::read_lines(&data.join("numbers.txt")).map_err(|e| e.to_string())?;
     let mut prefixes = BTreeMap::new();
     for source in parse_inputs(decks, &[])? {
-        let deck = File::open(&source.path)
-            .map_err(|e| e.to_string())
-            .and_then(|f| load::current_prefixes(f).map_err(|e| e.to_string()))
-            .map_err(|e| format!("{}: {e}", source.path.display()))?;
+        let shown = source.path.display().to_string();
+        let file = File::open(&source.path).map_err(|e| format!("{shown}: {e}"))?;
+        let deck = load::current_prefixes(file, &shown)?;
         prefixes.insert(source.name, deck);
     }
     let request_data = RequestData {
