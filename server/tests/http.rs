@@ -103,6 +103,18 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // A failing test says whether the server was still running (or how it ended) and
+        // what it logged: rare resets seen in CI must leave evidence next time.
+        if std::thread::panicking() {
+            let state = match self.child.try_wait() {
+                Ok(None) => "still running".to_owned(),
+                Ok(Some(status)) => format!("had exited: {status}"),
+                Err(error) => format!("unknown: {error}"),
+            };
+            let log =
+                std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+            eprintln!("the server {state}; its log after startup:\n{log}");
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
