@@ -194,7 +194,7 @@ pub fn load(
         &users_file,
         &users,
         user_columns[users::ID],
-        "id",
+        Key::Shown("id"),
         |u| Some(u.id),
         |u| u.line,
     );
@@ -202,7 +202,7 @@ pub fn load(
         &users_file,
         &users,
         user_columns[users::USERNAME],
-        "username",
+        Key::Shown("username"),
         |u| Some(u.username.clone()),
         |u| u.line,
     );
@@ -210,7 +210,7 @@ pub fn load(
         &users_file,
         &users,
         user_columns[users::UNIQUE_HASH],
-        "unique_hash",
+        Key::Secret("unique_hash"),
         |u| u.unique_hash.clone(),
         |u| u.line,
     );
@@ -218,7 +218,7 @@ pub fn load(
         &users_file,
         &users,
         user_columns[users::API_KEY],
-        "api_key",
+        Key::Secret("api_key"),
         |u| u.api_key.clone(),
         |u| u.line,
     );
@@ -311,7 +311,7 @@ pub fn load(
         &groups_file,
         &groups,
         group_columns[cards::GROUP_ID],
-        "id",
+        Key::Shown("id"),
         |g| Some(g.id),
         |g| g.line,
     );
@@ -333,7 +333,7 @@ pub fn load(
         &cards_file,
         &cards,
         card_columns[cards::ID],
-        "id",
+        Key::Shown("id"),
         |c| Some(c.id),
         |c| c.line,
     );
@@ -341,7 +341,7 @@ pub fn load(
         &cards_file,
         &cards,
         card_columns[cards::NUMBER],
-        "number",
+        Key::Shown("number"),
         |c| Some(c.number.clone()),
         |c| c.line,
     );
@@ -400,6 +400,14 @@ pub fn load(
     Ok((accounts, warnings))
 }
 
+/// A key column's name, and whether its values may be quoted in an error message.
+#[derive(Clone, Copy)]
+enum Key {
+    Shown(&'static str),
+    /// A credential (`api_key`, `unique_hash`): the message names the lines only.
+    Secret(&'static str),
+}
+
 /// Cross-row checks that report into one error list.
 struct Checker<'e> {
     errors: &'e mut ErrorList,
@@ -407,13 +415,14 @@ struct Checker<'e> {
 
 impl Checker<'_> {
     /// Indexes `items` by `key` (items without a key are skipped); a repeated key is an error
-    /// at the later item naming the earlier line.
+    /// at the later item naming the earlier line. A [`Key::Secret`] value is never written in
+    /// the message: errors reach the log and the `/reload` reply.
     fn unique<T, K: std::hash::Hash + Eq + std::fmt::Display>(
         &mut self,
         file: &str,
         items: &[T],
         column: u64,
-        name: &str,
+        name: Key,
         key: impl Fn(&T) -> Option<K>,
         line: impl Fn(&T) -> u64,
     ) -> HashMap<K, usize, FxBuildHasher> {
@@ -427,15 +436,14 @@ impl Checker<'_> {
                 } else {
                     (position, earlier)
                 };
-                self.errors.add(
-                    file,
-                    line(&items[later]),
-                    column,
-                    format!(
-                        "{name} \"{key}\" is already used at line {}",
-                        line(&items[first])
+                let first = line(&items[first]);
+                let message = match name {
+                    Key::Shown(name) => format!("{name} \"{key}\" is already used at line {first}"),
+                    Key::Secret(name) => format!(
+                        "{name} is already used at line {first} (a secret: its value is not shown)"
                     ),
-                );
+                };
+                self.errors.add(file, line(&items[later]), column, message);
                 continue;
             }
             index.insert(key, position);
@@ -585,6 +593,33 @@ mod tests {
              cards.csv:3:5: distributor_id 8 is not the id of any user\n\
              cards.csv:4:1: id \"1\" is already used at line 2\n"
         );
+    }
+
+    #[test]
+    fn errors_name_the_lines_of_a_repeated_or_bad_secret_but_never_its_value() {
+        let users = "id,username,role,owner_id,unique_hash,api_key\n\
+                     0,admin,admin,0,hash-S3CRET-1,\n\
+                     1,r,reseller,0,,key-S3CRET-2\n\
+                     2,s,reseller,0,hash-S3CRET-1,key-S3CRET-2\n";
+        let error = load_texts(users, GROUPS, CARDS).unwrap_err();
+        assert!(
+            error.contains("users.csv:4:5: unique_hash is already used at line 2"),
+            "{error}"
+        );
+        assert!(
+            error.contains("users.csv:4:6: api_key is already used at line 3"),
+            "{error}"
+        );
+        assert!(!error.contains("S3CRET"), "a secret leaked: {error}");
+
+        let users = format!("{USERS}0,admin,admin,0,,,,,\n");
+        let cards = "id,number,pin,group_id\n1,100,12x4-S3CRET,1\n";
+        let error = load_texts(&users, GROUPS, cards).unwrap_err();
+        assert!(
+            error.contains("cards.csv:2:3: pin must be 1-20 digits"),
+            "{error}"
+        );
+        assert!(!error.contains("S3CRET"), "a secret leaked: {error}");
     }
 
     #[test]
