@@ -12,6 +12,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use ratel_engine::accounts::visibility::{self, RateRules};
 use ratel_engine::accounts::{Accounts, Password, Role, User};
 use ratel_engine::auth::request_hash;
 
@@ -148,13 +149,14 @@ fn path(base: &str, pairs: &[(&str, &str)]) -> String {
     out
 }
 
-/// Users the admin may read rates of: plain users it owns directly, with a tariff.
+/// Plain users with a tariff whose rates the admin may read (the engine's own rule).
 fn rated_users(accounts: &Accounts) -> Vec<&User> {
-    let admin = accounts.admin().id;
+    let admin = accounts.admin();
     accounts
         .users()
         .iter()
-        .filter(|u| u.role == Role::User && u.owner_id == admin && u.tariff.is_some())
+        .filter(|u| u.role == Role::User && u.tariff.is_some())
+        .filter(|u| visibility::rates_of(admin.id, RateRules::default(), admin, u).is_ok())
         .collect()
 }
 

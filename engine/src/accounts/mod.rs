@@ -9,6 +9,7 @@
 mod cards;
 mod currencies;
 mod users;
+pub mod visibility;
 
 use std::collections::HashMap;
 
