@@ -27,6 +27,19 @@ pub struct CardList<'a> {
     pub groups: Vec<GroupCards<'a>>,
 }
 
+/// Answers `calling_cards_get`. The checks run in this order, and the first that fails is the
+/// answer (SPEC §5.4; part of the MOR contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled`;
+/// 2. `allow_get` for a GET: `<status>GET Requests are disabled`;
+/// 3. `u` names a user: `<page><status>Access Denied`;
+/// 4. the hash of the key alone, under the secret or the caller's reseller's `api_key`:
+///    `<status>API must have Secret Key` (empty `secret_key`), then `<status>Incorrect hash`;
+///    skipped with `disable_hash_check`;
+/// 5. the caller may list cards ([`crate::accounts::visibility::cards_listed_to`]):
+///    `<page><status>You are not authorized to use this functionality` (a reseller or
+///    accountant without the permission) or `<page><status>Access Denied` (a plain user);
+/// 6. some visible, unhidden card matches the filters: `<page><status>Cards were not found`.
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,

@@ -16,6 +16,19 @@ pub struct CardBalance<'a> {
     pub currency: &'a str,
 }
 
+/// Answers `card_balance_get`. The checks run in this order, and the first that fails is the
+/// answer (SPEC §5.5; part of the MOR contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled`;
+/// 2. `u` names a user: `<page>User was not found`;
+/// 3. the hash over `number`, under the secret or the caller's reseller's `api_key`:
+///    `<status>API must have Secret Key` (empty `secret_key`), then `<status>Incorrect hash`;
+///    skipped with `disable_hash_check`;
+/// 4. the caller may read card balances ([`crate::accounts::visibility::card_balances_for`]):
+///    `<page>User was not found`;
+/// 5. `number` is a card the caller sees: `<page>Calling Card was not found`.
+///
+/// GET is always accepted (`allow_get` does not apply to balances).
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,

@@ -39,6 +39,23 @@ impl Rate<'_> {
     }
 }
 
+/// Answers `rate_get`. The checks run in this order, and the first that fails is the answer
+/// (SPEC §5.3; MOR clients see the order, so it is part of the contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled`;
+/// 2. `allow_get` for a GET: `<status>GET Requests are disabled`;
+/// 3. `u` sent: `<page>Access Denied`;
+/// 4. `u` names a user: `<page>User was not found`;
+/// 5. the hash over `username`, under the secret or the caller's reseller's `api_key`:
+///    `<status>API must have Secret Key` (empty `secret_key`), then `<status>Incorrect hash`;
+///    skipped with `disable_hash_check`;
+/// 6. `rate_over_http`: `<page>Feature disabled`;
+/// 7. `username` names a user: `<page>User was not found`;
+/// 8. the caller may read that user's rates ([`crate::accounts::visibility::rates_of`]):
+///    `<status>You are not authorized to view this page` (role or permission lacking) or
+///    `<status>User was not found` (someone else's user);
+/// 9. `prefix` not empty: `<page>Empty prefix`;
+/// 10. a rate in force now, custom tariff first: `<page>Rate was not found`.
 pub fn run<'a>(
     artifact: &'a Artifact,
     accounts: &Accounts,

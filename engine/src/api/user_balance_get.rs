@@ -14,6 +14,17 @@ pub struct Balance {
     pub currency: Option<String>,
 }
 
+/// Answers `user_balance_get`. The checks run in this order, and the first that fails is the
+/// answer (SPEC §5.2; part of the MOR contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled`;
+/// 2. only when `username` names a user, the hash over `username` (and `currency` if sent):
+///    `<status>API must have Secret Key` (empty `secret_key`), then `<status>Incorrect hash`;
+///    skipped with `disable_hash_check`;
+/// 3. `balance_over_http`: `<page>Feature disabled`;
+/// 4. `username` names a user: `<page>User was not found`.
+///
+/// GET is always accepted (`allow_get` does not apply to balances).
 pub fn run(
     accounts: &Accounts,
     settings: &ApiSettings,
