@@ -567,23 +567,11 @@ fn owner_problem(user: &User, owner: Option<&User>) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn demo_files() -> AccountFiles {
-        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
-        AccountFiles {
-            users: demo.join("users.csv"),
-            cards: demo.join("cards.csv"),
-            card_groups: demo.join("card_groups.csv"),
-            currencies: demo.join("currencies.csv"),
-        }
-    }
-
-    fn demo_tariff(name: &str) -> bool {
-        matches!(name, "retail" | "wholesale" | "vip_custom")
-    }
+    use crate::testing::{account_files_in, demo_account_files, is_demo_tariff};
 
     #[test]
     fn the_demo_accounts_load_with_their_indexes() {
-        let (accounts, warnings) = load(&demo_files(), "USD", &demo_tariff).unwrap();
+        let (accounts, warnings) = load(&demo_account_files(), "USD", &is_demo_tariff).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(accounts.admin().username, "admin");
         let alice = accounts.user_by_username("alice").unwrap();
@@ -620,18 +608,13 @@ mod tests {
     /// Writes the four files (header rows included by the caller) and loads them.
     fn load_texts(users: &str, groups: &str, cards: &str) -> Result<Accounts, String> {
         let dir = tempfile::tempdir().unwrap();
-        let files = AccountFiles {
-            users: dir.path().join("users.csv"),
-            cards: dir.path().join("cards.csv"),
-            card_groups: dir.path().join("card_groups.csv"),
-            currencies: dir.path().join("currencies.csv"),
-        };
+        let files = account_files_in(dir.path());
         std::fs::write(&files.users, users).unwrap();
         std::fs::write(&files.card_groups, groups).unwrap();
         std::fs::write(&files.cards, cards).unwrap();
         std::fs::write(&files.currencies, "code,exchange_rate\nUSD,1\nEUR,0.92\n").unwrap();
         let prefix = format!("{}/", dir.path().display());
-        load(&files, "USD", &demo_tariff)
+        load(&files, "USD", &is_demo_tariff)
             .map(|(accounts, _)| accounts)
             .map_err(|failure| failure.errors.to_string().replace(&prefix, ""))
     }
