@@ -41,12 +41,7 @@ pub fn is_demo_tariff(name: &str) -> bool {
 
 /// The account files of a data folder `dir` (see [`ACCOUNT_FILES`]).
 pub fn account_files_in(dir: &Path) -> AccountFiles {
-    AccountFiles {
-        users: dir.join("users.csv"),
-        cards: dir.join("cards.csv"),
-        card_groups: dir.join("card_groups.csv"),
-        currencies: dir.join("currencies.csv"),
-    }
+    AccountFiles::in_folder(dir)
 }
 
 /// The demo account files.

@@ -31,6 +31,19 @@ pub struct AccountFiles {
     pub currencies: PathBuf,
 }
 
+impl AccountFiles {
+    /// The files under their usual names in one folder: `users.csv`, `cards.csv`,
+    /// `card_groups.csv`, `currencies.csv`.
+    pub fn in_folder(dir: &Path) -> AccountFiles {
+        AccountFiles {
+            users: dir.join("users.csv"),
+            cards: dir.join("cards.csv"),
+            card_groups: dir.join("card_groups.csv"),
+            currencies: dir.join("currencies.csv"),
+        }
+    }
+}
+
 /// Why accounts could not be loaded: every error, and the warnings seen on the way.
 #[derive(Debug)]
 pub struct LoadFailure {
