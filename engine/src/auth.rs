@@ -131,14 +131,7 @@ mod tests {
 
     #[test]
     fn a_reseller_signs_for_itself_and_its_users_only() {
-        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
-        let files = crate::accounts::AccountFiles {
-            users: demo.join("users.csv"),
-            cards: demo.join("cards.csv"),
-            card_groups: demo.join("card_groups.csv"),
-            currencies: demo.join("currencies.csv"),
-        };
-        let (accounts, _) = crate::accounts::load(&files, "USD", &|_| true).unwrap();
+        let accounts = crate::testing::demo_accounts();
         let key = |name: &str| reseller_key(&accounts, accounts.user_by_username(name).unwrap());
         assert_eq!(key("reseller1"), Some("resellerkey"));
         assert_eq!(key("bob"), Some("resellerkey"));

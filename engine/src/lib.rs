@@ -16,6 +16,9 @@ pub mod lookup;
 pub mod money;
 pub mod snapshot;
 pub mod tariff;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
+pub mod testing;
 pub mod time;
 pub mod xml;
 

@@ -275,14 +275,7 @@ mod tests {
     use crate::input::ErrorList;
 
     fn demo_accounts() -> Arc<Accounts> {
-        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
-        let files = AccountFiles {
-            users: demo.join("users.csv"),
-            cards: demo.join("cards.csv"),
-            card_groups: demo.join("card_groups.csv"),
-            currencies: demo.join("currencies.csv"),
-        };
-        Arc::new(accounts::load(&files, "USD", &|_| true).unwrap().0)
+        Arc::new(crate::testing::demo_accounts())
     }
 
     /// Data whose artifact holds one empty tariff named `tariff`.
@@ -299,26 +292,11 @@ mod tests {
 
     /// The demo data files, with the demo tariffs compiled into `dir`.
     fn demo_files(dir: &std::path::Path) -> DataFiles {
-        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
-        let sources: Vec<_> = ["retail", "wholesale", "vip_custom"]
-            .iter()
-            .map(|name| crate::compile::TariffSource {
-                name: (*name).into(),
-                currency: "USD".into(),
-                path: demo.join("tariffs").join(format!("{name}.csv")),
-            })
-            .collect();
-        let compiled = crate::compile::compile(&sources, |_| {}).unwrap();
         let artifact = dir.join("tariffs.ratel");
-        std::fs::write(&artifact, compiled.bytes).unwrap();
+        std::fs::write(&artifact, crate::testing::demo_artifact_bytes()).unwrap();
         DataFiles {
             artifact,
-            accounts: AccountFiles {
-                users: demo.join("users.csv"),
-                cards: demo.join("cards.csv"),
-                card_groups: demo.join("card_groups.csv"),
-                currencies: demo.join("currencies.csv"),
-            },
+            accounts: crate::testing::demo_account_files(),
             default_currency: "USD".into(),
         }
     }

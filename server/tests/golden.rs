@@ -7,47 +7,33 @@
 // A test that cannot set itself up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{golden_cases, repo, Kind};
 use ratel_engine::api::{respond, ApiSettings, ContentType, Method, Params, Request};
-use ratel_engine::compile::{compile, TariffSource};
 use ratel_engine::snapshot::Data;
+use ratel_engine::testing::demo_artifact_bytes;
 use ratel_engine::time::Timestamp;
 use ratel_server::config::Config;
 use ratel_server::http::request_params;
 use ratel_server::routes::route;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// The demo configuration, with the demo tariffs compiled into `dir`.
 fn demo(dir: &Path) -> (Config, Data) {
     let mut config = Config::load(&repo().join("fixtures/demo/ratel.toml")).unwrap();
-    let sources: Vec<_> = ["retail", "wholesale", "vip_custom"]
-        .iter()
-        .map(|name| TariffSource {
-            name: (*name).into(),
-            currency: "USD".into(),
-            path: repo().join(format!("fixtures/demo/tariffs/{name}.csv")),
-        })
-        .collect();
     config.data.artifact = dir.join("tariffs.ratel");
-    std::fs::write(
-        &config.data.artifact,
-        compile(&sources, |_| {}).unwrap().bytes,
-    )
-    .unwrap();
+    std::fs::write(&config.data.artifact, demo_artifact_bytes()).unwrap();
     let data = Data::load(&config.data, &mut Vec::new()).unwrap();
     (config, data)
 }
 
-fn with_overrides(base: &ApiSettings, overrides: &str) -> ApiSettings {
+fn with_overrides(base: &ApiSettings, overrides: &[(String, String)]) -> ApiSettings {
     let mut settings = base.clone();
-    for item in overrides.split(',').filter(|i| *i != "-" && !i.is_empty()) {
-        let (key, value) = item.split_once('=').unwrap();
+    for (key, value) in overrides {
         let flag = || value.parse::<bool>().unwrap();
-        match key {
+        match key.as_str() {
             "enabled" => settings.enabled = flag(),
             "allow_get" => settings.allow_get = flag(),
             "disable_hash_check" => settings.disable_hash_check = flag(),
@@ -67,25 +53,17 @@ fn with_overrides(base: &ApiSettings, overrides: &str) -> ApiSettings {
 fn every_golden_case_answers_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let (config, data) = demo(dir.path());
-    let golden = repo().join("fixtures/golden/api");
-    let cases = std::fs::read_to_string(golden.join("cases.tsv")).unwrap();
     let mut checked = 0;
     let mut failures = Vec::new();
     let mut params = Params::new();
-    for line in cases
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let fields: Vec<&str> = line.split('\t').collect();
-        let [name, method, target, overrides, kind] = fields[..] else {
-            panic!("malformed line in cases.tsv: {line}");
-        };
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    for case in golden_cases() {
+        let name = &case.name;
+        let (path, query) = case.target.split_once('?').unwrap_or((&case.target, ""));
         let routed = route(path.as_bytes(), &config.web_dir)
             .unwrap_or_else(|| panic!("{name}: {path} does not route"));
         // One Params for every case, as a keep-alive connection reuses it.
         request_params(&mut params, query.as_bytes(), None, routed.path_id);
-        let method = if method == "GET" {
+        let method = if case.method == "GET" {
             Method::Get
         } else {
             Method::Post
@@ -95,7 +73,7 @@ fn every_golden_case_answers_byte_for_byte() {
             params: &params,
             now: Timestamp::now(),
         };
-        let settings = with_overrides(&config.api, overrides);
+        let settings = with_overrides(&config.api, &case.settings);
         let mut body = Vec::new();
         let (content, _) = respond(
             routed.endpoint,
@@ -105,12 +83,11 @@ fn every_golden_case_answers_byte_for_byte() {
             &request,
             &mut body,
         );
-        let (expected_kind, extension) = if kind == "xml" {
-            (ContentType::Xml, "xml")
-        } else {
-            (ContentType::Text, "txt")
+        let expected_kind = match case.kind {
+            Kind::Xml => ContentType::Xml,
+            Kind::Text => ContentType::Text,
         };
-        let expected = std::fs::read_to_string(golden.join(format!("{name}.{extension}"))).unwrap();
+        let expected = case.expected();
         let body = String::from_utf8(body).unwrap();
         if body != expected || content != expected_kind {
             failures.push(format!(

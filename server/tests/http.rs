@@ -4,6 +4,8 @@
 // A test that cannot set itself up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -21,31 +23,9 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// A data folder: the demo account files and the demo tariffs compiled.
 fn demo_data(dir: &Path) {
-    let demo = repo().join("fixtures/demo");
-    for file in [
-        "users.csv",
-        "cards.csv",
-        "card_groups.csv",
-        "currencies.csv",
-    ] {
-        std::fs::copy(demo.join(file), dir.join(file)).unwrap();
-    }
-    let sources: Vec<_> = ["retail", "wholesale", "vip_custom"]
-        .iter()
-        .map(|name| ratel_engine::compile::TariffSource {
-            name: (*name).into(),
-            currency: "USD".into(),
-            path: demo.join(format!("tariffs/{name}.csv")),
-        })
-        .collect();
-    let compiled = ratel_engine::compile::compile(&sources, |_| {}).unwrap();
-    std::fs::write(dir.join("tariffs.ratel"), compiled.bytes).unwrap();
+    ratel_engine::testing::write_demo_data(dir);
 }
 
 /// A running server; killed when dropped.
@@ -255,18 +235,12 @@ fn get(server: &Server, target: &str) -> Response {
 #[test]
 fn golden_cases_answer_over_http() {
     let _serial = serial();
-    let golden = repo().join("fixtures/golden/api");
-    let cases = std::fs::read_to_string(golden.join("cases.tsv")).unwrap();
-    let mut by_settings: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
-    for line in cases
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let fields: Vec<String> = line.split('\t').map(str::to_owned).collect();
+    let mut by_settings: BTreeMap<String, Vec<common::Case>> = BTreeMap::new();
+    for case in common::golden_cases() {
         by_settings
-            .entry(fields[3].clone())
+            .entry(case.settings_column.clone())
             .or_default()
-            .push(fields);
+            .push(case);
     }
     let mut checked = 0;
     for (overrides, cases) in by_settings {
@@ -283,7 +257,7 @@ fn golden_cases_answer_over_http() {
             .collect();
         let server = Server::start(&toml);
         for case in cases {
-            let (name, method, target, kind) = (&case[0], &case[1], &case[2], &case[4]);
+            let (name, method, target) = (&case.name, &case.method, &case.target);
             // POST sends the parameters as a form body, GET in the query.
             let raw = if method == "POST" {
                 let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -296,13 +270,11 @@ fn golden_cases_answer_over_http() {
             };
             let response =
                 exchange(&server, raw.as_bytes()).unwrap_or_else(|| panic!("{name}: no response"));
-            let (expected_type, extension) = if kind == "xml" {
-                ("text/xml; charset=utf-8", "xml")
-            } else {
-                ("text/plain", "txt")
+            let expected_type = match case.kind {
+                common::Kind::Xml => "text/xml; charset=utf-8",
+                common::Kind::Text => "text/plain",
             };
-            let expected =
-                std::fs::read_to_string(golden.join(format!("{name}.{extension}"))).unwrap();
+            let expected = case.expected();
             assert_eq!(
                 (response.status, response.content_type.as_str()),
                 (200, expected_type),
@@ -443,17 +415,11 @@ fn the_load_harness_requests_succeed_and_its_abuse_is_refused() {
     use ratel_tools::load::{self, Answer, RequestData, Target};
     let _serial = serial();
     let server = Server::start("secret_key = \"secret\"");
-    let demo = repo().join("fixtures/demo");
-    let files = ratel_engine::accounts::AccountFiles {
-        users: demo.join("users.csv"),
-        cards: demo.join("cards.csv"),
-        card_groups: demo.join("card_groups.csv"),
-        currencies: demo.join("currencies.csv"),
-    };
-    let (accounts, _) = ratel_engine::accounts::load(&files, "USD", &|_| true).unwrap();
+    let demo = ratel_engine::testing::demo_dir();
+    let accounts = ratel_engine::testing::demo_accounts();
     let numbers = load::read_lines(&demo.join("numbers.txt")).unwrap();
     let mut prefixes = BTreeMap::new();
-    for name in ["retail", "wholesale", "vip_custom"] {
+    for name in ratel_engine::testing::DEMO_TARIFFS {
         let path = demo.join(format!("tariffs/{name}.csv"));
         let deck = std::fs::File::open(&path).unwrap();
         prefixes.insert(name.to_owned(), load::current_prefixes(deck, name).unwrap());

@@ -7,9 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use ratel_engine::testing::{demo_dir, repo};
 
 fn compile(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
@@ -44,7 +42,7 @@ fn text(bytes: &[u8]) -> String {
 /// Compiles the three demo tariffs into `dir`; returns the artifact path.
 fn demo_artifact(dir: &Path) -> PathBuf {
     let out = dir.join("demo.ratel");
-    let tariffs = repo().join("fixtures/demo/tariffs");
+    let tariffs = demo_dir().join("tariffs");
     let result = compile(&[
         "-o",
         out.to_str().unwrap(),

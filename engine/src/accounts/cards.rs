@@ -188,10 +188,17 @@ pub(crate) fn read_cards<R: std::io::Read + Send>(
     Some((cards, columns.numbers()))
 }
 
-fn digits(row: &mut Row<'_, '_>, spec: usize, name: &str) -> Option<String> {
+/// 1-20 digits. A secret (the PIN) is not quoted in the message: errors reach the log and
+/// the `/reload` reply.
+fn digits(row: &mut Row<'_, '_>, spec: usize, name: &str, secret: bool) -> Option<String> {
     let text = row.required_text(spec, 20)?;
     if !text.bytes().all(|b| b.is_ascii_digit()) {
-        row.fail_field(spec, format!("{name} \"{text}\" must be 1-20 digits"));
+        let message = if secret {
+            format!("{name} must be 1-20 digits (a secret: its value is not shown)")
+        } else {
+            format!("{name} \"{text}\" must be 1-20 digits")
+        };
+        row.fail_field(spec, message);
         return None;
     }
     Some(text.to_owned())
@@ -220,8 +227,8 @@ fn zoned_time(row: &mut Row<'_, '_>, spec: usize, name: &str) -> Option<String> 
 
 fn parse_card(row: &mut Row<'_, '_>) -> Option<Card> {
     let id = row.whole(ID, None, 0, u64::MAX);
-    let number = digits(row, NUMBER, "number");
-    let pin = digits(row, PIN, "pin");
+    let number = digits(row, NUMBER, "number", false);
+    let pin = digits(row, PIN, "pin", true);
     let group_id = row.whole(CARD_GROUP, None, 0, u64::MAX);
     let name = row.text(NAME, 128);
     let batch_number = row.text(BATCH, 64);

@@ -9,6 +9,7 @@
 mod cards;
 mod currencies;
 mod users;
+pub mod visibility;
 
 use std::collections::HashMap;
 
@@ -28,6 +29,19 @@ pub struct AccountFiles {
     pub cards: PathBuf,
     pub card_groups: PathBuf,
     pub currencies: PathBuf,
+}
+
+impl AccountFiles {
+    /// The files under their usual names in one folder: `users.csv`, `cards.csv`,
+    /// `card_groups.csv`, `currencies.csv`.
+    pub fn in_folder(dir: &Path) -> AccountFiles {
+        AccountFiles {
+            users: dir.join("users.csv"),
+            cards: dir.join("cards.csv"),
+            card_groups: dir.join("card_groups.csv"),
+            currencies: dir.join("currencies.csv"),
+        }
+    }
 }
 
 /// Why accounts could not be loaded: every error, and the warnings seen on the way.
@@ -141,6 +155,11 @@ fn open(path: &Path, errors: &mut ErrorList) -> Option<std::fs::File> {
 
 /// Loads and cross-checks the account files. `has_tariff` says whether the artifact holds a
 /// tariff of that name. Returns the accounts and the warnings (unknown columns).
+///
+/// The steps, each named below: read the four files (each row checked on its own); then,
+/// only when all read cleanly, index and check users, card groups and cards in that order
+/// (the order errors are found in, kept for the error list's limit). Nothing is returned
+/// unless every step found no error.
 pub fn load(
     files: &AccountFiles,
     default_currency: &str,
@@ -148,6 +167,92 @@ pub fn load(
 ) -> Result<(Accounts, Vec<String>), LoadFailure> {
     let mut errors = ErrorList::new();
     let mut warnings = Vec::new();
+    let fail = |mut errors: ErrorList, warnings| {
+        errors.sort();
+        Err(LoadFailure { errors, warnings })
+    };
+    let read = read_files(files, default_currency, &mut errors, &mut warnings);
+    let Some(Read {
+        currencies,
+        users,
+        groups,
+        cards,
+    }) = read.filter(|_| errors.is_empty())
+    else {
+        return fail(errors, warnings);
+    };
+    let mut check = Checker {
+        errors: &mut errors,
+    };
+    let user_index = check.users(&users);
+    let admin = check.one_admin(&users);
+    check.user_links(&users, &user_index.by_id, &currencies, has_tariff);
+    let (groups, group_by_id) = check.groups(groups, &users, &user_index.by_id);
+    let (cards, card_index) = check.cards(cards, &group_by_id, &groups.file, &user_index.by_id);
+    let (true, Some(admin)) = (errors.is_empty(), admin) else {
+        return fail(errors, warnings);
+    };
+    let accounts = Accounts {
+        tariff_names: tariff_names(&users.rows),
+        currencies: currencies.currencies,
+        admin,
+        users: users.rows,
+        groups: groups.rows,
+        cards: cards.rows,
+        user_by_id: user_index.by_id,
+        user_by_name: user_index.by_name,
+        user_by_unique_hash: user_index.by_unique_hash,
+        group_by_id,
+        card_by_number: card_index.by_number,
+        card_by_pin: card_index.by_pin,
+    };
+    Ok((accounts, warnings))
+}
+
+/// One file's valid rows, with its name and the 1-based column of each spec (for errors
+/// found across rows or files).
+struct Table<T> {
+    file: String,
+    rows: Vec<T>,
+    columns: Vec<u64>,
+}
+
+impl<T> Table<T> {
+    fn new(file: String, (rows, columns): (Vec<T>, Vec<u64>)) -> Table<T> {
+        Table {
+            file,
+            rows,
+            columns,
+        }
+    }
+
+    fn column(&self, spec: usize) -> u64 {
+        self.columns[spec]
+    }
+}
+
+/// The currencies and the file they came from.
+struct CurrencyFile {
+    file: String,
+    currencies: Currencies,
+}
+
+/// The four files, each read and its rows checked on their own.
+struct Read {
+    currencies: CurrencyFile,
+    users: Table<User>,
+    groups: Table<CardGroup>,
+    cards: Table<Card>,
+}
+
+/// Step 1: reads every file (all of them, so that every file's errors are listed); `None`
+/// when one could not be read at all.
+fn read_files(
+    files: &AccountFiles,
+    default_currency: &str,
+    errors: &mut ErrorList,
+    warnings: &mut Vec<String>,
+) -> Option<Read> {
     let label = |path: &PathBuf| path.display().to_string();
     let (currencies_file, users_file, groups_file, cards_file) = (
         label(&files.currencies),
@@ -155,268 +260,262 @@ pub fn load(
         label(&files.card_groups),
         label(&files.cards),
     );
-    let currencies = open(&files.currencies, &mut errors).and_then(|f| {
-        currencies::read(
-            f,
-            &currencies_file,
-            default_currency,
-            &mut errors,
-            &mut warnings,
-        )
-    });
-    let users = open(&files.users, &mut errors)
-        .and_then(|f| users::read(f, &users_file, &mut errors, &mut warnings));
-    let groups = open(&files.card_groups, &mut errors)
-        .and_then(|f| cards::read_groups(f, &groups_file, &mut errors, &mut warnings));
-    let cards = open(&files.cards, &mut errors)
-        .and_then(|f| cards::read_cards(f, &cards_file, &mut errors, &mut warnings));
-    let fail = |mut errors: ErrorList, warnings| {
-        errors.sort();
-        Err(LoadFailure { errors, warnings })
-    };
-    let (
-        Some(currencies),
-        Some((users, user_columns)),
-        Some((groups, group_columns)),
-        Some((cards, card_columns)),
-    ) = (currencies, users, groups, cards)
-    else {
-        return fail(errors, warnings);
-    };
-    if !errors.is_empty() {
-        return fail(errors, warnings);
-    }
+    let currencies = open(&files.currencies, errors)
+        .and_then(|f| currencies::read(f, &currencies_file, default_currency, errors, warnings));
+    let users =
+        open(&files.users, errors).and_then(|f| users::read(f, &users_file, errors, warnings));
+    let groups = open(&files.card_groups, errors)
+        .and_then(|f| cards::read_groups(f, &groups_file, errors, warnings));
+    let cards = open(&files.cards, errors)
+        .and_then(|f| cards::read_cards(f, &cards_file, errors, warnings));
+    Some(Read {
+        currencies: CurrencyFile {
+            file: currencies_file,
+            currencies: currencies?,
+        },
+        users: Table::new(users_file, users?),
+        groups: Table::new(groups_file, groups?),
+        cards: Table::new(cards_file, cards?),
+    })
+}
 
-    let mut check = Checker {
-        errors: &mut errors,
-    };
-    let user_by_id = check.unique(
-        &users_file,
-        &users,
-        user_columns[users::ID],
-        "id",
-        |u| Some(u.id),
-        |u| u.line,
-    );
-    let user_by_name = check.unique(
-        &users_file,
-        &users,
-        user_columns[users::USERNAME],
-        "username",
-        |u| Some(u.username.clone()),
-        |u| u.line,
-    );
-    let user_by_unique_hash = check.unique(
-        &users_file,
-        &users,
-        user_columns[users::UNIQUE_HASH],
-        "unique_hash",
-        |u| u.unique_hash.clone(),
-        |u| u.line,
-    );
-    check.unique(
-        &users_file,
-        &users,
-        user_columns[users::API_KEY],
-        "api_key",
-        |u| u.api_key.clone(),
-        |u| u.line,
-    );
+/// The user indexes the API looks users up by.
+struct UserIndex {
+    by_id: HashMap<u64, usize, FxBuildHasher>,
+    by_name: HashMap<String, usize, FxBuildHasher>,
+    by_unique_hash: HashMap<String, usize, FxBuildHasher>,
+}
 
-    let admins: Vec<usize> = (0..users.len())
-        .filter(|&i| users[i].role == Role::Admin)
-        .collect();
-    match admins.as_slice() {
-        [] => check.errors.add(
-            &users_file,
-            1,
-            1,
-            "no user has role admin; exactly one must",
-        ),
-        [first, rest @ ..] => {
-            for &other in rest {
-                check.errors.add(
-                    &users_file,
-                    users[other].line,
-                    user_columns[users::ROLE],
-                    format!(
-                        "a second admin (the first is at line {}); exactly one is allowed",
-                        users[*first].line
-                    ),
-                );
-            }
-        }
-    }
-    for user in &users {
-        let at = |spec: usize| user_columns[spec];
-        let owner = user_by_id.get(&user.owner_id).map(|&i| &users[i]);
-        let problem = match (user.role, owner) {
-            (_, None) => Some(format!(
-                "owner_id {} is not the id of any user",
-                user.owner_id
-            )),
-            (Role::Admin, Some(_)) if user.owner_id != user.id => {
-                Some(format!("the admin must own itself (owner_id {})", user.id))
-            }
-            (Role::Accountant | Role::Reseller, Some(owner)) if owner.role != Role::Admin => {
-                Some(format!(
-                    "owner_id {} is not the admin; accountants and resellers belong to the admin",
-                    user.owner_id
-                ))
-            }
-            (Role::User, Some(owner)) if !matches!(owner.role, Role::Admin | Role::Reseller) => {
-                Some(format!(
-                    "owner_id {} is a user with role {}; users belong to the admin or a reseller",
-                    user.owner_id,
-                    owner.role.name()
-                ))
-            }
-            _ => None,
-        };
-        if let Some(message) = problem {
-            check
-                .errors
-                .add(&users_file, user.line, at(users::OWNER_ID), message);
-        }
-        for (spec, name, value) in [
-            (users::TARIFF, "tariff", &user.tariff),
-            (users::CUSTOM_TARIFF, "custom_tariff", &user.custom_tariff),
-        ] {
-            if let Some(tariff) = value.as_deref().filter(|t| !has_tariff(t)) {
-                check.errors.add(
-                    &users_file,
-                    user.line,
-                    at(spec),
-                    format!("{name} \"{tariff}\" is not in the tariff artifact"),
-                );
-            }
-        }
-        if let Some(code) = user
-            .currency
-            .as_deref()
-            .filter(|c| currencies.get(c).is_none())
-        {
-            check.errors.add(
-                &users_file,
-                user.line,
-                at(users::CURRENCY),
-                format!("currency \"{code}\" is not in {currencies_file}"),
-            );
-        }
-    }
+/// The card indexes the API looks cards up by.
+struct CardIndex {
+    by_number: HashMap<String, usize, FxBuildHasher>,
+    by_pin: HashMap<String, PinOwner, FxBuildHasher>,
+}
 
-    let mut groups = groups;
-    groups.sort_by_key(|g| g.id);
-    let group_by_id = check.unique(
-        &groups_file,
-        &groups,
-        group_columns[cards::GROUP_ID],
-        "id",
-        |g| Some(g.id),
-        |g| g.line,
-    );
-    for group in &groups {
-        let owner = user_by_id.get(&group.owner_id).map(|&i| &users[i]);
-        if !owner.is_some_and(|o| matches!(o.role, Role::Admin | Role::Reseller)) {
-            check.errors.add(
-                &groups_file,
-                group.line,
-                group_columns[cards::GROUP_OWNER],
-                format!("owner_id {} is not the admin or a reseller", group.owner_id),
-            );
-        }
-    }
-
-    let mut cards = cards;
-    cards.sort_by_key(|c| c.id);
-    check.unique(
-        &cards_file,
-        &cards,
-        card_columns[cards::ID],
-        "id",
-        |c| Some(c.id),
-        |c| c.line,
-    );
-    let card_by_number = check.unique(
-        &cards_file,
-        &cards,
-        card_columns[cards::NUMBER],
-        "number",
-        |c| Some(c.number.clone()),
-        |c| c.line,
-    );
-    let mut card_by_pin: HashMap<String, PinOwner, FxBuildHasher> =
-        HashMap::with_capacity_and_hasher(cards.len(), FxBuildHasher);
-    for (index, card) in cards.iter().enumerate() {
-        card_by_pin
-            .entry(card.pin.clone())
-            .and_modify(|owner| *owner = PinOwner::Shared)
-            .or_insert(PinOwner::One(index));
-        if !group_by_id.contains_key(&card.group_id) {
-            check.errors.add(
-                &cards_file,
-                card.line,
-                card_columns[cards::CARD_GROUP],
-                format!("group_id {} is not in {groups_file}", card.group_id),
-            );
-        }
-        if let Some(id) = card
-            .distributor_id
-            .filter(|id| !user_by_id.contains_key(id))
-        {
-            check.errors.add(
-                &cards_file,
-                card.line,
-                card_columns[cards::DISTRIBUTOR],
-                format!("distributor_id {id} is not the id of any user"),
-            );
-        }
-    }
-
-    if !errors.is_empty() {
-        return fail(errors, warnings);
-    }
-    let mut tariff_names: Vec<String> = users
+/// Every tariff the users name, sorted, once each.
+fn tariff_names(users: &[User]) -> Vec<String> {
+    let mut names: Vec<String> = users
         .iter()
         .flat_map(|u| [&u.tariff, &u.custom_tariff])
         .filter_map(|name| name.clone())
         .collect();
-    tariff_names.sort_unstable();
-    tariff_names.dedup();
-    let accounts = Accounts {
-        tariff_names,
-        currencies,
-        admin: admins[0],
-        users,
-        groups,
-        cards,
-        user_by_id,
-        user_by_name,
-        user_by_unique_hash,
-        group_by_id,
-        card_by_number,
-        card_by_pin,
-    };
-    Ok((accounts, warnings))
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
-/// Cross-row checks that report into one error list.
+/// A key column's name, and whether its values may be quoted in an error message.
+#[derive(Clone, Copy)]
+enum Key {
+    Shown(&'static str),
+    /// A credential (`api_key`, `unique_hash`): the message names the lines only.
+    Secret(&'static str),
+}
+
+/// Cross-row and cross-file checks that report into one error list.
 struct Checker<'e> {
     errors: &'e mut ErrorList,
 }
 
 impl Checker<'_> {
-    /// Indexes `items` by `key` (items without a key are skipped); a repeated key is an error
-    /// at the later item naming the earlier line.
+    /// Step 2: users are unique by id, username, `unique_hash` and `api_key`; returns the
+    /// indexes.
+    fn users(&mut self, users: &Table<User>) -> UserIndex {
+        let line = |u: &User| u.line;
+        let by_id = self.unique(users, users::ID, Key::Shown("id"), |u| Some(u.id), line);
+        let by_name = self.unique(
+            users,
+            users::USERNAME,
+            Key::Shown("username"),
+            |u| Some(u.username.clone()),
+            line,
+        );
+        let by_unique_hash = self.unique(
+            users,
+            users::UNIQUE_HASH,
+            Key::Secret("unique_hash"),
+            |u| u.unique_hash.clone(),
+            line,
+        );
+        self.unique(
+            users,
+            users::API_KEY,
+            Key::Secret("api_key"),
+            |u| u.api_key.clone(),
+            line,
+        );
+        UserIndex {
+            by_id,
+            by_name,
+            by_unique_hash,
+        }
+    }
+
+    /// Step 3: exactly one user is the admin; its position.
+    fn one_admin(&mut self, users: &Table<User>) -> Option<usize> {
+        let mut admins = (0..users.rows.len()).filter(|&i| users.rows[i].role == Role::Admin);
+        let Some(first) = admins.next() else {
+            self.errors.add(
+                &users.file,
+                1,
+                1,
+                "no user has role admin; exactly one must",
+            );
+            return None;
+        };
+        for other in admins {
+            self.errors.add(
+                &users.file,
+                users.rows[other].line,
+                users.column(users::ROLE),
+                format!(
+                    "a second admin (the first is at line {}); exactly one is allowed",
+                    users.rows[first].line
+                ),
+            );
+        }
+        Some(first)
+    }
+
+    /// Step 4: each user's owner exists and may own it; its tariffs are in the artifact and
+    /// its currency in the currencies file.
+    fn user_links(
+        &mut self,
+        users: &Table<User>,
+        user_by_id: &HashMap<u64, usize, FxBuildHasher>,
+        currencies: &CurrencyFile,
+        has_tariff: &dyn Fn(&str) -> bool,
+    ) {
+        for user in &users.rows {
+            let owner = user_by_id.get(&user.owner_id).map(|&i| &users.rows[i]);
+            if let Some(message) = owner_problem(user, owner) {
+                self.errors.add(
+                    &users.file,
+                    user.line,
+                    users.column(users::OWNER_ID),
+                    message,
+                );
+            }
+            for (spec, name, value) in [
+                (users::TARIFF, "tariff", &user.tariff),
+                (users::CUSTOM_TARIFF, "custom_tariff", &user.custom_tariff),
+            ] {
+                if let Some(tariff) = value.as_deref().filter(|t| !has_tariff(t)) {
+                    self.errors.add(
+                        &users.file,
+                        user.line,
+                        users.column(spec),
+                        format!("{name} \"{tariff}\" is not in the tariff artifact"),
+                    );
+                }
+            }
+            if let Some(code) = user
+                .currency
+                .as_deref()
+                .filter(|c| currencies.currencies.get(c).is_none())
+            {
+                self.errors.add(
+                    &users.file,
+                    user.line,
+                    users.column(users::CURRENCY),
+                    format!("currency \"{code}\" is not in {}", currencies.file),
+                );
+            }
+        }
+    }
+
+    /// Step 5: card groups, sorted by id, are unique by id and owned by the admin or a
+    /// reseller; returns them and their index.
+    fn groups(
+        &mut self,
+        mut groups: Table<CardGroup>,
+        users: &Table<User>,
+        user_by_id: &HashMap<u64, usize, FxBuildHasher>,
+    ) -> (Table<CardGroup>, HashMap<u64, usize, FxBuildHasher>) {
+        groups.rows.sort_by_key(|g| g.id);
+        let by_id = self.unique(
+            &groups,
+            cards::GROUP_ID,
+            Key::Shown("id"),
+            |g| Some(g.id),
+            |g| g.line,
+        );
+        for group in &groups.rows {
+            let owner = user_by_id.get(&group.owner_id).map(|&i| &users.rows[i]);
+            if !owner.is_some_and(|o| matches!(o.role, Role::Admin | Role::Reseller)) {
+                self.errors.add(
+                    &groups.file,
+                    group.line,
+                    groups.column(cards::GROUP_OWNER),
+                    format!("owner_id {} is not the admin or a reseller", group.owner_id),
+                );
+            }
+        }
+        (groups, by_id)
+    }
+
+    /// Step 6: cards, sorted by id, are unique by id and number, in a group that exists,
+    /// with a distributor that exists; returns them, the index by number and the index by
+    /// PIN (a shared PIN finds no card).
+    fn cards(
+        &mut self,
+        mut cards: Table<Card>,
+        group_by_id: &HashMap<u64, usize, FxBuildHasher>,
+        groups_file: &str,
+        user_by_id: &HashMap<u64, usize, FxBuildHasher>,
+    ) -> (Table<Card>, CardIndex) {
+        cards.rows.sort_by_key(|c| c.id);
+        let line = |c: &Card| c.line;
+        self.unique(&cards, cards::ID, Key::Shown("id"), |c| Some(c.id), line);
+        let by_number = self.unique(
+            &cards,
+            cards::NUMBER,
+            Key::Shown("number"),
+            |c| Some(c.number.clone()),
+            line,
+        );
+        let mut by_pin: HashMap<String, PinOwner, FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(cards.rows.len(), FxBuildHasher);
+        for (index, card) in cards.rows.iter().enumerate() {
+            by_pin
+                .entry(card.pin.clone())
+                .and_modify(|owner| *owner = PinOwner::Shared)
+                .or_insert(PinOwner::One(index));
+            if !group_by_id.contains_key(&card.group_id) {
+                self.errors.add(
+                    &cards.file,
+                    card.line,
+                    cards.column(cards::CARD_GROUP),
+                    format!("group_id {} is not in {groups_file}", card.group_id),
+                );
+            }
+            if let Some(id) = card
+                .distributor_id
+                .filter(|id| !user_by_id.contains_key(id))
+            {
+                self.errors.add(
+                    &cards.file,
+                    card.line,
+                    cards.column(cards::DISTRIBUTOR),
+                    format!("distributor_id {id} is not the id of any user"),
+                );
+            }
+        }
+        (cards, CardIndex { by_number, by_pin })
+    }
+
+    /// Indexes a table's rows by `key` (rows without a key are skipped); a repeated key is an
+    /// error at the later row naming the earlier line. A [`Key::Secret`] value is never
+    /// written in the message: errors reach the log and the `/reload` reply.
     fn unique<T, K: std::hash::Hash + Eq + std::fmt::Display>(
         &mut self,
-        file: &str,
-        items: &[T],
-        column: u64,
-        name: &str,
+        table: &Table<T>,
+        spec: usize,
+        name: Key,
         key: impl Fn(&T) -> Option<K>,
         line: impl Fn(&T) -> u64,
     ) -> HashMap<K, usize, FxBuildHasher> {
+        let items = &table.rows;
         let mut index: HashMap<K, usize, FxBuildHasher> =
             HashMap::with_capacity_and_hasher(items.len(), FxBuildHasher);
         for (position, item) in items.iter().enumerate() {
@@ -427,14 +526,18 @@ impl Checker<'_> {
                 } else {
                     (position, earlier)
                 };
-                self.errors.add(
-                    file,
-                    line(&items[later]),
-                    column,
-                    format!(
-                        "{name} \"{key}\" is already used at line {}",
-                        line(&items[first])
+                let first = line(&items[first]);
+                let message = match name {
+                    Key::Shown(name) => format!("{name} \"{key}\" is already used at line {first}"),
+                    Key::Secret(name) => format!(
+                        "{name} is already used at line {first} (a secret: its value is not shown)"
                     ),
+                };
+                self.errors.add(
+                    &table.file,
+                    line(&items[later]),
+                    table.column(spec),
+                    message,
                 );
                 continue;
             }
@@ -444,27 +547,44 @@ impl Checker<'_> {
     }
 }
 
+/// Why `user` may not have `owner` (its `owner_id` resolved, or `None` when no user has that
+/// id), if it may not: the admin owns itself, accountants and resellers belong to the admin,
+/// users to the admin or a reseller.
+fn owner_problem(user: &User, owner: Option<&User>) -> Option<String> {
+    match (user.role, owner) {
+        (_, None) => Some(format!(
+            "owner_id {} is not the id of any user",
+            user.owner_id
+        )),
+        (Role::Admin, Some(_)) if user.owner_id != user.id => {
+            Some(format!("the admin must own itself (owner_id {})", user.id))
+        }
+        (Role::Accountant | Role::Reseller, Some(owner)) if owner.role != Role::Admin => {
+            Some(format!(
+                "owner_id {} is not the admin; accountants and resellers belong to the admin",
+                user.owner_id
+            ))
+        }
+        (Role::User, Some(owner)) if !matches!(owner.role, Role::Admin | Role::Reseller) => {
+            Some(format!(
+                "owner_id {} is a user with role {}; users belong to the admin or a reseller",
+                user.owner_id,
+                owner.role.name()
+            ))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn demo_files() -> AccountFiles {
-        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
-        AccountFiles {
-            users: demo.join("users.csv"),
-            cards: demo.join("cards.csv"),
-            card_groups: demo.join("card_groups.csv"),
-            currencies: demo.join("currencies.csv"),
-        }
-    }
-
-    fn demo_tariff(name: &str) -> bool {
-        matches!(name, "retail" | "wholesale" | "vip_custom")
-    }
+    use crate::testing::{account_files_in, demo_account_files, is_demo_tariff};
 
     #[test]
     fn the_demo_accounts_load_with_their_indexes() {
-        let (accounts, warnings) = load(&demo_files(), "USD", &demo_tariff).unwrap();
+        let (accounts, warnings) = load(&demo_account_files(), "USD", &is_demo_tariff).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(accounts.admin().username, "admin");
         let alice = accounts.user_by_username("alice").unwrap();
@@ -501,18 +621,13 @@ mod tests {
     /// Writes the four files (header rows included by the caller) and loads them.
     fn load_texts(users: &str, groups: &str, cards: &str) -> Result<Accounts, String> {
         let dir = tempfile::tempdir().unwrap();
-        let files = AccountFiles {
-            users: dir.path().join("users.csv"),
-            cards: dir.path().join("cards.csv"),
-            card_groups: dir.path().join("card_groups.csv"),
-            currencies: dir.path().join("currencies.csv"),
-        };
+        let files = account_files_in(dir.path());
         std::fs::write(&files.users, users).unwrap();
         std::fs::write(&files.card_groups, groups).unwrap();
         std::fs::write(&files.cards, cards).unwrap();
         std::fs::write(&files.currencies, "code,exchange_rate\nUSD,1\nEUR,0.92\n").unwrap();
         let prefix = format!("{}/", dir.path().display());
-        load(&files, "USD", &demo_tariff)
+        load(&files, "USD", &is_demo_tariff)
             .map(|(accounts, _)| accounts)
             .map_err(|failure| failure.errors.to_string().replace(&prefix, ""))
     }
@@ -585,6 +700,33 @@ mod tests {
              cards.csv:3:5: distributor_id 8 is not the id of any user\n\
              cards.csv:4:1: id \"1\" is already used at line 2\n"
         );
+    }
+
+    #[test]
+    fn errors_name_the_lines_of_a_repeated_or_bad_secret_but_never_its_value() {
+        let users = "id,username,role,owner_id,unique_hash,api_key\n\
+                     0,admin,admin,0,hash-S3CRET-1,\n\
+                     1,r,reseller,0,,key-S3CRET-2\n\
+                     2,s,reseller,0,hash-S3CRET-1,key-S3CRET-2\n";
+        let error = load_texts(users, GROUPS, CARDS).unwrap_err();
+        assert!(
+            error.contains("users.csv:4:5: unique_hash is already used at line 2"),
+            "{error}"
+        );
+        assert!(
+            error.contains("users.csv:4:6: api_key is already used at line 3"),
+            "{error}"
+        );
+        assert!(!error.contains("S3CRET"), "a secret leaked: {error}");
+
+        let users = format!("{USERS}0,admin,admin,0,,,,,\n");
+        let cards = "id,number,pin,group_id\n1,100,12x4-S3CRET,1\n";
+        let error = load_texts(&users, GROUPS, cards).unwrap_err();
+        assert!(
+            error.contains("cards.csv:2:3: pin must be 1-20 digits"),
+            "{error}"
+        );
+        assert!(!error.contains("S3CRET"), "a secret leaked: {error}");
     }
 
     #[test]

@@ -66,6 +66,16 @@ fn valid(value: &[u8], extra: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || extra.contains(b))
 }
 
+/// Answers `balance.php`. The checks run in this order, and the first that fails is the answer
+/// (SPEC §5.6; Arrow's bare codes):
+///
+/// 1. `balance_over_http`: `102` (`api.enabled` does not apply: this is not a MOR call);
+/// 2. the attributes: `uid` present and `[A-Za-z0-9_@]{1,20}`, `format` 1-4 or absent,
+///    `e164num` `[0-9]{1,20}`, `passwd` like `uid`, `site` `[A-Za-z0-9_]{1,20}`, and not
+///    both `e164num` and `passwd`: `110`;
+/// 3. the account: with `uid` alone a card whose PIN it is (one card only), else the user
+///    named `uid` holding that number or password: `1001` for any miss;
+/// 4. format 1 needs an Arrow currency number for the account's currency: `107`.
 pub fn run(
     accounts: &Accounts,
     settings: &ApiSettings,

@@ -7,7 +7,8 @@ use super::{
     check_enabled, check_get, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure,
     Params, Request,
 };
-use crate::accounts::{Accounts, Card, CardGroup, Role, User};
+use crate::accounts::visibility::{self, Denied};
+use crate::accounts::{Accounts, Card, CardGroup, User};
 use crate::money::{write_ruby_float, Decimal};
 
 /// A listed card and its distributor, if it has one.
@@ -26,6 +27,19 @@ pub struct CardList<'a> {
     pub groups: Vec<GroupCards<'a>>,
 }
 
+/// Answers `calling_cards_get`. The checks run in this order, and the first that fails is the
+/// answer (SPEC §5.4; part of the MOR contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled`;
+/// 2. `allow_get` for a GET: `<status>GET Requests are disabled`;
+/// 3. `u` names a user: `<page><status>Access Denied`;
+/// 4. the hash of the key alone, under the secret or the caller's reseller's `api_key`:
+///    `<status>API must have Secret Key` (empty `secret_key`), then `<status>Incorrect hash`;
+///    skipped with `disable_hash_check`;
+/// 5. the caller may list cards ([`crate::accounts::visibility::cards_listed_to`]):
+///    `<page><status>You are not authorized to use this functionality` (a reseller or
+///    accountant without the permission) or `<page><status>Access Denied` (a plain user);
+/// 6. some visible, unhidden card matches the filters: `<page><status>Cards were not found`.
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,
@@ -39,21 +53,12 @@ pub fn run<'a>(
         .and_then(|name| accounts.user_by_username(name))
         .ok_or(Failure::page_status(ApiError::AccessDenied))?;
     check_hash(settings, accounts, caller, params, &[])?;
-    let admin = accounts.admin().id;
-    let sees_group: Box<dyn Fn(&CardGroup) -> bool> = match caller.role {
-        Role::Admin => Box::new(|_| true),
-        Role::Reseller if caller.permissions.calling_cards => {
-            let id = caller.id;
-            Box::new(move |g| g.owner_id == id)
-        }
-        Role::Accountant if caller.permissions.manage_cards => {
-            Box::new(move |g| g.owner_id == admin)
-        }
-        Role::Reseller | Role::Accountant => {
-            return Err(Failure::page_status(ApiError::NotAuthorizedToUse))
-        }
-        Role::User => return Err(Failure::page_status(ApiError::AccessDenied)),
-    };
+    let visible = visibility::cards_listed_to(accounts.admin().id, caller).map_err(|denied| {
+        Failure::page_status(match denied {
+            Denied::Permission => ApiError::NotAuthorizedToUse,
+            Denied::Role | Denied::Target => ApiError::AccessDenied,
+        })
+    })?;
     let filter = Filter::from(params);
     // A plain card number is a key: look it up instead of scanning.
     let candidates: Box<dyn Iterator<Item = &Card>> = match params.text("number") {
@@ -64,7 +69,10 @@ pub fn run<'a>(
     };
     let mut groups: Vec<GroupCards<'_>> = Vec::new();
     for card in candidates.filter(|c| !c.hidden && filter.matches(c)) {
-        let Some(group) = accounts.card_group(card.group_id).filter(|g| sees_group(g)) else {
+        let Some(group) = accounts
+            .card_group(card.group_id)
+            .filter(|g| visible.contains(g))
+        else {
             continue;
         };
         let distributor = card.distributor_id.and_then(|id| accounts.user_by_id(id));

@@ -5,7 +5,8 @@
 use super::{
     check_enabled, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure, Request,
 };
-use crate::accounts::{Accounts, Card, Role};
+use crate::accounts::visibility::{self, CardGroups};
+use crate::accounts::{Accounts, Card};
 use crate::money::write_ruby_float;
 
 /// A card's balance (raw, as stored) and the default currency's code.
@@ -15,6 +16,19 @@ pub struct CardBalance<'a> {
     pub currency: &'a str,
 }
 
+/// Answers `card_balance_get`. The checks run in this order, and the first that fails is the
+/// answer (SPEC §5.5; part of the MOR contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled`;
+/// 2. `u` names a user: `<page>User was not found`;
+/// 3. the hash over `number`, under the secret or the caller's reseller's `api_key`:
+///    `<status>API must have Secret Key` (empty `secret_key`), then `<status>Incorrect hash`;
+///    skipped with `disable_hash_check`;
+/// 4. the caller may read card balances ([`crate::accounts::visibility::card_balances_for`]):
+///    `<page>User was not found`;
+/// 5. `number` is a card the caller sees: `<page>Calling Card was not found`.
+///
+/// GET is always accepted (`allow_get` does not apply to balances).
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,
@@ -34,20 +48,16 @@ pub fn run<'a>(
         params,
         &[params.get("number").unwrap_or_default()],
     )?;
-    let reseller = match caller.role {
-        Role::Admin => None,
-        Role::Reseller if caller.permissions.calling_cards => Some(caller.id),
-        _ => return Err(not_found),
-    };
+    // Every refusal reads as an unknown caller here (SPEC §5.5).
+    let visible = visibility::card_balances_for(caller).map_err(|_| not_found)?;
     let card = params
         .text("number")
         .and_then(|number| accounts.card_by_number(number))
         .filter(|card| {
-            reseller.is_none_or(|id| {
-                accounts
+            visible == CardGroups::All
+                || accounts
                     .card_group(card.group_id)
-                    .is_some_and(|g| g.owner_id == id)
-            })
+                    .is_some_and(|g| visible.contains(g))
         })
         .ok_or(Failure::page(ApiError::CallingCardNotFound))?;
     Ok(CardBalance {

@@ -398,44 +398,9 @@ pub fn write_failure(out: &mut Vec<u8>, failure: Failure) -> ContentType {
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! The demo dataset as a snapshot, for endpoint tests.
+    //! The demo dataset as a snapshot, and requests, for endpoint tests.
 
-    use std::sync::{Arc, OnceLock};
-
-    use crate::accounts::AccountFiles;
-    use crate::artifact::Artifact;
-    use crate::compile::{compile, TariffSource};
-    use crate::snapshot::Data;
-
-    pub(crate) fn demo() -> &'static Data {
-        static DEMO: OnceLock<Data> = OnceLock::new();
-        DEMO.get_or_init(|| {
-            let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
-            let sources: Vec<_> = ["retail", "wholesale", "vip_custom"]
-                .iter()
-                .map(|name| TariffSource {
-                    name: (*name).into(),
-                    currency: "USD".into(),
-                    path: demo.join("tariffs").join(format!("{name}.csv")),
-                })
-                .collect();
-            let artifact =
-                Arc::new(Artifact::from_bytes(compile(&sources, |_| {}).unwrap().bytes).unwrap());
-            let files = AccountFiles {
-                users: demo.join("users.csv"),
-                cards: demo.join("cards.csv"),
-                card_groups: demo.join("card_groups.csv"),
-                currencies: demo.join("currencies.csv"),
-            };
-            let has_tariff = |name: &str| artifact.tariff_id(name).is_some();
-            let accounts = Arc::new(crate::accounts::load(&files, "USD", &has_tariff).unwrap().0);
-            Data {
-                artifact,
-                accounts,
-                stamps: Default::default(),
-            }
-        })
-    }
+    pub(crate) use crate::testing::demo_data as demo;
 
     /// Runs `f` on a request carrying `pairs` in its query, made with `method` at `now`.
     pub(crate) fn with_request<R>(

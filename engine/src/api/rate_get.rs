@@ -8,12 +8,14 @@
 //! admin-owned plain users with `allow_resellers_admin_tariffs`; the admin itself and what it
 //! owns directly; an accountant with both `see_financial_data` and `manage_tariffs` what the
 //! admin owns directly.
+//! The rules live in [`crate::accounts::visibility`], shared with the other endpoints.
 
 use super::{
     check_enabled, check_get, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure,
     Request,
 };
-use crate::accounts::{Accounts, Role, User};
+use crate::accounts::visibility::{self, Denied, RateRules};
+use crate::accounts::{Accounts, User};
 use crate::artifact::Artifact;
 use crate::lookup::dialed_digits;
 use crate::money::write_ruby_float;
@@ -37,6 +39,23 @@ impl Rate<'_> {
     }
 }
 
+/// Answers `rate_get`. The checks run in this order, and the first that fails is the answer
+/// (SPEC §5.3; MOR clients see the order, so it is part of the contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled`;
+/// 2. `allow_get` for a GET: `<status>GET Requests are disabled`;
+/// 3. `u` sent: `<page>Access Denied`;
+/// 4. `u` names a user: `<page>User was not found`;
+/// 5. the hash over `username`, under the secret or the caller's reseller's `api_key`:
+///    `<status>API must have Secret Key` (empty `secret_key`), then `<status>Incorrect hash`;
+///    skipped with `disable_hash_check`;
+/// 6. `rate_over_http`: `<page>Feature disabled`;
+/// 7. `username` names a user: `<page>User was not found`;
+/// 8. the caller may read that user's rates ([`crate::accounts::visibility::rates_of`]):
+///    `<status>You are not authorized to view this page` (role or permission lacking) or
+///    `<status>User was not found` (someone else's user);
+/// 9. `prefix` not empty: `<page>Empty prefix`;
+/// 10. a rate in force now, custom tariff first: `<page>Rate was not found`.
 pub fn run<'a>(
     artifact: &'a Artifact,
     accounts: &Accounts,
@@ -106,48 +125,23 @@ pub fn run<'a>(
 }
 
 /// Whose rates `caller` reads when it asks for `target`'s, or why it may not.
+#[inline]
 fn permitted<'u>(
     accounts: &Accounts,
     settings: &ApiSettings,
     caller: &'u User,
     target: &'u User,
 ) -> Result<&'u User, Failure> {
-    let admin = accounts.admin().id;
-    let owned_by_admin =
-        |user: &User| user.owner_id == admin && matches!(user.role, Role::User | Role::Reseller);
-    let denied = Failure::status(ApiError::UserNotFound);
-    match caller.role {
-        Role::User if settings.show_rates_for_users => Ok(caller),
-        Role::User => Err(Failure::status(ApiError::NotAuthorizedToView)),
-        Role::Reseller => {
-            let allowed = target.id == caller.id
-                || (target.owner_id == caller.id && target.role == Role::User)
-                || (settings.allow_resellers_admin_tariffs
-                    && target.role == Role::User
-                    && target.owner_id == admin);
-            if allowed {
-                Ok(target)
-            } else {
-                Err(denied)
-            }
-        }
-        Role::Admin => {
-            if target.id == caller.id || owned_by_admin(target) {
-                Ok(target)
-            } else {
-                Err(denied)
-            }
-        }
-        Role::Accountant => {
-            if !(caller.permissions.see_financial_data && caller.permissions.manage_tariffs) {
-                Err(Failure::status(ApiError::NotAuthorizedToView))
-            } else if owned_by_admin(target) {
-                Ok(target)
-            } else {
-                Err(denied)
-            }
-        }
-    }
+    let rules = RateRules {
+        show_rates_for_users: settings.show_rates_for_users,
+        allow_resellers_admin_tariffs: settings.allow_resellers_admin_tariffs,
+    };
+    visibility::rates_of(accounts.admin().id, rules, caller, target).map_err(|denied| {
+        Failure::status(match denied {
+            Denied::Role | Denied::Permission => ApiError::NotAuthorizedToView,
+            Denied::Target => ApiError::UserNotFound,
+        })
+    })
 }
 
 /// `<page>` holding `<rate>RATE#DESTINATION#PREFIX</rate>`, or the failure.

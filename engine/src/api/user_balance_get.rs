@@ -8,17 +8,28 @@ use super::{
 use crate::accounts::Accounts;
 
 /// A balance, and with `user_currency=1` the code of the user's currency it is shown in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Balance {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Balance<'a> {
     pub amount: Amount,
-    pub currency: Option<String>,
+    pub currency: Option<&'a str>,
 }
 
-pub fn run(
-    accounts: &Accounts,
+/// Answers `user_balance_get`. The checks run in this order, and the first that fails is the
+/// answer (SPEC §5.2; part of the MOR contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled`;
+/// 2. only when `username` names a user, the hash over `username` (and `currency` if sent):
+///    `<status>API must have Secret Key` (empty `secret_key`), then `<status>Incorrect hash`;
+///    skipped with `disable_hash_check`;
+/// 3. `balance_over_http`: `<page>Feature disabled`;
+/// 4. `username` names a user: `<page>User was not found`.
+///
+/// GET is always accepted (`allow_get` does not apply to balances).
+pub fn run<'a>(
+    accounts: &'a Accounts,
     settings: &ApiSettings,
     request: &Request<'_>,
-) -> Result<Balance, Failure> {
+) -> Result<Balance<'a>, Failure> {
     check_enabled(settings)?;
     let params = request.params;
     let user = params
@@ -27,9 +38,14 @@ pub fn run(
     // The hash is checked only for a user that exists (SPEC §5.2); others fall through to
     // "User was not found" after the feature check.
     if let Some(user) = user {
-        let mut values = vec![params.get("username").unwrap_or_default()];
-        values.extend(params.get("currency"));
-        check_hash(settings, accounts, user, params, &values)?;
+        // Borrowed, not collected: this runs on every request.
+        let currency = params.get("currency");
+        let values = [
+            params.get("username").unwrap_or_default(),
+            currency.unwrap_or_default(),
+        ];
+        let hashed = if currency.is_some() { 2 } else { 1 };
+        check_hash(settings, accounts, user, params, &values[..hashed])?;
     }
     if !settings.balance_over_http {
         return Err(Failure::page(ApiError::FeatureDisabled));
@@ -40,7 +56,7 @@ pub fn run(
         let currency = user_currency(accounts, user);
         return Ok(Balance {
             amount: Amount::convert(user.balance, currency, places),
-            currency: Some(currency.code.clone()),
+            currency: Some(&currency.code),
         });
     }
     let currency = requested_currency(accounts, user, params.text("currency"));
@@ -51,7 +67,7 @@ pub fn run(
 }
 
 /// `<page>` holding `<balance>` (and `<currency>`), or the failure.
-pub fn write(out: &mut Vec<u8>, result: &Result<Balance, Failure>) -> ContentType {
+pub fn write(out: &mut Vec<u8>, result: &Result<Balance<'_>, Failure>) -> ContentType {
     write_page(out, result, |xml, balance| {
         xml.with("balance", |out| balance.amount.write(out));
         if let Some(code) = &balance.currency {

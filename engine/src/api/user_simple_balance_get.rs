@@ -9,6 +9,15 @@ use super::{
 use crate::accounts::Accounts;
 
 /// The balance of the user `id` names, in the requested currency.
+///
+/// The checks run in this order, and the first that fails is the answer (SPEC §5.1; part of
+/// the MOR contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled` (XML, the one XML answer here);
+/// 2. `balance_over_http`: `Feature disabled` (plain text);
+/// 3. `id` is a user's `unique_hash`: `User was not found` (plain text).
+///
+/// No hash (the token is the credential) and GET always accepted.
 pub fn run(
     accounts: &Accounts,
     settings: &ApiSettings,

@@ -197,12 +197,7 @@ fn write_requests(
     count: usize,
     out: &Path,
 ) -> Result<(), String> {
-    let files = AccountFiles {
-        users: data.join("users.csv"),
-        cards: data.join("cards.csv"),
-        card_groups: data.join("card_groups.csv"),
-        currencies: data.join("currencies.csv"),
-    };
+    let files = AccountFiles::in_folder(data);
     let (accounts, _) = accounts::load(&files, default_currency, &|_| true)
         .map_err(|failure| format!("invalid account files:\n{}", failure.errors))?;
     let numbers = load::read_lines(&data.join("numbers.txt")).map_err(|e| e.to_string())?;
