@@ -750,3 +750,134 @@ fn expect_100_continue_gets_a_continue_before_the_body_is_sent() {
         "60.0000"
     );
 }
+
+/// The value of the metric line `name` (with its labels, as printed) in a `/metrics` body.
+fn metric(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// A client connection the server is expected to close, watched without blocking.
+struct Watched {
+    stream: TcpStream,
+    what: &'static str,
+    last_byte: Instant,
+    closed: Option<Duration>,
+}
+
+impl Watched {
+    /// Sends `bytes` on a new connection to `addr` and, for an idle keep-alive connection
+    /// (`answered`), reads the one answer they ask for first.
+    fn open(addr: SocketAddr, what: &'static str, bytes: &[u8], answered: bool) -> Watched {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.write_all(bytes).unwrap();
+        let last_byte = Instant::now();
+        if answered {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let answer = read_response(&mut stream, &mut Vec::new()).unwrap();
+            assert_eq!(answer.status, 200, "{what}: {}", answer.body);
+        }
+        stream.set_nonblocking(true).unwrap();
+        Watched {
+            stream,
+            what,
+            last_byte,
+            closed: None,
+        }
+    }
+
+    /// Notes the moment the server closed the connection (end of stream or reset).
+    fn poll(&mut self) {
+        if self.closed.is_some() {
+            return;
+        }
+        let mut buf = [0u8; 512];
+        match self.stream.read(&mut buf) {
+            Ok(0) => self.closed = Some(self.last_byte.elapsed()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => self.closed = Some(self.last_byte.elapsed()),
+        }
+    }
+}
+
+/// Issue 9 item 1: `may` rounds timeouts down to whole milliseconds and takes 0 for none, so
+/// a read re-armed with under 1 ms left waited forever (~70 of 100 slow connections stayed
+/// open). Half-sent requests opened slowly and in bursts, and idle keep-alive connections,
+/// on both listeners: every one is closed within 11 s of its last byte.
+#[test]
+fn half_sent_and_idle_connections_are_all_closed_within_eleven_seconds() {
+    let _serial = serial();
+    let server = Server::start("");
+    let half = b"GET /billing/api/simple_balance?id=bob";
+    let half_admin = b"GET /healthz";
+    let idle = b"GET /billing/api/simple_balance/a1b2c3d4e5 HTTP/1.1\r\n\r\n";
+    let idle_admin = b"GET /healthz HTTP/1.1\r\n\r\n";
+    let mut watched = Vec::new();
+    let burst = |watched: &mut Vec<Watched>| {
+        for _ in 0..25 {
+            watched.push(Watched::open(server.addr, "api burst", half, false));
+        }
+        for _ in 0..10 {
+            watched.push(Watched::open(
+                server.admin,
+                "admin burst",
+                half_admin,
+                false,
+            ));
+        }
+    };
+    burst(&mut watched);
+    for _ in 0..10 {
+        watched.push(Watched::open(server.addr, "api idle", idle, true));
+        watched.push(Watched::open(server.admin, "admin idle", idle_admin, true));
+    }
+    // One every 50 ms for 5 s, alternating listeners three to one.
+    for i in 0..100 {
+        let (addr, what, bytes) = match i % 4 {
+            3 => (server.admin, "admin slow", &half_admin[..]),
+            _ => (server.addr, "api slow", &half[..]),
+        };
+        watched.push(Watched::open(addr, what, bytes, false));
+        watched.iter_mut().for_each(Watched::poll);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    burst(&mut watched);
+    let last = watched.iter().map(|w| w.last_byte).max().unwrap();
+    while watched.iter().any(|w| w.closed.is_none()) && last.elapsed() < Duration::from_secs(12) {
+        std::thread::sleep(Duration::from_millis(20));
+        watched.iter_mut().for_each(Watched::poll);
+    }
+    let closed = watched.iter().filter(|w| w.closed.is_some()).count();
+    let slowest = watched
+        .iter()
+        .filter_map(|w| w.closed)
+        .max()
+        .unwrap_or_default();
+    eprintln!(
+        "{closed} of {} connections closed by the server, the last {slowest:?} after its last byte",
+        watched.len()
+    );
+    for w in &watched {
+        let closed = w.closed.unwrap_or_else(|| panic!("{}: still open", w.what));
+        assert!(
+            closed >= Duration::from_secs(9) && closed <= Duration::from_secs(11),
+            "{}: closed {closed:?} after its last byte",
+            w.what
+        );
+    }
+    let metrics = admin(&server, "GET", "/metrics").body;
+    let value = |name: &str| metric(&metrics, name).unwrap_or_else(|| panic!("{name}: {metrics}"));
+    assert_eq!(value("ratel_open_connections{listener=\"api\"}"), 0.0);
+    assert_eq!(
+        value("ratel_open_connections{listener=\"admin\"}"),
+        1.0,
+        "only the connection asking"
+    );
+    let timeouts = value("ratel_connection_timeouts_total{listener=\"api\",kind=\"read\"}")
+        + value("ratel_connection_timeouts_total{listener=\"admin\",kind=\"read\"}");
+    assert_eq!(timeouts as usize, watched.len());
+}
