@@ -881,3 +881,126 @@ fn half_sent_and_idle_connections_are_all_closed_within_eleven_seconds() {
         + value("ratel_connection_timeouts_total{listener=\"admin\",kind=\"read\"}");
     assert_eq!(timeouts as usize, watched.len());
 }
+
+/// The server's resident memory, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Issue 9 item 2: clients that pipeline ~2 MB of requests and never read their answers
+/// kept their connections (and megabytes of queued answers) forever. Each is closed once
+/// its answer has made no progress for 10 s, and the server's memory per connection stays
+/// bounded meanwhile (it stops reading while an answer waits, so its input buffer never
+/// grows past one request; what queues is in the kernel's socket buffers).
+#[test]
+fn clients_that_never_read_are_closed_ten_seconds_after_their_answers_stall() {
+    let _serial = serial();
+    let server = Server::start_with("", None, |dir| {
+        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
+        for id in 1..=300 {
+            cards.push_str(&format!(
+                "{id},{},{},1,Card {id},{id}.5,7\n",
+                5_000_000_000u64 + id,
+                10_000 + id
+            ));
+        }
+        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+    });
+    let rss_before = rss_kib(server.child.id());
+    let request = b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n";
+    let pipeline = request.repeat(2_000_000 / request.len());
+    struct Client {
+        stream: TcpStream,
+        sent: usize,
+        progress: Instant,
+    }
+    let mut clients: Vec<Client> = (0..50)
+        .map(|_| {
+            let stream = TcpStream::connect(server.addr).unwrap();
+            stream.set_nonblocking(true).unwrap();
+            Client {
+                stream,
+                sent: 0,
+                progress: Instant::now(),
+            }
+        })
+        .collect();
+    // Send until every client has sent all or made no progress for a second (stalled).
+    let started = Instant::now();
+    while clients
+        .iter()
+        .any(|c| c.sent < pipeline.len() && c.progress.elapsed() < Duration::from_secs(1))
+    {
+        for client in &mut clients {
+            while client.sent < pipeline.len() {
+                match client.stream.write(&pipeline[client.sent..]) {
+                    Ok(n) => {
+                        client.sent += n;
+                        client.progress = Instant::now();
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("sending: {e}"),
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        assert!(started.elapsed() < Duration::from_secs(60), "never stalled");
+    }
+    let sent: usize = clients.iter().map(|c| c.sent).sum();
+    // The server has stalled when it stops answering: the count of answers built stops
+    // moving (each is counted before it is written). Its last progress was before that.
+    let metrics = || admin(&server, "GET", "/metrics").body;
+    let answered = "ratel_requests_total{endpoint=\"calling_cards_get\",outcome=\"answered\"}";
+    let mut count = metric(&metrics(), answered).unwrap();
+    let mut stalled = Instant::now();
+    while stalled.elapsed() < Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = metric(&metrics(), answered).unwrap();
+        if now != count {
+            (count, stalled) = (now, Instant::now());
+        }
+    }
+    let rss_stalled = rss_kib(server.child.id());
+    let open = || metric(&metrics(), "ratel_open_connections{listener=\"api\"}").unwrap();
+    assert_eq!(open(), 50.0, "all stalled, none closed yet");
+    while open() > 0.0 && stalled.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let closed_after = stalled.elapsed();
+    eprintln!(
+        "50 clients sent {:.1} MB in all; {count} answers before the server stalled; all closed {closed_after:?} after its last answer; server RSS {} KiB before, {} KiB stalled ({} KiB a connection)",
+        sent as f64 / 1e6,
+        rss_before,
+        rss_stalled,
+        rss_stalled.saturating_sub(rss_before) / 50
+    );
+    let metrics = admin(&server, "GET", "/metrics").body;
+    assert_eq!(
+        metric(&metrics, "ratel_open_connections{listener=\"api\"}"),
+        Some(0.0),
+        "still open {closed_after:?} after the last answer"
+    );
+    assert!(
+        closed_after <= Duration::from_millis(11_500),
+        "{closed_after:?}"
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "ratel_connection_timeouts_total{listener=\"api\",kind=\"write\"}"
+        ),
+        Some(50.0)
+    );
+    // An answer here is ~60 KB, held twice (body and response): far below 4 MiB.
+    assert!(
+        rss_stalled.saturating_sub(rss_before) < 50 * 4096,
+        "{rss_before} KiB -> {rss_stalled} KiB"
+    );
+    drop(clients);
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+}
