@@ -4,6 +4,7 @@
 //! `ratel-engine`.
 
 pub mod config;
+pub mod deadline;
 pub mod http;
 pub mod metrics;
 pub mod routes;

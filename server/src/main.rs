@@ -84,6 +84,7 @@ fn main() -> ExitCode {
         api: config.api.clone(),
         limits: Limits::default(),
         request_timeout: Duration::from_secs(10),
+        write_stall_timeout: Duration::from_secs(10),
         metrics: Metrics::default(),
         reloading: std::sync::Mutex::new(()),
     });

@@ -3,13 +3,14 @@
 //! size and reload failures. Plain atomics: a request pays a few relaxed increments.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use ratel_engine::api::{Endpoint, Outcome};
 use ratel_engine::snapshot::{Reread, Snapshot};
 
 use crate::http::Status;
+use crate::service::Listener;
 
 /// Upper bounds of the latency buckets, in microseconds.
 const BUCKETS_US: [u64; 9] = [25, 50, 100, 250, 500, 1_000, 2_500, 10_000, 100_000];
@@ -40,6 +41,24 @@ pub struct Metrics {
     /// Reloads that read the artifact again, and the accounts again.
     reread_artifact: AtomicU64,
     reread_accounts: AtomicU64,
+    /// Connections open now, by listener.
+    open: [AtomicI64; 2],
+    /// Connections closed for a deadline, by listener: a request not received in time, an
+    /// answer that made no progress.
+    read_timeouts: [AtomicU64; 2],
+    write_timeouts: [AtomicU64; 2],
+}
+
+/// An open connection, counted in `ratel_open_connections` until dropped.
+#[derive(Debug)]
+pub struct OpenConnection<'m> {
+    open: &'m AtomicI64,
+}
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Relaxed);
+    }
 }
 
 impl Metrics {
@@ -67,6 +86,29 @@ impl Metrics {
             .fetch_add(u64::from(reread.artifact), Relaxed);
         self.reread_accounts
             .fetch_add(u64::from(reread.accounts), Relaxed);
+    }
+
+    /// A connection accepted on `listener`; it counts as open until the guard is dropped.
+    pub fn opened(&self, listener: Listener) -> OpenConnection<'_> {
+        let open = &self.open[listener.index()];
+        open.fetch_add(1, Relaxed);
+        OpenConnection { open }
+    }
+
+    /// A connection closed because a wait for input ended: `timed_out` when its deadline
+    /// passed (the other endings, the client closing, are not counted).
+    pub fn read_ended(&self, listener: Listener, timed_out: bool) {
+        if timed_out {
+            self.read_timeouts[listener.index()].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A connection closed because writing its answer failed; counted when the answer made
+    /// no progress for the write timeout.
+    pub fn write_failed(&self, listener: Listener, error: &std::io::Error) {
+        if error.kind() == std::io::ErrorKind::TimedOut {
+            self.write_timeouts[listener.index()].fetch_add(1, Relaxed);
+        }
     }
 
     pub fn refusal(&self, status: Status) {
@@ -124,6 +166,35 @@ impl Metrics {
             self.latency_sum_us.load(Relaxed) as f64 / 1e6
         );
         let _ = writeln!(out, "ratel_request_duration_seconds_count {count}");
+        let _ = writeln!(
+            out,
+            "# HELP ratel_open_connections Connections open now, by listener.\n# TYPE ratel_open_connections gauge"
+        );
+        for listener in Listener::ALL {
+            let _ = writeln!(
+                out,
+                "ratel_open_connections{{listener=\"{}\"}} {}",
+                listener.name(),
+                self.open[listener.index()].load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ratel_connection_timeouts_total Connections closed for a deadline: a request not complete 10 s after the previous answer (read), or an answer without progress for 10 s (write).\n# TYPE ratel_connection_timeouts_total counter"
+        );
+        for listener in Listener::ALL {
+            for (kind, counts) in [
+                ("read", &self.read_timeouts),
+                ("write", &self.write_timeouts),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "ratel_connection_timeouts_total{{listener=\"{}\",kind=\"{kind}\"}} {}",
+                    listener.name(),
+                    counts[listener.index()].load(Relaxed)
+                );
+            }
+        }
         let rows: u64 = snapshot
             .data
             .artifact

@@ -3,8 +3,9 @@
 //!
 //! Built directly on `may` and `httparse` rather than `may_minihttp`, so that every limit of
 //! SPEC §4 is Ratel's own code with its own test (see `docs/server.md`): sizes, header count
-//! and body handling in `http::parse_request`; here the 10 s to send a complete request, a
-//! lingering close after a refusal (so the client reads the 4xx instead of a reset),
+//! and body handling in `http::parse_request`; here the 10 s to send a complete request, the
+//! 10 s an answer may go without progress, a lingering close after a refusal (so the client
+//! reads the 4xx instead of a reset), every timeout armed through `deadline`,
 //! `TCP_NODELAY`, a pause instead of a busy loop when `accept` fails (file descriptors
 //! exhausted), and a bind that refuses an address already in use.
 
@@ -19,6 +20,7 @@ use ratel_engine::api::{self, ApiSettings, ContentType, Method, Params};
 use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
+use crate::deadline::{socket_timeout, timeout_until};
 use crate::http::{
     parse_request, request_params, write_response, Limits, Parsed, Request, RequestMethod, Status,
 };
@@ -35,6 +37,9 @@ pub struct App {
     pub limits: Limits,
     /// Time a client has to send a complete request (SPEC §4: 10 s).
     pub request_timeout: Duration,
+    /// Time an answer may go without any byte of it accepted by the client before the
+    /// connection is closed (10 s).
+    pub write_stall_timeout: Duration,
     pub metrics: Metrics,
     /// One reload at a time.
     pub reloading: Mutex<()>,
@@ -45,6 +50,22 @@ pub struct App {
 pub enum Listener {
     Api,
     Admin,
+}
+
+impl Listener {
+    pub const ALL: [Listener; 2] = [Listener::Api, Listener::Admin];
+
+    /// The `listener` label in `/metrics`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Listener::Api => "api",
+            Listener::Admin => "admin",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
 impl App {
@@ -106,7 +127,10 @@ pub fn serve(listener: may::net::TcpListener, app: Arc<App>, kind: Listener) {
         match stream {
             Ok(stream) => {
                 let app = Arc::clone(&app);
-                may::go!(move || serve_connection(stream, &app, kind));
+                may::go!(move || {
+                    let _open = app.metrics.opened(kind);
+                    serve_connection(stream, &app, kind);
+                });
             }
             // Out of file descriptors (or another accept failure): pause instead of spinning,
             // and keep serving the connections already open.
@@ -185,8 +209,26 @@ struct Deadline {
     armed: Option<Duration>,
 }
 
+/// How a wait for input ended when it brought nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The client closed, or the socket failed.
+    Closed,
+    /// The deadline passed.
+    TimedOut,
+}
+
 fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) {
     let _ = stream.set_nodelay(true);
+    // Set once per connection: every write that waits gives up after this long without
+    // progress (may arms it afresh for each `write` call, so an answer the client reads,
+    // however slowly, keeps going).
+    if stream
+        .set_write_timeout(socket_timeout(app.write_stall_timeout))
+        .is_err()
+    {
+        return;
+    }
     let mut input = Input::new();
     let mut out: Vec<u8> = Vec::with_capacity(4096);
     let mut body: Vec<u8> = Vec::with_capacity(1024);
@@ -221,7 +263,8 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                 }
                 let close = request.close;
                 write_response(&mut out, status, content, &body, close, now);
-                if stream.write_all(&out).is_err() {
+                if let Err(error) = stream.write_all(&out) {
+                    app.metrics.write_failed(kind, &error);
                     return;
                 }
                 input.consume(used);
@@ -235,16 +278,19 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
             Parsed::AwaitingBody { expects_continue } => {
                 if expects_continue && !continue_sent {
                     continue_sent = true;
-                    if stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
+                    if let Err(error) = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n") {
+                        app.metrics.write_failed(kind, &error);
                         return;
                     }
                 }
-                if !read_more(&mut stream, &mut input, &mut deadline) {
+                if let Err(ended) = read_more(&mut stream, &mut input, &mut deadline) {
+                    app.metrics.read_ended(kind, ended == Ended::TimedOut);
                     return;
                 }
             }
             Parsed::Partial => {
-                if !read_more(&mut stream, &mut input, &mut deadline) {
+                if let Err(ended) = read_more(&mut stream, &mut input, &mut deadline) {
+                    app.metrics.read_ended(kind, ended == Ended::TimedOut);
                     return;
                 }
             }
@@ -268,34 +314,35 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
 }
 
 /// Reads what the client sends next into `input`, waiting at most until the deadline (plus
-/// `DEADLINE_SLACK`); `false` when the connection is over (closed, failed, or out of time).
-fn read_more(stream: &mut may::net::TcpStream, input: &mut Input, deadline: &mut Deadline) -> bool {
+/// `DEADLINE_SLACK`); an error when the connection is over (closed, failed, or out of time).
+fn read_more(
+    stream: &mut may::net::TcpStream,
+    input: &mut Input,
+    deadline: &mut Deadline,
+) -> Result<(), Ended> {
     loop {
-        let left = deadline.at.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return false;
-        }
+        let left = timeout_until(deadline.at).ok_or(Ended::TimedOut)?;
         if deadline
             .armed
             .is_none_or(|armed| armed > left + DEADLINE_SLACK)
         {
-            if stream.set_read_timeout(Some(left)).is_err() {
-                return false;
-            }
+            stream
+                .set_read_timeout(Some(left))
+                .map_err(|_| Ended::Closed)?;
             deadline.armed = Some(left);
         }
         match stream.read(input.spare()) {
-            Ok(0) => return false,
+            Ok(0) => return Err(Ended::Closed),
             Ok(n) => {
                 input.filled(n);
-                return true;
+                return Ok(());
             }
-            // The timeout set for an earlier, shorter wait ran out before this deadline: wait
-            // again for what is left.
+            // The timeout set for an earlier, shorter wait ran out (or this one, a rounding
+            // short of the deadline): wait again for what is left, if anything is.
             Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
                 deadline.armed = None;
             }
-            Err(_) => return false,
+            Err(_) => return Err(Ended::Closed),
         }
     }
 }
@@ -397,8 +444,10 @@ fn linger(stream: &mut may::net::TcpStream) {
     let mut sink = [0u8; 4096];
     let mut drained = 0usize;
     while drained < 1 << 20 {
-        let wait = QUIET.min(until.saturating_duration_since(Instant::now()));
-        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+        let Some(wait) = timeout_until(until.min(Instant::now() + QUIET)) else {
+            break;
+        };
+        if stream.set_read_timeout(Some(wait)).is_err() {
             break;
         }
         match stream.read(&mut sink) {
