@@ -5,6 +5,10 @@
 //! error listed); then what spans rows or files is checked: unique ids, usernames, secrets and
 //! card numbers, exactly one admin, owners that exist and may own, tariffs that exist in the
 //! artifact, currencies that exist. Nothing is returned unless all of it holds.
+//!
+//! Messages never quote a secret (`api_key`, `unique_hash`, `password`, a card's `pin`): they
+//! reach the log and the `/reload` reply, so they name the line and column instead. Who may
+//! see whom once loaded is [`visibility`]'s business.
 
 mod cards;
 mod currencies;
