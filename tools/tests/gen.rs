@@ -78,3 +78,99 @@ fn generated_datasets_compile_and_load_and_are_reproducible() {
         );
     }
 }
+
+/// Writes an NPA-NXX deck of `rows` rows into `dir`.
+fn generate_npanxx(dir: &std::path::Path, rows: &str) {
+    let status = Command::new(env!("CARGO_BIN_EXE_ratel-gen"))
+        .args(["-o", dir.to_str().unwrap(), "--shape", "npanxx"])
+        .args([
+            "--rows",
+            rows,
+            "--numbers",
+            "100",
+            "--users",
+            "5",
+            "--cards",
+            "5",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn an_npanxx_deck_has_its_shape_and_compiles_to_under_35_percent_of_its_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_npanxx(dir.path(), "40000");
+    let deck = dir.path().join("wholesale.csv");
+    let mut reader = csv::Reader::from_path(&deck).unwrap();
+    let mut prefixes = std::collections::HashSet::new();
+    let mut rates = std::collections::HashSet::new();
+    let mut destinations = std::collections::HashSet::new();
+    let mut terms = std::collections::HashSet::new();
+    let mut destination_bytes = 0;
+    for row in reader.records() {
+        let row = row.unwrap();
+        let prefix = &row[0];
+        assert!(
+            prefix.len() == 7
+                && prefix.starts_with('1')
+                && prefix.bytes().all(|b| b.is_ascii_digit()),
+            "{prefix}"
+        );
+        let decimals = row[2].split('.').nth(1).unwrap().len();
+        assert!((4..=6).contains(&decimals), "{}", &row[2]);
+        prefixes.insert(prefix.to_owned());
+        rates.insert(row[2].to_owned());
+        destination_bytes += row[1].len();
+        destinations.insert(row[1].to_owned());
+        terms.insert((row[3].to_owned(), row[4].to_owned(), row[5].to_owned()));
+    }
+    // The proportions of the real 316,867-row deck: one rate per ~4.9 rows, one destination
+    // per ~7.7, eight sets of terms, destinations of ~13.6 bytes.
+    let rows = prefixes.len() as f64;
+    assert_eq!(prefixes.len(), 40_000);
+    assert!(
+        (0.18..0.23).contains(&(rates.len() as f64 / rows)),
+        "{} rates",
+        rates.len()
+    );
+    assert!(
+        (0.11..0.15).contains(&(destinations.len() as f64 / rows)),
+        "{} destinations",
+        destinations.len()
+    );
+    assert_eq!(terms.len(), 8);
+    let mean = destination_bytes as f64 / rows;
+    assert!(
+        (12.5..15.0).contains(&mean),
+        "destinations average {mean} bytes"
+    );
+
+    let artifact_path = dir.path().join("deck.ratel");
+    let compiled = Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
+        .args(["-o", artifact_path.to_str().unwrap()])
+        .arg(&deck)
+        .output()
+        .unwrap();
+    assert!(
+        compiled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    let csv_len = std::fs::metadata(&deck).unwrap().len();
+    let artifact_len = std::fs::metadata(&artifact_path).unwrap().len();
+    assert!(
+        artifact_len * 100 <= csv_len * 35,
+        "artifact {artifact_len} bytes is over 35% of the CSV's {csv_len}"
+    );
+    assert!(Artifact::open(&artifact_path).is_ok());
+
+    let again = tempfile::tempdir().unwrap();
+    generate_npanxx(again.path(), "40000");
+    assert_eq!(
+        std::fs::read(&deck).unwrap(),
+        std::fs::read(again.path().join("wholesale.csv")).unwrap(),
+        "two runs with one seed differ"
+    );
+}

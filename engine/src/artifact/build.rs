@@ -2,18 +2,21 @@
 //!
 //! Rows are kept as 48-byte entries whose sort key packs the tariff id and the prefix digits
 //! into one `u128` that orders exactly as the fst keys do, so a deck of ten million rows sorts
-//! as integers. Rate records are de-duplicated (a deck repeats a few thousand distinct rates
-//! across a million prefixes) and destinations are interned in the string table.
+//! as integers. Columns are dictionary-coded: each distinct rate, destination and set of
+//! billing terms (fee, increment, minimum) is stored once, and a row's record is the triple
+//! of their indices, itself de-duplicated and bit-packed. Records are numbered in key order,
+//! so neighbouring prefixes carry close numbers and the fst stores small output deltas.
 
 use std::collections::hash_map::Entry;
+use std::hash::Hash;
 use std::io::Write;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
+use super::layout::{self, header, preamble};
 use super::{
-    checksum, header, Section, FORMAT_VERSION, HEADER_LEN, MAGIC, RECORD_LEN, SECTION_COUNT,
-    TARIFF_ENTRY_LEN, VALUE_IS_VERSIONS, VERSION_LEN,
+    checksum, RecordIndices, RecordLayout, Section, Target, FORMAT_VERSION, MAGIC, SECTION_COUNT,
 };
 use crate::input::ErrorList;
 use crate::money::Decimal;
@@ -36,14 +39,36 @@ struct TariffMeta {
     prefixes: u32,
 }
 
-/// What makes two rows share one rate record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct RecordKey {
-    rate: Decimal,
-    fee: Decimal,
-    increment_s: u32,
-    min_time_s: u32,
-    destination: (u32, u16),
+/// A record's billing terms: connection fee, increment, minimum time.
+type Terms = (Decimal, u32, u32);
+
+/// Distinct values in first-seen order, each with its index.
+#[derive(Debug)]
+struct Dictionary<T> {
+    values: Vec<T>,
+    ids: FxHashMap<T, u32>,
+}
+
+impl<T> Default for Dictionary<T> {
+    fn default() -> Self {
+        Dictionary {
+            values: Vec::new(),
+            ids: FxHashMap::default(),
+        }
+    }
+}
+
+impl<T: Clone + Eq + Hash> Dictionary<T> {
+    fn id(&mut self, value: T) -> u32 {
+        match self.ids.entry(value) {
+            Entry::Occupied(found) => *found.get(),
+            Entry::Vacant(slot) => {
+                let id = self.values.len() as u32;
+                self.values.push(slot.key().clone());
+                *slot.insert(id)
+            }
+        }
+    }
 }
 
 /// One row waiting to be sorted: 48 bytes whatever the deck.
@@ -73,10 +98,10 @@ pub struct BuildStats {
 pub struct ArtifactBuilder {
     tariffs: Vec<TariffMeta>,
     rows: Vec<PendingRow>,
-    records: Vec<RecordKey>,
-    record_ids: FxHashMap<RecordKey, u32>,
-    strings: Vec<u8>,
-    string_ids: FxHashMap<Box<[u8]>, u32>,
+    rates: Dictionary<Decimal>,
+    terms: Dictionary<Terms>,
+    destinations: Dictionary<Box<str>>,
+    records: Dictionary<RecordIndices>,
 }
 
 /// Digits of a prefix, 4 bits each (digit + 1, so that a shorter prefix sorts before its
@@ -99,6 +124,30 @@ fn decode_key(key: u128, out: &mut Vec<u8>) {
             break;
         }
         out.push(b'0' + code - 1);
+    }
+}
+
+/// Record numbers in the order keys first use them (the fst's order), assigned on demand.
+struct Renumbering {
+    new_ids: Vec<u32>,
+    next: u32,
+}
+
+impl Renumbering {
+    fn new(records: usize) -> Renumbering {
+        Renumbering {
+            new_ids: vec![u32::MAX; records],
+            next: 0,
+        }
+    }
+
+    fn id(&mut self, record: u32) -> u32 {
+        let slot = &mut self.new_ids[record as usize];
+        if *slot == u32::MAX {
+            *slot = self.next;
+            self.next += 1;
+        }
+        *slot
     }
 }
 
@@ -138,22 +187,18 @@ impl ArtifactBuilder {
 
     /// Adds one validated row to `tariff`.
     pub fn add_row(&mut self, tariff: TariffId, row: &TariffRow<'_>) {
-        let destination = self.intern(row.destination.as_bytes());
-        let key = RecordKey {
-            rate: row.rate,
-            fee: row.connection_fee,
-            increment_s: row.increment_s,
-            min_time_s: row.min_time_s,
+        let destination = match self.destinations.ids.get(row.destination) {
+            Some(&id) => id,
+            None => self.destinations.id(row.destination.into()),
+        };
+        let indices = RecordIndices {
+            rate: self.rates.id(row.rate),
             destination,
+            terms: self
+                .terms
+                .id((row.connection_fee, row.increment_s, row.min_time_s)),
         };
-        let record = match self.record_ids.entry(key) {
-            Entry::Occupied(found) => *found.get(),
-            Entry::Vacant(slot) => {
-                let id = self.records.len() as u32;
-                self.records.push(key);
-                *slot.insert(id)
-            }
-        };
+        let record = self.records.id(indices);
         if let Some(meta) = self.tariffs.get_mut(usize::from(tariff)) {
             meta.rows += 1;
         }
@@ -163,17 +208,6 @@ impl ArtifactBuilder {
             line: row.line,
             record,
         });
-    }
-
-    fn intern(&mut self, text: &[u8]) -> (u32, u16) {
-        let len = text.len() as u16;
-        if let Some(&offset) = self.string_ids.get(text) {
-            return (offset, len);
-        }
-        let offset = self.strings.len() as u32;
-        self.strings.extend_from_slice(text);
-        self.string_ids.insert(text.into(), offset);
-        (offset, len)
     }
 
     /// Rows added so far.
@@ -196,6 +230,7 @@ impl ArtifactBuilder {
 
         let mut fst = fst::raw::Builder::memory();
         let mut versions: Vec<u8> = Vec::new();
+        let mut renumbering = Renumbering::new(self.records.values.len());
         let mut key_bytes = Vec::with_capacity(22);
         let mut prefixes = 0u64;
         let failed_before = !errors.is_empty();
@@ -209,22 +244,32 @@ impl ArtifactBuilder {
             let tariff = (group[0].key >> 80) as usize;
             self.tariffs[tariff].prefixes += 1;
             prefixes += 1;
-            let value = if group.len() == 1 && group[0].effective_from == UNDATED {
-                u64::from(group[0].record) << 1
+            let target = if group.len() == 1 && group[0].effective_from == UNDATED {
+                Target::Record(renumbering.id(group[0].record))
             } else {
-                let start = (versions.len() / VERSION_LEN) as u64;
+                let start = versions.len() / layout::version::LEN;
                 // Newest first: a lookup takes the first entry not after its time.
                 for (i, row) in group.iter().rev().enumerate() {
-                    versions.extend_from_slice(&row.effective_from.to_le_bytes());
-                    versions.extend_from_slice(&row.record.to_le_bytes());
                     let count = if i == 0 { group.len() as u32 } else { 0 };
-                    versions.extend_from_slice(&count.to_le_bytes());
+                    let mut entry = [0u8; layout::version::LEN];
+                    put(
+                        &mut entry,
+                        layout::version::EFFECTIVE_FROM,
+                        &row.effective_from.to_le_bytes(),
+                    );
+                    put(
+                        &mut entry,
+                        layout::version::RECORD,
+                        &renumbering.id(row.record).to_le_bytes(),
+                    );
+                    put(&mut entry, layout::version::GROUP_LEN, &count.to_le_bytes());
+                    versions.extend_from_slice(&entry);
                 }
-                (start << 1) | VALUE_IS_VERSIONS
+                Target::Versions(start)
             };
             decode_key(group[0].key, &mut key_bytes);
             // Keys arrive sorted and distinct (the chunks above), which is all insert needs.
-            fst.insert(&key_bytes, value)
+            fst.insert(&key_bytes, target.value())
                 .expect("fst keys are inserted in sorted, distinct order");
         }
         if !errors.is_empty() {
@@ -234,57 +279,148 @@ impl ArtifactBuilder {
             .into_inner()
             .expect("an in-memory fst builder cannot fail to write");
 
-        let mut tariffs = Vec::with_capacity(self.tariffs.len() * TARIFF_ENTRY_LEN);
-        let labels: Vec<(String, String)> = self
-            .tariffs
-            .iter()
-            .map(|t| (t.name.clone(), t.currency.clone()))
-            .collect();
-        let names: Vec<_> = labels
-            .iter()
-            .map(|(name, currency)| {
-                (
-                    self.intern(name.as_bytes()),
-                    self.intern(currency.as_bytes()),
-                )
-            })
-            .collect();
-        for (meta, (name, currency)) in self.tariffs.iter().zip(names) {
-            for (offset, len) in [name, currency] {
-                tariffs.extend_from_slice(&offset.to_le_bytes());
-                tariffs.extend_from_slice(&u32::from(len).to_le_bytes());
+        let record_layout = RecordLayout::for_counts(
+            self.rates.values.len(),
+            self.destinations.values.len(),
+            self.terms.values.len(),
+        );
+        // Every record is used by some row, so the renumbering covers them all.
+        let mut ordered = vec![
+            RecordIndices {
+                rate: 0,
+                destination: 0,
+                terms: 0
+            };
+            self.records.values.len()
+        ];
+        for (old, &new) in renumbering.new_ids.iter().enumerate() {
+            if let Some(slot) = ordered.get_mut(new as usize) {
+                *slot = self.records.values[old];
             }
-            tariffs.extend_from_slice(&meta.prefixes.to_le_bytes());
-            tariffs.extend_from_slice(&meta.rows.to_le_bytes());
-            tariffs.extend_from_slice(&[0; 8]);
         }
-
-        let mut records = Vec::with_capacity(self.records.len() * RECORD_LEN);
-        for record in &self.records {
-            records.extend_from_slice(&record.rate.units().to_le_bytes());
-            records.extend_from_slice(&record.fee.units().to_le_bytes());
-            records.extend_from_slice(&record.rate.to_f64().to_le_bytes());
-            records.extend_from_slice(&record.fee.to_f64().to_le_bytes());
-            records.extend_from_slice(&record.destination.0.to_le_bytes());
-            records.extend_from_slice(&record.destination.1.to_le_bytes());
-            records.push(record.rate.scale());
-            records.push(record.fee.scale());
-            records.extend_from_slice(&record.increment_s.to_le_bytes());
-            records.extend_from_slice(&record.min_time_s.to_le_bytes());
+        let mut records = Vec::with_capacity(ordered.len() * record_layout.len());
+        for indices in ordered {
+            record_layout.pack(indices, &mut records);
         }
+        let rates = self.rate_table();
+        let terms = self.terms_table();
+        let (destinations, mut strings) = self.destination_table();
+        let tariffs = self.tariff_table(&mut strings);
 
-        let sections: [&[u8]; SECTION_COUNT] = [&tariffs, &fst, &records, &versions, &self.strings];
-        let bytes = lay_out(&sections);
+        let sections: [&[u8]; SECTION_COUNT] = [
+            &tariffs,
+            &fst,
+            &records,
+            &versions,
+            &rates,
+            &terms,
+            &destinations,
+            &strings,
+        ];
+        let bytes = lay_out(record_layout, &sections);
         let stats = BuildStats {
             tariffs: self.tariffs.len(),
             rows: self.rows.len() as u64,
             prefixes,
-            records: self.records.len() as u64,
+            records: self.records.values.len() as u64,
             bytes: bytes.len() as u64,
             sort_time,
             index_time: started.elapsed() - sort_time,
         };
         Some((bytes, stats))
+    }
+
+    fn rate_table(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.rates.values.len() * layout::rate::LEN);
+        for rate in &self.rates.values {
+            let mut entry = [0u8; layout::rate::LEN];
+            put(&mut entry, layout::rate::UNITS, &rate.units().to_le_bytes());
+            entry[layout::rate::SCALE] = rate.scale();
+            out.extend_from_slice(&entry);
+        }
+        out
+    }
+
+    fn terms_table(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.terms.values.len() * layout::terms::LEN);
+        for (fee, increment_s, min_time_s) in &self.terms.values {
+            let mut entry = [0u8; layout::terms::LEN];
+            put(
+                &mut entry,
+                layout::terms::FEE_UNITS,
+                &fee.units().to_le_bytes(),
+            );
+            put(
+                &mut entry,
+                layout::terms::INCREMENT,
+                &increment_s.to_le_bytes(),
+            );
+            put(
+                &mut entry,
+                layout::terms::MIN_TIME,
+                &min_time_s.to_le_bytes(),
+            );
+            entry[layout::terms::FEE_SCALE] = fee.scale();
+            out.extend_from_slice(&entry);
+        }
+        out
+    }
+
+    /// The destinations section (offsets) and the start of the strings section (the
+    /// destinations' bytes, in index order).
+    fn destination_table(&self) -> (Vec<u8>, Vec<u8>) {
+        let names = &self.destinations.values;
+        let mut offsets = Vec::with_capacity((names.len() + 1) * layout::destination::OFFSET_LEN);
+        let mut strings = Vec::new();
+        for name in names {
+            offsets.extend_from_slice(&(strings.len() as u32).to_le_bytes());
+            strings.extend_from_slice(name.as_bytes());
+        }
+        offsets.extend_from_slice(&(strings.len() as u32).to_le_bytes());
+        (offsets, strings)
+    }
+
+    /// The tariffs section; names and currencies are appended to `strings`.
+    fn tariff_table(&self, strings: &mut Vec<u8>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.tariffs.len() * layout::tariff::LEN);
+        let mut append = |text: &str| {
+            let offset = strings.len() as u32;
+            strings.extend_from_slice(text.as_bytes());
+            (offset, text.len() as u32)
+        };
+        for meta in &self.tariffs {
+            let mut entry = [0u8; layout::tariff::LEN];
+            let (name_offset, name_len) = append(&meta.name);
+            let (currency_offset, currency_len) = append(&meta.currency);
+            put(
+                &mut entry,
+                layout::tariff::NAME_OFFSET,
+                &name_offset.to_le_bytes(),
+            );
+            put(
+                &mut entry,
+                layout::tariff::NAME_LEN,
+                &name_len.to_le_bytes(),
+            );
+            put(
+                &mut entry,
+                layout::tariff::CURRENCY_OFFSET,
+                &currency_offset.to_le_bytes(),
+            );
+            put(
+                &mut entry,
+                layout::tariff::CURRENCY_LEN,
+                &currency_len.to_le_bytes(),
+            );
+            put(
+                &mut entry,
+                layout::tariff::PREFIXES,
+                &meta.prefixes.to_le_bytes(),
+            );
+            put(&mut entry, layout::tariff::ROWS, &meta.rows.to_le_bytes());
+            out.extend_from_slice(&entry);
+        }
+        out
     }
 
     /// The rows of one prefix are sorted by (effective_from, line): a duplicate is a neighbour
@@ -316,6 +452,11 @@ impl ArtifactBuilder {
             }
         }
     }
+}
+
+/// Copies `value` into `entry` at `at` (offsets come from [`layout`]).
+fn put(entry: &mut [u8], at: usize, value: &[u8]) {
+    entry[at..at + value.len()].copy_from_slice(value);
 }
 
 /// Sorts rows by (key, effective_from, line). The key alone decides almost every comparison,
@@ -351,28 +492,32 @@ fn sort_rows(rows: &mut Vec<PendingRow>) {
 }
 
 /// Header, then each section aligned to 8 bytes; the checksum is filled in last.
-fn lay_out(sections: &[&[u8]; SECTION_COUNT]) -> Vec<u8> {
-    let total: usize = sections.iter().map(|s| s.len() + 8).sum::<usize>() + HEADER_LEN;
+fn lay_out(record_layout: RecordLayout, sections: &[&[u8]; SECTION_COUNT]) -> Vec<u8> {
+    let total: usize = sections.iter().map(|s| s.len() + 8).sum::<usize>() + header::LEN;
     let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(MAGIC);
-    out.resize(HEADER_LEN, 0);
-    out[header::VERSION..header::VERSION + 4].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out[header::HEADER_LEN..header::HEADER_LEN + 4]
-        .copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
+    out.resize(header::LEN, 0);
+    put(&mut out, preamble::MAGIC, MAGIC);
+    put(&mut out, preamble::VERSION, &FORMAT_VERSION.to_le_bytes());
+    put(
+        &mut out,
+        preamble::HEADER_LEN,
+        &(header::LEN as u32).to_le_bytes(),
+    );
+    put(&mut out, header::RECORD_LAYOUT, &record_layout.to_header());
     for (index, section) in sections.iter().enumerate() {
         while out.len() % 8 != 0 {
             out.push(0);
         }
-        let at = header::SECTIONS + index * 16;
+        let at = header::SECTIONS + index * header::SECTION_ENTRY_LEN;
         let offset = out.len() as u64;
-        out[at..at + 8].copy_from_slice(&offset.to_le_bytes());
-        out[at + 8..at + 16].copy_from_slice(&(section.len() as u64).to_le_bytes());
+        put(&mut out, at, &offset.to_le_bytes());
+        put(&mut out, at + 8, &(section.len() as u64).to_le_bytes());
         out.extend_from_slice(section);
     }
     let len = out.len() as u64;
-    out[header::FILE_LEN..header::FILE_LEN + 8].copy_from_slice(&len.to_le_bytes());
+    put(&mut out, preamble::FILE_LEN, &len.to_le_bytes());
     let crc = checksum(&out);
-    out[header::CHECKSUM..header::CHECKSUM + 4].copy_from_slice(&crc.to_le_bytes());
+    put(&mut out, preamble::CHECKSUM, &crc.to_le_bytes());
     debug_assert_eq!(Section::Strings as usize, SECTION_COUNT - 1);
     out
 }

@@ -1,22 +1,22 @@
-//! Mapping an artifact file and verifying it before use.
+//! Mapping an artifact file, and reading it once verified.
 //!
-//! `Artifact::open` copies the file into a private unlinked file and maps that read-only
-//! (so in-place edits of the original cannot reach a running server), checks magic,
-//! version, length and CRC-32, the
-//! section table and every reference a lookup will follow from the small sections, then
-//! resolves each tariff's fst root once. After that, reads are bounds-checked slices of the
-//! map, so a file that changes under us can give a wrong answer at worst, never undefined
-//! behaviour from our side. The fst and records are never copied into the heap.
+//! `Artifact::open` refuses anything but a regular file (a FIFO, device or directory is
+//! refused at once, without blocking), copies the file into a private unlinked file, at most
+//! the size it had when opened, and maps that read-only, so in-place edits of the original
+//! cannot reach a running server. `verify` then checks the bytes before anything reads
+//! them. After that, reads are bounds-checked slices of the map through the accessors
+//! below (the only code that knows where a field sits is [`super::layout`]), so a file that
+//! changes under us can give a wrong answer at worst, never undefined behaviour from our
+//! side. The fst and records are never copied into the heap.
 
 use rustc_hash::FxHashMap;
 use std::fmt;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{
-    checksum, header, read_u16, read_u32, read_u64, Section, FORMAT_VERSION, HEADER_LEN, MAGIC,
-    RECORD_LEN, SECTION_COUNT, TARIFF_ENTRY_LEN, VERSION_LEN,
-};
+use super::layout;
+use super::{read_i64, read_u32, RecordLayout, FORMAT_VERSION};
 use crate::lookup::DenseTable;
 use crate::money::Decimal;
 
@@ -28,34 +28,53 @@ pub enum ArtifactError {
         path: String,
         source: std::io::Error,
     },
+    #[error("{path}: the artifact must be a regular file, not {kind}")]
+    NotAFile { path: String, kind: &'static str },
+    #[error("{path}: the artifact changed while being read ({expected} bytes when opened, {found} read); try again once it is written")]
+    ChangedWhileReading {
+        path: String,
+        expected: u64,
+        found: u64,
+    },
     #[error(
         "{path}: not a Ratel tariff artifact (bad magic bytes); compile it with tariff-compile"
     )]
     BadMagic { path: String },
     #[error("{path}: artifact format version {found} is newer than this build reads ({FORMAT_VERSION}); upgrade Ratel or recompile the tariffs with this version")]
     TooNew { path: String, found: u32 },
-    #[error("{path}: artifact format version {found} is no longer supported (this build reads {FORMAT_VERSION}); recompile the tariffs")]
+    #[error("{path}: artifact format version {found} is no longer supported (this build reads {FORMAT_VERSION}); recompile the tariffs with this version's tariff-compile")]
     TooOld { path: String, found: u32 },
-    #[error("{path}: artifact is truncated: {found} bytes, expected {expected}")]
+    #[error("{path}: artifact is truncated (damaged or copied incompletely): {found} bytes, the header says {expected}")]
     Truncated {
         path: String,
         found: u64,
         expected: u64,
     },
-    #[error("{path}: artifact is corrupt: {what}")]
+    #[error("{path}: artifact is damaged: {what}")]
     Corrupt { path: String, what: String },
+}
+
+impl ArtifactError {
+    /// Whether the file was refused as damaged (truncated, or failing a check), as opposed
+    /// to unreadable, not an artifact, or of another format version.
+    pub fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            ArtifactError::Truncated { .. } | ArtifactError::Corrupt { .. }
+        )
+    }
 }
 
 /// The bytes behind an artifact: a read-only map of the file, or an owned buffer (tests,
 /// freshly built decks). Shared so that the fst can hold its own handle.
 #[derive(Debug)]
-enum Backing {
+pub(super) enum Backing {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
 }
 
 impl Backing {
-    fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         match self {
             Backing::Mapped(map) => map,
             Backing::Owned(bytes) => bytes,
@@ -66,9 +85,9 @@ impl Backing {
 /// The fst section of a backing, as the `fst` crate wants its data.
 #[derive(Debug, Clone)]
 pub struct FstBytes {
-    backing: Arc<Backing>,
-    start: usize,
-    end: usize,
+    pub(super) backing: Arc<Backing>,
+    pub(super) start: usize,
+    pub(super) end: usize,
 }
 
 impl AsRef<[u8]> for FstBytes {
@@ -94,8 +113,9 @@ pub struct TariffInfo {
     pub(crate) dense: Option<DenseTable>,
 }
 
-/// A rate record as stored: exact decimals for arithmetic, their nearest `f64` for printing
-/// the way MOR does, and the destination name's bytes (UTF-8, verified at load).
+/// A rate record: exact decimals for arithmetic, their nearest `f64` for printing the way
+/// MOR does (derived from the decimal, not stored), and the destination name's bytes
+/// (UTF-8, verified at load).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateRecord<'a> {
     pub rate: Decimal,
@@ -107,16 +127,35 @@ pub struct RateRecord<'a> {
     pub min_time_s: u32,
 }
 
+/// One entry of the versions section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Version {
+    /// Unix seconds; `i64::MIN` for an undated row.
+    pub effective_from: i64,
+    pub record: u32,
+    /// Entries in the group, in a group's first entry; 0 in the others.
+    pub group_len: u32,
+}
+
+/// Where each section lies in the backing.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Sections(pub(super) [std::ops::Range<usize>; layout::SECTION_COUNT]);
+
+impl Sections {
+    pub(super) fn get(&self, section: layout::Section) -> std::ops::Range<usize> {
+        self.0[section as usize].clone()
+    }
+}
+
 /// A verified, memory-mapped artifact.
 pub struct Artifact {
-    backing: Arc<Backing>,
+    pub(super) backing: Arc<Backing>,
     pub(crate) fst: fst::raw::Fst<FstBytes>,
-    tariffs: Vec<TariffInfo>,
-    by_name: FxHashMap<String, usize>,
-    records: std::ops::Range<usize>,
-    pub(crate) versions: std::ops::Range<usize>,
-    strings: std::ops::Range<usize>,
-    path: PathBuf,
+    pub(super) tariffs: Vec<TariffInfo>,
+    pub(super) by_name: FxHashMap<String, usize>,
+    pub(super) sections: Sections,
+    pub(super) record_layout: RecordLayout,
+    pub(super) path: PathBuf,
     /// How the lookup's node reader decodes this fst's inputs.
     pub(crate) input_encoding: &'static [u8; 256],
 }
@@ -131,20 +170,79 @@ impl fmt::Debug for Artifact {
     }
 }
 
+/// What a file that is not a regular file is, for the refusal message.
+fn file_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+/// Copies exactly `size` bytes of `source` into `target`. Fewer (the file shrank) or more
+/// (it grew while being read) is an error carrying how many were found, at most `size + 1`.
+fn copy_exactly(source: impl Read, size: u64, mut target: impl Write) -> Result<(), CopyError> {
+    let mut limited = source.take(size.saturating_add(1));
+    let copied = std::io::copy(&mut limited, &mut target).map_err(CopyError::Io)?;
+    if copied != size {
+        return Err(CopyError::Size(copied));
+    }
+    target.flush().map_err(CopyError::Io)
+}
+
+#[derive(Debug)]
+enum CopyError {
+    Io(std::io::Error),
+    Size(u64),
+}
+
 impl Artifact {
-    /// Maps and verifies the artifact at `path`.
+    /// Maps and verifies the artifact at `path`, which must be a regular file (or a symbolic
+    /// link to one).
     pub fn open(path: &Path) -> Result<Artifact, ArtifactError> {
+        use std::os::unix::fs::OpenOptionsExt;
         let shown = path.display().to_string();
         let io = |source| ArtifactError::Io {
             path: shown.clone(),
             source,
         };
+        // Non-blocking, so that opening a FIFO returns at once (it is refused just below);
+        // for a regular file the flag changes nothing.
+        let source = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(io)?;
+        let metadata = source.metadata().map_err(io)?;
+        if !metadata.file_type().is_file() {
+            return Err(ArtifactError::NotAFile {
+                path: shown,
+                kind: file_kind(metadata.file_type()),
+            });
+        }
         // The map is of a private copy: an operator who truncates or rewrites the file in
         // place (instead of renaming a new one over it, as tariff-compile does) must not be
         // able to change, or fault with SIGBUS, the data a running server is answering from.
-        let mut source = std::fs::File::open(path).map_err(io)?;
+        // The copy holds exactly the size the file had when opened.
+        let size = metadata.len();
         let mut private = tempfile::tempfile().map_err(io)?;
-        std::io::copy(&mut source, &mut private).map_err(io)?;
+        copy_exactly(&source, size, &mut private).map_err(|error| match error {
+            CopyError::Io(source) => io(source),
+            CopyError::Size(found) => ArtifactError::ChangedWhileReading {
+                path: shown.clone(),
+                expected: size,
+                found,
+            },
+        })?;
         // SAFETY: the map is read-only and of an unlinked temporary file that only this
         // process holds, so nothing can change or truncate the mapped bytes while they are
         // mapped; every read below is bounds-checked against the map's length regardless.
@@ -156,183 +254,6 @@ impl Artifact {
     /// Verifies an artifact held in memory (as built, or read by other means).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Artifact, ArtifactError> {
         Self::verify(Backing::Owned(bytes), Path::new("<memory>"))
-    }
-
-    fn verify(backing: Backing, path: &Path) -> Result<Artifact, ArtifactError> {
-        let shown = path.display().to_string();
-        let corrupt = |what: String| ArtifactError::Corrupt {
-            path: shown.clone(),
-            what,
-        };
-        let bytes = backing.bytes();
-        let found = bytes.len() as u64;
-        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(ArtifactError::BadMagic { path: shown });
-        }
-        if bytes.len() < HEADER_LEN {
-            return Err(ArtifactError::Truncated {
-                path: shown,
-                found,
-                expected: HEADER_LEN as u64,
-            });
-        }
-        let version = read_u32(bytes, header::VERSION).unwrap_or(0);
-        if version > FORMAT_VERSION {
-            return Err(ArtifactError::TooNew {
-                path: shown,
-                found: version,
-            });
-        }
-        if version < FORMAT_VERSION {
-            return Err(ArtifactError::TooOld {
-                path: shown,
-                found: version,
-            });
-        }
-        let expected = read_u64(bytes, header::FILE_LEN).unwrap_or(0);
-        if expected != found {
-            return Err(if found < expected {
-                ArtifactError::Truncated {
-                    path: shown,
-                    found,
-                    expected,
-                }
-            } else {
-                corrupt(format!(
-                    "{found} bytes but the header says {expected}: trailing data"
-                ))
-            });
-        }
-        if read_u32(bytes, header::HEADER_LEN) != Some(HEADER_LEN as u32) {
-            return Err(corrupt("unexpected header length".into()));
-        }
-        let stored = read_u32(bytes, header::CHECKSUM).unwrap_or(0);
-        let actual = checksum(bytes);
-        if stored != actual {
-            return Err(corrupt(format!(
-                "checksum mismatch (stored {stored:08x}, computed {actual:08x}); the file was damaged after compiling"
-            )));
-        }
-
-        let mut ranges: [std::ops::Range<usize>; SECTION_COUNT] = std::array::from_fn(|_| 0..0);
-        for (index, range) in ranges.iter_mut().enumerate() {
-            let at = header::SECTIONS + index * 16;
-            let (offset, len) = (read_u64(bytes, at), read_u64(bytes, at + 8));
-            let (Some(offset), Some(len)) = (offset, len) else {
-                return Err(corrupt("section table is unreadable".into()));
-            };
-            let end = offset.checked_add(len).filter(|&end| end <= found);
-            let Some(end) = end.filter(|_| offset >= HEADER_LEN as u64) else {
-                return Err(corrupt(format!("section {index} lies outside the file")));
-            };
-            *range = offset as usize..end as usize;
-        }
-        let section = |s: Section| ranges[s as usize].clone();
-        for (which, entry) in [
-            (Section::Tariffs, TARIFF_ENTRY_LEN),
-            (Section::Records, RECORD_LEN),
-            (Section::Versions, VERSION_LEN),
-        ] {
-            if section(which).len() % entry != 0 {
-                return Err(corrupt(format!(
-                    "{which:?} section is not a whole number of entries"
-                )));
-            }
-        }
-        let strings = section(Section::Strings);
-        let string_at = |offset: u32, len: u32| -> Option<&str> {
-            let start = strings.start.checked_add(offset as usize)?;
-            let end = start.checked_add(len as usize)?;
-            if end > strings.end {
-                return None;
-            }
-            std::str::from_utf8(bytes.get(start..end)?).ok()
-        };
-
-        let records = section(Section::Records);
-        let record_count = records.len() / RECORD_LEN;
-        for index in 0..record_count {
-            let at = records.start + index * RECORD_LEN;
-            let (offset, len) = (read_u32(bytes, at + 32), read_u16(bytes, at + 36));
-            let ok =
-                matches!((offset, len), (Some(o), Some(l)) if string_at(o, u32::from(l)).is_some());
-            let scales_ok = bytes[at + 38] <= 18 && bytes[at + 39] <= 18;
-            if !ok || !scales_ok {
-                return Err(corrupt(format!("rate record {index} is invalid")));
-            }
-        }
-        let versions = section(Section::Versions);
-        for index in 0..versions.len() / VERSION_LEN {
-            let record = read_u32(bytes, versions.start + index * VERSION_LEN + 8);
-            if record.is_none_or(|r| r as usize >= record_count) {
-                return Err(corrupt(format!("dated version {index} names no record")));
-            }
-        }
-
-        let tariff_section = section(Section::Tariffs);
-        let mut infos = Vec::with_capacity(tariff_section.len() / TARIFF_ENTRY_LEN);
-        for index in 0..tariff_section.len() / TARIFF_ENTRY_LEN {
-            let at = tariff_section.start + index * TARIFF_ENTRY_LEN;
-            let field = |i: usize| read_u32(bytes, at + 4 * i).unwrap_or(u32::MAX);
-            let (Some(name), Some(currency)) =
-                (string_at(field(0), field(1)), string_at(field(2), field(3)))
-            else {
-                return Err(corrupt(format!("tariff entry {index} has an invalid name")));
-            };
-            infos.push(TariffInfo {
-                name: name.to_owned(),
-                currency: currency.to_owned(),
-                prefixes: field(4),
-                rows: field(5),
-                root: None,
-                dense: None,
-            });
-        }
-
-        let backing = Arc::new(backing);
-        let fst_range = section(Section::Fst);
-        let fst = fst::raw::Fst::new(FstBytes {
-            backing: Arc::clone(&backing),
-            start: fst_range.start,
-            end: fst_range.end,
-        })
-        .map_err(|e| corrupt(format!("fst index: {e}")))?;
-        // Ratel reads every node itself (bounds-checked); only the version it knows is allowed.
-        let input_encoding = crate::lookup::input_encoding(fst.as_bytes()).ok_or_else(|| {
-            corrupt("fst index is not in the format version this build reads (3)".into())
-        })?;
-        if fst.len() as u64 > infos.iter().map(|t| u64::from(t.prefixes)).sum::<u64>() {
-            return Err(corrupt(
-                "fst index holds more keys than the tariffs declare".into(),
-            ));
-        }
-
-        let mut by_name = FxHashMap::with_capacity_and_hasher(infos.len(), Default::default());
-        for (index, info) in infos.iter_mut().enumerate() {
-            if by_name.insert(info.name.clone(), index).is_some() {
-                return Err(corrupt(format!("tariff \"{}\" appears twice", info.name)));
-            }
-            info.root = crate::lookup::tariff_root(&fst, input_encoding, index as u16);
-            if info.root.is_none() && info.prefixes > 0 {
-                return Err(corrupt(format!(
-                    "tariff \"{}\" declares prefixes the index does not hold",
-                    info.name
-                )));
-            }
-        }
-        let mut artifact = Artifact {
-            backing,
-            fst,
-            tariffs: infos,
-            by_name,
-            records,
-            versions,
-            strings,
-            path: path.to_owned(),
-            input_encoding,
-        };
-        crate::lookup::build_dense_tables(&mut artifact);
-        Ok(artifact)
     }
 
     /// Where the artifact was loaded from (`<memory>` for [`Artifact::from_bytes`]).
@@ -375,229 +296,138 @@ impl Artifact {
 
     /// How many distinct rate records the artifact holds.
     pub fn record_count(&self) -> usize {
-        self.records.len() / RECORD_LEN
+        self.sections.get(layout::Section::Records).len() / self.record_layout.len()
+    }
+
+    /// The bytes of entry `index` of `section`, entries being `len` bytes; `None` past the
+    /// section's end.
+    #[inline]
+    fn entry(&self, section: layout::Section, index: usize, len: usize) -> Option<&[u8]> {
+        let range = self.sections.get(section);
+        let start = range.start.checked_add(index.checked_mul(len)?)?;
+        let end = start.checked_add(len)?;
+        if end > range.end {
+            return None;
+        }
+        self.backing.bytes().get(start..end)
     }
 
     /// Rate record number `index`, or `None` past the end.
     #[inline]
     pub fn record(&self, index: u32) -> Option<RateRecord<'_>> {
-        let bytes = self.backing.bytes();
-        let at = self.records.start + index as usize * RECORD_LEN;
-        let raw = bytes
-            .get(at..at + RECORD_LEN)
-            .filter(|_| at < self.records.end)?;
-        let i64_at = |i: usize| i64::from_le_bytes(raw[i..i + 8].try_into().unwrap_or([0; 8]));
-        let u32_at = |i: usize| u32::from_le_bytes(raw[i..i + 4].try_into().unwrap_or([0; 4]));
-        let destination_offset = self.strings.start + u32_at(32) as usize;
-        let destination_len = usize::from(u16::from_le_bytes([raw[36], raw[37]]));
+        let raw = self.entry(
+            layout::Section::Records,
+            index as usize,
+            self.record_layout.len(),
+        )?;
+        let indices = self.record_layout.unpack(raw);
+        let rate = self.rate(indices.rate)?;
+        let (connection_fee, increment_s, min_time_s) = self.terms(indices.terms)?;
         Some(RateRecord {
-            rate: Decimal::from_canonical(i64_at(0), raw[38]),
-            connection_fee: Decimal::from_canonical(i64_at(8), raw[39]),
-            rate_f64: f64::from_bits(i64_at(16) as u64),
-            connection_fee_f64: f64::from_bits(i64_at(24) as u64),
-            destination: bytes
-                .get(destination_offset..destination_offset + destination_len)
-                .unwrap_or(&[]),
-            increment_s: u32_at(40),
-            min_time_s: u32_at(44),
+            rate,
+            connection_fee,
+            rate_f64: nearest_f64(rate),
+            connection_fee_f64: nearest_f64(connection_fee),
+            destination: self.destination(indices.destination)?,
+            increment_s,
+            min_time_s,
         })
     }
 
-    /// The versions section's bytes.
+    /// Entry `index` of the rates table.
     #[inline]
-    pub(crate) fn version_bytes(&self) -> &[u8] {
-        &self.backing.bytes()[self.versions.clone()]
+    pub(super) fn rate(&self, index: u32) -> Option<Decimal> {
+        let raw = self.entry(layout::Section::Rates, index as usize, layout::rate::LEN)?;
+        Some(Decimal::from_canonical(
+            read_i64(raw, layout::rate::UNITS)?,
+            *raw.get(layout::rate::SCALE)?,
+        ))
+    }
+
+    /// Entry `index` of the terms table: connection fee, increment, minimum time.
+    #[inline]
+    pub(super) fn terms(&self, index: u32) -> Option<(Decimal, u32, u32)> {
+        let raw = self.entry(layout::Section::Terms, index as usize, layout::terms::LEN)?;
+        let fee = Decimal::from_canonical(
+            read_i64(raw, layout::terms::FEE_UNITS)?,
+            *raw.get(layout::terms::FEE_SCALE)?,
+        );
+        Some((
+            fee,
+            read_u32(raw, layout::terms::INCREMENT)?,
+            read_u32(raw, layout::terms::MIN_TIME)?,
+        ))
+    }
+
+    /// Destination number `index`'s bytes: from its offset to the next one.
+    #[inline]
+    pub(super) fn destination(&self, index: u32) -> Option<&[u8]> {
+        let offset = |i: usize| {
+            let raw = self.entry(
+                layout::Section::Destinations,
+                i,
+                layout::destination::OFFSET_LEN,
+            )?;
+            usize::try_from(read_u32(raw, 0)?).ok()
+        };
+        let index = index as usize;
+        self.string(offset(index)?, offset(index.checked_add(1)?)?)
+    }
+
+    /// Bytes `start..end` of the strings section.
+    #[inline]
+    pub(super) fn string(&self, start: usize, end: usize) -> Option<&[u8]> {
+        let strings = self.sections.get(layout::Section::Strings);
+        let (start, end) = (
+            strings.start.checked_add(start)?,
+            strings.start.checked_add(end)?,
+        );
+        if start > end || end > strings.end {
+            return None;
+        }
+        self.backing.bytes().get(start..end)
+    }
+
+    /// Entry `index` of the versions section, or `None` past its end.
+    #[inline]
+    pub(crate) fn version(&self, index: usize) -> Option<Version> {
+        let raw = self.entry(layout::Section::Versions, index, layout::version::LEN)?;
+        Some(Version {
+            effective_from: read_i64(raw, layout::version::EFFECTIVE_FROM)?,
+            record: read_u32(raw, layout::version::RECORD)?,
+            group_len: read_u32(raw, layout::version::GROUP_LEN)?,
+        })
+    }
+
+    /// Entries in the versions section.
+    pub(super) fn version_count(&self) -> usize {
+        self.sections.get(layout::Section::Versions).len() / layout::version::LEN
+    }
+}
+
+/// Powers of ten up to 10^22, every one exactly an `f64`.
+const POW10_F64: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The nearest `f64` to a decimal: [`Decimal::to_f64`], computed without text. When the units
+/// are exactly an `f64` (below 2^53) and so is 10^scale (scale at most 22), one IEEE division
+/// of the two is correctly rounded, the same value parsing the decimal text gives.
+#[inline]
+pub(crate) fn nearest_f64(value: Decimal) -> f64 {
+    let units = value.units();
+    match POW10_F64.get(usize::from(value.scale())) {
+        Some(&power) if units.unsigned_abs() <= 1 << 53 => units as f64 / power,
+        _ => value.to_f64(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifact::ArtifactBuilder;
-    use crate::input::ErrorList;
-    use crate::money::Decimal;
-    use crate::tariff::TariffRow;
+    use crate::artifact::verify::tests::{larger_artifact, small_artifact};
     use crate::time::Timestamp;
-
-    fn small_artifact() -> Vec<u8> {
-        let mut builder = ArtifactBuilder::new();
-        let tariff = builder.add_tariff("retail", "EUR", "t.csv", 1).unwrap();
-        for (line, prefix) in ["370", "3706", "44", "447"].iter().enumerate() {
-            builder.add_row(
-                tariff,
-                &TariffRow {
-                    line: line as u64 + 2,
-                    prefix: prefix.as_bytes(),
-                    rate: Decimal::parse("0.987", false).unwrap(),
-                    connection_fee: Decimal::ZERO,
-                    increment_s: 60,
-                    min_time_s: 0,
-                    destination: "Lithuania & more",
-                    effective_from: (line == 3).then_some(Timestamp(0)),
-                },
-            );
-        }
-        builder.build(&mut ErrorList::new()).unwrap().0
-    }
-
-    #[test]
-    fn a_built_artifact_round_trips_its_metadata_and_records() {
-        let artifact = Artifact::from_bytes(small_artifact()).unwrap();
-        let info = &artifact.tariffs()[0];
-        assert_eq!(
-            (info.name.as_str(), info.currency.as_str()),
-            ("retail", "EUR")
-        );
-        assert_eq!((info.prefixes, info.rows), (4, 4));
-        let found = artifact.longest_match(0, b"37061", Timestamp(0)).unwrap();
-        let record = artifact.record(found.record).unwrap();
-        assert_eq!(found.prefix_len, 4);
-        assert_eq!(record.destination, b"Lithuania & more");
-        assert_eq!(record.rate_f64, 0.987);
-        assert_eq!(record.rate.to_string(), "0.987");
-        assert_eq!(record.increment_s, 60);
-        assert!(artifact.record(artifact.record_count() as u32).is_none());
-    }
-
-    #[test]
-    fn every_truncation_is_refused() {
-        let bytes = small_artifact();
-        for len in 0..bytes.len() {
-            let error = Artifact::from_bytes(bytes[..len].to_vec()).unwrap_err();
-            assert!(
-                matches!(
-                    error,
-                    ArtifactError::Truncated { .. } | ArtifactError::BadMagic { .. }
-                ),
-                "length {len}: {error}"
-            );
-        }
-    }
-
-    #[test]
-    fn every_single_bit_flip_is_refused() {
-        let bytes = small_artifact();
-        for at in 0..bytes.len() {
-            for bit in 0..8 {
-                let mut flipped = bytes.clone();
-                flipped[at] ^= 1 << bit;
-                assert!(
-                    Artifact::from_bytes(flipped).is_err(),
-                    "flip of bit {bit} at byte {at} was accepted"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn newer_and_older_versions_are_refused_even_with_a_valid_checksum() {
-        for (version, newer) in [(FORMAT_VERSION + 1, true), (0, false)] {
-            let mut bytes = small_artifact();
-            bytes[header::VERSION..header::VERSION + 4].copy_from_slice(&version.to_le_bytes());
-            let crc = checksum(&bytes);
-            bytes[header::CHECKSUM..header::CHECKSUM + 4].copy_from_slice(&crc.to_le_bytes());
-            let error = Artifact::from_bytes(bytes).unwrap_err();
-            if newer {
-                assert!(matches!(error, ArtifactError::TooNew { found, .. } if found == version));
-                assert!(error
-                    .to_string()
-                    .contains("is newer than this build reads (1)"));
-            } else {
-                assert!(matches!(error, ArtifactError::TooOld { .. }), "{error}");
-            }
-        }
-    }
-
-    /// A deck of a few hundred prefixes, some dated, in two tariffs.
-    fn larger_artifact() -> Vec<u8> {
-        let mut builder = ArtifactBuilder::new();
-        for t in 0..2 {
-            let tariff = builder
-                .add_tariff(&format!("t{t}"), "USD", "t.csv", 1)
-                .unwrap();
-            for i in 0..300u32 {
-                let prefix = format!("{}{}", 1 + t, i * 7);
-                builder.add_row(
-                    tariff,
-                    &TariffRow {
-                        line: u64::from(i) + 2,
-                        prefix: prefix.as_bytes(),
-                        rate: Decimal::new(i64::from(i), 3),
-                        connection_fee: Decimal::ZERO,
-                        increment_s: 1,
-                        min_time_s: 0,
-                        destination: "Somewhere",
-                        effective_from: (i % 5 == 0).then_some(Timestamp(i64::from(i) * 86_400)),
-                    },
-                );
-            }
-        }
-        builder.build(&mut ErrorList::new()).unwrap().0
-    }
-
-    fn reseal(bytes: &mut [u8]) {
-        let crc = checksum(bytes);
-        bytes[header::CHECKSUM..header::CHECKSUM + 4].copy_from_slice(&crc.to_le_bytes());
-    }
-
-    #[test]
-    fn an_fst_of_another_format_version_is_refused() {
-        let mut bytes = small_artifact();
-        let at = read_u64(&bytes, header::SECTIONS + 16).unwrap() as usize;
-        bytes[at..at + 8].copy_from_slice(&2u64.to_le_bytes());
-        reseal(&mut bytes);
-        let error = Artifact::from_bytes(bytes).unwrap_err().to_string();
-        assert!(
-            error.contains("fst index is not in the format version this build reads (3)"),
-            "{error}"
-        );
-    }
-
-    proptest::proptest! {
-        /// Damage that keeps a valid CRC (a forged file, or a bug upstream of the writer)
-        /// must be refused or answered, never panic.
-        #[test]
-        fn forged_artifacts_never_panic(
-            damage in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 1..12),
-            numbers in proptest::collection::vec("[0-9]{0,12}", 1..20),
-        ) {
-            let mut bytes = larger_artifact();
-            let len = bytes.len();
-            for (at, value) in damage {
-                // Mostly past the header: header damage is caught by its own checks.
-                bytes[HEADER_LEN + at % (len - HEADER_LEN)] = value;
-            }
-            reseal(&mut bytes);
-            if let Ok(artifact) = Artifact::from_bytes(bytes) {
-                for tariff in 0..3 {
-                    for number in &numbers {
-                        for at in [Timestamp(0), Timestamp(i64::MAX)] {
-                            if let Some(found) = artifact.longest_match(tariff, number.as_bytes(), at) {
-                                let _ = artifact.record(found.record);
-                            }
-                            let _ = artifact.exact_match(tariff, number.as_bytes(), at);
-                            let _ = artifact.longest_match_from_root(tariff, number.as_bytes(), at);
-                        }
-                    }
-                }
-            }
-        }
-
-        #[test]
-        fn random_truncations_are_refused(cut in 0usize..100_000) {
-            let bytes = larger_artifact();
-            let cut = cut % bytes.len();
-            proptest::prop_assert!(Artifact::from_bytes(bytes[..cut].to_vec()).is_err());
-        }
-    }
-
-    #[test]
-    fn trailing_bytes_are_refused() {
-        let mut bytes = small_artifact();
-        bytes.extend_from_slice(b"junk");
-        let error = Artifact::from_bytes(bytes).unwrap_err();
-        assert!(error.to_string().contains("trailing data"), "{error}");
-    }
 
     #[test]
     fn open_maps_a_file_and_names_it_in_errors() {
@@ -632,5 +462,125 @@ mod tests {
             Some(before)
         );
         assert!(artifact.record(before.record).is_some());
+    }
+
+    /// Opens `path` on another thread: a FIFO must not block the open.
+    fn open_within_seconds(path: &Path) -> Result<Artifact, ArtifactError> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let path = path.to_owned();
+        std::thread::spawn(move || {
+            let _ = sender.send(Artifact::open(&path));
+        });
+        receiver
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("opening the artifact returned within 5 s")
+    }
+
+    #[test]
+    fn a_fifo_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fifo.ratel");
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        assert!(made.unwrap().success(), "mkfifo is available");
+        let error = open_within_seconds(&path).unwrap_err();
+        assert!(
+            matches!(error, ArtifactError::NotAFile { kind: "a FIFO", .. }),
+            "{error}"
+        );
+        assert!(error
+            .to_string()
+            .contains("must be a regular file, not a FIFO"));
+    }
+
+    #[test]
+    fn a_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = open_within_seconds(dir.path()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ArtifactError::NotAFile {
+                    kind: "a directory",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_link_to_dev_zero_is_refused_without_copying_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zero.ratel");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let error = open_within_seconds(&path).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ArtifactError::NotAFile {
+                    kind: "a character device",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_copy_is_bounded_by_the_size_read_first() {
+        // A file that grew after its size was read: the copy stops one byte past the size
+        // and says so instead of following the growth.
+        let mut copy = Vec::new();
+        let grown = std::io::repeat(7).take(1 << 30);
+        assert!(matches!(
+            copy_exactly(grown, 100, &mut copy),
+            Err(CopyError::Size(101))
+        ));
+        assert_eq!(copy.len(), 101);
+        // One that shrank.
+        let mut copy = Vec::new();
+        assert!(matches!(
+            copy_exactly(&[1u8, 2, 3][..], 5, &mut copy),
+            Err(CopyError::Size(3))
+        ));
+        let mut copy = Vec::new();
+        assert!(copy_exactly(&[1u8, 2, 3][..], 3, &mut copy).is_ok());
+        assert_eq!(copy, [1, 2, 3]);
+    }
+
+    #[test]
+    fn nearest_f64_equals_the_correctly_rounded_parse() {
+        for (units, scale) in [
+            (987, 3),
+            (1, 5),
+            (12_345, 6),
+            (10_0840336134454, 13),
+            (9_007_199_254_740_993, 0),
+            (i64::MAX, 18),
+            (i64::MAX, 0),
+            (0, 0),
+            (123_456_789_012_345_678, 18),
+        ] {
+            let value = Decimal::new(units, scale);
+            assert_eq!(
+                nearest_f64(value).to_bits(),
+                value.to_f64().to_bits(),
+                "{value}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn nearest_f64_equals_to_f64(units in 0i64..i64::MAX, scale in 0u8..=18) {
+            let value = Decimal::new(units, scale);
+            proptest::prop_assert_eq!(nearest_f64(value).to_bits(), value.to_f64().to_bits());
+        }
+
+        #[test]
+        fn nearest_f64_equals_to_f64_for_short_decimals(units in 0i64..10_000_000, scale in 0u8..=8) {
+            let value = Decimal::new(units, scale);
+            proptest::prop_assert_eq!(nearest_f64(value).to_bits(), value.to_f64().to_bits());
+        }
     }
 }

@@ -27,6 +27,43 @@ use std::sync::OnceLock;
 /// The fst format version this reader understands.
 pub(crate) const READABLE_VERSION: u64 = 3;
 
+/// The bits of a state byte and a sizes byte, as `fst::raw::node` writes them.
+mod bits {
+    /// The state byte's top two bits say the node's kind.
+    pub const KIND_SHIFT: u32 = 6;
+    /// Kind `11`: one transition to the node written just before (output 0, not final).
+    pub const ONE_TRANS_NEXT: u8 = 0b11;
+    /// Kind `10`: one transition with an explicit target and output (not final).
+    pub const ONE_TRANS: u8 = 0b10;
+    /// The top bit alone: set for both one-transition kinds.
+    pub const ONE_TRANS_FLAG: u8 = 0b1000_0000;
+    /// In a many-transition state (`0F`): the final flag.
+    pub const ANY_FINAL: u8 = 0b0100_0000;
+    /// The low six bits: a one-transition state's common-input index (0: the input byte
+    /// follows), or a many-transition state's count (0: the count byte follows).
+    pub const LOW_SIX: u8 = 0b0011_1111;
+    /// A sizes byte holds the target size in its high nibble, the output size in its low.
+    pub const NIBBLE_SHIFT: u32 = 4;
+    pub const LOW_NIBBLE: u8 = 0x0f;
+    /// A count byte of 1 is never written for a count, so it stands for 256.
+    pub const COUNT_256: u8 = 1;
+    /// Nodes of more than this many transitions carry an input index.
+    pub const INDEXED_ABOVE: usize = 32;
+    /// Bytes of that index: one per input byte.
+    pub const INDEX_LEN: usize = 256;
+}
+
+use bits::*;
+
+/// A sizes byte's (target size, output size).
+#[inline(always)]
+fn sizes(byte: u8) -> (usize, usize) {
+    (
+        usize::from(byte >> NIBBLE_SHIFT),
+        usize::from(byte & LOW_NIBBLE),
+    )
+}
+
 /// For every byte, the common-input index a single-transition state stores for it (0 when
 /// the byte is not a common input and follows the state byte instead).
 ///
@@ -44,10 +81,10 @@ fn common_indices() -> Option<&'static [u8; 256]> {
             let mut indices = [0u8; 256];
             for transition in root.transitions() {
                 let state = *fst.as_bytes().get(transition.addr)?;
-                if state >> 6 < 0b10 {
+                if state & ONE_TRANS_FLAG == 0 {
                     return None;
                 }
-                indices[usize::from(transition.inp)] = state & 0b11_1111;
+                indices[usize::from(transition.inp)] = state & LOW_SIX;
             }
             Some(indices)
         })
@@ -110,7 +147,7 @@ impl<'a> NodeReader<'a> {
             return Some(Node::EmptyFinal);
         }
         let state = self.byte(addr)?;
-        if state >> 7 == 1 {
+        if state & ONE_TRANS_FLAG != 0 {
             return Some(Node::Single { addr, state });
         }
         Some(Node::Any(AnyTrans::read(self, addr, state)?))
@@ -138,7 +175,7 @@ impl<'a> NodeReader<'a> {
         match *node {
             Node::EmptyFinal => None,
             Node::Single { addr, state } => {
-                let index = state & 0b11_1111;
+                let index = state & LOW_SIX;
                 let input_len = usize::from(index == 0);
                 let matches = if index == 0 {
                     self.byte(addr.checked_sub(1)?)? == input
@@ -148,13 +185,13 @@ impl<'a> NodeReader<'a> {
                 if !matches {
                     return None;
                 }
-                if state >> 6 == 0b11 {
+                if state >> KIND_SHIFT == ONE_TRANS_NEXT {
                     // The target is the node written just before this one.
                     return Some((addr.checked_sub(input_len + 1)?, 0));
                 }
                 let sizes_at = addr.checked_sub(input_len + 1)?;
-                let sizes = self.byte(sizes_at)?;
-                let (tsize, osize) = (usize::from(sizes >> 4), usize::from(sizes & 0x0f));
+                debug_assert_eq!(state >> KIND_SHIFT, ONE_TRANS);
+                let (tsize, osize) = sizes(self.byte(sizes_at)?);
                 let target_at = sizes_at.checked_sub(tsize)?;
                 let output_at = target_at.checked_sub(osize)?;
                 let delta = self.uint(target_at, tsize)?;
@@ -217,24 +254,26 @@ pub(crate) struct AnyTrans {
 impl AnyTrans {
     #[inline(always)]
     fn read(walker: &NodeReader<'_>, addr: usize, state: u8) -> Option<AnyTrans> {
-        let mut ntrans = usize::from(state & 0b11_1111);
+        let mut ntrans = usize::from(state & LOW_SIX);
         let mut header = 1; // the state byte
         if ntrans == 0 {
-            ntrans = usize::from(walker.byte(addr.checked_sub(1)?)?);
-            if ntrans == 1 {
-                ntrans = 256; // 1 is never stored here, so it stands for 256
-            }
+            let count = walker.byte(addr.checked_sub(1)?)?;
+            ntrans = if count == COUNT_256 {
+                256
+            } else {
+                usize::from(count)
+            };
             header += 1;
         }
         let sizes_at = addr.checked_sub(header)?;
-        let sizes = walker.byte(sizes_at)?;
-        let index_len = if ntrans > 32 { 256 } else { 0 };
+        let (tsize, osize) = sizes(walker.byte(sizes_at)?);
+        let index_len = if ntrans > INDEXED_ABOVE { INDEX_LEN } else { 0 };
         let index_start = sizes_at.checked_sub(index_len)?;
         Some(AnyTrans {
-            is_final: state & 0b0100_0000 != 0,
+            is_final: state & ANY_FINAL != 0,
             ntrans,
-            tsize: usize::from(sizes >> 4),
-            osize: usize::from(sizes & 0x0f),
+            tsize,
+            osize,
             inputs_base: index_start.checked_sub(ntrans)?,
             index: (index_len > 0).then_some(index_start),
         })

@@ -18,7 +18,7 @@ mod fst_node;
 pub(crate) use fst_node::input_encoding;
 use fst_node::NodeReader;
 
-use crate::artifact::{Artifact, TariffInfo};
+use crate::artifact::{Artifact, Target, TariffInfo};
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::time::Timestamp;
 
@@ -227,25 +227,18 @@ impl Artifact {
     /// version not after `at`.
     #[inline]
     fn resolve(&self, value: u64, at: Timestamp) -> Option<u32> {
-        if value & 1 == 0 {
-            return u32::try_from(value >> 1).ok();
-        }
-        let versions = self.version_bytes();
-        let start = usize::try_from(value >> 1).ok()?;
-        // Indices come from the index: checked, so that a damaged one is "no match".
-        let entry = |i: usize| {
-            let at = i.checked_mul(16)?;
-            versions.get(at..at.checked_add(16)?)
-        };
-        let count = u32::from_le_bytes(entry(start)?[12..16].try_into().ok()?) as usize;
-        for i in start..start.checked_add(count)? {
-            let raw = entry(i)?;
-            let effective_from = i64::from_le_bytes(raw[..8].try_into().ok()?);
-            if effective_from <= at.0 {
-                return Some(u32::from_le_bytes(raw[8..12].try_into().ok()?));
+        match Target::from_value(value)? {
+            Target::Record(record) => Some(record),
+            Target::Versions(start) => {
+                // Indices come from the index: read through checked accessors, so that a
+                // damaged one is "no match".
+                let count = self.version(start)?.group_len as usize;
+                (start..start.checked_add(count)?)
+                    .map(|i| self.version(i))
+                    .find(|version| version.is_none_or(|v| v.effective_from <= at.0))?
+                    .map(|version| version.record)
             }
         }
-        None
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use ratel_engine::tariff::is_valid_tariff_name;
 use ratel_tools::cli::usage_error;
 use ratel_tools::gen;
@@ -18,9 +18,14 @@ struct Args {
     /// Folder to write into (created if missing).
     #[arg(short = 'o', long = "out")]
     out: PathBuf,
-    /// Tariff rows (distinct prefixes plus ~1% dated rate changes).
+    /// Tariff rows (carrier shape: distinct prefixes plus ~1% dated rate changes).
     #[arg(long, default_value_t = 100_000)]
     rows: usize,
+    /// Shape of the deck: `carrier` (country codes and breakouts; rates shared by blocks of
+    /// prefixes) or `npanxx` (7-digit North American prefixes 1NPANXX, nearly each with a
+    /// rate of its own, as in US termination decks; at most 576,000 rows).
+    #[arg(long, value_enum, default_value_t = Shape::Carrier)]
+    shape: Shape,
     /// Dialed numbers (numbers.txt); ~90% match a deck prefix.
     #[arg(long, default_value_t = 100_000)]
     numbers: usize,
@@ -35,6 +40,12 @@ struct Args {
     tariff: String,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Shape {
+    Carrier,
+    Npanxx,
 }
 
 fn main() -> ExitCode {
@@ -60,7 +71,10 @@ fn create(folder: &Path, name: &str) -> std::io::Result<BufWriter<File>> {
 
 fn run(args: &Args) -> std::io::Result<()> {
     std::fs::create_dir_all(&args.out)?;
-    let deck = gen::deck(args.rows, args.seed);
+    let deck = match args.shape {
+        Shape::Carrier => gen::deck(args.rows, args.seed),
+        Shape::Npanxx => gen::npanxx_deck(args.rows, args.seed),
+    };
     gen::write_deck(&deck, create(&args.out, &format!("{}.csv", args.tariff))?)?;
     gen::write_numbers(
         &deck,
