@@ -6,6 +6,8 @@
 pub mod config;
 pub mod deadline;
 pub mod http;
+pub mod log;
 pub mod metrics;
+pub mod reload;
 pub mod routes;
 pub mod service;

@@ -43,10 +43,24 @@ pub struct Metrics {
     reread_accounts: AtomicU64,
     /// Connections open now, by listener.
     open: [AtomicI64; 2],
+    /// Requests received whole and not yet answered (written out).
+    in_flight: AtomicI64,
     /// Connections closed for a deadline, by listener: a request not received in time, an
     /// answer that made no progress.
     read_timeouts: [AtomicU64; 2],
     write_timeouts: [AtomicU64; 2],
+}
+
+/// A request being answered, counted in `ratel_requests_in_flight` until dropped.
+#[derive(Debug)]
+pub struct InFlight<'m> {
+    in_flight: &'m AtomicI64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.in_flight.fetch_sub(1, Relaxed);
+    }
 }
 
 /// An open connection, counted in `ratel_open_connections` until dropped.
@@ -93,6 +107,20 @@ impl Metrics {
         let open = &self.open[listener.index()];
         open.fetch_add(1, Relaxed);
         OpenConnection { open }
+    }
+
+    /// A request received whole; it counts as in flight until the guard is dropped (its
+    /// answer written, or the connection lost). A stop waits for these.
+    pub fn answering(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Relaxed);
+        InFlight {
+            in_flight: &self.in_flight,
+        }
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> i64 {
+        self.in_flight.load(Relaxed)
     }
 
     /// A connection closed because a wait for input ended: `timed_out` when its deadline
@@ -178,6 +206,11 @@ impl Metrics {
                 self.open[listener.index()].load(Relaxed)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP ratel_requests_in_flight Requests received whole and not yet answered.\n# TYPE ratel_requests_in_flight gauge\nratel_requests_in_flight {}",
+            self.in_flight.load(Relaxed)
+        );
         let _ = writeln!(
             out,
             "# HELP ratel_connection_timeouts_total Connections closed for a deadline: a request not complete 10 s after the previous answer (read), or an answer without progress for 10 s (write).\n# TYPE ratel_connection_timeouts_total counter"

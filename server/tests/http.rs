@@ -1004,3 +1004,139 @@ fn clients_that_never_read_are_closed_ten_seconds_after_their_answers_stall() {
         "60.0000"
     );
 }
+
+/// `POST /reload` on the admin listener, on its own connection, waiting at most 20 s.
+fn post_reload(admin: SocketAddr) -> Option<Response> {
+    let mut stream = TcpStream::connect(admin).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .ok()?;
+    stream
+        .write_all(b"POST /reload HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+        .ok()?;
+    read_response(&mut stream, &mut Vec::new())
+}
+
+/// Whether `text` starts with an RFC 3339 UTC time to the millisecond.
+fn starts_with_rfc3339(text: &str) -> bool {
+    let shape = "dddd-dd-ddTdd:dd:dd.dddZ";
+    text.len() >= shape.len()
+        && shape.bytes().zip(text.bytes()).all(|(s, t)| match s {
+            b'd' => t.is_ascii_digit(),
+            _ => s == t,
+        })
+}
+
+/// Issue 9 item 3: with a FIFO in place of the artifact, a reload used to block an API
+/// worker in `open` and two of them hung the API and the admin port for good. Now the
+/// FIFO is refused at once, reloads run on their own thread, and `/healthz` says since when
+/// reloads fail until a good one clears it.
+#[test]
+fn a_fifo_artifact_fails_reloads_at_once_and_the_server_keeps_answering() {
+    let _serial = serial();
+    let server = Server::start("");
+    let artifact = server.dir.path().join("tariffs.ratel");
+    let good = std::fs::read(&artifact).unwrap();
+    std::fs::remove_file(&artifact).unwrap();
+    let made = Command::new("mkfifo").arg(&artifact).status().unwrap();
+    assert!(made.success());
+    let admin_addr = server.admin;
+    let reloads: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || post_reload(admin_addr)))
+        .collect();
+    for reload in reloads {
+        let answer = reload.join().unwrap().expect("a reload got no answer");
+        assert_eq!(answer.status, 500, "{}", answer.body);
+        assert!(
+            answer
+                .body
+                .starts_with("reload failed, the previous data stays in force: ")
+                && answer
+                    .body
+                    .contains("tariffs.ratel: is a FIFO (named pipe), not a regular file"),
+            "{}",
+            answer.body
+        );
+    }
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+    assert_eq!(post_reload(server.admin).unwrap().status, 500);
+    let health = admin(&server, "GET", "/healthz");
+    assert_eq!(health.status, 200);
+    let said = health
+        .body
+        .strip_prefix("ok: generation 1; last reload failed at ")
+        .unwrap_or_else(|| panic!("{}", health.body));
+    assert!(starts_with_rfc3339(said), "{said}");
+    assert!(
+        said.contains(" in a row, failing since ")
+            && said.ends_with("tariffs.ratel: is a FIFO (named pipe), not a regular file; data files must be regular files"),
+        "{said}"
+    );
+    // A good artifact renamed over the FIFO: the next reload clears the failure.
+    std::fs::write(server.dir.path().join("next.ratel"), good).unwrap();
+    std::fs::rename(server.dir.path().join("next.ratel"), &artifact).unwrap();
+    assert_eq!(post_reload(server.admin).unwrap().status, 200);
+    assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 2");
+}
+
+/// Issue 9 item 9: SIGTERM stops accepting, lets the answer in flight finish, logs the stop
+/// and exits 0 (before, the default action killed the process mid-answer with no word).
+/// Every log line carries an RFC 3339 UTC time and a level.
+#[test]
+fn sigterm_drains_the_answer_in_flight_logs_the_stop_and_exits_zero() {
+    let _serial = serial();
+    let mut server = Server::start_with("", None, |dir| {
+        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
+        for id in 1..=30_000 {
+            cards.push_str(&format!(
+                "{id},{},{},1,Card {id},{id}.5,7\n",
+                5_000_000_000u64 + id,
+                10_000 + id
+            ));
+        }
+        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+    });
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n")
+        .unwrap();
+    // The answer (megabytes) waits for this client to read it.
+    std::thread::sleep(Duration::from_millis(1000));
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        TcpStream::connect(server.addr).is_err(),
+        "a new connection was accepted while stopping"
+    );
+    let answer = read_response(&mut stream, &mut Vec::new()).expect("the answer in flight");
+    assert_eq!(answer.body.matches("<card>").count(), 30_000);
+    let until = Instant::now() + Duration::from_secs(8);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < until, "still running 8 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit}");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
+    assert!(
+        log.contains(
+            " INFO ratel-server: stopping on SIGTERM: no longer accepting; 1 requests in flight"
+        ) && log.contains(" INFO ratel-server: stopped: every request in flight was answered"),
+        "{log}"
+    );
+    for line in log.lines() {
+        assert!(starts_with_rfc3339(line), "{line}");
+        let level = line[25..].split(' ').next().unwrap();
+        assert!(["INFO", "WARN", "ERROR"].contains(&level), "{line}");
+    }
+}
