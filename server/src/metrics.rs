@@ -15,6 +15,9 @@ use crate::service::Listener;
 /// Upper bounds of the latency buckets, in microseconds.
 const BUCKETS_US: [u64; 9] = [25, 50, 100, 250, 500, 1_000, 2_500, 10_000, 100_000];
 
+/// Upper bounds of the reload duration buckets, in milliseconds.
+const RELOAD_BUCKETS_MS: [u64; 10] = [1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 30_000];
+
 /// HTTP statuses counted as refusals.
 const REFUSALS: [Status; 7] = [
     Status::BadRequest,
@@ -36,8 +39,8 @@ pub struct Metrics {
     latency_sum_us: AtomicU64,
     pub reload_failures: AtomicU64,
     reloads: AtomicU64,
+    reload_buckets: [AtomicU64; RELOAD_BUCKETS_MS.len()],
     reload_nanos_sum: AtomicU64,
-    reload_nanos_max: AtomicU64,
     /// Reloads that read the artifact again, and the accounts again.
     reread_artifact: AtomicU64,
     reread_accounts: AtomicU64,
@@ -95,7 +98,12 @@ impl Metrics {
         let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         self.reloads.fetch_add(1, Relaxed);
         self.reload_nanos_sum.fetch_add(nanos, Relaxed);
-        self.reload_nanos_max.fetch_max(nanos, Relaxed);
+        if let Some(bucket) = RELOAD_BUCKETS_MS
+            .iter()
+            .position(|&bound| nanos <= bound * 1_000_000)
+        {
+            self.reload_buckets[bucket].fetch_add(1, Relaxed);
+        }
         self.reread_artifact
             .fetch_add(u64::from(reread.artifact), Relaxed);
         self.reread_accounts
@@ -228,6 +236,23 @@ impl Metrics {
                 );
             }
         }
+        let _ = writeln!(out, "# HELP ratel_reload_duration_seconds Time successful reloads took (SIGHUP or POST /reload), on the reload thread.");
+        let _ = writeln!(out, "# TYPE ratel_reload_duration_seconds histogram");
+        let mut cumulative = 0;
+        for (bound, count) in RELOAD_BUCKETS_MS.iter().zip(&self.reload_buckets) {
+            cumulative += count.load(Relaxed);
+            let _ = writeln!(
+                out,
+                "ratel_reload_duration_seconds_bucket{{le=\"{}\"}} {cumulative}",
+                *bound as f64 / 1e3
+            );
+        }
+        let reloads = self.reloads.load(Relaxed);
+        let _ = writeln!(
+            out,
+            "ratel_reload_duration_seconds_bucket{{le=\"+Inf\"}} {reloads}\nratel_reload_duration_seconds_sum {}\nratel_reload_duration_seconds_count {reloads}",
+            self.reload_nanos_sum.load(Relaxed) as f64 / 1e9
+        );
         let rows: u64 = snapshot
             .data
             .artifact
@@ -259,18 +284,6 @@ impl Metrics {
                 "counter",
                 "Successful reloads (SIGHUP or POST /reload).",
                 self.reloads.load(Relaxed) as f64,
-            ),
-            (
-                "ratel_reload_seconds_sum",
-                "counter",
-                "Time spent in successful reloads (divide by ratel_reloads_total for the mean).",
-                self.reload_nanos_sum.load(Relaxed) as f64 / 1e9,
-            ),
-            (
-                "ratel_reload_seconds_max",
-                "gauge",
-                "The longest successful reload.",
-                self.reload_nanos_max.load(Relaxed) as f64 / 1e9,
             ),
             (
                 "ratel_reload_artifact_reads_total",

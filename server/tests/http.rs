@@ -635,9 +635,74 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         "ratel_snapshot_generation 3",
         "ratel_reloads_total 2",
         "ratel_reload_accounts_reads_total 2",
+        "ratel_reload_duration_seconds_count 2",
+        "ratel_reload_duration_seconds_bucket{le=\"+Inf\"} 2",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line}: {metrics}");
     }
+    follows_prometheus_conventions(&metrics);
+}
+
+/// Issue 9 item 9: every metric is declared with HELP and TYPE before its samples; a
+/// counter's name ends in `_total`; a histogram has cumulative `_bucket` lines ending at
+/// `+Inf` equal to its `_count`, and a `_sum`; nothing else ends in `_sum`, `_max`, `_count`
+/// or `_total` (the old `ratel_reload_seconds_sum`/`_max` pair did).
+fn follows_prometheus_conventions(metrics: &str) {
+    let mut kinds: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut helped = std::collections::BTreeSet::new();
+    let mut buckets: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for line in metrics.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            helped.insert(rest.split(' ').next().unwrap());
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(helped.contains(name), "TYPE before HELP: {name}");
+            assert!(kinds.insert(name, kind).is_none(), "declared twice: {name}");
+            assert!(
+                name.starts_with("ratel_")
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
+            match kind {
+                "counter" => assert!(name.ends_with("_total"), "counter {name}"),
+                "gauge" | "histogram" => {
+                    for suffix in ["_total", "_sum", "_max", "_count", "_bucket"] {
+                        assert!(!name.ends_with(suffix), "{kind} {name}");
+                    }
+                }
+                _ => panic!("{name}: type {kind}"),
+            }
+            continue;
+        }
+        let sample = line.split([' ', '{']).next().unwrap();
+        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        let histogram = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| sample.strip_suffix(suffix))
+            .filter(|base| kinds.get(base) == Some(&"histogram"));
+        match histogram {
+            Some(base) => {
+                let seen = buckets.entry(base).or_insert((0.0, -1.0));
+                if sample.ends_with("_bucket") {
+                    assert!(value >= seen.0, "{line}: buckets are cumulative");
+                    seen.0 = value;
+                    if line.contains("le=\"+Inf\"") {
+                        seen.1 = value;
+                    }
+                } else if sample.ends_with("_count") {
+                    assert_eq!(value, seen.1, "{base}: +Inf bucket and count differ");
+                }
+            }
+            None => assert!(kinds.contains_key(sample), "undeclared sample: {line}"),
+        }
+    }
+    assert_eq!(
+        buckets.len(),
+        2,
+        "request and reload durations: {buckets:?}"
+    );
 }
 
 /// CPU time (user + system, in clock ticks) the process has used.
