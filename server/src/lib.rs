@@ -3,6 +3,7 @@
 //! (`service`), and the counters behind `/metrics` (`metrics`). Business rules stay in
 //! `ratel-engine`.
 
+pub mod access_log;
 pub mod config;
 pub mod deadline;
 pub mod http;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use ratel_engine::snapshot::{Data, SnapshotStore};
+use ratel_server::access_log::AccessLog;
 use ratel_server::config::Config;
 use ratel_server::http::Limits;
 use ratel_server::log;
@@ -87,6 +88,17 @@ fn main() -> ExitCode {
         data.accounts.users().len(),
         data.accounts.cards().len(),
     );
+    let access_log = match config.access_log.as_deref().map(AccessLog::open) {
+        None => None,
+        Some(Ok(log)) => Some(log),
+        Some(Err(error)) => {
+            log::error(format_args!(
+                "cannot open the access log {}: {error}",
+                config.access_log.as_deref().unwrap_or_default()
+            ));
+            return ExitCode::from(1);
+        }
+    };
     let (reloads, queue) = Reloads::new();
     let app = Arc::new(App {
         store: SnapshotStore::new(data, load_time),
@@ -100,6 +112,7 @@ fn main() -> ExitCode {
         reloads,
         reload_failures: Failures::default(),
         stopping: Default::default(),
+        access_log,
     });
     if let Err(error) = reload::spawn(Arc::clone(&app), queue) {
         log::error(format_args!("cannot start the reload thread: {error}"));
@@ -150,6 +163,9 @@ fn main() -> ExitCode {
         let until = Instant::now() + DRAIN;
         while app.metrics.in_flight() > 0 && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(10));
+        }
+        if let Some(access_log) = &app.access_log {
+            access_log.flush();
         }
         match app.metrics.in_flight() {
             0 => log::info("stopped: every request in flight was answered"),

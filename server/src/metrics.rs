@@ -154,7 +154,8 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every counter and of `snapshot`.
-    pub fn render(&self, snapshot: &Snapshot, out: &mut String) {
+    /// `access_log_dropped`: lines the access log dropped (it keeps its own count).
+    pub fn render(&self, snapshot: &Snapshot, access_log_dropped: u64, out: &mut String) {
         let _ = writeln!(out, "# HELP ratel_requests_total API requests by endpoint and outcome (answered, or refused with an API error).");
         let _ = writeln!(out, "# TYPE ratel_requests_total counter");
         for (endpoint, counts) in Endpoint::ALL.iter().zip(&self.requests) {
@@ -296,6 +297,12 @@ impl Metrics {
                 "counter",
                 "Reloads that read the account files again (the others shared them).",
                 self.reread_accounts.load(Relaxed) as f64,
+            ),
+            (
+                "ratel_access_log_dropped_total",
+                "counter",
+                "Access log lines dropped because writing them fell 8 MiB behind.",
+                access_log_dropped as f64,
             ),
             (
                 "ratel_tariffs",

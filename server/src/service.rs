@@ -19,6 +19,7 @@ use ratel_engine::api::{self, ApiSettings, ContentType, Method, Params};
 use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
+use crate::access_log::{AccessLog, Entry};
 use crate::deadline::{socket_timeout, timeout_until};
 use crate::http::{
     parse_request, request_params, write_response, Limits, Parsed, Request, RequestMethod, Status,
@@ -48,6 +49,8 @@ pub struct App {
     pub reload_failures: Failures,
     /// Set by SIGTERM or SIGINT: acceptors return, answers say `Connection: close`.
     pub stopping: AtomicBool,
+    /// The access log, when `access_log` is set.
+    pub access_log: Option<Arc<AccessLog>>,
 }
 
 /// Which listener a connection came in on.
@@ -129,16 +132,17 @@ pub fn bind_exclusive(addr: SocketAddr) -> std::io::Result<may::net::TcpListener
 /// Accepts connections, one coroutine each, until the server stops; then drops the
 /// listener, so new connections are refused.
 pub fn serve(listener: may::net::TcpListener, app: Arc<App>, kind: Listener) {
-    for stream in listener.incoming() {
+    loop {
+        let accepted = listener.accept();
         if app.stopping.load(Ordering::Relaxed) {
             return;
         }
-        match stream {
-            Ok(stream) => {
+        match accepted {
+            Ok((stream, peer)) => {
                 let app = Arc::clone(&app);
                 may::go!(move || {
                     let _open = app.metrics.opened(kind);
-                    serve_connection(stream, &app, kind);
+                    serve_connection(stream, &app, kind, peer);
                 });
             }
             // Out of file descriptors (or another accept failure): pause instead of spinning,
@@ -227,7 +231,12 @@ enum Ended {
     TimedOut,
 }
 
-fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) {
+fn serve_connection(
+    mut stream: may::net::TcpStream,
+    app: &App,
+    kind: Listener,
+    peer: std::net::SocketAddr,
+) {
     let _ = stream.set_nodelay(true);
     // Set once per connection: every write that waits gives up after this long without
     // progress (may arms it afresh for each `write` call, so an answer the client reads,
@@ -248,6 +257,8 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
         armed: None,
     };
     let mut continue_sent = false;
+    // The access log's line, reused (allocated only when the log is on).
+    let mut line = String::new();
     loop {
         match parse_request(input.pending(), &app.limits) {
             Parsed::Complete(request, used) => {
@@ -276,6 +287,18 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                 if let Err(error) = stream.write_all(&out) {
                     app.metrics.write_failed(kind, &error);
                     return;
+                }
+                if let Some(log) = &app.access_log {
+                    let entry = Entry {
+                        listener: kind,
+                        peer,
+                        method: Some(request.method),
+                        path: request.path,
+                        status,
+                        bytes: body.len(),
+                        took: received.elapsed(),
+                    };
+                    log.record(&entry, &app.web_dir, &mut line);
                 }
                 input.consume(used);
                 if close {
@@ -316,6 +339,18 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                     Timestamp::now(),
                 );
                 let _ = stream.write_all(&out);
+                if let Some(log) = &app.access_log {
+                    let entry = Entry {
+                        listener: kind,
+                        peer,
+                        method: None,
+                        path: b"",
+                        status,
+                        bytes: status.line().len(),
+                        took: Duration::ZERO,
+                    };
+                    log.record(&entry, &app.web_dir, &mut line);
+                }
                 linger(&mut stream);
                 return;
             }
@@ -426,7 +461,8 @@ fn admin(
         }
         (RequestMethod::Get, b"/metrics") => {
             let mut text = String::with_capacity(4096);
-            app.metrics.render(snapshot, &mut text);
+            let dropped = app.access_log.as_ref().map_or(0, |log| log.dropped());
+            app.metrics.render(snapshot, dropped, &mut text);
             (Status::Ok, text)
         }
         (RequestMethod::Post, b"/reload") => match app.reloads.request(reload::WAIT) {

@@ -64,13 +64,23 @@ impl Server {
     /// Starts a server whose data folder `prepare` may change, optionally with at most
     /// `nofile` file descriptors.
     fn start_with(api_settings: &str, nofile: Option<u32>, prepare: impl FnOnce(&Path)) -> Server {
+        Server::start_configured("", api_settings, nofile, prepare)
+    }
+
+    /// `start_with`, with `top_level` keys (like `access_log`) before the `[api]` section.
+    fn start_configured(
+        top_level: &str,
+        api_settings: &str,
+        nofile: Option<u32>,
+        prepare: impl FnOnce(&Path),
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         demo_data(dir.path());
         prepare(dir.path());
         std::fs::write(
             dir.path().join("ratel.toml"),
             format!(
-                "listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n[api]\n{api_settings}\n"
+                "listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{top_level}\n[api]\n{api_settings}\n"
             ),
         )
         .unwrap();
@@ -1204,4 +1214,70 @@ fn sigterm_drains_the_answer_in_flight_logs_the_stop_and_exits_zero() {
         let level = line[25..].split(' ').next().unwrap();
         assert!(["INFO", "WARN", "ERROR"].contains(&level), "{line}");
     }
+}
+
+/// Issue 9 item 9: the access log, when configured, has one line per request on either
+/// listener (refusals included) with time, listener, peer, method, path, status, bytes and
+/// time taken, and never a query string, a form body or an id given in the path.
+#[test]
+fn the_access_log_has_a_line_per_request_and_no_secrets() {
+    let _serial = serial();
+    let server = Server::start_configured("access_log = \"access.log\"", "", None, |_| {});
+    let hash = "69590c5075137e4e42658c15f8f73d982e76b056";
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+    let rate = get(
+        &server,
+        &format!("/billing/api/rate_get?u=admin&username=admin&prefix=370&hash={hash}"),
+    );
+    assert!(rate.body.contains("Lithuania"), "{}", rate.body);
+    let form = format!("u=admin&username=admin&prefix=370&hash={hash}");
+    let post = format!(
+        "POST /billing/api/rate_get HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    assert_eq!(exchange(&server, post.as_bytes()).unwrap().status, 200);
+    assert_eq!(
+        exchange(&server, b"\x00garbage\r\n\r\n").unwrap().status,
+        400
+    );
+    assert_eq!(admin(&server, "GET", "/healthz").status, 200);
+    let path = server.dir.path().join("access.log");
+    let until = Instant::now() + Duration::from_secs(5);
+    let log = loop {
+        let log = std::fs::read_to_string(&path).unwrap_or_default();
+        if log.lines().count() >= 5 || Instant::now() > until {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 5, "{log}");
+    for secret in ["a1b2c3d4e5", hash, "u=admin", "prefix", "?"] {
+        assert!(!log.contains(secret), "{secret} in\n{log}");
+    }
+    let fields: Vec<Vec<&str>> = lines.iter().map(|l| l.split(' ').collect()).collect();
+    for (line, fields) in lines.iter().zip(&fields) {
+        assert!(starts_with_rfc3339(line), "{line}");
+        assert_eq!(fields.len(), 8, "{line}");
+        assert!(fields[2].starts_with("127.0.0.1:"), "{line}");
+        assert!(fields[7].ends_with("us"), "{line}");
+    }
+    let shown: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{} {} {} {}", f[1], f[3], f[4], f[5]))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "api GET /billing/api/simple_balance/{id} 200",
+            "api GET /billing/api/rate_get 200",
+            "api POST /billing/api/rate_get 200",
+            "api - - 400",
+            "admin GET /healthz 200",
+        ]
+    );
+    assert_eq!(fields[0][6], "7", "the body's bytes");
 }
