@@ -34,7 +34,7 @@ const STACK_WORDS: usize = 16 * 1024;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// The configuration file (SPEC §4); data paths in it are relative to it.
+    /// The configuration file (see docs/config.md); data paths in it are relative to it.
     #[arg(long, default_value = "ratel.toml")]
     config: PathBuf,
 }
