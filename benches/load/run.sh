@@ -238,7 +238,7 @@ if [ -z "$only" ] || [ "$only" = reload ]; then
     if curl -s "http://$api$candidate" | grep -q '<rate>'; then probe=$candidate; break; fi
   done < <(head -20 "$file")
   generation_before=$(metric ratel_snapshot_generation)
-  reloads_before=$(metric ratel_reloads_total); reload_sum_before=$(metric ratel_reload_seconds_sum)
+  reloads_before=$(metric ratel_reloads_total); reload_sum_before=$(metric ratel_reload_duration_seconds_sum)
   failures_before=$(metric ratel_reload_failures_total)
   artifact_reads_before=$(metric ratel_reload_artifact_reads_total)
   accounts_reads_before=$(metric ratel_reload_accounts_reads_total)
@@ -262,12 +262,14 @@ if [ -z "$only" ] || [ "$only" = reload ]; then
   generations=$(( $(metric ratel_snapshot_generation) - generation_before ))
   reloads=$(( $(metric ratel_reloads_total) - reloads_before ))
   failures=$(( $(metric ratel_reload_failures_total) - failures_before ))
-  reload_avg_ms=$(awk -v s="$(metric ratel_reload_seconds_sum)" -v b="$reload_sum_before" -v n="$reloads" \
+  reload_avg_ms=$(awk -v s="$(metric ratel_reload_duration_seconds_sum)" -v b="$reload_sum_before" -v n="$reloads" \
     'BEGIN { if (n > 0) printf "%.2f", 1000 * (s - b) / n; else print "n/a" }')
-  reload_max_ms=$(awk -v s="$(metric ratel_reload_seconds_max)" 'BEGIN { printf "%.2f", 1000 * s }')
+  # The smallest histogram bound that holds every reload so far.
+  reload_max_ms=$(curl -s "http://$admin/metrics" | awk -v n="$(metric ratel_reload_duration_seconds_count)" \
+    'index($0, "ratel_reload_duration_seconds_bucket{le=") == 1 && $2 == n { gsub(/.*le="|"}.*/, "", $1); print ($1 == "+Inf" ? "over 30000" : "at most " 1000 * $1); exit }')
   rounds_table "Hot reload: rate_get by_full_dst=1, 64 connections; $rounds rounds of ${reload_seconds}s without reloads, then ${reload_seconds}s with a rename of deck A or B over the artifact and a SIGHUP every 100 ms; medians" \
     "without reloads" "with reloads"
-  out "Throughput with reloads: $kept of the runs without. Snapshots swapped: $generations ($reloads reloads, $failures failed, artifact re-read $(( $(metric ratel_reload_artifact_reads_total) - artifact_reads_before )) times, accounts $(( $(metric ratel_reload_accounts_reads_total) - accounts_reads_before )) times); reload time from /metrics: mean $reload_avg_ms ms, max $reload_max_ms ms. Loop, per round: $(paste -sd ';' "$work/reloads.txt")"
+  out "Throughput with reloads: $kept of the runs without. Snapshots swapped: $generations ($reloads reloads, $failures failed, artifact re-read $(( $(metric ratel_reload_artifact_reads_total) - artifact_reads_before )) times, accounts $(( $(metric ratel_reload_accounts_reads_total) - accounts_reads_before )) times); reload time from /metrics: mean $reload_avg_ms ms, every one $reload_max_ms ms. Loop, per round: $(paste -sd ';' "$work/reloads.txt")"
   [ "$failures" -eq 0 ] || errors_total=$((errors_total + failures))
   [ "$swap_ok" -eq 0 ] || { out "FAIL: a swap failed or the answers never changed between the decks"; errors_total=$((errors_total + 1)); }
   install_artifact "$work/deck_a.ratel"

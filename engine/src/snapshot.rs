@@ -39,6 +39,48 @@ pub enum LoadError {
     Artifact(#[from] ArtifactError),
     #[error("invalid account files:\n{}", .0.errors)]
     Accounts(LoadFailure),
+    /// A data file that is a FIFO, a device, a directory or a socket: reading it could block
+    /// forever or never end, so it is refused before anything opens it.
+    #[error("{path}: is {kind}, not a regular file; data files must be regular files")]
+    NotRegular { path: String, kind: &'static str },
+}
+
+/// Refuses `metadata` (of `path`, symbolic links followed) unless it is a regular file.
+fn regular_file(path: &std::path::Path, metadata: &std::fs::Metadata) -> Result<(), LoadError> {
+    let file_type = metadata.file_type();
+    if file_type.is_file() {
+        return Ok(());
+    }
+    let kind = if file_type.is_dir() {
+        "a directory"
+    } else {
+        not_regular_kind(&file_type)
+    };
+    Err(LoadError::NotRegular {
+        path: path.display().to_string(),
+        kind,
+    })
+}
+
+#[cfg(unix)]
+fn not_regular_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn not_regular_kind(_: &std::fs::FileType) -> &'static str {
+    "not a file"
 }
 
 /// What tells one version of a file from another without reading it: device and inode (a
@@ -62,9 +104,13 @@ const RACY_WINDOW: Duration = Duration::from_secs(3);
 
 impl FileStamp {
     /// The stamp of the file at `path` now; `None` when it cannot be read (which counts as
-    /// changed, so that loading it reports why).
-    pub fn of(path: &std::path::Path) -> Option<FileStamp> {
-        let metadata = std::fs::metadata(path).ok()?;
+    /// changed, so that loading it reports why); an error at once when it is not a regular
+    /// file (a FIFO would block the open, a device like `/dev/zero` never ends).
+    pub fn of(path: &std::path::Path) -> Result<Option<FileStamp>, LoadError> {
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return Ok(None);
+        };
+        regular_file(path, &metadata)?;
         #[cfg(unix)]
         let (device, inode) = {
             use std::os::unix::fs::MetadataExt;
@@ -74,13 +120,13 @@ impl FileStamp {
         let (device, inode) = (0, 0);
         let modified = metadata.modified().ok();
         let racy = modified.is_none_or(|at| at.elapsed().map_or(true, |age| age < RACY_WINDOW));
-        Some(FileStamp {
+        Ok(Some(FileStamp {
             device,
             inode,
             len: metadata.len(),
             modified,
             racy,
-        })
+        }))
     }
 
     /// Whether `now` is certainly the same version of the file as `earlier`.
@@ -106,12 +152,20 @@ pub struct Stamps {
 }
 
 impl Stamps {
-    fn take(files: &DataFiles) -> Stamps {
+    /// Stamps every data file; refuses the first that exists and is not a regular file.
+    fn take(files: &DataFiles) -> Result<Stamps, LoadError> {
         let a = &files.accounts;
-        Stamps {
-            artifact: FileStamp::of(&files.artifact),
-            accounts: [&a.users, &a.cards, &a.card_groups, &a.currencies].map(|p| FileStamp::of(p)),
-        }
+        let [users, cards, card_groups, currencies] =
+            [&a.users, &a.cards, &a.card_groups, &a.currencies];
+        Ok(Stamps {
+            artifact: FileStamp::of(&files.artifact)?,
+            accounts: [
+                FileStamp::of(users)?,
+                FileStamp::of(cards)?,
+                FileStamp::of(card_groups)?,
+                FileStamp::of(currencies)?,
+            ],
+        })
     }
 
     fn artifact_unchanged(&self, earlier: &Stamps) -> bool {
@@ -149,7 +203,7 @@ impl Data {
     /// Maps the artifact and loads the accounts against it. Nothing is shared with any
     /// earlier data; `warnings` receives non-fatal remarks (unknown columns).
     pub fn load(files: &DataFiles, warnings: &mut Vec<String>) -> Result<Data, LoadError> {
-        let stamps = Stamps::take(files);
+        let stamps = Stamps::take(files)?;
         let artifact = Arc::new(Artifact::open(&files.artifact)?);
         let accounts = Data::load_accounts(files, &artifact, warnings)?;
         Ok(Data {
@@ -168,7 +222,7 @@ impl Data {
         previous: &Data,
         warnings: &mut Vec<String>,
     ) -> Result<(Data, Reread), LoadError> {
-        let stamps = Stamps::take(files);
+        let stamps = Stamps::take(files)?;
         let artifact = if stamps.artifact_unchanged(&previous.stamps) {
             Arc::clone(&previous.artifact)
         } else {
@@ -255,16 +309,18 @@ impl SnapshotStore {
         &self.current
     }
 
-    /// Swaps in a fully built replacement; returns its generation. Readers holding the old
-    /// snapshot keep it until they drop it.
-    pub fn replace(&self, data: Data, load_time: Duration) -> u64 {
+    /// Swaps in a fully built replacement; returns its generation and the snapshot it
+    /// replaced. Readers holding the old snapshot keep it until they drop it; whoever drops
+    /// the last reference frees it, so a caller that keeps the returned `Arc` until it is
+    /// the only owner ([`Arc::strong_count`] of 1) frees it on its own thread.
+    pub fn replace(&self, data: Data, load_time: Duration) -> (u64, Arc<Snapshot>) {
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
-        self.current.store(Arc::new(Snapshot {
+        let retired = self.current.swap(Arc::new(Snapshot {
             generation,
             load_time,
             data,
         }));
-        generation
+        (generation, retired)
     }
 }
 
@@ -481,11 +537,62 @@ mod tests {
         assert!(error.contains("cards.csv:1:1: cannot open file"), "{error}");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_device_or_directory_is_refused_at_once_without_opening_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = demo_files_in(dir.path());
+        let first = Data::load(&files, &mut Vec::new()).unwrap();
+        let artifact_bytes = std::fs::read(&files.artifact).unwrap();
+        let fifo = |path: &std::path::Path| {
+            std::fs::remove_file(path).unwrap();
+            let made = std::process::Command::new("mkfifo").arg(path).status();
+            assert!(made.unwrap().success(), "mkfifo");
+        };
+        // Opening a FIFO with no writer blocks for ever: these must return at once.
+        fifo(&files.artifact);
+        for error in [
+            Data::load(&files, &mut Vec::new()).unwrap_err(),
+            Data::reload(&files, &first, &mut Vec::new()).unwrap_err(),
+        ] {
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "{}: is a FIFO (named pipe), not a regular file; data files must be regular files",
+                    files.artifact.display()
+                )
+            );
+        }
+        std::fs::remove_file(&files.artifact).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &files.artifact).unwrap();
+        let error = Data::reload(&files, &first, &mut Vec::new()).unwrap_err();
+        assert!(
+            error.to_string().contains("is a character device"),
+            "{error}"
+        );
+        std::fs::remove_file(&files.artifact).unwrap();
+        std::fs::create_dir(&files.artifact).unwrap();
+        let error = Data::reload(&files, &first, &mut Vec::new()).unwrap_err();
+        assert!(error.to_string().contains("is a directory"), "{error}");
+        std::fs::remove_dir(&files.artifact).unwrap();
+        std::fs::write(&files.artifact, &artifact_bytes).unwrap();
+        // An account file too, even while the artifact is unchanged.
+        fifo(&files.accounts.card_groups);
+        let error = Data::reload(&files, &first, &mut Vec::new()).unwrap_err();
+        assert!(
+            error.to_string().contains("card_groups.csv: is a FIFO"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn readers_keep_their_snapshot_across_a_swap() {
         let store = SnapshotStore::new(empty_artifact("old"), Duration::ZERO);
         let held = store.load();
-        assert_eq!(store.replace(empty_artifact("new"), Duration::ZERO), 2);
+        let (generation, retired) = store.replace(empty_artifact("new"), Duration::ZERO);
+        assert_eq!(generation, 2);
+        assert!(Arc::ptr_eq(&retired, &held));
+        drop(retired);
         assert_eq!(held.generation, 1);
         assert!(held.data.artifact.tariff_id("old").is_some());
         let fresh = store.load();

@@ -20,6 +20,9 @@ pub struct Config {
     pub web_dir: String,
     pub data: DataFiles,
     pub api: ApiSettings,
+    /// Where the access log goes: `None` off (the default), `-` stderr, or a file path
+    /// (relative to the configuration file).
+    pub access_log: Option<String>,
 }
 
 /// Why a configuration was refused.
@@ -42,6 +45,7 @@ struct File {
     workers: usize,
     web_dir: String,
     default_currency: String,
+    access_log: String,
     data: DataSection,
     api: ApiSection,
 }
@@ -54,6 +58,7 @@ impl Default for File {
             workers: 0,
             web_dir: "/billing".into(),
             default_currency: "USD".into(),
+            access_log: String::new(),
             data: DataSection::default(),
             api: ApiSection::default(),
         }
@@ -159,12 +164,18 @@ impl Config {
             )));
         }
         let at = |p: &PathBuf| base.join(p);
+        let access_log = match file.access_log.as_str() {
+            "" => None,
+            "-" => Some("-".to_owned()),
+            path => Some(base.join(path).display().to_string()),
+        };
         let d = &file.data;
         Ok(Config {
             listen: address("listen", &file.listen)?,
             admin_listen: address("admin_listen", &file.admin_listen)?,
             workers: file.workers,
             web_dir,
+            access_log,
             data: DataFiles {
                 artifact: at(&d.artifact),
                 accounts: AccountFiles {
@@ -223,6 +234,14 @@ mod tests {
         );
         let config = Config::parse("[api]\nallow_get = false\n", Path::new("."), "r").unwrap();
         assert!(!config.api.allow_get && config.api.enabled);
+        assert_eq!(config.access_log, None, "the access log is off by default");
+        let config = Config::parse("access_log = \"access.log\"\n", Path::new("/var/r"), "r");
+        assert_eq!(
+            config.unwrap().access_log.as_deref(),
+            Some("/var/r/access.log")
+        );
+        let config = Config::parse("access_log = \"-\"\n", Path::new("/var/r"), "r");
+        assert_eq!(config.unwrap().access_log.as_deref(), Some("-"));
     }
 
     #[test]

@@ -82,6 +82,7 @@ pub enum Status {
     HeadersTooLarge,
     NotImplemented,
     InternalError,
+    Unavailable,
 }
 
 impl Status {
@@ -96,6 +97,7 @@ impl Status {
             Status::HeadersTooLarge => "431 Request Header Fields Too Large",
             Status::NotImplemented => "501 Not Implemented",
             Status::InternalError => "500 Internal Server Error",
+            Status::Unavailable => "503 Service Unavailable",
         }
     }
 }

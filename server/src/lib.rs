@@ -3,9 +3,12 @@
 //! (`service`), and the counters behind `/metrics` (`metrics`). Business rules stay in
 //! `ratel-engine`.
 
+pub mod access_log;
 pub mod config;
 pub mod deadline;
 pub mod http;
+pub mod log;
 pub mod metrics;
+pub mod reload;
 pub mod routes;
 pub mod service;

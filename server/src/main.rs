@@ -1,19 +1,30 @@
 //! `ratel-server --config ratel.toml`: loads the data, then serves the MOR and Arrow Billing
 //! APIs on `listen` and `/healthz`, `/metrics` and `POST /reload` on `admin_listen`; SIGHUP
-//! reloads too. Exits non-zero with one clear message when the configuration or the data is
-//! invalid or an address is in use.
+//! reloads too (on the reload thread, `reload`). SIGTERM or SIGINT stops accepting, lets the
+//! requests in flight finish (at most `DRAIN` long), logs the stop and exits 0. Exits
+//! non-zero with one clear message when the configuration or the data is invalid or an
+//! address is in use.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use ratel_engine::snapshot::{Data, SnapshotStore};
+use ratel_server::access_log::AccessLog;
 use ratel_server::config::Config;
 use ratel_server::http::Limits;
+use ratel_server::log;
 use ratel_server::metrics::Metrics;
+use ratel_server::reload::{self, Failures, Reloads};
 use ratel_server::service::{bind_exclusive, serve, App, Listener};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+/// How long a stop waits for the requests in flight.
+const DRAIN: Duration = Duration::from_secs(5);
 
 /// Coroutine stack, in words: the handler keeps its buffers on the heap, so 128 KiB leaves
 /// ample room for formatting and the 4 KiB drain buffer of a lingering close.
@@ -23,7 +34,7 @@ const STACK_WORDS: usize = 16 * 1024;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// The configuration file (SPEC §4); data paths in it are relative to it.
+    /// The configuration file (see docs/config.md); data paths in it are relative to it.
     #[arg(long, default_value = "ratel.toml")]
     config: PathBuf,
 }
@@ -33,7 +44,7 @@ fn main() -> ExitCode {
     let config = match Config::load(&args.config) {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("ratel-server: {error}");
+            log::error(error);
             return ExitCode::from(1);
         }
     };
@@ -42,12 +53,12 @@ fn main() -> ExitCode {
     let data = match Data::load(&config.data, &mut warnings) {
         Ok(data) => data,
         Err(error) => {
-            eprintln!("ratel-server: cannot load the data: {error}");
+            log::error(format_args!("cannot load the data: {error}"));
             return ExitCode::from(1);
         }
     };
     for warning in warnings {
-        eprintln!("ratel-server: warning: {warning}");
+        log::warn(format_args!("warning: {warning}"));
     }
     let load_time = started.elapsed();
     let workers = match config.workers {
@@ -60,7 +71,7 @@ fn main() -> ExitCode {
     // Both addresses are bound before anything is served: either in use is a startup error.
     let bind = |address: std::net::SocketAddr| {
         bind_exclusive(address).map_err(|error| {
-            eprintln!("ratel-server: cannot listen on {address}: {error}");
+            log::error(format_args!("cannot listen on {address}: {error}"));
         })
     };
     let (Ok(listener), Ok(admin_listener)) = (bind(config.listen), bind(config.admin_listen))
@@ -77,6 +88,18 @@ fn main() -> ExitCode {
         data.accounts.users().len(),
         data.accounts.cards().len(),
     );
+    let access_log = match config.access_log.as_deref().map(AccessLog::open) {
+        None => None,
+        Some(Ok(log)) => Some(log),
+        Some(Err(error)) => {
+            log::error(format_args!(
+                "cannot open the access log {}: {error}",
+                config.access_log.as_deref().unwrap_or_default()
+            ));
+            return ExitCode::from(1);
+        }
+    };
+    let (reloads, queue) = Reloads::new();
     let app = Arc::new(App {
         store: SnapshotStore::new(data, load_time),
         data: config.data.clone(),
@@ -86,27 +109,87 @@ fn main() -> ExitCode {
         request_timeout: Duration::from_secs(10),
         write_stall_timeout: Duration::from_secs(10),
         metrics: Metrics::default(),
-        reloading: std::sync::Mutex::new(()),
+        reloads,
+        reload_failures: Failures::default(),
+        stopping: Default::default(),
+        access_log,
     });
-    match signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP]) {
-        Ok(mut signals) => {
-            let app = Arc::clone(&app);
-            std::thread::spawn(move || {
-                for _ in signals.forever() {
-                    let _ = app.reload();
-                }
-            });
-        }
-        Err(error) => eprintln!("ratel-server: warning: SIGHUP will not reload: {error}"),
+    if let Err(error) = reload::spawn(Arc::clone(&app), queue) {
+        log::error(format_args!("cannot start the reload thread: {error}"));
+        return ExitCode::from(1);
     }
+    let mut signals = match signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT]) {
+        Ok(signals) => signals,
+        Err(error) => {
+            log::error(format_args!("cannot handle signals: {error}"));
+            return ExitCode::from(1);
+        }
+    };
     let admin_app = Arc::clone(&app);
-    may::go!(move || serve(admin_listener, admin_app, Listener::Admin));
-    eprintln!("ratel-server: admin on http://{admin_address} (/healthz, /metrics, POST /reload)");
-    eprintln!(
-        "ratel-server: listening on http://{address}{} ({tariffs} tariffs, {users} users, {cards} cards, loaded in {:.3} s, {workers} workers)",
+    let admin_acceptor = may::go!(move || serve(admin_listener, admin_app, Listener::Admin));
+    let api_app = Arc::clone(&app);
+    let api_acceptor = may::go!(move || serve(listener, api_app, Listener::Api));
+    log::info(format_args!(
+        "admin on http://{admin_address} (/healthz, /metrics, POST /reload)"
+    ));
+    log::info(format_args!(
+        "listening on http://{address}{} ({tariffs} tariffs, {users} users, {cards} cards, loaded in {:.3} s, {workers} workers)",
         config.web_dir,
         load_time.as_secs_f64()
-    );
-    serve(listener, app, Listener::Api);
+    ));
+    for signal in signals.forever() {
+        if signal == SIGHUP {
+            app.reloads.signal();
+            continue;
+        }
+        let name = if signal == SIGTERM {
+            "SIGTERM"
+        } else {
+            "SIGINT"
+        };
+        app.stopping.store(true, Ordering::SeqCst);
+        // Each acceptor sees the flag when its next connection arrives: make one arrive.
+        // It then returns and drops its listener, so new connections are refused.
+        for address in [&address, &admin_address] {
+            wake(address);
+        }
+        let _ = api_acceptor.join();
+        let _ = admin_acceptor.join();
+        let in_flight = app.metrics.in_flight();
+        log::info(format_args!(
+            "stopping on {name}: no longer accepting; {in_flight} requests in flight, waiting at most {} s",
+            DRAIN.as_secs()
+        ));
+        let until = Instant::now() + DRAIN;
+        while app.metrics.in_flight() > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if let Some(access_log) = &app.access_log {
+            access_log.flush();
+        }
+        match app.metrics.in_flight() {
+            0 => log::info("stopped: every request in flight was answered"),
+            cut => log::warn(format_args!(
+                "stopped: {cut} requests still in flight after {} s were cut off",
+                DRAIN.as_secs()
+            )),
+        }
+        break;
+    }
     ExitCode::SUCCESS
+}
+
+/// Connects to the listener at `address` (as logged; an unspecified address through the
+/// loopback), which wakes an acceptor waiting for a connection.
+fn wake(address: &str) {
+    let Ok(mut address) = address.parse::<SocketAddr>() else {
+        return;
+    };
+    if address.ip().is_unspecified() {
+        address.set_ip(match address {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let _ = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1));
 }

@@ -15,6 +15,9 @@ use crate::service::Listener;
 /// Upper bounds of the latency buckets, in microseconds.
 const BUCKETS_US: [u64; 9] = [25, 50, 100, 250, 500, 1_000, 2_500, 10_000, 100_000];
 
+/// Upper bounds of the reload duration buckets, in milliseconds.
+const RELOAD_BUCKETS_MS: [u64; 10] = [1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 30_000];
+
 /// HTTP statuses counted as refusals.
 const REFUSALS: [Status; 7] = [
     Status::BadRequest,
@@ -36,17 +39,31 @@ pub struct Metrics {
     latency_sum_us: AtomicU64,
     pub reload_failures: AtomicU64,
     reloads: AtomicU64,
+    reload_buckets: [AtomicU64; RELOAD_BUCKETS_MS.len()],
     reload_nanos_sum: AtomicU64,
-    reload_nanos_max: AtomicU64,
     /// Reloads that read the artifact again, and the accounts again.
     reread_artifact: AtomicU64,
     reread_accounts: AtomicU64,
     /// Connections open now, by listener.
     open: [AtomicI64; 2],
+    /// Requests received whole and not yet answered (written out).
+    in_flight: AtomicI64,
     /// Connections closed for a deadline, by listener: a request not received in time, an
     /// answer that made no progress.
     read_timeouts: [AtomicU64; 2],
     write_timeouts: [AtomicU64; 2],
+}
+
+/// A request being answered, counted in `ratel_requests_in_flight` until dropped.
+#[derive(Debug)]
+pub struct InFlight<'m> {
+    in_flight: &'m AtomicI64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.in_flight.fetch_sub(1, Relaxed);
+    }
 }
 
 /// An open connection, counted in `ratel_open_connections` until dropped.
@@ -81,7 +98,12 @@ impl Metrics {
         let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         self.reloads.fetch_add(1, Relaxed);
         self.reload_nanos_sum.fetch_add(nanos, Relaxed);
-        self.reload_nanos_max.fetch_max(nanos, Relaxed);
+        if let Some(bucket) = RELOAD_BUCKETS_MS
+            .iter()
+            .position(|&bound| nanos <= bound * 1_000_000)
+        {
+            self.reload_buckets[bucket].fetch_add(1, Relaxed);
+        }
         self.reread_artifact
             .fetch_add(u64::from(reread.artifact), Relaxed);
         self.reread_accounts
@@ -93,6 +115,20 @@ impl Metrics {
         let open = &self.open[listener.index()];
         open.fetch_add(1, Relaxed);
         OpenConnection { open }
+    }
+
+    /// A request received whole; it counts as in flight until the guard is dropped (its
+    /// answer written, or the connection lost). A stop waits for these.
+    pub fn answering(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Relaxed);
+        InFlight {
+            in_flight: &self.in_flight,
+        }
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> i64 {
+        self.in_flight.load(Relaxed)
     }
 
     /// A connection closed because a wait for input ended: `timed_out` when its deadline
@@ -118,7 +154,8 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every counter and of `snapshot`.
-    pub fn render(&self, snapshot: &Snapshot, out: &mut String) {
+    /// `access_log_dropped`: lines the access log dropped (it keeps its own count).
+    pub fn render(&self, snapshot: &Snapshot, access_log_dropped: u64, out: &mut String) {
         let _ = writeln!(out, "# HELP ratel_requests_total API requests by endpoint and outcome (answered, or refused with an API error).");
         let _ = writeln!(out, "# TYPE ratel_requests_total counter");
         for (endpoint, counts) in Endpoint::ALL.iter().zip(&self.requests) {
@@ -180,6 +217,11 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
+            "# HELP ratel_requests_in_flight Requests received whole and not yet answered.\n# TYPE ratel_requests_in_flight gauge\nratel_requests_in_flight {}",
+            self.in_flight.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
             "# HELP ratel_connection_timeouts_total Connections closed for a deadline: a request not complete 10 s after the previous answer (read), or an answer without progress for 10 s (write).\n# TYPE ratel_connection_timeouts_total counter"
         );
         for listener in Listener::ALL {
@@ -195,6 +237,23 @@ impl Metrics {
                 );
             }
         }
+        let _ = writeln!(out, "# HELP ratel_reload_duration_seconds Time successful reloads took (SIGHUP or POST /reload), on the reload thread.");
+        let _ = writeln!(out, "# TYPE ratel_reload_duration_seconds histogram");
+        let mut cumulative = 0;
+        for (bound, count) in RELOAD_BUCKETS_MS.iter().zip(&self.reload_buckets) {
+            cumulative += count.load(Relaxed);
+            let _ = writeln!(
+                out,
+                "ratel_reload_duration_seconds_bucket{{le=\"{}\"}} {cumulative}",
+                *bound as f64 / 1e3
+            );
+        }
+        let reloads = self.reloads.load(Relaxed);
+        let _ = writeln!(
+            out,
+            "ratel_reload_duration_seconds_bucket{{le=\"+Inf\"}} {reloads}\nratel_reload_duration_seconds_sum {}\nratel_reload_duration_seconds_count {reloads}",
+            self.reload_nanos_sum.load(Relaxed) as f64 / 1e9
+        );
         let rows: u64 = snapshot
             .data
             .artifact
@@ -228,18 +287,6 @@ impl Metrics {
                 self.reloads.load(Relaxed) as f64,
             ),
             (
-                "ratel_reload_seconds_sum",
-                "counter",
-                "Time spent in successful reloads (divide by ratel_reloads_total for the mean).",
-                self.reload_nanos_sum.load(Relaxed) as f64 / 1e9,
-            ),
-            (
-                "ratel_reload_seconds_max",
-                "gauge",
-                "The longest successful reload.",
-                self.reload_nanos_max.load(Relaxed) as f64 / 1e9,
-            ),
-            (
                 "ratel_reload_artifact_reads_total",
                 "counter",
                 "Reloads that read the tariff artifact again (the others shared it).",
@@ -250,6 +297,12 @@ impl Metrics {
                 "counter",
                 "Reloads that read the account files again (the others shared them).",
                 self.reread_accounts.load(Relaxed) as f64,
+            ),
+            (
+                "ratel_access_log_dropped_total",
+                "counter",
+                "Access log lines dropped because writing them fell 8 MiB behind.",
+                access_log_dropped as f64,
             ),
             (
                 "ratel_tariffs",

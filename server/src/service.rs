@@ -11,20 +11,22 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use std::sync::Mutex;
 
 use ratel_engine::api::{self, ApiSettings, ContentType, Method, Params};
 use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
+use crate::access_log::{AccessLog, Entry};
 use crate::deadline::{socket_timeout, timeout_until};
 use crate::http::{
     parse_request, request_params, write_response, Limits, Parsed, Request, RequestMethod, Status,
 };
+use crate::log;
 use crate::metrics::Metrics;
+use crate::reload::{self, Failures, Outcome, Reloads, Reply};
 use crate::routes::route;
 
 /// Everything a connection needs.
@@ -41,8 +43,14 @@ pub struct App {
     /// connection is closed (10 s).
     pub write_stall_timeout: Duration,
     pub metrics: Metrics,
-    /// One reload at a time.
-    pub reloading: Mutex<()>,
+    /// The queue to the reload thread (`reload`).
+    pub reloads: Reloads,
+    /// The reloads failing since the last good one, for `/healthz`.
+    pub reload_failures: Failures,
+    /// Set by SIGTERM or SIGINT: acceptors return, answers say `Connection: close`.
+    pub stopping: AtomicBool,
+    /// The access log, when `access_log` is set.
+    pub access_log: Option<Arc<AccessLog>>,
 }
 
 /// Which listener a connection came in on.
@@ -70,12 +78,10 @@ impl Listener {
 
 impl App {
     /// Loads the data files again and swaps them in; on any error the old snapshot stays and
-    /// the reason is returned (and logged, and counted).
-    pub fn reload(&self) -> Result<String, String> {
-        let _one_at_a_time = self
-            .reloading
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// the reason is returned (and logged, counted, and shown by `/healthz`). Runs on the
+    /// reload thread only (`reload`), which keeps the replaced snapshot it returns until the
+    /// last request reading it is done, and frees it there.
+    pub fn reload(&self) -> (Outcome, Option<Arc<Snapshot>>) {
         let started = Instant::now();
         let mut warnings = Vec::new();
         // Only files whose stamp changed are read; the rest is shared with the data in force.
@@ -84,25 +90,27 @@ impl App {
             Ok((data, reread)) => {
                 drop(in_force);
                 for warning in warnings {
-                    eprintln!("ratel-server: warning: {warning}");
+                    log::warn(format_args!("warning: {warning}"));
                 }
                 let took = started.elapsed();
-                let generation = self.store.replace(data, took);
+                let (generation, replaced) = self.store.replace(data, took);
                 self.metrics.reloaded(took, reread);
+                self.reload_failures.cleared();
                 let message = format!(
                     "reloaded: generation {generation} in {:.3} s ({reread})",
                     took.as_secs_f64()
                 );
-                eprintln!("ratel-server: {message}");
-                Ok(message)
+                log::info(&message);
+                (Ok(message), Some(replaced))
             }
             Err(error) => {
                 self.metrics
                     .reload_failures
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let message = format!("reload failed, the previous data stays in force: {error}");
-                eprintln!("ratel-server: {message}");
-                Err(message)
+                self.reload_failures.failed(&error.to_string());
+                log::error(&message);
+                (Err(message), None)
             }
         }
     }
@@ -121,15 +129,20 @@ pub fn bind_exclusive(addr: SocketAddr) -> std::io::Result<may::net::TcpListener
     may::net::TcpListener::bind(bound)
 }
 
-/// Accepts connections forever, one coroutine each.
+/// Accepts connections, one coroutine each, until the server stops; then drops the
+/// listener, so new connections are refused.
 pub fn serve(listener: may::net::TcpListener, app: Arc<App>, kind: Listener) {
-    for stream in listener.incoming() {
-        match stream {
-            Ok(stream) => {
+    loop {
+        let accepted = listener.accept();
+        if app.stopping.load(Ordering::Relaxed) {
+            return;
+        }
+        match accepted {
+            Ok((stream, peer)) => {
                 let app = Arc::clone(&app);
                 may::go!(move || {
                     let _open = app.metrics.opened(kind);
-                    serve_connection(stream, &app, kind);
+                    serve_connection(stream, &app, kind, peer);
                 });
             }
             // Out of file descriptors (or another accept failure): pause instead of spinning,
@@ -218,7 +231,12 @@ enum Ended {
     TimedOut,
 }
 
-fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) {
+fn serve_connection(
+    mut stream: may::net::TcpStream,
+    app: &App,
+    kind: Listener,
+    peer: std::net::SocketAddr,
+) {
     let _ = stream.set_nodelay(true);
     // Set once per connection: every write that waits gives up after this long without
     // progress (may arms it afresh for each `write` call, so an answer the client reads,
@@ -239,9 +257,12 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
         armed: None,
     };
     let mut continue_sent = false;
+    // The access log's line, reused (allocated only when the log is on).
+    let mut line = String::new();
     loop {
         match parse_request(input.pending(), &app.limits) {
             Parsed::Complete(request, used) => {
+                let _in_flight = app.metrics.answering();
                 body.clear();
                 out.clear();
                 let snapshot = snapshots.load();
@@ -261,11 +282,23 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                 if status != Status::Ok {
                     app.metrics.refusal(status);
                 }
-                let close = request.close;
+                let close = request.close || app.stopping.load(Ordering::Relaxed);
                 write_response(&mut out, status, content, &body, close, now);
                 if let Err(error) = stream.write_all(&out) {
                     app.metrics.write_failed(kind, &error);
                     return;
+                }
+                if let Some(log) = &app.access_log {
+                    let entry = Entry {
+                        listener: kind,
+                        peer,
+                        method: Some(request.method),
+                        path: request.path,
+                        status,
+                        bytes: body.len(),
+                        took: received.elapsed(),
+                    };
+                    log.record(&entry, &app.web_dir, &mut line);
                 }
                 input.consume(used);
                 if close {
@@ -306,6 +339,18 @@ fn serve_connection(mut stream: may::net::TcpStream, app: &App, kind: Listener) 
                     Timestamp::now(),
                 );
                 let _ = stream.write_all(&out);
+                if let Some(log) = &app.access_log {
+                    let entry = Entry {
+                        listener: kind,
+                        peer,
+                        method: None,
+                        path: b"",
+                        status,
+                        bytes: status.line().len(),
+                        took: Duration::ZERO,
+                    };
+                    log.record(&entry, &app.web_dir, &mut line);
+                }
                 linger(&mut stream);
                 return;
             }
@@ -409,18 +454,29 @@ fn admin(
     body: &mut Vec<u8>,
 ) -> (Status, ContentType) {
     let (status, text) = match (request.method, request.path) {
-        (RequestMethod::Get, b"/healthz") => (
-            Status::Ok,
-            format!("ok: generation {}", snapshot.generation),
-        ),
-        (RequestMethod::Get, b"/metrics") => {
-            let mut text = String::with_capacity(4096);
-            app.metrics.render(snapshot, &mut text);
+        (RequestMethod::Get, b"/healthz") => {
+            let mut text = format!("ok: generation {}", snapshot.generation);
+            app.reload_failures.describe(&mut text);
             (Status::Ok, text)
         }
-        (RequestMethod::Post, b"/reload") => match app.reload() {
-            Ok(message) => (Status::Ok, message),
-            Err(message) => (Status::InternalError, message),
+        (RequestMethod::Get, b"/metrics") => {
+            let mut text = String::with_capacity(4096);
+            let dropped = app.access_log.as_ref().map_or(0, |log| log.dropped());
+            app.metrics.render(snapshot, dropped, &mut text);
+            (Status::Ok, text)
+        }
+        (RequestMethod::Post, b"/reload") => match app.reloads.request(reload::WAIT) {
+            Reply::Done(outcome) => match &*outcome {
+                Ok(message) => (Status::Ok, message.clone()),
+                Err(message) => (Status::InternalError, message.clone()),
+            },
+            Reply::StillRunning => (
+                Status::Unavailable,
+                format!(
+                    "reload still running after {} s; its outcome will be in the log and /healthz",
+                    reload::WAIT.as_secs()
+                ),
+            ),
         },
         (_, b"/healthz" | b"/metrics" | b"/reload") => (
             Status::MethodNotAllowed,

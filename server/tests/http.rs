@@ -44,13 +44,23 @@ impl Server {
     /// Starts a server whose data folder `prepare` may change, optionally with at most
     /// `nofile` file descriptors.
     fn start_with(api_settings: &str, nofile: Option<u32>, prepare: impl FnOnce(&Path)) -> Server {
+        Server::start_configured("", api_settings, nofile, prepare)
+    }
+
+    /// `start_with`, with `top_level` keys (like `access_log`) before the `[api]` section.
+    fn start_configured(
+        top_level: &str,
+        api_settings: &str,
+        nofile: Option<u32>,
+        prepare: impl FnOnce(&Path),
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         demo_data(dir.path());
         prepare(dir.path());
         std::fs::write(
             dir.path().join("ratel.toml"),
             format!(
-                "listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n[api]\n{api_settings}\n"
+                "listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{top_level}\n[api]\n{api_settings}\n"
             ),
         )
         .unwrap();
@@ -601,9 +611,74 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         "ratel_snapshot_generation 3",
         "ratel_reloads_total 2",
         "ratel_reload_accounts_reads_total 2",
+        "ratel_reload_duration_seconds_count 2",
+        "ratel_reload_duration_seconds_bucket{le=\"+Inf\"} 2",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line}: {metrics}");
     }
+    follows_prometheus_conventions(&metrics);
+}
+
+/// Issue 9 item 9: every metric is declared with HELP and TYPE before its samples; a
+/// counter's name ends in `_total`; a histogram has cumulative `_bucket` lines ending at
+/// `+Inf` equal to its `_count`, and a `_sum`; nothing else ends in `_sum`, `_max`, `_count`
+/// or `_total` (the old `ratel_reload_seconds_sum`/`_max` pair did).
+fn follows_prometheus_conventions(metrics: &str) {
+    let mut kinds: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut helped = std::collections::BTreeSet::new();
+    let mut buckets: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for line in metrics.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            helped.insert(rest.split(' ').next().unwrap());
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(helped.contains(name), "TYPE before HELP: {name}");
+            assert!(kinds.insert(name, kind).is_none(), "declared twice: {name}");
+            assert!(
+                name.starts_with("ratel_")
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
+            match kind {
+                "counter" => assert!(name.ends_with("_total"), "counter {name}"),
+                "gauge" | "histogram" => {
+                    for suffix in ["_total", "_sum", "_max", "_count", "_bucket"] {
+                        assert!(!name.ends_with(suffix), "{kind} {name}");
+                    }
+                }
+                _ => panic!("{name}: type {kind}"),
+            }
+            continue;
+        }
+        let sample = line.split([' ', '{']).next().unwrap();
+        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        let histogram = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| sample.strip_suffix(suffix))
+            .filter(|base| kinds.get(base) == Some(&"histogram"));
+        match histogram {
+            Some(base) => {
+                let seen = buckets.entry(base).or_insert((0.0, -1.0));
+                if sample.ends_with("_bucket") {
+                    assert!(value >= seen.0, "{line}: buckets are cumulative");
+                    seen.0 = value;
+                    if line.contains("le=\"+Inf\"") {
+                        seen.1 = value;
+                    }
+                } else if sample.ends_with("_count") {
+                    assert_eq!(value, seen.1, "{base}: +Inf bucket and count differ");
+                }
+            }
+            None => assert!(kinds.contains_key(sample), "undeclared sample: {line}"),
+        }
+    }
+    assert_eq!(
+        buckets.len(),
+        2,
+        "request and reload durations: {buckets:?}"
+    );
 }
 
 /// CPU time (user + system, in clock ticks) the process has used.
@@ -969,4 +1044,206 @@ fn clients_that_never_read_are_closed_ten_seconds_after_their_answers_stall() {
         get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
         "60.0000"
     );
+}
+
+/// `POST /reload` on the admin listener, on its own connection, waiting at most 20 s.
+fn post_reload(admin: SocketAddr) -> Option<Response> {
+    let mut stream = TcpStream::connect(admin).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .ok()?;
+    stream
+        .write_all(b"POST /reload HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+        .ok()?;
+    read_response(&mut stream, &mut Vec::new())
+}
+
+/// Whether `text` starts with an RFC 3339 UTC time to the millisecond.
+fn starts_with_rfc3339(text: &str) -> bool {
+    let shape = "dddd-dd-ddTdd:dd:dd.dddZ";
+    text.len() >= shape.len()
+        && shape.bytes().zip(text.bytes()).all(|(s, t)| match s {
+            b'd' => t.is_ascii_digit(),
+            _ => s == t,
+        })
+}
+
+/// Issue 9 item 3: with a FIFO in place of the artifact, a reload used to block an API
+/// worker in `open` and two of them hung the API and the admin port for good. Now the
+/// FIFO is refused at once, reloads run on their own thread, and `/healthz` says since when
+/// reloads fail until a good one clears it.
+#[test]
+fn a_fifo_artifact_fails_reloads_at_once_and_the_server_keeps_answering() {
+    let _serial = serial();
+    let server = Server::start("");
+    let artifact = server.dir.path().join("tariffs.ratel");
+    let good = std::fs::read(&artifact).unwrap();
+    std::fs::remove_file(&artifact).unwrap();
+    let made = Command::new("mkfifo").arg(&artifact).status().unwrap();
+    assert!(made.success());
+    let admin_addr = server.admin;
+    let reloads: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || post_reload(admin_addr)))
+        .collect();
+    for reload in reloads {
+        let answer = reload.join().unwrap().expect("a reload got no answer");
+        assert_eq!(answer.status, 500, "{}", answer.body);
+        assert!(
+            answer
+                .body
+                .starts_with("reload failed, the previous data stays in force: ")
+                && answer
+                    .body
+                    .contains("tariffs.ratel: is a FIFO (named pipe), not a regular file"),
+            "{}",
+            answer.body
+        );
+    }
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+    assert_eq!(post_reload(server.admin).unwrap().status, 500);
+    let health = admin(&server, "GET", "/healthz");
+    assert_eq!(health.status, 200);
+    let said = health
+        .body
+        .strip_prefix("ok: generation 1; last reload failed at ")
+        .unwrap_or_else(|| panic!("{}", health.body));
+    assert!(starts_with_rfc3339(said), "{said}");
+    assert!(
+        said.contains(" in a row, failing since ")
+            && said.ends_with("tariffs.ratel: is a FIFO (named pipe), not a regular file; data files must be regular files"),
+        "{said}"
+    );
+    // A good artifact renamed over the FIFO: the next reload clears the failure.
+    std::fs::write(server.dir.path().join("next.ratel"), good).unwrap();
+    std::fs::rename(server.dir.path().join("next.ratel"), &artifact).unwrap();
+    assert_eq!(post_reload(server.admin).unwrap().status, 200);
+    assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 2");
+}
+
+/// Issue 9 item 9: SIGTERM stops accepting, lets the answer in flight finish, logs the stop
+/// and exits 0 (before, the default action killed the process mid-answer with no word).
+/// Every log line carries an RFC 3339 UTC time and a level.
+#[test]
+fn sigterm_drains_the_answer_in_flight_logs_the_stop_and_exits_zero() {
+    let _serial = serial();
+    let mut server = Server::start_with("", None, |dir| {
+        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
+        for id in 1..=30_000 {
+            cards.push_str(&format!(
+                "{id},{},{},1,Card {id},{id}.5,7\n",
+                5_000_000_000u64 + id,
+                10_000 + id
+            ));
+        }
+        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+    });
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n")
+        .unwrap();
+    // The answer (megabytes) waits for this client to read it.
+    std::thread::sleep(Duration::from_millis(1000));
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        TcpStream::connect(server.addr).is_err(),
+        "a new connection was accepted while stopping"
+    );
+    let answer = read_response(&mut stream, &mut Vec::new()).expect("the answer in flight");
+    assert_eq!(answer.body.matches("<card>").count(), 30_000);
+    let until = Instant::now() + Duration::from_secs(8);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < until, "still running 8 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit}");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
+    assert!(
+        log.contains(
+            " INFO ratel-server: stopping on SIGTERM: no longer accepting; 1 requests in flight"
+        ) && log.contains(" INFO ratel-server: stopped: every request in flight was answered"),
+        "{log}"
+    );
+    for line in log.lines() {
+        assert!(starts_with_rfc3339(line), "{line}");
+        let level = line[25..].split(' ').next().unwrap();
+        assert!(["INFO", "WARN", "ERROR"].contains(&level), "{line}");
+    }
+}
+
+/// Issue 9 item 9: the access log, when configured, has one line per request on either
+/// listener (refusals included) with time, listener, peer, method, path, status, bytes and
+/// time taken, and never a query string, a form body or an id given in the path.
+#[test]
+fn the_access_log_has_a_line_per_request_and_no_secrets() {
+    let _serial = serial();
+    let server = Server::start_configured("access_log = \"access.log\"", "", None, |_| {});
+    let hash = "69590c5075137e4e42658c15f8f73d982e76b056";
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+    let rate = get(
+        &server,
+        &format!("/billing/api/rate_get?u=admin&username=admin&prefix=370&hash={hash}"),
+    );
+    assert!(rate.body.contains("Lithuania"), "{}", rate.body);
+    let form = format!("u=admin&username=admin&prefix=370&hash={hash}");
+    let post = format!(
+        "POST /billing/api/rate_get HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    assert_eq!(exchange(&server, post.as_bytes()).unwrap().status, 200);
+    assert_eq!(
+        exchange(&server, b"\x00garbage\r\n\r\n").unwrap().status,
+        400
+    );
+    assert_eq!(admin(&server, "GET", "/healthz").status, 200);
+    let path = server.dir.path().join("access.log");
+    let until = Instant::now() + Duration::from_secs(5);
+    let log = loop {
+        let log = std::fs::read_to_string(&path).unwrap_or_default();
+        if log.lines().count() >= 5 || Instant::now() > until {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 5, "{log}");
+    for secret in ["a1b2c3d4e5", hash, "u=admin", "prefix", "?"] {
+        assert!(!log.contains(secret), "{secret} in\n{log}");
+    }
+    let fields: Vec<Vec<&str>> = lines.iter().map(|l| l.split(' ').collect()).collect();
+    for (line, fields) in lines.iter().zip(&fields) {
+        assert!(starts_with_rfc3339(line), "{line}");
+        assert_eq!(fields.len(), 8, "{line}");
+        assert!(fields[2].starts_with("127.0.0.1:"), "{line}");
+        assert!(fields[7].ends_with("us"), "{line}");
+    }
+    let shown: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{} {} {} {}", f[1], f[3], f[4], f[5]))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "api GET /billing/api/simple_balance/{id} 200",
+            "api GET /billing/api/rate_get 200",
+            "api POST /billing/api/rate_get 200",
+            "api - - 400",
+            "admin GET /healthz 200",
+        ]
+    );
+    assert_eq!(fields[0][6], "7", "the body's bytes");
 }

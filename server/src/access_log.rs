@@ -1,0 +1,209 @@
+//! The optional access log (`access_log` in `ratel.toml`: a file path, or `-` for stderr):
+//! one line per request on either listener,
+//!
+//! ```text
+//! 2026-11-26T02:30:00.123Z api 127.0.0.1:53412 GET /billing/api/rate_get 200 412 57us
+//! ```
+//!
+//! time (RFC 3339 UTC), listener, peer, method, path, status, body bytes, time to answer.
+//! The path is printed **without its query string** (where the API's usernames, hashes and
+//! numbers are), and an id given in the path (`/api/simple_balance/ID`, a user's unique
+//! hash) is printed as `{id}`; bytes outside printable ASCII are escaped `%XX`, and a path
+//! is cut at 256 bytes. A request refused before it was parsed (400, 413, 414, 431, 501)
+//! has `-` for method and path.
+//!
+//! A request appends its line to a shared buffer (a memory copy under a lock held for
+//! nothing else); a flusher thread writes the buffer out every 200 ms, so no request waits
+//! for the disk. Should the disk fall behind by more than 8 MiB, lines are dropped and
+//! counted (`ratel_access_log_dropped_total`) rather than let memory grow. Off (the
+//! default), a request pays one branch.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use crate::http::{RequestMethod, Status};
+use crate::log::write_rfc3339;
+use crate::routes::route;
+use crate::service::Listener;
+
+/// How often the buffer is written out.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// Lines waiting beyond this are dropped.
+const MAX_PENDING: usize = 8 << 20;
+/// Longest path printed.
+const MAX_PATH: usize = 256;
+
+/// Where lines go, and those waiting to.
+#[derive(Debug)]
+pub struct AccessLog {
+    pending: Mutex<Vec<u8>>,
+    dropped: AtomicU64,
+    target: Mutex<Target>,
+}
+
+#[derive(Debug)]
+enum Target {
+    Stderr,
+    File(std::fs::File),
+}
+
+/// One request, as the access log prints it.
+#[derive(Debug)]
+pub struct Entry<'r> {
+    pub listener: Listener,
+    pub peer: SocketAddr,
+    /// `None`: refused before it was parsed.
+    pub method: Option<RequestMethod>,
+    pub path: &'r [u8],
+    pub status: Status,
+    pub bytes: usize,
+    pub took: Duration,
+}
+
+impl AccessLog {
+    /// Opens `setting` (`-` for stderr, otherwise a file appended to, created if missing)
+    /// and starts the flusher thread.
+    pub fn open(setting: &str) -> std::io::Result<Arc<AccessLog>> {
+        let target = if setting == "-" {
+            Target::Stderr
+        } else {
+            Target::File(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(setting)?,
+            )
+        };
+        let log = Arc::new(AccessLog {
+            pending: Mutex::new(Vec::with_capacity(64 * 1024)),
+            dropped: AtomicU64::new(0),
+            target: Mutex::new(target),
+        });
+        let flusher = Arc::clone(&log);
+        std::thread::Builder::new()
+            .name("ratel-access-log".into())
+            .spawn(move || loop {
+                std::thread::sleep(FLUSH_EVERY);
+                flusher.flush();
+            })?;
+        Ok(log)
+    }
+
+    /// Formats `entry` into `line` (a buffer the caller reuses) and queues it.
+    pub fn record(&self, entry: &Entry<'_>, web_dir: &str, line: &mut String) {
+        line.clear();
+        write_rfc3339(line, SystemTime::now());
+        line.push(' ');
+        line.push_str(entry.listener.name());
+        line.push(' ');
+        let _ = write!(line, "{}", entry.peer);
+        line.push_str(match entry.method {
+            Some(RequestMethod::Get) => " GET ",
+            Some(RequestMethod::Post) => " POST ",
+            Some(RequestMethod::Other) => " OTHER ",
+            None => " - ",
+        });
+        if entry.method.is_none() {
+            line.push('-');
+        } else {
+            shown_path(entry.path, web_dir, entry.listener, line);
+        }
+        line.push(' ');
+        line.push_str(&entry.status.line()[..3]);
+        line.push(' ');
+        line.push_str(itoa::Buffer::new().format(entry.bytes));
+        line.push(' ');
+        line.push_str(itoa::Buffer::new().format(entry.took.as_micros()));
+        line.push_str("us\n");
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pending.len() + line.len() > MAX_PENDING {
+            self.dropped.fetch_add(1, Relaxed);
+            return;
+        }
+        pending.extend_from_slice(line.as_bytes());
+    }
+
+    /// Writes out every queued line (the flusher, and a stop).
+    pub fn flush(&self) {
+        // Only the flusher and a stop take the target, so the swap below is never raced.
+        let mut target = self
+            .target
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let lines = std::mem::take(
+            &mut *self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if lines.is_empty() {
+            return;
+        }
+        let _ = match &mut *target {
+            Target::Stderr => std::io::stderr().lock().write_all(&lines),
+            Target::File(file) => file.write_all(&lines),
+        };
+    }
+
+    /// Lines dropped because the disk fell behind.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Relaxed)
+    }
+}
+
+/// Appends `path` as the access log shows it: an id in the path as `{id}`, unprintable
+/// bytes escaped, at most `MAX_PATH` bytes. The query string was cut off by the parser.
+fn shown_path(path: &[u8], web_dir: &str, listener: Listener, out: &mut String) {
+    let (path, id) = match (listener, route(path, web_dir)) {
+        (Listener::Api, Some(routed)) => match routed.path_id {
+            Some(id) => {
+                let at = id.as_ptr() as usize - path.as_ptr() as usize;
+                (&path[..at], true)
+            }
+            None => (path, false),
+        },
+        _ => (path, false),
+    };
+    for &byte in path.iter().take(MAX_PATH) {
+        if byte.is_ascii_graphic() && byte != b'%' {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    if path.len() > MAX_PATH {
+        out.push_str("...");
+    }
+    if id {
+        out.push_str("{id}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(path: &[u8]) -> String {
+        let mut out = String::new();
+        shown_path(path, "/billing", Listener::Api, &mut out);
+        out
+    }
+
+    #[test]
+    fn ids_in_the_path_and_odd_bytes_are_never_printed_as_sent() {
+        assert_eq!(
+            shown(b"/billing/api/simple_balance/a1b2c3d4e5"),
+            "/billing/api/simple_balance/{id}"
+        );
+        assert_eq!(shown(b"/billing/api/rate_get"), "/billing/api/rate_get");
+        assert_eq!(shown(b"/x y\n%41"), "/x%20y%0A%2541");
+        assert_eq!(shown(&[b'a'; 300]).len(), 259);
+    }
+}

@@ -1,0 +1,190 @@
+//! Reloads run on one dedicated thread, one at a time, never on a worker that serves
+//! connections: a slow or stuck reload cannot stall an answer.
+//!
+//! `POST /reload` and `SIGHUP` queue a request. The reload thread takes every request
+//! queued so far, runs one reload for all of them, and answers each. So a request waits
+//! for the next reload that *starts* after it arrived (it reads the files the caller just
+//! wrote, never an older reading), and requests that arrive together share one reload. The
+//! caller waits on a `may` channel, which parks its coroutine and not the worker thread,
+//! and for at most [`WAIT`]: after that it is told the reload is still running.
+//!
+//! The snapshot a reload replaces is kept by this thread until every request holding it
+//! has let go, and freed here: dropping 100k users' accounts is work an API worker should
+//! not do between two answers.
+
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use may::sync::mpsc;
+use ratel_engine::snapshot::Snapshot;
+
+use crate::log::write_rfc3339;
+use crate::service::App;
+
+/// How long `POST /reload` waits for its reload before answering that it still runs.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// How often retired snapshots are checked for their last reader, while any are kept.
+const RETIRE_EVERY: Duration = Duration::from_millis(100);
+
+/// What a reload said: the message for the caller and the log.
+pub type Outcome = Result<String, String>;
+
+/// A queued request: who waits for its outcome (nobody, for a signal).
+type Request = Option<mpsc::Sender<Arc<Outcome>>>;
+
+/// The queue to the reload thread.
+#[derive(Debug)]
+pub struct Reloads {
+    queue: mpsc::Sender<Request>,
+}
+
+/// The reload thread's end of the queue, until [`spawn`] takes it.
+#[derive(Debug)]
+pub struct Queue(mpsc::Receiver<Request>);
+
+/// What a caller of [`Reloads::request`] learns.
+#[derive(Debug)]
+pub enum Reply {
+    /// The reload that started after the request finished, with this outcome.
+    Done(Arc<Outcome>),
+    /// It is still running after [`WAIT`].
+    StillRunning,
+}
+
+impl Reloads {
+    /// A queue, and its other end for [`spawn`].
+    pub fn new() -> (Reloads, Queue) {
+        let (queue, receiver) = mpsc::channel();
+        (Reloads { queue }, Queue(receiver))
+    }
+
+    /// Asks for a reload and waits (parking the coroutine, not the thread) for its outcome,
+    /// at most `wait`.
+    pub fn request(&self, wait: Duration) -> Reply {
+        let (reply, outcome) = mpsc::channel();
+        if self.queue.send(Some(reply)).is_err() {
+            return Reply::Done(Arc::new(Err("the reload thread has stopped".into())));
+        }
+        match outcome.recv_timeout(wait) {
+            Ok(outcome) => Reply::Done(outcome),
+            Err(RecvTimeoutError::Timeout) => Reply::StillRunning,
+            Err(RecvTimeoutError::Disconnected) => {
+                Reply::Done(Arc::new(Err("the reload thread has stopped".into())))
+            }
+        }
+    }
+
+    /// Asks for a reload without waiting for it (`SIGHUP`).
+    pub fn signal(&self) {
+        let _ = self.queue.send(None);
+    }
+}
+
+/// Starts the reload thread for `app`, serving `queue` for as long as the process runs.
+pub fn spawn(app: Arc<App>, queue: Queue) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("ratel-reload".into())
+        .spawn(move || run(&app, &queue.0))
+        .map(drop)
+}
+
+fn run(app: &App, queue: &mpsc::Receiver<Request>) {
+    let mut retired: Vec<Arc<Snapshot>> = Vec::new();
+    loop {
+        let first = if retired.is_empty() {
+            queue.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            queue.recv_timeout(RETIRE_EVERY)
+        };
+        let first = match first {
+            Ok(request) => request,
+            Err(RecvTimeoutError::Timeout) => {
+                free_unread(&mut retired);
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        // Everything queued before this reload starts is served by it.
+        let mut waiting: Vec<_> = std::iter::once(first).flatten().collect();
+        waiting.extend(queue.try_iter().flatten());
+        let (outcome, replaced) = app.reload();
+        retired.extend(replaced);
+        let outcome = Arc::new(outcome);
+        for waiter in waiting {
+            let _ = waiter.send(Arc::clone(&outcome));
+        }
+        free_unread(&mut retired);
+    }
+}
+
+/// Frees the retired snapshots nobody else holds any more.
+fn free_unread(retired: &mut Vec<Arc<Snapshot>>) {
+    retired.retain(|snapshot| Arc::strong_count(snapshot) > 1);
+}
+
+/// The failing streak of reloads, for `/healthz`: cleared by the next good reload.
+#[derive(Debug, Default)]
+pub struct Failures(std::sync::Mutex<Option<Failing>>);
+
+#[derive(Debug)]
+struct Failing {
+    since: SystemTime,
+    last: SystemTime,
+    count: u64,
+    reason: String,
+}
+
+impl Failures {
+    /// A reload failed for `reason`.
+    pub fn failed(&self, reason: &str) {
+        let now = SystemTime::now();
+        let mut failing = self.lock();
+        let since = failing.as_ref().map_or(now, |f| f.since);
+        let count = failing.as_ref().map_or(0, |f| f.count) + 1;
+        *failing = Some(Failing {
+            since,
+            last: now,
+            count,
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// A reload succeeded.
+    pub fn cleared(&self) {
+        *self.lock() = None;
+    }
+
+    /// Appends what `/healthz` says of the streak, if any: `; last reload failed at T: why`,
+    /// and since when when more than one failed in a row.
+    pub fn describe(&self, out: &mut String) {
+        let failing = self.lock();
+        let Some(failing) = failing.as_ref() else {
+            return;
+        };
+        out.push_str("; last reload failed at ");
+        write_rfc3339(out, failing.last);
+        if failing.count > 1 {
+            out.push_str(" (");
+            out.push_str(&failing.count.to_string());
+            out.push_str(" in a row, failing since ");
+            write_rfc3339(out, failing.since);
+            out.push(')');
+        }
+        out.push_str(": ");
+        // The first line: a list of input errors is in the log and the reload's answer.
+        let mut lines = failing.reason.lines();
+        out.push_str(lines.next().unwrap_or_default());
+        let more = lines.count();
+        if more > 0 {
+            out.push_str(&format!(" (and {more} more lines in the log)"));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Failing>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
