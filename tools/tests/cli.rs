@@ -136,7 +136,7 @@ fn every_csv_error_kind_exits_1_with_file_line_column() {
         ),
         (
             b"prefix,rate,effective_from\n370,1,2026-13-01\n",
-            format!("{shown}:2:3: effective_from \"2026-13-01\" is not a date: expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)"),
+            format!("{shown}:2:3: effective_from \"2026-13-01\" is not a date: expected YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or ISO 8601 like 2026-12-01T00:00:00Z (UTC); another form needs --date-format"),
         ),
         (
             b"prefix,rate\n370,1\n44,1\n370,2\n",
@@ -146,7 +146,7 @@ fn every_csv_error_kind_exits_1_with_file_line_column() {
             b"prefix,rate,effective_from\n370,1,2026-01-01\n370,2,2026-01-01\n",
             format!("{shown}:3:1: duplicate prefix \"370\": already defined at line 2 (same effective_from as line 2)"),
         ),
-        (b"prefix,destination\n370,x\n", format!("{shown}:1:1: missing required column \"rate\" in the header")),
+        (b"prefix,destination\n370,x\n", format!("{shown}:1:1: missing required column \"rate\" in the header (recognised names: rate, price, rate per minute; name another with --column rate=HEADER)")),
         // Windows line endings and blank lines still name the physical line.
         (
             b"prefix,rate\r\n370,1\r\n\r\n371,-1\r\n",
