@@ -16,7 +16,7 @@ use std::fmt;
 
 use crate::input::{
     normalize_header, read_csv_with, ColumnSpec, CsvFormat, CsvInput, Delimiter, ErrorList,
-    HeaderMatch, HeaderNames, Row,
+    HeaderMatch, HeaderNames, Row, TextEncoding,
 };
 use crate::money::{Decimal, DecimalError};
 use crate::time::{DateFormat, Timestamp};
@@ -332,6 +332,7 @@ pub fn read_tariff_with<R: std::io::Read + Send>(
 ) -> ReadSummary {
     let mut summary = ReadSummary::default();
     let mut rows = 0u64;
+    let mut invalid_text = false;
     let source = CsvInput {
         file,
         format: format.csv,
@@ -344,20 +345,31 @@ pub fn read_tariff_with<R: std::io::Read + Send>(
         errors,
         &mut summary.warnings,
         |row| {
-            if let Some(tariff_row) = parse_row(row, format) {
+            if let Some(tariff_row) = parse_row(row, format, &mut invalid_text) {
                 rows += 1;
                 on_row(&tariff_row);
             }
         },
         on_progress,
     );
+    if invalid_text && format.csv.encoding == TextEncoding::Utf8 {
+        summary.warnings.push(format!(
+            "{file}: some text is not valid UTF-8; if the deck is saved in another encoding \
+             (Windows-1252 is common), name it with --encoding"
+        ));
+    }
     summary.rows = rows;
     summary.prefix_column = columns.map_or(1, |c| c.position(PREFIX).map_or(1, |i| i as u64 + 1));
     summary
 }
 
 /// Validates one record's fields; `None` (with errors recorded) when any is invalid.
-fn parse_row<'r>(row: &mut Row<'r, '_>, format: &DeckFormat) -> Option<TariffRow<'r>> {
+/// `invalid_text` is set when the destination is not UTF-8.
+fn parse_row<'r>(
+    row: &mut Row<'r, '_>,
+    format: &DeckFormat,
+    invalid_text: &mut bool,
+) -> Option<TariffRow<'r>> {
     let (prefix, column) = row.raw(PREFIX);
     if prefix.is_empty()
         || prefix.len() > MAX_PREFIX_DIGITS
@@ -377,6 +389,9 @@ fn parse_row<'r>(row: &mut Row<'r, '_>, format: &DeckFormat) -> Option<TariffRow
     let increment_s = row.whole(INCREMENT, Some(1), 1, u64::from(u32::MAX));
     let min_time_s = row.whole(MIN_TIME, Some(0), 0, u64::from(u32::MAX));
     let destination = row.text(DESTINATION, MAX_DESTINATION_BYTES);
+    if destination.is_none() && std::str::from_utf8(row.raw(DESTINATION).0).is_err() {
+        *invalid_text = true;
+    }
     let effective_from = row.parse_with(EFFECTIVE_FROM, Some(None), |text| {
         format
             .dates
@@ -835,7 +850,7 @@ mod tests {
         let expected = vec![strings(["225", "0.05", "0", "1", "0", "Côte d'Ivoire", ""])];
         let cp1252 = DeckFormat {
             csv: CsvFormat {
-                encoding: crate::input::TextEncoding::from_label("windows-1252").unwrap(),
+                encoding: TextEncoding::from_label("windows-1252").unwrap(),
                 ..DeckFormat::default().csv
             },
             ..DeckFormat::default()
