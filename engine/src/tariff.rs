@@ -641,6 +641,33 @@ mod tests {
                 proptest::prop_assert!(error.line >= 1 && error.column >= 1);
             }
         }
+
+        /// The same in every vendor format: each encoding, delimiter and option.
+        #[test]
+        fn arbitrary_bytes_never_panic_the_reader_in_any_format(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            encoding in proptest::sample::select(vec!["utf-8", "windows-1252", "utf-16", "utf-16be", "shift_jis"]),
+            delimiter in proptest::sample::select(vec![",", ";", "tab", "auto"]),
+            decimal_comma: bool,
+            dates in proptest::sample::select(vec!["iso", "%d.%m.%Y", "%FT%T%z", "%d-%b-%Y %H:%M"]),
+        ) {
+            let mut format = DeckFormat {
+                decimal_comma,
+                dates: dates.parse().unwrap(),
+                ..DeckFormat::default()
+            };
+            format.csv.encoding = TextEncoding::from_label(encoding).unwrap();
+            format.csv.delimiter = delimiter.parse().unwrap();
+            let mut input = b"\xFF\xFEp\0;\0r\0\n\0".to_vec();
+            input.truncate(if body.first().is_some_and(|b| b % 2 == 0) { 10 } else { 0 });
+            input.extend_from_slice(b"Dial Code;Price;Effective Date\n");
+            input.extend_from_slice(&body);
+            let mut errors = ErrorList::new();
+            read_tariff_with(&input[..], "t.csv", &format, &mut errors, |_| {}, |_| {});
+            for error in errors.kept() {
+                proptest::prop_assert!(error.line >= 1 && error.column >= 1);
+            }
+        }
     }
 
     /// (prefix, rate, fee, increment, min time, destination, effective_from) of every valid
