@@ -333,10 +333,18 @@ mod tests {
 
     #[test]
     fn undecodable_sequences_become_an_invalid_utf8_byte_in_place() {
-        // A lone high surrogate (D800) between "a" and "b", in UTF-16LE.
-        let bytes = b"\xFF\xFEa\0\x00\xD8b\0\n\0";
-        let got = decode(bytes, TextEncoding::Utf8, 1, 4).unwrap();
-        assert_eq!(got, b"a\xFFb\n");
+        // A lone high surrogate (D800) between "abcd" and "e", in UTF-16LE.
+        let bytes = b"\xFF\xFEa\0b\0c\0d\0\x00\xD8e\0\n\0";
+        // Every chunking and output size, so the marker also lands just past a full output.
+        for chunk in 1..6 {
+            for out in 4..9 {
+                let got = decode(bytes, TextEncoding::Utf8, chunk, out).unwrap();
+                assert_eq!(got, b"abcd\xFFe\n", "chunk {chunk}, out {out}");
+            }
+        }
+        // An odd byte at the end of UTF-16 is undecodable too.
+        let got = decode(b"\xFF\xFEa\0b", TextEncoding::Utf8, 2, 4).unwrap();
+        assert_eq!(got, b"a\xFF");
     }
 
     #[test]

@@ -49,7 +49,8 @@ pub fn read_csv<R: std::io::Read + Send>(
 /// Reads a whole CSV file: matches its header (the first line that is not blank) against
 /// the specs (errors and warnings recorded), then hands each record of the header's width to
 /// `on_row` as a [`Row`]; a record of another width is an error, and so is a quote left open
-/// at the end of its line. Records are tokenised on a second thread
+/// at the end of its line. A record whose fields are all empty or spaces is skipped like a
+/// blank line. Records are tokenised on a second thread
 /// ([`read_records_ahead`]). `on_progress` gets the bytes read so far, about every MiB.
 /// Returns the columns found, or `None` when the header was unusable.
 pub fn read_csv_with<R: std::io::Read + Send>(
@@ -118,6 +119,10 @@ pub fn read_csv_with<R: std::io::Read + Send>(
         };
         for record in &records[..len] {
             let line = record.line();
+            // Spreadsheets export the empty rows below a table as lines of delimiters.
+            if record.iter().all(|field| field.trim_ascii().is_empty()) {
+                continue;
+            }
             if record.len() != width {
                 errors.add(
                     file,
@@ -200,6 +205,16 @@ mod tests {
             errors,
             "t.csv:2:2: quote opened here is not closed on this line (a field may not span lines)\n\
              t.csv:3:1: row has 3 fields but the header has 2\n"
+        );
+    }
+
+    #[test]
+    fn rows_of_empty_fields_are_skipped_like_blank_lines() {
+        let (rows, errors) = read(b"a,b\n1,x\n,\n , \n,,,\n2,\n");
+        assert_eq!(errors, "");
+        assert_eq!(
+            rows,
+            vec![(2, "1".into(), "x".into()), (6, "2".into(), String::new())]
         );
     }
 
