@@ -464,6 +464,11 @@ fn a_utf16_deck_with_a_byte_order_mark_compiles_and_one_without_is_refused() {
         Some(1),
         "read as UTF-8 it has NUL bytes everywhere"
     );
+    assert!(
+        text(&result.stderr).contains("is the file UTF-16 without a byte-order mark?"),
+        "{}",
+        text(&result.stderr)
+    );
     let input = dir.path().join("nobom.csv");
     let result = compile(&[
         "-o",

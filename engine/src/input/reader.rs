@@ -92,7 +92,14 @@ pub fn read_csv_with<R: std::io::Read + Send>(
     let before = errors.total();
     let columns = Columns::from_header(file, &header, source.specs, source.names, errors, warnings);
     if errors.total() > before {
-        if header.len() == 1 {
+        if header.iter().any(|cell| cell.contains(&0)) {
+            warnings.push(format!(
+                "{file}:{}:1: the header holds NUL bytes: is the file UTF-16 without a \
+                 byte-order mark? (its encoding is read as {})",
+                header.line(),
+                source.format.encoding.name()
+            ));
+        } else if header.len() == 1 {
             warnings.push(format!(
                 "{file}:{}:1: the header has a single column: is the file's delimiter \
                  (read as {}) right?",
@@ -225,6 +232,21 @@ mod tests {
         assert_eq!(
             errors,
             "t.csv:2:1: missing required column \"a\" in the header\n"
+        );
+        let (mut errors, mut warnings) = (ErrorList::new(), Vec::new());
+        let utf16_without_mark = b"a\0,\0b\0\n\0";
+        read_csv(
+            &utf16_without_mark[..],
+            "t.csv",
+            &SPECS,
+            &mut errors,
+            &mut warnings,
+            |_| {},
+            |_| {},
+        );
+        assert!(
+            warnings[2].contains("1:1: the header holds NUL bytes: is the file UTF-16 without"),
+            "{warnings:?}"
         );
         let (_, errors) = read(b"a,\"b\n1,2\n");
         assert_eq!(
