@@ -36,7 +36,8 @@ pub struct CompileFailure {
     pub warnings: Vec<String>,
 }
 
-/// Reads every source as a §2.1 deck and builds the artifact: see [`compile_with`].
+/// Reads every source in the default [`DeckFormat`] and builds the artifact: see
+/// [`compile_with`].
 pub fn compile(
     sources: &[TariffSource],
     on_progress: impl FnMut(u64),

@@ -51,7 +51,9 @@ impl std::str::FromStr for Delimiter {
     }
 }
 
-/// How a file is read: the encoding of its bytes and the delimiter of its fields.
+/// How a file is read: the encoding of its bytes and the delimiter of its fields. The default
+/// (UTF-8, `,`) is how the account files are read; tariff decks have their own default
+/// (`tariff::DeckFormat`), which finds the delimiter from the header line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CsvFormat {
     pub delimiter: Delimiter,
