@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::artifact::{ArtifactBuilder, BuildStats};
 use crate::input::ErrorList;
-use crate::tariff::read_tariff;
+use crate::tariff::{read_tariff_with, DeckFormat};
 
 /// One input: the tariff's name and currency, and the CSV file it is read from.
 #[derive(Debug, Clone)]
@@ -36,10 +36,21 @@ pub struct CompileFailure {
     pub warnings: Vec<String>,
 }
 
-/// Reads every source and builds the artifact. `on_progress` receives the bytes read so far
-/// across all inputs (for a progress bar sized by the inputs' total length).
+/// Reads every source in the default [`DeckFormat`] and builds the artifact: see
+/// [`compile_with`].
 pub fn compile(
     sources: &[TariffSource],
+    on_progress: impl FnMut(u64),
+) -> Result<Compiled, CompileFailure> {
+    compile_with(sources, &DeckFormat::default(), on_progress)
+}
+
+/// Reads every source, written in `format`, and builds the artifact. `on_progress` receives
+/// the bytes read so far across all inputs (for a progress bar sized by the inputs' total
+/// length).
+pub fn compile_with(
+    sources: &[TariffSource],
+    format: &DeckFormat,
     mut on_progress: impl FnMut(u64),
 ) -> Result<Compiled, CompileFailure> {
     let mut builder = ArtifactBuilder::new();
@@ -63,9 +74,10 @@ pub fn compile(
         // A tariff row takes at least ~16 bytes of CSV; a realistic one about 40.
         let length = file.metadata().map_or(0, |m| m.len());
         builder.reserve(usize::try_from(length / 40).unwrap_or(0));
-        let summary = read_tariff(
+        let summary = read_tariff_with(
             file,
             &label,
+            format,
             &mut errors,
             |row| builder.add_row(tariff, row),
             |bytes| on_progress(done_bytes + bytes),

@@ -1,13 +1,25 @@
-//! Reading one tariff CSV (SPEC §2.1) into validated rows.
+//! Reading one tariff CSV (SPEC §2.1) into validated rows, written as vendors write decks.
 //!
-//! The reader works on byte records and hands each valid row to a callback with borrowed
-//! fields, so a deck of millions of rows is read without a per-row allocation; the caller
-//! (the artifact builder) interns what it keeps. Every invalid field is reported with its
-//! file, line and column, and reading goes on so that one run lists all the problems.
+//! The reader works on records and hands each valid row to a callback with borrowed fields,
+//! so a deck of millions of rows is read without a per-row allocation; the caller (the
+//! artifact builder) interns what it keeps. Every invalid field is reported with its file,
+//! line and column, and reading goes on so that one run lists all the problems.
+//!
+//! A [`DeckFormat`] says how a deck is written: the header names carriers use besides the
+//! §2.1 names (`Dial Code`, `Price`, `Effective Date`, ...), columns named by the operator,
+//! the delimiter, the encoding, decimal commas and the date format. A header cell that is not
+//! used but looks like a date, a price, a billing term, a currency or a row status is an
+//! error rather than a warning: ignoring an `Effective Date` column would put every future
+//! rate in force at once.
 
-use crate::input::{read_csv, ColumnSpec, ErrorList, Row};
-use crate::money::Decimal;
-use crate::time::Timestamp;
+use std::fmt;
+
+use crate::input::{
+    normalize_header, read_csv_with, ColumnSpec, CsvFormat, CsvInput, Delimiter, ErrorList,
+    HeaderMatch, HeaderNames, Row, TextEncoding,
+};
+use crate::money::{Decimal, DecimalError};
+use crate::time::{DateFormat, Timestamp};
 
 /// Longest prefix a tariff may hold, in digits.
 pub const MAX_PREFIX_DIGITS: usize = 20;
@@ -80,6 +92,207 @@ const COLUMNS: [ColumnSpec; 7] = [
     },
 ];
 
+/// The header names each field is recognised by (SPEC §9.4), compared after
+/// [`normalize_header`]: case, spaces, dots and underscores do not matter.
+const HEADER_NAMES: [&[&str]; 7] = [
+    &["prefix", "code", "dial code", "dialcode"],
+    &["rate", "price", "rate per minute"],
+    &["destination", "code name", "description"],
+    &["connection_fee", "connection fee", "setup fee"],
+    &["increment_s", "increment", "billing increment"],
+    &["min_time_s", "min time", "minimal time", "minimum time"],
+    &[
+        "effective_from",
+        "effective from",
+        "effective date",
+        "effective",
+    ],
+];
+
+/// Words that make an unused header cell an error: what the column would hold, and the
+/// (normalized) words that give it away.
+const RISKY_HEADERS: [(&str, &[&str]); 5] = [
+    (
+        "a date or time",
+        &[
+            "date",
+            "effective",
+            "valid",
+            "expir",
+            "start",
+            "time",
+            "period",
+        ],
+    ),
+    ("a price", &["rate", "price", "cost", "fee", "charge"]),
+    (
+        "a billing term",
+        &["increment", "interval", "billing", "minimum", "initial"],
+    ),
+    ("a currency", &["currency"]),
+    (
+        "a row status (such as a closed code)",
+        &["status", "change", "action", "delete", "closed"],
+    ),
+];
+
+/// How a deck is written: everything `tariff-compile`'s options describe. The default reads
+/// §2.1 decks and the common vendor variants: UTF-8 (or UTF-16 by byte-order mark), the
+/// delimiter chosen from the header line, `.` decimals and ISO dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeckFormat {
+    pub csv: CsvFormat,
+    /// Decimals are written `0,05`; a `.` in a price is then an error.
+    pub decimal_comma: bool,
+    pub dates: DateFormat,
+    /// Fields named by the operator (`--column FIELD=HEADER`): spec and header as given.
+    columns: Vec<(usize, String)>,
+    /// Headers not to use, knowingly (`--ignore-column HEADER`), as given.
+    ignored: Vec<String>,
+}
+
+impl Default for DeckFormat {
+    fn default() -> DeckFormat {
+        DeckFormat {
+            csv: CsvFormat {
+                delimiter: Delimiter::Auto,
+                ..CsvFormat::default()
+            },
+            decimal_comma: false,
+            dates: DateFormat::Iso,
+            columns: Vec::new(),
+            ignored: Vec::new(),
+        }
+    }
+}
+
+impl DeckFormat {
+    /// Takes `FIELD=HEADER` (`--column`): the column headed `HEADER` (compared like the
+    /// recognised names) holds `FIELD`, one of the §2.1 column names.
+    pub fn name_column(&mut self, option: &str) -> Result<(), String> {
+        let Some((field, header)) = option.split_once('=') else {
+            return Err(format!(
+                "--column {option}: expected FIELD=HEADER, like rate=\"Price EUR\""
+            ));
+        };
+        let (field, header) = (field.trim(), header.trim());
+        let Some(spec) = COLUMNS
+            .iter()
+            .position(|c| normalize_header(c.name) == normalize_header(field))
+        else {
+            let fields: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+            return Err(format!(
+                "--column {option}: unknown field \"{field}\"; fields are {}",
+                fields.join(", ")
+            ));
+        };
+        if normalize_header(header).is_empty() {
+            return Err(format!("--column {option}: the header name is empty"));
+        }
+        if self.columns.iter().any(|(s, _)| *s == spec) {
+            return Err(format!("--column names field {} twice", COLUMNS[spec].name));
+        }
+        if let Some((other, _)) = self.columns.iter().find(|(_, h)| same_header(h, header)) {
+            return Err(format!(
+                "--column gives header \"{header}\" to both {} and {}",
+                COLUMNS[*other].name, COLUMNS[spec].name
+            ));
+        }
+        if self.ignored.iter().any(|h| same_header(h, header)) {
+            return Err(format!(
+                "header \"{header}\" is given to both --column and --ignore-column"
+            ));
+        }
+        self.columns.push((spec, header.to_owned()));
+        Ok(())
+    }
+
+    /// Takes `HEADER` (`--ignore-column`): the column is not used, without an error even
+    /// when its name looks like a date or a price.
+    pub fn ignore_column(&mut self, header: &str) -> Result<(), String> {
+        let header = header.trim();
+        if normalize_header(header).is_empty() {
+            return Err("--ignore-column: the header name is empty".into());
+        }
+        if self.columns.iter().any(|(_, h)| same_header(h, header)) {
+            return Err(format!(
+                "header \"{header}\" is given to both --column and --ignore-column"
+            ));
+        }
+        if !self.ignored.iter().any(|h| same_header(h, header)) {
+            self.ignored.push(header.to_owned());
+        }
+        Ok(())
+    }
+
+    /// The header named for spec `spec` by `--column`, if any.
+    fn named(&self, spec: usize) -> Option<&str> {
+        self.columns
+            .iter()
+            .find(|(s, _)| *s == spec)
+            .map(|(_, h)| h.as_str())
+    }
+}
+
+fn same_header(a: &str, b: &str) -> bool {
+    normalize_header(a) == normalize_header(b)
+}
+
+impl HeaderNames for DeckFormat {
+    fn classify(&self, header: &str) -> HeaderMatch {
+        let name = normalize_header(header);
+        if let Some((spec, _)) = self
+            .columns
+            .iter()
+            .find(|(_, h)| normalize_header(h) == name)
+        {
+            return HeaderMatch::Column(*spec);
+        }
+        if self.ignored.iter().any(|h| normalize_header(h) == name) {
+            return HeaderMatch::Ignored("--ignore-column".into());
+        }
+        let recognised = HEADER_NAMES
+            .iter()
+            .position(|names| names.iter().any(|n| normalize_header(n) == name));
+        if let Some(spec) = recognised {
+            return match self.named(spec) {
+                Some(named) => HeaderMatch::Ignored(format!(
+                    "--column {}=\"{named}\" names the {} column",
+                    COLUMNS[spec].name, COLUMNS[spec].name
+                )),
+                None => HeaderMatch::Column(spec),
+            };
+        }
+        let risky = RISKY_HEADERS
+            .iter()
+            .find(|(_, words)| words.iter().any(|w| name.contains(w)));
+        match risky {
+            Some((what, _)) => HeaderMatch::Refused(format!(
+                "column \"{header}\" is not used, but its name suggests {what}, and ignoring \
+                 it could bill calls wrong: name its field with --column FIELD=\"{header}\", \
+                 or drop it knowingly with --ignore-column \"{header}\""
+            )),
+            None => HeaderMatch::Unknown,
+        }
+    }
+
+    fn missing(&self, spec: usize, specs: &[ColumnSpec]) -> Option<String> {
+        let name = specs[spec].name;
+        if let Some(named) = self.named(spec) {
+            return Some(format!(
+                "--column {name}=\"{named}\": the header has no column \"{named}\""
+            ));
+        }
+        specs[spec].required.then(|| {
+            format!(
+                "missing required column \"{name}\" in the header (recognised names: {}; \
+                 name another with --column {name}=HEADER)",
+                HEADER_NAMES[spec].join(", ")
+            )
+        })
+    }
+}
+
 /// Whether `name` is a valid tariff name: 1–64 of `A-Za-z0-9_-`.
 pub fn is_valid_tariff_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
@@ -88,39 +301,75 @@ pub fn is_valid_tariff_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Reads a tariff CSV from `input`, calling `on_row` for each valid row and recording every
-/// problem in `errors` as `file:line:column: message`. `on_progress` receives the bytes read
-/// so far every few thousand rows.
+/// Reads a §2.1 tariff CSV (in the default [`DeckFormat`]): see [`read_tariff_with`].
 pub fn read_tariff<R: std::io::Read + Send>(
     input: R,
     file: &str,
+    errors: &mut ErrorList,
+    on_row: impl FnMut(&TariffRow<'_>),
+    on_progress: impl FnMut(u64),
+) -> ReadSummary {
+    read_tariff_with(
+        input,
+        file,
+        &DeckFormat::default(),
+        errors,
+        on_row,
+        on_progress,
+    )
+}
+
+/// Reads a tariff deck written in `format` from `input`, calling `on_row` for each valid row
+/// and recording every problem in `errors` as `file:line:column: message`. `on_progress`
+/// receives the bytes read so far every few thousand rows.
+pub fn read_tariff_with<R: std::io::Read + Send>(
+    input: R,
+    file: &str,
+    format: &DeckFormat,
     errors: &mut ErrorList,
     mut on_row: impl FnMut(&TariffRow<'_>),
     on_progress: impl FnMut(u64),
 ) -> ReadSummary {
     let mut summary = ReadSummary::default();
     let mut rows = 0u64;
-    let columns = read_csv(
-        input,
+    let mut invalid_text = false;
+    let source = CsvInput {
         file,
-        &COLUMNS,
+        format: format.csv,
+        specs: &COLUMNS,
+        names: format,
+    };
+    let columns = read_csv_with(
+        input,
+        &source,
         errors,
         &mut summary.warnings,
         |row| {
-            if let Some(tariff_row) = parse_row(row) {
+            if let Some(tariff_row) = parse_row(row, format, &mut invalid_text) {
                 rows += 1;
                 on_row(&tariff_row);
             }
         },
         on_progress,
     );
+    if invalid_text && format.csv.encoding == TextEncoding::Utf8 {
+        summary.warnings.push(format!(
+            "{file}: some text is not valid UTF-8; if the deck is saved in another encoding \
+             (Windows-1252 is common), name it with --encoding"
+        ));
+    }
     summary.rows = rows;
     summary.prefix_column = columns.map_or(1, |c| c.position(PREFIX).map_or(1, |i| i as u64 + 1));
     summary
 }
 
 /// Validates one record's fields; `None` (with errors recorded) when any is invalid.
-fn parse_row<'r>(row: &mut Row<'r, '_>) -> Option<TariffRow<'r>> {
+/// `invalid_text` is set when the destination is not UTF-8.
+fn parse_row<'r>(
+    row: &mut Row<'r, '_>,
+    format: &DeckFormat,
+    invalid_text: &mut bool,
+) -> Option<TariffRow<'r>> {
     let (prefix, column) = row.raw(PREFIX);
     if prefix.is_empty()
         || prefix.len() > MAX_PREFIX_DIGITS
@@ -132,12 +381,24 @@ fn parse_row<'r>(row: &mut Row<'r, '_>) -> Option<TariffRow<'r>> {
         );
         row.fail(column, message);
     }
-    let rate = row.decimal(RATE, false, None);
-    let connection_fee = row.decimal(CONNECTION_FEE, false, Some(Decimal::ZERO));
+    let comma = format.decimal_comma;
+    let rate = row.parse_with(RATE, None, |text| parse_amount(text, comma));
+    let connection_fee = row.parse_with(CONNECTION_FEE, Some(Decimal::ZERO), |text| {
+        parse_amount(text, comma)
+    });
     let increment_s = row.whole(INCREMENT, Some(1), 1, u64::from(u32::MAX));
     let min_time_s = row.whole(MIN_TIME, Some(0), 0, u64::from(u32::MAX));
     let destination = row.text(DESTINATION, MAX_DESTINATION_BYTES);
-    let effective_from = row.date(EFFECTIVE_FROM);
+    if destination.is_none() && std::str::from_utf8(row.raw(DESTINATION).0).is_err() {
+        *invalid_text = true;
+    }
+    let effective_from = row.parse_with(EFFECTIVE_FROM, Some(None), |text| {
+        format
+            .dates
+            .parse(text)
+            .map(Some)
+            .ok_or(NotADate(&format.dates))
+    });
     if !row.ok() {
         return None;
     }
@@ -151,6 +412,85 @@ fn parse_row<'r>(row: &mut Row<'r, '_>) -> Option<TariffRow<'r>> {
         destination: destination?,
         effective_from: effective_from?,
     })
+}
+
+/// Why a price was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum AmountError {
+    Decimal(DecimalError),
+    /// A decimal comma in a deck read with `.` decimals.
+    CommaWithoutOption,
+    /// Malformed in a deck read with decimal commas.
+    NotCommaDecimal,
+    /// A `.` in a deck read with decimal commas.
+    PointWithComma,
+}
+
+impl fmt::Display for AmountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AmountError::Decimal(error) => error.fmt(f),
+            AmountError::CommaWithoutOption => f.write_str(
+                "is not a decimal number (expected digits with an optional '.' fraction, like \
+                 0.05; a deck with decimal commas needs --decimal-comma)",
+            ),
+            AmountError::NotCommaDecimal => f.write_str(
+                "is not a decimal number (expected digits with an optional ',' fraction, like \
+                 0,05, as --decimal-comma says)",
+            ),
+            AmountError::PointWithComma => f.write_str(
+                "has a '.', but the deck is read with --decimal-comma (expected digits with an \
+                 optional ',' fraction, like 0,05)",
+            ),
+        }
+    }
+}
+
+/// A price ≥ 0: digits with an optional fraction after `.`, or after `,` when
+/// `decimal_comma` (then `.` is refused: in such decks it is a thousands separator or a
+/// mistake, never a fraction).
+fn parse_amount(text: &[u8], decimal_comma: bool) -> Result<Decimal, AmountError> {
+    if !decimal_comma {
+        return Decimal::parse_bytes(text, false).map_err(|error| match error {
+            DecimalError::Malformed if text.contains(&b',') => AmountError::CommaWithoutOption,
+            other => AmountError::Decimal(other),
+        });
+    }
+    if text.contains(&b'.') {
+        return Err(AmountError::PointWithComma);
+    }
+    // A longer text cannot be a decimal Ratel holds (at most 18 digits), so it is copied
+    // only up to this size.
+    let mut buffer = [0u8; 64];
+    if text.len() > buffer.len() {
+        return Err(AmountError::Decimal(DecimalError::TooPrecise));
+    }
+    let swapped = &mut buffer[..text.len()];
+    for (to, &from) in swapped.iter_mut().zip(text) {
+        *to = if from == b',' { b'.' } else { from };
+    }
+    Decimal::parse_bytes(swapped, false).map_err(|error| match error {
+        DecimalError::Malformed => AmountError::NotCommaDecimal,
+        other => AmountError::Decimal(other),
+    })
+}
+
+/// A date that does not match the deck's date format.
+#[derive(Debug, Clone, Copy)]
+struct NotADate<'a>(&'a DateFormat);
+
+impl fmt::Display for NotADate<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            DateFormat::Iso => f.write_str(
+                "is not a date: expected YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or ISO 8601 like \
+                 2026-12-01T00:00:00Z (UTC); another form needs --date-format",
+            ),
+            DateFormat::Pattern(pattern) => {
+                write!(f, "is not a date in --date-format {}", pattern.as_str())
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -219,8 +559,8 @@ mod tests {
                 "t.csv:4:4: connection_fee \"abc\" is not a decimal number (expected digits with an optional '.' fraction, like 0.05)",
                 "t.csv:4:5: increment_s \"0\" must be a whole number of at least 1",
                 "t.csv:4:6: min_time_s \"x\" must be a whole number of at least 0",
-                "t.csv:4:7: effective_from \"2023-02-30\" is not a date: expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)",
-                "t.csv:5:7: effective_from \"2023-01-01 10:00\" is not a date: expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)",
+                "t.csv:4:7: effective_from \"2023-02-30\" is not a date: expected YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or ISO 8601 like 2026-12-01T00:00:00Z (UTC); another form needs --date-format",
+                "t.csv:5:7: effective_from \"2023-01-01 10:00\" is not a date: expected YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or ISO 8601 like 2026-12-01T00:00:00Z (UTC); another form needs --date-format",
             ]
         );
     }
@@ -254,24 +594,34 @@ mod tests {
 
     #[test]
     fn missing_header_column_stops_the_file() {
-        let (rows, errors) = read(b"prefix,price\n370,1\n");
+        let (rows, errors) = read(b"prefix,cost\n370,1\n");
         assert!(rows.is_empty());
         assert_eq!(
             messages(&errors),
-            vec!["t.csv:1:1: missing required column \"rate\" in the header"]
+            vec![
+                "t.csv:1:2: column \"cost\" is not used, but its name suggests a price, and \
+                 ignoring it could bill calls wrong: name its field with --column FIELD=\"cost\", \
+                 or drop it knowingly with --ignore-column \"cost\"",
+                "t.csv:1:1: missing required column \"rate\" in the header (recognised names: \
+                 rate, price, rate per minute; name another with --column rate=HEADER)"
+            ]
         );
         let (_, errors) = read(b"");
         assert!(errors.to_string().starts_with("t.csv:1:1: file is empty"));
     }
 
     #[test]
-    fn quoted_multiline_record_reports_its_first_line_and_ragged_rows_are_errors() {
+    fn a_quote_left_open_is_reported_where_it_opened_and_ragged_rows_are_errors() {
         let (rows, errors) =
             read(b"prefix,destination,rate\n370,\"two\nlines\",1\n371,x\n372,y,1\n");
-        assert_eq!(rows.iter().map(|r| r.3).collect::<Vec<_>>(), vec![2, 5]);
+        assert_eq!(rows.iter().map(|r| r.3).collect::<Vec<_>>(), vec![5]);
         assert_eq!(
             messages(&errors),
-            vec!["t.csv:4:1: row has 2 fields but the header has 3"]
+            vec![
+                "t.csv:2:2: quote opened here is not closed on this line (a field may not span lines)",
+                "t.csv:3:1: row has 2 fields but the header has 3",
+                "t.csv:4:1: row has 2 fields but the header has 3",
+            ]
         );
     }
 
@@ -289,6 +639,293 @@ mod tests {
             read_tariff(&input[..], "t.csv", &mut errors, |_| rows += 1, |_| {});
             for error in errors.kept() {
                 proptest::prop_assert!(error.line >= 1 && error.column >= 1);
+            }
+        }
+
+        /// The same in every vendor format: each encoding, delimiter and option.
+        #[test]
+        fn arbitrary_bytes_never_panic_the_reader_in_any_format(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            encoding in proptest::sample::select(vec!["utf-8", "windows-1252", "utf-16", "utf-16be", "shift_jis"]),
+            delimiter in proptest::sample::select(vec![",", ";", "tab", "auto"]),
+            decimal_comma: bool,
+            dates in proptest::sample::select(vec!["iso", "%d.%m.%Y", "%FT%T%z", "%d-%b-%Y %H:%M"]),
+        ) {
+            let mut format = DeckFormat {
+                decimal_comma,
+                dates: dates.parse().unwrap(),
+                ..DeckFormat::default()
+            };
+            format.csv.encoding = TextEncoding::from_label(encoding).unwrap();
+            format.csv.delimiter = delimiter.parse().unwrap();
+            let mut input = b"\xFF\xFEp\0;\0r\0\n\0".to_vec();
+            input.truncate(if body.first().is_some_and(|b| b % 2 == 0) { 10 } else { 0 });
+            input.extend_from_slice(b"Dial Code;Price;Effective Date\n");
+            input.extend_from_slice(&body);
+            let mut errors = ErrorList::new();
+            read_tariff_with(&input[..], "t.csv", &format, &mut errors, |_| {}, |_| {});
+            for error in errors.kept() {
+                proptest::prop_assert!(error.line >= 1 && error.column >= 1);
+            }
+        }
+    }
+
+    /// (prefix, rate, fee, increment, min time, destination, effective_from) of every valid
+    /// row read in `format`, the error messages and the warnings.
+    #[allow(clippy::type_complexity)]
+    fn read_deck(text: &[u8], format: &DeckFormat) -> (Vec<[String; 7]>, Vec<String>, Vec<String>) {
+        let mut errors = ErrorList::new();
+        let mut rows = Vec::new();
+        let summary = read_tariff_with(
+            text,
+            "t.csv",
+            format,
+            &mut errors,
+            |row| {
+                rows.push([
+                    String::from_utf8(row.prefix.to_vec()).unwrap(),
+                    row.rate.to_string(),
+                    row.connection_fee.to_string(),
+                    row.increment_s.to_string(),
+                    row.min_time_s.to_string(),
+                    row.destination.to_owned(),
+                    row.effective_from
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                ])
+            },
+            |_| {},
+        );
+        (rows, messages(&errors), summary.warnings)
+    }
+
+    fn strings<const N: usize>(items: [&str; N]) -> [String; N] {
+        items.map(str::to_owned)
+    }
+
+    #[test]
+    fn a_vendor_deck_with_semicolons_decimal_commas_and_day_first_dates_reads_whole() {
+        let deck =
+            "Dial Code;Code Name;Price;Setup Fee;Billing Increment;Minimal Time;Effective Date\n\
+                    44;United Kingdom;0,0123;0,5;60;30;01.12.2026\n\
+                    4420;\"London; City\";1;0;1;0;\n";
+        let format = DeckFormat {
+            decimal_comma: true,
+            dates: "%d.%m.%Y".parse().unwrap(),
+            ..DeckFormat::default()
+        };
+        let (rows, errors, warnings) = read_deck(deck.as_bytes(), &format);
+        assert!(
+            errors.is_empty() && warnings.is_empty(),
+            "{errors:?} {warnings:?}"
+        );
+        assert_eq!(
+            rows,
+            vec![
+                strings([
+                    "44",
+                    "0.0123",
+                    "0.5",
+                    "60",
+                    "30",
+                    "United Kingdom",
+                    "2026-12-01 00:00:00"
+                ]),
+                strings(["4420", "1", "0", "1", "0", "London; City", ""]),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_effective_date_column_is_honoured_not_ignored() {
+        // The deck that once compiled with every future rate in force at once.
+        let deck = b"Prefix,Destination,Rate,Effective Date\n44,UK,0.05,2099-01-01\n";
+        let (rows, errors, warnings) = read_deck(deck, &DeckFormat::default());
+        assert!(
+            errors.is_empty() && warnings.is_empty(),
+            "{errors:?} {warnings:?}"
+        );
+        assert_eq!(rows[0][6], "2099-01-01 00:00:00");
+        let iso = b"code,price,effective\n44,0.05,2026-12-01T00:00:00Z\n";
+        assert_eq!(
+            read_deck(iso, &DeckFormat::default()).0[0][6],
+            "2026-12-01 00:00:00"
+        );
+    }
+
+    #[test]
+    fn unused_headers_that_look_like_dates_or_prices_are_errors_unless_ignored_knowingly() {
+        let deck = b"prefix,rate,End Date,Country\n44,0.05,2099-01-01,UK\n";
+        let (rows, errors, warnings) = read_deck(deck, &DeckFormat::default());
+        assert!(rows.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with(
+                "t.csv:1:3: column \"End Date\" is not used, but its name suggests a date or time"
+            ),
+            "{errors:?}"
+        );
+        assert_eq!(
+            warnings,
+            vec!["t.csv:1:4: unknown column \"Country\" is ignored"]
+        );
+        let mut format = DeckFormat::default();
+        format.ignore_column("end date").unwrap();
+        let (rows, errors, warnings) = read_deck(deck, &format);
+        assert_eq!((rows.len(), errors.len()), (1, 0));
+        assert_eq!(
+            warnings[0],
+            "t.csv:1:3: column \"End Date\" is ignored: --ignore-column"
+        );
+    }
+
+    #[test]
+    fn a_header_naming_a_field_twice_is_an_error() {
+        let deck = b"Code,Dial Code,Rate\n44,44,1\n";
+        let (rows, errors, _) = read_deck(deck, &DeckFormat::default());
+        assert!(rows.is_empty());
+        assert_eq!(
+            errors,
+            vec!["t.csv:1:2: column \"Dial Code\" names prefix again: column 1 \"Code\" already does"]
+        );
+    }
+
+    #[test]
+    fn column_options_name_any_header_and_set_aside_the_recognised_one() {
+        let deck = b"Code,Rate,Tarif EUR\n44,9,0.05\n";
+        let mut format = DeckFormat::default();
+        format.name_column("rate=tarif eur").unwrap();
+        let (rows, errors, warnings) = read_deck(deck, &format);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows[0][1], "0.05");
+        assert_eq!(
+            warnings,
+            vec!["t.csv:1:2: column \"Rate\" is ignored: --column rate=\"tarif eur\" names the rate column"]
+        );
+        let mut absent = DeckFormat::default();
+        absent.name_column("effective_from=Valid From").unwrap();
+        let (_, errors, _) = read_deck(deck, &absent);
+        assert_eq!(
+            errors,
+            vec!["t.csv:1:1: --column effective_from=\"Valid From\": the header has no column \"Valid From\""]
+        );
+    }
+
+    #[test]
+    fn column_options_that_contradict_are_refused() {
+        let mut format = DeckFormat::default();
+        assert!(format
+            .name_column("rate")
+            .unwrap_err()
+            .contains("FIELD=HEADER"));
+        assert!(format
+            .name_column("cost=X")
+            .unwrap_err()
+            .contains("unknown field \"cost\""));
+        format.name_column("rate=X").unwrap();
+        assert!(format.name_column("rate=Y").unwrap_err().contains("twice"));
+        assert!(format
+            .name_column("prefix=x")
+            .unwrap_err()
+            .contains("both rate and prefix"));
+        assert!(format.ignore_column("X").unwrap_err().contains("both"));
+        format.name_column("Connection Fee=Setup").unwrap();
+        assert_eq!(format.named(CONNECTION_FEE), Some("Setup"));
+    }
+
+    #[test]
+    fn decimal_commas_are_read_only_when_asked_and_points_are_then_refused() {
+        let comma = DeckFormat {
+            decimal_comma: true,
+            ..DeckFormat::default()
+        };
+        let deck = b"prefix;rate;connection_fee\n1;0,5;0\n2;0.5;0\n3;1,2,3;0\n4;;0\n";
+        let (rows, errors, _) = read_deck(deck, &comma);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            errors,
+            vec![
+                "t.csv:3:2: rate \"0.5\" has a '.', but the deck is read with --decimal-comma (expected digits with an optional ',' fraction, like 0,05)",
+                "t.csv:4:2: rate \"1,2,3\" is not a decimal number (expected digits with an optional ',' fraction, like 0,05, as --decimal-comma says)",
+                "t.csv:5:2: rate \"\" is empty",
+            ]
+        );
+        let (_, errors, _) = read_deck(b"prefix;rate\n1;0,5\n", &DeckFormat::default());
+        assert_eq!(
+            errors,
+            vec!["t.csv:2:2: rate \"0,5\" is not a decimal number (expected digits with an optional '.' fraction, like 0.05; a deck with decimal commas needs --decimal-comma)"]
+        );
+    }
+
+    #[test]
+    fn dates_outside_the_format_name_it() {
+        let format = DeckFormat {
+            dates: "%d.%m.%Y".parse().unwrap(),
+            ..DeckFormat::default()
+        };
+        let (_, errors, _) = read_deck(b"prefix,rate,effective_from\n1,1,2026-12-01\n", &format);
+        assert_eq!(
+            errors,
+            vec![
+                "t.csv:2:3: effective_from \"2026-12-01\" is not a date in --date-format %d.%m.%Y"
+            ]
+        );
+    }
+
+    #[test]
+    fn windows_1252_utf16_bom_and_crlf_decks_read_the_same_rows() {
+        let expected = vec![strings(["225", "0.05", "0", "1", "0", "Côte d'Ivoire", ""])];
+        let cp1252 = DeckFormat {
+            csv: CsvFormat {
+                encoding: TextEncoding::from_label("windows-1252").unwrap(),
+                ..DeckFormat::default().csv
+            },
+            ..DeckFormat::default()
+        };
+        let (rows, errors, _) = read_deck(
+            b"prefix;destination;rate\r\n225;C\xf4te d'Ivoire;0.05\r\n",
+            &cp1252,
+        );
+        assert_eq!((rows, errors), (expected.clone(), vec![]));
+        let text = "prefix,destination,rate\r\n225,Côte d'Ivoire,0.05\r\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let (rows, errors, _) = read_deck(&utf16, &DeckFormat::default());
+        assert_eq!((rows, errors), (expected.clone(), vec![]));
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        let (rows, errors, _) = read_deck(&bom, &DeckFormat::default());
+        assert_eq!((rows, errors), (expected, vec![]));
+        // Read as UTF-8, the same Windows-1252 byte is an error at its line and column.
+        let (_, errors, _) = read_deck(
+            b"prefix;destination;rate\r\n225;C\xf4te;0.05\r\n",
+            &DeckFormat::default(),
+        );
+        assert_eq!(
+            errors,
+            vec!["t.csv:2:2: destination is not valid UTF-8 (invalid byte at offset 1)"]
+        );
+    }
+
+    proptest::proptest! {
+        /// A price written with a decimal comma reads as the same price written with a point,
+        /// error for error.
+        #[test]
+        fn decimal_comma_parsing_equals_point_parsing_of_the_same_digits(
+            int in "[0-9]{0,22}",
+            fraction in proptest::option::of("[0-9]{0,22}"),
+        ) {
+            let (point, comma) = match &fraction {
+                Some(f) => (format!("{int}.{f}"), format!("{int},{f}")),
+                None => (int.clone(), int.clone()),
+            };
+            let by_point = parse_amount(point.as_bytes(), false);
+            let by_comma = parse_amount(comma.as_bytes(), true);
+            match (by_point, by_comma) {
+                (Ok(a), Ok(b)) => proptest::prop_assert_eq!(a, b),
+                (Err(AmountError::Decimal(DecimalError::Malformed)), Err(AmountError::NotCommaDecimal)) => {}
+                (Err(a), Err(b)) => proptest::prop_assert_eq!(a, b),
+                (a, b) => proptest::prop_assert!(false, "{point}: {a:?}, {comma}: {b:?}"),
             }
         }
     }

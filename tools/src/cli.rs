@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ratel_engine::compile::TariffSource;
-use ratel_engine::tariff::is_valid_tariff_name;
+use ratel_engine::input::{Delimiter, TextEncoding};
+use ratel_engine::tariff::{is_valid_tariff_name, DeckFormat};
+use ratel_engine::time::DateFormat;
 
 /// Currency of a tariff when none is given.
 pub const DEFAULT_CURRENCY: &str = "USD";
@@ -97,6 +99,30 @@ pub fn parse_inputs(inputs: &[String], currencies: &[String]) -> Result<Vec<Tari
             .to_owned();
     }
     Ok(sources)
+}
+
+/// The deck format `tariff-compile`'s options describe. Errors are usage errors: a
+/// malformed `--column`, a field or header named twice, a header both used and ignored.
+pub fn deck_format(
+    columns: &[String],
+    ignored: &[String],
+    delimiter: Delimiter,
+    encoding: TextEncoding,
+    decimal_comma: bool,
+    dates: DateFormat,
+) -> Result<DeckFormat, String> {
+    let mut format = DeckFormat::default();
+    format.decimal_comma = decimal_comma;
+    format.dates = dates;
+    format.csv.delimiter = delimiter;
+    format.csv.encoding = encoding;
+    for column in columns {
+        format.name_column(column)?;
+    }
+    for header in ignored {
+        format.ignore_column(header)?;
+    }
+    Ok(format)
 }
 
 #[cfg(test)]

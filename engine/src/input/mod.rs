@@ -1,23 +1,25 @@
-//! What every input CSV shares: columns matched by header name, and errors that say
-//! `file:line:column: message`, collected rather than stopping at the first.
+//! What every input CSV shares: text decoded from the file's encoding, one record a line,
+//! columns matched by header name, and errors that say `file:line:column: message`,
+//! collected rather than stopping at the first.
 //!
-//! Tariffs use it now and the account files (users, cards, currencies) use it the same way,
-//! so an operator sees one error style for every file Ratel reads.
-//!
-//! One concern a file: `errors` (the error list), `columns` (header matching), `row`
-//! (field validators), `reader` (a whole file), `crlf` (line ends and line numbers) and
-//! `read_ahead` (tokenising on a second thread).
+//! Tariffs use it and the account files (users, cards, currencies) use it the same way, so
+//! an operator sees one error style for every file Ratel reads. One concern a file: `errors`
+//! (the error list), `decode` (encodings), `lines` (records line by line), `columns`
+//! (header matching), `row` (field validators), `reader` (a whole file) and `read_ahead`
+//! (tokenising on a second thread).
 
 mod columns;
-mod crlf;
+mod decode;
 mod errors;
+mod lines;
 mod read_ahead;
 mod reader;
 mod row;
 
-pub use columns::{ColumnSpec, Columns};
-pub use crlf::{read_record, CrlfToLf};
+pub use columns::{normalize_header, ColumnSpec, Columns, HeaderMatch, HeaderNames, SpecNames};
+pub use decode::TextEncoding;
 pub use errors::{ErrorList, InputError, MAX_REPORTED_ERRORS};
+pub use lines::{CsvFormat, Delimiter, LineError, LineReader, Record, MAX_LINE_BYTES};
 pub use read_ahead::{read_records_ahead, ReadAhead};
-pub use reader::{csv_reader, read_csv};
+pub use reader::{read_csv, read_csv_with, CsvInput};
 pub use row::Row;

@@ -1,49 +1,40 @@
 //! Read-ahead: records tokenised on a second thread while the caller validates the last batch.
 
-use super::{read_record, CrlfToLf};
+use super::{LineError, LineReader, Record};
 
 /// Records read ahead per batch by [`read_records_ahead`].
 const BATCH_RECORDS: usize = 4096;
 
-/// What the read-ahead thread hands over: a batch of records, or the error that stopped or
-/// interrupted reading (with the batch read before it).
+/// What the read-ahead thread hands over: a batch of records, or an error found between
+/// them (after the batch read before it). Reading goes on after an error unless it is fatal.
+#[derive(Debug)]
 pub enum ReadAhead {
     Batch {
-        records: Vec<csv::ByteRecord>,
+        records: Vec<Record>,
         len: usize,
         bytes_read: u64,
     },
-    Error(csv::Error),
-}
-
-impl std::fmt::Debug for ReadAhead {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadAhead::Batch { len, .. } => write!(f, "Batch({len})"),
-            ReadAhead::Error(error) => write!(f, "Error({error})"),
-        }
-    }
+    Error(LineError),
 }
 
 /// Tokenises the rest of `reader` on a second thread while `consume` validates what was
-/// read, batch by batch: CSV tokenising and field validation cost about the same, so two
-/// cores read a deck nearly twice as fast. Batches are recycled, so memory stays flat.
-/// `consume` gets each batch and returns it for reuse.
+/// read, batch by batch: tokenising and field validation cost about the same, so two cores
+/// read a deck nearly twice as fast. Batches are recycled, so memory stays flat.
 pub fn read_records_ahead<R: std::io::Read + Send>(
-    mut reader: csv::Reader<CrlfToLf<R>>,
+    mut reader: LineReader<R>,
     mut consume: impl FnMut(&ReadAhead),
 ) {
     let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<ReadAhead>(4);
-    let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<csv::ByteRecord>>();
+    let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<Record>>();
     std::thread::scope(|scope| {
         scope.spawn(move || loop {
             let mut records = spare_rx
                 .try_recv()
-                .unwrap_or_else(|_| vec![csv::ByteRecord::new(); BATCH_RECORDS]);
+                .unwrap_or_else(|_| vec![Record::new(); BATCH_RECORDS]);
             let mut len = 0;
             let mut stop = None;
             while len < records.len() {
-                match read_record(&mut reader, &mut records[len]) {
+                match reader.read(&mut records[len]) {
                     Ok(true) => len += 1,
                     Ok(false) => {
                         stop = Some(None);
@@ -55,7 +46,7 @@ pub fn read_records_ahead<R: std::io::Read + Send>(
                     }
                 }
             }
-            let bytes_read = reader.position().byte();
+            let bytes_read = reader.bytes_read();
             if batch_tx
                 .send(ReadAhead::Batch {
                     records,
@@ -70,9 +61,7 @@ pub fn read_records_ahead<R: std::io::Read + Send>(
                 None => {}
                 Some(None) => return,
                 Some(Some(error)) => {
-                    // Invalid UTF-8 is reported by the byte reader only for string records;
-                    // anything else (I/O) ends the file.
-                    let fatal = !matches!(error.kind(), csv::ErrorKind::Utf8 { .. });
+                    let fatal = error.fatal;
                     if batch_tx.send(ReadAhead::Error(error)).is_err() || fatal {
                         return;
                     }

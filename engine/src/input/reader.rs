@@ -2,29 +2,73 @@
 //! record of the header's width handed on as a [`Row`], tokenised on a second thread.
 
 use super::{
-    read_record, read_records_ahead, ColumnSpec, Columns, CrlfToLf, ErrorList, ReadAhead, Row,
+    read_records_ahead, ColumnSpec, Columns, CsvFormat, ErrorList, HeaderNames, LineReader,
+    ReadAhead, Record, Row, SpecNames,
 };
 
-/// Reads a whole CSV file: matches its header against `specs` (errors and warnings
-/// recorded), then hands each record of the header's width to `on_row` as a [`Row`]; a record
-/// of another width is an error. Records are tokenised on a second thread
-/// ([`read_records_ahead`]). `on_progress` gets the bytes read so far, about every MiB.
-/// Returns the columns found, or `None` when the header was unusable.
+/// What to read and how: the file's name for messages, its format, the columns known and
+/// how header cells name them.
+#[derive(Clone, Copy)]
+pub struct CsvInput<'a> {
+    pub file: &'a str,
+    pub format: CsvFormat,
+    pub specs: &'a [ColumnSpec],
+    pub names: &'a dyn HeaderNames,
+}
+
+impl std::fmt::Debug for CsvInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvInput")
+            .field("file", &self.file)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads a whole CSV file (UTF-8, comma-separated, each column known by its spec's name):
+/// see [`read_csv_with`].
 pub fn read_csv<R: std::io::Read + Send>(
     input: R,
     file: &str,
     specs: &[ColumnSpec],
     errors: &mut ErrorList,
     warnings: &mut Vec<String>,
+    on_row: impl FnMut(&mut Row<'_, '_>),
+    on_progress: impl FnMut(u64),
+) -> Option<Columns> {
+    let names = SpecNames(specs);
+    let source = CsvInput {
+        file,
+        format: CsvFormat::default(),
+        specs,
+        names: &names,
+    };
+    read_csv_with(input, &source, errors, warnings, on_row, on_progress)
+}
+
+/// Reads a whole CSV file: matches its header (the first line that is not blank) against
+/// the specs (errors and warnings recorded), then hands each record of the header's width to
+/// `on_row` as a [`Row`]; a record of another width is an error, and so is a quote left open
+/// at the end of its line. A record whose fields are all empty or spaces is skipped like a
+/// blank line. Records are tokenised on a second thread
+/// ([`read_records_ahead`]). `on_progress` gets the bytes read so far, about every MiB.
+/// Returns the columns found, or `None` when the header was unusable.
+pub fn read_csv_with<R: std::io::Read + Send>(
+    input: R,
+    source: &CsvInput<'_>,
+    errors: &mut ErrorList,
+    warnings: &mut Vec<String>,
     mut on_row: impl FnMut(&mut Row<'_, '_>),
     mut on_progress: impl FnMut(u64),
 ) -> Option<Columns> {
-    let mut reader = csv_reader(input);
-    let mut header = csv::ByteRecord::new();
-    match read_record(&mut reader, &mut header) {
+    let file = source.file;
+    let mut reader = LineReader::new(input, source.format);
+    let mut header = Record::new();
+    match reader.read(&mut header) {
         Ok(true) => {}
         Ok(false) => {
-            let required: Vec<String> = specs
+            let required: Vec<String> = source
+                .specs
                 .iter()
                 .filter(|s| s.required)
                 .map(|s| format!("\"{}\"", s.name))
@@ -41,13 +85,28 @@ pub fn read_csv<R: std::io::Read + Send>(
             return None;
         }
         Err(error) => {
-            report_csv_error(file, &error, errors);
+            errors.add(file, error.line, error.column, error.message);
             return None;
         }
     }
     let before = errors.total();
-    let columns = Columns::from_header(file, &header, specs, errors, warnings);
+    let columns = Columns::from_header(file, &header, source.specs, source.names, errors, warnings);
     if errors.total() > before {
+        if header.iter().any(|cell| cell.contains(&0)) {
+            warnings.push(format!(
+                "{file}:{}:1: the header holds NUL bytes: is the file UTF-16 without a \
+                 byte-order mark? (its encoding is read as {})",
+                header.line(),
+                source.format.encoding.name()
+            ));
+        } else if header.len() == 1 {
+            warnings.push(format!(
+                "{file}:{}:1: the header has a single column: is the file's delimiter \
+                 (read as {}) right?",
+                header.line(),
+                delimiter_name(reader.delimiter())
+            ));
+        }
         return None;
     }
     let width = header.len();
@@ -61,12 +120,16 @@ pub fn read_csv<R: std::io::Read + Send>(
                 bytes_read,
             } => (records, *len, *bytes_read),
             ReadAhead::Error(error) => {
-                report_csv_error(file, error, errors);
+                errors.add(file, error.line, error.column, error.message.as_str());
                 return;
             }
         };
         for record in &records[..len] {
-            let line = record.position().map_or(0, csv::Position::line);
+            let line = record.line();
+            // Spreadsheets export the empty rows below a table as lines of delimiters.
+            if record.iter().all(|field| field.trim_ascii().is_empty()) {
+                continue;
+            }
             if record.len() != width {
                 errors.add(
                     file,
@@ -88,59 +151,107 @@ pub fn read_csv<R: std::io::Read + Send>(
     Some(columns)
 }
 
-/// Turns a `csv` crate error into a located input error.
-fn report_csv_error(file: &str, error: &csv::Error, errors: &mut ErrorList) {
-    let line = error.position().map_or(1, csv::Position::line);
-    let message = match error.kind() {
-        csv::ErrorKind::Io(io) => format!("cannot read file: {io}"),
-        other => format!("malformed CSV: {other:?}"),
-    };
-    errors.add(file, line, 1, message);
-}
-
-/// A CSV reader configured the way every Ratel input is read: a header row, RFC 4180
-/// quoting, and rows of any length (checked by us, with a better message than the crate's).
-/// Fields are trimmed when read through [`Columns::field`], not here: the crate's trimming
-/// rebuilds every record. Input is read through [`CrlfToLf`], so that line numbers in errors
-/// are right for files with Windows line endings too.
-pub fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<CrlfToLf<R>> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(CrlfToLf::new(input))
+fn delimiter_name(delimiter: super::Delimiter) -> String {
+    match delimiter {
+        super::Delimiter::Byte(b'\t') => "tab".into(),
+        super::Delimiter::Byte(byte) => format!("'{}'", char::from(byte)),
+        super::Delimiter::Auto => "auto".into(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn record_lines(input: &[u8]) -> Vec<u64> {
-        let mut reader = csv_reader(input);
-        let mut lines = Vec::new();
-        let mut record = csv::ByteRecord::new();
-        while read_record(&mut reader, &mut record).unwrap() {
-            lines.push(record.position().unwrap().line());
-        }
-        lines
+    const SPECS: [ColumnSpec; 2] = [
+        ColumnSpec {
+            name: "a",
+            required: true,
+        },
+        ColumnSpec {
+            name: "b",
+            required: false,
+        },
+    ];
+
+    /// (line, a, b) of every row handed on, and the errors.
+    fn read(text: &[u8]) -> (Vec<(u64, String, String)>, String) {
+        let (mut errors, mut warnings) = (ErrorList::new(), Vec::new());
+        let mut rows = Vec::new();
+        read_csv(
+            text,
+            "t.csv",
+            &SPECS,
+            &mut errors,
+            &mut warnings,
+            |row| {
+                let text = |spec| String::from_utf8_lossy(row.raw(spec).0).into_owned();
+                rows.push((row.line(), text(0), text(1)));
+            },
+            |_| {},
+        );
+        (rows, errors.to_string())
     }
 
     #[test]
-    fn records_report_the_line_they_start_on_whatever_the_line_ends() {
+    fn rows_name_their_physical_line_whatever_the_line_ends() {
         for ending in ["\n", "\r\n"] {
-            let text = "h,x|1,1||2,x|\"3|\",y|||4,z".replace('|', ending);
-            assert_eq!(
-                record_lines(text.as_bytes()),
-                vec![1, 2, 4, 5, 9],
-                "{ending:?}"
-            );
-            let text = format!("{text}{ending}");
-            assert_eq!(
-                record_lines(text.as_bytes()),
-                vec![1, 2, 4, 5, 9],
-                "{ending:?} terminated"
-            );
+            let text = "\n\na,b|1,x||2,\" y \"|||3,z".replace('|', ending);
+            let (rows, errors) = read(text.as_bytes());
+            assert_eq!(errors, "");
+            let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
+            assert_eq!(lines, vec![4, 6, 9], "{ending:?}");
         }
-        assert_eq!(record_lines(b"\n\nh\n\"a\nb\""), vec![3, 4]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_at_its_line_and_later_lines_are_still_checked() {
+        let (rows, errors) = read(b"a,b\n1,\"open\n2,x,extra\n3,y\n");
+        assert_eq!(rows, vec![(4, "3".into(), "y".into())]);
+        assert_eq!(
+            errors,
+            "t.csv:2:2: quote opened here is not closed on this line (a field may not span lines)\n\
+             t.csv:3:1: row has 3 fields but the header has 2\n"
+        );
+    }
+
+    #[test]
+    fn rows_of_empty_fields_are_skipped_like_blank_lines() {
+        let (rows, errors) = read(b"a,b\n1,x\n,\n , \n,,,\n2,\n");
+        assert_eq!(errors, "");
+        assert_eq!(
+            rows,
+            vec![(2, "1".into(), "x".into()), (6, "2".into(), String::new())]
+        );
+    }
+
+    #[test]
+    fn header_problems_stop_the_file_and_name_the_header_line() {
+        let (rows, errors) = read(b"\nb;a\n1;2\n");
+        assert!(rows.is_empty());
+        assert_eq!(
+            errors,
+            "t.csv:2:1: missing required column \"a\" in the header\n"
+        );
+        let (mut errors, mut warnings) = (ErrorList::new(), Vec::new());
+        let utf16_without_mark = b"a\0,\0b\0\n\0";
+        read_csv(
+            &utf16_without_mark[..],
+            "t.csv",
+            &SPECS,
+            &mut errors,
+            &mut warnings,
+            |_| {},
+            |_| {},
+        );
+        assert!(
+            warnings[2].contains("1:1: the header holds NUL bytes: is the file UTF-16 without"),
+            "{warnings:?}"
+        );
+        let (_, errors) = read(b"a,\"b\n1,2\n");
+        assert_eq!(
+            errors,
+            "t.csv:1:2: quote opened here is not closed on this line (a field may not span lines)\n"
+        );
     }
 }

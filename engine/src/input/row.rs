@@ -1,6 +1,6 @@
 //! Typed readers for one record's fields, recording each problem with its line and column.
 
-use super::{Columns, ErrorList};
+use super::{Columns, ErrorList, Record};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -12,7 +12,7 @@ pub struct Row<'r, 'e> {
     file: &'r str,
     line: u64,
     columns: &'r Columns,
-    record: &'r csv::ByteRecord,
+    record: &'r Record,
     errors: &'e mut ErrorList,
     ok: bool,
 }
@@ -22,7 +22,7 @@ impl<'r, 'e> Row<'r, 'e> {
         file: &'r str,
         line: u64,
         columns: &'r Columns,
-        record: &'r csv::ByteRecord,
+        record: &'r Record,
         errors: &'e mut ErrorList,
     ) -> Row<'r, 'e> {
         Row {
@@ -86,6 +86,22 @@ impl<'r, 'e> Row<'r, 'e> {
                 None
             }
         }
+    }
+
+    /// Spec `spec`'s value read by `parse`, or an error `NAME "TEXT" REASON` (the reason
+    /// being `parse`'s error) and `None`; an empty field is `default` when there is one.
+    pub fn parse_with<T, E: std::fmt::Display>(
+        &mut self,
+        spec: usize,
+        default: Option<T>,
+        parse: impl FnOnce(&[u8]) -> Result<T, E>,
+    ) -> Option<T> {
+        let (text, column) = self.raw(spec);
+        if let (true, Some(value)) = (text.is_empty(), default) {
+            return Some(value);
+        }
+        let parsed = parse(text);
+        self.accept(spec, column, text, parsed)
     }
 
     /// A decimal (`-?[0-9]+(\.[0-9]+)?`, a minus only when `allow_negative`); an empty field

@@ -1,5 +1,7 @@
 //! `tariff-compile`: tariff CSVs in, one verified artifact out, atomically.
 //!
+//! Decks are read as vendors write them (`docs/tariff-compile.md`): the header names carriers
+//! use, `--column`, `--delimiter`, `--decimal-comma`, `--date-format` and `--encoding`.
 //! Exit codes: 0 compiled, 1 invalid input (every error as `file:line:column: message`),
 //! 2 usage error. A failed run never touches an existing output file.
 
@@ -10,8 +12,10 @@ use std::time::Instant;
 
 use clap::Parser;
 use ratel_engine::artifact::write_atomic;
-use ratel_engine::compile::{compile, TariffSource};
-use ratel_tools::cli::{parse_inputs, usage_error};
+use ratel_engine::compile::{compile_with, TariffSource};
+use ratel_engine::input::{Delimiter, TextEncoding};
+use ratel_engine::time::DateFormat;
+use ratel_tools::cli::{deck_format, parse_inputs, usage_error};
 
 /// Compile tariff CSV files into one memory-mapped artifact with an fst prefix index.
 #[derive(Debug, Parser)]
@@ -23,6 +27,28 @@ struct Args {
     /// Where to write the artifact (replaced atomically).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: PathBuf,
+    /// The column headed HEADER holds FIELD (prefix, rate, destination, connection_fee,
+    /// increment_s, min_time_s, effective_from); repeatable.
+    #[arg(long = "column", value_name = "FIELD=HEADER")]
+    columns: Vec<String>,
+    /// Do not use the column headed HEADER, even if its name looks like a date or a price;
+    /// repeatable.
+    #[arg(long = "ignore-column", value_name = "HEADER")]
+    ignore_columns: Vec<String>,
+    /// Field delimiter: , ; tab | or auto (the one that splits the header line most).
+    #[arg(long, value_name = "DELIM", default_value = "auto")]
+    delimiter: Delimiter,
+    /// Prices are written with a decimal comma (0,05); a '.' in a price is then an error.
+    #[arg(long = "decimal-comma")]
+    decimal_comma: bool,
+    /// How effective dates are written: iso (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS, ISO 8601 with
+    /// T and Z) or a pattern such as %d.%m.%Y or %m/%d/%Y.
+    #[arg(long = "date-format", value_name = "FORMAT", default_value = "iso")]
+    date_format: DateFormat,
+    /// Text encoding: utf-8, windows-1252, latin1, utf-16 (byte order by byte-order mark),
+    /// utf-16le, utf-16be, or another WHATWG label. A byte-order mark always wins.
+    #[arg(long, value_name = "ENCODING", default_value = "utf-8")]
+    encoding: TextEncoding,
     /// Tariff files; each tariff is named by its file stem unless given as NAME=FILE.csv.
     #[arg(value_name = "[NAME=]FILE.csv", required = true)]
     inputs: Vec<String>,
@@ -34,9 +60,20 @@ fn main() -> ExitCode {
         Ok(sources) => sources,
         Err(message) => return usage_error("tariff-compile", &message),
     };
+    let format = match deck_format(
+        &args.columns,
+        &args.ignore_columns,
+        args.delimiter,
+        args.encoding,
+        args.decimal_comma,
+        args.date_format.clone(),
+    ) {
+        Ok(format) => format,
+        Err(message) => return usage_error("tariff-compile", &message),
+    };
     let started = Instant::now();
     let progress = progress_bar(&sources);
-    let result = compile(&sources, |bytes| {
+    let result = compile_with(&sources, &format, |bytes| {
         if let Some(bar) = &progress {
             bar.set_position(bytes);
         }

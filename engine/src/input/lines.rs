@@ -1,0 +1,531 @@
+//! Records, one per physical line: the decoded text is cut at each LF (a CR before it is
+//! dropped), and each line is tokenised by `csv_core` on its own.
+//!
+//! No field of a Ratel input may span lines. Cutting first is what makes that rule cheap and
+//! safe: a quote left open is reported at the line where it opened and the next line is read
+//! afresh, instead of the quote swallowing the rest of the file into one field (which also
+//! put the error at the wrong line and could grow one record to the size of the file). The
+//! line number of every record is simply the count of LFs before it, in any encoding.
+
+use std::io::{self, Read};
+
+use super::decode::{Decode, TextEncoding};
+
+/// Longest line read, in bytes of UTF-8; a longer one is an error and skipped.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Bytes read per refill.
+const BUFFER: usize = 1 << 16;
+
+/// What separates fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimiter {
+    /// Chosen from the header line: whichever of `,` `;` tab `|` splits it into the most
+    /// fields (quotes respected); `,` on a tie.
+    Auto,
+    Byte(u8),
+}
+
+impl Default for Delimiter {
+    fn default() -> Delimiter {
+        Delimiter::Byte(b',')
+    }
+}
+
+/// The delimiters [`Delimiter::Auto`] chooses from, in order of preference on a tie.
+const AUTO_CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+impl std::str::FromStr for Delimiter {
+    type Err = String;
+
+    /// `,` `;` `|`, `tab` (or a tab character, or `\t`), or `auto`.
+    fn from_str(text: &str) -> Result<Delimiter, String> {
+        match text {
+            "auto" => Ok(Delimiter::Auto),
+            "," | ";" | "|" => Ok(Delimiter::Byte(text.as_bytes()[0])),
+            "tab" | "\t" | "\\t" => Ok(Delimiter::Byte(b'\t')),
+            other => Err(format!(
+                "delimiter \"{other}\" is not one of: , ; tab | auto"
+            )),
+        }
+    }
+}
+
+/// How a file is read: the encoding of its bytes and the delimiter of its fields. The default
+/// (UTF-8, `,`) is how the account files are read; tariff decks have their own default
+/// (`tariff::DeckFormat`), which finds the delimiter from the header line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CsvFormat {
+    pub delimiter: Delimiter,
+    pub encoding: TextEncoding,
+}
+
+/// One record: its fields and the physical line it is on.
+#[derive(Debug, Clone)]
+pub struct Record {
+    line: u64,
+    /// Field bytes, unescaped and back to back (a buffer: only `..ends[fields - 1]` is used).
+    bytes: Vec<u8>,
+    /// End of each field in `bytes` (a buffer: only `..fields` is used).
+    ends: Vec<usize>,
+    fields: usize,
+}
+
+impl Default for Record {
+    fn default() -> Record {
+        Record::new()
+    }
+}
+
+impl Record {
+    pub fn new() -> Record {
+        Record {
+            line: 0,
+            bytes: vec![0; 64],
+            ends: vec![0; 8],
+            fields: 0,
+        }
+    }
+
+    /// The 1-based physical line.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// How many fields the record has.
+    pub fn len(&self) -> usize {
+        self.fields
+    }
+
+    /// Whether the record has no field (never true of a record read from a file).
+    pub fn is_empty(&self) -> bool {
+        self.fields == 0
+    }
+
+    /// Field `index`, unescaped, untrimmed.
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<&[u8]> {
+        if index >= self.fields {
+            return None;
+        }
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        Some(&self.bytes[start..self.ends[index]])
+    }
+
+    /// Every field in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.fields).filter_map(move |i| self.get(i))
+    }
+
+    /// Tokenises one line (without its line end) into this record. On a quote still open at
+    /// the end of the line, returns the 1-based number of the field it opened, and `parser`
+    /// is reset for the next line.
+    fn tokenize(&mut self, parser: &mut csv_core::Reader, line: &[u8]) -> Result<(), u64> {
+        use csv_core::ReadRecordResult;
+        // Unescaping only shrinks a field; one spare byte keeps the output non-empty for the
+        // final call (csv_core reports a full output before looking at its input).
+        if self.bytes.len() <= line.len() {
+            self.bytes.resize(line.len() + 1, 0);
+        }
+        self.fields = 0;
+        let mut written = 0;
+        // The line, then the line end that closes the record: if the parser is still inside
+        // a quoted field after that, the quote never closed on this line.
+        for input in [line, b"\n".as_slice()] {
+            let mut read = 0;
+            loop {
+                if self.fields == self.ends.len() {
+                    self.ends.resize(self.ends.len() * 2, 0);
+                }
+                let (result, nin, nout, nend) = parser.read_record(
+                    &input[read..],
+                    &mut self.bytes[written..],
+                    &mut self.ends[self.fields..],
+                );
+                read += nin;
+                written += nout;
+                self.fields += nend;
+                match result {
+                    ReadRecordResult::Record | ReadRecordResult::End => return Ok(()),
+                    ReadRecordResult::InputEmpty => break,
+                    ReadRecordResult::OutputEndsFull => {}
+                    ReadRecordResult::OutputFull => {
+                        let grown = self.bytes.len() * 2;
+                        self.bytes.resize(grown, 0);
+                    }
+                }
+            }
+        }
+        parser.reset();
+        Err(self.fields as u64 + 1)
+    }
+}
+
+/// A problem found while cutting lines, at a 1-based line and column. `fatal` when reading
+/// cannot go on (the input failed); otherwise the next line is read as usual.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+    pub fatal: bool,
+}
+
+/// Reads records line by line from `R` in a [`CsvFormat`].
+#[derive(Debug)]
+pub struct LineReader<R> {
+    input: Decode<R>,
+    delimiter: Delimiter,
+    parser: Option<csv_core::Reader>,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Line number of the line that starts at `buf[start]`.
+    line: u64,
+    /// Inside a line longer than [`MAX_LINE_BYTES`], skipping to its end.
+    skipping: bool,
+}
+
+impl<R: Read> LineReader<R> {
+    pub fn new(input: R, format: CsvFormat) -> LineReader<R> {
+        let parser = match format.delimiter {
+            Delimiter::Byte(byte) => Some(parser(byte)),
+            Delimiter::Auto => None,
+        };
+        LineReader {
+            input: Decode::new(input, format.encoding),
+            delimiter: format.delimiter,
+            parser,
+            buf: vec![0; BUFFER],
+            start: 0,
+            end: 0,
+            eof: false,
+            line: 1,
+            skipping: false,
+        }
+    }
+
+    /// Bytes read from the underlying input so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.input.raw_bytes_read()
+    }
+
+    /// The delimiter in use: the one given, or the one chosen from the first line.
+    pub fn delimiter(&self) -> Delimiter {
+        self.delimiter
+    }
+
+    /// Reads the next non-blank line into `record`: `Ok(false)` at the end of the input.
+    /// After a non-fatal error the next call goes on with the following line.
+    pub fn read(&mut self, record: &mut Record) -> Result<bool, LineError> {
+        loop {
+            let Some((start, end, line)) = self.next_line()? else {
+                return Ok(false);
+            };
+            let mut text = &self.buf[start..end];
+            if let [rest @ .., b'\r'] = text {
+                text = rest;
+            }
+            if text.is_empty() {
+                continue;
+            }
+            let parser = match &mut self.parser {
+                Some(parser) => parser,
+                None => {
+                    let byte = choose_delimiter(text);
+                    self.delimiter = Delimiter::Byte(byte);
+                    self.parser.insert(parser(byte))
+                }
+            };
+            record.line = line;
+            return match record.tokenize(parser, text) {
+                Ok(()) => Ok(true),
+                Err(column) => Err(LineError {
+                    line,
+                    column,
+                    message: "quote opened here is not closed on this line (a field may \
+                              not span lines)"
+                        .into(),
+                    fatal: false,
+                }),
+            };
+        }
+    }
+
+    /// The next whole line as a range of `buf` (without its LF), and its number.
+    fn next_line(&mut self) -> Result<Option<(usize, usize, u64)>, LineError> {
+        loop {
+            let window = &self.buf[self.start..self.end];
+            if let Some(at) = memchr::memchr(b'\n', window) {
+                let (start, end) = (self.start, self.start + at);
+                let line = self.line;
+                self.start = end + 1;
+                self.line += 1;
+                if std::mem::take(&mut self.skipping) {
+                    continue;
+                }
+                if end - start > MAX_LINE_BYTES {
+                    return Err(too_long(line));
+                }
+                return Ok(Some((start, end, line)));
+            }
+            if self.eof {
+                if self.start == self.end || self.skipping {
+                    return Ok(None);
+                }
+                let (start, end) = (self.start, self.end);
+                self.start = self.end;
+                return Ok(Some((start, end, self.line)));
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Makes room after the unread part of the current line and reads more into it.
+    fn fill(&mut self) -> Result<(), LineError> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end > MAX_LINE_BYTES {
+            self.end = 0;
+            self.skipping = true;
+            return Err(too_long(self.line));
+        }
+        if self.buf.len() - self.end < BUFFER / 2 {
+            let grown = (self.buf.len() * 2).min(MAX_LINE_BYTES + BUFFER);
+            self.buf.resize(grown, 0);
+        }
+        loop {
+            match self.input.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let message = if e.kind() == io::ErrorKind::InvalidData {
+                        e.to_string()
+                    } else {
+                        format!("cannot read file: {e}")
+                    };
+                    self.eof = true;
+                    return Err(LineError {
+                        line: self.line,
+                        column: 1,
+                        message,
+                        fatal: true,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn too_long(line: u64) -> LineError {
+    LineError {
+        line,
+        column: 1,
+        message: format!(
+            "line is longer than {} MiB; skipped to its end",
+            MAX_LINE_BYTES >> 20
+        ),
+        fatal: false,
+    }
+}
+
+fn parser(delimiter: u8) -> csv_core::Reader {
+    csv_core::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .terminator(csv_core::Terminator::Any(b'\n'))
+        .build()
+}
+
+/// The candidate that splits `line` into the most fields, quotes respected.
+fn choose_delimiter(line: &[u8]) -> u8 {
+    let mut record = Record::new();
+    let mut best = (0, AUTO_CANDIDATES[0]);
+    for candidate in AUTO_CANDIDATES {
+        let fields = match record.tokenize(&mut parser(candidate), line) {
+            Ok(()) => record.len(),
+            Err(_) => 0,
+        };
+        if fields > best.0 {
+            best = (fields, candidate);
+        }
+    }
+    best.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out at most `chunk` bytes a call.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        chunk: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.chunk.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    type Outcome = Result<(u64, Vec<String>), (u64, u64, String)>;
+
+    /// Every record (line, fields) or error (line, column, message) of `data`.
+    fn read_all(data: &[u8], format: CsvFormat, chunk: usize) -> Vec<Outcome> {
+        let mut reader = LineReader::new(Trickle { data, chunk }, format);
+        let mut record = Record::new();
+        let mut out = Vec::new();
+        loop {
+            match reader.read(&mut record) {
+                Ok(true) => out.push(Ok((
+                    record.line(),
+                    record
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect(),
+                ))),
+                Ok(false) => return out,
+                Err(e) => {
+                    let fatal = e.fatal;
+                    out.push(Err((e.line, e.column, e.message)));
+                    if fatal {
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+
+    fn fields(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn records_carry_their_physical_line_whatever_the_line_ends() {
+        for ending in ["\n", "\r\n"] {
+            let text = "h,x|1,1||2,\"x, y\"|||4,z".replace('|', ending);
+            let got = read_all(text.as_bytes(), CsvFormat::default(), 3);
+            let lines: Vec<u64> = got.iter().map(|r| r.as_ref().unwrap().0).collect();
+            assert_eq!(lines, vec![1, 2, 4, 7], "{ending:?}");
+            assert_eq!(got[2], Ok((4, fields(&["2", "x, y"]))));
+        }
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_reported_where_it_opened_and_the_next_line_is_read() {
+        let text = b"prefix,destination,rate\n1,a,1\n2,\"Lithuania,1\n3,b,1\n4,\"c\"\"d\",1\n5,\"e";
+        let got = read_all(text, CsvFormat::default(), 64);
+        assert_eq!(
+            got,
+            vec![
+                Ok((1, fields(&["prefix", "destination", "rate"]))),
+                Ok((2, fields(&["1", "a", "1"]))),
+                Err((
+                    3,
+                    2,
+                    "quote opened here is not closed on this line (a field may not span lines)"
+                        .into()
+                )),
+                Ok((4, fields(&["3", "b", "1"]))),
+                Ok((5, fields(&["4", "c\"d", "1"]))),
+                Err((
+                    6,
+                    2,
+                    "quote opened here is not closed on this line (a field may not span lines)"
+                        .into()
+                )),
+            ]
+        );
+    }
+
+    #[test]
+    fn auto_chooses_the_delimiter_that_splits_the_header_most() {
+        let cases: [(&[u8], u8); 5] = [
+            (b"Dial Code;Destination;Rate\n1;a,b;0,5\n", b';'),
+            (b"prefix,rate,\"notes; misc\"\n", b','),
+            (b"code\tname\trate\n", b'\t'),
+            (b"code|rate\n", b'|'),
+            (b"single\n", b','),
+        ];
+        for (text, expected) in cases {
+            let format = CsvFormat {
+                delimiter: Delimiter::Auto,
+                ..CsvFormat::default()
+            };
+            let mut reader = LineReader::new(text, format);
+            assert!(reader.read(&mut Record::new()).unwrap());
+            assert_eq!(reader.delimiter(), Delimiter::Byte(expected));
+        }
+        let got = read_all(
+            b"Dial Code;Destination;Rate\n1;a,b;0,5\n",
+            CsvFormat {
+                delimiter: Delimiter::Auto,
+                ..CsvFormat::default()
+            },
+            5,
+        );
+        assert_eq!(got[1], Ok((2, fields(&["1", "a,b", "0,5"]))));
+    }
+
+    #[test]
+    fn a_line_too_long_is_skipped_with_an_error() {
+        let mut text = b"a,b\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 10));
+        text.extend_from_slice(b"\nc,d\n");
+        let got = read_all(&text, CsvFormat::default(), 1 << 16);
+        assert_eq!(
+            got.len(),
+            3,
+            "{:?}",
+            got.iter().map(|r| r.as_ref().err()).collect::<Vec<_>>()
+        );
+        assert_eq!(got[0], Ok((1, fields(&["a", "b"]))));
+        assert!(
+            matches!(&got[1], Err((2, 1, m)) if m.contains("longer than 1 MiB")),
+            "{:?}",
+            got[1].as_ref().err()
+        );
+        assert_eq!(got[2], Ok((3, fields(&["c", "d"]))));
+    }
+
+    #[test]
+    fn delimiters_parse_from_their_names() {
+        assert_eq!(";".parse(), Ok(Delimiter::Byte(b';')));
+        assert_eq!("tab".parse(), Ok(Delimiter::Byte(b'\t')));
+        assert_eq!("auto".parse(), Ok(Delimiter::Auto));
+        assert!("::".parse::<Delimiter>().is_err());
+    }
+
+    proptest::proptest! {
+        /// Line numbers and fields do not depend on how the input arrives, and every line
+        /// with content is one record or one error.
+        #[test]
+        fn reading_is_independent_of_chunking(
+            text in "[ab,\"\r\n]{0,80}",
+            chunk in 1usize..9,
+        ) {
+            let whole = read_all(text.as_bytes(), CsvFormat::default(), 1 << 16);
+            let trickled = read_all(text.as_bytes(), CsvFormat::default(), chunk);
+            proptest::prop_assert_eq!(&whole, &trickled);
+            let content_lines = text
+                .split('\n')
+                .filter(|l| !l.strip_suffix('\r').unwrap_or(l).is_empty())
+                .count();
+            proptest::prop_assert_eq!(whole.len(), content_lines);
+        }
+    }
+}
