@@ -1,6 +1,9 @@
 //! The documents users read are held to the code: `docs/config.md` lists every key of
 //! `ratel.toml` with its true default, and no document points outside the repository.
 
+// A test that cannot set itself up should stop loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -114,7 +117,9 @@ fn no_document_points_outside_the_repository() {
         let text = std::fs::read_to_string(&path).unwrap();
         for (number, line) in text.lines().enumerate() {
             assert!(
-                !line.contains("../shared") && !line.contains("SPEC §") && !line.contains("SPEC.md"),
+                !line.contains("../shared")
+                    && !line.contains("SPEC §")
+                    && !line.contains("SPEC.md"),
                 "{}:{}: points to the project's private contract, which users do not have: {line}",
                 path.display(),
                 number + 1
