@@ -9,7 +9,8 @@
 #
 # Options: --seconds N (each wrk run, default 5), --rounds N (ceiling/Ratel pairs per table
 # row, default 3; the row shows medians), --connections "64 256",
-# --reload-seconds N (default 30), --only table|reload|abuse (one part), --data DIR.
+# --reload-seconds N (default 30), --only table|reload|abuse (one part), --data DIR,
+# --endpoints "rate_get_full ..." (table rows to run; default every endpoint).
 # Everything is loopback-only; every run is bounded in time. Exit status: 0 when every
 # request was answered 2xx with no socket error and the answer checks passed, 1 otherwise
 # (never because of a throughput figure: the machines are shared and noisy).
@@ -25,6 +26,7 @@ abuse_seconds=10
 soak_minutes=0
 smoke=0
 only=""
+endpoints="rate_get_full rate_get_exact user_balance_get user_simple_balance_get calling_cards_get card_balance_get balance_php"
 work=$root/target/load
 while [ $# -gt 0 ]; do
   case $1 in
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --soak) soak_minutes=$2; shift 2 ;;
     --smoke) smoke=1; shift ;;
     --only) only=$2; shift 2 ;;
+    --endpoints) endpoints=$2; shift 2 ;;
     --data) work=$2; shift 2 ;;
     *) echo "run.sh: unknown option $1 (see the head of this script)" >&2; exit 2 ;;
   esac
@@ -188,7 +191,8 @@ if [ -z "$only" ] || [ "$only" = table ]; then
   out ""
   out "| endpoint | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | ceiling requests/s | ratio to ceiling | body bytes | server peak RSS MB | rounds: Ratel / ceiling |"
   out "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-  for target in rate_get_full rate_get_exact user_balance_get user_simple_balance_get calling_cards_get card_balance_get balance_php; do
+  for target in $endpoints; do
+    [ -s "$work/requests/$target.txt" ] || { echo "run.sh: no endpoint $target" >&2; exit 2; }
     file=$work/requests/$target.txt
     bytes=$(curl -s -o /dev/null -w '%{size_download}' "http://$api$(head -1 "$file")")
     start_hello "$bytes"
