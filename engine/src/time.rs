@@ -294,7 +294,7 @@ impl DatePattern {
                 Some(b'H') => items.push(DateItem::Hour),
                 Some(b'M') => items.push(DateItem::Minute),
                 Some(b'S') => items.push(DateItem::Second),
-                Some(b'z' | b'Z') => items.push(DateItem::Zone),
+                Some(b'z') => items.push(DateItem::Zone),
                 Some(b'T') => items.extend([
                     DateItem::Hour,
                     DateItem::Literal(b':'),

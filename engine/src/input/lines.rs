@@ -120,7 +120,13 @@ impl Record {
     /// Tokenises one line (without its line end) into this record. On a quote still open at
     /// the end of the line, returns the 1-based number of the field it opened, and `parser`
     /// is reset for the next line.
-    fn tokenize(&mut self, parser: &mut csv_core::Reader, line: &[u8]) -> Result<(), u64> {
+    /// `line` may end with its LF (`with_lf`), which saves the parser a call.
+    fn tokenize(
+        &mut self,
+        parser: &mut csv_core::Reader,
+        line: &[u8],
+        with_lf: bool,
+    ) -> Result<(), u64> {
         use csv_core::ReadRecordResult;
         // Unescaping only shrinks a field; one spare byte keeps the output non-empty for the
         // final call (csv_core reports a full output before looking at its input).
@@ -131,7 +137,11 @@ impl Record {
         let mut written = 0;
         // The line, then the line end that closes the record: if the parser is still inside
         // a quoted field after that, the quote never closed on this line.
-        for input in [line, b"\n".as_slice()] {
+        let line_end: &[u8] = if with_lf { b"" } else { b"\n" };
+        for input in [line, line_end] {
+            if input.is_empty() {
+                continue;
+            }
             let mut read = 0;
             loop {
                 if self.fields == self.ends.len() {
@@ -220,26 +230,31 @@ impl<R: Read> LineReader<R> {
     /// After a non-fatal error the next call goes on with the following line.
     pub fn read(&mut self, record: &mut Record) -> Result<bool, LineError> {
         loop {
-            let Some((start, end, line)) = self.next_line()? else {
+            let Some((start, end, line, terminated)) = self.next_line()? else {
                 return Ok(false);
             };
             let mut text = &self.buf[start..end];
+            let mut with_lf = terminated;
             if let [rest @ .., b'\r'] = text {
                 text = rest;
+                with_lf = false;
             }
             if text.is_empty() {
                 continue;
             }
+            if with_lf {
+                text = &self.buf[start..=end];
+            }
             let parser = match &mut self.parser {
                 Some(parser) => parser,
                 None => {
-                    let byte = choose_delimiter(text);
+                    let byte = choose_delimiter(&self.buf[start..end]);
                     self.delimiter = Delimiter::Byte(byte);
                     self.parser.insert(parser(byte))
                 }
             };
             record.line = line;
-            return match record.tokenize(parser, text) {
+            return match record.tokenize(parser, text, with_lf) {
                 Ok(()) => Ok(true),
                 Err(column) => Err(LineError {
                     line,
@@ -253,8 +268,9 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// The next whole line as a range of `buf` (without its LF), and its number.
-    fn next_line(&mut self) -> Result<Option<(usize, usize, u64)>, LineError> {
+    /// The next whole line as a range of `buf` (without its LF), its number, and whether an
+    /// LF follows it at `buf[end]` (every line but an unterminated last one).
+    fn next_line(&mut self) -> Result<Option<(usize, usize, u64, bool)>, LineError> {
         loop {
             let window = &self.buf[self.start..self.end];
             if let Some(at) = memchr::memchr(b'\n', window) {
@@ -268,7 +284,7 @@ impl<R: Read> LineReader<R> {
                 if end - start > MAX_LINE_BYTES {
                     return Err(too_long(line));
                 }
-                return Ok(Some((start, end, line)));
+                return Ok(Some((start, end, line, true)));
             }
             if self.eof {
                 if self.start == self.end || self.skipping {
@@ -276,7 +292,7 @@ impl<R: Read> LineReader<R> {
                 }
                 let (start, end) = (self.start, self.end);
                 self.start = self.end;
-                return Ok(Some((start, end, self.line)));
+                return Ok(Some((start, end, self.line, false)));
             }
             self.fill()?;
         }
@@ -352,7 +368,7 @@ fn choose_delimiter(line: &[u8]) -> u8 {
     let mut record = Record::new();
     let mut best = (0, AUTO_CANDIDATES[0]);
     for candidate in AUTO_CANDIDATES {
-        let fields = match record.tokenize(&mut parser(candidate), line) {
+        let fields = match record.tokenize(&mut parser(candidate), line, false) {
             Ok(()) => record.len(),
             Err(_) => 0,
         };

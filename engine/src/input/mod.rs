@@ -20,6 +20,6 @@ pub use columns::{normalize_header, ColumnSpec, Columns, HeaderMatch, HeaderName
 pub use decode::TextEncoding;
 pub use errors::{ErrorList, InputError, MAX_REPORTED_ERRORS};
 pub use lines::{CsvFormat, Delimiter, LineError, LineReader, Record, MAX_LINE_BYTES};
-pub use read_ahead::{read_records_ahead, ReadAhead};
+pub use read_ahead::{read_records_ahead, Batch};
 pub use reader::{read_csv, read_csv_with, CsvInput};
 pub use row::Row;

@@ -5,74 +5,64 @@ use super::{LineError, LineReader, Record};
 /// Records read ahead per batch by [`read_records_ahead`].
 const BATCH_RECORDS: usize = 4096;
 
-/// What the read-ahead thread hands over: a batch of records, or an error found between
-/// them (after the batch read before it). Reading goes on after an error unless it is fatal.
+/// What the read-ahead thread hands over: records, and the errors found between them.
 #[derive(Debug)]
-pub enum ReadAhead {
-    Batch {
-        records: Vec<Record>,
-        len: usize,
-        bytes_read: u64,
-    },
-    Error(LineError),
+pub struct Batch {
+    /// Records read; only the first `len` are this batch's.
+    pub records: Vec<Record>,
+    pub len: usize,
+    /// Each error with the number of this batch's records read before it, in file order.
+    /// A fatal error (the input failed) is the last of the last batch.
+    pub errors: Vec<(usize, LineError)>,
+    /// Bytes of input read so far.
+    pub bytes_read: u64,
 }
 
 /// Tokenises the rest of `reader` on a second thread while `consume` validates what was
 /// read, batch by batch: tokenising and field validation cost about the same, so two cores
-/// read a deck nearly twice as fast. Batches are recycled, so memory stays flat.
+/// read a deck nearly twice as fast. Batches are recycled, so memory stays flat, even when
+/// every line is an error.
 pub fn read_records_ahead<R: std::io::Read + Send>(
     mut reader: LineReader<R>,
-    mut consume: impl FnMut(&ReadAhead),
+    mut consume: impl FnMut(&Batch),
 ) {
-    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<ReadAhead>(4);
-    let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<Record>>();
+    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
         scope.spawn(move || loop {
-            let mut records = spare_rx
-                .try_recv()
-                .unwrap_or_else(|_| vec![Record::new(); BATCH_RECORDS]);
-            let mut len = 0;
-            let mut stop = None;
-            while len < records.len() {
-                match reader.read(&mut records[len]) {
-                    Ok(true) => len += 1,
+            let mut batch = spare_rx.try_recv().unwrap_or_else(|_| Batch {
+                records: vec![Record::new(); BATCH_RECORDS],
+                len: 0,
+                errors: Vec::new(),
+                bytes_read: 0,
+            });
+            batch.len = 0;
+            batch.errors.clear();
+            let mut done = false;
+            while batch.len < batch.records.len() && batch.errors.len() < BATCH_RECORDS {
+                match reader.read(&mut batch.records[batch.len]) {
+                    Ok(true) => batch.len += 1,
                     Ok(false) => {
-                        stop = Some(None);
+                        done = true;
                         break;
                     }
                     Err(error) => {
-                        stop = Some(Some(error));
-                        break;
+                        done = error.fatal;
+                        batch.errors.push((batch.len, error));
+                        if done {
+                            break;
+                        }
                     }
                 }
             }
-            let bytes_read = reader.bytes_read();
-            if batch_tx
-                .send(ReadAhead::Batch {
-                    records,
-                    len,
-                    bytes_read,
-                })
-                .is_err()
-            {
+            batch.bytes_read = reader.bytes_read();
+            if batch_tx.send(batch).is_err() || done {
                 return;
             }
-            match stop {
-                None => {}
-                Some(None) => return,
-                Some(Some(error)) => {
-                    let fatal = error.fatal;
-                    if batch_tx.send(ReadAhead::Error(error)).is_err() || fatal {
-                        return;
-                    }
-                }
-            }
         });
-        for item in batch_rx {
-            consume(&item);
-            if let ReadAhead::Batch { records, .. } = item {
-                let _ = spare_tx.send(records);
-            }
+        for batch in batch_rx {
+            consume(&batch);
+            let _ = spare_tx.send(batch);
         }
     });
 }

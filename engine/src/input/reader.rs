@@ -2,8 +2,8 @@
 //! record of the header's width handed on as a [`Row`], tokenised on a second thread.
 
 use super::{
-    read_records_ahead, ColumnSpec, Columns, CsvFormat, ErrorList, HeaderNames, LineReader,
-    ReadAhead, Record, Row, SpecNames,
+    read_records_ahead, ColumnSpec, Columns, CsvFormat, ErrorList, HeaderNames, LineReader, Record,
+    Row, SpecNames,
 };
 
 /// What to read and how: the file's name for messages, its format, the columns known and
@@ -112,19 +112,15 @@ pub fn read_csv_with<R: std::io::Read + Send>(
     let width = header.len();
     let mut last_progress = 0u64;
     let mut total = 0u64;
-    read_records_ahead(reader, |item| {
-        let (records, len, bytes_read) = match item {
-            ReadAhead::Batch {
-                records,
-                len,
-                bytes_read,
-            } => (records, *len, *bytes_read),
-            ReadAhead::Error(error) => {
-                errors.add(file, error.line, error.column, error.message.as_str());
-                return;
-            }
+    read_records_ahead(reader, |batch| {
+        let report = |errors: &mut ErrorList, error: &super::LineError| {
+            errors.add(file, error.line, error.column, error.message.as_str());
         };
-        for record in &records[..len] {
+        let mut found = batch.errors.iter().peekable();
+        for (index, record) in batch.records[..batch.len].iter().enumerate() {
+            while let Some((_, error)) = found.next_if(|(before, _)| *before <= index) {
+                report(errors, error);
+            }
             let line = record.line();
             // Spreadsheets export the empty rows below a table as lines of delimiters.
             if record.iter().all(|field| field.trim_ascii().is_empty()) {
@@ -141,11 +137,14 @@ pub fn read_csv_with<R: std::io::Read + Send>(
             }
             on_row(&mut Row::new(file, line, &columns, record, errors));
         }
-        if bytes_read - last_progress >= 1 << 20 {
-            last_progress = bytes_read;
-            on_progress(bytes_read);
+        for (_, error) in found {
+            report(errors, error);
         }
-        total = bytes_read;
+        if batch.bytes_read - last_progress >= 1 << 20 {
+            last_progress = batch.bytes_read;
+            on_progress(batch.bytes_read);
+        }
+        total = batch.bytes_read;
     });
     on_progress(total);
     Some(columns)
@@ -213,6 +212,35 @@ mod tests {
             "t.csv:2:2: quote opened here is not closed on this line (a field may not span lines)\n\
              t.csv:3:1: row has 3 fields but the header has 2\n"
         );
+    }
+
+    #[test]
+    fn line_errors_and_row_errors_keep_file_order_across_batches() {
+        let mut text = b"a,b\n".to_vec();
+        for i in 0..10_000 {
+            let line: &[u8] = match i % 3 {
+                0 => b"1,x\n",
+                1 => b"2,\"open\n",
+                _ => b"3,y,z\n",
+            };
+            text.extend_from_slice(line);
+        }
+        let (mut errors, mut warnings) = (ErrorList::new(), Vec::new());
+        let mut rows = 0;
+        read_csv(
+            &text[..],
+            "t.csv",
+            &SPECS,
+            &mut errors,
+            &mut warnings,
+            |_| rows += 1,
+            |_| {},
+        );
+        assert_eq!(rows, 3334);
+        assert_eq!(errors.total(), 6666);
+        let lines: Vec<u64> = errors.kept().iter().map(|e| e.line).collect();
+        let expected: Vec<u64> = (2..).filter(|line| line % 3 != 2).take(100).collect();
+        assert_eq!(lines, expected);
     }
 
     #[test]

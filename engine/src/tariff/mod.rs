@@ -11,15 +11,19 @@
 //! used but looks like a date, a price, a billing term, a currency or a row status is an
 //! error rather than a warning: ignoring an `Effective Date` column would put every future
 //! rate in force at once.
+//!
+//! One concern a file: this one reads rows, `format` says how a deck is written (header
+//! names, the options) and `values` reads prices and names bad dates.
 
-use std::fmt;
+mod format;
+mod values;
 
-use crate::input::{
-    normalize_header, read_csv_with, ColumnSpec, CsvFormat, CsvInput, Delimiter, ErrorList,
-    HeaderMatch, HeaderNames, Row, TextEncoding,
-};
-use crate::money::{Decimal, DecimalError};
-use crate::time::{DateFormat, Timestamp};
+pub use format::DeckFormat;
+
+use crate::input::{read_csv_with, ColumnSpec, CsvInput, ErrorList, Row, TextEncoding};
+use crate::money::Decimal;
+use crate::time::Timestamp;
+use values::{parse_amount, NotADate};
 
 /// Longest prefix a tariff may hold, in digits.
 pub const MAX_PREFIX_DIGITS: usize = 20;
@@ -91,207 +95,6 @@ const COLUMNS: [ColumnSpec; 7] = [
         required: false,
     },
 ];
-
-/// The header names each field is recognised by (SPEC §9.4), compared after
-/// [`normalize_header`]: case, spaces, dots and underscores do not matter.
-const HEADER_NAMES: [&[&str]; 7] = [
-    &["prefix", "code", "dial code", "dialcode"],
-    &["rate", "price", "rate per minute"],
-    &["destination", "code name", "description"],
-    &["connection_fee", "connection fee", "setup fee"],
-    &["increment_s", "increment", "billing increment"],
-    &["min_time_s", "min time", "minimal time", "minimum time"],
-    &[
-        "effective_from",
-        "effective from",
-        "effective date",
-        "effective",
-    ],
-];
-
-/// Words that make an unused header cell an error: what the column would hold, and the
-/// (normalized) words that give it away.
-const RISKY_HEADERS: [(&str, &[&str]); 5] = [
-    (
-        "a date or time",
-        &[
-            "date",
-            "effective",
-            "valid",
-            "expir",
-            "start",
-            "time",
-            "period",
-        ],
-    ),
-    ("a price", &["rate", "price", "cost", "fee", "charge"]),
-    (
-        "a billing term",
-        &["increment", "interval", "billing", "minimum", "initial"],
-    ),
-    ("a currency", &["currency"]),
-    (
-        "a row status (such as a closed code)",
-        &["status", "change", "action", "delete", "closed"],
-    ),
-];
-
-/// How a deck is written: everything `tariff-compile`'s options describe. The default reads
-/// §2.1 decks and the common vendor variants: UTF-8 (or UTF-16 by byte-order mark), the
-/// delimiter chosen from the header line, `.` decimals and ISO dates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeckFormat {
-    pub csv: CsvFormat,
-    /// Decimals are written `0,05`; a `.` in a price is then an error.
-    pub decimal_comma: bool,
-    pub dates: DateFormat,
-    /// Fields named by the operator (`--column FIELD=HEADER`): spec and header as given.
-    columns: Vec<(usize, String)>,
-    /// Headers not to use, knowingly (`--ignore-column HEADER`), as given.
-    ignored: Vec<String>,
-}
-
-impl Default for DeckFormat {
-    fn default() -> DeckFormat {
-        DeckFormat {
-            csv: CsvFormat {
-                delimiter: Delimiter::Auto,
-                ..CsvFormat::default()
-            },
-            decimal_comma: false,
-            dates: DateFormat::Iso,
-            columns: Vec::new(),
-            ignored: Vec::new(),
-        }
-    }
-}
-
-impl DeckFormat {
-    /// Takes `FIELD=HEADER` (`--column`): the column headed `HEADER` (compared like the
-    /// recognised names) holds `FIELD`, one of the §2.1 column names.
-    pub fn name_column(&mut self, option: &str) -> Result<(), String> {
-        let Some((field, header)) = option.split_once('=') else {
-            return Err(format!(
-                "--column {option}: expected FIELD=HEADER, like rate=\"Price EUR\""
-            ));
-        };
-        let (field, header) = (field.trim(), header.trim());
-        let Some(spec) = COLUMNS
-            .iter()
-            .position(|c| normalize_header(c.name) == normalize_header(field))
-        else {
-            let fields: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
-            return Err(format!(
-                "--column {option}: unknown field \"{field}\"; fields are {}",
-                fields.join(", ")
-            ));
-        };
-        if normalize_header(header).is_empty() {
-            return Err(format!("--column {option}: the header name is empty"));
-        }
-        if self.columns.iter().any(|(s, _)| *s == spec) {
-            return Err(format!("--column names field {} twice", COLUMNS[spec].name));
-        }
-        if let Some((other, _)) = self.columns.iter().find(|(_, h)| same_header(h, header)) {
-            return Err(format!(
-                "--column gives header \"{header}\" to both {} and {}",
-                COLUMNS[*other].name, COLUMNS[spec].name
-            ));
-        }
-        if self.ignored.iter().any(|h| same_header(h, header)) {
-            return Err(format!(
-                "header \"{header}\" is given to both --column and --ignore-column"
-            ));
-        }
-        self.columns.push((spec, header.to_owned()));
-        Ok(())
-    }
-
-    /// Takes `HEADER` (`--ignore-column`): the column is not used, without an error even
-    /// when its name looks like a date or a price.
-    pub fn ignore_column(&mut self, header: &str) -> Result<(), String> {
-        let header = header.trim();
-        if normalize_header(header).is_empty() {
-            return Err("--ignore-column: the header name is empty".into());
-        }
-        if self.columns.iter().any(|(_, h)| same_header(h, header)) {
-            return Err(format!(
-                "header \"{header}\" is given to both --column and --ignore-column"
-            ));
-        }
-        if !self.ignored.iter().any(|h| same_header(h, header)) {
-            self.ignored.push(header.to_owned());
-        }
-        Ok(())
-    }
-
-    /// The header named for spec `spec` by `--column`, if any.
-    fn named(&self, spec: usize) -> Option<&str> {
-        self.columns
-            .iter()
-            .find(|(s, _)| *s == spec)
-            .map(|(_, h)| h.as_str())
-    }
-}
-
-fn same_header(a: &str, b: &str) -> bool {
-    normalize_header(a) == normalize_header(b)
-}
-
-impl HeaderNames for DeckFormat {
-    fn classify(&self, header: &str) -> HeaderMatch {
-        let name = normalize_header(header);
-        if let Some((spec, _)) = self
-            .columns
-            .iter()
-            .find(|(_, h)| normalize_header(h) == name)
-        {
-            return HeaderMatch::Column(*spec);
-        }
-        if self.ignored.iter().any(|h| normalize_header(h) == name) {
-            return HeaderMatch::Ignored("--ignore-column".into());
-        }
-        let recognised = HEADER_NAMES
-            .iter()
-            .position(|names| names.iter().any(|n| normalize_header(n) == name));
-        if let Some(spec) = recognised {
-            return match self.named(spec) {
-                Some(named) => HeaderMatch::Ignored(format!(
-                    "--column {}=\"{named}\" names the {} column",
-                    COLUMNS[spec].name, COLUMNS[spec].name
-                )),
-                None => HeaderMatch::Column(spec),
-            };
-        }
-        let risky = RISKY_HEADERS
-            .iter()
-            .find(|(_, words)| words.iter().any(|w| name.contains(w)));
-        match risky {
-            Some((what, _)) => HeaderMatch::Refused(format!(
-                "column \"{header}\" is not used, but its name suggests {what}, and ignoring \
-                 it could bill calls wrong: name its field with --column FIELD=\"{header}\", \
-                 or drop it knowingly with --ignore-column \"{header}\""
-            )),
-            None => HeaderMatch::Unknown,
-        }
-    }
-
-    fn missing(&self, spec: usize, specs: &[ColumnSpec]) -> Option<String> {
-        let name = specs[spec].name;
-        if let Some(named) = self.named(spec) {
-            return Some(format!(
-                "--column {name}=\"{named}\": the header has no column \"{named}\""
-            ));
-        }
-        specs[spec].required.then(|| {
-            format!(
-                "missing required column \"{name}\" in the header (recognised names: {}; \
-                 name another with --column {name}=HEADER)",
-                HEADER_NAMES[spec].join(", ")
-            )
-        })
-    }
-}
 
 /// Whether `name` is a valid tariff name: 1–64 of `A-Za-z0-9_-`.
 pub fn is_valid_tariff_name(name: &str) -> bool {
@@ -414,88 +217,10 @@ fn parse_row<'r>(
     })
 }
 
-/// Why a price was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum AmountError {
-    Decimal(DecimalError),
-    /// A decimal comma in a deck read with `.` decimals.
-    CommaWithoutOption,
-    /// Malformed in a deck read with decimal commas.
-    NotCommaDecimal,
-    /// A `.` in a deck read with decimal commas.
-    PointWithComma,
-}
-
-impl fmt::Display for AmountError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AmountError::Decimal(error) => error.fmt(f),
-            AmountError::CommaWithoutOption => f.write_str(
-                "is not a decimal number (expected digits with an optional '.' fraction, like \
-                 0.05; a deck with decimal commas needs --decimal-comma)",
-            ),
-            AmountError::NotCommaDecimal => f.write_str(
-                "is not a decimal number (expected digits with an optional ',' fraction, like \
-                 0,05, as --decimal-comma says)",
-            ),
-            AmountError::PointWithComma => f.write_str(
-                "has a '.', but the deck is read with --decimal-comma (expected digits with an \
-                 optional ',' fraction, like 0,05)",
-            ),
-        }
-    }
-}
-
-/// A price ≥ 0: digits with an optional fraction after `.`, or after `,` when
-/// `decimal_comma` (then `.` is refused: in such decks it is a thousands separator or a
-/// mistake, never a fraction).
-fn parse_amount(text: &[u8], decimal_comma: bool) -> Result<Decimal, AmountError> {
-    if !decimal_comma {
-        return Decimal::parse_bytes(text, false).map_err(|error| match error {
-            DecimalError::Malformed if text.contains(&b',') => AmountError::CommaWithoutOption,
-            other => AmountError::Decimal(other),
-        });
-    }
-    if text.contains(&b'.') {
-        return Err(AmountError::PointWithComma);
-    }
-    // A longer text cannot be a decimal Ratel holds (at most 18 digits), so it is copied
-    // only up to this size.
-    let mut buffer = [0u8; 64];
-    if text.len() > buffer.len() {
-        return Err(AmountError::Decimal(DecimalError::TooPrecise));
-    }
-    let swapped = &mut buffer[..text.len()];
-    for (to, &from) in swapped.iter_mut().zip(text) {
-        *to = if from == b',' { b'.' } else { from };
-    }
-    Decimal::parse_bytes(swapped, false).map_err(|error| match error {
-        DecimalError::Malformed => AmountError::NotCommaDecimal,
-        other => AmountError::Decimal(other),
-    })
-}
-
-/// A date that does not match the deck's date format.
-#[derive(Debug, Clone, Copy)]
-struct NotADate<'a>(&'a DateFormat);
-
-impl fmt::Display for NotADate<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            DateFormat::Iso => f.write_str(
-                "is not a date: expected YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or ISO 8601 like \
-                 2026-12-01T00:00:00Z (UTC); another form needs --date-format",
-            ),
-            DateFormat::Pattern(pattern) => {
-                write!(f, "is not a date in --date-format {}", pattern.as_str())
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::CsvFormat;
 
     /// Reads `text` as `t.csv`; returns (prefix, rate, destination, line) of valid rows and the errors.
     fn read(text: &[u8]) -> (Vec<(String, String, String, u64)>, ErrorList) {
@@ -812,28 +537,6 @@ mod tests {
     }
 
     #[test]
-    fn column_options_that_contradict_are_refused() {
-        let mut format = DeckFormat::default();
-        assert!(format
-            .name_column("rate")
-            .unwrap_err()
-            .contains("FIELD=HEADER"));
-        assert!(format
-            .name_column("cost=X")
-            .unwrap_err()
-            .contains("unknown field \"cost\""));
-        format.name_column("rate=X").unwrap();
-        assert!(format.name_column("rate=Y").unwrap_err().contains("twice"));
-        assert!(format
-            .name_column("prefix=x")
-            .unwrap_err()
-            .contains("both rate and prefix"));
-        assert!(format.ignore_column("X").unwrap_err().contains("both"));
-        format.name_column("Connection Fee=Setup").unwrap();
-        assert_eq!(format.named(CONNECTION_FEE), Some("Setup"));
-    }
-
-    #[test]
     fn decimal_commas_are_read_only_when_asked_and_points_are_then_refused() {
         let comma = DeckFormat {
             decimal_comma: true,
@@ -905,29 +608,6 @@ mod tests {
             errors,
             vec!["t.csv:2:2: destination is not valid UTF-8 (invalid byte at offset 1)"]
         );
-    }
-
-    proptest::proptest! {
-        /// A price written with a decimal comma reads as the same price written with a point,
-        /// error for error.
-        #[test]
-        fn decimal_comma_parsing_equals_point_parsing_of_the_same_digits(
-            int in "[0-9]{0,22}",
-            fraction in proptest::option::of("[0-9]{0,22}"),
-        ) {
-            let (point, comma) = match &fraction {
-                Some(f) => (format!("{int}.{f}"), format!("{int},{f}")),
-                None => (int.clone(), int.clone()),
-            };
-            let by_point = parse_amount(point.as_bytes(), false);
-            let by_comma = parse_amount(comma.as_bytes(), true);
-            match (by_point, by_comma) {
-                (Ok(a), Ok(b)) => proptest::prop_assert_eq!(a, b),
-                (Err(AmountError::Decimal(DecimalError::Malformed)), Err(AmountError::NotCommaDecimal)) => {}
-                (Err(a), Err(b)) => proptest::prop_assert_eq!(a, b),
-                (a, b) => proptest::prop_assert!(false, "{point}: {a:?}, {comma}: {b:?}"),
-            }
-        }
     }
 
     #[test]
