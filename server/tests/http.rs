@@ -1178,8 +1178,18 @@ fn sigterm_drains_the_answer_in_flight_logs_the_stop_and_exits_zero() {
     stream
         .write_all(b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n")
         .unwrap();
-    // The answer (megabytes) waits for this client to read it.
-    std::thread::sleep(Duration::from_millis(1000));
+    // The answer (megabytes) waits for this client to read it: in flight (with the
+    // request asking for the metrics).
+    let until = Instant::now() + Duration::from_secs(10);
+    while metric(
+        &admin(&server, "GET", "/metrics").body,
+        "ratel_requests_in_flight",
+    ) != Some(2.0)
+    {
+        assert!(Instant::now() < until, "the request never got in flight");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
     let status = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
