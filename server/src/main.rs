@@ -58,7 +58,7 @@ fn main() -> ExitCode {
         }
     };
     for warning in warnings {
-        log::warn(format_args!("warning: {warning}"));
+        log::warn(&warning);
     }
     let load_time = started.elapsed();
     let workers = match config.workers {

@@ -217,7 +217,7 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
-            "# HELP ratel_requests_in_flight Requests received whole and not yet answered.\n# TYPE ratel_requests_in_flight gauge\nratel_requests_in_flight {}",
+            "# HELP ratel_requests_in_flight Requests received whole and not yet answered, on both listeners (this one included).\n# TYPE ratel_requests_in_flight gauge\nratel_requests_in_flight {}",
             self.in_flight.load(Relaxed)
         );
         let _ = writeln!(

@@ -90,7 +90,7 @@ impl App {
             Ok((data, reread)) => {
                 drop(in_force);
                 for warning in warnings {
-                    log::warn(format_args!("warning: {warning}"));
+                    log::warn(&warning);
                 }
                 let took = started.elapsed();
                 let (generation, replaced) = self.store.replace(data, took);

@@ -1144,8 +1144,18 @@ fn sigterm_drains_the_answer_in_flight_logs_the_stop_and_exits_zero() {
     stream
         .write_all(b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n")
         .unwrap();
-    // The answer (megabytes) waits for this client to read it.
-    std::thread::sleep(Duration::from_millis(1000));
+    // The answer (megabytes) waits for this client to read it: in flight (with the
+    // request asking for the metrics).
+    let until = Instant::now() + Duration::from_secs(10);
+    while metric(
+        &admin(&server, "GET", "/metrics").body,
+        "ratel_requests_in_flight",
+    ) != Some(2.0)
+    {
+        assert!(Instant::now() < until, "the request never got in flight");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
     let status = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
@@ -1246,4 +1256,34 @@ fn the_access_log_has_a_line_per_request_and_no_secrets() {
         ]
     );
     assert_eq!(fields[0][6], "7", "the body's bytes");
+}
+
+/// SIGINT (Ctrl-C in a terminal) stops the server as SIGTERM does: logged, exit 0.
+#[test]
+fn sigint_stops_the_server_with_exit_status_zero() {
+    let _serial = serial();
+    let mut server = Server::start("");
+    assert_eq!(admin(&server, "GET", "/healthz").status, 200);
+    let status = Command::new("kill")
+        .args(["-INT", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let until = Instant::now() + Duration::from_secs(8);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < until, "still running 8 s after SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit}");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
+    assert!(
+        log.contains(
+            " INFO ratel-server: stopping on SIGINT: no longer accepting; 0 requests in flight"
+        ),
+        "{log}"
+    );
 }
