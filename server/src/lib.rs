@@ -1,6 +1,7 @@
 //! `ratel-server`'s pieces: configuration (`config`), HTTP parsing and decoding (`http`),
 //! routing (`routes`), the connection service with the admin listener and reload
-//! (`service`), and the counters behind `/metrics` (`metrics`). Business rules stay in
+//! (`service`), the watch on stalled answers (`write_watch`), and the counters behind
+//! `/metrics` (`metrics`). Business rules stay in
 //! `ratel-engine`.
 
 pub mod access_log;
@@ -12,3 +13,4 @@ pub mod metrics;
 pub mod reload;
 pub mod routes;
 pub mod service;
+pub mod write_watch;

@@ -21,6 +21,7 @@ use ratel_server::log;
 use ratel_server::metrics::Metrics;
 use ratel_server::reload::{self, Failures, Reloads};
 use ratel_server::service::{bind_exclusive, serve, App, Listener};
+use ratel_server::write_watch::WriteWatch;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 /// How long a stop waits for the requests in flight.
@@ -100,6 +101,14 @@ fn main() -> ExitCode {
         }
     };
     let (reloads, queue) = Reloads::new();
+    let write_stall_timeout = Duration::from_secs(10);
+    let write_watch = match WriteWatch::start(write_stall_timeout) {
+        Ok(watch) => watch,
+        Err(error) => {
+            log::error(format_args!("cannot start the write watch thread: {error}"));
+            return ExitCode::from(1);
+        }
+    };
     let app = Arc::new(App {
         store: SnapshotStore::new(data, load_time),
         data: config.data.clone(),
@@ -107,7 +116,8 @@ fn main() -> ExitCode {
         api: config.api.clone(),
         limits: Limits::default(),
         request_timeout: Duration::from_secs(10),
-        write_stall_timeout: Duration::from_secs(10),
+        write_stall_timeout,
+        write_watch,
         metrics: Metrics::default(),
         reloads,
         reload_failures: Failures::default(),

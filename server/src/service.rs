@@ -9,7 +9,7 @@
 //! `TCP_NODELAY`, a pause instead of a busy loop when `accept` fails (file descriptors
 //! exhausted), and a bind that refuses an address already in use.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -28,6 +28,7 @@ use crate::log;
 use crate::metrics::Metrics;
 use crate::reload::{self, Failures, Outcome, Reloads, Reply};
 use crate::routes::route;
+use crate::write_watch::WriteWatch;
 
 /// Everything a connection needs.
 #[derive(Debug)]
@@ -42,6 +43,8 @@ pub struct App {
     /// Time an answer may go without any byte of it accepted by the client before the
     /// connection is closed (10 s).
     pub write_stall_timeout: Duration,
+    /// The backstop for writes whose socket timeout keeps being re-armed (see `write_watch`).
+    pub write_watch: Arc<WriteWatch>,
     pub metrics: Metrics,
     /// The queue to the reload thread (`reload`).
     pub reloads: Reloads,
@@ -247,6 +250,8 @@ fn serve_connection(
     {
         return;
     }
+    // Declared after `stream` (a parameter), so dropped before the socket is closed.
+    let watch = app.write_watch.watch(&stream);
     let mut input = Input::new();
     let mut out: Vec<u8> = Vec::with_capacity(4096);
     let mut body: Vec<u8> = Vec::with_capacity(1024);
@@ -284,7 +289,7 @@ fn serve_connection(
                 }
                 let close = request.close || app.stopping.load(Ordering::Relaxed);
                 write_response(&mut out, status, content, &body, close, now);
-                if let Err(error) = stream.write_all(&out) {
+                if let Err(error) = watch.write_all(&mut stream, &out) {
                     app.metrics.write_failed(kind, &error);
                     return;
                 }
@@ -311,7 +316,9 @@ fn serve_connection(
             Parsed::AwaitingBody { expects_continue } => {
                 if expects_continue && !continue_sent {
                     continue_sent = true;
-                    if let Err(error) = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n") {
+                    if let Err(error) =
+                        watch.write_all(&mut stream, b"HTTP/1.1 100 Continue\r\n\r\n")
+                    {
                         app.metrics.write_failed(kind, &error);
                         return;
                     }
@@ -338,7 +345,7 @@ fn serve_connection(
                     true,
                     Timestamp::now(),
                 );
-                let _ = stream.write_all(&out);
+                let _ = watch.write_all(&mut stream, &out);
                 if let Some(log) = &app.access_log {
                     let entry = Entry {
                         listener: kind,

@@ -1046,6 +1046,91 @@ fn clients_that_never_read_are_closed_ten_seconds_after_their_answers_stall() {
     );
 }
 
+/// `may` arms a write's timer afresh whenever the socket wakes the writer, and bytes the
+/// client sends wake it too: a client that never reads but trickles a byte a second would
+/// hold its connection for ever on the socket timeout alone. The write watch closes it.
+#[test]
+fn clients_that_never_read_but_trickle_bytes_are_closed_all_the_same() {
+    let _serial = serial();
+    let server = Server::start_with("", None, |dir| {
+        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
+        for id in 1..=300 {
+            cards.push_str(&format!(
+                "{id},{},{},1,Card {id},{id}.5,7\n",
+                5_000_000_000u64 + id,
+                10_000 + id
+            ));
+        }
+        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+    });
+    // ~40 KB of requests asking for ~24 MB of answers: the answers stall the server's
+    // writes while its receive buffer keeps room for the trickle.
+    let request = b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n";
+    let pipeline = request.repeat(400);
+    let mut clients: Vec<TcpStream> = (0..5)
+        .map(|_| {
+            let mut stream = TcpStream::connect(server.addr).unwrap();
+            stream.write_all(&pipeline).unwrap();
+            stream
+        })
+        .collect();
+    let metrics = || admin(&server, "GET", "/metrics").body;
+    let answered = "ratel_requests_total{endpoint=\"calling_cards_get\",outcome=\"answered\"}";
+    let mut count = metric(&metrics(), answered).unwrap();
+    let mut stalled = Instant::now();
+    while stalled.elapsed() < Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = metric(&metrics(), answered).unwrap();
+        if now != count {
+            (count, stalled) = (now, Instant::now());
+        }
+    }
+    assert!(
+        count < 2000.0,
+        "the answers never stalled ({count} written)"
+    );
+    let open = || metric(&metrics(), "ratel_open_connections{listener=\"api\"}").unwrap();
+    assert_eq!(open(), 5.0, "all stalled, none closed yet");
+    // A byte a second from every client, until the server closes them (or 20 s).
+    let mut trickled = 0;
+    let mut last_byte = Instant::now() - Duration::from_secs(1);
+    while open() > 0.0 && stalled.elapsed() < Duration::from_secs(20) {
+        if last_byte.elapsed() >= Duration::from_secs(1) {
+            last_byte = Instant::now();
+            for client in &mut clients {
+                if client.write_all(b"X").is_ok() {
+                    trickled += 1;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let closed_after = stalled.elapsed();
+    eprintln!("5 trickling clients ({trickled} bytes sent): all closed {closed_after:?} after the last answer");
+    assert_eq!(
+        open(),
+        0.0,
+        "still open {closed_after:?} after the last answer"
+    );
+    assert!(trickled >= 40, "the clients trickled only {trickled} bytes");
+    assert!(
+        closed_after <= Duration::from_millis(13_000),
+        "{closed_after:?}"
+    );
+    assert_eq!(
+        metric(
+            &metrics(),
+            "ratel_connection_timeouts_total{listener=\"api\",kind=\"write\"}"
+        ),
+        Some(5.0)
+    );
+    drop(clients);
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+}
+
 /// `POST /reload` on the admin listener, on its own connection, waiting at most 20 s.
 fn post_reload(admin: SocketAddr) -> Option<Response> {
     let mut stream = TcpStream::connect(admin).ok()?;
