@@ -579,4 +579,51 @@ mod tests {
             previous = Some((key, bytes));
         }
     }
+
+    proptest::proptest! {
+        /// Every column survives dictionary coding: each prefix reads back the rate, fee,
+        /// increment, minimum and destination of its row, and the f64s of its decimals.
+        #[test]
+        fn every_field_of_every_row_reads_back(
+            rows in proptest::collection::btree_map(
+                "[0-9]{1,9}",
+                (0i64..2_000_000, 0u8..=8, 0i64..300, 0u8..=4, 0u32..4, 0u32..3, 0usize..40),
+                1..400,
+            )
+        ) {
+            let names: Vec<String> = (0..40).map(|i| format!("Destination {i} ąž")).collect();
+            let mut builder = ArtifactBuilder::new();
+            let tariff = builder.add_tariff("t", "USD", "t.csv", 1).unwrap();
+            for (line, (prefix, &(rate, rate_scale, fee, fee_scale, increment, minimum, name))) in
+                rows.iter().enumerate()
+            {
+                builder.add_row(tariff, &TariffRow {
+                    line: line as u64 + 2,
+                    prefix: prefix.as_bytes(),
+                    rate: Decimal::new(rate, rate_scale),
+                    connection_fee: Decimal::new(fee, fee_scale),
+                    increment_s: [1, 6, 30, 60][increment as usize],
+                    min_time_s: minimum * 30,
+                    destination: &names[name],
+                    effective_from: None,
+                });
+            }
+            let (bytes, _) = builder.build(&mut ErrorList::new()).unwrap();
+            let artifact = crate::artifact::Artifact::from_bytes(bytes).unwrap();
+            for (prefix, &(rate, rate_scale, fee, fee_scale, increment, minimum, name)) in &rows {
+                let found = artifact
+                    .exact_match(0, prefix.as_bytes(), crate::time::Timestamp(0))
+                    .unwrap();
+                let record = artifact.record(found.record).unwrap();
+                let (rate, fee) = (Decimal::new(rate, rate_scale), Decimal::new(fee, fee_scale));
+                proptest::prop_assert_eq!(record.rate, rate);
+                proptest::prop_assert_eq!(record.connection_fee, fee);
+                proptest::prop_assert_eq!(record.rate_f64.to_bits(), rate.to_f64().to_bits());
+                proptest::prop_assert_eq!(record.connection_fee_f64.to_bits(), fee.to_f64().to_bits());
+                proptest::prop_assert_eq!(record.increment_s, [1, 6, 30, 60][increment as usize]);
+                proptest::prop_assert_eq!(record.min_time_s, minimum * 30);
+                proptest::prop_assert_eq!(record.destination, names[name].as_bytes());
+            }
+        }
+    }
 }

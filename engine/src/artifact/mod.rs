@@ -2,7 +2,7 @@
 //!
 //! `build` turns validated rows into the file's bytes, `map` maps a file and reads it, and
 //! `verify` checks it before anything reads it. The byte layout (documented in
-//! `docs/artifact.md`) is defined here once, in [`layout`], as named offsets both sides use:
+//! `docs/artifact.md`) is defined here once, in `layout`, as named offsets both sides use:
 //! a preamble that never moves across format versions (magic, version, length, CRC-32), the
 //! rest of the header, then eight sections. Rows point to small dictionary-coded records
 //! (indices into tables of rates, billing terms and destinations), so a deck where nearly
