@@ -13,7 +13,7 @@ use ratel_tools::gen;
 /// Generate a synthetic tariff deck, dialed numbers, users, calling cards and currencies.
 /// The same arguments always give the same files.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Folder to write into (created if missing).
     #[arg(short = 'o', long = "out")]

@@ -19,7 +19,7 @@ use ratel_tools::cli::{deck_format, parse_inputs, usage_error};
 
 /// Compile tariff CSV files into one memory-mapped artifact with an fst prefix index.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Currency of every tariff (CODE), or of one tariff (NAME=CODE); repeatable. Default USD.
     #[arg(long = "currency", value_name = "CODE|NAME=CODE")]

@@ -13,7 +13,7 @@ use ratel_tools::mass_lookup::LookupJob;
 
 /// Look up the rate of every number read on stdin (one a line) in one tariff of an artifact.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// The compiled artifact (from tariff-compile).
     #[arg(short = 'a', long = "artifact")]
