@@ -174,3 +174,16 @@ fn an_npanxx_deck_has_its_shape_and_compiles_to_under_35_percent_of_its_csv() {
         "two runs with one seed differ"
     );
 }
+
+#[test]
+fn an_npanxx_deck_larger_than_the_numbering_plan_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ratel-gen"))
+        .args(["-o", dir.path().to_str().unwrap(), "--shape", "npanxx"])
+        .args(["--rows", "576001"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at most 576000 rows"));
+    assert!(!dir.path().join("wholesale.csv").exists());
+}

@@ -53,6 +53,15 @@ fn main() -> ExitCode {
     if !is_valid_tariff_name(&args.tariff) {
         return usage_error("ratel-gen", "--tariff must be 1-64 of A-Za-z0-9_-");
     }
+    if args.shape == Shape::Npanxx && args.rows > gen::NPANXX_MAX_ROWS {
+        return usage_error(
+            "ratel-gen",
+            &format!(
+                "--shape npanxx makes at most {} rows (720 area codes of 800 exchanges)",
+                gen::NPANXX_MAX_ROWS
+            ),
+        );
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
