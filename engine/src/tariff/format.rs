@@ -37,16 +37,43 @@ const RISKY_HEADERS: [(&str, &[&str]); 5] = [
             "period",
         ],
     ),
-    ("a price", &["rate", "price", "cost", "fee", "charge"]),
+    (
+        "a price",
+        &[
+            "rate", "price", "cost", "fee", "charge", "connect", "setup", "amount", "minute",
+            "peak", "tax",
+        ],
+    ),
     (
         "a billing term",
-        &["increment", "interval", "billing", "minimum", "initial"],
+        &[
+            "increment",
+            "interval",
+            "billing",
+            "minimum",
+            "minimal",
+            "initial",
+            "pulse",
+            "duration",
+            "round",
+            "grace",
+        ],
     ),
     ("a currency", &["currency"]),
     (
         "a row status (such as a closed code)",
         &["status", "change", "action", "delete", "closed"],
     ),
+];
+
+/// Short words that make an unused header cell an error when they stand as a whole word.
+const RISKY_WORDS: [(&str, &[&str]); 3] = [
+    ("a billing term", &["min", "max", "inc", "sec", "secs"]),
+    (
+        "a price",
+        &["vat", "usd", "eur", "gbp", "chf", "per", "ppm"],
+    ),
+    ("a date or time", &["from", "until", "to"]),
 ];
 
 /// How a deck is written: everything `tariff-compile`'s options describe. The default reads
@@ -176,9 +203,20 @@ impl HeaderNames for DeckFormat {
                 None => HeaderMatch::Column(spec),
             };
         }
+        // Short words count only as whole words of the header as written ("Min", "VAT",
+        // "USD"), so that "Admin" or "Private" stay harmless.
+        let words: Vec<String> = header
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .map(str::to_ascii_lowercase)
+            .collect();
         let risky = RISKY_HEADERS
             .iter()
-            .find(|(_, words)| words.iter().any(|w| name.contains(w)));
+            .find(|(_, parts)| parts.iter().any(|w| name.contains(w)))
+            .or_else(|| {
+                RISKY_WORDS
+                    .iter()
+                    .find(|(_, short)| short.iter().any(|w| words.iter().any(|x| x == w)))
+            });
         match risky {
             Some((what, _)) => HeaderMatch::Refused(format!(
                 "column \"{header}\" is not used, but its name suggests {what}, and ignoring \

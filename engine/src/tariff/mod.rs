@@ -479,6 +479,55 @@ mod tests {
     }
 
     #[test]
+    fn unused_headers_that_carry_fees_or_billing_steps_in_vendor_words_are_errors() {
+        // Seen in real decks: dropping any of these would bill calls wrong with exit 0.
+        for header in [
+            "Connection",
+            "Setup",
+            "Pulse",
+            "Min",
+            "Min Duration",
+            "Minimal Duration",
+            "Rounding",
+            "Grace",
+            "Tax",
+            "VAT",
+            "Interconnect",
+            "Peak",
+            "Off-Peak",
+            "Per Minute",
+            "Amount",
+            "USD",
+            "EUR/min",
+        ] {
+            let deck = format!("prefix,rate,{header}\n44,0.05,0.10\n");
+            let (rows, errors, _) = read_deck(deck.as_bytes(), &DeckFormat::default());
+            assert!(rows.is_empty(), "{header}");
+            assert_eq!(errors.len(), 1, "{header}: {errors:?}");
+            assert!(
+                errors[0].starts_with(&format!("t.csv:1:3: column \"{header}\" is not used")),
+                "{errors:?}"
+            );
+        }
+        // Harmless columns stay warnings.
+        for header in [
+            "Country",
+            "Admin Notes",
+            "Private",
+            "Region",
+            "Terminating Country",
+        ] {
+            let deck = format!("prefix,rate,{header}\n44,0.05,x\n");
+            let (rows, errors, warnings) = read_deck(deck.as_bytes(), &DeckFormat::default());
+            assert_eq!(
+                (rows.len(), errors.len(), warnings.len()),
+                (1, 0, 1),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
     fn unused_headers_that_look_like_dates_or_prices_are_errors_unless_ignored_knowingly() {
         let deck = b"prefix,rate,End Date,Country\n44,0.05,2099-01-01,UK\n";
         let (rows, errors, warnings) = read_deck(deck, &DeckFormat::default());
@@ -530,9 +579,12 @@ mod tests {
         let mut absent = DeckFormat::default();
         absent.name_column("effective_from=Valid From").unwrap();
         let (_, errors, _) = read_deck(deck, &absent);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        // "Tarif EUR", no longer named, is a price column left unused.
+        assert!(errors[0].starts_with("t.csv:1:3: column \"Tarif EUR\" is not used"));
         assert_eq!(
-            errors,
-            vec!["t.csv:1:1: --column effective_from=\"Valid From\": the header has no column \"Valid From\""]
+            errors[1],
+            "t.csv:1:1: --column effective_from=\"Valid From\": the header has no column \"Valid From\""
         );
     }
 
