@@ -1,6 +1,8 @@
 //! Counters for `/metrics`, in Prometheus text format: requests by endpoint and outcome, HTTP
 //! refusals by status, an API latency histogram, and the snapshot's generation, load time,
-//! size and reload failures. Plain atomics: a request pays a few relaxed increments.
+//! size and reload failures. Plain atomics: a request pays a few relaxed increments, on
+//! counters sharded by thread so that the workers do not pass one cache line back and forth
+//! (the sums are taken when `/metrics` is read).
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -29,14 +31,36 @@ const REFUSALS: [Status; 7] = [
     Status::NotImplemented,
 ];
 
+/// Shards of the per-request counters; a thread uses the shard its first use picked.
+const SHARDS: usize = 16;
+
+/// What every answered request counts, in one thread's shard (two cache lines of its own).
 #[derive(Debug, Default)]
-pub struct Metrics {
+#[repr(align(128))]
+struct Shard {
     /// Per endpoint (in `Endpoint::ALL` order): answered, refused.
     requests: [[AtomicU64; 2]; 6],
-    refusals: [AtomicU64; 7],
-    buckets: [AtomicU64; BUCKETS_US.len()],
-    latency_count: AtomicU64,
+    /// Latency buckets (`BUCKETS_US`), then the bucket past the last bound.
+    buckets: [AtomicU64; BUCKETS_US.len() + 1],
     latency_sum_us: AtomicU64,
+    /// Requests received whole and not yet answered, as counted through this shard (a
+    /// request may finish on another thread: only the sum over shards means anything).
+    in_flight: AtomicI64,
+}
+
+/// The shard of the calling thread.
+fn shard_index() -> usize {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static SHARD: usize = (NEXT.fetch_add(1, Relaxed) % SHARDS as u64) as usize;
+    }
+    SHARD.with(|shard| *shard)
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    shards: [Shard; SHARDS],
+    refusals: [AtomicU64; 7],
     pub reload_failures: AtomicU64,
     reloads: AtomicU64,
     reload_buckets: [AtomicU64; RELOAD_BUCKETS_MS.len()],
@@ -46,8 +70,6 @@ pub struct Metrics {
     reread_accounts: AtomicU64,
     /// Connections open now, by listener.
     open: [AtomicI64; 2],
-    /// Requests received whole and not yet answered (written out).
-    in_flight: AtomicI64,
     /// Connections closed for a deadline, by listener: a request not received in time, an
     /// answer that made no progress.
     read_timeouts: [AtomicU64; 2],
@@ -84,13 +106,15 @@ impl Metrics {
             .iter()
             .position(|&e| e == endpoint)
             .unwrap_or(0);
-        self.requests[index][usize::from(outcome == Outcome::Refused)].fetch_add(1, Relaxed);
+        let shard = &self.shards[shard_index()];
+        shard.requests[index][usize::from(outcome == Outcome::Refused)].fetch_add(1, Relaxed);
         let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        if let Some(bucket) = BUCKETS_US.iter().position(|&bound| us <= bound) {
-            self.buckets[bucket].fetch_add(1, Relaxed);
-        }
-        self.latency_count.fetch_add(1, Relaxed);
-        self.latency_sum_us.fetch_add(us, Relaxed);
+        let bucket = BUCKETS_US
+            .iter()
+            .position(|&bound| us <= bound)
+            .unwrap_or(BUCKETS_US.len());
+        shard.buckets[bucket].fetch_add(1, Relaxed);
+        shard.latency_sum_us.fetch_add(us, Relaxed);
     }
 
     /// A successful reload: how long it took and what it read again.
@@ -120,15 +144,19 @@ impl Metrics {
     /// A request received whole; it counts as in flight until the guard is dropped (its
     /// answer written, or the connection lost). A stop waits for these.
     pub fn answering(&self) -> InFlight<'_> {
-        self.in_flight.fetch_add(1, Relaxed);
-        InFlight {
-            in_flight: &self.in_flight,
-        }
+        let in_flight = &self.shards[shard_index()].in_flight;
+        in_flight.fetch_add(1, Relaxed);
+        InFlight { in_flight }
     }
 
     /// Requests in flight now.
     pub fn in_flight(&self) -> i64 {
-        self.in_flight.load(Relaxed)
+        self.shards.iter().map(|s| s.in_flight.load(Relaxed)).sum()
+    }
+
+    /// A per-request counter summed over the shards.
+    fn summed(&self, counter: impl Fn(&Shard) -> &AtomicU64) -> u64 {
+        self.shards.iter().map(|s| counter(s).load(Relaxed)).sum()
     }
 
     /// A connection closed because a wait for input ended: `timed_out` when its deadline
@@ -158,13 +186,13 @@ impl Metrics {
     pub fn render(&self, snapshot: &Snapshot, access_log_dropped: u64, out: &mut String) {
         let _ = writeln!(out, "# HELP ratel_requests_total API requests by endpoint and outcome (answered, or refused with an API error).");
         let _ = writeln!(out, "# TYPE ratel_requests_total counter");
-        for (endpoint, counts) in Endpoint::ALL.iter().zip(&self.requests) {
-            for (outcome, count) in ["answered", "refused"].iter().zip(counts) {
+        for (index, endpoint) in Endpoint::ALL.iter().enumerate() {
+            for (refused, outcome) in ["answered", "refused"].iter().enumerate() {
                 let _ = writeln!(
                     out,
                     "ratel_requests_total{{endpoint=\"{}\",outcome=\"{outcome}\"}} {}",
                     endpoint.name(),
-                    count.load(Relaxed)
+                    self.summed(|s| &s.requests[index][refused])
                 );
             }
         }
@@ -184,15 +212,15 @@ impl Metrics {
         let _ = writeln!(out, "# HELP ratel_request_duration_seconds Time to answer an API request, from parsed request to written body.");
         let _ = writeln!(out, "# TYPE ratel_request_duration_seconds histogram");
         let mut cumulative = 0;
-        for (bound, count) in BUCKETS_US.iter().zip(&self.buckets) {
-            cumulative += count.load(Relaxed);
+        for (index, bound) in BUCKETS_US.iter().enumerate() {
+            cumulative += self.summed(|s| &s.buckets[index]);
             let _ = writeln!(
                 out,
                 "ratel_request_duration_seconds_bucket{{le=\"{}\"}} {cumulative}",
                 *bound as f64 / 1e6
             );
         }
-        let count = self.latency_count.load(Relaxed);
+        let count = cumulative + self.summed(|s| &s.buckets[BUCKETS_US.len()]);
         let _ = writeln!(
             out,
             "ratel_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
@@ -200,7 +228,7 @@ impl Metrics {
         let _ = writeln!(
             out,
             "ratel_request_duration_seconds_sum {}",
-            self.latency_sum_us.load(Relaxed) as f64 / 1e6
+            self.summed(|s| &s.latency_sum_us) as f64 / 1e6
         );
         let _ = writeln!(out, "ratel_request_duration_seconds_count {count}");
         let _ = writeln!(
@@ -218,7 +246,7 @@ impl Metrics {
         let _ = writeln!(
             out,
             "# HELP ratel_requests_in_flight Requests received whole and not yet answered, on both listeners (this one included).\n# TYPE ratel_requests_in_flight gauge\nratel_requests_in_flight {}",
-            self.in_flight.load(Relaxed)
+            self.in_flight()
         );
         let _ = writeln!(
             out,
@@ -334,5 +362,73 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratel_engine::snapshot::SnapshotStore;
+
+    fn value(text: &str, name: &str) -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} not in\n{text}"))
+    }
+
+    #[test]
+    fn counts_from_many_threads_sum_over_the_shards() {
+        let metrics = Metrics::default();
+        let store = SnapshotStore::new(ratel_engine::testing::demo_data().clone(), Duration::ZERO);
+        // More threads than shards, so that shards are shared too.
+        std::thread::scope(|scope| {
+            for thread in 0..SHARDS + 3 {
+                let metrics = &metrics;
+                scope.spawn(move || {
+                    for i in 0..1000u64 {
+                        let _in_flight = metrics.answering();
+                        let outcome = if i % 4 == 0 {
+                            Outcome::Refused
+                        } else {
+                            Outcome::Answered
+                        };
+                        let took =
+                            Duration::from_micros(if thread % 2 == 0 { 10 } else { 200_000 });
+                        metrics.request(Endpoint::ALL[1], outcome, took);
+                    }
+                });
+            }
+        });
+        let mut text = String::new();
+        metrics.render(&store.load(), 0, &mut text);
+        let threads = (SHARDS + 3) as f64;
+        let name = Endpoint::ALL[1].name();
+        let answered = format!("ratel_requests_total{{endpoint=\"{name}\",outcome=\"answered\"}}");
+        let refused = format!("ratel_requests_total{{endpoint=\"{name}\",outcome=\"refused\"}}");
+        assert_eq!(value(&text, &answered), threads * 750.0);
+        assert_eq!(value(&text, &refused), threads * 250.0);
+        assert_eq!(
+            value(&text, "ratel_request_duration_seconds_count"),
+            threads * 1000.0
+        );
+        // Even threads answered in 10 us (first bucket), odd ones past the last bound.
+        let fast = (SHARDS + 3).div_ceil(2) as f64 * 1000.0;
+        assert_eq!(
+            value(
+                &text,
+                "ratel_request_duration_seconds_bucket{le=\"0.000025\"}"
+            ),
+            fast
+        );
+        assert_eq!(
+            value(&text, "ratel_request_duration_seconds_bucket{le=\"0.1\"}"),
+            fast
+        );
+        assert_eq!(
+            value(&text, "ratel_request_duration_seconds_bucket{le=\"+Inf\"}"),
+            threads * 1000.0
+        );
+        assert_eq!(value(&text, "ratel_requests_in_flight"), 0.0);
+        assert_eq!(metrics.in_flight(), 0);
     }
 }
