@@ -78,6 +78,10 @@ pub struct User {
     pub permissions: Permissions,
     /// Where the row is, for errors found across rows or files.
     pub line: u64,
+    /// `custom_tariff` then `tariff` as positions in [`super::Accounts::tariff_names`], set
+    /// when the accounts are built: a request reads the names from that small, shared list
+    /// instead of following this user's own strings (a cache miss each).
+    pub(crate) tariff_ids: [Option<u32>; 2],
 }
 
 impl User {
@@ -335,6 +339,7 @@ fn parse_user(row: &mut Row<'_, '_>) -> Option<User> {
         last_name: last_name?.to_owned(),
         permissions: permissions?,
         line: row.line(),
+        tariff_ids: [None, None],
     })
 }
 

@@ -143,6 +143,7 @@ mod tests {
             last_name: String::new(),
             permissions,
             line: 0,
+            tariff_ids: [None, None],
         }
     }
 

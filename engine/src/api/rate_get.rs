@@ -99,8 +99,8 @@ pub fn run<'a>(
         prefix
     };
     let not_found = Failure::page(ApiError::RateNotFound);
-    for tariff in [&whose.custom_tariff, &whose.tariff] {
-        let Some(id) = tariff.as_deref().and_then(|name| artifact.tariff_id(name)) else {
+    for tariff in accounts.tariffs_of(whose) {
+        let Some(id) = tariff.and_then(|name| artifact.tariff_id(name)) else {
             continue;
         };
         let found = if full_number {
