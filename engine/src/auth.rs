@@ -1,5 +1,5 @@
 //! The MOR API request hash: lowercase hex SHA1 of the hashed parameters' values concatenated
-//! in the method's order, then a secret key (SPEC §5, "Request hash").
+//! in the method's order, then a secret key (docs/api.md, "Request hash").
 //!
 //! A request may be signed with the system secret key, or with the `api_key` of the reseller
 //! that owns (or is) the user the request resolves to. Hashes are compared byte for byte, so

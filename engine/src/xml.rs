@@ -1,4 +1,4 @@
-//! The XML layout MOR clients parse (SPEC §5): a declaration, then one element per line,
+//! The XML layout MOR clients parse (docs/api.md): a declaration, then one element per line,
 //! indented two spaces a level, text escaped for `&`, `<` and `>`, and a newline after the
 //! root's closing tag. Written straight into a reused buffer: no DOM, no allocation.
 

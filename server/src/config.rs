@@ -1,4 +1,4 @@
-//! `ratel.toml` (SPEC §4): every key has a default; data paths are relative to the file.
+//! `ratel.toml` (docs/config.md): every key has a default; data paths are relative to the file.
 //! Unknown keys are errors, so a misspelt setting is caught at startup, not ignored.
 
 use std::net::SocketAddr;

@@ -1,6 +1,6 @@
 //! HTTP/1.1 requests and responses, and decoding parameters into the engine's `Params`.
 //!
-//! `parse_request` enforces SPEC §4's limits on a byte buffer, so every limit is tested
+//! `parse_request` enforces the limits of docs/server.md on a byte buffer, so every limit is tested
 //! without a socket: request line and headers at most 8 KiB (414 when the request line alone
 //! is too long, 431 otherwise), at most 64 headers (431), a body of at most 64 KiB (413), no
 //! chunked bodies (501), a number for `Content-Length` (400), GET and POST only (405). A body
@@ -14,7 +14,7 @@
 use ratel_engine::api::{ContentType, Params};
 use ratel_engine::time::Timestamp;
 
-/// SPEC §4's limits.
+/// the limits of docs/server.md.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_head: usize,

@@ -2,7 +2,7 @@
 //! answering pipelined requests in order, and closing on any rule broken.
 //!
 //! Built directly on `may` and `httparse` rather than `may_minihttp`, so that every limit of
-//! SPEC §4 is Ratel's own code with its own test (see `docs/server.md`): sizes, header count
+//! docs/server.md is Ratel's own code with its own test (see `docs/server.md`): sizes, header count
 //! and body handling in `http::parse_request`; here the 10 s to send a complete request, the
 //! 10 s an answer may go without progress, a lingering close after a refusal (so the client
 //! reads the 4xx instead of a reset), every timeout armed through `deadline`,
@@ -38,7 +38,7 @@ pub struct App {
     pub web_dir: String,
     pub api: ApiSettings,
     pub limits: Limits,
-    /// Time a client has to send a complete request (SPEC §4: 10 s).
+    /// Time a client has to send a complete request (docs/server.md: 10 s).
     pub request_timeout: Duration,
     /// Time an answer may go without any byte of it accepted by the client before the
     /// connection is closed (10 s).

@@ -1,7 +1,7 @@
 //! Every case of `fixtures/golden/api/cases.tsv` against the demo data: the request goes
 //! through the server's config, routing and decoding and the engine's endpoint, and the whole
 //! body and its content type must equal the golden file. The bodies were written by hand from
-//! SPEC §5 (hashes computed independently); the HTTP integration tests replay the same cases
+//! docs/api.md (hashes computed independently); the HTTP integration tests replay the same cases
 //! over a socket once the HTTP layer exists.
 
 // A test that cannot set itself up should stop loudly.

@@ -284,7 +284,7 @@ fn lookup_refuses_missing_damaged_and_unknown_inputs_with_one_line() {
     assert!(text(&missing.stderr).contains("cannot read the artifact"));
 }
 
-// Vendor decks (SPEC §9.4): the decks under fixtures/vendor/ are shaped like real ones.
+// Vendor decks (docs/tariff-compile.md): the decks under fixtures/vendor/ are shaped like real ones.
 
 /// A deck under `fixtures/vendor/`.
 fn vendor_deck(name: &str) -> String {

@@ -1,4 +1,4 @@
-//! `card_groups.csv` and `cards.csv` (SPEC §2.3): calling cards and the groups that own them.
+//! `card_groups.csv` and `cards.csv` (docs/formats.md): calling cards and the groups that own them.
 
 use crate::input::{read_csv, ColumnSpec, ErrorList, Row};
 use crate::money::Decimal;

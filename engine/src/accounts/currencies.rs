@@ -1,4 +1,4 @@
-//! `currencies.csv` (SPEC §2.4): `code,exchange_rate`, units of the currency per one unit of
+//! `currencies.csv` (docs/formats.md): `code,exchange_rate`, units of the currency per one unit of
 //! the default currency. The default currency must be listed with rate 1.
 
 use rustc_hash::FxHashMap as HashMap;

@@ -1,4 +1,4 @@
-//! Accounts: currencies, users, card groups and calling cards (SPEC §2.2–§2.4), validated
+//! Accounts: currencies, users, card groups and calling cards (docs/formats.md), validated
 //! together and indexed for every lookup the API makes.
 //!
 //! Each file is read with the tariff reader's discipline (`file:line:column: message`, every

@@ -1,4 +1,4 @@
-//! `users.csv` (SPEC §2.2): who may call the API, whose balances and rates it answers.
+//! `users.csv` (docs/formats.md): who may call the API, whose balances and rates it answers.
 //!
 //! Each row is validated on its own here; what needs the whole file or other files (unique
 //! names, owners, tariffs, currencies, exactly one admin) is checked in `accounts::load`.
@@ -7,7 +7,7 @@ use crate::input::{read_csv, ColumnSpec, ErrorList, Row};
 use crate::money::Decimal;
 use crate::tariff::is_valid_tariff_name;
 
-/// A user's role (SPEC §2.2).
+/// A user's role (docs/formats.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Admin,

@@ -1,4 +1,4 @@
-//! Who may see whom (SPEC §5.3–§5.5): whose rates a caller reads, and whose calling cards it
+//! Who may see whom (docs/api.md): whose rates a caller reads, and whose calling cards it
 //! lists or reads the balance of. One place for the rules, so the endpoints and the load
 //! harness's request lists cannot drift apart.
 //!
@@ -28,7 +28,7 @@ pub struct RateRules {
     pub allow_resellers_admin_tariffs: bool,
 }
 
-/// Whether `user` is owned directly by the admin in the sense of SPEC §5.3: a plain user or
+/// Whether `user` is owned directly by the admin in the sense of docs/api.md: a plain user or
 /// a reseller whose owner is the admin (never an accountant).
 #[inline]
 pub fn owned_by_admin(admin: u64, user: &User) -> bool {
@@ -105,9 +105,9 @@ pub fn cards_listed_to(admin: u64, caller: &User) -> Result<CardGroups, Denied> 
     }
 }
 
-/// The card groups whose card balances `caller` may read (`card_balance_get`, SPEC §5.5):
-/// the admin all; a reseller with `calling_cards` its own. Accountants are not named by the
-/// SPEC here, so they read none ([`Denied::Role`]), like plain users.
+/// The card groups whose card balances `caller` may read (`card_balance_get`, docs/api.md):
+/// the admin all; a reseller with `calling_cards` its own. Accountants are not named for
+/// this call by the MOR documents, so they read none ([`Denied::Role`]), like plain users.
 #[inline]
 pub fn card_balances_for(caller: &User) -> Result<CardGroups, Denied> {
     match caller.role {

@@ -1,4 +1,4 @@
-//! Arrow Billing `balance.php` (SPEC §5.6): the balance HS Teliann IP phones display.
+//! Arrow Billing `balance.php` (docs/api.md): the balance HS Teliann IP phones display.
 //!
 //! `uid` with `e164num` (a user named `uid` owning that number), with `passwd` (the password
 //! of the user named `uid`), or alone (a calling card's PIN, unique). Errors are the bare
@@ -67,7 +67,7 @@ fn valid(value: &[u8], extra: &[u8]) -> bool {
 }
 
 /// Answers `balance.php`. The checks run in this order, and the first that fails is the answer
-/// (SPEC §5.6; Arrow's bare codes):
+/// (docs/api.md; Arrow's bare codes):
 ///
 /// 1. `balance_over_http`: `102` (`api.enabled` does not apply: this is not a MOR call);
 /// 2. the attributes: `uid` present and `[A-Za-z0-9_@]{1,20}`, `format` 1-4 or absent,

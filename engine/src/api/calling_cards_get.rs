@@ -1,4 +1,4 @@
-//! `calling_cards_get` (SPEC §5.4): search calling cards. The hash is SHA1 of the key alone.
+//! `calling_cards_get` (docs/api.md): search calling cards. The hash is SHA1 of the key alone.
 //! Filters match exactly, `%` standing for any run of characters; hidden cards never show.
 //! A malformed `min_balance`, `max_balance` or `distributor` matches nothing: a filter never
 //! widens a search.
@@ -28,7 +28,7 @@ pub struct CardList<'a> {
 }
 
 /// Answers `calling_cards_get`. The checks run in this order, and the first that fails is the
-/// answer (SPEC §5.4; part of the MOR contract):
+/// answer (docs/api.md; part of the MOR contract):
 ///
 /// 1. `api.enabled`: `<status>API Requests are disabled`;
 /// 2. `allow_get` for a GET: `<status>GET Requests are disabled`;

@@ -1,6 +1,6 @@
-//! `card_balance_get` (SPEC §5.5): a calling card's balance by number, signed with
+//! `card_balance_get` (docs/api.md): a calling card's balance by number, signed with
 //! SHA1(number + key). The admin sees any card; a reseller with `calling_cards` the cards of
-//! its own groups. Not gated by `allow_get` or `balance_over_http` (SPEC names neither).
+//! its own groups. Not gated by `allow_get` or `balance_over_http` (the MOR documents name neither).
 
 use super::{
     check_enabled, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure, Request,
@@ -17,7 +17,7 @@ pub struct CardBalance<'a> {
 }
 
 /// Answers `card_balance_get`. The checks run in this order, and the first that fails is the
-/// answer (SPEC §5.5; part of the MOR contract):
+/// answer (docs/api.md; part of the MOR contract):
 ///
 /// 1. `api.enabled`: `<status>API Requests are disabled`;
 /// 2. `u` names a user: `<page>User was not found`;
@@ -48,7 +48,7 @@ pub fn run<'a>(
         params,
         &[params.get("number").unwrap_or_default()],
     )?;
-    // Every refusal reads as an unknown caller here (SPEC §5.5).
+    // Every refusal reads as an unknown caller here (docs/api.md).
     let visible = visibility::card_balances_for(caller).map_err(|_| not_found)?;
     let card = params
         .text("number")

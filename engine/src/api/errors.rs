@@ -1,7 +1,7 @@
 //! Every error string the MOR API answers with, and the envelope each is sent in. The strings
 //! live here and nowhere else: clients match them literally.
 
-/// How an error is wrapped (SPEC §5).
+/// How an error is wrapped (docs/api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Envelope {
     /// `<status><error>E</error></status>`: the checks made before an endpoint runs.

@@ -1,7 +1,7 @@
 //! The MOR billing API and Arrow Billing `balance.php` as plain functions: a snapshot, the
 //! API settings and the decoded request in, a typed answer or a [`Failure`] out. HTTP never
 //! reaches this module and bytes never reach the logic: each endpoint's `write` turns its
-//! answer into the exact body SPEC §5 prescribes.
+//! answer into the exact body docs/api.md prescribes.
 //!
 //! One file per endpoint, named as MOR names it. The checks several endpoints share (API
 //! enabled, GET allowed, request hash) and the balance arithmetic live here, so that their
@@ -23,7 +23,7 @@ use crate::money::{write_scaled, Decimal};
 use crate::time::Timestamp;
 use crate::xml::XmlWriter;
 
-/// The `[api]` settings (SPEC §4), with its defaults.
+/// The `[api]` settings (docs/server.md), with its defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiSettings {
     pub enabled: bool,
@@ -61,7 +61,7 @@ pub enum Method {
 }
 
 /// Decoded request parameters: the query string's, then a form body's. A name sent in the
-/// body wins over the query; otherwise the last occurrence wins (SPEC §5). Values are bytes:
+/// body wins over the query; otherwise the last occurrence wins (docs/api.md). Values are bytes:
 /// percent-decoding may yield anything, and a value that is not UTF-8 simply matches nothing.
 ///
 /// Names and values live in one byte buffer, so a server that keeps one `Params` per
@@ -266,7 +266,7 @@ pub enum ContentType {
     Text,
 }
 
-/// `api.enabled = false` comes before every other check (SPEC §5).
+/// `api.enabled = false` comes before every other check (docs/api.md).
 fn check_enabled(settings: &ApiSettings) -> Result<(), Failure> {
     if settings.enabled {
         Ok(())

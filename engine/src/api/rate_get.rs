@@ -1,8 +1,8 @@
-//! `rate_get` (alias `rate`, SPEC §5.3): the rate a user pays for a prefix, or with
+//! `rate_get` (alias `rate`, docs/api.md): the rate a user pays for a prefix, or with
 //! `by_full_dst=1` for the longest prefix of a dialed number. The user's custom tariff is
 //! searched first: any match there wins, even one shorter than the main tariff's.
 //!
-//! Who may read whose rates (SPEC §5.3; where it says "owns directly", Ratel reads plain
+//! Who may read whose rates (docs/api.md; where it says "owns directly", Ratel reads plain
 //! users and resellers whose owner is the admin, never accountants):
 //! a user reads its own (with `show_rates_for_users`); a reseller itself and its users, and
 //! admin-owned plain users with `allow_resellers_admin_tariffs`; the admin itself and what it
@@ -40,7 +40,7 @@ impl Rate<'_> {
 }
 
 /// Answers `rate_get`. The checks run in this order, and the first that fails is the answer
-/// (SPEC §5.3; MOR clients see the order, so it is part of the contract):
+/// (docs/api.md; MOR clients see the order, so it is part of the contract):
 ///
 /// 1. `api.enabled`: `<status>API Requests are disabled`;
 /// 2. `allow_get` for a GET: `<status>GET Requests are disabled`;

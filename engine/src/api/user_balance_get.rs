@@ -1,4 +1,4 @@
-//! `user_balance_get` (alias `balance`, SPEC §5.2): a user's balance by username, signed with
+//! `user_balance_get` (alias `balance`, docs/api.md): a user's balance by username, signed with
 //! SHA1(username [+ currency] + key). `u` is accepted and ignored.
 
 use super::{
@@ -15,7 +15,7 @@ pub struct Balance<'a> {
 }
 
 /// Answers `user_balance_get`. The checks run in this order, and the first that fails is the
-/// answer (SPEC §5.2; part of the MOR contract):
+/// answer (docs/api.md; part of the MOR contract):
 ///
 /// 1. `api.enabled`: `<status>API Requests are disabled`;
 /// 2. only when `username` names a user, the hash over `username` (and `currency` if sent):
@@ -35,7 +35,7 @@ pub fn run<'a>(
     let user = params
         .text("username")
         .and_then(|name| accounts.user_by_username(name));
-    // The hash is checked only for a user that exists (SPEC §5.2); others fall through to
+    // The hash is checked only for a user that exists (docs/api.md); others fall through to
     // "User was not found" after the feature check.
     if let Some(user) = user {
         // Borrowed, not collected: this runs on every request.

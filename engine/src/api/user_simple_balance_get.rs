@@ -1,4 +1,4 @@
-//! `user_simple_balance_get` (alias `simple_balance`, SPEC §5.1): the plain-text balance IP
+//! `user_simple_balance_get` (alias `simple_balance`, docs/api.md): the plain-text balance IP
 //! phones display, for the user whose `unique_hash` is `id`. No request hash: the token is
 //! the credential.
 
@@ -10,7 +10,7 @@ use crate::accounts::Accounts;
 
 /// The balance of the user `id` names, in the requested currency.
 ///
-/// The checks run in this order, and the first that fails is the answer (SPEC §5.1; part of
+/// The checks run in this order, and the first that fails is the answer (docs/api.md; part of
 /// the MOR contract):
 ///
 /// 1. `api.enabled`: `<status>API Requests are disabled` (XML, the one XML answer here);

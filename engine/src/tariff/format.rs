@@ -5,7 +5,7 @@ use super::COLUMNS;
 use crate::input::{normalize_header, ColumnSpec, CsvFormat, Delimiter, HeaderMatch, HeaderNames};
 use crate::time::DateFormat;
 
-/// The header names each field is recognised by (SPEC §9.4), compared after
+/// The header names each field is recognised by (docs/tariff-compile.md), compared after
 /// [`normalize_header`]: case, spaces, dots and underscores do not matter.
 const HEADER_NAMES: [&[&str]; 7] = [
     &["prefix", "code", "dial code", "dialcode"],

@@ -1,4 +1,4 @@
-//! Reading one tariff CSV (SPEC §2.1) into validated rows, written as vendors write decks.
+//! Reading one tariff CSV (docs/formats.md) into validated rows, written as vendors write decks.
 //!
 //! The reader works on records and hands each valid row to a callback with borrowed fields,
 //! so a deck of millions of rows is read without a per-row allocation; the caller (the
