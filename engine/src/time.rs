@@ -396,14 +396,34 @@ impl DatePattern {
             *at += digits;
             Some(value)
         };
-        for item in &self.items {
+        let numeric = |item: Option<&DateItem>| {
+            matches!(
+                item,
+                Some(
+                    DateItem::Year
+                        | DateItem::Month
+                        | DateItem::Day
+                        | DateItem::Hour
+                        | DateItem::Minute
+                        | DateItem::Second
+                )
+            )
+        };
+        for (position, item) in self.items.iter().enumerate() {
+            // A number with another number right beside it (`%Y%m%d`) has no separator to
+            // end it: it must be written in full, or `2026111` could be read either way.
+            let joined = numeric(self.items.get(position + 1))
+                || position
+                    .checked_sub(1)
+                    .is_some_and(|before| numeric(self.items.get(before)));
+            let least = if joined { 2 } else { 1 };
             match item {
                 DateItem::Year => year = number(&mut at, 4, 4)?,
-                DateItem::Month => month = number(&mut at, 1, 2)?,
-                DateItem::Day => day = number(&mut at, 1, 2)?,
-                DateItem::Hour => hour = number(&mut at, 1, 2)?,
-                DateItem::Minute => minute = number(&mut at, 1, 2)?,
-                DateItem::Second => second = number(&mut at, 1, 2)?,
+                DateItem::Month => month = number(&mut at, least, 2)?,
+                DateItem::Day => day = number(&mut at, least, 2)?,
+                DateItem::Hour => hour = number(&mut at, least, 2)?,
+                DateItem::Minute => minute = number(&mut at, least, 2)?,
+                DateItem::Second => second = number(&mut at, least, 2)?,
                 DateItem::MonthName => {
                     let letters = text[at..]
                         .iter()
@@ -610,6 +630,21 @@ mod tests {
         ] {
             assert_eq!(at(pattern, bad), None, "{pattern} accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn numbers_written_together_must_be_written_in_full() {
+        let compact = DatePattern::new("%Y%m%d").unwrap();
+        assert_eq!(
+            compact.parse(b"20261101").map(|t| t.to_string()),
+            Some("2026-11-01 00:00:00".to_owned())
+        );
+        // Seven digits: 2026-11-01 or 2026-01-11? Refused, never guessed.
+        assert_eq!(compact.parse(b"2026111"), None);
+        assert_eq!(compact.parse(b"202611"), None);
+        let joined_time = DatePattern::new("%d.%m.%Y %H%M").unwrap();
+        assert!(joined_time.parse(b"1.2.2026 0930").is_some());
+        assert_eq!(joined_time.parse(b"1.2.2026 930"), None);
     }
 
     #[test]
