@@ -1372,3 +1372,28 @@ fn sigint_stops_the_server_with_exit_status_zero() {
         "{log}"
     );
 }
+
+/// Review: a TOML error in `ratel.toml` logged `toml`'s source snippet, and with it the
+/// `secret_key` of a mistyped line. The log names file, line and column, never the key.
+#[test]
+fn a_configuration_error_logs_its_line_and_never_the_secret_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ratel.toml");
+    for text in [
+        "listen = \"127.0.0.1:0\"\n[api]\nsecret_key = \"TOPSECRET\n",
+        "listen = \"127.0.0.1:0\"\n[api]\nsecret_key = 12345678\n",
+    ] {
+        std::fs::write(&config, text).unwrap();
+        let (child, said) = launch(&config);
+        assert!(child.is_none(), "started with {text:?}");
+        assert!(
+            !said.contains("TOPSECRET") && !said.contains("12345678"),
+            "{said}"
+        );
+        assert!(
+            said.contains(&format!(" ERROR ratel-server: {}:3:", config.display()))
+                && said.contains("api.secret_key must be a string in double quotes"),
+            "{said}"
+        );
+    }
+}
