@@ -8,8 +8,9 @@
 //! time (RFC 3339 UTC), listener, peer, method, path, status, body bytes, time to answer.
 //! The path is printed **without its query string** (where the API's usernames, hashes and
 //! numbers are), and an id given in the path (`/api/simple_balance/ID`, a user's unique
-//! hash) is printed as `{id}`; bytes outside printable ASCII are escaped `%XX`, and a path
-//! is cut at 256 bytes. A request refused before it was parsed (400, 413, 414, 431, 501)
+//! hash) is printed as `{id}`. On the API listener a path that does not route keeps only
+//! `web_dir` and `/api/NAME` (a known endpoint), the rest shown as `/{rest}`. Bytes outside
+//! printable ASCII are escaped `%XX`, and a path is cut at 256 bytes. A request refused before it was parsed (400, 413, 414, 431, 501)
 //! has `-` for method and path.
 //!
 //! A request appends its line to a shared buffer (a memory copy under a lock held for
@@ -160,16 +161,31 @@ impl AccessLog {
 
 /// Appends `path` as the access log shows it: an id in the path as `{id}`, unprintable
 /// bytes escaped, at most `MAX_PATH` bytes. The query string was cut off by the parser.
+///
+/// On the API listener a path that does not route is never printed as sent (a client may
+/// have put a user's hash anywhere in it): only `web_dir` and `/api/NAME` (NAME a known
+/// endpoint) are kept, and whatever else it has is shown as `/{rest}`.
 fn shown_path(path: &[u8], web_dir: &str, listener: Listener, out: &mut String) {
-    let (path, id) = match (listener, route(path, web_dir)) {
-        (Listener::Api, Some(routed)) => match routed.path_id {
-            Some(id) => {
-                let at = id.as_ptr() as usize - path.as_ptr() as usize;
-                (&path[..at], true)
+    let (path, tail) = match listener {
+        Listener::Api => match route(path, web_dir) {
+            Some(routed) => match routed.path_id {
+                Some(id) => {
+                    let at = id.as_ptr() as usize - path.as_ptr() as usize;
+                    (&path[..at], "{id}")
+                }
+                None => (path, ""),
+            },
+            None => {
+                let known = known_prefix(path, web_dir);
+                let tail = if known.len() < path.len() {
+                    "/{rest}"
+                } else {
+                    ""
+                };
+                (known, tail)
             }
-            None => (path, false),
         },
-        _ => (path, false),
+        Listener::Admin => (path, ""),
     };
     for &byte in path.iter().take(MAX_PATH) {
         if byte.is_ascii_graphic() && byte != b'%' {
@@ -181,8 +197,29 @@ fn shown_path(path: &[u8], web_dir: &str, listener: Listener, out: &mut String) 
     if path.len() > MAX_PATH {
         out.push_str("...");
     }
-    if id {
-        out.push_str("{id}");
+    out.push_str(tail);
+}
+
+/// The start of an unrouted `path` that cannot hold a secret: `web_dir` (whole segments),
+/// then `/api/NAME` when NAME is an endpoint's name; possibly nothing.
+fn known_prefix<'p>(path: &'p [u8], web_dir: &str) -> &'p [u8] {
+    let under_web_dir = !web_dir.is_empty()
+        && path.starts_with(web_dir.as_bytes())
+        && matches!(path.get(web_dir.len()), None | Some(b'/'));
+    let (start, base) = if under_web_dir {
+        (web_dir.len(), web_dir)
+    } else {
+        (0, "")
+    };
+    let Some(after) = path[start..].strip_prefix(b"/api/") else {
+        return &path[..start];
+    };
+    let name = after.iter().position(|&b| b == b'/').unwrap_or(after.len());
+    let named = &path[..start + "/api/".len() + name];
+    if name > 0 && route(named, base).is_some() {
+        named
+    } else {
+        &path[..start]
     }
 }
 
@@ -203,7 +240,49 @@ mod tests {
             "/billing/api/simple_balance/{id}"
         );
         assert_eq!(shown(b"/billing/api/rate_get"), "/billing/api/rate_get");
-        assert_eq!(shown(b"/x y\n%41"), "/x%20y%0A%2541");
-        assert_eq!(shown(&[b'a'; 300]).len(), 259);
+        assert_eq!(shown(b"/billing/api/rate_get/"), "/billing/api/rate_get/");
+        assert_eq!(shown(b"/x y\n%41"), "/{rest}");
+        let admin = |path: &[u8]| {
+            let mut out = String::new();
+            shown_path(path, "/billing", Listener::Admin, &mut out);
+            out
+        };
+        assert_eq!(admin(b"/x y\n%41"), "/x%20y%0A%2541");
+        assert_eq!(admin(&[b'a'; 300]).len(), 259);
+    }
+
+    /// Review: `{id}` was put in only for paths that route, so a user's hash in a path that
+    /// did not (a wrong `web_dir`, the wrong endpoint, one segment too many) was printed.
+    #[test]
+    fn paths_that_do_not_route_keep_only_their_known_start() {
+        for (path, expected) in [
+            (
+                &b"/api/simple_balance/a1b2c3d4e5"[..],
+                "/api/simple_balance/{rest}",
+            ),
+            (
+                b"/billing/api/balance/a1b2c3d4e5",
+                "/billing/api/balance/{rest}",
+            ),
+            (
+                b"/billing/api/simple_balance/a1b2c3d4e5/x",
+                "/billing/api/simple_balance/{rest}",
+            ),
+            (b"/billing/api/a1b2c3d4e5", "/billing/{rest}"),
+            (b"/billingsecret/api/rate_get", "/{rest}"),
+            (b"/a1b2c3d4e5/billing/api/rate_get", "/{rest}"),
+            (b"/billing/api/", "/billing/{rest}"),
+            (b"/billing", "/billing"),
+            (b"/", "/{rest}"),
+            (&[b'a'; 300], "/{rest}"),
+        ] {
+            assert_eq!(shown(path), expected, "{}", String::from_utf8_lossy(path));
+        }
+        let mut out = String::new();
+        shown_path(b"/api/balance/a1b2c3d4e5", "", Listener::Api, &mut out);
+        assert_eq!(out, "/api/balance/{rest}", "web_dir may be empty");
+        let mut out = String::new();
+        shown_path(b"/metrics", "/billing", Listener::Admin, &mut out);
+        assert_eq!(out, "/metrics", "admin paths are printed");
     }
 }
