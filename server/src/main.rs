@@ -41,6 +41,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    log::log_panics();
     let args = Args::parse();
     let config = match Config::load(&args.config) {
         Ok(config) => config,
