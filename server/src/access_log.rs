@@ -5,7 +5,8 @@
 //! 2026-11-26T02:30:00.123Z api 127.0.0.1:53412 GET /billing/api/rate_get 200 412 57us
 //! ```
 //!
-//! time (RFC 3339 UTC), listener, peer, method, path, status, body bytes, time to answer.
+//! time (RFC 3339 UTC), listener, peer, method, path, status, body bytes, time to answer,
+//! and, when the answer could not be written, `write_timeout` or `write_failed`.
 //! The path is printed **without its query string** (where the API's usernames, hashes and
 //! numbers are), and an id given in the path (`/api/simple_balance/ID`, a user's unique
 //! hash) is printed as `{id}`. On the API listener a path that does not route keeps only
@@ -96,6 +97,34 @@ impl AccessLog {
 
     /// Formats `entry` into `line` (a buffer the caller reuses) and queues it.
     pub fn record(&self, entry: &Entry<'_>, web_dir: &str, line: &mut String) {
+        self.record_ending(entry, web_dir, line, None);
+    }
+
+    /// [`record`](Self::record) for an answer whose write ended with `written`: a failed
+    /// write adds a last field, `write_timeout` (no progress for the write deadline) or
+    /// `write_failed` (the client went away).
+    pub fn record_written(
+        &self,
+        entry: &Entry<'_>,
+        web_dir: &str,
+        line: &mut String,
+        written: &std::io::Result<()>,
+    ) {
+        let ending = match written {
+            Ok(()) => None,
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => Some("write_timeout"),
+            Err(_) => Some("write_failed"),
+        };
+        self.record_ending(entry, web_dir, line, ending);
+    }
+
+    fn record_ending(
+        &self,
+        entry: &Entry<'_>,
+        web_dir: &str,
+        line: &mut String,
+        ending: Option<&str>,
+    ) {
         line.clear();
         write_rfc3339(line, SystemTime::now());
         line.push(' ');
@@ -119,7 +148,12 @@ impl AccessLog {
         line.push_str(itoa::Buffer::new().format(entry.bytes));
         line.push(' ');
         line.push_str(itoa::Buffer::new().format(entry.took.as_micros()));
-        line.push_str("us\n");
+        line.push_str("us");
+        if let Some(ending) = ending {
+            line.push(' ');
+            line.push_str(ending);
+        }
+        line.push('\n');
         let mut pending = self
             .pending
             .lock()
@@ -284,5 +318,45 @@ mod tests {
         let mut out = String::new();
         shown_path(b"/metrics", "/billing", Listener::Admin, &mut out);
         assert_eq!(out, "/metrics", "admin paths are printed");
+    }
+
+    /// Review: an answer whose write failed or timed out had no line at all.
+    #[test]
+    fn an_answer_not_written_is_logged_with_why() {
+        let log = AccessLog {
+            pending: Mutex::new(Vec::new()),
+            dropped: AtomicU64::new(0),
+            target: Mutex::new(Target::Stderr),
+        };
+        let entry = Entry {
+            listener: Listener::Api,
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            method: Some(RequestMethod::Get),
+            path: b"/billing/api/calling_cards_get",
+            status: Status::Ok,
+            bytes: 3_000_000,
+            took: Duration::from_secs(10),
+        };
+        let mut line = String::new();
+        log.record_written(&entry, "/billing", &mut line, &Ok(()));
+        let timed_out = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        log.record_written(&entry, "/billing", &mut line, &Err(timed_out));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        log.record_written(&entry, "/billing", &mut line, &Err(reset));
+        let pending = log.pending.lock().unwrap();
+        let lines: Vec<&str> = std::str::from_utf8(&pending).unwrap().lines().collect();
+        let ends: Vec<&str> = lines
+            .iter()
+            .map(|l| &l[l.find(" api ").unwrap()..])
+            .collect();
+        let sent = " api 127.0.0.1:5000 GET /billing/api/calling_cards_get 200 3000000 10000000us";
+        assert_eq!(
+            ends,
+            [
+                sent.to_owned(),
+                format!("{sent} write_timeout"),
+                format!("{sent} write_failed")
+            ]
+        );
     }
 }

@@ -1440,3 +1440,45 @@ fn the_access_log_never_prints_an_unrouted_api_path_as_sent() {
         "{log}"
     );
 }
+
+/// Review: an answer whose write failed (the client went away) or timed out had no line in
+/// the access log. It has one, with `write_failed` (or `write_timeout`) as a last field.
+#[test]
+fn the_access_log_has_a_line_for_an_answer_the_client_never_took() {
+    let _serial = serial();
+    let server = Server::start_configured("access_log = \"access.log\"", "", None, |dir| {
+        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
+        for id in 1..=30_000 {
+            cards.push_str(&format!(
+                "{id},{},{},1,Card {id},{id}.5,7\n",
+                5_000_000_000u64 + id,
+                10_000 + id
+            ));
+        }
+        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+    });
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n")
+        .unwrap();
+    // The answer (megabytes) fills the socket's buffers; closing with it unread resets the
+    // connection, and the server's next write fails.
+    let mut first = [0u8; 1024];
+    stream.read_exact(&mut first).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stream);
+    let log = access_log_lines(&server, 1);
+    let fields: Vec<&str> = log.lines().next().unwrap_or_default().split(' ').collect();
+    assert_eq!(fields.len(), 9, "{log}");
+    assert_eq!(
+        [fields[1], fields[3], fields[4], fields[5], fields[8]],
+        [
+            "api",
+            "GET",
+            "/billing/api/calling_cards_get",
+            "200",
+            "write_failed"
+        ],
+        "{log}"
+    );
+}
