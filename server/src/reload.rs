@@ -88,6 +88,7 @@ pub fn spawn(app: Arc<App>, queue: Queue) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("ratel-reload".into())
         .spawn(move || {
+            lower_priority();
             run(
                 &queue.0,
                 || app.reload(),
@@ -100,6 +101,25 @@ pub fn spawn(app: Arc<App>, queue: Queue) -> std::io::Result<()> {
             );
         })
         .map(drop)
+}
+
+/// Gives the calling thread the lowest scheduling priority (nice 19), so a reload takes the
+/// CPU the API leaves idle instead of sharing it equally with the workers. On Linux the nice
+/// value is a thread's own: the workers keep theirs.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority(2) takes plain integers and touches no memory of ours; `who`
+        // 0 with PRIO_PROCESS is the calling thread on Linux (nice is per thread there).
+        #[allow(unsafe_code)]
+        let done = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+        if done != 0 {
+            log::warn(format_args!(
+                "cannot lower the reload thread's priority: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
 }
 
 /// Serves `queue` with `reload` until every sender is gone. A reload that panics is a failed
