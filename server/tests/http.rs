@@ -1517,3 +1517,69 @@ fn the_reload_thread_runs_at_the_lowest_priority_and_the_others_do_not() {
         .unwrap_or_else(|| panic!("{nice:?}"));
     assert!(main.iter().all(|&n| n < 19), "{nice:?}");
 }
+
+/// Waits at most `limit` for `server` to exit; its exit status and how long it took.
+fn exit_within(server: &mut Server, limit: Duration) -> (std::process::ExitStatus, Duration) {
+    let started = Instant::now();
+    loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            return (exit, started.elapsed());
+        }
+        assert!(started.elapsed() < limit, "still running after {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn send_signal(server: &Server, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Review: a second SIGTERM during the drain was ignored, so the operator waited the whole
+/// 5 s. It stops the server at once, and says so.
+#[test]
+fn a_second_sigterm_during_the_drain_exits_at_once() {
+    let _serial = serial();
+    let mut server = Server::start_with("", None, |dir| {
+        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
+        for id in 1..=30_000 {
+            cards.push_str(&format!(
+                "{id},{},{},1,Card {id},{id}.5,7\n",
+                5_000_000_000u64 + id,
+                10_000 + id
+            ));
+        }
+        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+    });
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n")
+        .unwrap();
+    // The answer (megabytes) waits for this client, which does not read it: in flight.
+    let mut first = [0u8; 1024];
+    stream.read_exact(&mut first).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    send_signal(&server, "-TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the first SIGTERM did not wait for the answer in flight"
+    );
+    send_signal(&server, "-TERM");
+    let (exit, took) = exit_within(&mut server, Duration::from_secs(8));
+    assert!(exit.success(), "{exit}");
+    assert!(
+        took < Duration::from_millis(1500),
+        "exited {took:?} after the second SIGTERM"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
+    assert!(
+        log.contains(" WARN ratel-server: stopped at once on a second SIGTERM: 1 requests in flight were cut off"),
+        "{log}"
+    );
+    drop(stream);
+}
