@@ -5,11 +5,13 @@
 //! 2026-11-26T02:30:00.123Z api 127.0.0.1:53412 GET /billing/api/rate_get 200 412 57us
 //! ```
 //!
-//! time (RFC 3339 UTC), listener, peer, method, path, status, body bytes, time to answer.
+//! time (RFC 3339 UTC), listener, peer, method, path, status, body bytes, time to answer,
+//! and, when the answer could not be written, `write_timeout` or `write_failed`.
 //! The path is printed **without its query string** (where the API's usernames, hashes and
 //! numbers are), and an id given in the path (`/api/simple_balance/ID`, a user's unique
-//! hash) is printed as `{id}`; bytes outside printable ASCII are escaped `%XX`, and a path
-//! is cut at 256 bytes. A request refused before it was parsed (400, 413, 414, 431, 501)
+//! hash) is printed as `{id}`. On the API listener a path that does not route keeps only
+//! `web_dir` and `/api/NAME` (a known endpoint), the rest shown as `/{rest}`. Bytes outside
+//! printable ASCII are escaped `%XX`, and a path is cut at 256 bytes. A request refused before it was parsed (400, 413, 414, 431, 501)
 //! has `-` for method and path.
 //!
 //! A request appends its line to a shared buffer (a memory copy under a lock held for
@@ -95,6 +97,34 @@ impl AccessLog {
 
     /// Formats `entry` into `line` (a buffer the caller reuses) and queues it.
     pub fn record(&self, entry: &Entry<'_>, web_dir: &str, line: &mut String) {
+        self.record_ending(entry, web_dir, line, None);
+    }
+
+    /// [`record`](Self::record) for an answer whose write ended with `written`: a failed
+    /// write adds a last field, `write_timeout` (no progress for the write deadline) or
+    /// `write_failed` (the client went away).
+    pub fn record_written(
+        &self,
+        entry: &Entry<'_>,
+        web_dir: &str,
+        line: &mut String,
+        written: &std::io::Result<()>,
+    ) {
+        let ending = match written {
+            Ok(()) => None,
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => Some("write_timeout"),
+            Err(_) => Some("write_failed"),
+        };
+        self.record_ending(entry, web_dir, line, ending);
+    }
+
+    fn record_ending(
+        &self,
+        entry: &Entry<'_>,
+        web_dir: &str,
+        line: &mut String,
+        ending: Option<&str>,
+    ) {
         line.clear();
         write_rfc3339(line, SystemTime::now());
         line.push(' ');
@@ -118,7 +148,12 @@ impl AccessLog {
         line.push_str(itoa::Buffer::new().format(entry.bytes));
         line.push(' ');
         line.push_str(itoa::Buffer::new().format(entry.took.as_micros()));
-        line.push_str("us\n");
+        line.push_str("us");
+        if let Some(ending) = ending {
+            line.push(' ');
+            line.push_str(ending);
+        }
+        line.push('\n');
         let mut pending = self
             .pending
             .lock()
@@ -160,16 +195,31 @@ impl AccessLog {
 
 /// Appends `path` as the access log shows it: an id in the path as `{id}`, unprintable
 /// bytes escaped, at most `MAX_PATH` bytes. The query string was cut off by the parser.
+///
+/// On the API listener a path that does not route is never printed as sent (a client may
+/// have put a user's hash anywhere in it): only `web_dir` and `/api/NAME` (NAME a known
+/// endpoint) are kept, and whatever else it has is shown as `/{rest}`.
 fn shown_path(path: &[u8], web_dir: &str, listener: Listener, out: &mut String) {
-    let (path, id) = match (listener, route(path, web_dir)) {
-        (Listener::Api, Some(routed)) => match routed.path_id {
-            Some(id) => {
-                let at = id.as_ptr() as usize - path.as_ptr() as usize;
-                (&path[..at], true)
+    let (path, tail) = match listener {
+        Listener::Api => match route(path, web_dir) {
+            Some(routed) => match routed.path_id {
+                Some(id) => {
+                    let at = id.as_ptr() as usize - path.as_ptr() as usize;
+                    (&path[..at], "{id}")
+                }
+                None => (path, ""),
+            },
+            None => {
+                let known = known_prefix(path, web_dir);
+                let tail = if known.len() < path.len() {
+                    "/{rest}"
+                } else {
+                    ""
+                };
+                (known, tail)
             }
-            None => (path, false),
         },
-        _ => (path, false),
+        Listener::Admin => (path, ""),
     };
     for &byte in path.iter().take(MAX_PATH) {
         if byte.is_ascii_graphic() && byte != b'%' {
@@ -181,8 +231,29 @@ fn shown_path(path: &[u8], web_dir: &str, listener: Listener, out: &mut String) 
     if path.len() > MAX_PATH {
         out.push_str("...");
     }
-    if id {
-        out.push_str("{id}");
+    out.push_str(tail);
+}
+
+/// The start of an unrouted `path` that cannot hold a secret: `web_dir` (whole segments),
+/// then `/api/NAME` when NAME is an endpoint's name; possibly nothing.
+fn known_prefix<'p>(path: &'p [u8], web_dir: &str) -> &'p [u8] {
+    let under_web_dir = !web_dir.is_empty()
+        && path.starts_with(web_dir.as_bytes())
+        && matches!(path.get(web_dir.len()), None | Some(b'/'));
+    let (start, base) = if under_web_dir {
+        (web_dir.len(), web_dir)
+    } else {
+        (0, "")
+    };
+    let Some(after) = path[start..].strip_prefix(b"/api/") else {
+        return &path[..start];
+    };
+    let name = after.iter().position(|&b| b == b'/').unwrap_or(after.len());
+    let named = &path[..start + "/api/".len() + name];
+    if name > 0 && route(named, base).is_some() {
+        named
+    } else {
+        &path[..start]
     }
 }
 
@@ -203,7 +274,89 @@ mod tests {
             "/billing/api/simple_balance/{id}"
         );
         assert_eq!(shown(b"/billing/api/rate_get"), "/billing/api/rate_get");
-        assert_eq!(shown(b"/x y\n%41"), "/x%20y%0A%2541");
-        assert_eq!(shown(&[b'a'; 300]).len(), 259);
+        assert_eq!(shown(b"/billing/api/rate_get/"), "/billing/api/rate_get/");
+        assert_eq!(shown(b"/x y\n%41"), "/{rest}");
+        let admin = |path: &[u8]| {
+            let mut out = String::new();
+            shown_path(path, "/billing", Listener::Admin, &mut out);
+            out
+        };
+        assert_eq!(admin(b"/x y\n%41"), "/x%20y%0A%2541");
+        assert_eq!(admin(&[b'a'; 300]).len(), 259);
+    }
+
+    /// Review: `{id}` was put in only for paths that route, so a user's hash in a path that
+    /// did not (a wrong `web_dir`, the wrong endpoint, one segment too many) was printed.
+    #[test]
+    fn paths_that_do_not_route_keep_only_their_known_start() {
+        for (path, expected) in [
+            (
+                &b"/api/simple_balance/a1b2c3d4e5"[..],
+                "/api/simple_balance/{rest}",
+            ),
+            (
+                b"/billing/api/balance/a1b2c3d4e5",
+                "/billing/api/balance/{rest}",
+            ),
+            (
+                b"/billing/api/simple_balance/a1b2c3d4e5/x",
+                "/billing/api/simple_balance/{rest}",
+            ),
+            (b"/billing/api/a1b2c3d4e5", "/billing/{rest}"),
+            (b"/billingsecret/api/rate_get", "/{rest}"),
+            (b"/a1b2c3d4e5/billing/api/rate_get", "/{rest}"),
+            (b"/billing/api/", "/billing/{rest}"),
+            (b"/billing", "/billing"),
+            (b"/", "/{rest}"),
+            (&[b'a'; 300], "/{rest}"),
+        ] {
+            assert_eq!(shown(path), expected, "{}", String::from_utf8_lossy(path));
+        }
+        let mut out = String::new();
+        shown_path(b"/api/balance/a1b2c3d4e5", "", Listener::Api, &mut out);
+        assert_eq!(out, "/api/balance/{rest}", "web_dir may be empty");
+        let mut out = String::new();
+        shown_path(b"/metrics", "/billing", Listener::Admin, &mut out);
+        assert_eq!(out, "/metrics", "admin paths are printed");
+    }
+
+    /// Review: an answer whose write failed or timed out had no line at all.
+    #[test]
+    fn an_answer_not_written_is_logged_with_why() {
+        let log = AccessLog {
+            pending: Mutex::new(Vec::new()),
+            dropped: AtomicU64::new(0),
+            target: Mutex::new(Target::Stderr),
+        };
+        let entry = Entry {
+            listener: Listener::Api,
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            method: Some(RequestMethod::Get),
+            path: b"/billing/api/calling_cards_get",
+            status: Status::Ok,
+            bytes: 3_000_000,
+            took: Duration::from_secs(10),
+        };
+        let mut line = String::new();
+        log.record_written(&entry, "/billing", &mut line, &Ok(()));
+        let timed_out = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        log.record_written(&entry, "/billing", &mut line, &Err(timed_out));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        log.record_written(&entry, "/billing", &mut line, &Err(reset));
+        let pending = log.pending.lock().unwrap();
+        let lines: Vec<&str> = std::str::from_utf8(&pending).unwrap().lines().collect();
+        let ends: Vec<&str> = lines
+            .iter()
+            .map(|l| &l[l.find(" api ").unwrap()..])
+            .collect();
+        let sent = " api 127.0.0.1:5000 GET /billing/api/calling_cards_get 200 3000000 10000000us";
+        assert_eq!(
+            ends,
+            [
+                sent.to_owned(),
+                format!("{sent} write_timeout"),
+                format!("{sent} write_failed")
+            ]
+        );
     }
 }

@@ -135,8 +135,13 @@ impl Config {
             path: shown.to_owned(),
             message,
         };
-        let file: File =
-            toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
+        let file: File = toml::from_str(text).map_err(|e| {
+            let (position, message) = toml_message(text, &e);
+            ConfigError::Invalid {
+                path: format!("{shown}{position}"),
+                message,
+            }
+        })?;
         let address = |key: &str, value: &str| {
             value.parse::<SocketAddr>().map_err(|_| {
                 invalid(format!(
@@ -201,6 +206,82 @@ impl Config {
     }
 }
 
+/// A TOML error as `:line:column` (to follow the file's name) and its message, from the error's span and message, never the
+/// source snippet `toml` would print (it could show `api.secret_key`). An error on the
+/// `secret_key` line, or one whose message could quote its value, names the key and not the
+/// value.
+fn toml_message(text: &str, error: &toml::de::Error) -> (String, String) {
+    let message = error.message().trim_end();
+    let at = error.span().map(|span| span.start.min(text.len()));
+    let position = |at: usize| {
+        let before = text.get(..at).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rfind('\n')
+            .map_or(before, |newline| &before[newline + 1..])
+            .chars()
+            .count()
+            + 1;
+        format!(":{line}:{column}")
+    };
+    let secret = secret_key_text(text);
+    if let (Some(at), Some(secret)) = (at, &secret) {
+        if secret.range.contains(&at) || at == secret.range.end {
+            // A multi-line string left open fails at the end of the file: point at its key.
+            let at = if at > secret.line_end {
+                secret.range.start
+            } else {
+                at
+            };
+            let message =
+                "api.secret_key must be a string in double quotes (its value is not shown)";
+            return (position(at), message.to_owned());
+        }
+    }
+    let position = at.map(position).unwrap_or_default();
+    // An error elsewhere whose message could still quote the key's value (`12345678`).
+    if let Some(secret) = secret.filter(|secret| !secret.value.is_empty()) {
+        if message.contains(secret.value) {
+            let message =
+                "invalid configuration (the message is not shown: it could quote api.secret_key)";
+            return (position, message.to_owned());
+        }
+    }
+    (position, message.to_owned())
+}
+
+/// Where `secret_key` is set in a configuration's text.
+#[derive(Debug)]
+struct SecretKeyText<'t> {
+    /// From the start of its line to the end of it, or to the end of the text should a
+    /// multi-line string open on it.
+    range: std::ops::Range<usize>,
+    /// The end of its line.
+    line_end: usize,
+    /// Its raw value, without quotes.
+    value: &'t str,
+}
+
+/// The first line of `text` that mentions `secret_key`, as [`SecretKeyText`].
+fn secret_key_text(text: &str) -> Option<SecretKeyText<'_>> {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let line_end = start + line.len();
+        if let Some(key) = line.find("secret_key") {
+            let value = line[key..].split_once('=').map_or("", |(_, v)| v).trim();
+            let multi_line = value.starts_with("\"\"\"") || value.starts_with("'''");
+            let end = if multi_line { text.len() } else { line_end };
+            return Some(SecretKeyText {
+                range: start..end,
+                line_end,
+                value: value.trim_matches(['"', '\'', '}', ' ']),
+            });
+        }
+        start = line_end;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +338,45 @@ mod tests {
         );
         assert!(error("web_dir = \"billing\"\n").contains("must start with /"));
         assert!(error("[api]\nbalance_decimals = 12\n").contains("from 0 to 8"));
-        assert!(error("workers = \"two\"\n").starts_with("ratel.toml: "));
+        assert!(error("workers = \"two\"\n").starts_with("ratel.toml:1:11: "));
+    }
+
+    /// Review: a TOML error printed its source snippet, so a mistyped `secret_key` line
+    /// showed the key in the log. The error names the file, line and column only.
+    #[test]
+    fn a_mistake_on_the_secret_key_line_never_shows_the_key() {
+        let error = |text: &str| {
+            Config::parse(text, Path::new("."), "ratel.toml")
+                .unwrap_err()
+                .to_string()
+        };
+        for (text, line) in [
+            ("[api]\nsecret_key = \"TOPSECRET\n", 2),
+            ("[api]\nsecret_key = 12345678\n", 2),
+            ("workers = 2\n\n[api]\nsecret_key = TOPSECRET\n", 4),
+            ("[api]\nsecret_key = 'TOPSECRET\n", 2),
+            ("[api]\nsecret_key = \"\"\"TOPSECRET\nmore\n", 2),
+            ("api.secret_key = 12345678\n", 1),
+            ("api = { secret_key = 12345678 }\n", 1),
+        ] {
+            let error = error(text);
+            assert!(
+                !error.contains("TOPSECRET") && !error.contains("12345678"),
+                "{text:?}: {error}"
+            );
+            assert!(
+                error.starts_with(&format!("ratel.toml:{line}:"))
+                    && error.ends_with(
+                        "api.secret_key must be a string in double quotes (its value is not shown)"
+                    ),
+                "{text:?}: {error}"
+            );
+        }
+        // Other mistakes keep their message, with line and column, never a snippet.
+        let other = error("[api]\nsecret_key = \"TOPSECRET\"\nallow_get = 3\n");
+        assert_eq!(
+            other,
+            "ratel.toml:3:13: invalid type: integer `3`, expected a boolean"
+        );
     }
 }

@@ -77,10 +77,68 @@ pub fn error(message: impl fmt::Display) {
     write(Level::Error, message);
 }
 
+/// Makes every panic an `ERROR` line of this log (instead of Rust's own text on stderr):
+/// the thread, where in the code, and the message only when it is a fixed text of the code.
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        error(panic_text(info.payload(), info.location(), thread.name()));
+    }));
+}
+
+/// What the log says of a panic. A message built at run time (`format!`, `expect` of an
+/// error, an index out of range) may quote data, a request's included, so only a message
+/// fixed in the code (`&'static str`) is printed.
+fn panic_text(
+    payload: &(dyn std::any::Any + Send),
+    location: Option<&std::panic::Location<'_>>,
+    thread: Option<&str>,
+) -> String {
+    let mut text = format!("panic on thread {}", thread.unwrap_or("unnamed"));
+    if let Some(location) = location {
+        let _ = write!(
+            text,
+            " at {}:{}:{}",
+            location.file(),
+            location.line(),
+            location.column()
+        );
+    }
+    match payload.downcast_ref::<&'static str>() {
+        Some(message) => {
+            let _ = write!(text, ": {message}");
+        }
+        None => text.push_str(" (its message is not shown: it could quote request data)"),
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// Review: a panic printed Rust's own text on stderr, undated and unlevelled, with a
+    /// message that could quote request data.
+    #[test]
+    fn a_panic_is_described_without_data_built_at_run_time() {
+        let location = std::panic::Location::caller();
+        let fixed: Box<dyn std::any::Any + Send> = Box::new("a fixed text");
+        let at = format!("at {}:{}:{}", file!(), location.line(), location.column());
+        assert_eq!(
+            panic_text(&*fixed, Some(location), Some("ratel-reload")),
+            format!("panic on thread ratel-reload {at}: a fixed text")
+        );
+        let built: Box<dyn std::any::Any + Send> = Box::new(format!(
+            "byte index 9 is out of range of `{}`",
+            "a1b2c3d4e5"
+        ));
+        let text = panic_text(&*built, None, None);
+        assert_eq!(
+            text,
+            "panic on thread unnamed (its message is not shown: it could quote request data)"
+        );
+    }
 
     #[test]
     fn timestamps_are_rfc_3339_utc_with_milliseconds() {

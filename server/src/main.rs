@@ -1,7 +1,8 @@
 //! `ratel-server --config ratel.toml`: loads the data, then serves the MOR and Arrow Billing
 //! APIs on `listen` and `/healthz`, `/metrics` and `POST /reload` on `admin_listen`; SIGHUP
 //! reloads too (on the reload thread, `reload`). SIGTERM or SIGINT stops accepting, lets the
-//! requests in flight finish (at most `DRAIN` long), logs the stop and exits 0. Exits
+//! requests in flight finish (at most `DRAIN` long), logs the stop and exits 0; a second
+//! SIGTERM or SIGINT meanwhile exits at once (logged, exit 0). Exits
 //! non-zero with one clear message when the configuration or the data is invalid or an
 //! address is in use.
 
@@ -27,6 +28,9 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 /// How long a stop waits for the requests in flight.
 const DRAIN: Duration = Duration::from_secs(5);
 
+/// How long a stop waits for the listeners to close, before it waits for the requests.
+const ACCEPTORS: Duration = Duration::from_secs(1);
+
 /// Coroutine stack, in words: the handler keeps its buffers on the heap, so 128 KiB leaves
 /// ample room for formatting and the 4 KiB drain buffer of a lingering close.
 const STACK_WORDS: usize = 16 * 1024;
@@ -41,6 +45,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    log::log_panics();
     let args = Args::parse();
     let config = match Config::load(&args.config) {
         Ok(config) => config,
@@ -147,45 +152,83 @@ fn main() -> ExitCode {
         config.web_dir,
         load_time.as_secs_f64()
     ));
-    for signal in signals.forever() {
-        if signal == SIGHUP {
-            app.reloads.signal();
-            continue;
+    let name = loop {
+        match signals.forever().next() {
+            Some(SIGHUP) => app.reloads.signal(),
+            Some(signal) => break signal_name(signal),
+            None => return ExitCode::SUCCESS,
         }
-        let name = if signal == SIGTERM {
-            "SIGTERM"
-        } else {
-            "SIGINT"
-        };
-        app.stopping.store(true, Ordering::SeqCst);
-        // Each acceptor sees the flag when its next connection arrives: make one arrive.
-        // It then returns and drops its listener, so new connections are refused.
+    };
+    app.stopping.store(true, Ordering::SeqCst);
+    // Each acceptor sees the flag when its next connection arrives: make one arrive. It
+    // then returns and drops its listener, so new connections are refused. The wait is
+    // bounded: an acceptor that cannot be woken (out of file descriptors) does not hold
+    // the stop up.
+    let acceptors = [api_acceptor, admin_acceptor];
+    let until = Instant::now() + ACCEPTORS;
+    while acceptors.iter().any(|a| !a.is_done()) && Instant::now() < until {
         for address in [&address, &admin_address] {
             wake(address);
         }
-        let _ = api_acceptor.join();
-        let _ = admin_acceptor.join();
-        let in_flight = app.metrics.in_flight();
-        log::info(format_args!(
-            "stopping on {name}: no longer accepting; {in_flight} requests in flight, waiting at most {} s",
-            DRAIN.as_secs()
-        ));
-        let until = Instant::now() + DRAIN;
-        while app.metrics.in_flight() > 0 && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(10));
+        if let Some(again) = stop_again(&mut signals) {
+            return stop_at_once(&app, again);
         }
-        if let Some(access_log) = &app.access_log {
-            access_log.flush();
-        }
-        match app.metrics.in_flight() {
-            0 => log::info("stopped: every request in flight was answered"),
-            cut => log::warn(format_args!(
-                "stopped: {cut} requests still in flight after {} s were cut off",
-                DRAIN.as_secs()
-            )),
-        }
-        break;
+        std::thread::sleep(Duration::from_millis(50));
     }
+    if acceptors.iter().any(|a| !a.is_done()) {
+        log::warn(format_args!(
+            "stopping on {name}: a listener still accepts after {} ms; going on with the stop",
+            ACCEPTORS.as_millis()
+        ));
+    }
+    let in_flight = app.metrics.in_flight();
+    log::info(format_args!(
+        "stopping on {name}: no longer accepting; {in_flight} requests in flight, waiting at most {} s",
+        DRAIN.as_secs()
+    ));
+    let until = Instant::now() + DRAIN;
+    while app.metrics.in_flight() > 0 && Instant::now() < until {
+        if let Some(again) = stop_again(&mut signals) {
+            return stop_at_once(&app, again);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if let Some(access_log) = &app.access_log {
+        access_log.flush();
+    }
+    match app.metrics.in_flight() {
+        0 => log::info("stopped: every request in flight was answered"),
+        cut => log::warn(format_args!(
+            "stopped: {cut} requests still in flight after {} s were cut off",
+            DRAIN.as_secs()
+        )),
+    }
+    ExitCode::SUCCESS
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    if signal == SIGTERM {
+        "SIGTERM"
+    } else {
+        "SIGINT"
+    }
+}
+
+/// A second SIGTERM or SIGINT received during a stop (SIGHUP is ignored then).
+fn stop_again(signals: &mut signal_hook::iterator::Signals) -> Option<&'static str> {
+    signals
+        .pending()
+        .find(|&signal| signal != SIGHUP)
+        .map(signal_name)
+}
+
+/// A second SIGTERM or SIGINT: exit now, cutting off the requests in flight. The access
+/// log's buffer is not written out (it could be what holds the stop up).
+fn stop_at_once(app: &App, signal: &str) -> ExitCode {
+    log::warn(format_args!(
+        "stopped at once on a second {signal}: {} requests in flight were cut off",
+        app.metrics.in_flight()
+    ));
     ExitCode::SUCCESS
 }
 

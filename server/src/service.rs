@@ -289,10 +289,7 @@ fn serve_connection(
                 }
                 let close = request.close || app.stopping.load(Ordering::Relaxed);
                 write_response(&mut out, status, content, &body, close, now);
-                if let Err(error) = watch.write_all(&mut stream, &out) {
-                    app.metrics.write_failed(kind, &error);
-                    return;
-                }
+                let written = watch.write_all(&mut stream, &out);
                 if let Some(log) = &app.access_log {
                     let entry = Entry {
                         listener: kind,
@@ -303,7 +300,11 @@ fn serve_connection(
                         bytes: body.len(),
                         took: received.elapsed(),
                     };
-                    log.record(&entry, &app.web_dir, &mut line);
+                    log.record_written(&entry, &app.web_dir, &mut line, &written);
+                }
+                if let Err(error) = written {
+                    app.metrics.write_failed(kind, &error);
+                    return;
                 }
                 input.consume(used);
                 if close {
