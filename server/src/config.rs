@@ -224,9 +224,12 @@ fn toml_message(text: &str, error: &toml::de::Error) -> (String, String) {
             + 1;
         format!(":{line}:{column}")
     };
-    let secret = secret_key_text(text);
-    if let (Some(at), Some(secret)) = (at, &secret) {
-        if secret.range.contains(&at) || at == secret.range.end {
+    let secrets = secret_key_text(text);
+    if let Some(at) = at {
+        let hit = secrets
+            .iter()
+            .find(|secret| secret.range.contains(&at) || at == secret.range.end);
+        if let Some(secret) = hit {
             // A multi-line string left open fails at the end of the file: point at its key.
             let at = if at > secret.line_end {
                 secret.range.start
@@ -240,30 +243,32 @@ fn toml_message(text: &str, error: &toml::de::Error) -> (String, String) {
     }
     let position = at.map(position).unwrap_or_default();
     // An error elsewhere whose message could still quote the key's value (`12345678`).
-    if let Some(secret) = secret.filter(|secret| !secret.value.is_empty()) {
-        if message.contains(secret.value) {
-            let message =
-                "invalid configuration (the message is not shown: it could quote api.secret_key)";
-            return (position, message.to_owned());
-        }
+    if secrets
+        .iter()
+        .any(|secret| !secret.value.is_empty() && message.contains(secret.value))
+    {
+        let message =
+            "invalid configuration (the message is not shown: it could quote api.secret_key)";
+        return (position, message.to_owned());
     }
     (position, message.to_owned())
 }
 
-/// Where `secret_key` is set in a configuration's text.
+/// A line of a configuration's text that mentions `secret_key` (a comment included).
 #[derive(Debug)]
 struct SecretKeyText<'t> {
-    /// From the start of its line to the end of it, or to the end of the text should a
+    /// From the start of the line to the end of it, or to the end of the text should a
     /// multi-line string open on it.
     range: std::ops::Range<usize>,
-    /// The end of its line.
+    /// The end of the line.
     line_end: usize,
-    /// Its raw value, without quotes.
+    /// The start of its value (to the first quote, space, `#`, `,` or `}`).
     value: &'t str,
 }
 
-/// The first line of `text` that mentions `secret_key`, as [`SecretKeyText`].
-fn secret_key_text(text: &str) -> Option<SecretKeyText<'_>> {
+/// Every line of `text` that mentions `secret_key`, as [`SecretKeyText`].
+fn secret_key_text(text: &str) -> Vec<SecretKeyText<'_>> {
+    let mut found = Vec::new();
     let mut start = 0;
     for line in text.split_inclusive('\n') {
         let line_end = start + line.len();
@@ -271,15 +276,19 @@ fn secret_key_text(text: &str) -> Option<SecretKeyText<'_>> {
             let value = line[key..].split_once('=').map_or("", |(_, v)| v).trim();
             let multi_line = value.starts_with("\"\"\"") || value.starts_with("'''");
             let end = if multi_line { text.len() } else { line_end };
-            return Some(SecretKeyText {
+            let value = value.trim_start_matches(['"', '\'']);
+            let value_end = value
+                .find(|c: char| matches!(c, '"' | '\'' | '#' | ',' | '}') || c.is_whitespace())
+                .unwrap_or(value.len());
+            found.push(SecretKeyText {
                 range: start..end,
                 line_end,
-                value: value.trim_matches(['"', '\'', '}', ' ']),
+                value: &value[..value_end],
             });
         }
         start = line_end;
     }
-    None
+    found
 }
 
 #[cfg(test)]
@@ -358,6 +367,10 @@ mod tests {
             ("[api]\nsecret_key = \"\"\"TOPSECRET\nmore\n", 2),
             ("api.secret_key = 12345678\n", 1),
             ("api = { secret_key = 12345678 }\n", 1),
+            (
+                "[api]\n# secret_key = \"OLD\"\nsecret_key = 12345678 # new\n",
+                3,
+            ),
         ] {
             let error = error(text);
             assert!(
@@ -372,6 +385,12 @@ mod tests {
                 "{text:?}: {error}"
             );
         }
+        // A message elsewhere that quotes the key's value is withheld.
+        let elsewhere = error("[api]\nsecret_key = \"123456789\"\nbalance_decimals = 123456789\n");
+        assert_eq!(
+            elsewhere,
+            "ratel.toml:3:20: invalid configuration (the message is not shown: it could quote api.secret_key)"
+        );
         // Other mistakes keep their message, with line and column, never a snippet.
         let other = error("[api]\nsecret_key = \"TOPSECRET\"\nallow_get = 3\n");
         assert_eq!(
