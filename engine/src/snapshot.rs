@@ -47,40 +47,13 @@ pub enum LoadError {
 
 /// Refuses `metadata` (of `path`, symbolic links followed) unless it is a regular file.
 fn regular_file(path: &std::path::Path, metadata: &std::fs::Metadata) -> Result<(), LoadError> {
-    let file_type = metadata.file_type();
-    if file_type.is_file() {
-        return Ok(());
+    match crate::files::not_regular(metadata.file_type()) {
+        None => Ok(()),
+        Some(kind) => Err(LoadError::NotRegular {
+            path: path.display().to_string(),
+            kind,
+        }),
     }
-    let kind = if file_type.is_dir() {
-        "a directory"
-    } else {
-        not_regular_kind(&file_type)
-    };
-    Err(LoadError::NotRegular {
-        path: path.display().to_string(),
-        kind,
-    })
-}
-
-#[cfg(unix)]
-fn not_regular_kind(file_type: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if file_type.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if file_type.is_char_device() {
-        "a character device"
-    } else if file_type.is_block_device() {
-        "a block device"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else {
-        "not a file"
-    }
-}
-
-#[cfg(not(unix))]
-fn not_regular_kind(_: &std::fs::FileType) -> &'static str {
-    "not a file"
 }
 
 /// What tells one version of a file from another without reading it: device and inode (a

@@ -25,6 +25,7 @@ pub use cards::{Card, CardGroup};
 pub use currencies::{is_valid_code, Currencies, Currency};
 pub use users::{Password, Permissions, Role, User};
 
+use crate::files::OpenError;
 use crate::input::ErrorList;
 use index::TextIndex;
 
@@ -162,16 +163,17 @@ impl Accounts {
     }
 }
 
+/// Opens an account file: a regular file only, never a blocking open (see `files`), so a
+/// FIFO renamed over the path after the reload checked it is refused, not waited on.
 fn open(path: &Path, errors: &mut ErrorList) -> Option<std::fs::File> {
-    match std::fs::File::open(path) {
-        Ok(file) => Some(file),
+    match crate::files::open_regular(path) {
+        Ok((file, _)) => Some(file),
         Err(error) => {
-            errors.add(
-                &path.display().to_string(),
-                1,
-                1,
-                format!("cannot open file: {error}"),
-            );
+            let message = match error {
+                OpenError::Io(error) => format!("cannot open file: {error}"),
+                not_regular => format!("{not_regular}; data files must be regular files"),
+            };
+            errors.add(&path.display().to_string(), 1, 1, message);
             None
         }
     }
@@ -622,6 +624,35 @@ mod tests {
     use super::*;
 
     use crate::testing::{account_files_in, demo_account_files, is_demo_tariff};
+
+    /// The reload checks a file's type by path before loading; a FIFO renamed over the path
+    /// after that check must still be refused by the open itself, not waited on for ever.
+    #[test]
+    fn an_account_file_that_is_a_fifo_is_refused_by_the_open_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::testing::write_demo_data(dir.path());
+        let users = dir.path().join("users.csv");
+        std::fs::remove_file(&users).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(&users).status();
+        if !made.is_ok_and(|status| status.success()) {
+            eprintln!("mkfifo is not available; skipped");
+            return;
+        }
+        let files = crate::testing::account_files_in(dir.path());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = load(&files, "USD", &|_| true).map(|_| ());
+            let _ = sender.send(result.map_err(|failure| failure.errors.to_string()));
+        });
+        let result = receiver
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("loading an account file that is a FIFO blocked");
+        let message = result.expect_err("a FIFO is not an account file");
+        assert!(
+            message.contains("users.csv:1:1: is a FIFO (named pipe), not a regular file"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn tariffs_of_names_every_users_custom_then_main_tariff() {

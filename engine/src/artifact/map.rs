@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use super::layout;
 use super::{read_i64, read_u32, RecordLayout, FORMAT_VERSION};
+use crate::files::OpenError;
 use crate::lookup::DenseTable;
 use crate::money::Decimal;
 
@@ -170,24 +171,6 @@ impl fmt::Debug for Artifact {
     }
 }
 
-/// What a file that is not a regular file is, for the refusal message.
-fn file_kind(kind: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "a special file"
-    }
-}
-
 /// Copies exactly `size` bytes of `source` into `target`. Fewer (the file shrank) or more
 /// (it grew while being read) is an error carrying how many were found, at most `size + 1`.
 fn copy_exactly(source: impl Read, size: u64, mut target: impl Write) -> Result<(), CopyError> {
@@ -209,26 +192,19 @@ impl Artifact {
     /// Maps and verifies the artifact at `path`, which must be a regular file (or a symbolic
     /// link to one).
     pub fn open(path: &Path) -> Result<Artifact, ArtifactError> {
-        use std::os::unix::fs::OpenOptionsExt;
         let shown = path.display().to_string();
         let io = |source| ArtifactError::Io {
             path: shown.clone(),
             source,
         };
-        // Non-blocking, so that opening a FIFO returns at once (it is refused just below);
-        // for a regular file the flag changes nothing.
-        let source = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)
-            .map_err(io)?;
-        let metadata = source.metadata().map_err(io)?;
-        if !metadata.file_type().is_file() {
-            return Err(ArtifactError::NotAFile {
-                path: shown,
-                kind: file_kind(metadata.file_type()),
-            });
-        }
+        // Never a blocking open: a FIFO is refused at once (see `files`).
+        let (source, metadata) = match crate::files::open_regular(path) {
+            Ok(opened) => opened,
+            Err(OpenError::Io(error)) => return Err(io(error)),
+            Err(OpenError::NotRegular(kind)) => {
+                return Err(ArtifactError::NotAFile { path: shown, kind })
+            }
+        };
         // The map is of a private copy: an operator who truncates or rewrites the file in
         // place (instead of renaming a new one over it, as tariff-compile does) must not be
         // able to change, or fault with SIGBUS, the data a running server is answering from.
@@ -484,12 +460,18 @@ mod tests {
         assert!(made.unwrap().success(), "mkfifo is available");
         let error = open_within_seconds(&path).unwrap_err();
         assert!(
-            matches!(error, ArtifactError::NotAFile { kind: "a FIFO", .. }),
+            matches!(
+                error,
+                ArtifactError::NotAFile {
+                    kind: "a FIFO (named pipe)",
+                    ..
+                }
+            ),
             "{error}"
         );
         assert!(error
             .to_string()
-            .contains("must be a regular file, not a FIFO"));
+            .contains("must be a regular file, not a FIFO (named pipe)"));
     }
 
     #[test]
