@@ -172,6 +172,9 @@ struct Input {
 /// Room offered to each read.
 const READ_CHUNK: usize = 4096;
 
+/// Capacity an answer buffer may keep between requests; a larger one is given back.
+const KEPT_OUTPUT: usize = 64 * 1024;
+
 impl Input {
     fn new() -> Input {
         Input {
@@ -310,6 +313,13 @@ fn serve_connection(
                 if close {
                     let _ = stream.shutdown(Shutdown::Both);
                     return;
+                }
+                // A large answer (thousands of cards) grew the buffers; give the memory back
+                // rather than hold it for as long as the connection stays open.
+                for buffer in [&mut out, &mut body] {
+                    if buffer.capacity() > KEPT_OUTPUT {
+                        *buffer = Vec::with_capacity(4096);
+                    }
                 }
                 deadline.at = Instant::now() + app.request_timeout;
                 continue_sent = false;

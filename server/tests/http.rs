@@ -721,6 +721,24 @@ fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
     }
 }
 
+/// Writes a `cards.csv` of `count` cards in the admin's group 1 into `dir`: answers of about
+/// 200 bytes a card to `ALL_CARDS_REQUEST`, for tests that need large answers.
+fn write_many_cards(dir: &Path, count: u64) {
+    let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
+    for id in 1..=count {
+        cards.push_str(&format!(
+            "{id},{},{},1,Card {id},{id}.5,7\n",
+            5_000_000_000u64 + id,
+            10_000 + id
+        ));
+    }
+    std::fs::write(dir.join("cards.csv"), cards).unwrap();
+}
+
+/// `calling_cards_get` of every card, as the admin (hash of the demo secret key).
+const ALL_CARDS_REQUEST: &[u8] =
+    b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n";
+
 #[test]
 fn a_large_answer_fits_the_coroutine_stack_and_parameters_may_be_long_or_repeated() {
     let _serial = serial();
@@ -939,18 +957,10 @@ fn rss_kib(pid: u32) -> u64 {
 fn clients_that_never_read_are_closed_ten_seconds_after_their_answers_stall() {
     let _serial = serial();
     let server = Server::start_with("", None, |dir| {
-        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
-        for id in 1..=300 {
-            cards.push_str(&format!(
-                "{id},{},{},1,Card {id},{id}.5,7\n",
-                5_000_000_000u64 + id,
-                10_000 + id
-            ));
-        }
-        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+        write_many_cards(dir, 300);
     });
     let rss_before = rss_kib(server.child.id());
-    let request = b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n";
+    let request = ALL_CARDS_REQUEST;
     let pipeline = request.repeat(2_000_000 / request.len());
     struct Client {
         stream: TcpStream,
@@ -1055,19 +1065,11 @@ fn clients_that_never_read_are_closed_ten_seconds_after_their_answers_stall() {
 fn clients_that_never_read_but_trickle_bytes_are_closed_all_the_same() {
     let _serial = serial();
     let server = Server::start_with("", None, |dir| {
-        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
-        for id in 1..=300 {
-            cards.push_str(&format!(
-                "{id},{},{},1,Card {id},{id}.5,7\n",
-                5_000_000_000u64 + id,
-                10_000 + id
-            ));
-        }
-        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+        write_many_cards(dir, 300);
     });
     // ~40 KB of requests asking for ~24 MB of answers: the answers stall the server's
     // writes while its receive buffer keeps room for the trickle.
-    let request = b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n";
+    let request = ALL_CARDS_REQUEST;
     let pipeline = request.repeat(400);
     let mut clients: Vec<TcpStream> = (0..5)
         .map(|_| {
@@ -1217,20 +1219,10 @@ fn a_fifo_artifact_fails_reloads_at_once_and_the_server_keeps_answering() {
 fn sigterm_drains_the_answer_in_flight_logs_the_stop_and_exits_zero() {
     let _serial = serial();
     let mut server = Server::start_with("", None, |dir| {
-        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
-        for id in 1..=30_000 {
-            cards.push_str(&format!(
-                "{id},{},{},1,Card {id},{id}.5,7\n",
-                5_000_000_000u64 + id,
-                10_000 + id
-            ));
-        }
-        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+        write_many_cards(dir, 30_000);
     });
     let mut stream = server.connect();
-    stream
-        .write_all(b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n")
-        .unwrap();
+    stream.write_all(ALL_CARDS_REQUEST).unwrap();
     // The answer (megabytes) waits for this client to read it: in flight (with the
     // request asking for the metrics).
     let until = Instant::now() + Duration::from_secs(10);
@@ -1449,20 +1441,10 @@ fn the_access_log_never_prints_an_unrouted_api_path_as_sent() {
 fn the_access_log_has_a_line_for_an_answer_the_client_never_took() {
     let _serial = serial();
     let server = Server::start_configured("access_log = \"access.log\"", "", None, |dir| {
-        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
-        for id in 1..=30_000 {
-            cards.push_str(&format!(
-                "{id},{},{},1,Card {id},{id}.5,7\n",
-                5_000_000_000u64 + id,
-                10_000 + id
-            ));
-        }
-        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+        write_many_cards(dir, 30_000);
     });
     let mut stream = server.connect();
-    stream
-        .write_all(b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n")
-        .unwrap();
+    stream.write_all(ALL_CARDS_REQUEST).unwrap();
     // The answer (megabytes) fills the socket's buffers; closing with it unread resets the
     // connection, and the server's next write fails.
     let mut first = [0u8; 1024];
@@ -1550,20 +1532,10 @@ fn send_signal(server: &Server, signal: &str) {
 fn a_second_sigterm_during_the_drain_exits_at_once() {
     let _serial = serial();
     let mut server = Server::start_with("", None, |dir| {
-        let mut cards = String::from("id,number,pin,group_id,name,balance,distributor_id\n");
-        for id in 1..=30_000 {
-            cards.push_str(&format!(
-                "{id},{},{},1,Card {id},{id}.5,7\n",
-                5_000_000_000u64 + id,
-                10_000 + id
-            ));
-        }
-        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+        write_many_cards(dir, 30_000);
     });
     let mut stream = server.connect();
-    stream
-        .write_all(b"GET /billing/api/calling_cards_get?u=admin&hash=e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 HTTP/1.1\r\n\r\n")
-        .unwrap();
+    stream.write_all(ALL_CARDS_REQUEST).unwrap();
     // The answer (megabytes) waits for this client, which does not read it: in flight.
     let mut first = [0u8; 1024];
     stream.read_exact(&mut first).unwrap();
