@@ -159,19 +159,37 @@ fn main() -> ExitCode {
             None => return ExitCode::SUCCESS,
         }
     };
+    stop(
+        &app,
+        name,
+        &mut signals,
+        [api_acceptor, admin_acceptor],
+        [&address, &admin_address],
+    )
+}
+
+/// The stop after SIGTERM or SIGINT (`name`): stop accepting, let the requests in flight be
+/// answered for at most `DRAIN`, flush the access log, log the stop. A second signal on the
+/// way stops at once.
+fn stop(
+    app: &App,
+    name: &str,
+    signals: &mut signal_hook::iterator::Signals,
+    acceptors: [may::coroutine::JoinHandle<()>; 2],
+    addresses: [&str; 2],
+) -> ExitCode {
     app.stopping.store(true, Ordering::SeqCst);
     // Each acceptor sees the flag when its next connection arrives: make one arrive. It
     // then returns and drops its listener, so new connections are refused. The wait is
     // bounded: an acceptor that cannot be woken (out of file descriptors) does not hold
     // the stop up.
-    let acceptors = [api_acceptor, admin_acceptor];
     let until = Instant::now() + ACCEPTORS;
     while acceptors.iter().any(|a| !a.is_done()) && Instant::now() < until {
-        for address in [&address, &admin_address] {
+        for address in addresses {
             wake(address);
         }
-        if let Some(again) = stop_again(&mut signals) {
-            return stop_at_once(&app, again);
+        if let Some(again) = stop_again(signals) {
+            return stop_at_once(app, again);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -188,8 +206,8 @@ fn main() -> ExitCode {
     ));
     let until = Instant::now() + DRAIN;
     while app.metrics.in_flight() > 0 && Instant::now() < until {
-        if let Some(again) = stop_again(&mut signals) {
-            return stop_at_once(&app, again);
+        if let Some(again) = stop_again(signals) {
+            return stop_at_once(app, again);
         }
         std::thread::sleep(Duration::from_millis(10));
     }
