@@ -1247,14 +1247,7 @@ fn sigterm_drains_the_answer_in_flight_logs_the_stop_and_exits_zero() {
     );
     let answer = read_response(&mut stream, &mut Vec::new()).expect("the answer in flight");
     assert_eq!(answer.body.matches("<card>").count(), 30_000);
-    let until = Instant::now() + Duration::from_secs(8);
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < until, "still running 8 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (exit, _) = exit_within(&mut server, Duration::from_secs(8));
     assert!(exit.success(), "{exit}");
     std::thread::sleep(Duration::from_millis(200));
     let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
@@ -1343,19 +1336,8 @@ fn sigint_stops_the_server_with_exit_status_zero() {
     let _serial = serial();
     let mut server = Server::start("");
     assert_eq!(admin(&server, "GET", "/healthz").status, 200);
-    let status = Command::new("kill")
-        .args(["-INT", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let until = Instant::now() + Duration::from_secs(8);
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < until, "still running 8 s after SIGINT");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    send_signal(&server, "-INT");
+    let (exit, _) = exit_within(&mut server, Duration::from_secs(8));
     assert!(exit.success(), "{exit}");
     std::thread::sleep(Duration::from_millis(200));
     let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();

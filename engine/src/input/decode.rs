@@ -240,20 +240,7 @@ impl<R: Read> Read for Decode<R> {
 mod tests {
     use super::*;
 
-    /// Hands out at most `chunk` bytes a call, to cut sequences at every boundary.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        chunk: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.chunk.min(buf.len()).min(self.data.len());
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
+    use crate::input::testing::Trickle;
 
     fn decode(
         data: &[u8],

@@ -383,20 +383,7 @@ fn choose_delimiter(line: &[u8]) -> u8 {
 mod tests {
     use super::*;
 
-    /// Hands out at most `chunk` bytes a call.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        chunk: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.chunk.min(buf.len()).min(self.data.len());
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
+    use crate::input::testing::Trickle;
 
     type Outcome = Result<(u64, Vec<String>), (u64, u64, String)>;
 

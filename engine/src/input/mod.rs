@@ -23,3 +23,24 @@ pub use lines::{CsvFormat, Delimiter, LineError, LineReader, Record, MAX_LINE_BY
 pub use read_ahead::{read_records_ahead, Batch};
 pub use reader::{read_csv, read_csv_with, CsvInput};
 pub use row::Row;
+
+/// Test support shared by the readers' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::io::{self, Read};
+
+    /// Hands out at most `chunk` bytes a call, to cut sequences and lines at every boundary.
+    pub(crate) struct Trickle<'a> {
+        pub data: &'a [u8],
+        pub chunk: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.chunk.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+}
