@@ -11,6 +11,7 @@ pub mod api;
 pub mod artifact;
 pub mod auth;
 pub mod compile;
+pub mod cost;
 pub mod files;
 pub mod input;
 pub mod lookup;

@@ -1,0 +1,332 @@
+//! The one function that prices a call: MOR's wholesale rule, in exact decimals.
+//!
+//! A call of `billsec` seconds is billed for `rated` seconds: `billsec` rounded **up** to a
+//! multiple of the increment, then raised to the minimum time; a call of 0 s or less costs
+//! nothing, not even the connection fee. Its cost is `rate × rated / 60 + connection_fee` in
+//! the tariff's currency; charged in the default currency it is that cost divided by the
+//! tariff currency's exchange rate, rounded half away from zero to 6 places from the exact
+//! value (never from an already rounded cost). Everything is integer arithmetic on `i128`:
+//! the exact cost is the fraction `numerator / (60 × 10^scale)`, rounded once at the end.
+//!
+//! Charging calls (`/v1/calls`), authorizing them (`/v1/authorize`) and costing CDRs
+//! (`tariff-rate`) all go through [`price`] and [`max_seconds`].
+
+use crate::money::Decimal;
+
+/// Places of every charged amount.
+pub const COST_PLACES: u8 = 6;
+
+/// A tariff row's billing terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms {
+    /// Per minute, in the tariff's currency.
+    pub rate: Decimal,
+    /// Once per call of at least one second, in the tariff's currency.
+    pub connection_fee: Decimal,
+    /// Billing step in seconds, at least 1.
+    pub increment_s: u32,
+    /// Minimal billed seconds.
+    pub min_time_s: u32,
+}
+
+/// A priced call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price {
+    /// The seconds billed.
+    pub rated_s: u64,
+    /// The cost in the currency of the exchange rate it was priced with, rounded to 6 places
+    /// (held canonical: print it with `money::write_fixed` to show all 6).
+    pub cost: Decimal,
+}
+
+/// Why a call could not be priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CostError {
+    #[error("the exchange rate must be above zero")]
+    BadExchangeRate,
+    #[error("the cost is out of range")]
+    OutOfRange,
+}
+
+/// The seconds billed for a call of `billsec` seconds: 0 for `billsec` ≤ 0, else `billsec`
+/// rounded up to a multiple of `increment_s` (taken as 1 when 0), then at least `min_time_s`.
+pub fn rated_seconds(billsec: i64, increment_s: u32, min_time_s: u32) -> u64 {
+    let Ok(billsec) = u64::try_from(billsec) else {
+        return 0;
+    };
+    if billsec == 0 {
+        return 0;
+    }
+    let increment = u64::from(increment_s.max(1));
+    let rounded = billsec.div_ceil(increment).saturating_mul(increment);
+    rounded.max(u64::from(min_time_s))
+}
+
+/// Prices a call of `billsec` seconds on `terms`, converted with `exchange_rate` (units of
+/// the tariff's currency per unit of the default currency; `1` keeps the tariff's currency).
+pub fn price(terms: &Terms, billsec: i64, exchange_rate: Decimal) -> Result<Price, CostError> {
+    let rated_s = rated_seconds(billsec, terms.increment_s, terms.min_time_s);
+    if rated_s == 0 {
+        return Ok(Price {
+            rated_s,
+            cost: Decimal::new(0, COST_PLACES),
+        });
+    }
+    let units = charged_units(terms, rated_s, exchange_rate)?;
+    let cost = i64::try_from(units).map_err(|_| CostError::OutOfRange)?;
+    Ok(Price {
+        rated_s,
+        cost: Decimal::new(cost, COST_PLACES),
+    })
+}
+
+/// The largest whole number of seconds `s` in `1..=limit` whose price (as [`price`], in the
+/// default currency) is at most `available`; `None` when not even one second fits.
+pub fn max_seconds(
+    terms: &Terms,
+    available: Decimal,
+    exchange_rate: Decimal,
+    limit: u32,
+) -> Result<Option<u32>, CostError> {
+    let available = available.rounded(COST_PLACES);
+    let fits = |seconds: u32| -> Result<bool, CostError> {
+        let rated = rated_seconds(i64::from(seconds), terms.increment_s, terms.min_time_s);
+        Ok(charged_units(terms, rated, exchange_rate)? <= available)
+    };
+    if limit == 0 || !fits(1)? {
+        return Ok(None);
+    }
+    // The price never falls as the call grows: find the last second that fits by halving.
+    let (mut fitting, mut too_long) = (1u32, limit.saturating_add(1));
+    while too_long - fitting > 1 {
+        let middle = fitting + (too_long - fitting) / 2;
+        if fits(middle)? {
+            fitting = middle;
+        } else {
+            too_long = middle;
+        }
+    }
+    Ok(Some(fitting))
+}
+
+/// `(rate × rated / 60 + fee) / exchange_rate` in units of `10^-6`, rounded half away from
+/// zero from the exact value.
+fn charged_units(terms: &Terms, rated_s: u64, exchange_rate: Decimal) -> Result<i128, CostError> {
+    if exchange_rate.units() <= 0 {
+        return Err(CostError::BadExchangeRate);
+    }
+    let range = |value: Option<i128>| value.ok_or(CostError::OutOfRange);
+    let scale = terms.rate.scale().max(terms.connection_fee.scale());
+    let widen = |d: Decimal| {
+        range(i128::from(d.units()).checked_mul(10i128.pow(u32::from(scale - d.scale()))))
+    };
+    // cost × 60 × 10^scale, exactly.
+    let rate_part = range(widen(terms.rate)?.checked_mul(i128::from(rated_s)))?;
+    let fee_part = range(widen(terms.connection_fee)?.checked_mul(60))?;
+    let numerator = range(rate_part.checked_add(fee_part))?;
+    // charged × 10^6 = numerator × 10^(6 + xs) / (60 × 10^scale × x_units).
+    let numerator = range(
+        numerator
+            .checked_mul(10i128.pow(u32::from(COST_PLACES) + u32::from(exchange_rate.scale()))),
+    )?;
+    let denominator = range(
+        60i128
+            .checked_mul(10i128.pow(u32::from(scale)))
+            .and_then(|d| d.checked_mul(i128::from(exchange_rate.units()))),
+    )?;
+    Ok(divide_rounded(numerator, denominator))
+}
+
+/// `numerator / denominator` (denominator > 0) rounded half away from zero.
+fn divide_rounded(numerator: i128, denominator: i128) -> i128 {
+    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+    if remainder.abs() * 2 >= denominator {
+        quotient + numerator.signum()
+    } else {
+        quotient
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::parse(text, false).unwrap()
+    }
+
+    fn terms(rate: &str, fee: &str, increment_s: u32, min_time_s: u32) -> Terms {
+        Terms {
+            rate: d(rate),
+            connection_fee: d(fee),
+            increment_s,
+            min_time_s,
+        }
+    }
+
+    fn cost(terms: &Terms, billsec: i64, exchange_rate: &str) -> String {
+        let mut out = Vec::new();
+        let cost = price(terms, billsec, d(exchange_rate)).unwrap().cost;
+        crate::money::write_fixed(&mut out, cost, COST_PLACES);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn mor_examples_round_up_to_the_increment_then_to_the_minimum() {
+        // MOR's own: 15 s at increment 10 is billed 20 s; min 10, inc 30, 5 s is 30 s.
+        assert_eq!(rated_seconds(15, 10, 0), 20);
+        assert_eq!(rated_seconds(5, 30, 10), 30);
+        assert_eq!(rated_seconds(65, 60, 60), 120);
+        assert_eq!(rated_seconds(61, 1, 0), 61);
+        assert_eq!(rated_seconds(0, 60, 60), 0);
+        assert_eq!(rated_seconds(-5, 60, 60), 0);
+        assert_eq!(rated_seconds(1, 60, 0), 60);
+        assert_eq!(rated_seconds(1, 1, 30), 30);
+    }
+
+    #[test]
+    fn hand_worked_costs() {
+        // 65 s at 0.5/min, per second: 0.5 × 65 / 60 = 0.541666… → 0.541667.
+        assert_eq!(cost(&terms("0.5", "0", 1, 0), 65, "1"), "0.541667");
+        // 65 s at 0.5/min, 60/60 billing, fee 0.1: 0.5 × 120 / 60 + 0.1 = 1.1.
+        assert_eq!(cost(&terms("0.5", "0.1", 60, 60), 65, "1"), "1.100000");
+        // 0 s costs nothing, not even the fee.
+        assert_eq!(cost(&terms("0.5", "0.1", 60, 60), 0, "1"), "0.000000");
+        // 30 s at 0.0123/min: 0.00615 exactly.
+        assert_eq!(cost(&terms("0.0123", "0", 1, 0), 30, "1"), "0.006150");
+        // Half away from zero at the 7th place: 1 s at 0.00003/min = 0.0000005 → 0.000001.
+        assert_eq!(cost(&terms("0.00003", "0", 1, 0), 1, "1"), "0.000001");
+        // Just under half: 1 s at 0.0000299/min = 0.000000498… → 0.
+        assert_eq!(cost(&terms("0.0000299", "0", 1, 0), 1, "1"), "0.000000");
+    }
+
+    #[test]
+    fn conversion_divides_the_exact_cost_and_rounds_once() {
+        // A EUR tariff, EUR at 0.92 per USD: 65 s at 0.5 EUR/min = 0.541666… EUR
+        // = 0.588768115… USD → 0.588768.
+        assert_eq!(cost(&terms("0.5", "0", 1, 0), 65, "0.92"), "0.588768");
+        // GBP at 0.79: 1 min at 1 GBP = 1.265822784… USD.
+        assert_eq!(cost(&terms("1", "0", 60, 0), 60, "0.79"), "1.265823");
+        // Rounding once matters: 1 s at 0.0000297/min is 0.000000495 in the tariff's
+        // currency, exactly 0.0000005 at 0.99, which rounds half away from zero to one unit
+        // of the 6th place; rounding the cost first (to 0) would charge nothing.
+        assert_eq!(cost(&terms("0.0000297", "0", 1, 0), 1, "0.99"), "0.000001");
+        assert_eq!(
+            price(&terms("1", "0", 1, 0), 60, d("0")),
+            Err(CostError::BadExchangeRate)
+        );
+    }
+
+    #[test]
+    fn max_seconds_examples() {
+        let per_second = terms("0.6", "0", 1, 0);
+        // 0.6/min = 0.01/s: 1.00 buys exactly 100 s.
+        assert_eq!(
+            max_seconds(&per_second, d("1"), d("1"), 7200),
+            Ok(Some(100))
+        );
+        assert_eq!(
+            max_seconds(&per_second, d("1000"), d("1"), 7200),
+            Ok(Some(7200))
+        );
+        assert_eq!(max_seconds(&per_second, d("0.009"), d("1"), 7200), Ok(None));
+        // 60/60 with a fee: 1 s already costs a minute and the fee.
+        let minutes = terms("0.6", "0.1", 60, 60);
+        assert_eq!(max_seconds(&minutes, d("0.69"), d("1"), 7200), Ok(None));
+        assert_eq!(max_seconds(&minutes, d("0.7"), d("1"), 7200), Ok(Some(60)));
+        assert_eq!(max_seconds(&minutes, d("1.3"), d("1"), 7200), Ok(Some(120)));
+        // A free rate allows the limit.
+        assert_eq!(
+            max_seconds(&terms("0", "0", 1, 0), d("0"), d("1"), 7200),
+            Ok(Some(7200))
+        );
+    }
+
+    #[test]
+    fn amounts_out_of_range_are_errors_not_wrong_answers() {
+        let huge = Terms {
+            rate: Decimal::new(i64::MAX, 0),
+            connection_fee: Decimal::new(i64::MAX, 18),
+            increment_s: 1,
+            min_time_s: 0,
+        };
+        assert_eq!(price(&huge, i64::MAX, d("1")), Err(CostError::OutOfRange));
+    }
+
+    /// The cost by the rule as written, with numbers kept as fractions of `u128`: a second,
+    /// independent statement of what `price` computes.
+    fn by_hand(
+        rate: (u64, u32),
+        fee: (u64, u32),
+        inc: u32,
+        min: u32,
+        billsec: i64,
+        x: (u64, u32),
+    ) -> u128 {
+        if billsec <= 0 {
+            return 0;
+        }
+        let mut rated = 0u64;
+        while rated < billsec as u64 {
+            rated += u64::from(inc.max(1));
+        }
+        let rated = rated.max(u64::from(min));
+        // cost = r/10^rs × rated/60 + f/10^fs; charged = cost × 10^xs / xu; × 10^6, rounded.
+        let p = |e: u32| 10u128.pow(e);
+        let num = (u128::from(rate.0) * u128::from(rated) * p(fee.1)
+            + u128::from(fee.0) * 60 * p(rate.1))
+            * p(x.1)
+            * p(6);
+        let den = p(rate.1) * p(fee.1) * 60 * u128::from(x.0);
+        (num + den / 2) / den
+    }
+
+    proptest! {
+        #[test]
+        fn price_equals_the_rule_applied_by_hand(
+            rate in (0u64..100_000_000, 0u32..8),
+            fee in (0u64..10_000_000, 0u32..8),
+            inc in 0u32..120,
+            min in 0u32..300,
+            billsec in -10i64..20_000,
+            x in (1u64..10_000_000, 0u32..7),
+        ) {
+            let terms = Terms {
+                rate: Decimal::new(rate.0 as i64, rate.1 as u8),
+                connection_fee: Decimal::new(fee.0 as i64, fee.1 as u8),
+                increment_s: inc,
+                min_time_s: min,
+            };
+            let priced = price(&terms, billsec, Decimal::new(x.0 as i64, x.1 as u8)).unwrap();
+            prop_assert!(priced.cost.scale() <= COST_PLACES);
+            prop_assert_eq!(
+                priced.cost.rounded(COST_PLACES) as u128,
+                by_hand(rate, fee, inc, min, billsec, x)
+            );
+        }
+
+        #[test]
+        fn max_seconds_is_the_largest_second_that_fits(
+            rate in (0u64..5_000, 0u32..3),
+            fee in (0u64..500, 0u32..3),
+            inc in 1u32..90,
+            min in 0u32..120,
+            available in (0u64..20_000, 0u32..3),
+            limit in 0u32..600,
+        ) {
+            let terms = Terms {
+                rate: Decimal::new(rate.0 as i64, rate.1 as u8),
+                connection_fee: Decimal::new(fee.0 as i64, fee.1 as u8),
+                increment_s: inc,
+                min_time_s: min,
+            };
+            let available = Decimal::new(available.0 as i64, available.1 as u8);
+            let one = Decimal::new(1, 0);
+            let scanned = (1..=limit)
+                .filter(|&s| price(&terms, i64::from(s), one).unwrap().cost <= available)
+                .max();
+            prop_assert_eq!(max_seconds(&terms, available, one, limit).unwrap(), scanned);
+        }
+    }
+}
