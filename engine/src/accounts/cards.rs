@@ -10,6 +10,8 @@ pub struct CardGroup {
     pub id: u64,
     pub name: String,
     pub owner_id: u64,
+    /// The tariff that prices calls made with the group's cards.
+    pub tariff: Option<String>,
     pub line: u64,
 }
 
@@ -41,7 +43,8 @@ pub struct Card {
 pub(crate) const GROUP_ID: usize = 0;
 const GROUP_NAME: usize = 1;
 pub(crate) const GROUP_OWNER: usize = 2;
-pub(crate) const GROUP_COLUMNS: [ColumnSpec; 3] = [
+pub(crate) const GROUP_TARIFF: usize = 3;
+pub(crate) const GROUP_COLUMNS: [ColumnSpec; 4] = [
     ColumnSpec {
         name: "id",
         required: true,
@@ -53,6 +56,10 @@ pub(crate) const GROUP_COLUMNS: [ColumnSpec; 3] = [
     ColumnSpec {
         name: "owner_id",
         required: true,
+    },
+    ColumnSpec {
+        name: "tariff",
+        required: false,
     },
 ];
 
@@ -151,11 +158,15 @@ pub(crate) fn read_groups<R: std::io::Read + Send>(
             let id = row.whole(GROUP_ID, None, 0, u64::MAX);
             let name = row.required_text(GROUP_NAME, 128);
             let owner_id = row.whole(GROUP_OWNER, None, 0, u64::MAX);
-            if let (Some(id), Some(name), Some(owner_id), true) = (id, name, owner_id, row.ok()) {
+            let tariff = super::users::tariff_name(row, GROUP_TARIFF, "tariff");
+            if let (Some(id), Some(name), Some(owner_id), Some(tariff), true) =
+                (id, name, owner_id, tariff, row.ok())
+            {
                 groups.push(CardGroup {
                     id,
                     name: name.to_owned(),
                     owner_id,
+                    tariff,
                     line: row.line(),
                 });
             }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 pub use cards::{Card, CardGroup};
 pub use currencies::{is_valid_code, Currencies, Currency};
-pub use users::{Password, Permissions, Role, User};
+pub use users::{Credit, Password, Permissions, Role, User};
 
 use crate::files::OpenError;
 use crate::input::ErrorList;
@@ -84,13 +84,14 @@ pub struct Accounts {
     group_by_id: HashMap<u64, usize, FxBuildHasher>,
     card_by_number: TextIndex,
     card_by_pin: HashMap<String, PinOwner, FxBuildHasher>,
-    /// Every tariff a user names (`tariff` or `custom_tariff`), sorted, without repeats: what
-    /// a new artifact must hold for these accounts to stay valid with it.
+    /// Every tariff a user (`tariff` or `custom_tariff`) or a card group (`tariff`) names,
+    /// sorted, without repeats: what a new artifact must hold for these accounts to stay
+    /// valid with it.
     tariff_names: Vec<String>,
 }
 
 impl Accounts {
-    /// Every tariff the users name, sorted, once each.
+    /// Every tariff the users and card groups name, sorted, once each.
     pub fn tariff_names(&self) -> &[String] {
         &self.tariff_names
     }
@@ -213,7 +214,7 @@ pub fn load(
     let user_index = check.users(&users);
     let admin = check.one_admin(&users);
     check.user_links(&users, &user_index.by_id, &currencies, has_tariff);
-    let (groups, group_by_id) = check.groups(groups, &users, &user_index.by_id);
+    let (groups, group_by_id) = check.groups(groups, &users, &user_index.by_id, has_tariff);
     let (cards, card_index) = check.cards(cards, &group_by_id, &groups.file, &user_index.by_id);
     let (true, Some(admin)) = (errors.is_empty(), admin) else {
         return fail(errors, warnings);
@@ -224,7 +225,7 @@ pub fn load(
         user_index.by_unique_hash,
         card_index.by_number,
     ));
-    let tariff_names = tariff_names(&users.rows);
+    let tariff_names = tariff_names(&users.rows, &groups.rows);
     let mut users = users;
     for user in &mut users.rows {
         user.tariff_ids = [&user.custom_tariff, &user.tariff].map(|name| {
@@ -335,11 +336,12 @@ struct CardIndex {
     by_pin: HashMap<String, PinOwner, FxBuildHasher>,
 }
 
-/// Every tariff the users name, sorted, once each.
-fn tariff_names(users: &[User]) -> Vec<String> {
+/// Every tariff the users and card groups name, sorted, once each.
+fn tariff_names(users: &[User], groups: &[CardGroup]) -> Vec<String> {
     let mut names: Vec<String> = users
         .iter()
         .flat_map(|u| [&u.tariff, &u.custom_tariff])
+        .chain(groups.iter().map(|g| &g.tariff))
         .filter_map(|name| name.clone())
         .collect();
     names.sort_unstable();
@@ -467,13 +469,14 @@ impl Checker<'_> {
         }
     }
 
-    /// Step 5: card groups, sorted by id, are unique by id and owned by the admin or a
-    /// reseller; returns them and their index.
+    /// Step 5: card groups, sorted by id, are unique by id, owned by the admin or a reseller,
+    /// and name a tariff the artifact holds; returns them and their index.
     fn groups(
         &mut self,
         mut groups: Table<CardGroup>,
         users: &Table<User>,
         user_by_id: &HashMap<u64, usize, FxBuildHasher>,
+        has_tariff: &dyn Fn(&str) -> bool,
     ) -> (Table<CardGroup>, HashMap<u64, usize, FxBuildHasher>) {
         groups.rows.sort_by_key(|g| g.id);
         let by_id = self.unique(
@@ -491,6 +494,14 @@ impl Checker<'_> {
                     group.line,
                     groups.column(cards::GROUP_OWNER),
                     format!("owner_id {} is not the admin or a reseller", group.owner_id),
+                );
+            }
+            if let Some(tariff) = group.tariff.as_deref().filter(|t| !has_tariff(t)) {
+                self.errors.add(
+                    &groups.file,
+                    group.line,
+                    groups.column(cards::GROUP_TARIFF),
+                    format!("tariff \"{tariff}\" is not in the tariff artifact"),
                 );
             }
         }
@@ -623,6 +634,7 @@ fn owner_problem(user: &User, owner: Option<&User>) -> Option<String> {
 mod tests {
     use super::*;
 
+    use crate::money::Decimal;
     use crate::testing::{account_files_in, demo_account_files, is_demo_tariff};
 
     /// The reload checks a file's type by path before loading; a FIFO renamed over the path
@@ -722,6 +734,67 @@ mod tests {
     const USERS: &str = "id,username,role,owner_id,tariff,currency,api_key,permissions,password\n";
     const GROUPS: &str = "id,name,owner_id\n1,G,0\n";
     const CARDS: &str = "id,number,pin,group_id\n";
+
+    #[test]
+    fn credit_is_a_decimal_of_at_least_zero_or_minus_one_for_no_limit() {
+        let users = "id,username,role,owner_id,credit\n\
+                     0,admin,admin,0,\n\
+                     1,a,user,0,10.5\n\
+                     2,b,user,0,-1\n\
+                     3,c,user,0,0\n";
+        let accounts = load_texts(users, GROUPS, CARDS).unwrap();
+        let credit = |name: &str| accounts.user_by_username(name).unwrap().credit;
+        assert_eq!(credit("admin"), Credit::Limited(Decimal::ZERO));
+        assert_eq!(
+            credit("a"),
+            Credit::Limited(Decimal::parse("10.5", false).unwrap())
+        );
+        assert_eq!(credit("b"), Credit::Unlimited);
+        assert_eq!(credit("c"), Credit::Limited(Decimal::ZERO));
+        let bad = "id,username,role,owner_id,credit\n\
+                   0,admin,admin,0,-2\n\
+                   1,a,user,0,1e3\n\
+                   2,b,user,0,-0.5\n";
+        let error = load_texts(bad, GROUPS, CARDS).unwrap_err();
+        let lines: Vec<&str> = error.lines().collect();
+        assert_eq!(lines.len(), 3, "{error}");
+        assert_eq!(
+            lines[0],
+            "users.csv:2:5: credit \"-2\" must be a decimal of at least 0, or -1 for no limit"
+        );
+        assert!(
+            lines[1].starts_with("users.csv:3:5: credit \"1e3\""),
+            "{error}"
+        );
+        assert!(
+            lines[2].starts_with("users.csv:4:5: credit \"-0.5\" must be"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_card_groups_tariff_must_be_in_the_artifact_and_must_stay_there() {
+        let users = format!("{USERS}0,admin,admin,0,,,,,\n");
+        let groups = "id,name,owner_id,tariff\n1,G,0,wholesale\n2,H,0,\n";
+        let accounts = load_texts(&users, groups, CARDS).unwrap();
+        assert_eq!(
+            accounts.card_group(1).unwrap().tariff.as_deref(),
+            Some("wholesale")
+        );
+        assert_eq!(accounts.card_group(2).unwrap().tariff, None);
+        // A reload keeps these accounts only while the artifact holds the group's tariff.
+        assert_eq!(accounts.tariff_names(), ["wholesale"]);
+        let groups = "id,name,owner_id,tariff\n1,G,0,nope\n";
+        assert_eq!(
+            load_texts(&users, groups, CARDS).unwrap_err(),
+            "card_groups.csv:2:4: tariff \"nope\" is not in the tariff artifact\n"
+        );
+        let groups = "id,name,owner_id,tariff\n1,G,0,bad name\n";
+        assert_eq!(
+            load_texts(&users, groups, CARDS).unwrap_err(),
+            "card_groups.csv:2:4: tariff \"bad name\" is not a tariff name (1-64 of A-Za-z0-9_-)\n"
+        );
+    }
 
     #[test]
     fn cross_row_and_cross_file_problems_are_each_reported() {

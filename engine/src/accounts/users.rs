@@ -54,6 +54,15 @@ pub enum Password {
     Sha256([u8; 32]),
 }
 
+/// How far below zero a user's balance may go (users.csv `credit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credit {
+    /// Down to minus this amount, in the default currency (0: prepaid).
+    Limited(Decimal),
+    /// No limit (`-1` in the file).
+    Unlimited,
+}
+
 /// One user, validated on its own.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -76,6 +85,8 @@ pub struct User {
     pub first_name: String,
     pub last_name: String,
     pub permissions: Permissions,
+    /// How far below zero the balance may go (0 unless the file says).
+    pub credit: Credit,
     /// Where the row is, for errors found across rows or files.
     pub line: u64,
     /// `custom_tariff` then `tariff` as positions in [`super::Accounts::tariff_names`], set
@@ -111,8 +122,9 @@ const NUMBERS: usize = 12;
 const FIRST_NAME: usize = 13;
 const LAST_NAME: usize = 14;
 const PERMISSIONS: usize = 15;
+const CREDIT: usize = 16;
 
-pub(crate) const COLUMNS: [ColumnSpec; 16] = [
+pub(crate) const COLUMNS: [ColumnSpec; 17] = [
     ColumnSpec {
         name: "id",
         required: true,
@@ -177,6 +189,10 @@ pub(crate) const COLUMNS: [ColumnSpec; 16] = [
         name: "permissions",
         required: false,
     },
+    ColumnSpec {
+        name: "credit",
+        required: false,
+    },
 ];
 
 /// Reads `users.csv` row by row; the 1-based column of each spec is returned for errors
@@ -204,6 +220,24 @@ pub(crate) fn read<R: std::io::Read + Send>(
     Some((users, columns.numbers()))
 }
 
+/// An optional tariff name in column `spec` (called `name` in messages): `Some(None)` when
+/// empty, `None` (with an error recorded) when it cannot be a tariff name.
+pub(crate) fn tariff_name(
+    row: &mut Row<'_, '_>,
+    spec: usize,
+    name: &str,
+) -> Option<Option<String>> {
+    let text = row.text(spec, 64)?;
+    if !text.is_empty() && !is_valid_tariff_name(text) {
+        row.fail_field(
+            spec,
+            format!("{name} \"{text}\" is not a tariff name (1-64 of A-Za-z0-9_-)"),
+        );
+        return None;
+    }
+    optional(Some(text))
+}
+
 fn optional(text: Option<&str>) -> Option<Option<String>> {
     text.map(|t| (!t.is_empty()).then(|| t.to_owned()))
 }
@@ -229,17 +263,6 @@ fn parse_user(row: &mut Row<'_, '_>) -> Option<User> {
         );
     }
     let owner_id = row.whole(OWNER_ID, None, 0, u64::MAX);
-    let tariff_name = |row: &mut Row<'_, '_>, spec: usize, name: &str| {
-        let text = row.text(spec, 64)?;
-        if !text.is_empty() && !is_valid_tariff_name(text) {
-            row.fail_field(
-                spec,
-                format!("{name} \"{text}\" is not a tariff name (1-64 of A-Za-z0-9_-)"),
-            );
-            return None;
-        }
-        optional(Some(text))
-    };
     let tariff = tariff_name(row, TARIFF, "tariff");
     let custom_tariff = tariff_name(row, CUSTOM_TARIFF, "custom_tariff");
     let currency = optional(row.text(CURRENCY, 16));
@@ -315,6 +338,20 @@ fn parse_user(row: &mut Row<'_, '_>) -> Option<User> {
         }
         Some(permissions)
     });
+    let credit = match row.raw(CREDIT).0 {
+        b"-1" => Some(Credit::Unlimited),
+        text if text.starts_with(b"-") => {
+            let message = format!(
+                "credit \"{}\" must be a decimal of at least 0, or -1 for no limit",
+                String::from_utf8_lossy(text)
+            );
+            row.fail_field(CREDIT, message);
+            None
+        }
+        _ => row
+            .decimal(CREDIT, false, Some(Decimal::ZERO))
+            .map(Credit::Limited),
+    };
     if role.is_some_and(|r| r != Role::Reseller) && api_key.as_ref().is_some_and(Option::is_some) {
         row.fail_field(API_KEY, "api_key is for resellers only".into());
     }
@@ -338,6 +375,7 @@ fn parse_user(row: &mut Row<'_, '_>) -> Option<User> {
         first_name: first_name?.to_owned(),
         last_name: last_name?.to_owned(),
         permissions: permissions?,
+        credit: credit?,
         line: row.line(),
         tariff_ids: [None, None],
     })

@@ -142,6 +142,7 @@ mod tests {
             first_name: String::new(),
             last_name: String::new(),
             permissions,
+            credit: crate::accounts::Credit::Limited(Decimal::ZERO),
             line: 0,
             tariff_ids: [None, None],
         }
@@ -228,6 +229,7 @@ mod tests {
             id: 7,
             name: "G".into(),
             owner_id: 1,
+            tariff: None,
             line: 2,
         };
         assert!(CardGroups::All.contains(&group));
