@@ -22,8 +22,11 @@ const HEADER_NAMES: [&[&str]; 7] = [
     ],
 ];
 
-/// Words that make an unused header cell an error: what the column would hold, and the
-/// (normalized) words that give it away.
+/// Word beginnings that make an unused header cell an error: what the column would hold,
+/// and the beginnings that give it away. A header's words are its runs of letters and digits,
+/// split at lower-to-upper case changes too (`NewRate` is `new rate`), lowercased; the whole
+/// header with spaces, dots, underscores and hyphens removed counts as one more word
+/// (`Set-up Fee` gives `setupfee`).
 const RISKY_HEADERS: [(&str, &[&str]); 5] = [
     (
         "a date or time",
@@ -40,14 +43,32 @@ const RISKY_HEADERS: [(&str, &[&str]); 5] = [
     (
         "a price",
         &[
-            "rate", "price", "cost", "fee", "charge", "connect", "setup", "amount", "minute",
-            "peak", "tax",
+            "rate",
+            "price",
+            "cost",
+            "fee",
+            "charge",
+            "surcharge",
+            "connect",
+            "interconnect",
+            "setup",
+            "amount",
+            "minute",
+            "peak",
+            "offpeak",
+            "weekend",
+            "night",
+            "evening",
+            "tax",
+            "flagfall",
+            "cent",
         ],
     ),
     (
         "a billing term",
         &[
             "increment",
+            "incr",
             "interval",
             "billing",
             "minimum",
@@ -57,24 +78,102 @@ const RISKY_HEADERS: [(&str, &[&str]); 5] = [
             "duration",
             "round",
             "grace",
+            "second",
+            "step",
+            "granular",
         ],
     ),
-    ("a currency", &["currency"]),
+    ("a currency", &["currency", "ccy", "curr"]),
     (
         "a row status (such as a closed code)",
-        &["status", "change", "action", "delete", "closed"],
+        &[
+            "status",
+            "change",
+            "action",
+            "delete",
+            "closed",
+            "block",
+            "activ",
+            "enable",
+            "remov",
+            "discontinu",
+        ],
     ),
 ];
 
-/// Short words that make an unused header cell an error when they stand as a whole word.
+/// Short words that make an unused header cell an error only as a whole word, so that
+/// "Admin" or "Private" stay harmless; and a `60/60`-style pair of numbers.
 const RISKY_WORDS: [(&str, &[&str]); 3] = [
     ("a billing term", &["min", "max", "inc", "sec", "secs"]),
     (
         "a price",
-        &["vat", "usd", "eur", "gbp", "chf", "per", "ppm"],
+        &[
+            "vat", "per", "ppm", "cpm", "cur", "usd", "eur", "gbp", "chf", "jpy", "aud", "cad",
+            "nzd", "cny", "hkd", "sgd", "inr", "rub", "sek", "nok", "dkk", "pln", "czk", "huf",
+            "try", "zar", "brl", "mxn", "ils", "aed", "sar", "krw", "thb", "myr", "idr", "php",
+            "ngn", "kes", "egp", "pkr", "uah",
+        ],
     ),
-    ("a date or time", &["from", "until", "to"]),
+    ("a date or time", &["from", "until"]),
 ];
+
+/// Unused headers that carriers' decks carry and that are harmless although a risky word
+/// begins one of their words (normalized as by [`normalize_header`]).
+const HARMLESS_HEADERS: [&str; 5] = [
+    "ratecenter",
+    "ratecentre",
+    "timezone",
+    "billingname",
+    "lastupdated",
+];
+
+/// The words of a header cell as [`RISKY_HEADERS`] reads them.
+fn header_words(header: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in header.chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower {
+            words.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_ascii_lowercase();
+        word.push(c.to_ascii_lowercase());
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    words
+}
+
+/// What an unused header cell named `header` (normalized: `name`) would hold, when ignoring
+/// it could bill calls wrong.
+fn risky_header(header: &str, name: &str) -> Option<&'static str> {
+    let squeezed: String = name.chars().filter(|&c| c != '-').collect();
+    if HARMLESS_HEADERS.contains(&squeezed.as_str()) {
+        return None;
+    }
+    let words = header_words(header);
+    if words.len() == 2
+        && header.contains('/')
+        && words.iter().all(|w| w.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some("a billing term");
+    }
+    let begins =
+        |part: &str| words.iter().any(|w| w.starts_with(part)) || squeezed.starts_with(part);
+    RISKY_HEADERS
+        .iter()
+        .find(|(_, parts)| parts.iter().any(|part| begins(part)))
+        .or_else(|| {
+            RISKY_WORDS
+                .iter()
+                .find(|(_, short)| short.iter().any(|w| words.iter().any(|x| x == w)))
+        })
+        .map(|(what, _)| *what)
+}
 
 /// How a deck is written: everything `tariff-compile`'s options describe. The default reads
 /// §2.1 decks and the common vendor variants: UTF-8 (or UTF-16 by byte-order mark), the
@@ -203,22 +302,9 @@ impl HeaderNames for DeckFormat {
                 None => HeaderMatch::Column(spec),
             };
         }
-        // Short words count only as whole words of the header as written ("Min", "VAT",
-        // "USD"), so that "Admin" or "Private" stay harmless.
-        let words: Vec<String> = header
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .map(str::to_ascii_lowercase)
-            .collect();
-        let risky = RISKY_HEADERS
-            .iter()
-            .find(|(_, parts)| parts.iter().any(|w| name.contains(w)))
-            .or_else(|| {
-                RISKY_WORDS
-                    .iter()
-                    .find(|(_, short)| short.iter().any(|w| words.iter().any(|x| x == w)))
-            });
+        let risky = risky_header(header, &name);
         match risky {
-            Some((what, _)) => HeaderMatch::Refused(format!(
+            Some(what) => HeaderMatch::Refused(format!(
                 "column \"{header}\" is not used, but its name suggests {what}, and ignoring \
                  it could bill calls wrong: name its field with --column FIELD=\"{header}\", \
                  or drop it knowingly with --ignore-column \"{header}\""

@@ -499,6 +499,21 @@ mod tests {
             "Amount",
             "USD",
             "EUR/min",
+            "Incr",
+            "Init Incr",
+            "Addl Incr",
+            "60/60",
+            "Ccy",
+            "JPY",
+            "Blocked",
+            "Active",
+            "Removed",
+            "Flagfall",
+            "Set-up",
+            "NewRate",
+            "Weekend",
+            "Free Seconds",
+            "Granularity",
         ] {
             let deck = format!("prefix,rate,{header}\n44,0.05,0.10\n");
             let (rows, errors, _) = read_deck(deck.as_bytes(), &DeckFormat::default());
@@ -516,6 +531,19 @@ mod tests {
             "Private",
             "Region",
             "Terminating Country",
+            "Rate Center",
+            "Exchange",
+            "Strategy",
+            "Corporate",
+            "Transaction",
+            "Last Updated",
+            "Time Zone",
+            "NPA",
+            "NXX",
+            "OCN",
+            "LATA",
+            "Route to",
+            "Operated By",
         ] {
             let deck = format!("prefix,rate,{header}\n44,0.05,x\n");
             let (rows, errors, warnings) = read_deck(deck.as_bytes(), &DeckFormat::default());
