@@ -9,7 +9,7 @@
 //! the exact cost is the fraction `numerator / (60 × 10^scale)`, rounded once at the end.
 //!
 //! Charging calls (`/v1/calls`), authorizing them (`/v1/authorize`) and costing CDRs
-//! (`tariff-rate`) all go through [`price`] and [`max_seconds`].
+//! (`tariff-rate`) are to go through [`price`] and [`max_seconds`]; none exists yet.
 
 use crate::money::Decimal;
 
@@ -88,16 +88,24 @@ pub fn max_seconds(
     exchange_rate: Decimal,
     limit: u32,
 ) -> Result<Option<u32>, CostError> {
-    let available = available.rounded(COST_PLACES);
-    let fits = |seconds: u32| -> Result<bool, CostError> {
-        let rated = rated_seconds(i64::from(seconds), terms.increment_s, terms.min_time_s);
-        Ok(charged_units(terms, rated, exchange_rate)? <= available)
+    // Compared exactly, at the finer of the two scales: never by rounding `available`.
+    let scale = u32::from(available.scale().max(COST_PLACES));
+    let range = |value: Option<i128>| value.ok_or(CostError::OutOfRange);
+    let available_units = range(
+        i128::from(available.units()).checked_mul(10i128.pow(scale - u32::from(available.scale()))),
+    )?;
+    let fits = |seconds: u64| -> Result<bool, CostError> {
+        let billsec = i64::try_from(seconds).map_err(|_| CostError::OutOfRange)?;
+        let rated = rated_seconds(billsec, terms.increment_s, terms.min_time_s);
+        let charged = charged_units(terms, rated, exchange_rate)?;
+        let charged = range(charged.checked_mul(10i128.pow(scale - u32::from(COST_PLACES))))?;
+        Ok(charged <= available_units)
     };
     if limit == 0 || !fits(1)? {
         return Ok(None);
     }
     // The price never falls as the call grows: find the last second that fits by halving.
-    let (mut fitting, mut too_long) = (1u32, limit.saturating_add(1));
+    let (mut fitting, mut too_long) = (1u64, u64::from(limit) + 1);
     while too_long - fitting > 1 {
         let middle = fitting + (too_long - fitting) / 2;
         if fits(middle)? {
@@ -106,7 +114,7 @@ pub fn max_seconds(
             too_long = middle;
         }
     }
-    Ok(Some(fitting))
+    Ok(u32::try_from(fitting).ok())
 }
 
 /// `(rate × rated / 60 + fee) / exchange_rate` in units of `10^-6`, rounded half away from
@@ -244,6 +252,24 @@ mod tests {
     }
 
     #[test]
+    fn available_is_compared_exactly_never_rounded() {
+        // 1 s at 0.00006/min costs 0.000001; 0.0000005 available does not pay for it.
+        let tiny = terms("0.00006", "0", 1, 0);
+        assert_eq!(max_seconds(&tiny, d("0.0000005"), d("1"), 10), Ok(None));
+        assert_eq!(max_seconds(&tiny, d("0.000001"), d("1"), 10), Ok(Some(1)));
+        assert_eq!(max_seconds(&tiny, d("0.0000019"), d("1"), 10), Ok(Some(1)));
+        // A negative balance pays for nothing, not even a free second.
+        let free = terms("0", "0", 1, 0);
+        let negative = Decimal::parse("-0.0000004", true).unwrap();
+        assert_eq!(max_seconds(&free, negative, d("1"), 10), Ok(None));
+        // The top of the range is reachable.
+        assert_eq!(
+            max_seconds(&free, d("0"), d("1"), u32::MAX),
+            Ok(Some(u32::MAX))
+        );
+    }
+
+    #[test]
     fn amounts_out_of_range_are_errors_not_wrong_answers() {
         let huge = Terms {
             rate: Decimal::new(i64::MAX, 0),
@@ -312,7 +338,8 @@ mod tests {
             fee in (0u64..500, 0u32..3),
             inc in 1u32..90,
             min in 0u32..120,
-            available in (0u64..20_000, 0u32..3),
+            available in (0u64..20_000_000, 0u32..9),
+            x in (1u64..2_000, 0u32..3),
             limit in 0u32..600,
         ) {
             let terms = Terms {
@@ -322,11 +349,11 @@ mod tests {
                 min_time_s: min,
             };
             let available = Decimal::new(available.0 as i64, available.1 as u8);
-            let one = Decimal::new(1, 0);
+            let x = Decimal::new(x.0 as i64, x.1 as u8);
             let scanned = (1..=limit)
-                .filter(|&s| price(&terms, i64::from(s), one).unwrap().cost <= available)
+                .filter(|&s| price(&terms, i64::from(s), x).unwrap().cost <= available)
                 .max();
-            prop_assert_eq!(max_seconds(&terms, available, one, limit).unwrap(), scanned);
+            prop_assert_eq!(max_seconds(&terms, available, x, limit).unwrap(), scanned);
         }
     }
 }

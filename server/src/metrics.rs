@@ -209,7 +209,7 @@ impl Metrics {
                 count.load(Relaxed)
             );
         }
-        let _ = writeln!(out, "# HELP ratel_request_duration_seconds Time to answer an API request, from parsed request to written body.");
+        let _ = writeln!(out, "# HELP ratel_request_duration_seconds Time to answer an API request, from the parsed request to the answer built (before it is written).");
         let _ = writeln!(out, "# TYPE ratel_request_duration_seconds histogram");
         let mut cumulative = 0;
         for (index, bound) in BUCKETS_US.iter().enumerate() {

@@ -14,7 +14,9 @@
 
 use std::io::{ErrorKind, Write};
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
@@ -92,7 +94,7 @@ impl WriteWatch {
                         .compare_exchange(since, 0, Relaxed, Relaxed)
                         .is_ok()
                 {
-                    entry.cut.store(true, Relaxed);
+                    entry.cut.store(true, Release);
                     let _ = shutdown(entry.fd, Shutdown::Both);
                 }
             }
@@ -145,7 +147,7 @@ impl WriteGuard<'_> {
         };
         self.entry.since.store(0, Relaxed);
         match result {
-            Err(_) if self.entry.cut.load(Relaxed) => Err(ErrorKind::TimedOut.into()),
+            Err(_) if self.entry.cut.load(Acquire) => Err(ErrorKind::TimedOut.into()),
             other => other,
         }
     }

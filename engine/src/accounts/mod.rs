@@ -741,7 +741,8 @@ mod tests {
                      0,admin,admin,0,\n\
                      1,a,user,0,10.5\n\
                      2,b,user,0,-1\n\
-                     3,c,user,0,0\n";
+                     3,c,user,0,0\n\
+                     4,d,user,0,-1.00\n";
         let accounts = load_texts(users, GROUPS, CARDS).unwrap();
         let credit = |name: &str| accounts.user_by_username(name).unwrap().credit;
         assert_eq!(credit("admin"), Credit::Limited(Decimal::ZERO));
@@ -751,6 +752,7 @@ mod tests {
         );
         assert_eq!(credit("b"), Credit::Unlimited);
         assert_eq!(credit("c"), Credit::Limited(Decimal::ZERO));
+        assert_eq!(credit("d"), Credit::Unlimited);
         let bad = "id,username,role,owner_id,credit\n\
                    0,admin,admin,0,-2\n\
                    1,a,user,0,1e3\n\

@@ -338,20 +338,22 @@ fn parse_user(row: &mut Row<'_, '_>) -> Option<User> {
         }
         Some(permissions)
     });
-    let credit = match row.raw(CREDIT).0 {
-        b"-1" => Some(Credit::Unlimited),
-        text if text.starts_with(b"-") => {
-            let message = format!(
-                "credit \"{}\" must be a decimal of at least 0, or -1 for no limit",
-                String::from_utf8_lossy(text)
-            );
-            row.fail_field(CREDIT, message);
-            None
-        }
-        _ => row
-            .decimal(CREDIT, false, Some(Decimal::ZERO))
-            .map(Credit::Limited),
-    };
+    // -1 (however written: -1.0, -1.00...) is no limit; any other negative is an error.
+    let credit = row
+        .decimal(CREDIT, true, Some(Decimal::ZERO))
+        .and_then(|credit| {
+            if credit == Decimal::new(-1, 0) {
+                Some(Credit::Unlimited)
+            } else if credit.is_negative() {
+                let message = format!(
+                    "credit \"{credit}\" must be a decimal of at least 0, or -1 for no limit"
+                );
+                row.fail_field(CREDIT, message);
+                None
+            } else {
+                Some(Credit::Limited(credit))
+            }
+        });
     if role.is_some_and(|r| r != Role::Reseller) && api_key.as_ref().is_some_and(Option::is_some) {
         row.fail_field(API_KEY, "api_key is for resellers only".into());
     }
