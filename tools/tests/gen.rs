@@ -9,20 +9,32 @@ use std::process::Command;
 use ratel_engine::accounts::{self, AccountFiles};
 use ratel_engine::artifact::Artifact;
 
-fn generate(dir: &std::path::Path, seed: &str) {
+/// Runs `ratel-gen -o DIR ARGS...`, which must succeed.
+fn ratel_gen(dir: &std::path::Path, args: &[&str]) {
     let status = Command::new(env!("CARGO_BIN_EXE_ratel-gen"))
-        .args([
-            "-o",
-            dir.to_str().unwrap(),
+        .args(["-o", dir.to_str().unwrap()])
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn generate(dir: &std::path::Path, seed: &str) {
+    ratel_gen(
+        dir,
+        &[
             "--rows",
             "20000",
             "--numbers",
             "1000",
-        ])
-        .args(["--users", "3000", "--cards", "2500", "--seed", seed])
-        .status()
-        .unwrap();
-    assert!(status.success());
+            "--users",
+            "3000",
+            "--cards",
+            "2500",
+            "--seed",
+            seed,
+        ],
+    );
 }
 
 #[test]
@@ -81,9 +93,11 @@ fn generated_datasets_compile_and_load_and_are_reproducible() {
 
 /// Writes an NPA-NXX deck of `rows` rows into `dir`.
 fn generate_npanxx(dir: &std::path::Path, rows: &str) {
-    let status = Command::new(env!("CARGO_BIN_EXE_ratel-gen"))
-        .args(["-o", dir.to_str().unwrap(), "--shape", "npanxx"])
-        .args([
+    ratel_gen(
+        dir,
+        &[
+            "--shape",
+            "npanxx",
             "--rows",
             rows,
             "--numbers",
@@ -92,10 +106,8 @@ fn generate_npanxx(dir: &std::path::Path, rows: &str) {
             "5",
             "--cards",
             "5",
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
+        ],
+    );
 }
 
 #[test]
