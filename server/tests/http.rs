@@ -709,6 +709,23 @@ fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
     }
 }
 
+/// Waits until the server has built no `calling_cards_get` answer for a second (each is
+/// counted before it is written, so its writes have stalled by then); returns the count and
+/// the moment it last moved.
+fn wait_for_answers_to_stall(server: &Server) -> (f64, Instant) {
+    let answered = "ratel_requests_total{endpoint=\"calling_cards_get\",outcome=\"answered\"}";
+    let count = || metric(&admin(server, "GET", "/metrics").body, answered).unwrap();
+    let (mut last, mut moved) = (count(), Instant::now());
+    while moved.elapsed() < Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = count();
+        if now != last {
+            (last, moved) = (now, Instant::now());
+        }
+    }
+    (last, moved)
+}
+
 /// The server still answers an ordinary request correctly (after whatever a test did to it).
 fn assert_still_answers(server: &Server) {
     assert_eq!(
@@ -999,16 +1016,7 @@ fn clients_that_never_read_are_closed_ten_seconds_after_their_answers_stall() {
     // The server has stalled when it stops answering: the count of answers built stops
     // moving (each is counted before it is written). Its last progress was before that.
     let metrics = || admin(&server, "GET", "/metrics").body;
-    let answered = "ratel_requests_total{endpoint=\"calling_cards_get\",outcome=\"answered\"}";
-    let mut count = metric(&metrics(), answered).unwrap();
-    let mut stalled = Instant::now();
-    while stalled.elapsed() < Duration::from_secs(1) {
-        std::thread::sleep(Duration::from_millis(100));
-        let now = metric(&metrics(), answered).unwrap();
-        if now != count {
-            (count, stalled) = (now, Instant::now());
-        }
-    }
+    let (count, stalled) = wait_for_answers_to_stall(&server);
     let rss_stalled = rss_kib(server.child.id());
     let open = || metric(&metrics(), "ratel_open_connections{listener=\"api\"}").unwrap();
     assert_eq!(open(), 50.0, "all stalled, none closed yet");
@@ -1072,16 +1080,7 @@ fn clients_that_never_read_but_trickle_bytes_are_closed_all_the_same() {
         })
         .collect();
     let metrics = || admin(&server, "GET", "/metrics").body;
-    let answered = "ratel_requests_total{endpoint=\"calling_cards_get\",outcome=\"answered\"}";
-    let mut count = metric(&metrics(), answered).unwrap();
-    let mut stalled = Instant::now();
-    while stalled.elapsed() < Duration::from_secs(1) {
-        std::thread::sleep(Duration::from_millis(100));
-        let now = metric(&metrics(), answered).unwrap();
-        if now != count {
-            (count, stalled) = (now, Instant::now());
-        }
-    }
+    let (count, stalled) = wait_for_answers_to_stall(&server);
     assert!(
         count < 2000.0,
         "the answers never stalled ({count} written)"
