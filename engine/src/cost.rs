@@ -308,6 +308,11 @@ mod tests {
         (num + den / 2) / den
     }
 
+    /// A decimal from generated (units, scale).
+    fn decimal((units, scale): (u64, u32)) -> Decimal {
+        Decimal::new(units as i64, scale as u8)
+    }
+
     proptest! {
         #[test]
         fn price_equals_the_rule_applied_by_hand(
@@ -319,12 +324,12 @@ mod tests {
             x in (1u64..10_000_000, 0u32..7),
         ) {
             let terms = Terms {
-                rate: Decimal::new(rate.0 as i64, rate.1 as u8),
-                connection_fee: Decimal::new(fee.0 as i64, fee.1 as u8),
+                rate: decimal(rate),
+                connection_fee: decimal(fee),
                 increment_s: inc,
                 min_time_s: min,
             };
-            let priced = price(&terms, billsec, Decimal::new(x.0 as i64, x.1 as u8)).unwrap();
+            let priced = price(&terms, billsec, decimal(x)).unwrap();
             prop_assert!(priced.cost.scale() <= COST_PLACES);
             prop_assert_eq!(
                 priced.cost.rounded(COST_PLACES) as u128,
@@ -343,13 +348,12 @@ mod tests {
             limit in 0u32..600,
         ) {
             let terms = Terms {
-                rate: Decimal::new(rate.0 as i64, rate.1 as u8),
-                connection_fee: Decimal::new(fee.0 as i64, fee.1 as u8),
+                rate: decimal(rate),
+                connection_fee: decimal(fee),
                 increment_s: inc,
                 min_time_s: min,
             };
-            let available = Decimal::new(available.0 as i64, available.1 as u8);
-            let x = Decimal::new(x.0 as i64, x.1 as u8);
+            let (available, x) = (decimal(available), decimal(x));
             let scanned = (1..=limit)
                 .filter(|&s| price(&terms, i64::from(s), x).unwrap().cost <= available)
                 .max();
