@@ -14,6 +14,7 @@ pub mod compile;
 pub mod cost;
 pub mod files;
 pub mod input;
+pub mod ledger;
 pub mod lookup;
 pub mod money;
 pub mod snapshot;

@@ -16,10 +16,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratel_engine::api::{self, ApiSettings, ContentType, Method, Params};
+use ratel_engine::ledger::NoLedger;
 use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
 use crate::access_log::{AccessLog, Entry};
+use crate::commit::CoroutineCommit;
 use crate::deadline::{socket_timeout, timeout_until};
 use crate::http::{
     parse_request, request_params, write_response, Limits, Parsed, Request, RequestMethod, Status,
@@ -449,14 +451,26 @@ fn answer(
         params,
         now,
     };
-    let (content, outcome) = api::respond(
-        routed.endpoint,
-        &snapshot.data.artifact,
-        &snapshot.data.accounts,
-        &app.api,
-        &api_request,
-        body,
-    );
+    let (content, outcome) = match app.data.ledger.as_deref() {
+        Some(ledger) => api::respond(
+            routed.endpoint,
+            &snapshot.data.artifact,
+            &snapshot.data.accounts,
+            &app.api,
+            &api_request,
+            &CoroutineCommit { ledger },
+            body,
+        ),
+        None => api::respond(
+            routed.endpoint,
+            &snapshot.data.artifact,
+            &snapshot.data.accounts,
+            &app.api,
+            &api_request,
+            &NoLedger,
+            body,
+        ),
+    };
     Answered {
         status: Status::Ok,
         content,

@@ -510,7 +510,8 @@ fn startup_refuses_a_busy_address_and_invalid_data() {
 fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
     let _serial = serial();
     let server = Server::start("");
-    let balance = || get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body;
+    let balance_of = |hash: &str| get(&server, &format!("/billing/api/simple_balance/{hash}")).body;
+    let balance = || balance_of("a1b2c3d4e5");
     assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 1");
     assert_eq!(balance(), "60.0000");
     get(&server, "/billing/api/simple_balance/nobody");
@@ -533,14 +534,15 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
     }
     assert_eq!(admin(&server, "GET", "/reload").status, 405);
 
-    // A changed users.csv is picked up by POST /reload...
+    // A changed users.csv is picked up by POST /reload: alice's new unique_hash answers, and
+    // her balance stays the ledger's (the file's new balance is ignored and counted)...
     let users = server.dir.path().join("users.csv");
     let original = std::fs::read_to_string(&users).unwrap();
     std::fs::write(
         &users,
         original.replace(
-            "3,alice,user,0,retail,vip_custom,EUR,60,",
-            "3,alice,user,0,retail,vip_custom,EUR,75,",
+            "3,alice,user,0,retail,vip_custom,EUR,60,100,a1b2c3d4e5,",
+            "3,alice,user,0,retail,vip_custom,EUR,75,100,newhash75,",
         ),
     )
     .unwrap();
@@ -552,14 +554,15 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         "{}",
         reloaded.body
     );
-    assert_eq!(balance(), "75.0000");
+    assert_eq!(balance(), "User was not found");
+    assert_eq!(balance_of("newhash75"), "60.0000");
 
     // ...and by SIGHUP.
     std::fs::write(
         &users,
         original.replace(
-            "3,alice,user,0,retail,vip_custom,EUR,60,",
-            "3,alice,user,0,retail,vip_custom,EUR,80,",
+            "3,alice,user,0,retail,vip_custom,EUR,60,100,a1b2c3d4e5,",
+            "3,alice,user,0,retail,vip_custom,EUR,80,100,newhash80,",
         ),
     )
     .unwrap();
@@ -569,10 +572,10 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
-    while balance() != "80.0000" && Instant::now() < deadline {
+    while balance_of("newhash80") != "60.0000" && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(balance(), "80.0000");
+    assert_eq!(balance_of("newhash80"), "60.0000");
     assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 3");
 
     // A truncated artifact: the reload fails with the reason, the old data stays.
@@ -586,7 +589,7 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         "{}",
         failed.body
     );
-    assert_eq!(balance(), "80.0000");
+    assert_eq!(balance_of("newhash80"), "60.0000");
     assert!(get(&server, "/billing/api/rate_get?u=admin&username=admin&prefix=370&hash=69590c5075137e4e42658c15f8f73d982e76b056").body.contains("0.987#Lithuania#370"));
     let metrics = admin(&server, "GET", "/metrics").body;
     assert!(

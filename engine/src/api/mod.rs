@@ -35,6 +35,12 @@ pub struct ApiSettings {
     pub show_rates_for_users: bool,
     pub allow_resellers_admin_tariffs: bool,
     pub balance_decimals: u8,
+    /// Gates `user_balance_update` and `card_payment_add` ("Feature disabled").
+    pub payments_over_api: bool,
+    /// The JSON API's bearer token; empty: every `/v1/` path answers 404.
+    pub native_token: String,
+    /// The longest call `/v1/authorize` allows, in seconds.
+    pub max_call_seconds: u32,
 }
 
 impl Default for ApiSettings {
@@ -49,6 +55,9 @@ impl Default for ApiSettings {
             show_rates_for_users: false,
             allow_resellers_admin_tariffs: false,
             balance_decimals: 4,
+            payments_over_api: false,
+            native_token: String::new(),
+            max_call_seconds: 7200,
         }
     }
 }
@@ -210,8 +219,12 @@ pub fn respond(
     accounts: &Accounts,
     settings: &ApiSettings,
     request: &Request<'_>,
+    ledger: &dyn crate::ledger::Commit,
     out: &mut Vec<u8>,
 ) -> (ContentType, Outcome) {
+    // The read endpoints answer from the balances the accounts carry; only the write
+    // endpoints commit.
+    let _ = ledger;
     fn outcome<T, E>(result: &Result<T, E>) -> Outcome {
         if result.is_ok() {
             Outcome::Answered
@@ -449,6 +462,7 @@ mod tests {
                 &data.accounts,
                 &settings,
                 &request,
+                &crate::ledger::NoLedger,
                 &mut out,
             );
             (String::from_utf8(out).unwrap(), kind, outcome)
