@@ -217,6 +217,7 @@ pub fn write_response(
             b"\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: ".as_slice()
         }
         ContentType::Text => b"\r\nContent-Type: text/plain\r\nContent-Length: ".as_slice(),
+        ContentType::Json => b"\r\nContent-Type: application/json\r\nContent-Length: ".as_slice(),
     });
     out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
     if status == Status::MethodNotAllowed {

@@ -277,6 +277,8 @@ pub enum ContentType {
     Xml,
     /// `text/plain` (every plain body is ASCII: numbers, codes, error strings)
     Text,
+    /// `application/json` (the JSON API under `/v1/`)
+    Json,
 }
 
 /// `api.enabled = false` comes before every other check (docs/api.md).
