@@ -50,6 +50,8 @@ fn prepare(dir: &Path) {
 }
 
 /// Starts the server on `dir`; `Err` with what it printed when it exits instead.
+// The running child is returned: `Server::drop` kills and waits for it.
+#[allow(clippy::zombie_processes)]
 fn start(dir: &Path) -> Result<Server, String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ratel-server"))
         .arg("--config")
