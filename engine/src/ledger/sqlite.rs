@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS entries (
     rated_s INTEGER,
     prefix TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS entries_call_id ON entries (reference) WHERE kind = 'call';
+CREATE UNIQUE INDEX IF NOT EXISTS entries_call_id
+    ON entries (reference) WHERE kind = 'call' AND reference <> '';
 CREATE UNIQUE INDEX IF NOT EXISTS entries_adjustment_reference
     ON entries (account, reference) WHERE kind = 'adjustment' AND reference <> '';
 CREATE TABLE IF NOT EXISTS accounts (
@@ -378,14 +379,17 @@ impl Store for SqliteStore {
             RefKey::Call(id) => self
                 .connection
                 .prepare_cached(&format!(
-                    "SELECT {ENTRY_COLUMNS} FROM entries WHERE kind = 'call' AND reference = ?1"
+                    // `reference <> ''` lets SQLite use the partial index.
+                    "SELECT {ENTRY_COLUMNS} FROM entries \
+                     WHERE kind = 'call' AND reference <> '' AND reference = ?1"
                 ))
                 .and_then(|mut s| s.query_row(params![id], read_entry).optional()),
             RefKey::Adjustment(account, reference) => self
                 .connection
                 .prepare_cached(&format!(
                     "SELECT {ENTRY_COLUMNS} FROM entries \
-                     WHERE kind = 'adjustment' AND account = ?1 AND reference = ?2"
+                     WHERE kind = 'adjustment' AND reference <> '' AND account = ?1 \
+                     AND reference = ?2"
                 ))
                 .and_then(|mut s| {
                     s.query_row(params![account.to_string(), reference], read_entry)

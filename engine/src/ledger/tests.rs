@@ -201,6 +201,34 @@ fn entries_cannot_be_updated_or_deleted() {
     }
 }
 
+/// A repeat is confirmed by an index lookup, never a scan of the entries.
+#[test]
+fn finding_a_key_uses_the_unique_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(ledger_in(dir.path()));
+    let connection = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).unwrap();
+    for (query, index) in [
+        (
+            "SELECT seq FROM entries WHERE kind = 'call' AND reference <> '' AND reference = ?1",
+            "entries_call_id",
+        ),
+        (
+            "SELECT seq FROM entries WHERE kind = 'adjustment' AND reference <> '' \
+             AND account = ?1 AND reference = ?2",
+            "entries_adjustment_reference",
+        ),
+    ] {
+        let plan: String = connection
+            .query_row(
+                &format!("EXPLAIN QUERY PLAN {query}"),
+                rusqlite::params_from_iter(["x", "y"].iter().take(query.matches('?').count())),
+                |row| row.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains(index), "{query}: {plan}");
+    }
+}
+
 #[test]
 fn an_unpriced_call_is_refused_unless_its_id_was_charged() {
     let dir = tempfile::tempdir().unwrap();
@@ -276,5 +304,102 @@ fn concurrent_writers_leave_exact_sums() {
                 total.checked_add(*amount).unwrap()
             });
         assert_eq!(user.balance(), sum, "{name}");
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One change of a generated run: which user, how much (in millionths), and its key.
+    #[derive(Debug, Clone)]
+    struct Step {
+        user: usize,
+        micros: i64,
+        kind: Kind,
+        /// A small reference space, so keys repeat.
+        reference: Option<u8>,
+        /// Sent in the same batch as the step before it.
+        same_batch: bool,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        (
+            0usize..3,
+            -5_000_000i64..5_000_000,
+            prop_oneof![
+                Just(Kind::Call),
+                Just(Kind::Adjustment),
+                Just(Kind::CardPayment)
+            ],
+            proptest::option::of(0u8..12),
+            any::<bool>(),
+        )
+            .prop_map(|(user, micros, kind, reference, same_batch)| Step {
+                user,
+                micros,
+                kind,
+                reference,
+                same_batch,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Whatever the changes, their batching and their repeats: each key is applied once,
+        /// every balance is its opening plus the exact sum of the changes applied, and a
+        /// restart rebuilds the same balances.
+        #[test]
+        fn balances_are_openings_plus_the_changes_applied(steps in proptest::collection::vec(step(), 1..60)) {
+            let dir = tempfile::tempdir().unwrap();
+            let names = ["alice", "bob", "carol"];
+            let ledger = ledger_in(dir.path());
+            let mut accounts = demo_accounts();
+            ledger.attach(&mut accounts).unwrap();
+            let mut batches: Vec<Vec<Submission>> = Vec::new();
+            for step in &steps {
+                let reference = step.reference.map(|r| format!("r{r}")).unwrap_or_default();
+                let amount = Decimal::new(step.micros, 6).to_string();
+                let submission = change(&accounts, names[step.user], &amount, step.kind, &reference);
+                match batches.last_mut() {
+                    Some(batch) if step.same_batch => batch.push(submission),
+                    _ => batches.push(vec![submission]),
+                }
+            }
+            let mut applied: Vec<Entry> = Vec::new();
+            for batch in batches {
+                for outcome in ledger.commit(batch) {
+                    match outcome {
+                        Applied::Done(entry) => applied.push(entry),
+                        Applied::Duplicate(_) => {}
+                        other => prop_assert!(false, "unexpected {other:?}"),
+                    }
+                }
+            }
+            let mut keys = std::collections::HashSet::new();
+            for entry in &applied {
+                if let Some(key) = RefKey::of(entry.kind, entry.account, &entry.reference) {
+                    prop_assert!(keys.insert(key), "a key applied twice");
+                }
+            }
+            let expected = |accounts: &Accounts, name: &str| {
+                let user = accounts.user_by_username(name).unwrap();
+                applied
+                    .iter()
+                    .filter(|e| e.account == Account::User(user.id))
+                    .fold(user.csv_balance, |sum, e| sum.checked_add(e.amount).unwrap())
+            };
+            for name in names {
+                prop_assert_eq!(accounts.user_by_username(name).unwrap().balance(), expected(&accounts, name));
+            }
+            drop(ledger);
+            let ledger = ledger_in(dir.path());
+            let mut restarted = demo_accounts();
+            ledger.attach(&mut restarted).unwrap();
+            for name in names {
+                prop_assert_eq!(restarted.user_by_username(name).unwrap().balance(), expected(&restarted, name));
+            }
+        }
     }
 }
