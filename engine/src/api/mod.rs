@@ -502,6 +502,16 @@ mod tests {
         let (body, kind, outcome) = run(Endpoint::RateGet);
         assert_eq!((kind, outcome), (ContentType::Xml, Outcome::Refused));
         assert!(body.contains("<error>Access Denied</error>"));
+        // The write endpoints are wired to theirs (without `u` they refuse before the ledger).
+        let (body, kind, outcome) = run(Endpoint::UserBalanceUpdate);
+        assert_eq!((kind, outcome), (ContentType::Xml, Outcome::Refused));
+        assert!(body.contains("<error>Bad login</error>"), "{body}");
+        let (body, _, outcome) = run(Endpoint::CardPaymentAdd);
+        assert_eq!(outcome, Outcome::Refused);
+        assert!(
+            body.contains("<status>\n    <error>Access Denied</error>"),
+            "{body}"
+        );
         assert_eq!(
             Endpoint::ALL
                 .iter()
