@@ -511,6 +511,15 @@ mod tests {
                 "{amount:?}"
             );
         }
+        // In the default currency the amount fits, but the new balance would not: the
+        // ledger refuses it.
+        let mut too_much = good.to_vec();
+        too_much[2].1 = "999999999999999999";
+        too_much[3].1 = "USD";
+        assert_eq!(
+            call(&payments(), Method::Post, &too_much, Some("secret")),
+            page_status("Amount is invalid")
+        );
         let card = accounts.card_by_number("1111111120").unwrap();
         assert_eq!(card.balance().to_string(), "25");
         // A store that fails applies nothing and answers the feature as unavailable.
@@ -526,6 +535,62 @@ mod tests {
             page_status("Feature disabled")
         );
         assert_eq!(card.balance().to_string(), "25");
+    }
+
+    #[test]
+    fn concurrent_payments_each_show_their_own_step_and_sum_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let (accounts, ledger) = live(dir.path());
+        const THREADS: usize = 8;
+        const EACH: usize = 15;
+        let element = |body: &str, name: &str| -> Decimal {
+            let start = body.find(&format!("<{name}>")).unwrap() + name.len() + 2;
+            let end = start + body[start..].find('<').unwrap();
+            Decimal::parse(&body[start..end], true).unwrap()
+        };
+        let steps = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for thread in 0..THREADS {
+                let (accounts, ledger, steps) = (&accounts, &ledger, &steps);
+                scope.spawn(move || {
+                    let amount = format!("0.{}", thread + 1);
+                    for _ in 0..EACH {
+                        let body = call_with(
+                            accounts,
+                            ledger,
+                            &payments(),
+                            Method::Post,
+                            &[
+                                ("u", "admin"),
+                                ("number", "1111111120"),
+                                ("amount", &amount),
+                            ],
+                            Some("secret"),
+                        );
+                        let step = (
+                            element(&body, "current_balance"),
+                            element(&body, "amount_without_tax"),
+                            element(&body, "new_balance"),
+                        );
+                        steps.lock().unwrap().push(step);
+                    }
+                });
+            }
+        });
+        // The answered steps chain from the opening to the final balance, one payment each.
+        let mut steps = steps.into_inner().unwrap();
+        steps.sort();
+        let mut balance = Decimal::parse("25", false).unwrap();
+        for (before, amount, after) in &steps {
+            assert_eq!(*before, balance, "{steps:?}");
+            balance = before.checked_add(*amount).unwrap();
+            assert_eq!(*after, balance);
+        }
+        assert_eq!(steps.len(), THREADS * EACH);
+        // 25 + 15 × (0.1 + ... + 0.8) = 25 + 15 × 3.6
+        assert_eq!(balance.to_string(), "79");
+        let card = accounts.card_by_number("1111111120").unwrap();
+        assert_eq!(card.balance(), balance);
     }
 
     #[test]

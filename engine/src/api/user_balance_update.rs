@@ -71,6 +71,8 @@ pub fn run<'a>(
     }
     let user = params
         .text("user_id")
+        // Digits only: `parse` alone would take "+3" for 3.
+        .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|id| id.parse::<u64>().ok())
         .and_then(|id| accounts.user_by_id(id))
         .filter(|user| user.owner_id == caller.id)
@@ -382,6 +384,8 @@ mod tests {
             ("alice", "3", "secret"),          // a user owns nobody, not even itself
             ("admin", "99", "secret"),
             ("admin", "x", "secret"),
+            ("admin", "+3", "secret"),
+            ("admin", " 3", "secret"),
             ("admin", "", "secret"),
         ] {
             assert_eq!(
