@@ -343,7 +343,15 @@ mod tests {
         let config = Config::load(&path).unwrap();
         assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.web_dir, "/billing");
-        assert_eq!(config.api, ApiSettings::default());
+        assert_eq!(
+            config.api,
+            ApiSettings {
+                payments_over_api: true,
+                native_token: "demo-token".into(),
+                ..ApiSettings::default()
+            }
+        );
+        assert!(config.ledger.ends_with("fixtures/demo/ledger.sqlite"));
         assert!(config
             .data
             .accounts

@@ -52,6 +52,11 @@ impl Card {
         self.live.get()
     }
 
+    /// The live balance's cell, for a [`crate::ledger::Change`] to this card.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
     /// [`Card::balance`] as the nearest `f64` (MOR prints card balances as Floats).
     #[inline]
     pub fn balance_f64(&self) -> f64 {

@@ -107,6 +107,11 @@ impl User {
         self.live.get()
     }
 
+    /// The live balance's cell, for a [`crate::ledger::Change`] to this user.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
     /// "First Last" when either is set, else the username (how MOR shows a distributor).
     pub fn display_name(&self) -> String {
         let full = format!("{} {}", self.first_name, self.last_name);

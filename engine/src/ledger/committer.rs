@@ -4,7 +4,10 @@
 //! and answers. Many requests, one commit: that is what makes a durable ledger fast.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::Instant;
 
 use super::references::References;
 use super::store::{Entry, Store};
@@ -33,14 +36,35 @@ pub(crate) struct Committer<S> {
     store: S,
     references: References,
     next_seq: u64,
+    stats: Arc<Stats>,
+}
+
+/// What the committer has done, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Transactions committed (each one sync).
+    pub commits: AtomicU64,
+    /// Entries written.
+    pub entries: AtomicU64,
+    /// Commits that failed (nothing of them applied).
+    pub failures: AtomicU64,
+    /// Time spent in the store's commits, in microseconds.
+    pub commit_micros: AtomicU64,
 }
 
 /// Runs the committer until every sender is gone.
-pub(crate) fn run<S: Store>(store: S, jobs: Receiver<Job>, references: References, next_seq: u64) {
+pub(crate) fn run<S: Store>(
+    store: S,
+    jobs: Receiver<Job>,
+    references: References,
+    next_seq: u64,
+    stats: Arc<Stats>,
+) {
     let mut committer = Committer {
         store,
         references,
         next_seq,
+        stats,
     };
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -97,10 +121,24 @@ impl<S: Store> Committer<S> {
         let committed = if entries.is_empty() {
             Ok(())
         } else {
-            self.store.append(&entries)
+            let started = Instant::now();
+            let committed = self.store.append(&entries);
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.stats
+                .commit_micros
+                .fetch_add(micros, Ordering::Relaxed);
+            let counter = match committed {
+                Ok(()) => &self.stats.commits,
+                Err(_) => &self.stats.failures,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            committed
         };
         match &committed {
             Ok(()) => {
+                self.stats
+                    .entries
+                    .fetch_add(entries.len() as u64, Ordering::Relaxed);
                 self.next_seq += entries.len() as u64;
                 for (balance, cell) in balances.values() {
                     cell.set(*balance);

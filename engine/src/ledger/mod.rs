@@ -22,6 +22,7 @@ mod tests;
 
 pub use account::{Account, Kind, RefKey};
 pub use cell::{BalanceCell, Live};
+pub use committer::Stats;
 pub use store::{CallDetail, Entry};
 
 use std::collections::HashMap;
@@ -136,6 +137,7 @@ pub struct Ledger {
     sender: Option<mpsc::Sender<committer::Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
     known: Mutex<HashMap<Account, Known>>,
+    stats: Arc<Stats>,
 }
 
 /// What [`Ledger::attach`] found.
@@ -168,9 +170,11 @@ impl Ledger {
             })
             .collect();
         let (sender, receiver) = mpsc::channel();
+        let stats = Arc::new(Stats::default());
+        let shared = Arc::clone(&stats);
         let thread = std::thread::Builder::new()
             .name("ratel-ledger".into())
-            .spawn(move || committer::run(store, receiver, references, next_seq))
+            .spawn(move || committer::run(store, receiver, references, next_seq, shared))
             .map_err(|error| LedgerError::Store {
                 path: path.display().to_string(),
                 message: format!("cannot start the committer thread: {error}"),
@@ -180,7 +184,21 @@ impl Ledger {
             sender: Some(sender),
             thread: Some(thread),
             known: Mutex::new(known),
+            stats,
         })
+    }
+
+    /// What the committer has done so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Accounts the ledger holds.
+    pub fn accounts(&self) -> usize {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// The ledger file.
@@ -232,11 +250,15 @@ impl Ledger {
         let outcomes = self.commit(openings.clone());
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         for (submission, outcome) in openings.into_iter().zip(outcomes) {
-            let (Submission::Change(change), Applied::Done(entry)) = (submission, outcome) else {
-                // A failed batch fails whole; the first failure says why.
+            let (Submission::Change(change), Applied::Done(entry)) = (submission, &outcome) else {
+                // One job is one transaction: it fails whole, and its first failure says why.
+                let reason = match outcome {
+                    Applied::Refused(reason) | Applied::Failed(reason) => reason,
+                    Applied::Done(_) | Applied::Duplicate(_) => "unexpected outcome".into(),
+                };
                 return Err(LedgerError::Store {
                     path: self.path.display().to_string(),
-                    message: "the opening balances could not be written".into(),
+                    message: format!("the opening balances could not be written: {reason}"),
                 });
             };
             known.insert(

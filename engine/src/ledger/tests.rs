@@ -84,6 +84,13 @@ fn openings_then_changes_then_a_restart_rebuilds_the_balances() {
         "top-up-1",
     )]);
     assert_eq!(done(&bob[0]).balance_after, d("-11.34"));
+    // Openings, the two changes and bob's: three commits, 13 + 3 entries; the repeats wrote
+    // nothing.
+    let stats = ledger.stats();
+    let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!((count(&stats.commits), count(&stats.entries)), (3, 13 + 3));
+    assert_eq!(count(&stats.failures), 0);
+    assert_eq!(ledger.accounts(), 13);
     drop(ledger);
 
     // Restart: balances from the ledger, not the files; repeats still recognised.
