@@ -10,7 +10,7 @@ use super::{
     check_enabled, check_get, check_hash, decimal_param, write_page, ApiError, ApiSettings,
     ContentType, Failure, Request,
 };
-use crate::accounts::visibility::{self, CardGroups};
+use crate::accounts::visibility;
 use crate::accounts::{Accounts, Card, CardGroup, Currency};
 use crate::cost::COST_PLACES;
 use crate::ledger::{Account, Applied, Change, Commit, Kind, Submission};
@@ -95,7 +95,7 @@ pub fn run<'a>(
         .and_then(|number| accounts.card_by_number(number))
         .filter(|card| card.sold && !card.hidden)
         .and_then(|card| Some((card, accounts.card_group(card.group_id)?)))
-        .filter(|(_, group)| visible == CardGroups::All || visible.contains(group))
+        .filter(|(_, group)| visible.contains(group))
         .ok_or(Failure::page_status(ApiError::CallingCardNotFound))?;
     let default = accounts.currencies.default_currency();
     let currency = match params.get("currency").map(<[u8]>::trim_ascii) {
@@ -117,14 +117,15 @@ pub fn run<'a>(
             .ok_or(invalid)?,
     };
     // Stored and echoed as UTF-8; bytes that are not are replaced (U+FFFD).
-    let description = String::from_utf8_lossy(params.get("description").unwrap_or_default());
+    let description =
+        String::from_utf8_lossy(params.get("description").unwrap_or_default()).into_owned();
     let change = Change {
         account: Account::Card(card.id),
         cell: Arc::clone(&card.live),
         amount,
         kind: Kind::CardPayment,
         reference: String::new(),
-        description: description.clone().into_owned(),
+        description: description.clone(),
         call: None,
     };
     let entry = match ledger.commit(vec![Submission::Change(change)]).pop() {
@@ -148,7 +149,7 @@ pub fn run<'a>(
         amount,
         before,
         after: entry.balance_after,
-        description: description.into_owned(),
+        description,
     })
 }
 
