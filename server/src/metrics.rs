@@ -39,7 +39,7 @@ const SHARDS: usize = 16;
 #[repr(align(128))]
 struct Shard {
     /// Per endpoint (in `Endpoint::ALL` order): answered, refused.
-    requests: [[AtomicU64; 2]; 6],
+    requests: [[AtomicU64; 2]; Endpoint::ALL.len()],
     /// Latency buckets (`BUCKETS_US`), then the bucket past the last bound.
     buckets: [AtomicU64; BUCKETS_US.len() + 1],
     latency_sum_us: AtomicU64,

@@ -46,6 +46,7 @@ fn with_overrides(base: &ApiSettings, overrides: &[(String, String)]) -> ApiSett
             "rate_over_http" => settings.rate_over_http = flag(),
             "show_rates_for_users" => settings.show_rates_for_users = flag(),
             "allow_resellers_admin_tariffs" => settings.allow_resellers_admin_tariffs = flag(),
+            "payments_over_api" => settings.payments_over_api = flag(),
             "secret_key" => settings.secret_key = value.to_owned(),
             "balance_decimals" => settings.balance_decimals = value.parse().unwrap(),
             other => panic!("unknown setting {other} in cases.tsv"),
