@@ -232,3 +232,109 @@ pub fn rating_of<'a>(
         prefix,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::demo_data;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_first_tariff_with_a_row_wins_whatever_the_length() {
+        let artifact = &demo_data().artifact;
+        let found = |tariffs: [Option<&str>; 2], digits: &str, matching| {
+            find_rate(
+                artifact,
+                tariffs,
+                digits.as_bytes(),
+                at("2026-11-26"),
+                matching,
+            )
+            .map(|f| (f.tariff.name.clone(), f.prefix_len))
+        };
+        let both = [Some("vip_custom"), Some("retail")];
+        assert_eq!(
+            found(both, "37061234567", Matching::Longest),
+            Some(("vip_custom".into(), 3))
+        );
+        assert_eq!(
+            found(both, "4412", Matching::Longest),
+            Some(("retail".into(), 2))
+        );
+        assert_eq!(
+            found(both, "3706", Matching::Exact),
+            Some(("retail".into(), 4))
+        );
+        assert_eq!(found(both, "37", Matching::Exact), None);
+        // Names the artifact lacks and gaps are skipped.
+        assert_eq!(
+            found([Some("nope"), Some("retail")], "44", Matching::Exact),
+            Some(("retail".into(), 2))
+        );
+        assert_eq!(found([None, None], "44", Matching::Longest), None);
+    }
+
+    #[test]
+    fn a_user_is_rated_by_its_tariffs_and_a_card_by_its_group_tariff() {
+        let data = demo_data();
+        let (artifact, accounts) = (&data.artifact, &data.accounts);
+        let alice = Payer::User(accounts.user_by_username("alice").unwrap());
+        let rating = rate(
+            artifact,
+            accounts,
+            alice,
+            b"+370 612 34567",
+            at("2026-11-26"),
+        )
+        .unwrap();
+        assert_eq!(
+            (rating.tariff(), rating.prefix(), rating.currency()),
+            ("vip_custom", &b"370"[..], "USD")
+        );
+        assert_eq!(
+            rating.price(65).unwrap().cost,
+            Decimal::parse("0.541667", false).unwrap()
+        );
+        // The demo's card groups name no tariff: their cards have no rate.
+        let card = Payer::Card(accounts.card_by_number("1111111120").unwrap());
+        assert_eq!(
+            rate(artifact, accounts, card, b"370", at("2026-11-26")).unwrap_err(),
+            RatingError::RateNotFound
+        );
+        let carol = Payer::User(accounts.user_by_username("carol").unwrap());
+        assert_eq!(
+            rate(artifact, accounts, carol, b"370", at("2026-11-26")).unwrap_err(),
+            RatingError::RateNotFound
+        );
+    }
+
+    #[test]
+    fn what_a_payer_may_spend() {
+        let accounts = &demo_data().accounts;
+        let d = |text: &str| Decimal::parse(text, true).unwrap();
+        let mut alice = accounts.user_by_username("alice").unwrap().clone();
+        assert_eq!(Payer::User(&alice).available(), Some(d("60")));
+        alice.credit = Credit::Limited(d("10.5"));
+        assert_eq!(Payer::User(&alice).available(), Some(d("70.5")));
+        alice.credit = Credit::Unlimited;
+        assert_eq!(Payer::User(&alice).available(), None);
+        // Card 26: 10.0840336134454 less its minimum of 20.
+        let card = accounts.card_by_number("1111111119").unwrap();
+        assert_eq!(Payer::Card(card).available(), Some(d("-9.9159663865546")));
+        // No limit means the configured longest call, when at least 1 s.
+        let rating = rate(
+            &demo_data().artifact,
+            accounts,
+            Payer::User(&alice),
+            b"370",
+            at("2026-11-26"),
+        )
+        .unwrap();
+        assert_eq!(rating.max_seconds(None, 7200), Ok(Some(7200)));
+        assert_eq!(rating.max_seconds(None, 0), Ok(None));
+        assert_eq!(rating.max_seconds(Some(d("0.01")), 7200), Ok(Some(1)));
+    }
+}

@@ -95,3 +95,6 @@ pub fn run(
     write_json(out, &answer);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

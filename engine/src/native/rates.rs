@@ -158,3 +158,6 @@ pub fn run(
     write_json(out, &Answer { results: &results });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
