@@ -211,6 +211,10 @@ mod tests {
         assert!(error("").contains("must be a JSON object"));
         assert!(error("1").contains("expected struct Probe"));
         assert_eq!(
+            error(r#"{"a":1,"a":2}"#),
+            "duplicate field `a` at line 1 column 10"
+        );
+        assert_eq!(
             body::<Probe<'_>>(br#"{"list":["a","b\"c"]}"#).unwrap().list,
             Some(vec!["a".into(), "b\"c".into()])
         );
