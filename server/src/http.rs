@@ -227,7 +227,8 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
 }
 
 /// Writes a whole response: status line, `Server`, `Date`, `Content-Type`,
-/// `Content-Length`, `Connection: close` when closing, then the body.
+/// `Content-Length`, `Allow: GET, POST` on a 405, `Connection: close` when closing, then the
+/// body.
 pub fn write_response(
     out: &mut Vec<u8>,
     status: Status,
@@ -235,6 +236,19 @@ pub fn write_response(
     body: &[u8],
     close: bool,
     now: Timestamp,
+) {
+    write_response_allowing(out, status, content_type, body, close, now, "GET, POST");
+}
+
+/// [`write_response`] with the methods a 405's `Allow` lists (a JSON API endpoint takes one).
+pub fn write_response_allowing(
+    out: &mut Vec<u8>,
+    status: Status,
+    content_type: ContentType,
+    body: &[u8],
+    close: bool,
+    now: Timestamp,
+    allow: &str,
 ) {
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.line().as_bytes());
@@ -249,7 +263,8 @@ pub fn write_response(
     });
     out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
     if status == Status::MethodNotAllowed {
-        out.extend_from_slice(b"\r\nAllow: GET, POST");
+        out.extend_from_slice(b"\r\nAllow: ");
+        out.extend_from_slice(allow.as_bytes());
     }
     if close {
         out.extend_from_slice(b"\r\nConnection: close");

@@ -18,6 +18,8 @@ use crate::service::App;
 pub struct Answered {
     pub status: Status,
     pub counted: Option<(native::Endpoint, native::Status)>,
+    /// What a 405's `Allow` lists: the one method of the endpoint the path names.
+    pub allow: &'static str,
 }
 
 /// Answers a request to a `/v1/` path on the API listener, writing its JSON body into
@@ -72,9 +74,15 @@ pub fn answer(
         .then(|| native::Endpoint::of_path(request.path))
         .flatten()
         .map(|endpoint| (endpoint, status));
+    let allow = match native::Endpoint::of_path(request.path).map(native::Endpoint::method) {
+        Some(Method::Get) => "GET",
+        Some(Method::Post) => "POST",
+        None => "GET, POST",
+    };
     Answered {
         status: http_status(status),
         counted,
+        allow,
     }
 }
 

@@ -25,7 +25,8 @@ use crate::access_log::{AccessLog, Entry};
 use crate::commit::CoroutineCommit;
 use crate::deadline::{socket_timeout, timeout_until};
 use crate::http::{
-    parse_request, request_params, write_response, Limits, Parsed, Request, RequestMethod, Status,
+    parse_request, request_params, write_response, write_response_allowing, Limits, Parsed,
+    Request, RequestMethod, Status,
 };
 use crate::log;
 use crate::metrics::Metrics;
@@ -281,7 +282,7 @@ fn serve_connection(
                 // One reading of each clock per request: the time rates are taken at (also
                 // the Date header), and the start of the handler's time.
                 let (now, received) = (Timestamp::now(), Instant::now());
-                let (status, content, native) = match kind {
+                let (status, content, native, allow) = match kind {
                     Listener::Api => {
                         let answered = answer(app, snapshot, &request, now, &mut params, &mut body);
                         if let Some((endpoint, outcome)) = answered.counted {
@@ -292,11 +293,11 @@ fn serve_connection(
                                 .native_request(endpoint, outcome, received.elapsed());
                         }
                         let native = answered.content == ContentType::Json;
-                        (answered.status, answered.content, native)
+                        (answered.status, answered.content, native, answered.allow)
                     }
                     Listener::Admin => {
                         let (status, content) = admin(app, snapshot, &request, &mut body);
-                        (status, content, false)
+                        (status, content, false, "GET, POST")
                     }
                 };
                 // The JSON API's errors are answers, counted by endpoint and outcome.
@@ -304,7 +305,7 @@ fn serve_connection(
                     app.metrics.refusal(status);
                 }
                 let close = request.close || app.stopping.load(Ordering::Relaxed);
-                write_response(&mut out, status, content, &body, close, now);
+                write_response_allowing(&mut out, status, content, &body, close, now, allow);
                 let written = watch.write_all(&mut stream, &out);
                 if let Some(log) = &app.access_log {
                     let entry = Entry {
@@ -431,6 +432,8 @@ struct Answered {
     content: ContentType,
     counted: Option<(api::Endpoint, api::Outcome)>,
     native: Option<(native::Endpoint, native::Status)>,
+    /// What a 405's `Allow` lists.
+    allow: &'static str,
 }
 
 fn answer(
@@ -448,6 +451,7 @@ fn answer(
             content: ContentType::Text,
             counted: None,
             native: None,
+            allow: "GET, POST",
         }
     };
     if native::is_native_path(request.path) {
@@ -457,6 +461,7 @@ fn answer(
             content: ContentType::Json,
             counted: None,
             native: answered.counted,
+            allow: answered.allow,
         };
     }
     let method = match request.method {
@@ -498,6 +503,7 @@ fn answer(
         content,
         counted: Some((routed.endpoint, outcome)),
         native: None,
+        allow: "GET, POST",
     }
 }
 

@@ -111,6 +111,8 @@ struct Response {
     status: u16,
     content_type: String,
     body: String,
+    /// The `Allow` header (a 405's).
+    allow: Option<String>,
 }
 
 /// A keep-alive connection.
@@ -172,6 +174,7 @@ impl Client {
                     status: head[9..12].parse().unwrap(),
                     content_type: header("content-type").unwrap_or_default(),
                     body,
+                    allow: header("allow"),
                 });
             }
             self.fill()?;
@@ -231,6 +234,7 @@ fn the_token_gates_every_path_and_an_empty_token_hides_the_api() {
         status: 401,
         content_type: "application/json".into(),
         body: r#"{"error":"unauthorized"}"#.into(),
+        allow: None,
     };
     for headers in [
         "",
@@ -253,6 +257,21 @@ fn the_token_gates_every_path_and_an_empty_token_hides_the_api() {
         (not_found.status, not_found.body.as_str()),
         (404, r#"{"error":"not found"}"#)
     );
+    // A 405 names the endpoint's one method.
+    for (method, target, allow) in [
+        ("GET", "/v1/calls", "POST"),
+        ("PUT", "/v1/rates", "POST"),
+        ("POST", "/v1/authorize", "GET"),
+        ("DELETE", "/v1/balance", "GET"),
+    ] {
+        let response = client.authorized(method, target, "");
+        assert_eq!(
+            (response.status, response.allow.as_deref()),
+            (405, Some(allow)),
+            "{method} {target}: {}",
+            response.body
+        );
+    }
     // The MOR API is untouched by the JSON API's token.
     let mor = client.send(
         "GET",
@@ -306,6 +325,7 @@ fn bodies_up_to_a_mebibyte_are_read_and_larger_ones_refused_in_json() {
             content_type: "application/json".into(),
             body: r#"{"error":"the body is larger than the JSON API's limit of 1048576 bytes"}"#
                 .into(),
+            allow: None,
         }
     );
     // Elsewhere the limit stays 64 KiB.
