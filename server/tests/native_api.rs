@@ -30,7 +30,8 @@ struct Server {
     child: Child,
     addr: SocketAddr,
     admin: SocketAddr,
-    _dir: tempfile::TempDir,
+    /// `None` once the server was killed and its folder handed over for a restart.
+    dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -43,13 +44,17 @@ impl Server {
             "id,name,owner_id,tariff\n1,Retail cards,0,retail\n2,Reseller cards,2,wholesale\n",
         )
         .unwrap();
-        let config = dir.path().join("ratel.toml");
         std::fs::write(
-            &config,
+            dir.path().join("ratel.toml"),
             format!("listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n[api]\n{api}\n"),
         )
         .unwrap();
-        let (child, said) = launch(&config);
+        Server::start_in(dir)
+    }
+
+    /// Starts a server on the data folder `dir` (its `ratel.toml`, its ledger).
+    fn start_in(dir: tempfile::TempDir) -> Server {
+        let (child, said) = launch(&dir.path().join("ratel.toml"));
         let address_after = |marker: &str| -> SocketAddr {
             let rest = &said[said.find(marker).unwrap() + marker.len()..];
             rest.split(['/', ' ']).next().unwrap().parse().unwrap()
@@ -58,8 +63,15 @@ impl Server {
             child,
             addr: address_after("listening on http://"),
             admin: address_after("admin on http://"),
-            _dir: dir,
+            dir: Some(dir),
         }
+    }
+
+    /// Kills the server with SIGKILL (no chance to finish anything) and hands its folder back.
+    fn kill(mut self) -> tempfile::TempDir {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.dir.take().unwrap()
     }
 
     fn client(&self) -> Client {
@@ -135,21 +147,37 @@ impl Client {
 
     /// Sends `method target` with `headers` (each ending in CRLF) and `body`.
     fn send(&mut self, method: &str, target: &str, headers: &str, body: &[u8]) -> Response {
+        self.try_send(method, target, headers, body).unwrap()
+    }
+
+    /// [`Client::send`]; `None` when the connection failed before the whole answer came.
+    fn try_send(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &str,
+        body: &[u8],
+    ) -> Option<Response> {
         let head = format!(
             "{method} {target} HTTP/1.1\r\nHost: t\r\n{headers}Content-Length: {}\r\n\r\n",
             body.len()
         );
         let mut request = head.into_bytes();
         request.extend_from_slice(body);
-        self.stream.write_all(&request).unwrap();
-        self.read().unwrap()
+        self.stream.write_all(&request).ok()?;
+        self.read()
     }
 
     /// A request with the right token.
     fn authorized(&mut self, method: &str, target: &str, body: &str) -> Response {
+        self.try_authorized(method, target, body).unwrap()
+    }
+
+    /// [`Client::authorized`]; `None` when the connection failed.
+    fn try_authorized(&mut self, method: &str, target: &str, body: &str) -> Option<Response> {
         let headers =
             format!("Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n");
-        self.send(method, target, &headers, body.as_bytes())
+        self.try_send(method, target, &headers, body.as_bytes())
     }
 
     fn read(&mut self) -> Option<Response> {
@@ -451,4 +479,106 @@ fn concurrent_clients_charge_each_call_once_and_balances_add_up() {
         .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
         .unwrap_or_else(|| panic!("{metrics}"));
     assert_eq!(counted, requests);
+}
+
+/// `kill -9` while clients charge calls, then a restart on the same ledger and every id
+/// sent again: every call acknowledged before the kill answers `duplicate` with its original
+/// cost, none is charged twice, and each balance is its opening less the exact sum of the
+/// costs of all the calls (each charged once, before or after the kill).
+#[test]
+fn a_server_killed_while_charging_keeps_every_acknowledged_call_and_charges_none_twice() {
+    let _serial = serial();
+    let server = Server::start(&format!("native_token = \"{TOKEN}\""));
+    const PAYERS: [(&str, &str, &str); 3] = [
+        ("account", "alice", "account=alice"),
+        ("account", "bob", "account=bob"),
+        ("card", "1111111120", "card=1111111120"),
+    ];
+    const NUMBERS: [&str; 3] = ["37061234567", "12125550100", "370"];
+    let mut client = server.client();
+    let openings: Vec<Decimal> = PAYERS
+        .iter()
+        .map(|(_, _, query)| balance(&mut client, query))
+        .collect();
+    // Per call: its JSON, its payer, and its cost when the server acknowledged it.
+    type Sent = Vec<(String, usize, Option<Decimal>)>;
+    let addr = server.addr;
+    let clients: Vec<std::thread::JoinHandle<Sent>> = (0..8)
+        .map(|thread| {
+            std::thread::spawn(move || {
+                let mut client = Client::connect(addr);
+                let mut sent: Sent = Vec::new();
+                for i in 0usize.. {
+                    let payer = (thread + i) % PAYERS.len();
+                    let (field, name, _) = PAYERS[payer];
+                    let call = format!(
+                        r#"{{"id":"kill-{thread}-{i}","{field}":"{name}","number":"{}","start":"2026-11-26 10:00:00","billsec":{}}}"#,
+                        NUMBERS[i % NUMBERS.len()],
+                        1 + (i * 13 + thread) % 300
+                    );
+                    let body = format!(r#"{{"calls":[{call}]}}"#);
+                    let Some(response) = client.try_authorized("POST", "/v1/calls", &body) else {
+                        sent.push((call, payer, None));
+                        break;
+                    };
+                    assert_eq!(response.status, 200, "{}", response.body);
+                    let [(cost, false)] = charges(&response.body)[..] else {
+                        panic!("{}", response.body);
+                    };
+                    sent.push((call, payer, Some(cost)));
+                }
+                sent
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    let dir = server.kill();
+    let sent: Vec<(String, usize, Option<Decimal>)> = clients
+        .into_iter()
+        .flat_map(|client| client.join().unwrap())
+        .collect();
+    let acknowledged = sent.iter().filter(|(_, _, cost)| cost.is_some()).count();
+    assert!(
+        acknowledged >= 100,
+        "only {acknowledged} calls before the kill"
+    );
+
+    let server = Server::start_in(dir);
+    let mut client = server.client();
+    let mut spent = vec![Decimal::ZERO; PAYERS.len()];
+    let mut charged_again = 0;
+    for batch in sent.chunks(100) {
+        let calls: Vec<&str> = batch.iter().map(|(call, _, _)| call.as_str()).collect();
+        let response = client.authorized(
+            "POST",
+            "/v1/calls",
+            &format!(r#"{{"calls":[{}]}}"#, calls.join(",")),
+        );
+        assert_eq!(response.status, 200, "{}", response.body);
+        for ((cost, duplicate), (call, payer, first)) in
+            charges(&response.body).into_iter().zip(batch)
+        {
+            match first {
+                Some(first) => {
+                    assert!(
+                        duplicate,
+                        "acknowledged before the kill, charged again: {call}"
+                    );
+                    assert_eq!(&cost, first, "{call}");
+                }
+                // Sent but not acknowledged: committed before the kill (a duplicate now) or
+                // not (charged now); either way once.
+                None => charged_again += usize::from(!duplicate),
+            }
+            spent[*payer] = spent[*payer].checked_add(cost).unwrap();
+        }
+    }
+    assert!(charged_again <= 8);
+    for (index, (_, _, query)) in PAYERS.iter().enumerate() {
+        assert_eq!(
+            balance(&mut client, query),
+            openings[index].checked_add(spent[index].negated()).unwrap(),
+            "{query}"
+        );
+    }
 }
