@@ -298,8 +298,19 @@ mod tests {
             rating.price(65).unwrap().cost,
             Decimal::parse("0.541667", false).unwrap()
         );
-        // The demo's card groups name no tariff: their cards have no rate.
+        // A card is rated by its group's tariff; a group without one prices nothing.
+        let live = crate::native::testing::live(|file, text| {
+            if file == "card_groups.csv" {
+                "id,name,owner_id,tariff\n1,Retail cards,0,retail\n2,Reseller cards,2,\n".into()
+            } else {
+                text
+            }
+        });
+        let (artifact, accounts) = (&*live.artifact, &live.accounts);
         let card = Payer::Card(accounts.card_by_number("1111111120").unwrap());
+        let rating = rate(artifact, accounts, card, b"37061234567", at("2026-11-26")).unwrap();
+        assert_eq!((rating.tariff(), rating.prefix()), ("retail", &b"3706"[..]));
+        let card = Payer::Card(accounts.card_by_number("2222222201").unwrap());
         assert_eq!(
             rate(artifact, accounts, card, b"370", at("2026-11-26")).unwrap_err(),
             RatingError::RateNotFound
