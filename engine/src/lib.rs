@@ -17,6 +17,8 @@ pub mod input;
 pub mod ledger;
 pub mod lookup;
 pub mod money;
+pub mod native;
+pub mod rating;
 pub mod snapshot;
 pub mod tariff;
 #[cfg(any(test, feature = "testing"))]
