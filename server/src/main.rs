@@ -59,7 +59,14 @@ fn main() -> ExitCode {
     // anything or binds a port.
     let mut config = config;
     match Ledger::open(&config.ledger, &config.data.default_currency) {
-        Ok(ledger) => config.data.ledger = Some(Arc::new(ledger)),
+        Ok(ledger) => {
+            log::info(format_args!(
+                "ledger {}: {} accounts",
+                config.ledger.display(),
+                ledger.accounts()
+            ));
+            config.data.ledger = Some(Arc::new(ledger));
+        }
         Err(error) => {
             log::error(error);
             return ExitCode::from(1);

@@ -411,6 +411,48 @@ impl Metrics {
     }
 }
 
+/// The ledger's part of `/metrics`: what the committer has done, and the accounts it holds.
+pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
+    let stats = ledger.stats();
+    for (name, kind, help, value) in [
+        (
+            "ratel_ledger_commits_total",
+            "counter",
+            "Ledger transactions committed (one sync each; many requests share one).",
+            stats.commits.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_ledger_entries_total",
+            "counter",
+            "Ledger entries written (openings, adjustments, card payments, calls).",
+            stats.entries.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_ledger_commit_failures_total",
+            "counter",
+            "Ledger commits that failed: nothing of them was applied, their requests got an error.",
+            stats.failures.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_ledger_commit_seconds_total",
+            "counter",
+            "Time spent writing and syncing ledger commits.",
+            stats.commit_micros.load(Relaxed) as f64 / 1e6,
+        ),
+        (
+            "ratel_ledger_accounts",
+            "gauge",
+            "Accounts the ledger holds a balance for.",
+            ledger.accounts() as f64,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

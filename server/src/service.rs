@@ -524,6 +524,9 @@ fn admin(
             let mut text = String::with_capacity(4096);
             let dropped = app.access_log.as_ref().map_or(0, |log| log.dropped());
             app.metrics.render(snapshot, dropped, &mut text);
+            if let Some(ledger) = &app.data.ledger {
+                crate::metrics::render_ledger(ledger, &mut text);
+            }
             (Status::Ok, text)
         }
         (RequestMethod::Post, b"/reload") => match app.reloads.request(reload::WAIT) {

@@ -523,6 +523,11 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         "ratel_request_duration_seconds_count 2",
         "ratel_snapshot_generation 1",
         "ratel_reload_failures_total 0",
+        // The demo's 9 users and 4 cards got their openings in one commit.
+        "ratel_ledger_accounts 13",
+        "ratel_ledger_commits_total 1",
+        "ratel_ledger_entries_total 13",
+        "ratel_ledger_commit_failures_total 0",
         "ratel_tariff_rows 25",
         "ratel_users 9",
     ] {
