@@ -314,6 +314,23 @@ fn check_get(settings: &ApiSettings, method: Method) -> Result<(), Failure> {
     }
 }
 
+/// The user `u` names, once the request hash over `signed` matches ([`check_hash`]);
+/// `unknown` when `u` is absent or names no user (each endpoint has its own answer for it).
+fn signed_caller<'a>(
+    settings: &ApiSettings,
+    accounts: &'a Accounts,
+    params: &Params,
+    unknown: Failure,
+    signed: &[&[u8]],
+) -> Result<&'a User, Failure> {
+    let caller = params
+        .text("u")
+        .and_then(|name| accounts.user_by_username(name))
+        .ok_or(unknown)?;
+    check_hash(settings, accounts, caller, params, signed)?;
+    Ok(caller)
+}
+
 /// The request hash over `values` must match under the system secret or the api_key of the
 /// reseller that owns (or is) `resolved`. With `disable_hash_check` every hash passes; an
 /// empty secret key is a configuration error reported to the caller.
@@ -452,6 +469,63 @@ pub(crate) mod testing {
             params: &params,
             now,
         })
+    }
+
+    /// Runs `f` on a request carrying `pairs`, made with `method` at time 0, and, when `key`
+    /// is given, a `hash` over the values of `signed` in that order (a missing one as empty).
+    pub(crate) fn with_signed_request<R>(
+        pairs: &[(&str, &str)],
+        signed: &[&str],
+        key: Option<&str>,
+        method: super::Method,
+        f: impl FnOnce(&super::Request<'_>) -> R,
+    ) -> R {
+        let hash = key.map(|key| {
+            let values: Vec<&[u8]> = signed
+                .iter()
+                .map(|name| {
+                    pairs
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map_or(&b""[..], |(_, v)| v.as_bytes())
+                })
+                .collect();
+            let hash = crate::auth::request_hash(&values, key.as_bytes());
+            String::from_utf8(hash.to_vec()).unwrap()
+        });
+        let mut pairs = pairs.to_vec();
+        if let Some(hash) = &hash {
+            pairs.push(("hash", hash));
+        }
+        with_request(&pairs, method, crate::time::Timestamp(0), f)
+    }
+
+    /// The demo accounts attached to a new ledger in `dir`.
+    pub(crate) fn live(
+        dir: &std::path::Path,
+    ) -> (crate::accounts::Accounts, crate::ledger::Ledger) {
+        let ledger = crate::ledger::Ledger::open(&dir.join("ledger.sqlite"), "USD").unwrap();
+        let mut accounts = crate::testing::demo_accounts();
+        ledger.attach(&mut accounts).unwrap();
+        (accounts, ledger)
+    }
+
+    /// The default settings with `payments_over_api` on.
+    pub(crate) fn payments() -> super::ApiSettings {
+        super::ApiSettings {
+            payments_over_api: true,
+            ..super::ApiSettings::default()
+        }
+    }
+
+    /// The `<status><error>` document.
+    pub(crate) fn status(error: &str) -> String {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>{error}</error>\n</status>\n")
+    }
+
+    /// The `<page><status><error>` document.
+    pub(crate) fn page_status(error: &str) -> String {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <status>\n    <error>{error}</error>\n  </status>\n</page>\n")
     }
 
     /// The body written by `write` for a result.
