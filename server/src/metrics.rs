@@ -411,9 +411,7 @@ impl Metrics {
 /// The ledger's part of `/metrics`: what the committer has done, and the accounts it holds.
 pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
     let stats = ledger.stats();
-    write_plain(
-        out,
-        &[
+    let metrics = [
         (
             "ratel_ledger_commits_total",
             "counter",
@@ -444,7 +442,8 @@ pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
             "Accounts the ledger holds a balance for.",
             ledger.accounts() as f64,
         ),
-    ]);
+    ];
+    write_plain(out, &metrics);
 }
 
 /// The `# HELP` and `# TYPE` lines of the metric `name`.
