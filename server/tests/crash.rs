@@ -215,27 +215,26 @@ fn sigkill_under_load_loses_no_acknowledged_charge_and_charges_nothing_twice() {
         true
     );
 
-    for (p, payer) in PAYERS.iter().enumerate() {
-        let expected = charged
-            .values()
-            .filter(|(payer, _)| *payer == p)
-            .fold(openings[p], |total, (_, cost)| {
-                total.checked_add(cost.negated()).unwrap()
-            });
-        assert_eq!(balance(&mut client, payer), expected, "{payer}");
+    // Each balance: its opening less the cost of every call charged to it, once.
+    let expected: Vec<Decimal> = (0..PAYERS.len())
+        .map(|p| {
+            charged
+                .values()
+                .filter(|(payer, _)| *payer == p)
+                .fold(openings[p], |total, (_, cost)| {
+                    total.checked_add(cost.negated()).unwrap()
+                })
+        })
+        .collect();
+    for (payer, expected) in PAYERS.iter().zip(&expected) {
+        assert_eq!(&balance(&mut client, payer), expected, "{payer}");
     }
     // A reload keeps every balance.
     let reload = server.admin_request("POST", "/reload");
     assert_eq!(reload.status, 200, "{}", reload.body);
-    for (p, payer) in PAYERS.iter().enumerate() {
-        let expected = charged
-            .values()
-            .filter(|(payer, _)| *payer == p)
-            .fold(openings[p], |total, (_, cost)| {
-                total.checked_add(cost.negated()).unwrap()
-            });
+    for (payer, expected) in PAYERS.iter().zip(&expected) {
         assert_eq!(
-            balance(&mut client, payer),
+            &balance(&mut client, payer),
             expected,
             "{payer} after a reload"
         );

@@ -144,13 +144,12 @@ fn bodies_up_to_a_mebibyte_are_read_and_larger_ones_refused_in_json() {
     let call = r#"{"calls":[{"id":"big-1","account":"alice","number":"370","start":"2026-11-26 10:00:00","billsec":60}]}"#;
     let mut body = call.as_bytes().to_vec();
     body.resize(1024 * 1024, b' ');
-    let mut client = server.client();
-    let response = authorized(
-        &mut client,
-        "POST",
-        "/v1/calls",
-        std::str::from_utf8(&body).unwrap(),
-    );
+    // Each on a new connection: a refused body closes its connection.
+    let post = |body: &[u8]| {
+        let body = std::str::from_utf8(body).unwrap();
+        authorized(&mut server.client(), "POST", "/v1/calls", body)
+    };
+    let response = post(&body);
     assert_eq!(response.status, 200, "{}", response.body);
     assert!(
         response.body.contains(r#""cost":"0.500000""#),
@@ -158,13 +157,7 @@ fn bodies_up_to_a_mebibyte_are_read_and_larger_ones_refused_in_json() {
         response.body
     );
     body.push(b' ');
-    let mut client = server.client();
-    let response = authorized(
-        &mut client,
-        "POST",
-        "/v1/calls",
-        std::str::from_utf8(&body).unwrap(),
-    );
+    let response = post(&body);
     assert_eq!(
         seen(&response),
         (
