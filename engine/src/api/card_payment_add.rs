@@ -207,7 +207,9 @@ pub fn write(out: &mut Vec<u8>, result: &Result<Payment<'_>, Failure>) -> Conten
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, live, page_status, payments, status, with_signed_request};
+    use crate::api::testing::{
+        assert_payment_checks, body, live, page_status, payments, with_signed_request,
+    };
     use crate::api::Method;
     use crate::ledger::NoLedger;
 
@@ -349,54 +351,14 @@ mod tests {
             ("amount", "5"),
             ("currency", "EUR"),
         ];
-        let call = |settings: &ApiSettings, method, pairs: &[(&str, &str)], key| {
+        let call = |settings: &ApiSettings, method, pairs: &[(&str, &str)], key: Option<&str>| {
             call_with(&accounts, &ledger, settings, method, pairs, key)
         };
-        let off = ApiSettings {
-            enabled: false,
-            allow_get: false,
-            ..ApiSettings::default()
-        };
-        assert_eq!(
-            call(&off, Method::Get, &[], None),
-            status("API Requests are disabled")
-        );
-        let no_get = ApiSettings {
-            allow_get: false,
-            ..payments()
-        };
-        assert_eq!(
-            call(&no_get, Method::Get, &good, Some("secret")),
-            status("GET Requests are disabled")
-        );
-        assert_eq!(
-            call(&payments(), Method::Post, &good[1..], Some("secret")),
-            page_status("Access Denied")
-        );
-        assert_eq!(
-            call(
-                &payments(),
-                Method::Post,
-                &[("u", "nobody"), ("number", "1111111120")],
-                None
-            ),
-            page_status("Access Denied")
-        );
-        assert_eq!(
-            call(&payments(), Method::Post, &good, Some("wrong")),
-            status("Incorrect hash")
-        );
-        let no_key = ApiSettings {
-            secret_key: String::new(),
-            ..payments()
-        };
-        assert_eq!(
-            call(&no_key, Method::Post, &good, Some("secret")),
-            status("API must have Secret Key")
-        );
-        assert_eq!(
-            call(&ApiSettings::default(), Method::Post, &good, Some("secret")),
-            page_status("Feature disabled")
+        assert_payment_checks(
+            call,
+            &good,
+            &page_status("Access Denied"),
+            &page_status("Feature disabled"),
         );
         for (caller, key) in [
             ("accountant", "secret"),

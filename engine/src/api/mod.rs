@@ -518,6 +518,72 @@ pub(crate) mod testing {
         }
     }
 
+    /// Checks 1 to 5 of an endpoint that changes balances, in the documented order, through
+    /// `call(settings, method, pairs, key)` (a request signed with `key` when given):
+    /// `api.enabled`, `allow_get`, `u` (missing or unknown: `unknown_caller`), the hash
+    /// (no secret key, then a wrong key), `payments_over_api` (`feature_disabled`). `good`
+    /// is a request the admin may send, `u` first. Each check is broken together with every
+    /// later one it can be, so that the answer shows which comes first.
+    pub(crate) fn assert_payment_checks(
+        call: impl Fn(&super::ApiSettings, super::Method, &[(&str, &str)], Option<&str>) -> String,
+        good: &[(&str, &str)],
+        unknown_caller: &str,
+        feature_disabled: &str,
+    ) {
+        use super::{ApiSettings, Method};
+        assert_eq!(good[0], ("u", "admin"));
+        // Payments off throughout, but for the last check.
+        let off = ApiSettings::default();
+        assert!(!off.payments_over_api);
+        let disabled = ApiSettings {
+            enabled: false,
+            allow_get: false,
+            secret_key: String::new(),
+            ..off.clone()
+        };
+        assert_eq!(
+            call(&disabled, Method::Get, &[], None),
+            status("API Requests are disabled")
+        );
+        let no_get = ApiSettings {
+            allow_get: false,
+            secret_key: String::new(),
+            ..off.clone()
+        };
+        assert_eq!(
+            call(&no_get, Method::Get, &[], None),
+            status("GET Requests are disabled")
+        );
+        let no_key = ApiSettings {
+            secret_key: String::new(),
+            ..off.clone()
+        };
+        assert_eq!(
+            call(&no_key, Method::Post, &good[1..], None),
+            unknown_caller,
+            "no u"
+        );
+        let mut nobody = good.to_vec();
+        nobody[0].1 = "nobody";
+        assert_eq!(
+            call(&no_key, Method::Post, &nobody, None),
+            unknown_caller,
+            "an unknown u"
+        );
+        assert_eq!(
+            call(&no_key, Method::Post, good, None),
+            status("API must have Secret Key")
+        );
+        assert_eq!(
+            call(&off, Method::Post, good, Some("wrong")),
+            status("Incorrect hash")
+        );
+        assert_eq!(
+            call(&off, Method::Post, good, Some("secret")),
+            feature_disabled
+        );
+    }
+
     /// The `<status><error>` document.
     pub(crate) fn status(error: &str) -> String {
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>{error}</error>\n</status>\n")

@@ -122,7 +122,9 @@ pub fn write(out: &mut Vec<u8>, result: &Result<Updated<'_>, Failure>) -> Conten
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, live, payments, status, with_signed_request};
+    use crate::api::testing::{
+        assert_payment_checks, body, live, payments, status, with_signed_request,
+    };
     use crate::api::Method;
     use crate::ledger::NoLedger;
 
@@ -281,60 +283,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (accounts, ledger) = live(dir.path());
         let good = [("u", "admin"), ("user_id", "3"), ("balance", "10")];
-        let call = |settings: &ApiSettings, method, pairs: &[(&str, &str)], key| {
+        let call = |settings: &ApiSettings, method, pairs: &[(&str, &str)], key: Option<&str>| {
             call_with(&accounts, &ledger, settings, method, pairs, key)
         };
-        let off = ApiSettings {
-            enabled: false,
-            allow_get: false,
-            payments_over_api: false,
-            ..ApiSettings::default()
-        };
-        assert_eq!(
-            call(&off, Method::Get, &[], None),
-            status("API Requests are disabled")
-        );
-        let no_get = ApiSettings {
-            allow_get: false,
-            ..payments()
-        };
-        assert_eq!(
-            call(&no_get, Method::Get, &good, Some("secret")),
-            status("GET Requests are disabled")
-        );
-        assert_eq!(
-            call(&payments(), Method::Post, &good[1..], Some("secret")),
-            page("Bad login")
-        );
-        assert_eq!(
-            call(
-                &payments(),
-                Method::Post,
-                &[("u", "nobody"), ("user_id", "3")],
-                None
-            ),
-            page("Bad login")
-        );
-        assert_eq!(
-            call(&payments(), Method::Post, &good, Some("wrong")),
-            status("Incorrect hash")
-        );
+        assert_payment_checks(call, &good, &page("Bad login"), &page("Feature disabled"));
         // alice is the admin's: the reseller's key does not sign for the admin.
         assert_eq!(
             call(&payments(), Method::Post, &good, Some("resellerkey")),
             status("Incorrect hash")
-        );
-        let no_key = ApiSettings {
-            secret_key: String::new(),
-            ..payments()
-        };
-        assert_eq!(
-            call(&no_key, Method::Post, &good, Some("secret")),
-            status("API must have Secret Key")
-        );
-        assert_eq!(
-            call(&ApiSettings::default(), Method::Post, &good, Some("secret")),
-            page("Feature disabled")
         );
         for (caller, user_id, key) in [
             ("admin", "4", "secret"),          // bob is reseller1's
