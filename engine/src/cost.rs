@@ -82,19 +82,28 @@ pub fn price(terms: &Terms, billsec: i64, exchange_rate: Decimal) -> Result<Pric
 }
 
 /// The largest whole number of seconds `s` in `1..=limit` whose price (as [`price`], in the
-/// default currency) is at most `available`; `None` when not even one second fits.
+/// default currency) is at most the exact sum of `available` (a balance and a credit, say:
+/// summed here in 128 bits, so no sum of valid amounts is ever out of range); `None` when not
+/// even one second fits.
 pub fn max_seconds(
     terms: &Terms,
-    available: Decimal,
+    available: &[Decimal],
     exchange_rate: Decimal,
     limit: u32,
 ) -> Result<Option<u32>, CostError> {
-    // Compared exactly, at the finer of the two scales: never by rounding `available`.
-    let scale = u32::from(available.scale().max(COST_PLACES));
+    // Compared exactly, at the finest scale of the amounts: never by rounding `available`.
+    let scale = available
+        .iter()
+        .map(|amount| u32::from(amount.scale()))
+        .fold(u32::from(COST_PLACES), u32::max);
     let range = |value: Option<i128>| value.ok_or(CostError::OutOfRange);
-    let available_units = range(
-        i128::from(available.units()).checked_mul(10i128.pow(scale - u32::from(available.scale()))),
-    )?;
+    let mut available_units: i128 = 0;
+    for amount in available {
+        let widened = range(
+            i128::from(amount.units()).checked_mul(10i128.pow(scale - u32::from(amount.scale()))),
+        )?;
+        available_units = range(available_units.checked_add(widened))?;
+    }
     let fits = |seconds: u64| -> Result<bool, CostError> {
         let billsec = i64::try_from(seconds).map_err(|_| CostError::OutOfRange)?;
         let rated = rated_seconds(billsec, terms.increment_s, terms.min_time_s);
@@ -232,22 +241,31 @@ mod tests {
         let per_second = terms("0.6", "0", 1, 0);
         // 0.6/min = 0.01/s: 1.00 buys exactly 100 s.
         assert_eq!(
-            max_seconds(&per_second, d("1"), d("1"), 7200),
+            max_seconds(&per_second, &[d("1")], d("1"), 7200),
             Ok(Some(100))
         );
         assert_eq!(
-            max_seconds(&per_second, d("1000"), d("1"), 7200),
+            max_seconds(&per_second, &[d("1000")], d("1"), 7200),
             Ok(Some(7200))
         );
-        assert_eq!(max_seconds(&per_second, d("0.009"), d("1"), 7200), Ok(None));
+        assert_eq!(
+            max_seconds(&per_second, &[d("0.009")], d("1"), 7200),
+            Ok(None)
+        );
         // 60/60 with a fee: 1 s already costs a minute and the fee.
         let minutes = terms("0.6", "0.1", 60, 60);
-        assert_eq!(max_seconds(&minutes, d("0.69"), d("1"), 7200), Ok(None));
-        assert_eq!(max_seconds(&minutes, d("0.7"), d("1"), 7200), Ok(Some(60)));
-        assert_eq!(max_seconds(&minutes, d("1.3"), d("1"), 7200), Ok(Some(120)));
+        assert_eq!(max_seconds(&minutes, &[d("0.69")], d("1"), 7200), Ok(None));
+        assert_eq!(
+            max_seconds(&minutes, &[d("0.7")], d("1"), 7200),
+            Ok(Some(60))
+        );
+        assert_eq!(
+            max_seconds(&minutes, &[d("1.3")], d("1"), 7200),
+            Ok(Some(120))
+        );
         // A free rate allows the limit.
         assert_eq!(
-            max_seconds(&terms("0", "0", 1, 0), d("0"), d("1"), 7200),
+            max_seconds(&terms("0", "0", 1, 0), &[d("0")], d("1"), 7200),
             Ok(Some(7200))
         );
     }
@@ -256,16 +274,29 @@ mod tests {
     fn available_is_compared_exactly_never_rounded() {
         // 1 s at 0.00006/min costs 0.000001; 0.0000005 available does not pay for it.
         let tiny = terms("0.00006", "0", 1, 0);
-        assert_eq!(max_seconds(&tiny, d("0.0000005"), d("1"), 10), Ok(None));
-        assert_eq!(max_seconds(&tiny, d("0.000001"), d("1"), 10), Ok(Some(1)));
-        assert_eq!(max_seconds(&tiny, d("0.0000019"), d("1"), 10), Ok(Some(1)));
+        assert_eq!(max_seconds(&tiny, &[d("0.0000005")], d("1"), 10), Ok(None));
+        assert_eq!(
+            max_seconds(&tiny, &[d("0.000001")], d("1"), 10),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            max_seconds(&tiny, &[d("0.0000019")], d("1"), 10),
+            Ok(Some(1))
+        );
         // A negative balance pays for nothing, not even a free second.
         let free = terms("0", "0", 1, 0);
         let negative = Decimal::parse("-0.0000004", true).unwrap();
-        assert_eq!(max_seconds(&free, negative, d("1"), 10), Ok(None));
+        assert_eq!(max_seconds(&free, &[negative], d("1"), 10), Ok(None));
+        // Review: a balance of 18 places plus a credit is more than 18 digits; the sum is
+        // exact all the same (1200 s at 0.5 a minute for 10.000000000000000001).
+        let half = terms("0.5", "0", 1, 0);
+        let parts = [d("0.000000000000000001"), d("10")];
+        assert_eq!(max_seconds(&half, &parts, d("1"), 7200), Ok(Some(1200)));
+        let parts = [d("0.000000000000000001"), d("10").negated()];
+        assert_eq!(max_seconds(&half, &parts, d("1"), 7200), Ok(None));
         // The top of the range is reachable.
         assert_eq!(
-            max_seconds(&free, d("0"), d("1"), u32::MAX),
+            max_seconds(&free, &[d("0")], d("1"), u32::MAX),
             Ok(Some(u32::MAX))
         );
     }
@@ -358,7 +389,7 @@ mod tests {
             let scanned = (1..=limit)
                 .filter(|&s| price(&terms, i64::from(s), x).unwrap().cost <= available)
                 .max();
-            prop_assert_eq!(max_seconds(&terms, available, x, limit).unwrap(), scanned);
+            prop_assert_eq!(max_seconds(&terms, &[available], x, limit).unwrap(), scanned);
         }
     }
 }

@@ -98,23 +98,18 @@ impl<'a> Payer<'a> {
         }
     }
 
-    /// What the payer may still spend, in the default currency: a user's balance plus its
-    /// credit, a card's balance less its `min_balance`. `None`: no limit (a user with
-    /// unlimited credit, or a sum beyond 18 digits of credit).
-    pub fn available(self) -> Option<Decimal> {
+    /// What the payer may still spend with `balance` (its balance, read once by the caller),
+    /// in the default currency, as the two amounts whose exact sum it is: a user's balance
+    /// and its credit, a card's balance and minus its `min_balance`. `None`: no limit (a user
+    /// with unlimited credit). The sum is left to [`cost::max_seconds`], which takes it
+    /// exactly in 128 bits: two 18-digit amounts may need more than 18 digits.
+    pub fn available(self, balance: Decimal) -> Option<[Decimal; 2]> {
         match self {
             Payer::User(user) => match user.credit {
                 Credit::Unlimited => None,
-                Credit::Limited(credit) => user.balance().checked_add(credit),
+                Credit::Limited(credit) => Some([balance, credit]),
             },
-            Payer::Card(card) => {
-                // Beyond 18 digits below zero: nothing is available.
-                Some(
-                    card.balance()
-                        .checked_add(card.min_balance.negated())
-                        .unwrap_or(Decimal::new(-1, 0)),
-                )
-            }
+            Payer::Card(card) => Some([balance, card.min_balance.negated()]),
         }
     }
 }
@@ -170,12 +165,12 @@ impl<'a> Rating<'a> {
     /// no limit but `limit`); `None` when not even one second fits.
     pub fn max_seconds(
         &self,
-        available: Option<Decimal>,
+        available: Option<[Decimal; 2]>,
         limit: u32,
     ) -> Result<Option<u32>, CostError> {
         match available {
             None => Ok((limit > 0).then_some(limit)),
-            Some(available) => cost::max_seconds(&self.terms, available, self.exchange_rate, limit),
+            Some(parts) => cost::max_seconds(&self.terms, &parts, self.exchange_rate, limit),
         }
     }
 }
@@ -327,14 +322,24 @@ mod tests {
         let accounts = &demo_data().accounts;
         let d = |text: &str| Decimal::parse(text, true).unwrap();
         let mut alice = accounts.user_by_username("alice").unwrap().clone();
-        assert_eq!(Payer::User(&alice).available(), Some(d("60")));
+        let balance = alice.balance();
+        assert_eq!(
+            Payer::User(&alice).available(balance),
+            Some([d("60"), d("0")])
+        );
         alice.credit = Credit::Limited(d("10.5"));
-        assert_eq!(Payer::User(&alice).available(), Some(d("70.5")));
+        assert_eq!(
+            Payer::User(&alice).available(balance),
+            Some([d("60"), d("10.5")])
+        );
         alice.credit = Credit::Unlimited;
-        assert_eq!(Payer::User(&alice).available(), None);
+        assert_eq!(Payer::User(&alice).available(balance), None);
         // Card 26: 10.0840336134454 less its minimum of 20.
         let card = accounts.card_by_number("1111111119").unwrap();
-        assert_eq!(Payer::Card(card).available(), Some(d("-9.9159663865546")));
+        assert_eq!(
+            Payer::Card(card).available(card.balance()),
+            Some([d("10.0840336134454"), d("-20")])
+        );
         // No limit means the configured longest call, when at least 1 s.
         let rating = rate(
             &demo_data().artifact,
@@ -346,6 +351,15 @@ mod tests {
         .unwrap();
         assert_eq!(rating.max_seconds(None, 7200), Ok(Some(7200)));
         assert_eq!(rating.max_seconds(None, 0), Ok(None));
-        assert_eq!(rating.max_seconds(Some(d("0.01")), 7200), Ok(Some(1)));
+        assert_eq!(
+            rating.max_seconds(Some([d("0.01"), d("0")]), 7200),
+            Ok(Some(1))
+        );
+        // Review: a sum past 18 digits is neither "no limit" nor "nothing".
+        let tiny = d("0.000000000000000001");
+        assert_eq!(
+            rating.max_seconds(Some([tiny, d("10")]), 7200),
+            Ok(Some(1200))
+        );
     }
 }

@@ -64,8 +64,10 @@ pub fn run(
         Some(text) => decode::time("at", text)?,
     };
     let payer = payer(accounts, named).map_err(Failure::not_found)?;
+    // Read once: the balance shown and the longest call it pays for are of one moment.
+    let balance = payer.balance();
     let mut answer = Answer {
-        balance: Some(Money(payer.balance())),
+        balance: Some(Money(balance)),
         ..Answer::default()
     };
     let rating = match rating::rate(artifact, accounts, payer, number, at) {
@@ -76,7 +78,7 @@ pub fn run(
             return Ok(());
         }
     };
-    match rating.max_seconds(payer.available(), settings.max_call_seconds) {
+    match rating.max_seconds(payer.available(balance), settings.max_call_seconds) {
         Ok(Some(seconds)) => {
             answer.allowed = true;
             answer.max_seconds = seconds;
