@@ -86,10 +86,10 @@ pub enum LedgerError {
     #[error("ledger {path}: {message}")]
     Store { path: String, message: String },
     #[error(
-        "ledger {path} is in use by another ratel-server (its lock {lock} is held); \
+        "ledger {path} is in use by another ratel-server (it holds the file's lock); \
          two servers must not share one ledger file"
     )]
-    InUse { path: String, lock: String },
+    InUse { path: String },
     #[error(
         "ledger {path} keeps balances in {kept}, but default_currency is {configured}; \
          use the ledger's currency or a new ledger file"

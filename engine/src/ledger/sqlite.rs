@@ -1,7 +1,7 @@
 //! The SQLite store: one file an operator can read with `sqlite3` (docs/ledger.md has the
 //! schema). Write-ahead log with `synchronous = FULL`, so a commit is synced to disk before
-//! it returns; triggers refuse any UPDATE or DELETE of an entry; a lock file beside the
-//! ledger keeps a second server off it.
+//! it returns; triggers refuse any UPDATE or DELETE of an entry; a lock on the file keeps a
+//! second server off it.
 
 use std::fs::{File, TryLockError};
 use std::path::Path;
@@ -202,30 +202,33 @@ impl SqliteStore {
     }
 }
 
-/// Takes the lock file beside the ledger (`PATH.lock`), refusing when another process
+/// Locks the ledger file itself (`flock`, on the file's inode: a symbolic link, a hard link
+/// or another mount of the same file finds the same lock), refusing when another process
 /// holds it. The lock is the kernel's: it goes away with the process, however it ends.
+///
+/// The descriptor is SQLite's neighbour, never closed while SQLite has the file open: closing
+/// any descriptor of a file drops the process's POSIX locks on it, which are SQLite's own
+/// (`SqliteStore` drops its connections before this file). A new ledger starts as the empty
+/// file this creates, which SQLite takes for an empty database.
 fn lock(path: &Path) -> Result<File, LedgerError> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".lock");
-    let lock_path = std::path::PathBuf::from(name);
     let file = File::options()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
-        .open(&lock_path)
+        .open(path)
         .map_err(|error| LedgerError::Store {
             path: path.display().to_string(),
-            message: format!("cannot open its lock file {}: {error}", lock_path.display()),
+            message: format!("cannot open it: {error}"),
         })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(TryLockError::WouldBlock) => Err(LedgerError::InUse {
             path: path.display().to_string(),
-            lock: lock_path.display().to_string(),
         }),
         Err(TryLockError::Error(error)) => Err(LedgerError::Store {
             path: path.display().to_string(),
-            message: format!("cannot lock {}: {error}", lock_path.display()),
+            message: format!("cannot lock it: {error}"),
         }),
     }
 }

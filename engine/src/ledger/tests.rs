@@ -177,6 +177,17 @@ fn a_second_ledger_on_the_same_file_is_refused_and_so_is_another_currency() {
         error.to_string().contains("in use by another ratel-server"),
         "{error}"
     );
+    // Review: the same file by another name (a symbolic link, a hard link) is the same lock.
+    let ledger_file = dir.path().join("ledger.sqlite");
+    std::os::unix::fs::symlink(&ledger_file, dir.path().join("alias.sqlite")).unwrap();
+    std::fs::hard_link(&ledger_file, dir.path().join("hard.sqlite")).unwrap();
+    for other in ["alias.sqlite", "hard.sqlite"] {
+        let error = Ledger::open(&dir.path().join(other), "USD").unwrap_err();
+        assert!(
+            matches!(error, LedgerError::InUse { .. }),
+            "{other}: {error}"
+        );
+    }
     drop(first);
     let error = Ledger::open(&dir.path().join("ledger.sqlite"), "EUR").unwrap_err();
     assert!(
