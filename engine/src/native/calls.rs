@@ -30,6 +30,13 @@ pub const MAX_CALLS: usize = 1_000;
 /// Longest call id.
 pub const MAX_ID_LEN: usize = 128;
 
+/// Longest `number` as sent (it is kept with the entry); matching uses its first 20 digits.
+pub const MAX_NUMBER_LEN: usize = 64;
+
+/// Longest call charged, in seconds (30 days): a CDR claiming more is a broken CDR, and its
+/// cost would be charged whole.
+pub const MAX_BILLSEC: i64 = 30 * 86_400;
+
 #[derive(Deserialize)]
 struct Body<'a> {
     #[serde(borrow, default, deserialize_with = "calls_field")]
@@ -211,6 +218,11 @@ fn check<'c>(call: &'c CallIn<'_>) -> Result<Valid<'c>, String> {
     if !number.bytes().any(|b| b.is_ascii_digit()) {
         return Err("number must contain digits".into());
     }
+    if number.len() > MAX_NUMBER_LEN {
+        return Err(format!(
+            "number must be at most {MAX_NUMBER_LEN} characters"
+        ));
+    }
     let start = decode::time(
         "start",
         required_str("start", call.start.as_ref())?.as_bytes(),
@@ -221,6 +233,9 @@ fn check<'c>(call: &'c CallIn<'_>) -> Result<Valid<'c>, String> {
         Some(_) => None,
     }
     .ok_or_else(|| "billsec must be a whole number of seconds".to_owned())?;
+    if billsec > MAX_BILLSEC {
+        return Err(format!("billsec must be at most {MAX_BILLSEC} (30 days)"));
+    }
     Ok(Valid {
         id,
         payer,

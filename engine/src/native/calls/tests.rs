@@ -178,6 +178,9 @@ fn per_call_errors_charge_nothing_and_name_the_field() {
         call(r#""id":"e-13","account":"alice","number":"370","start":"2026-11-26 10:00:00","billsec":5.5"#),
         call(r#""id":"e-14","account":["alice"],"number":"370","start":"2026-11-26 10:00:00","billsec":5"#),
         call(r#""id":"e-15","account":"alice","number":370,"start":"2026-11-26 10:00:00","billsec":5"#),
+        // Review: a broken CDR's billsec or number is refused, not charged or stored whole.
+        call(r#""id":"e-16","account":"alice","number":"370","start":"2026-11-26 10:00:00","billsec":2592001"#),
+        call(&format!(r#""id":"e-17","account":"alice","number":"{}","start":"2026-11-26 10:00:00","billsec":5"#, "3".repeat(65))),
     ]
     .join(",");
     let (status, body) = calls(&live, &batch);
@@ -206,6 +209,8 @@ fn per_call_errors_charge_nothing_and_name_the_field() {
         r#"{"id":"e-13","error":"billsec must be a whole number of seconds"}"#.into(),
         r#"{"id":"e-14","error":"account must be a string"}"#.into(),
         r#"{"id":"e-15","error":"number must be a string"}"#.into(),
+        r#"{"id":"e-16","error":"billsec must be at most 2592000 (30 days)"}"#.into(),
+        r#"{"id":"e-17","error":"number must be at most 64 characters"}"#.into(),
     ];
     assert_eq!(body, format!(r#"{{"results":[{}]}}"#, expected.join(",")));
     assert_eq!(
