@@ -518,7 +518,26 @@ fn admin(
         (RequestMethod::Get, b"/healthz") => {
             let mut text = format!("ok: generation {}", snapshot.generation);
             app.reload_failures.describe(&mut text);
-            (Status::Ok, text)
+            match app.data.ledger.as_deref() {
+                // Nothing can be charged or paid any more: not healthy.
+                Some(ledger) if !ledger.is_running() => (
+                    Status::Unavailable,
+                    "ledger stopped: its committer thread has ended (see the log); \
+                     balances cannot change until the server is restarted"
+                        .to_owned(),
+                ),
+                Some(ledger) => {
+                    let failing = ledger.stats().failing.load(Ordering::Relaxed);
+                    if failing > 0 {
+                        text.push_str(&format!(
+                            "; ledger: the last {failing} commits failed (see the log): \
+                             changes are refused until one succeeds"
+                        ));
+                    }
+                    (Status::Ok, text)
+                }
+                None => (Status::Ok, text),
+            }
         }
         (RequestMethod::Get, b"/metrics") => {
             let mut text = String::with_capacity(4096);

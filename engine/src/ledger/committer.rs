@@ -48,6 +48,8 @@ pub struct Stats {
     pub entries: AtomicU64,
     /// Commits that failed (nothing of them applied).
     pub failures: AtomicU64,
+    /// Commits that failed since the last one that succeeded.
+    pub failing: AtomicU64,
     /// Time spent in the store's commits, in microseconds.
     pub commit_micros: AtomicU64,
 }
@@ -127,11 +129,16 @@ impl<S: Store> Committer<S> {
             self.stats
                 .commit_micros
                 .fetch_add(micros, Ordering::Relaxed);
-            let counter = match committed {
-                Ok(()) => &self.stats.commits,
-                Err(_) => &self.stats.failures,
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
+            match committed {
+                Ok(()) => {
+                    self.stats.commits.fetch_add(1, Ordering::Relaxed);
+                    self.stats.failing.store(0, Ordering::Relaxed);
+                }
+                Err(_) => {
+                    self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                    self.stats.failing.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             committed
         };
         match &committed {

@@ -204,6 +204,14 @@ impl Ledger {
         &self.stats
     }
 
+    /// Whether the committer still runs (it ends only when the ledger is dropped, or if it
+    /// panicked: then every change fails until the server is restarted).
+    pub fn is_running(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
     /// Accounts the ledger holds.
     pub fn accounts(&self) -> usize {
         self.known

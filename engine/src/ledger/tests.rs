@@ -414,3 +414,69 @@ mod properties {
         }
     }
 }
+
+/// A store whose commits fail (a full disk), or panic (a bug): for what the ledger reports.
+struct BrokenStore {
+    panics: bool,
+}
+
+impl Store for BrokenStore {
+    fn append(&mut self, _: &[Entry]) -> Result<(), store::StoreError> {
+        assert!(!self.panics, "a bug in the store");
+        Err("disk full".into())
+    }
+
+    fn find(&mut self, _: &RefKey) -> Result<Option<Entry>, store::StoreError> {
+        Ok(None)
+    }
+}
+
+#[test]
+fn failed_commits_apply_nothing_and_are_counted_and_a_dead_committer_is_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = demo_accounts();
+    let start = |panics| {
+        Ledger::start(
+            &dir.path().join("broken"),
+            BrokenStore { panics },
+            store::Loaded::default(),
+            references::References::new(),
+        )
+        .unwrap()
+    };
+    let ledger = start(false);
+    for _ in 0..2 {
+        let outcomes = ledger.commit(vec![change(&accounts, "alice", "-1", Kind::Call, "c-1")]);
+        assert!(
+            matches!(&outcomes[0], Applied::Failed(why) if why.contains("disk full")),
+            "{outcomes:?}"
+        );
+    }
+    assert_eq!(
+        accounts.user_by_username("alice").unwrap().balance(),
+        d("60")
+    );
+    let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(
+        (
+            count(&ledger.stats().failures),
+            count(&ledger.stats().failing)
+        ),
+        (2, 2)
+    );
+    assert!(ledger.is_running());
+
+    let ledger = start(true);
+    let outcomes = ledger.commit(vec![change(&accounts, "alice", "-1", Kind::Call, "c-1")]);
+    assert!(
+        matches!(&outcomes[0], Applied::Failed(why) if why.contains("the committer has stopped")),
+        "{outcomes:?}"
+    );
+    while ledger.is_running() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(
+        accounts.user_by_username("alice").unwrap().balance(),
+        d("60")
+    );
+}
