@@ -156,12 +156,27 @@ impl<S: Store> Committer<S> {
             }
             Err(error) => crate::ledger::report_failure(error),
         }
+        // Repeats get copies of the entries they repeat; then each new entry moves to the
+        // request that made it (no copy per entry on the way back).
+        if committed.is_ok() {
+            for outcome in outcomes.iter_mut().flatten() {
+                if let Outcome::Repeat(i) = *outcome {
+                    *outcome = Outcome::Stored(entries[i].clone());
+                }
+            }
+        }
+        let mut entries: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
         for (job_outcomes, done) in outcomes.into_iter().zip(answers) {
             let applied = job_outcomes
                 .into_iter()
                 .map(|outcome| match (outcome, &committed) {
-                    (Outcome::New(i), Ok(())) => Applied::Done(entries[i].clone()),
-                    (Outcome::Repeat(i), Ok(())) => Applied::Duplicate(entries[i].clone()),
+                    (Outcome::New(i), Ok(())) => match entries[i].take() {
+                        Some(entry) => Applied::Done(entry),
+                        None => Applied::Failed("an entry was answered twice".into()),
+                    },
+                    (Outcome::Repeat(_), Ok(())) => {
+                        Applied::Failed("a repeat was not resolved".into())
+                    }
                     (Outcome::New(_) | Outcome::Repeat(_), Err(error)) => {
                         Applied::Failed(format!("the ledger could not write: {error}"))
                     }
