@@ -1,0 +1,382 @@
+#!/usr/bin/env bash
+# The ledger's performance (issue 10, "Performance"), measured side by side in one run:
+#   1. the PostgreSQL anchor: a throwaway PostgreSQL 15 cluster (fsync and synchronous_commit
+#      on, the defaults), pgbench, one debit per transaction (UPDATE ... RETURNING balance,
+#      then INSERT of the entry with a unique reference), at 2, 16 and 64 clients;
+#   2. ratel-server's POST /v1/calls with one call per request, 64 connections (wrk);
+#   3. /v1/calls with 100 calls per request;
+#   4. balance reads (user_simple_balance_get) against the hello-world ceiling, alone and
+#      while a rate-limited charger sends 5,000 calls a second (its p99 is the p99 of a charge);
+#   5. the SQLite ledger's size per entry.
+# See benches/ledger/README.md.
+#
+#   bash benches/ledger/run.sh             # everything, 20 s per measured run (about 5 minutes)
+#   bash benches/ledger/run.sh --quick     # everything, 5 s per measured run
+#
+# Options: --seconds N (each pgbench/wrk run, default 20, at most 120), --quick (= --seconds 5),
+# --only "pg single batch reads size" (the parts to run; default all), --data DIR (ratel-gen
+# data; default target/load/data when benches/load made it, else target/ledger/data),
+# --batch N (calls per request in part 3, default 100), --batch-connections N (default 64),
+# --charge-rate N (calls a second in part 4, default 5000).
+# Traffic goes to 127.0.0.1 and a Unix socket only. Exit status: 0 when every request was
+# answered 200 with no socket error, no call was refused, and pgbench had no failed or
+# aborted transaction; 1 otherwise (never because of a figure: the machine is shared).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+seconds=20
+parts="pg single batch reads size"
+data=""
+batch=100
+batch_connections=64
+charge_rate=5000
+while [ $# -gt 0 ]; do
+  case $1 in
+    --seconds) seconds=$2; shift 2 ;;
+    --quick) seconds=5; shift ;;
+    --only) parts=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --batch) batch=$2; shift 2 ;;
+    --batch-connections) batch_connections=$2; shift 2 ;;
+    --charge-rate) charge_rate=$2; shift 2 ;;
+    *) echo "run.sh: unknown option $1 (see the head of this script)" >&2; exit 2 ;;
+  esac
+done
+for part in $parts; do
+  case $part in pg | single | batch | reads | size) ;; *) echo "run.sh: unknown part $part" >&2; exit 2 ;; esac
+done
+[[ "$seconds" =~ ^[0-9]+$ ]] && [ "$seconds" -ge 1 ] && [ "$seconds" -le 120 ] \
+  && [[ "$batch" =~ ^[0-9]+$ ]] && [ "$batch" -ge 1 ] && [ "$batch" -le 1000 ] \
+  && [[ "$batch_connections" =~ ^[0-9]+$ ]] && [ "$batch_connections" -ge 2 ] \
+  && [[ "$charge_rate" =~ ^[0-9]+$ ]] && [ "$charge_rate" -ge 2 ] || {
+  echo "run.sh: --seconds 1..120, --batch 1..1000, --batch-connections >= 2, --charge-rate >= 2" >&2; exit 2; }
+has() { [[ " $parts " == *" $1 "* ]]; }
+
+work=$root/target/ledger
+mkdir -p "$work"
+report=$work/report.md
+: > "$report"
+out() { echo "$@" | tee -a "$report"; }
+errors_total=0
+
+# Cleanup of everything this script starts, whatever way it ends.
+server=""; hello=""; charger=""; pgdir=""
+PGBIN=/usr/lib/postgresql/15/bin
+cleanup() {
+  for pid in $server $hello $charger; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "$pgdir" ]; then
+    as_pg "$PGBIN/pg_ctl" -D "$pgdir/db" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$pgdir"
+  fi
+}
+trap cleanup EXIT
+
+# field NAME LINE: the value of NAME=... in a RESULT line.
+field() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<< "$2"; }
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+out "# Ratel ledger benchmark"
+out ""
+out "Run $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); ${seconds} s per measured run; load generators and servers share the cores (the machine may be shared: figures are noisy)."
+out "Command: \`bash benches/ledger/run.sh --seconds $seconds --only \"$parts\" --batch $batch --batch-connections $batch_connections --charge-rate $charge_rate\`"
+
+# --- 1. PostgreSQL anchor ---------------------------------------------------------------
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_best=0
+if has pg; then
+  if [ ! -x "$PGBIN/initdb" ] || ! command -v pgbench >/dev/null; then
+    [ "$(id -u)" = 0 ] || { echo "run.sh: PostgreSQL 15 is missing (apt-get install postgresql)" >&2; exit 1; }
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  # A private cluster, socket only, default durability (fsync = on, synchronous_commit = on).
+  pgdir=$(mktemp -d /tmp/ratel-ledger-pg.XXXXXX)
+  [ "$(id -u)" != 0 ] || chown postgres "$pgdir"
+  as_pg "$PGBIN/initdb" -D "$pgdir/db" -A trust >/dev/null
+  as_pg "$PGBIN/pg_ctl" -D "$pgdir/db" -l "$pgdir/log" -w \
+    -o "-c listen_addresses='' -c unix_socket_directories='$pgdir'" start >/dev/null
+  psql_() { as_pg psql -h "$pgdir" -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+  settings=$(psql_ -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'max_connections')")
+  psql_ <<'SQL'
+CREATE TABLE accounts (id int PRIMARY KEY, balance numeric NOT NULL);
+INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 100000) AS g;
+CREATE TABLE entries (
+  seq bigserial PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT now(),
+  account int NOT NULL,
+  amount numeric NOT NULL,
+  kind text NOT NULL,
+  reference text NOT NULL,
+  balance numeric NOT NULL
+);
+CREATE UNIQUE INDEX entries_reference ON entries (reference);
+VACUUM ANALYZE;
+SQL
+  # One debit a transaction, as an application does it: the UPDATE's RETURNING balance comes
+  # back to the client (\gset) and goes into the entry. The reference is unique by
+  # construction (run tag, client id, a per-client counter kept across transactions), so no
+  # transaction can fail on the UNIQUE index; the amount has 6 decimal places.
+  cat > "$pgdir/debit.sql" <<'SQL'
+\set aid random(1, 100000)
+\set micros random(1, 2000000)
+\set n :n + 1
+BEGIN;
+UPDATE accounts SET balance = balance - :micros::numeric / 1000000 WHERE id = :aid RETURNING balance \gset
+INSERT INTO entries (account, amount, kind, reference, balance) VALUES (:aid, -(:micros::numeric / 1000000), 'call', :tag::text || '-' || :client_id || '-' || :n, :balance);
+END;
+SQL
+  [ "$(id -u)" != 0 ] || chown postgres "$pgdir/debit.sql"
+  run_tag=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+  out ""
+  out "## 1. PostgreSQL anchor: one debit per transaction"
+  out ""
+  out "PostgreSQL $(as_pg "$PGBIN/postgres" --version | awk '{print $3}'), throwaway cluster in $pgdir (Unix socket only), default durability: $settings."
+  out "100,000 accounts (numeric balance); entries with a UNIQUE index on reference. pgbench script:"
+  out ""
+  out '```'
+  while IFS= read -r line; do out "$line"; done < "$pgdir/debit.sql"
+  out '```'
+  out ""
+  out "| clients | TPS | latency avg ms | transactions | failed | command |"
+  out "|---:|---:|---:|---:|---:|---|"
+  for clients in 2 16 64; do
+    psql_ -c CHECKPOINT
+    command="pgbench -h $pgdir -n -M prepared -c $clients -j 2 -T $seconds -D n=0 -D tag=$run_tag-c$clients -f debit.sql postgres"
+    as_pg pgbench -h "$pgdir" -n -M prepared -c "$clients" -j 2 -T "$seconds" -D n=0 -D "tag=$run_tag-c$clients" \
+      -f "$pgdir/debit.sql" postgres > "$work/pgbench-$clients.txt" 2>&1 || true
+    tps=$(awk '/^tps =/ { printf "%d", $3 }' "$work/pgbench-$clients.txt")
+    latency=$(awk '/^latency average =/ { print $4 }' "$work/pgbench-$clients.txt")
+    done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench-$clients.txt")
+    failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench-$clients.txt")
+    if [ -z "$tps" ] || [ "${failed:-1}" != 0 ] || grep -q "aborted" "$work/pgbench-$clients.txt"; then
+      errors_total=$((errors_total + 1))
+      out "pgbench at $clients clients failed: $(grep -m3 -i 'error\|abort' "$work/pgbench-$clients.txt" | tr '\n' ' ')"
+      tps=${tps:-0}
+    fi
+    out "| $clients | $tps | $latency | $done_tx | ${failed:-?} | \`$command\` |"
+    [ "$tps" -le "$pg_best" ] || { pg_best=$tps; pg_best_clients=$clients; }
+  done
+  pg_entries=$(psql_ -c "SELECT count(*) FROM entries")
+  pg_bytes=$(psql_ -c "SELECT pg_total_relation_size('entries')")
+  out ""
+  out "Best: **$pg_best TPS** at ${pg_best_clients:-?} clients. PostgreSQL's entries table after the three runs: $pg_entries rows, $pg_bytes bytes with its two indexes (WAL not counted): $(awk -v b="$pg_bytes" -v n="$pg_entries" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes per entry."
+  as_pg "$PGBIN/pg_ctl" -D "$pgdir/db" -m fast stop >/dev/null
+  rm -rf "$pgdir"; pgdir=""
+fi
+
+# --- Ratel: binaries, data, server -----------------------------------------------------
+if ! has single && ! has batch && ! has reads && ! has size; then
+  out ""
+  echo "report: $report"
+  [ "$errors_total" -eq 0 ]
+  exit
+fi
+command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "run.sh: python3 is missing (used to count the ledger's entries)" >&2; exit 1; }
+cargo build --release --quiet -p ratel-tools -p ratel-server -p ratel-benches --bins
+bin=$root/target/release
+lua=$root/benches/ledger/calls.lua
+
+if [ -z "$data" ]; then
+  if [ -s "$root/target/load/data/.complete" ]; then data=$root/target/load/data; else data=$work/data; fi
+fi
+if [ ! -s "$data/.complete" ]; then
+  echo "== generating (as benches/load does): 1M-row deck, 100k users, 100k cards, 200k numbers =="
+  "$bin/ratel-gen" -o "$data" --rows 1000000 --numbers 200000 --users 100000 --cards 100000
+  echo done > "$data/.complete"
+fi
+if [ ! -s "$work/tariffs.ratel" ] || [ "$data/wholesale.csv" -nt "$work/tariffs.ratel" ] || [ "$data/.complete" -nt "$work/tariffs.ratel" ]; then
+  "$bin/tariff-compile" -o "$work/tariffs.ratel" wholesale="$data/wholesale.csv" >/dev/null
+fi
+# Callers: the generated plain users (every one is on the `wholesale` tariff). Numbers: those
+# of numbers.txt that have a rate in that tariff (about 10% have none), so every charge is a
+# real one; a "rate not found" answer would be cheap and flatter the figures.
+awk -F, 'NR > 1 && $3 == "user" { print $2 }' "$data/users.csv" > "$work/users.txt"
+head -50000 "$data/numbers.txt" | "$bin/tariff-lookup" -a "$work/tariffs.ratel" -t wholesale \
+  | awk -F, 'NR > 1 && $2 != "" { print $1 }' > "$work/numbers.txt"
+[ -s "$work/users.txt" ] && [ -s "$work/numbers.txt" ] || { echo "run.sh: no users or no rated numbers in $data" >&2; exit 1; }
+secret=ledgersecret
+if has reads && { [ ! -s "$work/requests/user_simple_balance_get.txt" ] || [ "$data/.complete" -nt "$work/requests/user_simple_balance_get.txt" ]; }; then
+  "$bin/ratel-load" requests --data "$data" --deck wholesale="$data/wholesale.csv" --secret "$secret" \
+    --count 100000 -o "$work/requests" >/dev/null
+fi
+
+# A fresh ledger each run: its size per entry is this run's, and the openings are counted.
+token=bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+tag=$(date -u +%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' ')
+rm -f "$work/ledger.sqlite" "$work/ledger.sqlite-wal" "$work/ledger.sqlite-shm" "$work/ledger.sqlite-journal"
+cat > "$work/ratel.toml" <<TOML
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+[data]
+artifact = "tariffs.ratel"
+users = "$data/users.csv"
+cards = "$data/cards.csv"
+card_groups = "$data/card_groups.csv"
+currencies = "$data/currencies.csv"
+[api]
+secret_key = "$secret"
+native_token = "$token"
+[ledger]
+path = "ledger.sqlite"
+TOML
+
+# Starts ratel-server (as benches/load/run.sh does); sets server (pid) and api (address).
+start_server() {
+  local started
+  started=$(date +%s.%N)
+  "$bin/ratel-server" --config "$work/ratel.toml" 2> "$work/server.log" &
+  server=$!
+  for _ in $(seq 1200); do
+    grep -q "listening on" "$work/server.log" && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+  done
+  api=$(sed -n 's|.*listening on http://\([^/]*\)/.*|\1|p' "$work/server.log")
+  [ -n "$api" ] || { cat "$work/server.log"; echo "run.sh: ratel-server did not start" >&2; exit 1; }
+  startup_s=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+}
+
+# Starts the hello-world ceiling answering BYTES-byte bodies; sets hello and hello_addr.
+start_hello() {
+  "$bin/hello-ceiling" --body-bytes "$1" 2> "$work/hello.log" &
+  hello=$!
+  for _ in $(seq 100); do grep -q "listening on" "$work/hello.log" && break; sleep 0.05; done
+  hello_addr=$(sed -n 's|.*listening on http://\([^ ]*\) .*|\1|p' "$work/hello.log")
+  [ -n "$hello_addr" ] || { cat "$work/hello.log"; echo "run.sh: hello-ceiling did not start" >&2; exit 1; }
+}
+
+# charge NAME THREADS CONNECTIONS SECONDS PER_REQUEST [RATE]: one wrk run of calls.lua;
+# its output goes to $work/NAME.txt, its RESULT line to $line.
+charge() {
+  local rate_per_thread=0
+  [ -z "${6:-}" ] || rate_per_thread=$(awk -v r="$6" -v t="$2" 'BEGIN { printf "%.3f", r / t }')
+  wrk -t"$2" -c"$3" -d"$4"s --timeout 5s --latency -s "$lua" "http://$api" -- \
+    "$work/users.txt" "$work/numbers.txt" "$5" "$token" "$tag-$1" "$rate_per_thread" > "$work/$1.txt" 2>&1 || true
+  line=$(grep '^RESULT' "$work/$1.txt" || true)
+  [ -n "$line" ] || { cat "$work/$1.txt"; echo "run.sh: wrk gave no RESULT line" >&2; exit 1; }
+}
+# Adds the errors of the last charge() to the total; prints the samples if any.
+charge_errors() {
+  local n=$(( $(field call_errors "$line") + $(field non200 "$line") + $(field socket_errors "$line") + $(field duplicates "$line") ))
+  errors_total=$((errors_total + n))
+  [ "$n" -eq 0 ] || out "  errors in $1: call errors $(field call_errors "$line"), duplicates $(field duplicates "$line"), non-200 $(field non200 "$line"), socket errors $(field socket_errors "$line"); $(grep '^SAMPLE' "$work/$1.txt" | tr '\n' ' ')"
+}
+charge_command() { echo "wrk -t$1 -c$2 -d$3s --timeout 5s --latency -s benches/ledger/calls.lua http://\$API -- users.txt numbers.txt $4 \$TOKEN TAG${5:+ $5}"; }
+
+start_server
+out ""
+out "ratel-server on $api, fresh ledger $work/ledger.sqlite; started in $startup_s s (opening entries written): $(sed -n 's/.*listening on [^ ]* //p' "$work/server.log")"
+out "Data: $data ($(wc -l < "$work/users.txt") users; $(wc -l < "$work/numbers.txt") numbers with a rate, of the first 50,000 of numbers.txt); every call: billsec 65, start 2026-11-26 10:00:00, a unique id."
+# One call by curl first: the figures mean nothing unless a call is really charged.
+probe=$(curl -s -w ' HTTP %{http_code}' -X POST "http://$api/v1/calls" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' \
+  --data "{\"calls\":[{\"id\":\"$tag-probe\",\"account\":\"$(head -1 "$work/users.txt")\",\"number\":\"$(head -1 "$work/numbers.txt")\",\"start\":\"2026-11-26 10:00:00\",\"billsec\":65}]}")
+out "Probe: POST /v1/calls one call -> $probe"
+[[ "$probe" == *'"cost"'*' HTTP 200' ]] || { echo "run.sh: the probe call was not charged (above); stopping" >&2; exit 1; }
+acknowledged=1
+
+# --- 2. One call per request ------------------------------------------------------------
+single=0
+if has single; then
+  charge single 2 64 "$seconds" 1
+  single=$(field calls_per_s "$line"); acknowledged=$((acknowledged + $(field charged "$line")))
+  out ""
+  out "## 2. /v1/calls, one call per request, 64 connections"
+  out ""
+  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×)."
+  out "Command: \`$(charge_command 2 64 "$seconds" 1)\`"
+  charge_errors single
+fi
+
+# --- 3. Batches -------------------------------------------------------------------------
+if has batch; then
+  charge batch 2 "$batch_connections" "$seconds" "$batch"
+  acknowledged=$((acknowledged + $(field charged "$line")))
+  out ""
+  out "## 3. /v1/calls, $batch calls per request, $batch_connections connections"
+  out ""
+  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request."
+  out "Command: \`$(charge_command 2 "$batch_connections" "$seconds" "$batch")\`"
+  charge_errors batch
+fi
+
+# --- 4. Balance reads while calls are charged --------------------------------------------
+if has reads; then
+  reads_file=$work/requests/user_simple_balance_get.txt
+  reads_lua=$root/benches/load/paths.lua
+  bytes=$(curl -s -o /dev/null -w '%{size_download}' "http://$api$(head -1 "$reads_file")")
+  # read_run NAME ADDR: wrk with benches/load's script, 64 connections; sets rline.
+  read_run() {
+    wrk -t2 -c64 -d"$seconds"s --timeout 5s -s "$reads_lua" "http://$2" -- "$reads_file" > "$work/$1.txt" 2>&1 || true
+    rline=$(grep '^RESULT' "$work/$1.txt" || true)
+    [ -n "$rline" ] || { cat "$work/$1.txt"; echo "run.sh: wrk gave no RESULT line" >&2; exit 1; }
+  }
+  read_errors() { errors_total=$((errors_total + $(field non2xx "$rline") + $(field socket_errors "$rline"))); }
+  start_hello "$bytes"
+  read_run ceiling "$hello_addr"; ceiling=$(field rps "$rline")
+  kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""
+  read_run reads-alone "$api"; read_errors; alone=$(field rps "$rline"); alone_p99=$(field p99_us "$rline")
+  # The charger: 2 threads x 20 connections, one call a request, paced to --charge-rate in
+  # total; it starts a second before the reads and ends a second after them.
+  charge_seconds=$((seconds + 2))
+  charge charger 2 40 "$charge_seconds" 1 "$charge_rate" &
+  charger=$!
+  sleep 1
+  read_run reads-charged "$api"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline")
+  wait "$charger" || { echo "run.sh: the charger failed" >&2; exit 1; }
+  charger=""
+  line=$(grep '^RESULT' "$work/charger.txt")
+  acknowledged=$((acknowledged + $(field charged "$line")))
+  out ""
+  out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $charge_rate calls/s charged alongside"
+  out ""
+  out "| run | requests/s | p99 ms | ratio to ceiling |"
+  out "|---|---:|---:|---:|"
+  out "| hello ceiling ($bytes-byte body) | $ceiling | $(ms "$(field p99_us "$(grep '^RESULT' "$work/ceiling.txt")")") | 100% |"
+  out "| reads alone | $alone | $(ms "$alone_p99") | $(pct "$alone" "$ceiling") |"
+  out "| reads while charging | $with | $(ms "$with_p99") | **$(pct "$with" "$ceiling")** (target ≥ 85%) |"
+  out ""
+  out "Charger: **$(field calls_per_s "$line") calls/s achieved** (asked $charge_rate; $(field charged "$line") calls in $(awk -v d="$(field duration_us "$line")" 'BEGIN { printf "%.1f", d / 1e6 }') s), latency of a single charge p50 $(ms "$(field p50_us "$line")") ms, **p99 $(ms "$(field p99_us "$line")") ms**, max $(ms "$(field max_us "$line")") ms."
+  out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 40 "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
+  charge_errors charger
+fi
+
+# --- 5. Size per entry ------------------------------------------------------------------
+if has size; then
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  files=""; bytes_total=0
+  for suffix in "" -wal -shm; do
+    file=$work/ledger.sqlite$suffix
+    [ -f "$file" ] || continue
+    size=$(stat -c %s "$file")
+    files="$files ledger.sqlite$suffix $size B;"
+    [ "$suffix" = -shm ] || bytes_total=$((bytes_total + size))
+  done
+  # Sizes first: opening the file can checkpoint the WAL into it.
+  counts=$(python3 - "$work/ledger.sqlite" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+total = db.execute("SELECT count(*) FROM entries").fetchone()[0]
+try:
+    kinds = db.execute("SELECT kind, count(*) FROM entries GROUP BY kind ORDER BY kind").fetchall()
+    by_kind = ", ".join(f"{k} {n}" for k, n in kinds)
+except sqlite3.Error as error:
+    by_kind = f"(no kind column: {error})"
+print(total, by_kind)
+PY
+)
+  entries=${counts%% *}
+  out ""
+  out "## 5. Ledger size"
+  out ""
+  out "After the run, server stopped:$files $entries entries (${counts#* }); **$(awk -v b="$bytes_total" -v n="$entries" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes per entry** (file plus WAL, -shm not counted). Calls acknowledged to the load generators: $acknowledged (the ledger may hold a few more: wrk drops the answers in flight when it stops)."
+fi
+
+out ""
+out "Errors (non-200 answers, socket errors, refused or duplicate calls, failed pgbench transactions): $errors_total"
+echo "report: $report"
+[ "$errors_total" -eq 0 ]
