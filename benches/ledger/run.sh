@@ -17,7 +17,8 @@
 # --only "pg single batch reads size" (the parts to run; default all), --data DIR (ratel-gen
 # data; default target/load/data when benches/load made it, else target/ledger/data),
 # --batch N (calls per request in part 3, default 100), --batch-connections N (default 64),
-# --charge-rate N (calls a second in part 4, default 5000).
+# --charge-rate N (calls a second in part 4, default 5000), --profile (perf record of the
+# server during parts 2-4: its top functions go into the report).
 # Traffic goes to 127.0.0.1 and a Unix socket only. Exit status: 0 when every request was
 # answered 200 with no socket error, no call was refused, and pgbench had no failed or
 # aborted transaction; 1 otherwise (never because of a figure: the machine is shared).
@@ -31,6 +32,7 @@ data=""
 batch=100
 batch_connections=64
 charge_rate=5000
+profile=0
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
     --batch) batch=$2; shift 2 ;;
     --batch-connections) batch_connections=$2; shift 2 ;;
     --charge-rate) charge_rate=$2; shift 2 ;;
+    --profile) profile=1; shift ;;
     *) echo "run.sh: unknown option $1 (see the head of this script)" >&2; exit 2 ;;
   esac
 done
@@ -61,10 +64,10 @@ out() { echo "$@" | tee -a "$report"; }
 errors_total=0
 
 # Cleanup of everything this script starts, whatever way it ends.
-server=""; hello=""; charger=""; pgdir=""
+server=""; hello=""; charger=""; pgdir=""; profiler=""
 PGBIN=/usr/lib/postgresql/15/bin
 cleanup() {
-  for pid in $server $hello $charger; do kill "$pid" 2>/dev/null || true; done
+  for pid in $profiler $server $hello $charger; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -n "$pgdir" ]; then
     as_pg "$PGBIN/pg_ctl" -D "$pgdir/db" -m immediate stop >/dev/null 2>&1 || true
@@ -82,7 +85,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 out "# Ratel ledger benchmark"
 out ""
 out "Run $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); ${seconds} s per measured run; load generators and servers share the cores (the machine may be shared: figures are noisy)."
-out "Command: \`bash benches/ledger/run.sh --seconds $seconds --only \"$parts\" --batch $batch --batch-connections $batch_connections --charge-rate $charge_rate\`"
+out "Command: \`bash benches/ledger/run.sh --seconds $seconds --only \"$parts\" --batch $batch --batch-connections $batch_connections --charge-rate $charge_rate$([ "$profile" = 0 ] || echo " --profile")\`"
 
 # --- 1. PostgreSQL anchor ---------------------------------------------------------------
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -175,6 +178,7 @@ if ! has single && ! has batch && ! has reads && ! has size; then
   exit
 fi
 command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
+[ "$profile" = 0 ] || command -v perf >/dev/null || { echo "run.sh: --profile needs perf (apt-get install linux-perf)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "run.sh: python3 is missing (used to count the ledger's entries)" >&2; exit 1; }
 cargo build --release --quiet -p ratel-tools -p ratel-server -p ratel-benches --bins
 bin=$root/target/release
@@ -267,6 +271,25 @@ charge_errors() {
 }
 charge_command() { echo "wrk -t$1 -c$2 -d$3s --timeout 5s --latency -s benches/ledger/calls.lua http://\$API -- users.txt numbers.txt $4 \$TOKEN TAG${5:+ $5}"; }
 
+# profile_start NAME SECONDS / profile_end NAME: with --profile, a flat CPU profile of the
+# server (perf record -F 499) over the next SECONDS, its top functions added to the report.
+profile_start() {
+  [ "$profile" = 1 ] || return 0
+  perf record -q -F 499 -p "$server" -o "$work/perf-$1.data" -- sleep "$2" > /dev/null 2>&1 &
+  profiler=$!
+}
+profile_end() {
+  [ "$profile" = 1 ] || return 0
+  wait "$profiler" || true; profiler=""
+  perf report -i "$work/perf-$1.data" --stdio --no-children --sort symbol --percent-limit 1.5 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' | head -15 > "$work/profile-$1.txt" || true
+  out ""
+  out "Server CPU profile during $1 (perf record -F 499 -p PID, flat, functions over 1.5%; full: perf report -i $work/perf-$1.data):"
+  out '```'
+  while IFS= read -r profile_line; do out "$profile_line"; done < "$work/profile-$1.txt"
+  out '```'
+}
+
 start_server
 out ""
 out "ratel-server on $api, fresh ledger $work/ledger.sqlite; started in $startup_s s (opening entries written): $(sed -n 's/.*listening on [^ ]* //p' "$work/server.log")"
@@ -282,6 +305,7 @@ acknowledged=1
 # --- 2. One call per request ------------------------------------------------------------
 single=0
 if has single; then
+  profile_start single "$seconds"
   charge single 2 64 "$seconds" 1
   single=$(field calls_per_s "$line"); acknowledged=$((acknowledged + $(field charged "$line")))
   out ""
@@ -290,10 +314,12 @@ if has single; then
   out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×)."
   out "Command: \`$(charge_command 2 64 "$seconds" 1)\`"
   charge_errors single
+  profile_end single
 fi
 
 # --- 3. Batches -------------------------------------------------------------------------
 if has batch; then
+  profile_start batch "$seconds"
   charge batch 2 "$batch_connections" "$seconds" "$batch"
   acknowledged=$((acknowledged + $(field charged "$line")))
   out ""
@@ -302,6 +328,7 @@ if has batch; then
   out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request."
   out "Command: \`$(charge_command 2 "$batch_connections" "$seconds" "$batch")\`"
   charge_errors batch
+  profile_end batch
 fi
 
 # --- 4. Balance reads while calls are charged --------------------------------------------
@@ -326,6 +353,7 @@ if has reads; then
   charge charger 2 40 "$charge_seconds" 1 "$charge_rate" &
   charger=$!
   sleep 1
+  profile_start reads-charged "$seconds"
   read_run reads-charged "$api"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline")
   wait "$charger" || { echo "run.sh: the charger failed" >&2; exit 1; }
   charger=""
@@ -343,6 +371,7 @@ if has reads; then
   out "Charger: **$(field calls_per_s "$line") calls/s achieved** (asked $charge_rate; $(field charged "$line") calls in $(awk -v d="$(field duration_us "$line")" 'BEGIN { printf "%.1f", d / 1e6 }') s), latency of a single charge p50 $(ms "$(field p50_us "$line")") ms, **p99 $(ms "$(field p99_us "$line")") ms**, max $(ms "$(field max_us "$line")") ms."
   out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 40 "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
   charge_errors charger
+  profile_end reads-charged
 fi
 
 # --- 5. Size per entry ------------------------------------------------------------------
