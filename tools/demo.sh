@@ -19,6 +19,9 @@ if [ "${1:-}" != "--smoke" ]; then
    curl 'http://127.0.0.1:8080/billing/api/simple_balance/a1b2c3d4e5'
    curl "http://127.0.0.1:8080/billing/api/rate_get?u=admin&username=admin&prefix=370&hash=$(printf adminsecret | sha1sum | cut -c1-40)"
    curl 'http://127.0.0.1:9090/metrics'
+   curl -H 'Authorization: Bearer demo-token' 'http://127.0.0.1:8080/v1/authorize?account=alice&number=37061234567'
+   curl -H 'Authorization: Bearer demo-token' -d '{"calls":[{"id":"c-1","account":"alice","number":"37061234567","start":"2026-11-26 10:00:00","billsec":65}]}' http://127.0.0.1:8080/v1/calls
+   (balances persist in fixtures/demo/ledger.sqlite; delete it, server stopped, to start over)
 TXT
   exec target/release/ratel-server --config fixtures/demo/ratel.toml
 fi
@@ -55,6 +58,19 @@ contains calling_cards_get "<card_distributor>Test User #1</card_distributor>" "
 check card_balance_get "$(printf '<?xml version="1.0" encoding="UTF-8"?>\n<page>\n  <calling_card>\n    <balance>10.0840336134454</balance>\n    <currency>USD</currency>\n  </calling_card>\n</page>')" \
   "http://$api/billing/api/card_balance_get?u=admin&number=1111111119&hash=$(hash 1111111119secret)"
 check balance.php "CurrencyName=EUR|InitBalance=92.00|Balance=55.20" "http://$api/billing/balance.php?uid=alice&e164num=37061234567&format=2"
+# The ledger: a top-up, an authorization, a charged call and its resend, the balance after.
+contains user_balance_update "<balance>70.0</balance>" \
+  "http://$api/billing/api/user_balance_update?u=admin&user_id=3&balance=10&reference=smoke-1&hash=$(hash 310secret)"
+check simple_balance_after_top_up "70.0000" "http://$api/billing/api/simple_balance/a1b2c3d4e5"
+token="Authorization: Bearer demo-token"
+check authorize '{"allowed":true,"max_seconds":7200,"balance":"70.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"}' \
+  -H "$token" "http://$api/v1/authorize?account=alice&number=37061234567"
+call='{"calls":[{"id":"smoke-c-1","account":"alice","number":"37061234567","start":"2026-11-26 10:00:00","billsec":65}]}'
+check calls '{"results":[{"id":"smoke-c-1","cost":"0.541667","currency":"USD","balance":"69.458333","prefix":"370","rated_s":65,"duplicate":false}]}' \
+  -H "$token" -d "$call" "http://$api/v1/calls"
+check calls_resent '{"results":[{"id":"smoke-c-1","cost":"0.541667","currency":"USD","balance":"69.458333","prefix":"370","rated_s":65,"duplicate":true}]}' \
+  -H "$token" -d "$call" "http://$api/v1/calls"
+check balance '{"balance":"69.458333","currency":"USD"}' -H "$token" "http://$api/v1/balance?account=alice"
 check healthz "ok: generation 1" "http://$admin/healthz"
 contains reload "reloaded: generation 2" -X POST "http://$admin/reload"
 contains metrics 'ratel_requests_total{endpoint="rate_get",outcome="answered"} 1' "http://$admin/metrics"

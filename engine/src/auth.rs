@@ -50,8 +50,9 @@ pub fn hash_matches<'k>(
     matched
 }
 
-/// Byte-for-byte equality whose time depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Byte-for-byte equality whose time depends only on the lengths (also the JSON API's
+/// bearer token check).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

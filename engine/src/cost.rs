@@ -9,7 +9,8 @@
 //! the exact cost is the fraction `numerator / (60 × 10^scale)`, rounded once at the end.
 //!
 //! Charging calls (`/v1/calls`), authorizing them (`/v1/authorize`) and costing CDRs
-//! (`tariff-rate`) are to go through [`price`] and [`max_seconds`]; none exists yet.
+//! (`tariff-rate`) go through [`price`] and [`max_seconds`], by way of
+//! [`crate::rating::Rating`], which finds the row and the exchange rate.
 
 use crate::money::Decimal;
 

@@ -14,8 +14,11 @@ pub mod compile;
 pub mod cost;
 pub mod files;
 pub mod input;
+pub mod ledger;
 pub mod lookup;
 pub mod money;
+pub mod native;
+pub mod rating;
 pub mod snapshot;
 pub mod tariff;
 #[cfg(any(test, feature = "testing"))]

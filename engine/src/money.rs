@@ -167,6 +167,27 @@ impl Decimal {
         )
     }
 
+    /// `self + other`, exact; `None` when the sum needs more than [`MAX_DIGITS`] digits.
+    pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
+        let scale = self.scale.max(other.scale);
+        let widen = |d: Decimal| d.units.checked_mul(POW10[(scale - d.scale) as usize]);
+        let sum = widen(self)?.checked_add(widen(other)?)?;
+        (sum.unsigned_abs() < POW10[MAX_DIGITS as usize] as u64).then(|| Decimal::new(sum, scale))
+    }
+
+    /// `-self`.
+    pub fn negated(self) -> Decimal {
+        Decimal {
+            units: -self.units,
+            scale: self.scale,
+        }
+    }
+
+    /// Whether the value is zero.
+    pub fn is_zero(self) -> bool {
+        self.units == 0
+    }
+
     /// Orders two decimals by value.
     pub fn cmp_value(self, other: Decimal) -> std::cmp::Ordering {
         let scale = self.scale.max(other.scale);
@@ -375,6 +396,25 @@ fn shortest_digits(text: &[u8]) -> (([u8; 24], usize), i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_are_exact_and_refused_beyond_eighteen_digits() {
+        let d = |text| Decimal::parse(text, true).unwrap();
+        assert_eq!(d("60").checked_add(d("-0.541667")), Some(d("59.458333")));
+        assert_eq!(
+            d("10.0840336134454").checked_add(d("0.5")),
+            Some(d("10.5840336134454"))
+        );
+        assert_eq!(d("0.1").checked_add(d("0.2")), Some(d("0.3")));
+        assert_eq!(d("1.5").checked_add(d("-1.5")), Some(Decimal::ZERO));
+        assert_eq!(d("999999999999999999").checked_add(d("1")), None);
+        assert_eq!(
+            d("99999999.9999999999").checked_add(d("0.0000000001")),
+            None
+        );
+        assert_eq!(d("-2.5").negated(), d("2.5"));
+        assert!(d("0.000").is_zero() && !d("0.001").is_zero());
+    }
 
     fn ruby(x: f64) -> String {
         let mut out = Vec::new();

@@ -14,6 +14,7 @@ use arc_swap::ArcSwap;
 
 use crate::accounts::{self, AccountFiles, Accounts, LoadFailure};
 use crate::artifact::{Artifact, ArtifactError};
+use crate::ledger::{Ledger, LedgerError};
 
 /// The data of a snapshot: a tariff artifact and the accounts checked against it, and the
 /// stamps of the files they were read from.
@@ -30,6 +31,8 @@ pub struct DataFiles {
     pub artifact: std::path::PathBuf,
     pub accounts: AccountFiles,
     pub default_currency: String,
+    /// The ledger that owns the balances; `None`: balances are the files' (tools, tests).
+    pub ledger: Option<Arc<Ledger>>,
 }
 
 /// Why data could not be loaded; the old snapshot (if any) stays in force.
@@ -39,6 +42,8 @@ pub enum LoadError {
     Artifact(#[from] ArtifactError),
     #[error("invalid account files:\n{}", .0.errors)]
     Accounts(LoadFailure),
+    #[error("{0}")]
+    Ledger(#[from] LedgerError),
     /// A data file that is a FIFO, a device, a directory or a socket: reading it could block
     /// forever or never end, so it is refused before anything opens it.
     #[error("{path}: is {kind}, not a regular file; data files must be regular files")]
@@ -233,10 +238,21 @@ impl Data {
         warnings: &mut Vec<String>,
     ) -> Result<Arc<Accounts>, LoadError> {
         let has_tariff = |name: &str| artifact.tariff_id(name).is_some();
-        let (accounts, mut seen) =
+        let (mut accounts, mut seen) =
             accounts::load(&files.accounts, &files.default_currency, &has_tariff)
                 .map_err(LoadError::Accounts)?;
         warnings.append(&mut seen);
+        if let Some(ledger) = &files.ledger {
+            let attached = ledger.attach(&mut accounts)?;
+            if attached.differing > 0 {
+                warnings.push(format!(
+                    "{} accounts have a balance in the files that differs from their opening \
+                     balance in the ledger; the ledger's balances stay (it owns them once it \
+                     has seen an account)",
+                    attached.differing
+                ));
+            }
+        }
         Ok(Arc::new(accounts))
     }
 }
@@ -327,6 +343,7 @@ mod tests {
             artifact,
             accounts: crate::testing::demo_account_files(),
             default_currency: "USD".into(),
+            ledger: None,
         }
     }
 

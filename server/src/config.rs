@@ -20,6 +20,8 @@ pub struct Config {
     pub web_dir: String,
     pub data: DataFiles,
     pub api: ApiSettings,
+    /// The ledger file (`[ledger] path`, relative to the configuration file).
+    pub ledger: PathBuf,
     /// Where the access log goes: `None` off (the default), `-` stderr, or a file path
     /// (relative to the configuration file).
     pub access_log: Option<String>,
@@ -48,6 +50,21 @@ struct File {
     access_log: String,
     data: DataSection,
     api: ApiSection,
+    ledger: LedgerSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct LedgerSection {
+    path: PathBuf,
+}
+
+impl Default for LedgerSection {
+    fn default() -> LedgerSection {
+        LedgerSection {
+            path: "ledger.sqlite".into(),
+        }
+    }
 }
 
 impl Default for File {
@@ -61,6 +78,7 @@ impl Default for File {
             access_log: String::new(),
             data: DataSection::default(),
             api: ApiSection::default(),
+            ledger: LedgerSection::default(),
         }
     }
 }
@@ -99,6 +117,9 @@ struct ApiSection {
     show_rates_for_users: bool,
     allow_resellers_admin_tariffs: bool,
     balance_decimals: u8,
+    payments_over_api: bool,
+    native_token: String,
+    max_call_seconds: u32,
 }
 
 impl Default for ApiSection {
@@ -114,6 +135,9 @@ impl Default for ApiSection {
             show_rates_for_users: defaults.show_rates_for_users,
             allow_resellers_admin_tariffs: defaults.allow_resellers_admin_tariffs,
             balance_decimals: defaults.balance_decimals,
+            payments_over_api: defaults.payments_over_api,
+            native_token: defaults.native_token,
+            max_call_seconds: defaults.max_call_seconds,
         }
     }
 }
@@ -190,7 +214,9 @@ impl Config {
                     currencies: at(&d.currencies),
                 },
                 default_currency: file.default_currency,
+                ledger: None,
             },
+            ledger: at(&file.ledger.path),
             api: ApiSettings {
                 enabled: file.api.enabled,
                 secret_key: file.api.secret_key,
@@ -201,6 +227,9 @@ impl Config {
                 show_rates_for_users: file.api.show_rates_for_users,
                 allow_resellers_admin_tariffs: file.api.allow_resellers_admin_tariffs,
                 balance_decimals: file.api.balance_decimals,
+                payments_over_api: file.api.payments_over_api,
+                native_token: file.api.native_token,
+                max_call_seconds: file.api.max_call_seconds,
             },
         })
     }
@@ -224,7 +253,7 @@ fn toml_message(text: &str, error: &toml::de::Error) -> (String, String) {
             + 1;
         format!(":{line}:{column}")
     };
-    let secrets = secret_key_text(text);
+    let secrets = secret_text(text);
     if let Some(at) = at {
         let hit = secrets
             .iter()
@@ -236,27 +265,36 @@ fn toml_message(text: &str, error: &toml::de::Error) -> (String, String) {
             } else {
                 at
             };
-            let message =
-                "api.secret_key must be a string in double quotes (its value is not shown)";
-            return (position(at), message.to_owned());
+            let message = format!(
+                "api.{} must be a string in double quotes (its value is not shown)",
+                secret.key
+            );
+            return (position(at), message);
         }
     }
     let position = at.map(position).unwrap_or_default();
     // An error elsewhere whose message could still quote the key's value (`12345678`).
-    if secrets
+    if let Some(secret) = secrets
         .iter()
-        .any(|secret| !secret.value.is_empty() && message.contains(secret.value))
+        .find(|secret| !secret.value.is_empty() && message.contains(secret.value))
     {
-        let message =
-            "invalid configuration (the message is not shown: it could quote api.secret_key)";
-        return (position, message.to_owned());
+        let message = format!(
+            "invalid configuration (the message is not shown: it could quote api.{})",
+            secret.key
+        );
+        return (position, message);
     }
     (position, message.to_owned())
 }
 
-/// A line of a configuration's text that mentions `secret_key` (a comment included).
+/// The keys whose values are secrets: never quoted in an error.
+const SECRET_KEYS: [&str; 2] = ["secret_key", "native_token"];
+
+/// A line of a configuration's text that mentions a secret key (a comment included).
 #[derive(Debug)]
 struct SecretKeyText<'t> {
+    /// Which of [`SECRET_KEYS`].
+    key: &'static str,
     /// From the start of the line to the end of it, or to the end of the text should a
     /// multi-line string open on it.
     range: std::ops::Range<usize>,
@@ -266,13 +304,16 @@ struct SecretKeyText<'t> {
     value: &'t str,
 }
 
-/// Every line of `text` that mentions `secret_key`, as [`SecretKeyText`].
-fn secret_key_text(text: &str) -> Vec<SecretKeyText<'_>> {
+/// Every line of `text` that mentions a secret key, as [`SecretKeyText`].
+fn secret_text(text: &str) -> Vec<SecretKeyText<'_>> {
     let mut found = Vec::new();
     let mut start = 0;
     for line in text.split_inclusive('\n') {
         let line_end = start + line.len();
-        if let Some(key) = line.find("secret_key") {
+        let mentioned = SECRET_KEYS
+            .iter()
+            .find_map(|&name| line.find(name).map(|at| (name, at)));
+        if let Some((name, key)) = mentioned {
             let value = line[key..].split_once('=').map_or("", |(_, v)| v).trim();
             let multi_line = value.starts_with("\"\"\"") || value.starts_with("'''");
             let end = if multi_line { text.len() } else { line_end };
@@ -281,6 +322,7 @@ fn secret_key_text(text: &str) -> Vec<SecretKeyText<'_>> {
                 .find(|c: char| matches!(c, '"' | '\'' | '#' | ',' | '}') || c.is_whitespace())
                 .unwrap_or(value.len());
             found.push(SecretKeyText {
+                key: name,
                 range: start..end,
                 line_end,
                 value: &value[..value_end],
@@ -301,7 +343,15 @@ mod tests {
         let config = Config::load(&path).unwrap();
         assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.web_dir, "/billing");
-        assert_eq!(config.api, ApiSettings::default());
+        assert_eq!(
+            config.api,
+            ApiSettings {
+                payments_over_api: true,
+                native_token: "demo-token".into(),
+                ..ApiSettings::default()
+            }
+        );
+        assert!(config.ledger.ends_with("fixtures/demo/ledger.sqlite"));
         assert!(config
             .data
             .accounts
@@ -385,6 +435,12 @@ mod tests {
                 "{text:?}: {error}"
             );
         }
+        // The JSON API's token is a secret too.
+        let token = error("[api]\nnative_token = \"TOPSECRET\n");
+        assert_eq!(
+            token,
+            "ratel.toml:2:26: api.native_token must be a string in double quotes (its value is not shown)"
+        );
         // A message elsewhere that quotes the key's value is withheld.
         let elsewhere = error("[api]\nsecret_key = \"123456789\"\nbalance_decimals = 123456789\n");
         assert_eq!(

@@ -4,7 +4,8 @@
 //! without a socket: request line and headers at most 8 KiB (414 when the request line alone
 //! is too long, 431 otherwise), at most 64 headers (431), a body of at most 64 KiB (413), no
 //! chunked bodies (501), a number for `Content-Length` (400), GET and POST only (405). A body
-//! is always consumed with its request, so it can never be read as the next request.
+//! is always consumed with its request, so it can never be read as the next request. Paths
+//! under `/v1/` (the JSON API) take bodies of up to 1 MiB, and their 413 is a JSON error.
 //!
 //! `+` is a space and `%XX` a byte. A `%` not followed by two hex digits is kept literally:
 //! the value then matches no user or card and the caller gets the endpoint's ordinary
@@ -20,6 +21,8 @@ pub struct Limits {
     pub max_head: usize,
     pub max_headers: usize,
     pub max_body: usize,
+    /// The body limit of the JSON API's paths (`/v1/...`).
+    pub max_native_body: usize,
 }
 
 impl Default for Limits {
@@ -28,6 +31,7 @@ impl Default for Limits {
             max_head: 8 * 1024,
             max_headers: 64,
             max_body: 64 * 1024,
+            max_native_body: 1024 * 1024,
         }
     }
 }
@@ -52,6 +56,10 @@ pub struct Request<'b> {
     pub query: &'b [u8],
     /// The body when it is `application/x-www-form-urlencoded`.
     pub form_body: Option<&'b [u8]>,
+    /// The body, whatever its type (the JSON API's).
+    pub body: &'b [u8],
+    /// The `Authorization` header's value (the last one sent).
+    pub authorization: Option<&'b [u8]>,
     /// The client asked to close (`Connection: close`, or HTTP/1.0 without keep-alive).
     pub close: bool,
 }
@@ -68,6 +76,8 @@ pub enum Parsed<'b> {
     AwaitingBody { expects_continue: bool },
     /// The request breaks a rule: answer this status, then close.
     Reject(Status),
+    /// As `Reject`, for a JSON API path: the answer is a JSON error.
+    RejectJson(Status),
 }
 
 /// The HTTP statuses Ratel sends.
@@ -75,6 +85,7 @@ pub enum Parsed<'b> {
 pub enum Status {
     Ok,
     BadRequest,
+    Unauthorized,
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -90,6 +101,7 @@ impl Status {
         match self {
             Status::Ok => "200 OK",
             Status::BadRequest => "400 Bad Request",
+            Status::Unauthorized => "401 Unauthorized",
             Status::NotFound => "404 Not Found",
             Status::MethodNotAllowed => "405 Method Not Allowed",
             Status::PayloadTooLarge => "413 Payload Too Large",
@@ -138,6 +150,7 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
     let mut content_length: Option<usize> = None;
     let mut form = false;
     let mut expects_continue = false;
+    let mut authorization = None;
     for header in request.headers.iter() {
         let value = header.value.trim_ascii();
         if header.name.eq_ignore_ascii_case("content-length") {
@@ -161,6 +174,8 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
                     close = false;
                 }
             }
+        } else if header.name.eq_ignore_ascii_case("authorization") {
+            authorization = Some(value);
         } else if header.name.eq_ignore_ascii_case("expect") {
             expects_continue = value.eq_ignore_ascii_case(b"100-continue");
         } else if header.name.eq_ignore_ascii_case("content-type") {
@@ -170,21 +185,32 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
             });
         }
     }
-    let body_len = content_length.unwrap_or(0);
-    if body_len > limits.max_body {
-        return Parsed::Reject(Status::PayloadTooLarge);
-    }
-    let Some(total) = head_len.checked_add(body_len) else {
-        return Parsed::Reject(Status::PayloadTooLarge);
-    };
-    if buf.len() < total {
-        return Parsed::AwaitingBody { expects_continue };
-    }
     let target: &'b [u8] = request.path.unwrap_or("/").as_bytes();
     let (path, query) = match target.iter().position(|&b| b == b'?') {
         Some(at) => (&target[..at], &target[at + 1..]),
         None => (target, &b""[..]),
     };
+    let native = ratel_engine::native::is_native_path(path);
+    let max_body = if native {
+        limits.max_native_body
+    } else {
+        limits.max_body
+    };
+    let too_large = if native {
+        Parsed::RejectJson(Status::PayloadTooLarge)
+    } else {
+        Parsed::Reject(Status::PayloadTooLarge)
+    };
+    let body_len = content_length.unwrap_or(0);
+    if body_len > max_body {
+        return too_large;
+    }
+    let Some(total) = head_len.checked_add(body_len) else {
+        return too_large;
+    };
+    if buf.len() < total {
+        return Parsed::AwaitingBody { expects_continue };
+    }
     let body = &buf[head_len..total];
     Parsed::Complete(
         Request {
@@ -192,6 +218,8 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
             path,
             query,
             form_body: (form && method == RequestMethod::Post).then_some(body),
+            body,
+            authorization,
             close,
         },
         total,
@@ -199,7 +227,8 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
 }
 
 /// Writes a whole response: status line, `Server`, `Date`, `Content-Type`,
-/// `Content-Length`, `Connection: close` when closing, then the body.
+/// `Content-Length`, `Allow: GET, POST` on a 405, `Connection: close` when closing, then the
+/// body.
 pub fn write_response(
     out: &mut Vec<u8>,
     status: Status,
@@ -207,6 +236,19 @@ pub fn write_response(
     body: &[u8],
     close: bool,
     now: Timestamp,
+) {
+    write_response_allowing(out, status, content_type, body, close, now, "GET, POST");
+}
+
+/// [`write_response`] with the methods a 405's `Allow` lists (a JSON API endpoint takes one).
+pub fn write_response_allowing(
+    out: &mut Vec<u8>,
+    status: Status,
+    content_type: ContentType,
+    body: &[u8],
+    close: bool,
+    now: Timestamp,
+    allow: &str,
 ) {
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.line().as_bytes());
@@ -217,10 +259,12 @@ pub fn write_response(
             b"\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: ".as_slice()
         }
         ContentType::Text => b"\r\nContent-Type: text/plain\r\nContent-Length: ".as_slice(),
+        ContentType::Json => b"\r\nContent-Type: application/json\r\nContent-Length: ".as_slice(),
     });
     out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
     if status == Status::MethodNotAllowed {
-        out.extend_from_slice(b"\r\nAllow: GET, POST");
+        out.extend_from_slice(b"\r\nAllow: ");
+        out.extend_from_slice(allow.as_bytes());
     }
     if close {
         out.extend_from_slice(b"\r\nConnection: close");
@@ -361,6 +405,7 @@ mod tests {
                 Err(format!("awaiting body, continue {expects_continue}"))
             }
             Parsed::Reject(status) => Err(status.line().into()),
+            Parsed::RejectJson(status) => Err(format!("json {}", status.line())),
         }
     }
 
@@ -452,6 +497,41 @@ mod tests {
             parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap_err(),
             "501 Not Implemented"
         );
+    }
+
+    #[test]
+    fn json_api_paths_take_a_mebibyte_and_refuse_more_in_json() {
+        let head = |path: &str, length: usize| {
+            format!("POST {path} HTTP/1.1\r\nContent-Length: {length}\r\n\r\n")
+        };
+        assert_eq!(
+            parse(head("/v1/calls", 1024 * 1024).as_bytes()).unwrap_err(),
+            "awaiting body, continue false"
+        );
+        assert_eq!(
+            parse(head("/v1/calls?x=1", 1024 * 1024 + 1).as_bytes()).unwrap_err(),
+            "json 413 Payload Too Large"
+        );
+        // Everywhere else the limit stays 64 KiB, answered as before.
+        assert_eq!(
+            parse(head("/billing/api/rate_get", 64 * 1024 + 1).as_bytes()).unwrap_err(),
+            "413 Payload Too Large"
+        );
+        assert_eq!(
+            parse(head("/v1", 64 * 1024 + 1).as_bytes()).unwrap_err(),
+            "413 Payload Too Large"
+        );
+    }
+
+    #[test]
+    fn the_raw_body_and_the_authorization_header_reach_the_handler() {
+        let post = b"POST /v1/calls HTTP/1.1\r\nAuthorization: Bearer  t0k3n \r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+        let (request, _) = parse(post).unwrap();
+        assert_eq!(request.body, b"{}");
+        assert_eq!(request.authorization, Some(&b"Bearer  t0k3n"[..]));
+        assert_eq!(request.form_body, None);
+        let (request, _) = parse(b"GET /v1/balance HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!((request.body, request.authorization), (&b""[..], None));
     }
 
     #[test]

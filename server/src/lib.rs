@@ -1,15 +1,17 @@
 //! `ratel-server`'s pieces: configuration (`config`), HTTP parsing and decoding (`http`),
 //! routing (`routes`), the connection service with the admin listener and reload
-//! (`service`), the watch on stalled answers (`write_watch`), and the counters behind
+//! (`service`), the JSON API's glue (`native`), the watch on stalled answers (`write_watch`), and the counters behind
 //! `/metrics` (`metrics`). Business rules stay in
 //! `ratel-engine`.
 
 pub mod access_log;
+pub mod commit;
 pub mod config;
 pub mod deadline;
 pub mod http;
 pub mod log;
 pub mod metrics;
+pub mod native;
 pub mod reload;
 pub mod routes;
 pub mod service;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use ratel_engine::ledger::Ledger;
 use ratel_engine::snapshot::{Data, SnapshotStore};
 use ratel_server::access_log::AccessLog;
 use ratel_server::config::Config;
@@ -54,6 +55,23 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // The ledger first: a second server on the same ledger stops here, before it reads
+    // anything or binds a port.
+    let mut config = config;
+    match Ledger::open(&config.ledger, &config.data.default_currency) {
+        Ok(ledger) => {
+            log::info(format_args!(
+                "ledger {}: {} accounts",
+                config.ledger.display(),
+                ledger.accounts()
+            ));
+            config.data.ledger = Some(Arc::new(ledger));
+        }
+        Err(error) => {
+            log::error(error);
+            return ExitCode::from(1);
+        }
+    }
     let started = Instant::now();
     let mut warnings = Vec::new();
     let data = match Data::load(&config.data, &mut warnings) {

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use ratel_engine::api::{Endpoint, Outcome};
+use ratel_engine::native;
 use ratel_engine::snapshot::{Reread, Snapshot};
 
 use crate::http::Status;
@@ -20,7 +21,7 @@ const BUCKETS_US: [u64; 9] = [25, 50, 100, 250, 500, 1_000, 2_500, 10_000, 100_0
 /// Upper bounds of the reload duration buckets, in milliseconds.
 const RELOAD_BUCKETS_MS: [u64; 10] = [1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 30_000];
 
-/// HTTP statuses counted as refusals.
+/// HTTP statuses counted as refusals (JSON API errors are answers, counted by outcome).
 const REFUSALS: [Status; 7] = [
     Status::BadRequest,
     Status::NotFound,
@@ -39,14 +40,20 @@ const SHARDS: usize = 16;
 #[repr(align(128))]
 struct Shard {
     /// Per endpoint (in `Endpoint::ALL` order): answered, refused.
-    requests: [[AtomicU64; 2]; 6],
+    requests: [[AtomicU64; 2]; Endpoint::ALL.len()],
     /// Latency buckets (`BUCKETS_US`), then the bucket past the last bound.
     buckets: [AtomicU64; BUCKETS_US.len() + 1],
     latency_sum_us: AtomicU64,
     /// Requests received whole and not yet answered, as counted through this shard (a
     /// request may finish on another thread: only the sum over shards means anything).
     in_flight: AtomicI64,
+    /// JSON API requests per endpoint (in `native::Endpoint::ALL` order), by
+    /// `NATIVE_OUTCOMES`.
+    native: [[AtomicU64; NATIVE_OUTCOMES.len()]; 4],
 }
+
+/// The `outcome` labels of `ratel_native_requests_total`: 200, any 4xx, 503.
+const NATIVE_OUTCOMES: [&str; 3] = ["answered", "refused", "unavailable"];
 
 /// The shard of the calling thread.
 fn shard_index() -> usize {
@@ -108,6 +115,33 @@ impl Metrics {
             .unwrap_or(0);
         let shard = &self.shards[shard_index()];
         shard.requests[index][usize::from(outcome == Outcome::Refused)].fetch_add(1, Relaxed);
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let bucket = BUCKETS_US
+            .iter()
+            .position(|&bound| us <= bound)
+            .unwrap_or(BUCKETS_US.len());
+        shard.buckets[bucket].fetch_add(1, Relaxed);
+        shard.latency_sum_us.fetch_add(us, Relaxed);
+    }
+
+    /// A JSON API request that named an endpoint, with the status it was answered.
+    pub fn native_request(
+        &self,
+        endpoint: native::Endpoint,
+        status: native::Status,
+        took: Duration,
+    ) {
+        let index = native::Endpoint::ALL
+            .iter()
+            .position(|&e| e == endpoint)
+            .unwrap_or(0);
+        let outcome = match status {
+            native::Status::Ok => 0,
+            native::Status::Unavailable => 2,
+            _ => 1,
+        };
+        let shard = &self.shards[shard_index()];
+        shard.native[index][outcome].fetch_add(1, Relaxed);
         let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         let bucket = BUCKETS_US
             .iter()
@@ -231,6 +265,18 @@ impl Metrics {
             self.summed(|s| &s.latency_sum_us) as f64 / 1e6
         );
         let _ = writeln!(out, "ratel_request_duration_seconds_count {count}");
+        let _ = writeln!(out, "# HELP ratel_native_requests_total JSON API requests (/v1/) by endpoint and outcome (answered 200, refused 4xx, unavailable 503: the ledger could not write).");
+        let _ = writeln!(out, "# TYPE ratel_native_requests_total counter");
+        for (index, endpoint) in native::Endpoint::ALL.iter().enumerate() {
+            for (outcome, label) in NATIVE_OUTCOMES.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "ratel_native_requests_total{{endpoint=\"{}\",outcome=\"{label}\"}} {}",
+                    endpoint.name(),
+                    self.summed(|s| &s.native[index][outcome])
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "# HELP ratel_open_connections Connections open now, by listener.\n# TYPE ratel_open_connections gauge"
@@ -362,6 +408,48 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
+    }
+}
+
+/// The ledger's part of `/metrics`: what the committer has done, and the accounts it holds.
+pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
+    let stats = ledger.stats();
+    for (name, kind, help, value) in [
+        (
+            "ratel_ledger_commits_total",
+            "counter",
+            "Ledger transactions committed (one sync each; many requests share one).",
+            stats.commits.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_ledger_entries_total",
+            "counter",
+            "Ledger entries written (openings, adjustments, card payments, calls).",
+            stats.entries.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_ledger_commit_failures_total",
+            "counter",
+            "Ledger commits that failed: nothing of them was applied, their requests got an error.",
+            stats.failures.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_ledger_commit_seconds_total",
+            "counter",
+            "Time spent writing and syncing ledger commits.",
+            stats.commit_micros.load(Relaxed) as f64 / 1e6,
+        ),
+        (
+            "ratel_ledger_accounts",
+            "gauge",
+            "Accounts the ledger holds a balance for.",
+            ledger.accounts() as f64,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
     }
 }
 

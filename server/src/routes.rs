@@ -32,6 +32,8 @@ pub fn route<'p>(path: &'p [u8], web_dir: &str) -> Option<Route<'p>> {
         b"rate_get" | b"rate" => Endpoint::RateGet,
         b"calling_cards_get" => Endpoint::CallingCardsGet,
         b"card_balance_get" => Endpoint::CardBalanceGet,
+        b"user_balance_update" | b"user_balance_change" => Endpoint::UserBalanceUpdate,
+        b"card_payment_add" => Endpoint::CardPaymentAdd,
         _ => return None,
     };
     match path_id {
@@ -85,6 +87,15 @@ mod tests {
             ("/billing/api/calling_cards_get", Endpoint::CallingCardsGet),
             ("/billing/api/card_balance_get", Endpoint::CardBalanceGet),
             ("/billing/balance.php", Endpoint::BalancePhp),
+            (
+                "/billing/api/user_balance_update",
+                Endpoint::UserBalanceUpdate,
+            ),
+            (
+                "/billing/api/user_balance_change/",
+                Endpoint::UserBalanceUpdate,
+            ),
+            ("/billing/api/card_payment_add", Endpoint::CardPaymentAdd),
         ] {
             assert_eq!(endpoint(path), Some((expected, None)), "{path}");
         }
@@ -115,6 +126,9 @@ mod tests {
             "/billingx/api/rate_get",
             "/other/api/rate_get",
             "/billing/balance.phpx",
+            "/billing/api/user_balance_update/3",
+            "/billing/api/card_payment_add/1111111120",
+            "/billing/api/user_balance",
         ] {
             assert_eq!(endpoint(path), None, "{path}");
         }

@@ -16,13 +16,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratel_engine::api::{self, ApiSettings, ContentType, Method, Params};
+use ratel_engine::ledger::NoLedger;
+use ratel_engine::native;
 use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
 use crate::access_log::{AccessLog, Entry};
+use crate::commit::CoroutineCommit;
 use crate::deadline::{socket_timeout, timeout_until};
 use crate::http::{
-    parse_request, request_params, write_response, Limits, Parsed, Request, RequestMethod, Status,
+    parse_request, request_params, write_response, write_response_allowing, Limits, Parsed,
+    Request, RequestMethod, Status,
 };
 use crate::log;
 use crate::metrics::Metrics;
@@ -268,7 +272,8 @@ fn serve_connection(
     // The access log's line, reused (allocated only when the log is on).
     let mut line = String::new();
     loop {
-        match parse_request(input.pending(), &app.limits) {
+        let parsed = parse_request(input.pending(), &app.limits);
+        match parsed {
             Parsed::Complete(request, used) => {
                 let _in_flight = app.metrics.answering();
                 body.clear();
@@ -277,21 +282,30 @@ fn serve_connection(
                 // One reading of each clock per request: the time rates are taken at (also
                 // the Date header), and the start of the handler's time.
                 let (now, received) = (Timestamp::now(), Instant::now());
-                let (status, content) = match kind {
+                let (status, content, native, allow) = match kind {
                     Listener::Api => {
                         let answered = answer(app, snapshot, &request, now, &mut params, &mut body);
                         if let Some((endpoint, outcome)) = answered.counted {
                             app.metrics.request(endpoint, outcome, received.elapsed());
                         }
-                        (answered.status, answered.content)
+                        if let Some((endpoint, outcome)) = answered.native {
+                            app.metrics
+                                .native_request(endpoint, outcome, received.elapsed());
+                        }
+                        let native = answered.content == ContentType::Json;
+                        (answered.status, answered.content, native, answered.allow)
                     }
-                    Listener::Admin => admin(app, snapshot, &request, &mut body),
+                    Listener::Admin => {
+                        let (status, content) = admin(app, snapshot, &request, &mut body);
+                        (status, content, false, "GET, POST")
+                    }
                 };
-                if status != Status::Ok {
+                // The JSON API's errors are answers, counted by endpoint and outcome.
+                if status != Status::Ok && !native {
                     app.metrics.refusal(status);
                 }
                 let close = request.close || app.stopping.load(Ordering::Relaxed);
-                write_response(&mut out, status, content, &body, close, now);
+                write_response_allowing(&mut out, status, content, &body, close, now, allow);
                 let written = watch.write_all(&mut stream, &out);
                 if let Some(log) = &app.access_log {
                     let entry = Entry {
@@ -345,17 +359,17 @@ fn serve_connection(
                     return;
                 }
             }
-            Parsed::Reject(status) => {
+            Parsed::Reject(status) | Parsed::RejectJson(status) => {
                 app.metrics.refusal(status);
                 out.clear();
-                write_response(
-                    &mut out,
-                    status,
-                    ContentType::Text,
-                    status.line().as_bytes(),
-                    true,
-                    Timestamp::now(),
-                );
+                body.clear();
+                let content = if matches!(parsed, Parsed::RejectJson(_)) {
+                    crate::native::write_too_large(&mut body, app.limits.max_native_body)
+                } else {
+                    body.extend_from_slice(status.line().as_bytes());
+                    ContentType::Text
+                };
+                write_response(&mut out, status, content, &body, true, Timestamp::now());
                 let _ = watch.write_all(&mut stream, &out);
                 if let Some(log) = &app.access_log {
                     let entry = Entry {
@@ -364,7 +378,7 @@ fn serve_connection(
                         method: None,
                         path: b"",
                         status,
-                        bytes: status.line().len(),
+                        bytes: body.len(),
                         took: Duration::ZERO,
                     };
                     log.record(&entry, &app.web_dir, &mut line);
@@ -411,12 +425,15 @@ fn read_more(
 }
 
 /// One API request's status and content type (the body is in the caller's buffer), and the
-/// endpoint and outcome to count when it reached one.
+/// endpoint and outcome to count when it reached one (a MOR endpoint, or the JSON API's).
 #[derive(Debug)]
 struct Answered {
     status: Status,
     content: ContentType,
     counted: Option<(api::Endpoint, api::Outcome)>,
+    native: Option<(native::Endpoint, native::Status)>,
+    /// What a 405's `Allow` lists.
+    allow: &'static str,
 }
 
 fn answer(
@@ -433,8 +450,20 @@ fn answer(
             status,
             content: ContentType::Text,
             counted: None,
+            native: None,
+            allow: "GET, POST",
         }
     };
+    if native::is_native_path(request.path) {
+        let answered = crate::native::answer(app, snapshot, request, now, params, body);
+        return Answered {
+            status: answered.status,
+            content: ContentType::Json,
+            counted: None,
+            native: answered.counted,
+            allow: answered.allow,
+        };
+    }
     let method = match request.method {
         RequestMethod::Get => Method::Get,
         RequestMethod::Post => Method::Post,
@@ -449,18 +478,32 @@ fn answer(
         params,
         now,
     };
-    let (content, outcome) = api::respond(
-        routed.endpoint,
-        &snapshot.data.artifact,
-        &snapshot.data.accounts,
-        &app.api,
-        &api_request,
-        body,
-    );
+    let (content, outcome) = match app.data.ledger.as_deref() {
+        Some(ledger) => api::respond(
+            routed.endpoint,
+            &snapshot.data.artifact,
+            &snapshot.data.accounts,
+            &app.api,
+            &api_request,
+            &CoroutineCommit { ledger },
+            body,
+        ),
+        None => api::respond(
+            routed.endpoint,
+            &snapshot.data.artifact,
+            &snapshot.data.accounts,
+            &app.api,
+            &api_request,
+            &NoLedger,
+            body,
+        ),
+    };
     Answered {
         status: Status::Ok,
         content,
         counted: Some((routed.endpoint, outcome)),
+        native: None,
+        allow: "GET, POST",
     }
 }
 
@@ -481,6 +524,9 @@ fn admin(
             let mut text = String::with_capacity(4096);
             let dropped = app.access_log.as_ref().map_or(0, |log| log.dropped());
             app.metrics.render(snapshot, dropped, &mut text);
+            if let Some(ledger) = &app.data.ledger {
+                crate::metrics::render_ledger(ledger, &mut text);
+            }
             (Status::Ok, text)
         }
         (RequestMethod::Post, b"/reload") => match app.reloads.request(reload::WAIT) {

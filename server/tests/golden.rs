@@ -10,9 +10,11 @@
 mod common;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use common::{golden_cases, repo, Kind};
 use ratel_engine::api::{respond, ApiSettings, ContentType, Method, Params, Request};
+use ratel_engine::ledger::Ledger;
 use ratel_engine::snapshot::Data;
 use ratel_engine::testing::demo_artifact_bytes;
 use ratel_engine::time::Timestamp;
@@ -20,13 +22,16 @@ use ratel_server::config::Config;
 use ratel_server::http::request_params;
 use ratel_server::routes::route;
 
-/// The demo configuration, with the demo tariffs compiled into `dir`.
-fn demo(dir: &Path) -> (Config, Data) {
+/// The demo configuration, with the demo tariffs compiled into `dir` and a new ledger there:
+/// cases run in file order, so a write case's change is seen by the cases after it.
+fn demo(dir: &Path) -> (Config, Data, Arc<Ledger>) {
     let mut config = Config::load(&repo().join("fixtures/demo/ratel.toml")).unwrap();
     config.data.artifact = dir.join("tariffs.ratel");
     std::fs::write(&config.data.artifact, demo_artifact_bytes()).unwrap();
+    let ledger = Arc::new(Ledger::open(&dir.join("ledger.sqlite"), "USD").unwrap());
+    config.data.ledger = Some(Arc::clone(&ledger));
     let data = Data::load(&config.data, &mut Vec::new()).unwrap();
-    (config, data)
+    (config, data, ledger)
 }
 
 fn with_overrides(base: &ApiSettings, overrides: &[(String, String)]) -> ApiSettings {
@@ -41,6 +46,7 @@ fn with_overrides(base: &ApiSettings, overrides: &[(String, String)]) -> ApiSett
             "rate_over_http" => settings.rate_over_http = flag(),
             "show_rates_for_users" => settings.show_rates_for_users = flag(),
             "allow_resellers_admin_tariffs" => settings.allow_resellers_admin_tariffs = flag(),
+            "payments_over_api" => settings.payments_over_api = flag(),
             "secret_key" => settings.secret_key = value.to_owned(),
             "balance_decimals" => settings.balance_decimals = value.parse().unwrap(),
             other => panic!("unknown setting {other} in cases.tsv"),
@@ -52,7 +58,7 @@ fn with_overrides(base: &ApiSettings, overrides: &[(String, String)]) -> ApiSett
 #[test]
 fn every_golden_case_answers_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, data) = demo(dir.path());
+    let (config, data, ledger) = demo(dir.path());
     let mut checked = 0;
     let mut failures = Vec::new();
     let mut params = Params::new();
@@ -81,6 +87,7 @@ fn every_golden_case_answers_byte_for_byte() {
             &data.accounts,
             &settings,
             &request,
+            &*ledger,
             &mut body,
         );
         let expected_kind = match case.kind {

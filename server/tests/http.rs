@@ -510,7 +510,8 @@ fn startup_refuses_a_busy_address_and_invalid_data() {
 fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
     let _serial = serial();
     let server = Server::start("");
-    let balance = || get(&server, "/billing/api/simple_balance/a1b2c3d4e5").body;
+    let balance_of = |hash: &str| get(&server, &format!("/billing/api/simple_balance/{hash}")).body;
+    let balance = || balance_of("a1b2c3d4e5");
     assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 1");
     assert_eq!(balance(), "60.0000");
     get(&server, "/billing/api/simple_balance/nobody");
@@ -522,6 +523,11 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         "ratel_request_duration_seconds_count 2",
         "ratel_snapshot_generation 1",
         "ratel_reload_failures_total 0",
+        // The demo's 9 users and 4 cards got their openings in one commit.
+        "ratel_ledger_accounts 13",
+        "ratel_ledger_commits_total 1",
+        "ratel_ledger_entries_total 13",
+        "ratel_ledger_commit_failures_total 0",
         "ratel_tariff_rows 25",
         "ratel_users 9",
     ] {
@@ -533,14 +539,15 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
     }
     assert_eq!(admin(&server, "GET", "/reload").status, 405);
 
-    // A changed users.csv is picked up by POST /reload...
+    // A changed users.csv is picked up by POST /reload: alice's new unique_hash answers, and
+    // her balance stays the ledger's (the file's new balance is ignored and counted)...
     let users = server.dir.path().join("users.csv");
     let original = std::fs::read_to_string(&users).unwrap();
     std::fs::write(
         &users,
         original.replace(
-            "3,alice,user,0,retail,vip_custom,EUR,60,",
-            "3,alice,user,0,retail,vip_custom,EUR,75,",
+            "3,alice,user,0,retail,vip_custom,EUR,60,100,a1b2c3d4e5,",
+            "3,alice,user,0,retail,vip_custom,EUR,75,100,newhash75,",
         ),
     )
     .unwrap();
@@ -552,14 +559,15 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         "{}",
         reloaded.body
     );
-    assert_eq!(balance(), "75.0000");
+    assert_eq!(balance(), "User was not found");
+    assert_eq!(balance_of("newhash75"), "60.0000");
 
     // ...and by SIGHUP.
     std::fs::write(
         &users,
         original.replace(
-            "3,alice,user,0,retail,vip_custom,EUR,60,",
-            "3,alice,user,0,retail,vip_custom,EUR,80,",
+            "3,alice,user,0,retail,vip_custom,EUR,60,100,a1b2c3d4e5,",
+            "3,alice,user,0,retail,vip_custom,EUR,80,100,newhash80,",
         ),
     )
     .unwrap();
@@ -569,10 +577,10 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
-    while balance() != "80.0000" && Instant::now() < deadline {
+    while balance_of("newhash80") != "60.0000" && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(balance(), "80.0000");
+    assert_eq!(balance_of("newhash80"), "60.0000");
     assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 3");
 
     // A truncated artifact: the reload fails with the reason, the old data stays.
@@ -586,7 +594,7 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         "{}",
         failed.body
     );
-    assert_eq!(balance(), "80.0000");
+    assert_eq!(balance_of("newhash80"), "60.0000");
     assert!(get(&server, "/billing/api/rate_get?u=admin&username=admin&prefix=370&hash=69590c5075137e4e42658c15f8f73d982e76b056").body.contains("0.987#Lithuania#370"));
     let metrics = admin(&server, "GET", "/metrics").body;
     assert!(
@@ -1525,4 +1533,129 @@ fn a_second_sigterm_during_the_drain_exits_at_once() {
         "{log}"
     );
     drop(stream);
+}
+
+/// A form POST of `query` to `path`.
+fn post_form(server: &Server, path: &str, query: &str) -> Response {
+    exchange(
+        server,
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{query}",
+            query.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap()
+}
+
+/// The signed query of a `user_balance_update` by the admin (`reference` appended when not
+/// empty: it is not hashed).
+fn balance_update_query(user_id: &str, balance: &str, reference: &str) -> String {
+    let hash =
+        ratel_engine::auth::request_hash(&[user_id.as_bytes(), balance.as_bytes()], b"secret");
+    let hash = std::str::from_utf8(&hash).unwrap();
+    let mut query = format!("u=admin&user_id={user_id}&balance={balance}&hash={hash}");
+    if !reference.is_empty() {
+        query.push_str(&format!("&reference={reference}"));
+    }
+    query
+}
+
+/// Kills the server with SIGKILL and starts it again on the same folder (configuration,
+/// data, ledger).
+fn kill_and_restart(server: &mut Server) {
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let (child, said) = launch_logged(
+        &server.dir.path().join("ratel.toml"),
+        None,
+        Some(server.dir.path().join("server.log")),
+    );
+    server.child = child.unwrap_or_else(|| panic!("the server did not restart: {said}"));
+    let address_after = |marker: &str| -> SocketAddr {
+        let rest = &said[said.find(marker).unwrap() + marker.len()..];
+        rest.split(['/', ' ']).next().unwrap().parse().unwrap()
+    };
+    server.addr = address_after("listening on http://");
+    server.admin = address_after("admin on http://");
+}
+
+/// Issue 10: a top-up is seen by the very next balance read, and a change that was answered
+/// survives SIGKILL of the server: the restarted server answers the same balances, and a
+/// repeated reference is still not applied twice.
+#[test]
+fn a_top_up_is_seen_at_once_and_survives_a_restart() {
+    let _serial = serial();
+    let mut server = Server::start("payments_over_api = true\n");
+    let simple_balance =
+        |server: &Server| get(server, "/billing/api/simple_balance?id=a1b2c3d4e5").body;
+    let card_balance = |server: &Server| {
+        get(
+            server,
+            "/billing/api/card_balance_get?u=admin&number=1111111120&hash=4bae1cf46458c1e0f83934ae982247c8e1e5ee37",
+        )
+        .body
+    };
+    assert_eq!(simple_balance(&server), "60.0000");
+    let top_up = balance_update_query("3", "10", "pay-1");
+    let answer = post_form(&server, "/billing/api/user_balance_update", &top_up);
+    assert!(
+        answer.body.contains("<balance>70.0</balance>"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(simple_balance(&server), "70.0000");
+    let paid = post_form(
+        &server,
+        "/billing/api/card_payment_add",
+        "u=admin&number=1111111120&amount=9.2&currency=EUR&description=top-up&hash=137f466c93497526396265ebd4ea744e6f0022c2",
+    );
+    assert!(
+        paid.body.contains("<new_balance>35.0</new_balance>"),
+        "{}",
+        paid.body
+    );
+    assert!(card_balance(&server).contains("<balance>35.0</balance>"));
+
+    kill_and_restart(&mut server);
+    assert_eq!(simple_balance(&server), "70.0000");
+    assert!(card_balance(&server).contains("<balance>35.0</balance>"));
+    let repeated = post_form(&server, "/billing/api/user_balance_change", &top_up);
+    assert_eq!(repeated.body, answer.body);
+    assert_eq!(simple_balance(&server), "70.0000");
+}
+
+/// Issue 10: many clients changing one balance at once over HTTP: every change is answered,
+/// and the balance is the opening plus the exact sum of the answered changes.
+#[test]
+fn concurrent_balance_updates_over_http_sum_exactly() {
+    let _serial = serial();
+    let server = Server::start("payments_over_api = true\n");
+    const CLIENTS: usize = 8;
+    const EACH: usize = 20;
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let server = &server;
+            scope.spawn(move || {
+                // 0.01 ... 0.08: amounts a binary float cannot hold exactly.
+                let amount = format!("0.0{}", client + 1);
+                for _ in 0..EACH {
+                    let query = balance_update_query("6", &amount, "");
+                    let answer = post_form(server, "/billing/api/user_balance_update", &query);
+                    assert!(
+                        answer
+                            .body
+                            .contains("<status>User balance updated</status>"),
+                        "{}",
+                        answer.body
+                    );
+                }
+            });
+        }
+    });
+    // dave: 15.5 + 20 × (0.01 + ... + 0.08) = 15.5 + 7.2
+    assert_eq!(
+        get(&server, "/billing/api/simple_balance?id=d4v3h4sh").body,
+        "22.7000"
+    );
 }

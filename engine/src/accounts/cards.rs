@@ -1,6 +1,7 @@
 //! `card_groups.csv` and `cards.csv` (docs/formats.md): calling cards and the groups that own them.
 
 use crate::input::{read_csv, ColumnSpec, ErrorList, Row};
+use crate::ledger::{BalanceCell, Live};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -26,8 +27,11 @@ pub struct Card {
     pub batch_number: String,
     pub callerid: String,
     /// In the default currency; the `_f64` twin is what the API prints, Ruby style.
-    pub balance: Decimal,
-    pub balance_f64: f64,
+    /// The `balance` column as read: the opening balance of a card the ledger has not seen
+    /// yet (see [`Card::balance`]).
+    pub csv_balance: Decimal,
+    /// The live balance (the ledger's, once it has attached these accounts).
+    pub(crate) live: Live,
     pub min_balance: Decimal,
     pub min_balance_f64: f64,
     /// `YYYY-MM-DD HH:MM:SS ±zzzz`, or empty.
@@ -38,6 +42,26 @@ pub struct Card {
     pub distributor_id: Option<u64>,
     pub hidden: bool,
     pub line: u64,
+}
+
+impl Card {
+    /// The balance now, in the default currency: the ledger's when one is attached, else the
+    /// file's.
+    #[inline]
+    pub fn balance(&self) -> Decimal {
+        self.live.get()
+    }
+
+    /// The live balance's cell, for a [`crate::ledger::Change`] to this card.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
+    /// [`Card::balance`] as the nearest `f64` (MOR prints card balances as Floats).
+    #[inline]
+    pub fn balance_f64(&self) -> f64 {
+        self.live.get_f64()
+    }
 }
 
 pub(crate) const GROUP_ID: usize = 0;
@@ -268,8 +292,8 @@ fn parse_card(row: &mut Row<'_, '_>) -> Option<Card> {
         name: name?.to_owned(),
         batch_number: batch_number?.to_owned(),
         callerid: callerid?.to_owned(),
-        balance,
-        balance_f64: balance.to_f64(),
+        csv_balance: balance,
+        live: BalanceCell::new(balance),
         min_balance,
         min_balance_f64: min_balance.to_f64(),
         first_use: first_use?,

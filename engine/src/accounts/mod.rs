@@ -155,6 +155,28 @@ impl Accounts {
             .map(|i| &cards[i])
     }
 
+    /// Every account's ledger name, file balance and live balance cell, for the ledger to
+    /// attach its cells (before the accounts are shared).
+    pub(crate) fn live_cells_mut(
+        &mut self,
+    ) -> impl Iterator<
+        Item = (
+            crate::ledger::Account,
+            crate::money::Decimal,
+            &mut crate::ledger::Live,
+        ),
+    > {
+        let users = self.users.iter_mut().map(|user| {
+            let account = crate::ledger::Account::User(user.id);
+            (account, user.csv_balance, &mut user.live)
+        });
+        let cards = self.cards.iter_mut().map(|card| {
+            let account = crate::ledger::Account::Card(card.id);
+            (account, card.csv_balance, &mut card.live)
+        });
+        users.chain(cards)
+    }
+
     /// The card with this PIN, when exactly one card has it.
     pub fn card_by_pin(&self, pin: &str) -> Option<&Card> {
         match self.card_by_pin.get(pin)? {
@@ -692,7 +714,7 @@ mod tests {
             (Role::User, Some("EUR"))
         );
         assert_eq!(alice.custom_tariff.as_deref(), Some("vip_custom"));
-        assert_eq!(alice.balance.to_string(), "60");
+        assert_eq!(alice.balance().to_string(), "60");
         assert_eq!(alice.numbers, vec!["37061234567", "37052000000"]);
         assert_eq!(accounts.user_by_unique_hash("a1b2c3d4e5").unwrap().id, 3);
         let dave = accounts.user_by_id(6).unwrap();
@@ -701,7 +723,7 @@ mod tests {
         assert!(reseller.permissions.calling_cards);
         assert_eq!(reseller.api_key.as_deref(), Some("resellerkey"));
         let card = accounts.card_by_number("1111111119").unwrap();
-        assert_eq!((card.id, card.balance_f64), (26, 10.0840336134454));
+        assert_eq!((card.id, card.balance_f64()), (26, 10.0840336134454));
         assert_eq!(card.daily_charge_paid_till, "2015-11-05 02:00:00 +0200");
         let distributor = accounts.user_by_id(card.distributor_id.unwrap()).unwrap();
         assert_eq!(distributor.display_name(), "Test User #1");

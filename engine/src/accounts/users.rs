@@ -4,6 +4,7 @@
 //! names, owners, tariffs, currencies, exactly one admin) is checked in `accounts::load`.
 
 use crate::input::{read_csv, ColumnSpec, ErrorList, Row};
+use crate::ledger::{BalanceCell, Live};
 use crate::money::Decimal;
 use crate::tariff::is_valid_tariff_name;
 
@@ -74,8 +75,11 @@ pub struct User {
     pub custom_tariff: Option<String>,
     /// Currency code as written; `None` means the default currency.
     pub currency: Option<String>,
-    /// In the default currency.
-    pub balance: Decimal,
+    /// The `balance` column as read, in the default currency: the opening balance of a user
+    /// the ledger has not seen yet, and nothing more once it has (see [`User::balance`]).
+    pub csv_balance: Decimal,
+    /// The live balance (the ledger's, once it has attached these accounts).
+    pub(crate) live: Live,
     pub initial_balance: Decimal,
     pub unique_hash: Option<String>,
     pub api_key: Option<String>,
@@ -96,6 +100,18 @@ pub struct User {
 }
 
 impl User {
+    /// The balance now, in the default currency: the ledger's when one is attached, else the
+    /// file's.
+    #[inline]
+    pub fn balance(&self) -> Decimal {
+        self.live.get()
+    }
+
+    /// The live balance's cell, for a [`crate::ledger::Change`] to this user.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
     /// "First Last" when either is set, else the username (how MOR shows a distributor).
     pub fn display_name(&self) -> String {
         let full = format!("{} {}", self.first_name, self.last_name);
@@ -368,7 +384,8 @@ fn parse_user(row: &mut Row<'_, '_>) -> Option<User> {
         tariff: tariff?,
         custom_tariff: custom_tariff?,
         currency: currency?,
-        balance: balance?,
+        csv_balance: balance?,
+        live: BalanceCell::new(balance?),
         initial_balance: initial_balance?,
         unique_hash: unique_hash?,
         api_key: api_key?,

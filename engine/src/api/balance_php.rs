@@ -115,8 +115,8 @@ pub fn run(
         return finish(
             format,
             code,
-            card.balance.rounded(2),
-            card.balance.rounded(2),
+            card.balance().rounded(2),
+            card.balance().rounded(2),
         );
     }
     let user = accounts
@@ -139,7 +139,7 @@ pub fn run(
         format,
         &currency.code,
         user.initial_balance.mul_rounded(currency.rate, 2),
-        user.balance.mul_rounded(currency.rate, 2),
+        user.balance().mul_rounded(currency.rate, 2),
     )
 }
 

@@ -150,10 +150,10 @@ impl<'p> Filter<'p> {
             && self.language.is_none_or(|l| l == card.language.as_bytes())
             && self
                 .min_balance
-                .is_none_or(|m| m.is_some_and(|m| card.balance >= m))
+                .is_none_or(|m| m.is_some_and(|m| card.balance() >= m))
             && self
                 .max_balance
-                .is_none_or(|m| m.is_some_and(|m| card.balance <= m))
+                .is_none_or(|m| m.is_some_and(|m| card.balance() <= m))
             && self.sold.is_none_or(|s| s == card.sold)
             && self
                 .distributor
@@ -205,7 +205,7 @@ pub fn write(out: &mut Vec<u8>, result: &Result<CardList<'_>, Failure>) -> Conte
                     xml.text_or_empty(name, value.as_bytes());
                 }
                 xml.with("card_balance", |out| {
-                    write_ruby_float(out, card.balance_f64)
+                    write_ruby_float(out, card.balance_f64())
                 });
                 xml.with("card_minimal_balance", |out| {
                     write_ruby_float(out, card.min_balance_f64)

@@ -71,7 +71,7 @@ pub fn write(out: &mut Vec<u8>, result: &Result<CardBalance<'_>, Failure>) -> Co
     write_page(out, result, |xml, answer| {
         xml.open("calling_card");
         xml.with("balance", |out| {
-            write_ruby_float(out, answer.card.balance_f64)
+            write_ruby_float(out, answer.card.balance_f64())
         });
         xml.text("currency", answer.currency.as_bytes());
         xml.close("calling_card");

@@ -30,6 +30,11 @@ pub enum ApiError {
     RateNotFound,
     CardsNotFound,
     CallingCardNotFound,
+    BadLogin,
+    BalanceNotUpdated,
+    NotAuthorizedToUseCards,
+    CurrencyDisabled,
+    AmountInvalid,
 }
 
 impl ApiError {
@@ -49,6 +54,12 @@ impl ApiError {
             ApiError::RateNotFound => "Rate was not found",
             ApiError::CardsNotFound => "Cards were not found",
             ApiError::CallingCardNotFound => "Calling Card was not found",
+            ApiError::BadLogin => "Bad login",
+            // MOR's own spelling: clients match it literally.
+            ApiError::BalanceNotUpdated => "User balance not updeted",
+            ApiError::NotAuthorizedToUseCards => "You are not authorized to use Calling Cards",
+            ApiError::CurrencyDisabled => "Currency disabled",
+            ApiError::AmountInvalid => "Amount is invalid",
         }
     }
 }

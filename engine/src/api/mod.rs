@@ -10,9 +10,11 @@
 pub mod balance_php;
 pub mod calling_cards_get;
 pub mod card_balance_get;
+pub mod card_payment_add;
 pub mod errors;
 pub mod rate_get;
 pub mod user_balance_get;
+pub mod user_balance_update;
 pub mod user_simple_balance_get;
 
 pub use errors::{ApiError, Envelope, Failure};
@@ -35,6 +37,12 @@ pub struct ApiSettings {
     pub show_rates_for_users: bool,
     pub allow_resellers_admin_tariffs: bool,
     pub balance_decimals: u8,
+    /// Gates `user_balance_update` and `card_payment_add` ("Feature disabled").
+    pub payments_over_api: bool,
+    /// The JSON API's bearer token; empty: every `/v1/` path answers 404.
+    pub native_token: String,
+    /// The longest call `/v1/authorize` allows, in seconds.
+    pub max_call_seconds: u32,
 }
 
 impl Default for ApiSettings {
@@ -49,6 +57,9 @@ impl Default for ApiSettings {
             show_rates_for_users: false,
             allow_resellers_admin_tariffs: false,
             balance_decimals: 4,
+            payments_over_api: false,
+            native_token: String::new(),
+            max_call_seconds: 7200,
         }
     }
 }
@@ -175,17 +186,21 @@ pub enum Endpoint {
     CallingCardsGet,
     CardBalanceGet,
     BalancePhp,
+    UserBalanceUpdate,
+    CardPaymentAdd,
 }
 
 impl Endpoint {
     /// Every endpoint, for metrics labels.
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::UserSimpleBalanceGet,
         Endpoint::UserBalanceGet,
         Endpoint::RateGet,
         Endpoint::CallingCardsGet,
         Endpoint::CardBalanceGet,
         Endpoint::BalancePhp,
+        Endpoint::UserBalanceUpdate,
+        Endpoint::CardPaymentAdd,
     ];
 
     /// The MOR name (`balance_php` for Arrow's `balance.php`).
@@ -197,6 +212,8 @@ impl Endpoint {
             Endpoint::CallingCardsGet => "calling_cards_get",
             Endpoint::CardBalanceGet => "card_balance_get",
             Endpoint::BalancePhp => "balance_php",
+            Endpoint::UserBalanceUpdate => "user_balance_update",
+            Endpoint::CardPaymentAdd => "card_payment_add",
         }
     }
 }
@@ -210,8 +227,11 @@ pub fn respond(
     accounts: &Accounts,
     settings: &ApiSettings,
     request: &Request<'_>,
+    ledger: &dyn crate::ledger::Commit,
     out: &mut Vec<u8>,
 ) -> (ContentType, Outcome) {
+    // The read endpoints answer from the balances the accounts carry; only the write
+    // endpoints commit.
     fn outcome<T, E>(result: &Result<T, E>) -> Outcome {
         if result.is_ok() {
             Outcome::Answered
@@ -247,6 +267,14 @@ pub fn respond(
             let result = balance_php::run(accounts, settings, request);
             (balance_php::write(out, &result), outcome(&result))
         }
+        Endpoint::UserBalanceUpdate => {
+            let result = user_balance_update::run(accounts, settings, request, ledger);
+            (user_balance_update::write(out, &result), outcome(&result))
+        }
+        Endpoint::CardPaymentAdd => {
+            let result = card_payment_add::run(accounts, settings, request, ledger);
+            (card_payment_add::write(out, &result), outcome(&result))
+        }
     }
 }
 
@@ -264,6 +292,8 @@ pub enum ContentType {
     Xml,
     /// `text/plain` (every plain body is ASCII: numbers, codes, error strings)
     Text,
+    /// `application/json` (the JSON API under `/v1/`)
+    Json,
 }
 
 /// `api.enabled = false` comes before every other check (docs/api.md).
@@ -307,6 +337,13 @@ fn check_hash(
     } else {
         Err(Failure::status(ApiError::IncorrectHash))
     }
+}
+
+/// The decimal sent as `name` (surrounding spaces ignored): `-?[0-9]+(\.[0-9]+)?` with at
+/// most 18 significant digits, a minus only when `allow_negative`; `None` when absent or
+/// anything else (`1e3`, `1,5`, `+5`).
+fn decimal_param(params: &Params, name: &str, allow_negative: bool) -> Option<Decimal> {
+    Decimal::parse_bytes(params.get(name)?.trim_ascii(), allow_negative).ok()
 }
 
 /// The currency a balance is shown in: `USER` (any case) for the user's own, a listed code
@@ -449,6 +486,7 @@ mod tests {
                 &data.accounts,
                 &settings,
                 &request,
+                &crate::ledger::NoLedger,
                 &mut out,
             );
             (String::from_utf8(out).unwrap(), kind, outcome)
@@ -464,13 +502,23 @@ mod tests {
         let (body, kind, outcome) = run(Endpoint::RateGet);
         assert_eq!((kind, outcome), (ContentType::Xml, Outcome::Refused));
         assert!(body.contains("<error>Access Denied</error>"));
+        // The write endpoints are wired to theirs (without `u` they refuse before the ledger).
+        let (body, kind, outcome) = run(Endpoint::UserBalanceUpdate);
+        assert_eq!((kind, outcome), (ContentType::Xml, Outcome::Refused));
+        assert!(body.contains("<error>Bad login</error>"), "{body}");
+        let (body, _, outcome) = run(Endpoint::CardPaymentAdd);
+        assert_eq!(outcome, Outcome::Refused);
+        assert!(
+            body.contains("<status>\n    <error>Access Denied</error>"),
+            "{body}"
+        );
         assert_eq!(
             Endpoint::ALL
                 .iter()
                 .map(|e| e.name())
                 .collect::<Vec<_>>()
                 .len(),
-            6
+            8
         );
     }
 

@@ -8,7 +8,8 @@
 //! admin-owned plain users with `allow_resellers_admin_tariffs`; the admin itself and what it
 //! owns directly; an accountant with both `see_financial_data` and `manage_tariffs` what the
 //! admin owns directly.
-//! The rules live in [`crate::accounts::visibility`], shared with the other endpoints.
+//! The rules live in [`crate::accounts::visibility`], shared with the other endpoints; the
+//! lookup itself is [`crate::rating::find_rate`], shared with the JSON API.
 
 use super::{
     check_enabled, check_get, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure,
@@ -19,6 +20,7 @@ use crate::accounts::{Accounts, User};
 use crate::artifact::Artifact;
 use crate::lookup::dialed_digits;
 use crate::money::write_ruby_float;
+use crate::rating::{find_rate, Matching};
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::xml::escape;
 
@@ -93,35 +95,28 @@ pub fn run<'a>(
     }
     let full_number = params.text("by_full_dst") == Some("1");
     let mut digits = [0u8; MAX_PREFIX_DIGITS];
-    let wanted: &[u8] = if full_number {
-        dialed_digits(prefix, &mut digits)
+    let (wanted, matching): (&[u8], _) = if full_number {
+        (dialed_digits(prefix, &mut digits), Matching::Longest)
     } else {
-        prefix
+        (prefix, Matching::Exact)
     };
-    let not_found = Failure::page(ApiError::RateNotFound);
-    for tariff in accounts.tariffs_of(whose) {
-        let Some(id) = tariff.and_then(|name| artifact.tariff_id(name)) else {
-            continue;
-        };
-        let found = if full_number {
-            artifact.longest_match(id, wanted, request.now)
-        } else {
-            artifact.exact_match(id, wanted, request.now)
-        };
-        if let Some(found) = found {
-            let record = artifact.record(found.record).ok_or(not_found)?;
-            let mut rate = Rate {
-                rate: record.rate_f64,
-                destination: record.destination,
-                prefix: [0; MAX_PREFIX_DIGITS],
-                prefix_len: found.prefix_len,
-            };
-            let len = usize::from(found.prefix_len);
-            rate.prefix[..len].copy_from_slice(&wanted[..len]);
-            return Ok(rate);
-        }
-    }
-    Err(not_found)
+    let found = find_rate(
+        artifact,
+        accounts.tariffs_of(whose),
+        wanted,
+        request.now,
+        matching,
+    )
+    .ok_or(Failure::page(ApiError::RateNotFound))?;
+    let mut rate = Rate {
+        rate: found.record.rate_f64,
+        destination: found.record.destination,
+        prefix: [0; MAX_PREFIX_DIGITS],
+        prefix_len: found.prefix_len,
+    };
+    let len = usize::from(found.prefix_len);
+    rate.prefix[..len].copy_from_slice(&wanted[..len]);
+    Ok(rate)
 }
 
 /// Whose rates `caller` reads when it asks for `target`'s, or why it may not.

@@ -55,13 +55,13 @@ pub fn run<'a>(
     if params.text("user_currency") == Some("1") {
         let currency = user_currency(accounts, user);
         return Ok(Balance {
-            amount: Amount::convert(user.balance, currency, places),
+            amount: Amount::convert(user.balance(), currency, places),
             currency: Some(&currency.code),
         });
     }
     let currency = requested_currency(accounts, user, params.text("currency"));
     Ok(Balance {
-        amount: Amount::convert(user.balance, currency, places),
+        amount: Amount::convert(user.balance(), currency, places),
         currency: None,
     })
 }

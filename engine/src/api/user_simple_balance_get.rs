@@ -34,7 +34,7 @@ pub fn run(
         .ok_or(Failure::plain(ApiError::UserNotFound))?;
     let currency = requested_currency(accounts, user, request.params.text("currency"));
     Ok(Amount::convert(
-        user.balance,
+        user.balance(),
         currency,
         settings.balance_decimals,
     ))

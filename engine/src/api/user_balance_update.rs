@@ -1,0 +1,519 @@
+//! `user_balance_update` (alias `user_balance_change`, docs/api.md): adds `balance` (a decimal
+//! that may be negative) to a user the caller owns, signed with SHA1(user_id + balance + key).
+//! The change is an `adjustment` entry of the ledger, durable before the answer; an optional
+//! `reference` (a Ratel extension, not hashed) makes a repeat answer the first page without
+//! applying anything again.
+
+use std::sync::Arc;
+
+use super::{
+    check_enabled, check_get, check_hash, decimal_param, write_page, ApiError, ApiSettings,
+    ContentType, Failure, Request,
+};
+use crate::accounts::{Accounts, User};
+use crate::ledger::{Account, Applied, Change, Commit, Kind, Submission};
+use crate::money::{write_ruby_float, Decimal};
+
+/// The status of a success.
+pub const UPDATED: &str = "User balance updated";
+
+/// The longest `reference` accepted, in bytes (as a call's id in the JSON API).
+pub const MAX_REFERENCE: usize = 128;
+
+/// An applied (or, for a repeated reference, already applied) change.
+#[derive(Debug, Clone, Copy)]
+pub struct Updated<'a> {
+    pub user: &'a User,
+    /// The balance right after the change (for a repeat: after the first one).
+    pub balance: Decimal,
+}
+
+/// Answers `user_balance_update`. The checks run in this order, and the first that fails is
+/// the answer (docs/api.md; part of the MOR contract):
+///
+/// 1. `api.enabled`: `<status>API Requests are disabled`;
+/// 2. `allow_get` for a GET: `<status>GET Requests are disabled`;
+/// 3. `u` names a user: `<page>Bad login`;
+/// 4. the hash over `user_id` then `balance`, under the secret or the caller's reseller's
+///    `api_key`: `<status>API must have Secret Key` (empty `secret_key`), then
+///    `<status>Incorrect hash`; skipped with `disable_hash_check`;
+/// 5. `payments_over_api`: `<page>Feature disabled`;
+/// 6. `user_id` is a user whose `owner_id` is the caller's id: `<page>User was not found`;
+/// 7. `balance` is a decimal (and `reference`, if sent, at most [`MAX_REFERENCE`] bytes of
+///    UTF-8): `<page>User balance not updeted`;
+/// 8. the ledger applies it: `<page>User balance not updeted` when the new balance would not
+///    fit 18 digits or the store failed (nothing was applied; the committer logs why).
+pub fn run<'a>(
+    accounts: &'a Accounts,
+    settings: &ApiSettings,
+    request: &Request<'_>,
+    ledger: &dyn Commit,
+) -> Result<Updated<'a>, Failure> {
+    check_enabled(settings)?;
+    check_get(settings, request.method)?;
+    let params = request.params;
+    let caller = params
+        .text("u")
+        .and_then(|name| accounts.user_by_username(name))
+        .ok_or(Failure::page(ApiError::BadLogin))?;
+    check_hash(
+        settings,
+        accounts,
+        caller,
+        params,
+        &[
+            params.get("user_id").unwrap_or_default(),
+            params.get("balance").unwrap_or_default(),
+        ],
+    )?;
+    if !settings.payments_over_api {
+        return Err(Failure::page(ApiError::FeatureDisabled));
+    }
+    let user = params
+        .text("user_id")
+        // Digits only: `parse` alone would take "+3" for 3.
+        .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|id| id.parse::<u64>().ok())
+        .and_then(|id| accounts.user_by_id(id))
+        .filter(|user| user.owner_id == caller.id)
+        .ok_or(Failure::page(ApiError::UserNotFound))?;
+    let not_updated = Failure::page(ApiError::BalanceNotUpdated);
+    let amount = decimal_param(params, "balance", true).ok_or(not_updated)?;
+    let reference = match params.get("reference") {
+        None => "",
+        Some(bytes) if bytes.len() <= MAX_REFERENCE => {
+            std::str::from_utf8(bytes).map_err(|_| not_updated)?
+        }
+        Some(_) => return Err(not_updated),
+    };
+    let change = Change {
+        account: Account::User(user.id),
+        cell: Arc::clone(&user.live),
+        amount,
+        kind: Kind::Adjustment,
+        reference: reference.to_owned(),
+        description: String::new(),
+        call: None,
+    };
+    match ledger.commit(vec![Submission::Change(change)]).pop() {
+        // A repeated reference answers the page of the change it repeats, byte for byte.
+        Some(Applied::Done(entry) | Applied::Duplicate(entry)) => Ok(Updated {
+            user,
+            balance: entry.balance_after,
+        }),
+        Some(Applied::Refused(_) | Applied::Failed(_)) | None => Err(not_updated),
+    }
+}
+
+/// `<page><page>` holding the status and the user with its new balance, or the failure.
+pub fn write(out: &mut Vec<u8>, result: &Result<Updated<'_>, Failure>) -> ContentType {
+    write_page(out, result, |xml, updated| {
+        xml.open("page");
+        xml.text("status", UPDATED.as_bytes());
+        xml.open("user");
+        xml.text("username", updated.user.username.as_bytes());
+        xml.with("id", |out| {
+            out.extend_from_slice(itoa::Buffer::new().format(updated.user.id).as_bytes())
+        });
+        xml.with("balance", |out| {
+            write_ruby_float(out, updated.balance.to_f64())
+        });
+        xml.close("user");
+        xml.close("page");
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::testing::{body, with_request};
+    use crate::api::Method;
+    use crate::auth::request_hash;
+    use crate::ledger::{Ledger, NoLedger};
+    use crate::testing::demo_accounts;
+    use crate::time::Timestamp;
+
+    /// The demo accounts attached to a new ledger in `dir`.
+    fn live(dir: &std::path::Path) -> (Accounts, Ledger) {
+        let ledger = Ledger::open(&dir.join("ledger.sqlite"), "USD").unwrap();
+        let mut accounts = demo_accounts();
+        ledger.attach(&mut accounts).unwrap();
+        (accounts, ledger)
+    }
+
+    fn payments() -> ApiSettings {
+        ApiSettings {
+            payments_over_api: true,
+            ..ApiSettings::default()
+        }
+    }
+
+    fn hash(user_id: &str, balance: &str, key: &str) -> String {
+        let values = [user_id.as_bytes(), balance.as_bytes()];
+        String::from_utf8(request_hash(&values, key.as_bytes()).to_vec()).unwrap()
+    }
+
+    /// Runs the endpoint with `pairs` (signed with `key` over `user_id` and `balance` when
+    /// `key` is given) and returns the body.
+    fn call_with(
+        accounts: &Accounts,
+        ledger: &dyn Commit,
+        settings: &ApiSettings,
+        method: Method,
+        pairs: &[(&str, &str)],
+        key: Option<&str>,
+    ) -> String {
+        let value = |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or("", |(_, v)| *v)
+        };
+        let signed = key.map(|key| hash(value("user_id"), value("balance"), key));
+        let mut pairs = pairs.to_vec();
+        if let Some(signed) = &signed {
+            pairs.push(("hash", signed));
+        }
+        let result = with_request(&pairs, method, Timestamp(0), |request| {
+            run(accounts, settings, request, ledger)
+        });
+        body(|out| write(out, &result)).0
+    }
+
+    fn success(username: &str, id: u64, balance: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <page>\n    \
+             <status>User balance updated</status>\n    <user>\n      \
+             <username>{username}</username>\n      <id>{id}</id>\n      \
+             <balance>{balance}</balance>\n    </user>\n  </page>\n</page>\n"
+        )
+    }
+
+    fn page(error: &str) -> String {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <error>{error}</error>\n</page>\n")
+    }
+
+    fn status(error: &str) -> String {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>{error}</error>\n</status>\n")
+    }
+
+    #[test]
+    fn a_top_up_is_applied_durably_and_answers_the_new_balance() {
+        let dir = tempfile::tempdir().unwrap();
+        let (accounts, ledger) = live(dir.path());
+        let alice = [("u", "admin"), ("user_id", "3"), ("balance", "10")];
+        assert_eq!(
+            call_with(
+                &accounts,
+                &ledger,
+                &payments(),
+                Method::Post,
+                &alice,
+                Some("secret")
+            ),
+            success("alice", 3, "70.0")
+        );
+        let alice = accounts.user_by_username("alice").unwrap();
+        assert_eq!(alice.balance(), Decimal::parse("70", false).unwrap());
+        // A debit, exact to the last place, and bob through his reseller's own key.
+        let bob = [("u", "reseller1"), ("user_id", "4"), ("balance", "-0.66")];
+        assert_eq!(
+            call_with(
+                &accounts,
+                &ledger,
+                &payments(),
+                Method::Get,
+                &bob,
+                Some("resellerkey")
+            ),
+            success("bob", 4, "-13.0")
+        );
+        // Reopened, the ledger rebuilds the same balances.
+        drop(ledger);
+        let (reopened, _ledger) = live(dir.path());
+        let balance = |name| {
+            reopened
+                .user_by_username(name)
+                .unwrap()
+                .balance()
+                .to_string()
+        };
+        assert_eq!(
+            (balance("alice"), balance("bob")),
+            ("70".into(), "-13".into())
+        );
+    }
+
+    #[test]
+    fn a_repeated_reference_is_applied_once_and_answers_the_same_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let (accounts, ledger) = live(dir.path());
+        let settings = payments();
+        let top_up = [
+            ("u", "admin"),
+            ("user_id", "3"),
+            ("balance", "5.5"),
+            ("reference", "pay-1"),
+        ];
+        let call = |pairs: &[(&str, &str)]| {
+            call_with(
+                &accounts,
+                &ledger,
+                &settings,
+                Method::Post,
+                pairs,
+                Some("secret"),
+            )
+        };
+        let first = call(&top_up);
+        assert_eq!(first, success("alice", 3, "65.5"));
+        // Another change moves the balance; the repeat still answers the first page.
+        assert_eq!(
+            call(&[("u", "admin"), ("user_id", "3"), ("balance", "1")]),
+            success("alice", 3, "66.5")
+        );
+        assert_eq!(call(&top_up), first);
+        let alice = accounts.user_by_username("alice").unwrap();
+        assert_eq!(alice.balance().to_string(), "66.5");
+        // The same reference on another user is another key; on the same user with another
+        // amount it is still the change already made.
+        assert_eq!(
+            call(&[
+                ("u", "admin"),
+                ("user_id", "6"),
+                ("balance", "5.5"),
+                ("reference", "pay-1")
+            ]),
+            success("dave", 6, "21.0")
+        );
+        assert_eq!(
+            call(&[
+                ("u", "admin"),
+                ("user_id", "3"),
+                ("balance", "100"),
+                ("reference", "pay-1")
+            ]),
+            first
+        );
+        assert_eq!(alice.balance().to_string(), "66.5");
+        // After a restart the reference is still known.
+        drop(ledger);
+        let (accounts, ledger) = live(dir.path());
+        let again = call_with(
+            &accounts,
+            &ledger,
+            &settings,
+            Method::Post,
+            &top_up,
+            Some("secret"),
+        );
+        assert_eq!(again, first);
+        assert_eq!(
+            accounts
+                .user_by_username("alice")
+                .unwrap()
+                .balance()
+                .to_string(),
+            "66.5"
+        );
+    }
+
+    #[test]
+    fn errors_follow_the_documented_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (accounts, ledger) = live(dir.path());
+        let good = [("u", "admin"), ("user_id", "3"), ("balance", "10")];
+        let call = |settings: &ApiSettings, method, pairs: &[(&str, &str)], key| {
+            call_with(&accounts, &ledger, settings, method, pairs, key)
+        };
+        let off = ApiSettings {
+            enabled: false,
+            allow_get: false,
+            payments_over_api: false,
+            ..ApiSettings::default()
+        };
+        assert_eq!(
+            call(&off, Method::Get, &[], None),
+            status("API Requests are disabled")
+        );
+        let no_get = ApiSettings {
+            allow_get: false,
+            ..payments()
+        };
+        assert_eq!(
+            call(&no_get, Method::Get, &good, Some("secret")),
+            status("GET Requests are disabled")
+        );
+        assert_eq!(
+            call(&payments(), Method::Post, &good[1..], Some("secret")),
+            page("Bad login")
+        );
+        assert_eq!(
+            call(
+                &payments(),
+                Method::Post,
+                &[("u", "nobody"), ("user_id", "3")],
+                None
+            ),
+            page("Bad login")
+        );
+        assert_eq!(
+            call(&payments(), Method::Post, &good, Some("wrong")),
+            status("Incorrect hash")
+        );
+        // alice is the admin's: the reseller's key does not sign for the admin.
+        assert_eq!(
+            call(&payments(), Method::Post, &good, Some("resellerkey")),
+            status("Incorrect hash")
+        );
+        let no_key = ApiSettings {
+            secret_key: String::new(),
+            ..payments()
+        };
+        assert_eq!(
+            call(&no_key, Method::Post, &good, Some("secret")),
+            status("API must have Secret Key")
+        );
+        assert_eq!(
+            call(&ApiSettings::default(), Method::Post, &good, Some("secret")),
+            page("Feature disabled")
+        );
+        for (caller, user_id, key) in [
+            ("admin", "4", "secret"),          // bob is reseller1's
+            ("reseller1", "3", "resellerkey"), // alice is the admin's
+            ("alice", "3", "secret"),          // a user owns nobody, not even itself
+            ("admin", "99", "secret"),
+            ("admin", "x", "secret"),
+            ("admin", "+3", "secret"),
+            ("admin", " 3", "secret"),
+            ("admin", "", "secret"),
+        ] {
+            assert_eq!(
+                call(
+                    &payments(),
+                    Method::Post,
+                    &[("u", caller), ("user_id", user_id), ("balance", "1")],
+                    Some(key)
+                ),
+                page("User was not found"),
+                "{caller} {user_id}"
+            );
+        }
+        let too_long = "r".repeat(MAX_REFERENCE + 1);
+        for pairs in [
+            &[("u", "admin"), ("user_id", "3")][..],
+            &[("u", "admin"), ("user_id", "3"), ("balance", "")],
+            &[("u", "admin"), ("user_id", "3"), ("balance", "ten")],
+            &[("u", "admin"), ("user_id", "3"), ("balance", "1e3")],
+            &[("u", "admin"), ("user_id", "3"), ("balance", "1,5")],
+            &[("u", "admin"), ("user_id", "3"), ("balance", "+5")],
+            &[
+                ("u", "admin"),
+                ("user_id", "3"),
+                ("balance", "1234567890123456789"),
+            ],
+            &[
+                ("u", "admin"),
+                ("user_id", "3"),
+                ("balance", "1"),
+                ("reference", &too_long),
+            ],
+            // The new balance would need more than 18 digits: refused by the ledger.
+            &[
+                ("u", "admin"),
+                ("user_id", "3"),
+                ("balance", "999999999999999999"),
+            ],
+        ] {
+            assert_eq!(
+                call(&payments(), Method::Post, pairs, Some("secret")),
+                page("User balance not updeted"),
+                "{pairs:?}"
+            );
+        }
+        // Nothing of the above changed alice's balance.
+        let alice = accounts.user_by_username("alice").unwrap();
+        assert_eq!(alice.balance().to_string(), "60");
+        // With the hash check off anything signs; a store that fails applies nothing.
+        let unchecked = ApiSettings {
+            disable_hash_check: true,
+            ..payments()
+        };
+        assert_eq!(
+            call_with(&accounts, &NoLedger, &unchecked, Method::Post, &good, None),
+            page("User balance not updeted")
+        );
+        assert_eq!(
+            call(&unchecked, Method::Post, &good, None),
+            success("alice", 3, "70.0")
+        );
+    }
+
+    #[test]
+    fn zero_and_surrounding_spaces_are_accepted_and_many_places_kept_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let (accounts, ledger) = live(dir.path());
+        let call = |balance: &str| {
+            call_with(
+                &accounts,
+                &ledger,
+                &payments(),
+                Method::Post,
+                &[("u", "admin"), ("user_id", "3"), ("balance", balance)],
+                Some("secret"),
+            )
+        };
+        assert_eq!(call("0"), success("alice", 3, "60.0"));
+        assert_eq!(call(" 0.123456789 "), success("alice", 3, "60.123456789"));
+        assert_eq!(call("-0.123456789"), success("alice", 3, "60.0"));
+        let alice = accounts.user_by_username("alice").unwrap();
+        assert_eq!(alice.balance().to_string(), "60");
+    }
+
+    #[test]
+    fn concurrent_updates_end_at_the_opening_plus_the_exact_sum() {
+        let dir = tempfile::tempdir().unwrap();
+        let (accounts, ledger) = live(dir.path());
+        let settings = payments();
+        const THREADS: usize = 8;
+        const EACH: usize = 25;
+        // Amounts a binary float cannot hold exactly: 0.01 ... 0.08, and one debit a thread.
+        let answered = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for thread in 0..THREADS {
+                let (accounts, ledger, settings, answered) =
+                    (&accounts, &ledger, &settings, &answered);
+                scope.spawn(move || {
+                    for i in 0..EACH {
+                        let amount = if i == 0 {
+                            "-0.3".to_owned()
+                        } else {
+                            format!("0.0{}", thread + 1)
+                        };
+                        let body = call_with(
+                            accounts,
+                            ledger,
+                            settings,
+                            Method::Post,
+                            &[("u", "admin"), ("user_id", "3"), ("balance", &amount)],
+                            Some("secret"),
+                        );
+                        assert!(body.contains(UPDATED), "{body}");
+                        answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        assert_eq!(answered.into_inner(), THREADS * EACH);
+        // 60 + Σ_t (24 × 0.0(t+1) − 0.3) = 60 + 24 × 0.36 − 2.4 = 66.24
+        let expected = Decimal::parse("66.24", false).unwrap();
+        let alice = accounts.user_by_username("alice").unwrap();
+        assert_eq!(alice.balance(), expected);
+        drop(ledger);
+        let (reopened, _ledger) = live(dir.path());
+        assert_eq!(
+            reopened.user_by_username("alice").unwrap().balance(),
+            expected
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! One account's balance as the read endpoints see it: the ledger's committer is its only
+//! writer, and writes it only after the change is durable, so a reader never sees a balance
+//! that a crash could take back.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::money::Decimal;
+
+/// A balance and its nearest `f64` (card balances are printed the way MOR prints a Float),
+/// kept together so a reader gets both from one moment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Value {
+    exact: Decimal,
+    float: f64,
+}
+
+/// One account's live balance. Shared by every snapshot that holds the account: a reload
+/// builds new accounts around the same cells, so balances never go back to a file's value.
+#[derive(Debug)]
+pub struct BalanceCell {
+    value: Mutex<Value>,
+}
+
+/// A shared handle to a [`BalanceCell`].
+pub type Live = Arc<BalanceCell>;
+
+impl BalanceCell {
+    /// A cell holding `balance`.
+    pub fn new(balance: Decimal) -> Live {
+        Arc::new(BalanceCell {
+            value: Mutex::new(Value {
+                exact: balance,
+                float: balance.to_f64(),
+            }),
+        })
+    }
+
+    /// The balance now, exact.
+    pub fn get(&self) -> Decimal {
+        self.read().exact
+    }
+
+    /// The balance now as the nearest `f64`.
+    pub fn get_f64(&self) -> f64 {
+        self.read().float
+    }
+
+    /// Replaces the balance (the committer, after a commit).
+    pub(crate) fn set(&self, balance: Decimal) {
+        let float = balance.to_f64();
+        *self.value.lock().unwrap_or_else(PoisonError::into_inner) = Value {
+            exact: balance,
+            float,
+        };
+    }
+
+    fn read(&self) -> Value {
+        // A panic elsewhere while holding the lock cannot leave a half-written `Value`
+        // (it is written whole), so a poisoned lock still holds a valid balance.
+        *self.value.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_answers_what_was_last_set() {
+        let cell = BalanceCell::new(Decimal::parse("10.0840336134454", false).unwrap());
+        assert_eq!(cell.get_f64(), 10.0840336134454);
+        cell.set(Decimal::parse("-0.5", true).unwrap());
+        assert_eq!(
+            (cell.get().to_string(), cell.get_f64()),
+            ("-0.5".into(), -0.5)
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! The committer: the one thread that applies changes. It takes every batch that has
+//! arrived (up to [`MAX_BATCH`] submissions), works out each change's balance in order,
+//! writes them all in one transaction with one sync, and only then sets the live balances
+//! and answers. Many requests, one commit: that is what makes a durable ledger fast.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::references::References;
+use super::store::{Entry, Store};
+use super::{Account, Applied, Done, Kind, Live, RefKey, Submission};
+use crate::money::Decimal;
+use crate::time::Timestamp;
+
+/// Submissions gathered into one transaction at most (a batch is never split, so one
+/// larger batch is committed alone).
+pub(crate) const MAX_BATCH: usize = 10_000;
+
+/// A batch handed over by a request, and whom to tell.
+pub(crate) struct Job {
+    pub(crate) submissions: Vec<Submission>,
+    pub(crate) done: Done,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Job({} submissions)", self.submissions.len())
+    }
+}
+
+/// The state the committer carries from one commit to the next.
+pub(crate) struct Committer<S> {
+    store: S,
+    references: References,
+    next_seq: u64,
+    stats: Arc<Stats>,
+}
+
+/// What the committer has done, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Transactions committed (each one sync).
+    pub commits: AtomicU64,
+    /// Entries written.
+    pub entries: AtomicU64,
+    /// Commits that failed (nothing of them applied).
+    pub failures: AtomicU64,
+    /// Time spent in the store's commits, in microseconds.
+    pub commit_micros: AtomicU64,
+}
+
+/// Runs the committer until every sender is gone.
+pub(crate) fn run<S: Store>(
+    store: S,
+    jobs: Receiver<Job>,
+    references: References,
+    next_seq: u64,
+    stats: Arc<Stats>,
+) {
+    let mut committer = Committer {
+        store,
+        references,
+        next_seq,
+        stats,
+    };
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        let mut count = batch[0].submissions.len();
+        while count < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    count += job.submissions.len();
+                    batch.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        committer.commit(batch);
+    }
+}
+
+/// What one submission came to before the commit.
+enum Outcome {
+    /// The entry at this position of the batch.
+    New(usize),
+    /// A repeat of the entry at this position of the batch.
+    Repeat(usize),
+    /// A repeat of an entry committed before.
+    Stored(Entry),
+    Refused(String),
+    Failed(String),
+}
+
+impl<S: Store> Committer<S> {
+    /// Applies one batch and answers every job in it.
+    pub(crate) fn commit(&mut self, batch: Vec<Job>) {
+        let now = Timestamp::now();
+        let mut entries: Vec<Entry> = Vec::new();
+        // Balances as this batch leaves them, set on the cells after the commit.
+        let mut balances: HashMap<Account, (Decimal, Live)> = HashMap::new();
+        let mut keys: HashMap<RefKey, usize> = HashMap::new();
+        let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(batch.len());
+        let mut answers: Vec<Done> = Vec::with_capacity(batch.len());
+        for job in batch {
+            let mut job_outcomes = Vec::with_capacity(job.submissions.len());
+            for submission in job.submissions {
+                job_outcomes.push(self.plan(
+                    submission,
+                    now,
+                    &mut entries,
+                    &mut balances,
+                    &mut keys,
+                ));
+            }
+            outcomes.push(job_outcomes);
+            answers.push(job.done);
+        }
+        let committed = if entries.is_empty() {
+            Ok(())
+        } else {
+            let started = Instant::now();
+            let committed = self.store.append(&entries);
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.stats
+                .commit_micros
+                .fetch_add(micros, Ordering::Relaxed);
+            let counter = match committed {
+                Ok(()) => &self.stats.commits,
+                Err(_) => &self.stats.failures,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            committed
+        };
+        match &committed {
+            Ok(()) => {
+                self.stats
+                    .entries
+                    .fetch_add(entries.len() as u64, Ordering::Relaxed);
+                self.next_seq += entries.len() as u64;
+                for (balance, cell) in balances.values() {
+                    cell.set(*balance);
+                }
+                for key in keys.keys() {
+                    self.references.insert(key);
+                }
+            }
+            Err(error) => crate::ledger::report_failure(error),
+        }
+        for (job_outcomes, done) in outcomes.into_iter().zip(answers) {
+            let applied = job_outcomes
+                .into_iter()
+                .map(|outcome| match (outcome, &committed) {
+                    (Outcome::New(i), Ok(())) => Applied::Done(entries[i].clone()),
+                    (Outcome::Repeat(i), Ok(())) => Applied::Duplicate(entries[i].clone()),
+                    (Outcome::New(_) | Outcome::Repeat(_), Err(error)) => {
+                        Applied::Failed(format!("the ledger could not write: {error}"))
+                    }
+                    (Outcome::Stored(entry), _) => Applied::Duplicate(entry),
+                    (Outcome::Refused(reason), _) => Applied::Refused(reason),
+                    (Outcome::Failed(reason), _) => Applied::Failed(reason),
+                })
+                .collect();
+            done(applied);
+        }
+    }
+
+    /// Works out what one submission does, adding its entry to the batch.
+    fn plan(
+        &mut self,
+        submission: Submission,
+        now: Timestamp,
+        entries: &mut Vec<Entry>,
+        balances: &mut HashMap<Account, (Decimal, Live)>,
+        keys: &mut HashMap<RefKey, usize>,
+    ) -> Outcome {
+        let key = match &submission {
+            Submission::Change(change) => change.key(),
+            Submission::Unpriced { key, .. } => key.clone(),
+        };
+        if let Some(key) = &key {
+            if let Some(&at) = keys.get(key) {
+                return Outcome::Repeat(at);
+            }
+            if self.references.may_contain(key) {
+                match self.store.find(key) {
+                    Ok(Some(entry)) => return Outcome::Stored(entry),
+                    Ok(None) => {}
+                    Err(error) => {
+                        return Outcome::Failed(format!("the ledger could not be read: {error}"))
+                    }
+                }
+            }
+        }
+        let change = match submission {
+            Submission::Change(change) => change,
+            Submission::Unpriced { error, .. } => return Outcome::Refused(error),
+        };
+        let before = match balances.get(&change.account) {
+            Some((balance, _)) => *balance,
+            None => change.cell.get(),
+        };
+        let after = if change.kind == Kind::Opening {
+            Some(change.amount)
+        } else {
+            before.checked_add(change.amount)
+        };
+        let Some(after) = after else {
+            return Outcome::Refused("the balance would have more than 18 digits".into());
+        };
+        let at = entries.len();
+        entries.push(Entry {
+            seq: self.next_seq + at as u64,
+            time: now,
+            account: change.account,
+            amount: change.amount,
+            kind: change.kind,
+            reference: change.reference,
+            balance_after: after,
+            description: change.description,
+            call: change.call,
+        });
+        balances.insert(change.account, (after, change.cell));
+        if let Some(key) = key {
+            keys.insert(key, at);
+        }
+        Outcome::New(at)
+    }
+}

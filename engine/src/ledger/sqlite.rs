@@ -1,0 +1,401 @@
+//! The SQLite store: one file an operator can read with `sqlite3` (docs/ledger.md has the
+//! schema). Write-ahead log with `synchronous = FULL`, so a commit is synced to disk before
+//! it returns; triggers refuse any UPDATE or DELETE of an entry; a lock file beside the
+//! ledger keeps a second server off it.
+
+use std::fs::{File, TryLockError};
+use std::path::Path;
+
+use std::fmt::Write;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use super::references::References;
+use super::store::{CallDetail, Entry, Loaded, Store, StoreError};
+use super::{Account, Kind, LedgerError, RefKey};
+use crate::money::Decimal;
+use crate::time::Timestamp;
+
+/// The schema's version, kept in `meta`.
+const SCHEMA_VERSION: &str = "1";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    account TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('opening', 'adjustment', 'card_payment', 'call')),
+    reference TEXT NOT NULL,
+    balance TEXT NOT NULL,
+    description TEXT NOT NULL,
+    number TEXT,
+    start TEXT,
+    billsec INTEGER,
+    rated_s INTEGER,
+    prefix TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entries_call_id
+    ON entries (reference) WHERE kind = 'call' AND reference <> '';
+CREATE UNIQUE INDEX IF NOT EXISTS entries_adjustment_reference
+    ON entries (account, reference) WHERE kind = 'adjustment' AND reference <> '';
+CREATE TABLE IF NOT EXISTS accounts (
+    account TEXT PRIMARY KEY,
+    opening TEXT NOT NULL,
+    balance TEXT NOT NULL,
+    last_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS entries_are_never_updated BEFORE UPDATE ON entries
+    BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS entries_are_never_deleted BEFORE DELETE ON entries
+    BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+";
+
+const INSERT_ENTRY: &str = "INSERT INTO entries (seq, time, account, amount, kind, reference, \
+    balance, description, number, start, billsec, rated_s, prefix) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+const INSERT_ACCOUNT: &str =
+    "INSERT INTO accounts (account, opening, balance, last_seq) VALUES (?1, ?2, ?3, ?4)";
+const UPDATE_ACCOUNT: &str = "UPDATE accounts SET balance = ?2, last_seq = ?3 WHERE account = ?1";
+const ENTRY_COLUMNS: &str = "seq, time, account, amount, kind, reference, balance, description, \
+    number, start, billsec, rated_s, prefix";
+
+/// The SQLite ledger, and the lock that makes it this process's alone.
+#[derive(Debug)]
+pub(crate) struct SqliteStore {
+    connection: Connection,
+    /// Held (locked) for as long as the store is open.
+    _lock: File,
+}
+
+fn store_error(path: &Path) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
+    move |error| LedgerError::Store {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    }
+}
+
+impl SqliteStore {
+    /// Opens or creates the ledger at `path` for balances in `currency`; fills `references`
+    /// with every key applied and returns the accounts and the next sequence number.
+    pub(crate) fn open(
+        path: &Path,
+        currency: &str,
+        references: &mut References,
+    ) -> Result<(SqliteStore, Loaded), LedgerError> {
+        let lock = lock(path)?;
+        let fail = store_error(path);
+        // One thread (the committer) uses the connection: SQLite's own mutexes are not needed.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(path, flags).map_err(&fail)?;
+        // WAL: readers (an operator's sqlite3) never block the committer; FULL: the WAL is
+        // synced at every commit, so an acknowledged change survives a power cut.
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(&fail)?;
+        connection
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(&fail)?;
+        // 64 MiB of page cache: the call-id index's pages stay in memory.
+        connection
+            .pragma_update(None, "cache_size", -65_536)
+            .map_err(&fail)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(&fail)?;
+        connection.execute_batch(SCHEMA).map_err(&fail)?;
+        check_meta(&connection, path, currency)?;
+        let loaded = load(&connection, references).map_err(&fail)?;
+        Ok((
+            SqliteStore {
+                connection,
+                _lock: lock,
+            },
+            loaded,
+        ))
+    }
+}
+
+/// Takes the lock file beside the ledger (`PATH.lock`), refusing when another process
+/// holds it. The lock is the kernel's: it goes away with the process, however it ends.
+fn lock(path: &Path) -> Result<File, LedgerError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|error| LedgerError::Store {
+            path: path.display().to_string(),
+            message: format!("cannot open its lock file {}: {error}", lock_path.display()),
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(LedgerError::InUse {
+            path: path.display().to_string(),
+            lock: lock_path.display().to_string(),
+        }),
+        Err(TryLockError::Error(error)) => Err(LedgerError::Store {
+            path: path.display().to_string(),
+            message: format!("cannot lock {}: {error}", lock_path.display()),
+        }),
+    }
+}
+
+/// Records the schema version and currency of a new ledger; refuses an existing one kept in
+/// another currency or written by a newer Ratel.
+fn check_meta(connection: &Connection, path: &Path, currency: &str) -> Result<(), LedgerError> {
+    let fail = store_error(path);
+    let get = |key: &str| {
+        connection
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                row.get::<_, String>(0)
+            })
+            .optional()
+    };
+    match get("schema_version").map_err(&fail)? {
+        None => {
+            connection
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1), ('default_currency', ?2)",
+                    params![SCHEMA_VERSION, currency],
+                )
+                .map_err(&fail)?;
+        }
+        Some(version) if version != SCHEMA_VERSION => {
+            return Err(LedgerError::Store {
+                path: path.display().to_string(),
+                message: format!(
+                    "schema version {version} is not this Ratel's ({SCHEMA_VERSION}); use the Ratel that wrote it"
+                ),
+            });
+        }
+        Some(_) => {}
+    }
+    let kept = get("default_currency").map_err(&fail)?.unwrap_or_default();
+    if kept != currency {
+        return Err(LedgerError::Currency {
+            path: path.display().to_string(),
+            kept,
+            configured: currency.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A value read back that the ledger itself wrote, refused if it does not parse.
+fn corrupt(what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidParameterName(format!("the ledger holds a bad {what}: {value:?}"))
+}
+
+fn decimal(text: &str) -> Result<Decimal, rusqlite::Error> {
+    Decimal::parse(text, true).map_err(|_| corrupt("amount", text))
+}
+
+fn account(text: &str) -> Result<Account, rusqlite::Error> {
+    text.parse().map_err(|_| corrupt("account", text))
+}
+
+fn load(connection: &Connection, references: &mut References) -> rusqlite::Result<Loaded> {
+    let mut accounts = Vec::new();
+    let mut statement = connection.prepare("SELECT account, opening, balance FROM accounts")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        accounts.push((
+            account(row.get_ref(0)?.as_str()?)?,
+            decimal(row.get_ref(1)?.as_str()?)?,
+            decimal(row.get_ref(2)?.as_str()?)?,
+        ));
+    }
+    let mut statement = connection.prepare(
+        "SELECT kind, account, reference FROM entries \
+         WHERE reference <> '' AND kind IN ('call', 'adjustment')",
+    )?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let kind = row.get_ref(0)?.as_str()?;
+        let kind = Kind::from_name(kind).ok_or_else(|| corrupt("kind", kind))?;
+        let owner = account(row.get_ref(1)?.as_str()?)?;
+        if let Some(key) = RefKey::of(kind, owner, row.get_ref(2)?.as_str()?) {
+            references.insert(&key);
+        }
+    }
+    let last: Option<i64> =
+        connection.query_row("SELECT max(seq) FROM entries", [], |row| row.get(0))?;
+    Ok(Loaded {
+        accounts,
+        next_seq: last.map_or(1, |seq| seq.unsigned_abs() + 1),
+    })
+}
+
+fn read_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let text = |i: usize| -> rusqlite::Result<String> { row.get(i) };
+    let time = text(1)?;
+    let kind = text(4)?;
+    let call = match row.get::<_, Option<String>>(8)? {
+        None => None,
+        Some(number) => {
+            let start = text(9)?;
+            Some(CallDetail {
+                number,
+                start: Timestamp::parse(&start).map_err(|_| corrupt("start", &start))?,
+                billsec: row.get(10)?,
+                rated_s: row.get::<_, i64>(11)?.unsigned_abs(),
+                prefix: text(12)?,
+            })
+        }
+    };
+    Ok(Entry {
+        seq: row.get::<_, i64>(0)?.unsigned_abs(),
+        time: Timestamp::parse(&time).map_err(|_| corrupt("time", &time))?,
+        account: account(&text(2)?)?,
+        amount: decimal(&text(3)?)?,
+        kind: Kind::from_name(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        reference: text(5)?,
+        balance_after: decimal(&text(6)?)?,
+        description: text(7)?,
+        call,
+    })
+}
+
+/// An entry's text columns, formatted into buffers kept across the entries of a batch.
+#[derive(Debug, Default)]
+struct Texts {
+    at: Option<Timestamp>,
+    time: String,
+    account: String,
+    amount: String,
+    balance: String,
+}
+
+impl Texts {
+    fn fill(&mut self, entry: &Entry) {
+        if self.at != Some(entry.time) {
+            self.at = Some(entry.time);
+            self.time.clear();
+            let _ = write!(self.time, "{}", entry.time);
+        }
+        for (buffer, value) in [
+            (&mut self.amount, entry.amount),
+            (&mut self.balance, entry.balance_after),
+        ] {
+            buffer.clear();
+            let _ = write!(buffer, "{value}");
+        }
+        self.account.clear();
+        let _ = write!(self.account, "{}", entry.account);
+    }
+}
+
+impl Store for SqliteStore {
+    fn append(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction().map_err(|e| e.to_string())?;
+        {
+            let mut insert = transaction
+                .prepare_cached(INSERT_ENTRY)
+                .map_err(|e| e.to_string())?;
+            let mut insert_account = transaction
+                .prepare_cached(INSERT_ACCOUNT)
+                .map_err(|e| e.to_string())?;
+            let mut update_account = transaction
+                .prepare_cached(UPDATE_ACCOUNT)
+                .map_err(|e| e.to_string())?;
+            // Text columns formatted into reused buffers (entries of a batch share a time).
+            let mut text = Texts::default();
+            // The balance each account is left with, written once per account.
+            let mut last: Vec<(Account, usize)> = Vec::new();
+            let mut position: std::collections::HashMap<Account, usize> =
+                std::collections::HashMap::new();
+            for (i, entry) in entries.iter().enumerate() {
+                let seq = i64::try_from(entry.seq).map_err(|e| e.to_string())?;
+                let call = entry.call.as_ref();
+                text.fill(entry);
+                insert
+                    .execute(params![
+                        seq,
+                        text.time,
+                        text.account,
+                        text.amount,
+                        entry.kind.name(),
+                        entry.reference,
+                        text.balance,
+                        entry.description,
+                        call.map(|c| c.number.as_str()),
+                        call.map(|c| c.start.to_string()),
+                        call.map(|c| c.billsec),
+                        call.map(|c| i64::try_from(c.rated_s).unwrap_or(i64::MAX)),
+                        call.map(|c| c.prefix.as_str()),
+                    ])
+                    .map_err(|e| e.to_string())?;
+                if entry.kind == Kind::Opening {
+                    insert_account
+                        .execute(params![
+                            entry.account.to_string(),
+                            entry.amount.to_string(),
+                            entry.balance_after.to_string(),
+                            seq
+                        ])
+                        .map_err(|e| e.to_string())?;
+                } else {
+                    match position.entry(entry.account) {
+                        std::collections::hash_map::Entry::Occupied(at) => {
+                            last[*at.get()].1 = i;
+                        }
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            slot.insert(last.len());
+                            last.push((entry.account, i));
+                        }
+                    }
+                }
+            }
+            for (account, i) in last {
+                let entry = &entries[i];
+                let seq = i64::try_from(entry.seq).map_err(|e| e.to_string())?;
+                let updated = update_account
+                    .execute(params![
+                        account.to_string(),
+                        entry.balance_after.to_string(),
+                        seq
+                    ])
+                    .map_err(|e| e.to_string())?;
+                if updated != 1 {
+                    return Err(format!("{account} has no opening entry"));
+                }
+            }
+        }
+        transaction.commit().map_err(|e| e.to_string())
+    }
+
+    fn find(&mut self, key: &RefKey) -> Result<Option<Entry>, StoreError> {
+        let result = match key {
+            RefKey::Call(id) => self
+                .connection
+                .prepare_cached(&format!(
+                    // `reference <> ''` lets SQLite use the partial index.
+                    "SELECT {ENTRY_COLUMNS} FROM entries \
+                     WHERE kind = 'call' AND reference <> '' AND reference = ?1"
+                ))
+                .and_then(|mut s| s.query_row(params![id], read_entry).optional()),
+            RefKey::Adjustment(account, reference) => self
+                .connection
+                .prepare_cached(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM entries \
+                     WHERE kind = 'adjustment' AND reference <> '' AND account = ?1 \
+                     AND reference = ?2"
+                ))
+                .and_then(|mut s| {
+                    s.query_row(params![account.to_string(), reference], read_entry)
+                        .optional()
+                }),
+        };
+        result.map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,64 @@
+//! The ledger's store: the one narrow interface a backend implements (SQLite today; a
+//! PostgreSQL backend for servers that share balances is to follow). Only the committer
+//! thread calls it, so a backend needs no locking of its own.
+
+use super::{Account, Kind, RefKey};
+use crate::money::Decimal;
+use crate::time::Timestamp;
+
+/// A charged call's details, kept with its entry so that a resent id answers what was
+/// charged the first time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallDetail {
+    /// The number called, as sent.
+    pub number: String,
+    pub start: Timestamp,
+    pub billsec: i64,
+    /// The seconds billed.
+    pub rated_s: u64,
+    /// The prefix whose rate priced it.
+    pub prefix: String,
+}
+
+/// One append-only entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// 1, 2, 3... in the order entries were applied.
+    pub seq: u64,
+    /// When it was applied (UTC).
+    pub time: Timestamp,
+    pub account: Account,
+    /// Added to the balance, in the default currency.
+    pub amount: Decimal,
+    pub kind: Kind,
+    /// The client's idempotency key (a call's id), or empty.
+    pub reference: String,
+    /// The account's balance after this entry.
+    pub balance_after: Decimal,
+    /// A payment's description; empty for the other kinds.
+    pub description: String,
+    pub call: Option<CallDetail>,
+}
+
+/// What a store holds when it is opened.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every account: its opening amount and its balance now.
+    pub accounts: Vec<(Account, Decimal, Decimal)>,
+    /// The sequence number the next entry gets.
+    pub next_seq: u64,
+}
+
+/// A store's failure, as a message for the log and the caller.
+pub type StoreError = String;
+
+/// Where entries are kept.
+pub trait Store: Send {
+    /// Appends `entries` (in order, numbered from the store's next sequence number) and the
+    /// balances they leave, in one transaction that is durable when this returns `Ok`. On
+    /// error nothing of it is kept.
+    fn append(&mut self, entries: &[Entry]) -> Result<(), StoreError>;
+
+    /// The entry applied with `key`, if any.
+    fn find(&mut self, key: &RefKey) -> Result<Option<Entry>, StoreError>;
+}

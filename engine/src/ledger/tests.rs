@@ -1,0 +1,405 @@
+//! The ledger against a real SQLite file: openings, changes, repeats, restarts, a second
+//! process, and concurrent writers.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::testing::demo_accounts;
+
+fn d(text: &str) -> Decimal {
+    Decimal::parse(text, true).unwrap()
+}
+
+fn ledger_in(dir: &std::path::Path) -> Ledger {
+    Ledger::open(&dir.join("ledger.sqlite"), "USD").unwrap()
+}
+
+/// A change of `amount` to the user `username` of `accounts`.
+fn change(
+    accounts: &Accounts,
+    username: &str,
+    amount: &str,
+    kind: Kind,
+    reference: &str,
+) -> Submission {
+    let user = accounts.user_by_username(username).unwrap();
+    Submission::Change(Change {
+        account: Account::User(user.id),
+        cell: Arc::clone(&user.live),
+        amount: d(amount),
+        kind,
+        reference: reference.into(),
+        description: String::new(),
+        call: None,
+    })
+}
+
+fn done(applied: &Applied) -> &Entry {
+    match applied {
+        Applied::Done(entry) => entry,
+        other => panic!("not applied: {other:?}"),
+    }
+}
+
+#[test]
+fn openings_then_changes_then_a_restart_rebuilds_the_balances() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_in(dir.path());
+    let mut accounts = demo_accounts();
+    let attached = ledger.attach(&mut accounts).unwrap();
+    assert_eq!(
+        attached,
+        Attached {
+            opened: accounts.users().len() + accounts.cards().len(),
+            differing: 0
+        }
+    );
+    let alice = accounts.user_by_username("alice").unwrap();
+    assert_eq!(alice.balance(), d("60"));
+
+    let outcomes = ledger.commit(vec![
+        change(&accounts, "alice", "-0.541667", Kind::Call, "c-1"),
+        change(&accounts, "alice", "10", Kind::Adjustment, "top-up-1"),
+    ]);
+    assert_eq!(done(&outcomes[0]).balance_after, d("59.458333"));
+    assert_eq!(done(&outcomes[1]).balance_after, d("69.458333"));
+    assert_eq!(done(&outcomes[1]).seq, done(&outcomes[0]).seq + 1);
+    assert_eq!(alice.balance(), d("69.458333"));
+
+    // The same call id and the same reference again: the stored entries, nothing applied.
+    let repeats = ledger.commit(vec![
+        change(&accounts, "alice", "-0.541667", Kind::Call, "c-1"),
+        change(&accounts, "alice", "10", Kind::Adjustment, "top-up-1"),
+    ]);
+    assert_eq!(repeats[0], Applied::Duplicate(done(&outcomes[0]).clone()));
+    assert_eq!(repeats[1], Applied::Duplicate(done(&outcomes[1]).clone()));
+    assert_eq!(alice.balance(), d("69.458333"));
+
+    // An adjustment's reference is per account: bob may use the same one.
+    let bob = ledger.commit(vec![change(
+        &accounts,
+        "bob",
+        "1",
+        Kind::Adjustment,
+        "top-up-1",
+    )]);
+    assert_eq!(done(&bob[0]).balance_after, d("-11.34"));
+    // Openings, the two changes and bob's: three commits, 13 + 3 entries; the repeats wrote
+    // nothing.
+    let stats = ledger.stats();
+    let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!((count(&stats.commits), count(&stats.entries)), (3, 13 + 3));
+    assert_eq!(count(&stats.failures), 0);
+    assert_eq!(ledger.accounts(), 13);
+    drop(ledger);
+
+    // Restart: balances from the ledger, not the files; repeats still recognised.
+    let ledger = ledger_in(dir.path());
+    let mut accounts = demo_accounts();
+    assert_eq!(ledger.attach(&mut accounts).unwrap(), Attached::default());
+    assert_eq!(
+        accounts.user_by_username("alice").unwrap().balance(),
+        d("69.458333")
+    );
+    assert_eq!(
+        accounts.user_by_username("bob").unwrap().balance(),
+        d("-11.34")
+    );
+    let again = ledger.commit(vec![change(
+        &accounts,
+        "alice",
+        "-0.541667",
+        Kind::Call,
+        "c-1",
+    )]);
+    assert_eq!(again[0], Applied::Duplicate(done(&outcomes[0]).clone()));
+}
+
+#[test]
+fn a_reload_keeps_balances_and_counts_files_that_disagree() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_in(dir.path());
+    let mut first = demo_accounts();
+    ledger.attach(&mut first).unwrap();
+    ledger.commit(vec![change(&first, "alice", "-5", Kind::Adjustment, "")]);
+
+    // The files change alice's balance and add nobody: the ledger's balance stays.
+    let mut second = demo_accounts();
+    let users = second.users().len();
+    let alice = second
+        .live_cells_mut()
+        .find(|(a, _, _)| *a == Account::User(3));
+    assert!(alice.is_some());
+    let attached = ledger.attach(&mut second).unwrap();
+    assert_eq!(attached.opened, 0);
+    assert_eq!(second.user_by_username("alice").unwrap().balance(), d("55"));
+    assert!(users > 0);
+
+    // A file whose opening differs is counted (how many, not which).
+    let dir2 = tempfile::tempdir().unwrap();
+    for file in crate::testing::ACCOUNT_FILES {
+        std::fs::copy(
+            crate::testing::demo_dir().join(file),
+            dir2.path().join(file),
+        )
+        .unwrap();
+    }
+    let users_csv = dir2.path().join("users.csv");
+    let text = std::fs::read_to_string(&users_csv).unwrap();
+    std::fs::write(&users_csv, text.replace(",EUR,60,100,", ",EUR,61,100,")).unwrap();
+    let (mut changed, _) = crate::accounts::load(
+        &crate::testing::account_files_in(dir2.path()),
+        "USD",
+        &|_| true,
+    )
+    .unwrap();
+    let attached = ledger.attach(&mut changed).unwrap();
+    assert_eq!(
+        attached,
+        Attached {
+            opened: 0,
+            differing: 1
+        }
+    );
+    assert_eq!(
+        changed.user_by_username("alice").unwrap().balance(),
+        d("55")
+    );
+}
+
+#[test]
+fn a_second_ledger_on_the_same_file_is_refused_and_so_is_another_currency() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = ledger_in(dir.path());
+    let error = Ledger::open(&dir.path().join("ledger.sqlite"), "USD").unwrap_err();
+    assert!(matches!(error, LedgerError::InUse { .. }), "{error}");
+    assert!(
+        error.to_string().contains("in use by another ratel-server"),
+        "{error}"
+    );
+    drop(first);
+    let error = Ledger::open(&dir.path().join("ledger.sqlite"), "EUR").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("keeps balances in USD, but default_currency is EUR"),
+        "{error}"
+    );
+    assert!(Ledger::open(&dir.path().join("ledger.sqlite"), "USD").is_ok());
+}
+
+#[test]
+fn entries_cannot_be_updated_or_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_in(dir.path());
+    ledger.attach(&mut demo_accounts()).unwrap();
+    drop(ledger);
+    let connection = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).unwrap();
+    for statement in ["UPDATE entries SET amount = '1'", "DELETE FROM entries"] {
+        let error = connection.execute(statement, []).unwrap_err().to_string();
+        assert!(error.contains("append-only"), "{statement}: {error}");
+    }
+}
+
+/// A repeat is confirmed by an index lookup, never a scan of the entries.
+#[test]
+fn finding_a_key_uses_the_unique_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(ledger_in(dir.path()));
+    let connection = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).unwrap();
+    for (query, index) in [
+        (
+            "SELECT seq FROM entries WHERE kind = 'call' AND reference <> '' AND reference = ?1",
+            "entries_call_id",
+        ),
+        (
+            "SELECT seq FROM entries WHERE kind = 'adjustment' AND reference <> '' \
+             AND account = ?1 AND reference = ?2",
+            "entries_adjustment_reference",
+        ),
+    ] {
+        let plan: String = connection
+            .query_row(
+                &format!("EXPLAIN QUERY PLAN {query}"),
+                rusqlite::params_from_iter(["x", "y"].iter().take(query.matches('?').count())),
+                |row| row.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains(index), "{query}: {plan}");
+    }
+}
+
+#[test]
+fn an_unpriced_call_is_refused_unless_its_id_was_charged() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_in(dir.path());
+    let mut accounts = demo_accounts();
+    ledger.attach(&mut accounts).unwrap();
+    let charged = ledger.commit(vec![change(&accounts, "alice", "-1", Kind::Call, "c-9")]);
+    let unpriced = |id: &str| Submission::Unpriced {
+        key: Some(RefKey::Call(id.into())),
+        error: "rate not found".into(),
+    };
+    let outcomes = ledger.commit(vec![unpriced("c-9"), unpriced("c-10")]);
+    assert_eq!(outcomes[0], Applied::Duplicate(done(&charged[0]).clone()));
+    assert_eq!(outcomes[1], Applied::Refused("rate not found".into()));
+    // A balance that would need more than 18 digits is refused, not rounded.
+    let huge = ledger.commit(vec![change(
+        &accounts,
+        "alice",
+        "0.000000000000000001",
+        Kind::Adjustment,
+        "",
+    )]);
+    assert!(
+        matches!(&huge[0], Applied::Refused(r) if r.contains("18 digits")),
+        "{huge:?}"
+    );
+    assert_eq!(
+        accounts.user_by_username("alice").unwrap().balance(),
+        d("59")
+    );
+}
+
+/// Many threads charge the same accounts at once: every balance is its opening plus the
+/// exact sum of the changes acknowledged, and each id was applied once.
+#[test]
+fn concurrent_writers_leave_exact_sums() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Arc::new(ledger_in(dir.path()));
+    let mut accounts = demo_accounts();
+    ledger.attach(&mut accounts).unwrap();
+    let accounts = Arc::new(accounts);
+    let names = ["alice", "bob", "carol"];
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (ledger, accounts) = (Arc::clone(&ledger), Arc::clone(&accounts));
+            std::thread::spawn(move || {
+                let mut acknowledged = Vec::new();
+                for i in 0..50 {
+                    let name = names[(t + i) % names.len()];
+                    // Every id is sent by two threads: one of them charges it.
+                    let id = format!("c-{}-{i}", t / 2);
+                    let amount = format!("-0.{:06}", 1 + (t / 2) * 1000 + i);
+                    let batch = vec![change(&accounts, name, &amount, Kind::Call, &id)];
+                    if let Applied::Done(entry) = &ledger.commit(batch)[0] {
+                        acknowledged.push((entry.account, entry.amount));
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    let acknowledged: Vec<(Account, Decimal)> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(acknowledged.len(), 4 * 50, "each id charged exactly once");
+    for name in names {
+        let user = accounts.user_by_username(name).unwrap();
+        let sum = acknowledged
+            .iter()
+            .filter(|(account, _)| *account == Account::User(user.id))
+            .fold(user.csv_balance, |total, (_, amount)| {
+                total.checked_add(*amount).unwrap()
+            });
+        assert_eq!(user.balance(), sum, "{name}");
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One change of a generated run: which user, how much (in millionths), and its key.
+    #[derive(Debug, Clone)]
+    struct Step {
+        user: usize,
+        micros: i64,
+        kind: Kind,
+        /// A small reference space, so keys repeat.
+        reference: Option<u8>,
+        /// Sent in the same batch as the step before it.
+        same_batch: bool,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        (
+            0usize..3,
+            -5_000_000i64..5_000_000,
+            prop_oneof![
+                Just(Kind::Call),
+                Just(Kind::Adjustment),
+                Just(Kind::CardPayment)
+            ],
+            proptest::option::of(0u8..12),
+            any::<bool>(),
+        )
+            .prop_map(|(user, micros, kind, reference, same_batch)| Step {
+                user,
+                micros,
+                kind,
+                reference,
+                same_batch,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Whatever the changes, their batching and their repeats: each key is applied once,
+        /// every balance is its opening plus the exact sum of the changes applied, and a
+        /// restart rebuilds the same balances.
+        #[test]
+        fn balances_are_openings_plus_the_changes_applied(steps in proptest::collection::vec(step(), 1..60)) {
+            let dir = tempfile::tempdir().unwrap();
+            let names = ["alice", "bob", "carol"];
+            let ledger = ledger_in(dir.path());
+            let mut accounts = demo_accounts();
+            ledger.attach(&mut accounts).unwrap();
+            let mut batches: Vec<Vec<Submission>> = Vec::new();
+            for step in &steps {
+                let reference = step.reference.map(|r| format!("r{r}")).unwrap_or_default();
+                let amount = Decimal::new(step.micros, 6).to_string();
+                let submission = change(&accounts, names[step.user], &amount, step.kind, &reference);
+                match batches.last_mut() {
+                    Some(batch) if step.same_batch => batch.push(submission),
+                    _ => batches.push(vec![submission]),
+                }
+            }
+            let mut applied: Vec<Entry> = Vec::new();
+            for batch in batches {
+                for outcome in ledger.commit(batch) {
+                    match outcome {
+                        Applied::Done(entry) => applied.push(entry),
+                        Applied::Duplicate(_) => {}
+                        other => prop_assert!(false, "unexpected {other:?}"),
+                    }
+                }
+            }
+            let mut keys = std::collections::HashSet::new();
+            for entry in &applied {
+                if let Some(key) = RefKey::of(entry.kind, entry.account, &entry.reference) {
+                    prop_assert!(keys.insert(key), "a key applied twice");
+                }
+            }
+            let expected = |accounts: &Accounts, name: &str| {
+                let user = accounts.user_by_username(name).unwrap();
+                applied
+                    .iter()
+                    .filter(|e| e.account == Account::User(user.id))
+                    .fold(user.csv_balance, |sum, e| sum.checked_add(e.amount).unwrap())
+            };
+            for name in names {
+                prop_assert_eq!(accounts.user_by_username(name).unwrap().balance(), expected(&accounts, name));
+            }
+            drop(ledger);
+            let ledger = ledger_in(dir.path());
+            let mut restarted = demo_accounts();
+            ledger.attach(&mut restarted).unwrap();
+            for name in names {
+                prop_assert_eq!(restarted.user_by_username(name).unwrap().balance(), expected(&restarted, name));
+            }
+        }
+    }
+}

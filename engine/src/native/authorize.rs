@@ -1,0 +1,100 @@
+//! `GET /v1/authorize?account=NAME&number=N[&at=T]` (or `card=NUMBER`): may this payer call
+//! this number, and for how long at most? Nothing is reserved or charged.
+//!
+//! `max_seconds` is the longest call of at most `max_call_seconds` whose price (the row in
+//! force at `at`, as `/v1/calls` would charge it) fits in what the payer may spend: a user's
+//! balance plus its credit (unlimited credit: `max_call_seconds`, as long as a rate exists),
+//! a card's balance less its `min_balance` ([`crate::rating`]).
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use super::decode;
+use super::{payer, payer_param, write_json, Canonical, Failure, Money, Request, Text};
+use crate::accounts::Accounts;
+use crate::api::ApiSettings;
+use crate::artifact::Artifact;
+use crate::rating::{self, RatingError};
+
+/// The answer; the rate's fields are left out when no rate was found.
+#[derive(Serialize, Default)]
+struct Answer<'a> {
+    allowed: bool,
+    max_seconds: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Cow<'a, str>>,
+    balance: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prefix: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate: Option<Canonical>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connection_fee: Option<Canonical>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    increment_s: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_time_s: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<&'a str>,
+}
+
+/// Answers `/v1/authorize`. Field errors (400) come before lookups (404): exactly one of
+/// `account` and `card`; `number` with digits; `at` as `YYYY-MM-DD HH:MM:SS` when sent.
+pub fn run(
+    artifact: &Artifact,
+    accounts: &Accounts,
+    settings: &ApiSettings,
+    request: &Request<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), Failure> {
+    let params = request.params;
+    let named = payer_param(params)?;
+    let number = match params.get("number") {
+        None => return Err(Failure::bad_request("number is required")),
+        Some(number) if !number.iter().any(u8::is_ascii_digit) => {
+            return Err(Failure::bad_request("number must contain digits"))
+        }
+        Some(number) => number,
+    };
+    let at = match params.get("at") {
+        None => request.now,
+        Some(text) => decode::time("at", text)?,
+    };
+    let payer = payer(accounts, named).map_err(Failure::not_found)?;
+    let mut answer = Answer {
+        balance: Some(Money(payer.balance())),
+        ..Answer::default()
+    };
+    let rating = match rating::rate(artifact, accounts, payer, number, at) {
+        Ok(rating) => rating,
+        Err(error @ (RatingError::RateNotFound | RatingError::UnknownCurrency { .. })) => {
+            answer.reason = Some(Cow::Owned(error.to_string()));
+            write_json(out, &answer);
+            return Ok(());
+        }
+    };
+    match rating.max_seconds(payer.available(), settings.max_call_seconds) {
+        Ok(Some(seconds)) => {
+            answer.allowed = true;
+            answer.max_seconds = seconds;
+        }
+        Ok(None) => answer.reason = Some(Cow::Borrowed("insufficient balance")),
+        Err(error) => answer.reason = Some(Cow::Owned(error.to_string())),
+    }
+    let prefix = rating.prefix();
+    answer.prefix = Some(std::str::from_utf8(prefix).unwrap_or_default());
+    answer.destination = Some(Text(rating.destination()));
+    answer.rate = Some(Canonical(rating.terms.rate));
+    answer.connection_fee = Some(Canonical(rating.terms.connection_fee));
+    answer.increment_s = Some(rating.terms.increment_s);
+    answer.min_time_s = Some(rating.terms.min_time_s);
+    answer.currency = Some(rating.currency());
+    write_json(out, &answer);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

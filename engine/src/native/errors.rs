@@ -1,0 +1,61 @@
+//! The JSON API's errors: an HTTP status and a message, written `{"error":"MESSAGE"}`.
+//! The fixed messages live here so their wording cannot drift between endpoints.
+
+use std::borrow::Cow;
+
+use super::Status;
+
+pub const UNAUTHORIZED: &str = "unauthorized";
+pub const NOT_FOUND: &str = "not found";
+pub const ACCOUNT_NOT_FOUND: &str = "account not found";
+pub const CARD_NOT_FOUND: &str = "card not found";
+pub const TARIFF_NOT_FOUND: &str = "tariff not found";
+pub const LEDGER_UNAVAILABLE: &str = "ledger unavailable";
+
+/// A request refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub status: Status,
+    pub message: Cow<'static, str>,
+}
+
+impl Failure {
+    pub fn new(status: Status, message: impl Into<Cow<'static, str>>) -> Failure {
+        Failure {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 400: malformed JSON, or a missing or invalid field (the message names it).
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Failure {
+        Failure::new(Status::BadRequest, message)
+    }
+
+    /// 404 with one of the fixed messages.
+    pub fn not_found(message: &'static str) -> Failure {
+        Failure::new(Status::NotFound, message)
+    }
+
+    /// Writes `{"error":"MESSAGE"}`; returns the status.
+    pub fn write(&self, out: &mut Vec<u8>) -> Status {
+        write_error(out, &self.message);
+        self.status
+    }
+}
+
+impl From<String> for Failure {
+    /// A field check's message: a 400.
+    fn from(message: String) -> Failure {
+        Failure::bad_request(message)
+    }
+}
+
+/// Writes `{"error":"MESSAGE"}`.
+pub fn write_error(out: &mut Vec<u8>, message: &str) {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        error: &'a str,
+    }
+    super::write_json(out, &Body { error: message });
+}

@@ -1,0 +1,351 @@
+//! Rating: which row of which tariff prices a call, and what the call costs in the default
+//! currency. The one place the pricing inputs are gathered: `rate_get`, `/v1/rates`,
+//! `/v1/authorize` and `/v1/calls` (and the later `tariff-rate`) all look rates up through
+//! [`find_rate`], and everything that charges or limits a call prices it through
+//! [`Rating::price`] and [`Rating::max_seconds`], which hand the row's terms to
+//! [`crate::cost`] with the tariff currency's exchange rate.
+//!
+//! Who pays decides where the rate is searched: a user's `custom_tariff` first, then its
+//! `tariff` (any match in the custom tariff wins, even a shorter one: MOR's rule); a card's
+//! group `tariff`.
+
+use crate::accounts::{Accounts, Card, Credit, User};
+use crate::artifact::{Artifact, RateRecord, TariffInfo};
+use crate::cost::{self, CostError, Price, Terms};
+use crate::lookup::dialed_digits;
+use crate::money::Decimal;
+use crate::tariff::MAX_PREFIX_DIGITS;
+use crate::time::Timestamp;
+
+/// How a number is matched against a tariff's prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// The number must be a prefix of the tariff, digit for digit.
+    Exact,
+    /// The longest prefix of the number (`rate_get` with `by_full_dst=1`).
+    Longest,
+}
+
+/// A rate found in one of a payer's tariffs.
+#[derive(Debug, Clone, Copy)]
+pub struct Found<'a> {
+    /// The tariff it was found in.
+    pub tariff: &'a TariffInfo,
+    /// The row in force at the time asked.
+    pub record: RateRecord<'a>,
+    /// The prefix matched: the first `prefix_len` digits of the digits looked up.
+    pub prefix_len: u8,
+}
+
+/// The first of `tariffs` (in order; `None`s and names the artifact lacks are skipped) with a
+/// row for `digits` in force at `at`. A match in an earlier tariff wins over any match in a
+/// later one, however long (a user's custom tariff before its main tariff).
+#[inline]
+pub fn find_rate<'a, 'n>(
+    artifact: &'a Artifact,
+    tariffs: impl IntoIterator<Item = Option<&'n str>>,
+    digits: &[u8],
+    at: Timestamp,
+    matching: Matching,
+) -> Option<Found<'a>> {
+    for name in tariffs {
+        let Some(id) = name.and_then(|name| artifact.tariff_id(name)) else {
+            continue;
+        };
+        let found = match matching {
+            Matching::Exact => artifact.exact_match(id, digits, at),
+            Matching::Longest => artifact.longest_match(id, digits, at),
+        };
+        if let Some(found) = found {
+            // A record the index points past is damage: no rate, rather than a wrong one.
+            let record = artifact.record(found.record)?;
+            return Some(Found {
+                tariff: artifact.tariffs().get(id)?,
+                record,
+                prefix_len: found.prefix_len,
+            });
+        }
+    }
+    None
+}
+
+/// Who pays for a call.
+#[derive(Debug, Clone, Copy)]
+pub enum Payer<'a> {
+    User(&'a User),
+    Card(&'a Card),
+}
+
+impl<'a> Payer<'a> {
+    /// The tariffs that price this payer's calls, in search order.
+    pub fn tariffs(self, accounts: &'a Accounts) -> [Option<&'a str>; 2] {
+        match self {
+            Payer::User(user) => accounts.tariffs_of(user),
+            Payer::Card(card) => [
+                accounts
+                    .card_group(card.group_id)
+                    .and_then(|group| group.tariff.as_deref()),
+                None,
+            ],
+        }
+    }
+
+    /// The balance now, in the default currency.
+    pub fn balance(self) -> Decimal {
+        match self {
+            Payer::User(user) => user.balance(),
+            Payer::Card(card) => card.balance(),
+        }
+    }
+
+    /// What the payer may still spend, in the default currency: a user's balance plus its
+    /// credit, a card's balance less its `min_balance`. `None`: no limit (a user with
+    /// unlimited credit, or a sum beyond 18 digits of credit).
+    pub fn available(self) -> Option<Decimal> {
+        match self {
+            Payer::User(user) => match user.credit {
+                Credit::Unlimited => None,
+                Credit::Limited(credit) => user.balance().checked_add(credit),
+            },
+            Payer::Card(card) => {
+                // Beyond 18 digits below zero: nothing is available.
+                Some(
+                    card.balance()
+                        .checked_add(card.min_balance.negated())
+                        .unwrap_or(Decimal::new(-1, 0)),
+                )
+            }
+        }
+    }
+}
+
+/// Why a call could not be rated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RatingError<'a> {
+    /// No tariff of the payer has a row for the number at that time (or it has no tariff).
+    #[error("rate not found")]
+    RateNotFound,
+    /// The tariff's currency is not in currencies.csv, so its costs cannot be converted.
+    #[error("tariff {tariff} is in {currency}, which currencies.csv does not list")]
+    UnknownCurrency { tariff: &'a str, currency: &'a str },
+}
+
+/// The row that prices a call, with what pricing it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Rating<'a> {
+    pub found: Found<'a>,
+    pub terms: Terms,
+    /// Units of the tariff's currency per unit of the default currency.
+    pub exchange_rate: Decimal,
+    prefix: [u8; MAX_PREFIX_DIGITS],
+}
+
+impl<'a> Rating<'a> {
+    /// The tariff's name.
+    pub fn tariff(&self) -> &'a str {
+        &self.found.tariff.name
+    }
+
+    /// The tariff's currency: the currency of the rate and the connection fee.
+    pub fn currency(&self) -> &'a str {
+        &self.found.tariff.currency
+    }
+
+    /// The matched prefix.
+    pub fn prefix(&self) -> &[u8] {
+        &self.prefix[..usize::from(self.found.prefix_len)]
+    }
+
+    /// The row's destination name (UTF-8).
+    pub fn destination(&self) -> &'a [u8] {
+        self.found.record.destination
+    }
+
+    /// A call of `billsec` seconds priced on this row, in the default currency.
+    pub fn price(&self, billsec: i64) -> Result<Price, CostError> {
+        cost::price(&self.terms, billsec, self.exchange_rate)
+    }
+
+    /// The longest call in `1..=limit` seconds whose price is at most `available` (`None`:
+    /// no limit but `limit`); `None` when not even one second fits.
+    pub fn max_seconds(
+        &self,
+        available: Option<Decimal>,
+        limit: u32,
+    ) -> Result<Option<u32>, CostError> {
+        match available {
+            None => Ok((limit > 0).then_some(limit)),
+            Some(available) => cost::max_seconds(&self.terms, available, self.exchange_rate, limit),
+        }
+    }
+}
+
+/// Rates a call to `number` (non-digits dropped, the first 20 digits kept, longest prefix)
+/// paid by `payer`, on the rows in force at `at`.
+pub fn rate<'a>(
+    artifact: &'a Artifact,
+    accounts: &'a Accounts,
+    payer: Payer<'a>,
+    number: &[u8],
+    at: Timestamp,
+) -> Result<Rating<'a>, RatingError<'a>> {
+    let mut digits = [0u8; MAX_PREFIX_DIGITS];
+    let digits = dialed_digits(number, &mut digits);
+    let found = find_rate(
+        artifact,
+        payer.tariffs(accounts),
+        digits,
+        at,
+        Matching::Longest,
+    )
+    .ok_or(RatingError::RateNotFound)?;
+    rating_of(accounts, found, digits)
+}
+
+/// The [`Rating`] of a row found for `digits`: its terms and its currency's exchange rate.
+pub fn rating_of<'a>(
+    accounts: &Accounts,
+    found: Found<'a>,
+    digits: &[u8],
+) -> Result<Rating<'a>, RatingError<'a>> {
+    let tariff = found.tariff;
+    let exchange_rate = accounts
+        .currencies
+        .get(&tariff.currency)
+        .ok_or(RatingError::UnknownCurrency {
+            tariff: &tariff.name,
+            currency: &tariff.currency,
+        })?
+        .rate;
+    let mut prefix = [0u8; MAX_PREFIX_DIGITS];
+    let len = usize::from(found.prefix_len).min(digits.len());
+    prefix[..len].copy_from_slice(&digits[..len]);
+    Ok(Rating {
+        terms: Terms {
+            rate: found.record.rate,
+            connection_fee: found.record.connection_fee,
+            increment_s: found.record.increment_s,
+            min_time_s: found.record.min_time_s,
+        },
+        exchange_rate,
+        found,
+        prefix,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::demo_data;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_first_tariff_with_a_row_wins_whatever_the_length() {
+        let artifact = &demo_data().artifact;
+        let found = |tariffs: [Option<&str>; 2], digits: &str, matching| {
+            find_rate(
+                artifact,
+                tariffs,
+                digits.as_bytes(),
+                at("2026-11-26"),
+                matching,
+            )
+            .map(|f| (f.tariff.name.clone(), f.prefix_len))
+        };
+        let both = [Some("vip_custom"), Some("retail")];
+        assert_eq!(
+            found(both, "37061234567", Matching::Longest),
+            Some(("vip_custom".into(), 3))
+        );
+        assert_eq!(
+            found(both, "4412", Matching::Longest),
+            Some(("retail".into(), 2))
+        );
+        assert_eq!(
+            found(both, "3706", Matching::Exact),
+            Some(("retail".into(), 4))
+        );
+        assert_eq!(found(both, "37", Matching::Exact), None);
+        // Names the artifact lacks and gaps are skipped.
+        assert_eq!(
+            found([Some("nope"), Some("retail")], "44", Matching::Exact),
+            Some(("retail".into(), 2))
+        );
+        assert_eq!(found([None, None], "44", Matching::Longest), None);
+    }
+
+    #[test]
+    fn a_user_is_rated_by_its_tariffs_and_a_card_by_its_group_tariff() {
+        let data = demo_data();
+        let (artifact, accounts) = (&data.artifact, &data.accounts);
+        let alice = Payer::User(accounts.user_by_username("alice").unwrap());
+        let rating = rate(
+            artifact,
+            accounts,
+            alice,
+            b"+370 612 34567",
+            at("2026-11-26"),
+        )
+        .unwrap();
+        assert_eq!(
+            (rating.tariff(), rating.prefix(), rating.currency()),
+            ("vip_custom", &b"370"[..], "USD")
+        );
+        assert_eq!(
+            rating.price(65).unwrap().cost,
+            Decimal::parse("0.541667", false).unwrap()
+        );
+        // A card is rated by its group's tariff; a group without one prices nothing.
+        let live = crate::native::testing::live(|file, text| {
+            if file == "card_groups.csv" {
+                "id,name,owner_id,tariff\n1,Retail cards,0,retail\n2,Reseller cards,2,\n".into()
+            } else {
+                text
+            }
+        });
+        let (artifact, accounts) = (&*live.artifact, &live.accounts);
+        let card = Payer::Card(accounts.card_by_number("1111111120").unwrap());
+        let rating = rate(artifact, accounts, card, b"37061234567", at("2026-11-26")).unwrap();
+        assert_eq!((rating.tariff(), rating.prefix()), ("retail", &b"3706"[..]));
+        let card = Payer::Card(accounts.card_by_number("2222222201").unwrap());
+        assert_eq!(
+            rate(artifact, accounts, card, b"370", at("2026-11-26")).unwrap_err(),
+            RatingError::RateNotFound
+        );
+        let carol = Payer::User(accounts.user_by_username("carol").unwrap());
+        assert_eq!(
+            rate(artifact, accounts, carol, b"370", at("2026-11-26")).unwrap_err(),
+            RatingError::RateNotFound
+        );
+    }
+
+    #[test]
+    fn what_a_payer_may_spend() {
+        let accounts = &demo_data().accounts;
+        let d = |text: &str| Decimal::parse(text, true).unwrap();
+        let mut alice = accounts.user_by_username("alice").unwrap().clone();
+        assert_eq!(Payer::User(&alice).available(), Some(d("60")));
+        alice.credit = Credit::Limited(d("10.5"));
+        assert_eq!(Payer::User(&alice).available(), Some(d("70.5")));
+        alice.credit = Credit::Unlimited;
+        assert_eq!(Payer::User(&alice).available(), None);
+        // Card 26: 10.0840336134454 less its minimum of 20.
+        let card = accounts.card_by_number("1111111119").unwrap();
+        assert_eq!(Payer::Card(card).available(), Some(d("-9.9159663865546")));
+        // No limit means the configured longest call, when at least 1 s.
+        let rating = rate(
+            &demo_data().artifact,
+            accounts,
+            Payer::User(&alice),
+            b"370",
+            at("2026-11-26"),
+        )
+        .unwrap();
+        assert_eq!(rating.max_seconds(None, 7200), Ok(Some(7200)));
+        assert_eq!(rating.max_seconds(None, 0), Ok(None));
+        assert_eq!(rating.max_seconds(Some(d("0.01")), 7200), Ok(Some(1)));
+    }
+}
