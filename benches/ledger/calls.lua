@@ -52,13 +52,14 @@ end
 -- Pacing (only with a rate: wrk calls delay() when the script defines it, so it is defined
 -- in init): one schedule per thread, shared by its connections. Each request takes the next
 -- slot, interval_ms after the previous one; a thread that fell behind catches up at most
--- 100 ms of backlog (no burst after a longer stall).
+-- 1 s of backlog (a wrk thread starved of CPU on a busy host must not lose its slots; no
+-- burst longer than that after a stall).
 local function paced_delay()
   local now = now_ms()
   if next_ms == nil then
     next_ms = now
   end
-  next_ms = math.max(next_ms + interval_ms, now - 100)
+  next_ms = math.max(next_ms + interval_ms, now - 1000)
   local wait = next_ms - now
   if wait <= 0 then
     return 0

@@ -32,6 +32,7 @@ data=""
 batch=100
 batch_connections=64
 charge_rate=5000
+charger_connections=100
 profile=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -253,6 +254,22 @@ start_hello() {
   [ -n "$hello_addr" ] || { cat "$work/hello.log"; echo "run.sh: hello-ceiling did not start" >&2; exit 1; }
 }
 
+# CPU accounting around a run: cpu_mark PID, then cpu_report PID sets cores (the process's
+# CPU time over the wall time, in cores) and busy (the whole machine's busy share, every
+# process and every tenant included).
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
+cpu_mark() { mark_wall=$(date +%s.%N); mark_cpu=$(cpu_ticks "$1"); mark_machine=$(machine_ticks); }
+cpu_report() {
+  local machine
+  machine=$(machine_ticks)
+  cores=$(awk -v a="$mark_cpu" -v b="$(cpu_ticks "$1")" -v t0="$mark_wall" -v t1="$(date +%s.%N)" -v hz="$hz" \
+    'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }')
+  busy=$(awk -v m0="$mark_machine" -v m1="$machine" \
+    'BEGIN { split(m0, a, " "); split(m1, b, " "); t = b[1] - a[1]; if (t > 0) printf "%.0f%%", 100 * (t - (b[2] - a[2])) / t; else print "n/a" }')
+}
+
 # charge NAME THREADS CONNECTIONS SECONDS PER_REQUEST [RATE]: one wrk run of calls.lua;
 # its output goes to $work/NAME.txt, its RESULT line to $line.
 charge() {
@@ -282,7 +299,7 @@ profile_end() {
   [ "$profile" = 1 ] || return 0
   wait "$profiler" || true; profiler=""
   perf report -i "$work/perf-$1.data" --stdio --no-children --sort symbol --percent-limit 1.5 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' | head -15 > "$work/profile-$1.txt" || true
+    | grep -v '^#' | grep -v '^$' | sed 's/[[:space:]]*-[[:space:]]*-[[:space:]]*$//' | head -15 > "$work/profile-$1.txt" || true
   out ""
   out "Server CPU profile during $1 (perf record -F 499 -p PID, flat, functions over 1.5%; full: perf report -i $work/perf-$1.data):"
   out '```'
@@ -301,17 +318,20 @@ probe=$(curl -s -w ' HTTP %{http_code}' -X POST "http://$api/v1/calls" -H "Autho
 out "Probe: POST /v1/calls one call -> $probe"
 [[ "$probe" == *'"cost"'*' HTTP 200' ]] || { echo "run.sh: the probe call was not charged (above); stopping" >&2; exit 1; }
 acknowledged=1
+in_flight=0  # answers wrk may have dropped at its end: one batch per connection
 
 # --- 2. One call per request ------------------------------------------------------------
 single=0
 if has single; then
   profile_start single "$seconds"
+  cpu_mark "$server"
   charge single 2 64 "$seconds" 1
-  single=$(field calls_per_s "$line"); acknowledged=$((acknowledged + $(field charged "$line")))
+  cpu_report "$server"
+  single=$(field calls_per_s "$line"); acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + 64))
   out ""
   out "## 2. /v1/calls, one call per request, 64 connections"
   out ""
-  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×)."
+  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×). Server CPU $cores cores; machine busy $busy."
   out "Command: \`$(charge_command 2 64 "$seconds" 1)\`"
   charge_errors single
   profile_end single
@@ -320,12 +340,14 @@ fi
 # --- 3. Batches -------------------------------------------------------------------------
 if has batch; then
   profile_start batch "$seconds"
+  cpu_mark "$server"
   charge batch 2 "$batch_connections" "$seconds" "$batch"
-  acknowledged=$((acknowledged + $(field charged "$line")))
+  cpu_report "$server"
+  acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + batch_connections * batch))
   out ""
   out "## 3. /v1/calls, $batch calls per request, $batch_connections connections"
   out ""
-  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request."
+  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request. Server CPU $cores cores; machine busy $busy."
   out "Command: \`$(charge_command 2 "$batch_connections" "$seconds" "$batch")\`"
   charge_errors batch
   profile_end batch
@@ -336,40 +358,45 @@ if has reads; then
   reads_file=$work/requests/user_simple_balance_get.txt
   reads_lua=$root/benches/load/paths.lua
   bytes=$(curl -s -o /dev/null -w '%{size_download}' "http://$api$(head -1 "$reads_file")")
-  # read_run NAME ADDR: wrk with benches/load's script, 64 connections; sets rline.
+  # read_run NAME ADDR PID: wrk with benches/load's script, 64 connections; sets rline,
+  # and cores and busy for the server PID.
   read_run() {
+    cpu_mark "$3"
     wrk -t2 -c64 -d"$seconds"s --timeout 5s -s "$reads_lua" "http://$2" -- "$reads_file" > "$work/$1.txt" 2>&1 || true
     rline=$(grep '^RESULT' "$work/$1.txt" || true)
     [ -n "$rline" ] || { cat "$work/$1.txt"; echo "run.sh: wrk gave no RESULT line" >&2; exit 1; }
+    cpu_report "$3"
   }
   read_errors() { errors_total=$((errors_total + $(field non2xx "$rline") + $(field socket_errors "$rline"))); }
   start_hello "$bytes"
-  read_run ceiling "$hello_addr"; ceiling=$(field rps "$rline")
+  read_run ceiling "$hello_addr" "$hello"; ceiling=$(field rps "$rline"); ceiling_cpu="$cores | $busy"
   kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""
-  read_run reads-alone "$api"; read_errors; alone=$(field rps "$rline"); alone_p99=$(field p99_us "$rline")
-  # The charger: 2 threads x 20 connections, one call a request, paced to --charge-rate in
-  # total; it starts a second before the reads and ends a second after them.
+  read_run reads-alone "$api" "$server"; read_errors; alone=$(field rps "$rline"); alone_p99=$(field p99_us "$rline"); alone_cpu="$cores | $busy"
+  # The charger: 2 threads x 50 connections, one call a request, paced to --charge-rate in
+  # total; it starts a second before the reads and ends a second after them. Enough
+  # connections that the pace, not the answers' latency, sets the rate (with 2 x 20, a
+  # 5,000/s charger reached 4,510/s: too few connections were free when their slots came).
   charge_seconds=$((seconds + 2))
-  charge charger 2 40 "$charge_seconds" 1 "$charge_rate" &
+  charge charger 2 "$charger_connections" "$charge_seconds" 1 "$charge_rate" &
   charger=$!
   sleep 1
   profile_start reads-charged "$seconds"
-  read_run reads-charged "$api"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline")
+  read_run reads-charged "$api" "$server"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline"); with_cpu="$cores | $busy"
   wait "$charger" || { echo "run.sh: the charger failed" >&2; exit 1; }
   charger=""
   line=$(grep '^RESULT' "$work/charger.txt")
-  acknowledged=$((acknowledged + $(field charged "$line")))
+  acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + charger_connections))
   out ""
   out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $charge_rate calls/s charged alongside"
   out ""
-  out "| run | requests/s | p99 ms | ratio to ceiling |"
-  out "|---|---:|---:|---:|"
-  out "| hello ceiling ($bytes-byte body) | $ceiling | $(ms "$(field p99_us "$(grep '^RESULT' "$work/ceiling.txt")")") | 100% |"
-  out "| reads alone | $alone | $(ms "$alone_p99") | $(pct "$alone" "$ceiling") |"
-  out "| reads while charging | $with | $(ms "$with_p99") | **$(pct "$with" "$ceiling")** (target ≥ 85%) |"
+  out "| run | requests/s | p99 ms | ratio to ceiling | server CPU (cores) | machine busy |"
+  out "|---|---:|---:|---:|---:|---:|"
+  out "| hello ceiling ($bytes-byte body) | $ceiling | $(ms "$(field p99_us "$(grep '^RESULT' "$work/ceiling.txt")")") | 100% | $ceiling_cpu |"
+  out "| reads alone | $alone | $(ms "$alone_p99") | $(pct "$alone" "$ceiling") | $alone_cpu |"
+  out "| reads while charging | $with | $(ms "$with_p99") | **$(pct "$with" "$ceiling")** (target ≥ 85%) | $with_cpu |"
   out ""
   out "Charger: **$(field calls_per_s "$line") calls/s achieved** (asked $charge_rate; $(field charged "$line") calls in $(awk -v d="$(field duration_us "$line")" 'BEGIN { printf "%.1f", d / 1e6 }') s), latency of a single charge p50 $(ms "$(field p50_us "$line")") ms, **p99 $(ms "$(field p99_us "$line")") ms**, max $(ms "$(field max_us "$line")") ms."
-  out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 40 "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
+  out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 "$charger_connections" "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
   charge_errors charger
   profile_end reads-charged
 fi
@@ -399,10 +426,17 @@ print(total, by_kind)
 PY
 )
   entries=${counts%% *}
+  calls=$(sed -n 's/.*call \([0-9]*\).*/\1/p' <<< "$counts")
+  if [ -n "$calls" ] && [ "$calls" -ge "$acknowledged" ] && [ "$calls" -le $((acknowledged + in_flight)) ]; then
+    check="consistent: every acknowledged call is in the ledger, and the $((calls - acknowledged)) more are at most the $in_flight calls in flight when wrk stopped"
+  else
+    check="INCONSISTENT: the ledger holds ${calls:-no} call entries for $acknowledged acknowledged calls (at most $in_flight more were in flight)"
+    errors_total=$((errors_total + 1))
+  fi
   out ""
   out "## 5. Ledger size"
   out ""
-  out "After the run, server stopped:$files $entries entries (${counts#* }); **$(awk -v b="$bytes_total" -v n="$entries" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes per entry** (file plus WAL, -shm not counted). Calls acknowledged to the load generators: $acknowledged (the ledger may hold a few more: wrk drops the answers in flight when it stops)."
+  out "After the run, server stopped:$files $entries entries (${counts#* }); **$(awk -v b="$bytes_total" -v n="$entries" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes per entry** (file plus WAL, -shm not counted). Calls acknowledged to the load generators (probe included): $acknowledged; call entries: ${calls:-?}; $check."
 fi
 
 out ""
