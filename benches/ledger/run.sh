@@ -255,16 +255,28 @@ start_hello() {
 }
 
 # CPU accounting around a run: cpu_mark PID, then cpu_report PID sets cores (the process's
-# CPU time over the wall time, in cores) and busy (the whole machine's busy share, every
-# process and every tenant included).
+# CPU time over the wall time, in cores), wrk_cores (the same for the foreground wrk run in
+# between) and busy (the whole machine's busy share, every process and every tenant
+# included).
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
-cpu_mark() { mark_wall=$(date +%s.%N); mark_cpu=$(cpu_ticks "$1"); mark_machine=$(machine_ticks); }
+# children_cpu: CPU seconds of this shell's waited-for children so far (wrk runs in the
+# foreground are children: the difference around a run is wrk's own CPU). `times` must run
+# in this shell, not in a pipe or $(...), which would be a fresh process.
+# Sets children.
+children_cpu() {
+  times > "$work/.times"
+  children=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub(/s$/, "", p[2]); t += p[1] * 60 + p[2] } printf "%.3f", t }' "$work/.times")
+}
+cpu_mark() { mark_wall=$(date +%s.%N); mark_cpu=$(cpu_ticks "$1"); mark_machine=$(machine_ticks); children_cpu; mark_children=$children; }
 cpu_report() {
-  local machine
+  local machine now
   machine=$(machine_ticks)
-  cores=$(awk -v a="$mark_cpu" -v b="$(cpu_ticks "$1")" -v t0="$mark_wall" -v t1="$(date +%s.%N)" -v hz="$hz" \
+  now=$(date +%s.%N)
+  children_cpu
+  wrk_cores=$(awk -v a="$mark_children" -v b="$children" -v t0="$mark_wall" -v t1="$now" 'BEGIN { printf "%.2f", (b - a) / (t1 - t0) }')
+  cores=$(awk -v a="$mark_cpu" -v b="$(cpu_ticks "$1")" -v t0="$mark_wall" -v t1="$now" -v hz="$hz" \
     'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }')
   busy=$(awk -v m0="$mark_machine" -v m1="$machine" \
     'BEGIN { split(m0, a, " "); split(m1, b, " "); t = b[1] - a[1]; if (t > 0) printf "%.0f%%", 100 * (t - (b[2] - a[2])) / t; else print "n/a" }')
@@ -331,7 +343,7 @@ if has single; then
   out ""
   out "## 2. /v1/calls, one call per request, 64 connections"
   out ""
-  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×). Server CPU $cores cores; machine busy $busy."
+  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×). CPU: server $cores cores, wrk $wrk_cores; machine busy $busy."
   out "Command: \`$(charge_command 2 64 "$seconds" 1)\`"
   charge_errors single
   profile_end single
@@ -347,7 +359,7 @@ if has batch; then
   out ""
   out "## 3. /v1/calls, $batch calls per request, $batch_connections connections"
   out ""
-  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request. Server CPU $cores cores; machine busy $busy."
+  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request. CPU: server $cores cores, wrk $wrk_cores; machine busy $busy."
   out "Command: \`$(charge_command 2 "$batch_connections" "$seconds" "$batch")\`"
   charge_errors batch
   profile_end batch
@@ -369,9 +381,9 @@ if has reads; then
   }
   read_errors() { errors_total=$((errors_total + $(field non2xx "$rline") + $(field socket_errors "$rline"))); }
   start_hello "$bytes"
-  read_run ceiling "$hello_addr" "$hello"; ceiling=$(field rps "$rline"); ceiling_cpu="$cores | $busy"
+  read_run ceiling "$hello_addr" "$hello"; ceiling=$(field rps "$rline"); ceiling_cpu="$cores | $wrk_cores | $busy"
   kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""
-  read_run reads-alone "$api" "$server"; read_errors; alone=$(field rps "$rline"); alone_p99=$(field p99_us "$rline"); alone_cpu="$cores | $busy"
+  read_run reads-alone "$api" "$server"; read_errors; alone=$(field rps "$rline"); alone_p99=$(field p99_us "$rline"); alone_cpu="$cores | $wrk_cores | $busy"
   # The charger: 2 threads x 50 connections, one call a request, paced to --charge-rate in
   # total; it starts a second before the reads and ends a second after them. Enough
   # connections that the pace, not the answers' latency, sets the rate (with 2 x 20, a
@@ -381,21 +393,24 @@ if has reads; then
   charger=$!
   sleep 1
   profile_start reads-charged "$seconds"
-  read_run reads-charged "$api" "$server"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline"); with_cpu="$cores | $busy"
+  read_run reads-charged "$api" "$server"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline"); with_cpu="$cores | $wrk_cores | $busy"
+  children_cpu; before_charger=$children
   wait "$charger" || { echo "run.sh: the charger failed" >&2; exit 1; }
   charger=""
+  children_cpu
+  charger_cores=$(awk -v a="$before_charger" -v b="$children" -v d="$charge_seconds" 'BEGIN { printf "%.2f", (b - a) / d }')
   line=$(grep '^RESULT' "$work/charger.txt")
   acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + charger_connections))
   out ""
   out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $charge_rate calls/s charged alongside"
   out ""
-  out "| run | requests/s | p99 ms | ratio to ceiling | server CPU (cores) | machine busy |"
-  out "|---|---:|---:|---:|---:|---:|"
+  out "| run | requests/s | p99 ms | ratio to ceiling | server CPU (cores) | reads wrk CPU (cores) | machine busy |"
+  out "|---|---:|---:|---:|---:|---:|---:|"
   out "| hello ceiling ($bytes-byte body) | $ceiling | $(ms "$(field p99_us "$(grep '^RESULT' "$work/ceiling.txt")")") | 100% | $ceiling_cpu |"
   out "| reads alone | $alone | $(ms "$alone_p99") | $(pct "$alone" "$ceiling") | $alone_cpu |"
   out "| reads while charging | $with | $(ms "$with_p99") | **$(pct "$with" "$ceiling")** (target ≥ 85%) | $with_cpu |"
   out ""
-  out "Charger: **$(field calls_per_s "$line") calls/s achieved** (asked $charge_rate; $(field charged "$line") calls in $(awk -v d="$(field duration_us "$line")" 'BEGIN { printf "%.1f", d / 1e6 }') s), latency of a single charge p50 $(ms "$(field p50_us "$line")") ms, **p99 $(ms "$(field p99_us "$line")") ms**, max $(ms "$(field max_us "$line")") ms."
+  out "Charger: **$(field calls_per_s "$line") calls/s achieved** (asked $charge_rate; $(field charged "$line") calls in $(awk -v d="$(field duration_us "$line")" 'BEGIN { printf "%.1f", d / 1e6 }') s), latency of a single charge p50 $(ms "$(field p50_us "$line")") ms, **p99 $(ms "$(field p99_us "$line")") ms**, max $(ms "$(field max_us "$line")") ms; the charger's wrk used $charger_cores cores over its run (the server's work for both loads is in the table's server CPU)."
   out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 "$charger_connections" "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
   charge_errors charger
   profile_end reads-charged
