@@ -98,11 +98,25 @@ function request()
     counter = counter + 1
     next_user = next_user % #users + 1
     next_number = next_number % #numbers + 1
-    calls[i] = string.format(
-      '{"id":"%s%d","account":"%s","number":"%s","start":"2026-11-26 10:00:00","billsec":65}',
-      id_prefix, counter, users[next_user], numbers[next_number])
+    -- Concatenation rather than string.format: LuaJIT compiles it, and wrk shares the cores.
+    calls[i] = '{"id":"' .. id_prefix .. counter .. '","account":"' .. users[next_user]
+      .. '","number":"' .. numbers[next_number] .. '","start":"2026-11-26 10:00:00","billsec":65}'
   end
   return wrk.format("POST", "/v1/calls", headers, '{"calls":[' .. table.concat(calls, ",") .. "]}")
+end
+
+-- How many times NEEDLE occurs in TEXT (plain search, no patterns: it is on wrk's hot path).
+local find = string.find
+local function count(text, needle)
+  local n, at = 0, 1
+  while true do
+    local _, last = find(text, needle, at, true)
+    if not last then
+      return n
+    end
+    n = n + 1
+    at = last + 1
+  end
 end
 
 function response(status, _, body)
@@ -113,9 +127,9 @@ function response(status, _, body)
     end
     return
   end
-  local _, costs = string.gsub(body, '"cost"', "")
-  local _, dups = string.gsub(body, '"duplicate":%s*true', "")
-  local _, errors = string.gsub(body, '"error"', "")
+  local costs = count(body, '"cost"')
+  local dups = count(body, '"duplicate":true')
+  local errors = count(body, '"error"')
   charged = charged + costs - dups
   duplicates = duplicates + dups
   call_errors = call_errors + errors

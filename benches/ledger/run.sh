@@ -269,7 +269,16 @@ children_cpu() {
   times > "$work/.times"
   children=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub(/s$/, "", p[2]); t += p[1] * 60 + p[2] } printf "%.3f", t }' "$work/.times")
 }
-cpu_mark() { mark_wall=$(date +%s.%N); mark_cpu=$(cpu_ticks "$1"); mark_machine=$(machine_ticks); children_cpu; mark_children=$children; }
+# thread_ticks PID: "NAME TICKS" per thread name (the ledger's threads have their own names).
+thread_ticks() {
+  awk '{ name = $0; sub(/^[0-9]+ \(/, "", name); sub(/\) [A-Za-z] .*/, "", name); gsub(/ /, "_", name)
+         split(substr($0, index($0, ") ") + 2), f, " "); ticks[name] += f[12] + f[13] }
+       END { for (name in ticks) print name, ticks[name] }' /proc/"$1"/task/*/stat 2>/dev/null || true
+}
+cpu_mark() {
+  mark_wall=$(date +%s.%N); mark_cpu=$(cpu_ticks "$1"); mark_machine=$(machine_ticks); children_cpu; mark_children=$children
+  thread_ticks "$1" > "$work/.threads"
+}
 cpu_report() {
   local machine now
   machine=$(machine_ticks)
@@ -278,6 +287,10 @@ cpu_report() {
   wrk_cores=$(awk -v a="$mark_children" -v b="$children" -v t0="$mark_wall" -v t1="$now" 'BEGIN { printf "%.2f", (b - a) / (t1 - t0) }')
   cores=$(awk -v a="$mark_cpu" -v b="$(cpu_ticks "$1")" -v t0="$mark_wall" -v t1="$now" -v hz="$hz" \
     'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }')
+  # threads: "name cores, ..." for the threads that used at least 0.01 core, busiest first.
+  threads=$(thread_ticks "$1" | awk -v hz="$hz" -v t0="$mark_wall" -v t1="$now" -v before="$work/.threads" \
+    'BEGIN { while ((getline line < before) > 0) { split(line, f, " "); b[f[1]] = f[2] } }
+     { c = ($2 - b[$1]) / hz / (t1 - t0); if (c >= 0.01) printf "%.2f %s\n", c, $1 }' | sort -rn | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }')
   busy=$(awk -v m0="$mark_machine" -v m1="$machine" \
     'BEGIN { split(m0, a, " "); split(m1, b, " "); t = b[1] - a[1]; if (t > 0) printf "%.0f%%", 100 * (t - (b[2] - a[2])) / t; else print "n/a" }')
 }
@@ -343,7 +356,7 @@ if has single; then
   out ""
   out "## 2. /v1/calls, one call per request, 64 connections"
   out ""
-  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×). CPU: server $cores cores, wrk $wrk_cores; machine busy $busy."
+  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×). CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy."
   out "Command: \`$(charge_command 2 64 "$seconds" 1)\`"
   charge_errors single
   profile_end single
@@ -359,7 +372,7 @@ if has batch; then
   out ""
   out "## 3. /v1/calls, $batch calls per request, $batch_connections connections"
   out ""
-  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request. CPU: server $cores cores, wrk $wrk_cores; machine busy $busy."
+  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request. CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy."
   out "Command: \`$(charge_command 2 "$batch_connections" "$seconds" "$batch")\`"
   charge_errors batch
   profile_end batch
@@ -393,7 +406,7 @@ if has reads; then
   charger=$!
   sleep 1
   profile_start reads-charged "$seconds"
-  read_run reads-charged "$api" "$server"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline"); with_cpu="$cores | $wrk_cores | $busy"
+  read_run reads-charged "$api" "$server"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline"); with_cpu="$cores | $wrk_cores | $busy"; with_threads=$threads
   children_cpu; before_charger=$children
   wait "$charger" || { echo "run.sh: the charger failed" >&2; exit 1; }
   charger=""
@@ -410,6 +423,7 @@ if has reads; then
   out "| reads alone | $alone | $(ms "$alone_p99") | $(pct "$alone" "$ceiling") | $alone_cpu |"
   out "| reads while charging | $with | $(ms "$with_p99") | **$(pct "$with" "$ceiling")** (target ≥ 85%) | $with_cpu |"
   out ""
+  out "Server threads while charging (cores): $with_threads."
   out "Charger: **$(field calls_per_s "$line") calls/s achieved** (asked $charge_rate; $(field charged "$line") calls in $(awk -v d="$(field duration_us "$line")" 'BEGIN { printf "%.1f", d / 1e6 }') s), latency of a single charge p50 $(ms "$(field p50_us "$line")") ms, **p99 $(ms "$(field p99_us "$line")") ms**, max $(ms "$(field max_us "$line")") ms; the charger's wrk used $charger_cores cores over its run (the server's work for both loads is in the table's server CPU)."
   out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 "$charger_connections" "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
   charge_errors charger
