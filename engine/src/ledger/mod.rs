@@ -23,7 +23,7 @@ mod tests;
 pub use account::{Account, Kind, RefKey};
 pub use cell::{BalanceCell, Live};
 pub use committer::Stats;
-pub use store::{CallDetail, Entry};
+pub use store::{CallDetail, Entry, Store};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -157,6 +157,17 @@ impl Ledger {
     pub fn open(path: &Path, default_currency: &str) -> Result<Ledger, LedgerError> {
         let mut references = references::References::new();
         let (store, loaded) = sqlite::SqliteStore::open(path, default_currency, &mut references)?;
+        Ledger::start(path, store, loaded, references)
+    }
+
+    /// Starts the committer on an opened store (any backend: what it holds is `loaded`, the
+    /// keys it has applied are in `references`).
+    fn start<S: Store + 'static>(
+        path: &Path,
+        store: S,
+        loaded: store::Loaded,
+        references: references::References,
+    ) -> Result<Ledger, LedgerError> {
         let next_seq = loaded.next_seq;
         let known = loaded
             .accounts

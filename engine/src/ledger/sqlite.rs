@@ -5,6 +5,7 @@
 
 use std::fs::{File, TryLockError};
 use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use std::fmt::Write;
 
@@ -68,8 +69,77 @@ const ENTRY_COLUMNS: &str = "seq, time, account, amount, kind, reference, balanc
 #[derive(Debug)]
 pub(crate) struct SqliteStore {
     connection: Connection,
+    /// Copies the log into the database off the committer's path (dropped before the lock).
+    _checkpointer: Checkpointer,
     /// Held (locked) for as long as the store is open.
     _lock: File,
+}
+
+/// How often the checkpointer copies the write-ahead log into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Pages the log may hold before the committer checkpoints it itself: a backstop for a
+/// checkpointer that cannot keep up (64 MiB of 4 KiB pages).
+const WAL_BACKSTOP_PAGES: i64 = 16_384;
+
+/// A thread with its own connection that checkpoints the log every [`CHECKPOINT_EVERY`]
+/// (passive: it never blocks the committer). SQLite would otherwise checkpoint inside the
+/// commit that fills the log past 1,000 pages, and that commit, with every request waiting
+/// on it, would take as long as copying those pages into the database and syncing it.
+#[derive(Debug)]
+struct Checkpointer {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, LedgerError> {
+        let fail = store_error(path);
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(&fail)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(1))
+            .map_err(&fail)?;
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let signal = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("ratel-checkpoint".into())
+            .spawn(move || {
+                let (stopped, wake) = &*signal;
+                let mut stopped = stopped.lock().unwrap_or_else(PoisonError::into_inner);
+                while !*stopped {
+                    stopped = wake
+                        .wait_timeout(stopped, CHECKPOINT_EVERY)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                    // A failed checkpoint loses nothing (the log still holds every commit);
+                    // the next one, or the committer's backstop, catches up.
+                    let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .map_err(|error| LedgerError::Store {
+                path: path.display().to_string(),
+                message: format!("cannot start the checkpoint thread: {error}"),
+            })?;
+        Ok(Checkpointer {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let (stopped, wake) = &*self.stop;
+        *stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn store_error(path: &Path) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
@@ -111,10 +181,19 @@ impl SqliteStore {
             .map_err(&fail)?;
         connection.execute_batch(SCHEMA).map_err(&fail)?;
         check_meta(&connection, path, currency)?;
+        connection
+            .pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)
+            .map_err(&fail)?;
+        // After a checkpoint, a log that grew past the backstop is cut back to it.
+        connection
+            .pragma_update(None, "journal_size_limit", WAL_BACKSTOP_PAGES * 4096)
+            .map_err(&fail)?;
         let loaded = load(&connection, references).map_err(&fail)?;
+        let checkpointer = Checkpointer::start(path)?;
         Ok((
             SqliteStore {
                 connection,
+                _checkpointer: checkpointer,
                 _lock: lock,
             },
             loaded,
