@@ -229,7 +229,8 @@ native_token = "$token"
 path = "ledger.sqlite"
 TOML
 
-# Starts ratel-server (as benches/load/run.sh does); sets server (pid) and api (address).
+# Starts ratel-server (as benches/load/run.sh does); sets server (pid), api and admin
+# (addresses).
 start_server() {
   local started
   started=$(date +%s.%N)
@@ -241,6 +242,7 @@ start_server() {
     sleep 0.1
   done
   api=$(sed -n 's|.*listening on http://\([^/]*\)/.*|\1|p' "$work/server.log")
+  admin=$(sed -n 's|.*admin on http://\([^ ]*\) .*|\1|p' "$work/server.log")
   [ -n "$api" ] || { cat "$work/server.log"; echo "run.sh: ratel-server did not start" >&2; exit 1; }
   startup_s=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 }
@@ -293,6 +295,19 @@ cpu_report() {
      { c = ($2 - b[$1]) / hz / (t1 - t0); if (c >= 0.01) printf "%.2f %s\n", c, $1 }' | sort -rn | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }')
   busy=$(awk -v m0="$mark_machine" -v m1="$machine" \
     'BEGIN { split(m0, a, " "); split(m1, b, " "); t = b[1] - a[1]; if (t > 0) printf "%.0f%%", 100 * (t - (b[2] - a[2])) / t; else print "n/a" }')
+}
+
+# The ledger's own counters from /metrics around a run: ledger_mark, then ledger_report
+# sets group (commits, entries a commit, share of the time spent committing and syncing).
+ledger_metrics() {
+  curl -s "http://$admin/metrics" | awk '$1 == "ratel_ledger_commits_total" { c = $2 } $1 == "ratel_ledger_entries_total" { e = $2 }
+    $1 == "ratel_ledger_commit_seconds_total" { s = $2 } END { print c + 0, e + 0, s + 0 }'
+}
+ledger_mark() { ledger_before=$(ledger_metrics); ledger_wall=$(date +%s.%N); }
+ledger_report() {
+  group=$(awk -v a="$ledger_before" -v b="$(ledger_metrics)" -v t0="$ledger_wall" -v t1="$(date +%s.%N)" \
+    'BEGIN { split(a, x, " "); split(b, y, " "); c = y[1] - x[1]; e = y[2] - x[2]; per = 0; if (c > 0) per = e / c
+             printf "%d commits, %.1f entries a commit, committing %.0f%% of the time", c, per, 100 * (y[3] - x[3]) / (t1 - t0) }')
 }
 
 # charge NAME THREADS CONNECTIONS SECONDS PER_REQUEST [RATE]: one wrk run of calls.lua;
@@ -349,14 +364,14 @@ in_flight=0  # answers wrk may have dropped at its end: one batch per connection
 single=0
 if has single; then
   profile_start single "$seconds"
-  cpu_mark "$server"
+  cpu_mark "$server"; ledger_mark
   charge single 2 64 "$seconds" 1
-  cpu_report "$server"
+  cpu_report "$server"; ledger_report
   single=$(field calls_per_s "$line"); acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + 64))
   out ""
   out "## 2. /v1/calls, one call per request, 64 connections"
   out ""
-  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×). CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy."
+  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×). CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy. Ledger: $group."
   out "Command: \`$(charge_command 2 64 "$seconds" 1)\`"
   charge_errors single
   profile_end single
@@ -365,14 +380,14 @@ fi
 # --- 3. Batches -------------------------------------------------------------------------
 if has batch; then
   profile_start batch "$seconds"
-  cpu_mark "$server"
+  cpu_mark "$server"; ledger_mark
   charge batch 2 "$batch_connections" "$seconds" "$batch"
-  cpu_report "$server"
+  cpu_report "$server"; ledger_report
   acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + batch_connections * batch))
   out ""
   out "## 3. /v1/calls, $batch calls per request, $batch_connections connections"
   out ""
-  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request. CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy."
+  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request. CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy. Ledger: $group."
   out "Command: \`$(charge_command 2 "$batch_connections" "$seconds" "$batch")\`"
   charge_errors batch
   profile_end batch
@@ -406,7 +421,9 @@ if has reads; then
   charger=$!
   sleep 1
   profile_start reads-charged "$seconds"
+  ledger_mark
   read_run reads-charged "$api" "$server"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline"); with_cpu="$cores | $wrk_cores | $busy"; with_threads=$threads
+  ledger_report
   children_cpu; before_charger=$children
   wait "$charger" || { echo "run.sh: the charger failed" >&2; exit 1; }
   charger=""
@@ -423,7 +440,7 @@ if has reads; then
   out "| reads alone | $alone | $(ms "$alone_p99") | $(pct "$alone" "$ceiling") | $alone_cpu |"
   out "| reads while charging | $with | $(ms "$with_p99") | **$(pct "$with" "$ceiling")** (target ≥ 85%) | $with_cpu |"
   out ""
-  out "Server threads while charging (cores): $with_threads."
+  out "Server threads while charging (cores): $with_threads. Ledger during the reads: $group."
   out "Charger: **$(field calls_per_s "$line") calls/s achieved** (asked $charge_rate; $(field charged "$line") calls in $(awk -v d="$(field duration_us "$line")" 'BEGIN { printf "%.1f", d / 1e6 }') s), latency of a single charge p50 $(ms "$(field p50_us "$line")") ms, **p99 $(ms "$(field p99_us "$line")") ms**, max $(ms "$(field max_us "$line")") ms; the charger's wrk used $charger_cores cores over its run (the server's work for both loads is in the table's server CPU)."
   out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 "$charger_connections" "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
   charge_errors charger
