@@ -18,7 +18,8 @@
 # data; default target/load/data when benches/load made it, else target/ledger/data),
 # --batch N (calls per request in part 3, default 100), --batch-connections N (default 64),
 # --charge-rate N (calls a second in part 4, default 5000), --profile (perf record of the
-# server during parts 2-4: its top functions go into the report).
+# server during parts 2-4: its top functions go into the report), --rounds N (part 4: rounds
+# of ceiling / reads alone / reads while charging, medians reported; default 1, at most 5).
 # Traffic goes to 127.0.0.1 and a Unix socket only. Exit status: 0 when every request was
 # answered 200 with no socket error, no call was refused, and pgbench had no failed or
 # aborted transaction; 1 otherwise (never because of a figure: the machine is shared).
@@ -33,6 +34,7 @@ batch=100
 batch_connections=64
 charge_rate=5000
 charger_connections=100
+rounds=1
 profile=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --batch-connections) batch_connections=$2; shift 2 ;;
     --charge-rate) charge_rate=$2; shift 2 ;;
     --profile) profile=1; shift ;;
+    --rounds) rounds=$2; shift 2 ;;
     *) echo "run.sh: unknown option $1 (see the head of this script)" >&2; exit 2 ;;
   esac
 done
@@ -53,8 +56,9 @@ done
 [[ "$seconds" =~ ^[0-9]+$ ]] && [ "$seconds" -ge 1 ] && [ "$seconds" -le 120 ] \
   && [[ "$batch" =~ ^[0-9]+$ ]] && [ "$batch" -ge 1 ] && [ "$batch" -le 1000 ] \
   && [[ "$batch_connections" =~ ^[0-9]+$ ]] && [ "$batch_connections" -ge 2 ] \
-  && [[ "$charge_rate" =~ ^[0-9]+$ ]] && [ "$charge_rate" -ge 2 ] || {
-  echo "run.sh: --seconds 1..120, --batch 1..1000, --batch-connections >= 2, --charge-rate >= 2" >&2; exit 2; }
+  && [[ "$charge_rate" =~ ^[0-9]+$ ]] && [ "$charge_rate" -ge 2 ] \
+  && [[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -ge 1 ] && [ "$rounds" -le 5 ] || {
+  echo "run.sh: --seconds 1..120, --batch 1..1000, --batch-connections >= 2, --charge-rate >= 2, --rounds 1..5" >&2; exit 2; }
 has() { [[ " $parts " == *" $1 "* ]]; }
 
 work=$root/target/ledger
@@ -86,7 +90,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 out "# Ratel ledger benchmark"
 out ""
 out "Run $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); ${seconds} s per measured run; load generators and servers share the cores (the machine may be shared: figures are noisy)."
-out "Command: \`bash benches/ledger/run.sh --seconds $seconds --only \"$parts\" --batch $batch --batch-connections $batch_connections --charge-rate $charge_rate$([ "$profile" = 0 ] || echo " --profile")\`"
+out "Command: \`bash benches/ledger/run.sh --seconds $seconds --only \"$parts\" --batch $batch --batch-connections $batch_connections --charge-rate $charge_rate --rounds $rounds$([ "$profile" = 0 ] || echo " --profile")\`"
 
 # --- 1. PostgreSQL anchor ---------------------------------------------------------------
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -408,42 +412,62 @@ if has reads; then
     cpu_report "$3"
   }
   read_errors() { errors_total=$((errors_total + $(field non2xx "$rline") + $(field socket_errors "$rline"))); }
-  start_hello "$bytes"
-  read_run ceiling "$hello_addr" "$hello"; ceiling=$(field rps "$rline"); ceiling_cpu="$cores | $wrk_cores | $busy"
-  kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""
-  read_run reads-alone "$api" "$server"; read_errors; alone=$(field rps "$rline"); alone_p99=$(field p99_us "$rline"); alone_cpu="$cores | $wrk_cores | $busy"
+  median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+  # Rounds alternate ceiling, reads alone and reads while charging, so all three see the same
+  # moments of a noisy host; the table gives medians, and every round's figures below it.
   # The charger: 2 threads x 50 connections, one call a request, paced to --charge-rate in
-  # total; it starts a second before the reads and ends a second after them. Enough
+  # total; it starts a second before the reads and ends two seconds after them. Enough
   # connections that the pace, not the answers' latency, sets the rate (with 2 x 20, a
   # 5,000/s charger reached 4,510/s: too few connections were free when their slots came).
-  charge_seconds=$((seconds + 2))
-  charge charger 2 "$charger_connections" "$charge_seconds" 1 "$charge_rate" &
-  charger=$!
-  sleep 1
-  profile_start reads-charged "$seconds"
-  ledger_mark
-  read_run reads-charged "$api" "$server"; read_errors; with=$(field rps "$rline"); with_p99=$(field p99_us "$rline"); with_cpu="$cores | $wrk_cores | $busy"; with_threads=$threads
-  ledger_report
-  children_cpu; before_charger=$children
-  wait "$charger" || { echo "run.sh: the charger failed" >&2; exit 1; }
-  charger=""
-  children_cpu
-  charger_cores=$(awk -v a="$before_charger" -v b="$children" -v d="$charge_seconds" 'BEGIN { printf "%.2f", (b - a) / d }')
-  line=$(grep '^RESULT' "$work/charger.txt")
-  acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + charger_connections))
+  charge_seconds=$((seconds + 3))
+  start_hello "$bytes"
+  ceil=(); ceil_p99=(); ceil_srv=(); ceil_wrk=(); ceil_busy=()
+  alone=(); alone_p99=(); alone_srv=(); alone_wrk=(); alone_busy=()
+  with=(); with_p99=(); with_srv=(); with_wrk=(); with_busy=(); with_charger_wrk=()
+  rate=(); rate_p50=(); rate_p99=(); rate_max=()
+  for round in $(seq "$rounds"); do
+    read_run "ceiling-$round" "$hello_addr" "$hello"
+    ceil+=("$(field rps "$rline")"); ceil_p99+=("$(field p99_us "$rline")"); ceil_srv+=("$cores"); ceil_wrk+=("$wrk_cores"); ceil_busy+=("${busy%\%}")
+    read_run "reads-alone-$round" "$api" "$server"; read_errors
+    alone+=("$(field rps "$rline")"); alone_p99+=("$(field p99_us "$rline")"); alone_srv+=("$cores"); alone_wrk+=("$wrk_cores"); alone_busy+=("${busy%\%}")
+    charge "charger-$round" 2 "$charger_connections" "$charge_seconds" 1 "$charge_rate" &
+    charger=$!
+    sleep 1
+    charger_wrk=$(pgrep -P "$charger" -x wrk || true)
+    [ "$round" != 1 ] || profile_start reads-charged "$seconds"
+    ledger_mark
+    charger_t0=$(date +%s.%N); charger_ticks=$(cpu_ticks "$charger_wrk" 2>/dev/null || echo x)
+    read_run "reads-charged-$round" "$api" "$server"; read_errors
+    with+=("$(field rps "$rline")"); with_p99+=("$(field p99_us "$rline")"); with_srv+=("$cores"); with_wrk+=("$wrk_cores"); with_busy+=("${busy%\%}")
+    # The charger's wrk over the same window (it is still running: it ends 2 s later).
+    with_charger_wrk+=("$(awk -v a="$charger_ticks" -v b="$(cpu_ticks "$charger_wrk" 2>/dev/null || echo x)" -v t0="$charger_t0" -v t1="$(date +%s.%N)" -v hz="$hz" \
+      'BEGIN { if (a == "x" || b == "x") print "n/a"; else printf "%.2f", (b - a) / hz / (t1 - t0) }')")
+    ledger_report
+    [ "$round" != 1 ] || { with_threads=$threads; with_group=$group; }
+    wait "$charger" || { echo "run.sh: the charger failed" >&2; exit 1; }
+    charger=""
+    line=$(grep '^RESULT' "$work/charger-$round.txt")
+    acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + charger_connections))
+    rate+=("$(field calls_per_s "$line")"); rate_p50+=("$(field p50_us "$line")"); rate_p99+=("$(field p99_us "$line")"); rate_max+=("$(field max_us "$line")")
+    charge_errors "charger-$round"
+  done
+  kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""
+  m_ceil=$(median "${ceil[@]}"); m_alone=$(median "${alone[@]}"); m_with=$(median "${with[@]}")
   out ""
   out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $charge_rate calls/s charged alongside"
   out ""
-  out "| run | requests/s | p99 ms | ratio to ceiling | server CPU (cores) | reads wrk CPU (cores) | machine busy |"
-  out "|---|---:|---:|---:|---:|---:|---:|"
-  out "| hello ceiling ($bytes-byte body) | $ceiling | $(ms "$(field p99_us "$(grep '^RESULT' "$work/ceiling.txt")")") | 100% | $ceiling_cpu |"
-  out "| reads alone | $alone | $(ms "$alone_p99") | $(pct "$alone" "$ceiling") | $alone_cpu |"
-  out "| reads while charging | $with | $(ms "$with_p99") | **$(pct "$with" "$ceiling")** (target ≥ 85%) | $with_cpu |"
+  out "$rounds round(s) of ${seconds} s each: ceiling, reads alone, reads while charging; medians (CPU in cores; machine busy: every process and tenant)."
   out ""
-  out "Server threads while charging (cores): $with_threads. Ledger during the reads: $group."
-  out "Charger: **$(field calls_per_s "$line") calls/s achieved** (asked $charge_rate; $(field charged "$line") calls in $(awk -v d="$(field duration_us "$line")" 'BEGIN { printf "%.1f", d / 1e6 }') s), latency of a single charge p50 $(ms "$(field p50_us "$line")") ms, **p99 $(ms "$(field p99_us "$line")") ms**, max $(ms "$(field max_us "$line")") ms; the charger's wrk used $charger_cores cores over its run (the server's work for both loads is in the table's server CPU)."
+  out "| run | requests/s | p99 ms | ratio to ceiling | server CPU | reads wrk CPU | charger wrk CPU | machine busy |"
+  out "|---|---:|---:|---:|---:|---:|---:|---:|"
+  out "| hello ceiling ($bytes-byte body) | $m_ceil | $(ms "$(median "${ceil_p99[@]}")") | 100% | $(median "${ceil_srv[@]}") | $(median "${ceil_wrk[@]}") | | $(median "${ceil_busy[@]}")% |"
+  out "| reads alone | $m_alone | $(ms "$(median "${alone_p99[@]}")") | $(pct "$m_alone" "$m_ceil") | $(median "${alone_srv[@]}") | $(median "${alone_wrk[@]}") | | $(median "${alone_busy[@]}")% |"
+  out "| reads while charging | $m_with | $(ms "$(median "${with_p99[@]}")") | **$(pct "$m_with" "$m_ceil")** (target ≥ 85%) | $(median "${with_srv[@]}") | $(median "${with_wrk[@]}") | $(median "${with_charger_wrk[@]}") | $(median "${with_busy[@]}")% |"
+  out ""
+  out "Rounds (requests/s): ceiling ${ceil[*]}; alone ${alone[*]}; while charging ${with[*]}."
+  out "Charger: **$(median "${rate[@]}") calls/s achieved** (asked $charge_rate; rounds: ${rate[*]}), latency of a single charge p50 $(ms "$(median "${rate_p50[@]}")") ms, **p99 $(ms "$(median "${rate_p99[@]}")") ms** (rounds: $(for v in "${rate_p99[@]}"; do printf '%s ' "$(ms "$v")"; done)ms), max $(ms "$(median "${rate_max[@]}")") ms."
+  out "First round while charging: server threads (cores) $with_threads; ledger $with_group."
   out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 "$charger_connections" "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
-  charge_errors charger
   profile_end reads-charged
 fi
 
@@ -482,7 +506,7 @@ PY
   out ""
   out "## 5. Ledger size"
   out ""
-  out "After the run, server stopped:$files $entries entries (${counts#* }); **$(awk -v b="$bytes_total" -v n="$entries" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes per entry** (file plus WAL, -shm not counted). Calls acknowledged to the load generators (probe included): $acknowledged; call entries: ${calls:-?}; $check."
+  out "After the run, server stopped:$files $entries entries (${counts#* }); **$(awk -v b="$bytes_total" -v n="$entries" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes per entry** counting the file and its WAL (-shm not counted), $(awk -v b="$(stat -c %s "$work/ledger.sqlite")" -v n="$entries" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes per entry for the database file alone (the WAL's size is its high-water mark: its pages are copied into the file at checkpoints, so on a small ledger it weighs more than it holds). Calls acknowledged to the load generators (probe included): $acknowledged; call entries: ${calls:-?}; $check."
 fi
 
 out ""
