@@ -218,8 +218,12 @@ impl Metrics {
     /// The Prometheus text exposition of every counter and of `snapshot`.
     /// `access_log_dropped`: lines the access log dropped (it keeps its own count).
     pub fn render(&self, snapshot: &Snapshot, access_log_dropped: u64, out: &mut String) {
-        let _ = writeln!(out, "# HELP ratel_requests_total API requests by endpoint and outcome (answered, or refused with an API error).");
-        let _ = writeln!(out, "# TYPE ratel_requests_total counter");
+        describe(
+            out,
+            "ratel_requests_total",
+            "counter",
+            "API requests by endpoint and outcome (answered, or refused with an API error).",
+        );
         for (index, endpoint) in Endpoint::ALL.iter().enumerate() {
             for (refused, outcome) in ["answered", "refused"].iter().enumerate() {
                 let _ = writeln!(
@@ -230,11 +234,12 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(
+        describe(
             out,
-            "# HELP ratel_http_refusals_total Requests refused at the HTTP level, by status."
+            "ratel_http_refusals_total",
+            "counter",
+            "Requests refused at the HTTP level, by status.",
         );
-        let _ = writeln!(out, "# TYPE ratel_http_refusals_total counter");
         for (status, count) in REFUSALS.iter().zip(&self.refusals) {
             let _ = writeln!(
                 out,
@@ -243,30 +248,24 @@ impl Metrics {
                 count.load(Relaxed)
             );
         }
-        let _ = writeln!(out, "# HELP ratel_request_duration_seconds Time to answer an API request, from the parsed request to the answer built (before it is written).");
-        let _ = writeln!(out, "# TYPE ratel_request_duration_seconds histogram");
-        let mut cumulative = 0;
-        for (index, bound) in BUCKETS_US.iter().enumerate() {
-            cumulative += self.summed(|s| &s.buckets[index]);
-            let _ = writeln!(
-                out,
-                "ratel_request_duration_seconds_bucket{{le=\"{}\"}} {cumulative}",
-                *bound as f64 / 1e6
-            );
-        }
-        let count = cumulative + self.summed(|s| &s.buckets[BUCKETS_US.len()]);
-        let _ = writeln!(
+        // Each shard's counts read once: the cumulative buckets never decrease.
+        let counts: Vec<u64> = (0..=BUCKETS_US.len())
+            .map(|index| self.summed(|s| &s.buckets[index]))
+            .collect();
+        write_histogram(
             out,
-            "ratel_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+            "ratel_request_duration_seconds",
+            "Time to answer an API request, from the parsed request to the answer built (before it is written).",
+            BUCKETS_US.iter().map(|bound| *bound as f64 / 1e6).zip(counts.iter().copied()),
+            counts.iter().sum(),
+            self.summed(|s| &s.latency_sum_us) as f64 / 1e6,
         );
-        let _ = writeln!(
+        describe(
             out,
-            "ratel_request_duration_seconds_sum {}",
-            self.summed(|s| &s.latency_sum_us) as f64 / 1e6
+            "ratel_native_requests_total",
+            "counter",
+            "JSON API requests (/v1/) by endpoint and outcome (answered 200, refused 4xx, unavailable 503: the ledger could not write).",
         );
-        let _ = writeln!(out, "ratel_request_duration_seconds_count {count}");
-        let _ = writeln!(out, "# HELP ratel_native_requests_total JSON API requests (/v1/) by endpoint and outcome (answered 200, refused 4xx, unavailable 503: the ledger could not write).");
-        let _ = writeln!(out, "# TYPE ratel_native_requests_total counter");
         for (index, endpoint) in native::Endpoint::ALL.iter().enumerate() {
             for (outcome, label) in NATIVE_OUTCOMES.iter().enumerate() {
                 let _ = writeln!(
@@ -277,9 +276,11 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(
+        describe(
             out,
-            "# HELP ratel_open_connections Connections open now, by listener.\n# TYPE ratel_open_connections gauge"
+            "ratel_open_connections",
+            "gauge",
+            "Connections open now, by listener.",
         );
         for listener in Listener::ALL {
             let _ = writeln!(
@@ -289,14 +290,18 @@ impl Metrics {
                 self.open[listener.index()].load(Relaxed)
             );
         }
-        let _ = writeln!(
+        describe(
             out,
-            "# HELP ratel_requests_in_flight Requests received whole and not yet answered, on both listeners (this one included).\n# TYPE ratel_requests_in_flight gauge\nratel_requests_in_flight {}",
-            self.in_flight()
+            "ratel_requests_in_flight",
+            "gauge",
+            "Requests received whole and not yet answered, on both listeners (this one included).",
         );
-        let _ = writeln!(
+        let _ = writeln!(out, "ratel_requests_in_flight {}", self.in_flight());
+        describe(
             out,
-            "# HELP ratel_connection_timeouts_total Connections closed for a deadline: a request not complete 10 s after the previous answer (read), or an answer without progress for 10 s (write).\n# TYPE ratel_connection_timeouts_total counter"
+            "ratel_connection_timeouts_total",
+            "counter",
+            "Connections closed for a deadline: a request not complete 10 s after the previous answer (read), or an answer without progress for 10 s (write).",
         );
         for listener in Listener::ALL {
             for (kind, counts) in [
@@ -311,22 +316,16 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(out, "# HELP ratel_reload_duration_seconds Time successful reloads took (SIGHUP or POST /reload), on the reload thread.");
-        let _ = writeln!(out, "# TYPE ratel_reload_duration_seconds histogram");
-        let mut cumulative = 0;
-        for (bound, count) in RELOAD_BUCKETS_MS.iter().zip(&self.reload_buckets) {
-            cumulative += count.load(Relaxed);
-            let _ = writeln!(
-                out,
-                "ratel_reload_duration_seconds_bucket{{le=\"{}\"}} {cumulative}",
-                *bound as f64 / 1e3
-            );
-        }
-        let reloads = self.reloads.load(Relaxed);
-        let _ = writeln!(
+        write_histogram(
             out,
-            "ratel_reload_duration_seconds_bucket{{le=\"+Inf\"}} {reloads}\nratel_reload_duration_seconds_sum {}\nratel_reload_duration_seconds_count {reloads}",
-            self.reload_nanos_sum.load(Relaxed) as f64 / 1e9
+            "ratel_reload_duration_seconds",
+            "Time successful reloads took (SIGHUP or POST /reload), on the reload thread.",
+            RELOAD_BUCKETS_MS
+                .iter()
+                .map(|bound| *bound as f64 / 1e3)
+                .zip(self.reload_buckets.iter().map(|count| count.load(Relaxed))),
+            self.reloads.load(Relaxed),
+            self.reload_nanos_sum.load(Relaxed) as f64 / 1e9,
         );
         let rows: u64 = snapshot
             .data
@@ -335,86 +334,84 @@ impl Metrics {
             .iter()
             .map(|t| u64::from(t.rows))
             .sum();
-        for (name, kind, help, value) in [
-            (
-                "ratel_snapshot_generation",
-                "gauge",
-                "Generation of the data in force (1 at startup, +1 per reload).",
-                snapshot.generation as f64,
-            ),
-            (
-                "ratel_snapshot_load_seconds",
-                "gauge",
-                "Time the data in force took to load.",
-                snapshot.load_time.as_secs_f64(),
-            ),
-            (
-                "ratel_reload_failures_total",
-                "counter",
-                "Reloads refused (the old data stayed in force).",
-                self.reload_failures.load(Relaxed) as f64,
-            ),
-            (
-                "ratel_reloads_total",
-                "counter",
-                "Successful reloads (SIGHUP or POST /reload).",
-                self.reloads.load(Relaxed) as f64,
-            ),
-            (
-                "ratel_reload_artifact_reads_total",
-                "counter",
-                "Reloads that read the tariff artifact again (the others shared it).",
-                self.reread_artifact.load(Relaxed) as f64,
-            ),
-            (
-                "ratel_reload_accounts_reads_total",
-                "counter",
-                "Reloads that read the account files again (the others shared them).",
-                self.reread_accounts.load(Relaxed) as f64,
-            ),
-            (
-                "ratel_access_log_dropped_total",
-                "counter",
-                "Access log lines dropped because writing them fell 8 MiB behind.",
-                access_log_dropped as f64,
-            ),
-            (
-                "ratel_tariffs",
-                "gauge",
-                "Tariffs in the artifact.",
-                snapshot.data.artifact.tariffs().len() as f64,
-            ),
-            (
-                "ratel_tariff_rows",
-                "gauge",
-                "Tariff rows in the artifact, every dated version included.",
-                rows as f64,
-            ),
-            (
-                "ratel_users",
-                "gauge",
-                "Users loaded.",
-                snapshot.data.accounts.users().len() as f64,
-            ),
-            (
-                "ratel_cards",
-                "gauge",
-                "Calling cards loaded.",
-                snapshot.data.accounts.cards().len() as f64,
-            ),
-        ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
-        }
+        write_plain(
+            out,
+            &[
+                (
+                    "ratel_snapshot_generation",
+                    "gauge",
+                    "Generation of the data in force (1 at startup, +1 per reload).",
+                    snapshot.generation as f64,
+                ),
+                (
+                    "ratel_snapshot_load_seconds",
+                    "gauge",
+                    "Time the data in force took to load.",
+                    snapshot.load_time.as_secs_f64(),
+                ),
+                (
+                    "ratel_reload_failures_total",
+                    "counter",
+                    "Reloads refused (the old data stayed in force).",
+                    self.reload_failures.load(Relaxed) as f64,
+                ),
+                (
+                    "ratel_reloads_total",
+                    "counter",
+                    "Successful reloads (SIGHUP or POST /reload).",
+                    self.reloads.load(Relaxed) as f64,
+                ),
+                (
+                    "ratel_reload_artifact_reads_total",
+                    "counter",
+                    "Reloads that read the tariff artifact again (the others shared it).",
+                    self.reread_artifact.load(Relaxed) as f64,
+                ),
+                (
+                    "ratel_reload_accounts_reads_total",
+                    "counter",
+                    "Reloads that read the account files again (the others shared them).",
+                    self.reread_accounts.load(Relaxed) as f64,
+                ),
+                (
+                    "ratel_access_log_dropped_total",
+                    "counter",
+                    "Access log lines dropped because writing them fell 8 MiB behind.",
+                    access_log_dropped as f64,
+                ),
+                (
+                    "ratel_tariffs",
+                    "gauge",
+                    "Tariffs in the artifact.",
+                    snapshot.data.artifact.tariffs().len() as f64,
+                ),
+                (
+                    "ratel_tariff_rows",
+                    "gauge",
+                    "Tariff rows in the artifact, every dated version included.",
+                    rows as f64,
+                ),
+                (
+                    "ratel_users",
+                    "gauge",
+                    "Users loaded.",
+                    snapshot.data.accounts.users().len() as f64,
+                ),
+                (
+                    "ratel_cards",
+                    "gauge",
+                    "Calling cards loaded.",
+                    snapshot.data.accounts.cards().len() as f64,
+                ),
+            ],
+        );
     }
 }
 
 /// The ledger's part of `/metrics`: what the committer has done, and the accounts it holds.
 pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
     let stats = ledger.stats();
-    for (name, kind, help, value) in [
+    let metrics = [
         (
             "ratel_ledger_commits_total",
             "counter",
@@ -445,12 +442,44 @@ pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
             "Accounts the ledger holds a balance for.",
             ledger.accounts() as f64,
         ),
-    ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
+    ];
+    write_plain(out, &metrics);
+}
+
+/// The `# HELP` and `# TYPE` lines of the metric `name`.
+fn describe(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Metrics without labels, as `(name, kind, help, value)`: each described, then its value.
+fn write_plain(out: &mut String, metrics: &[(&str, &str, &str, f64)]) {
+    for (name, kind, help, value) in metrics {
+        describe(out, name, kind, help);
+        let _ = writeln!(out, "{name} {value}");
     }
+}
+
+/// A histogram `name`: described, a cumulative `_bucket` line per `(upper bound in
+/// seconds, count in that bucket)`, then `+Inf` with `count` and the `_sum` and `_count`
+/// lines.
+fn write_histogram(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    buckets: impl Iterator<Item = (f64, u64)>,
+    count: u64,
+    sum: f64,
+) {
+    describe(out, name, "histogram", help);
+    let mut cumulative = 0;
+    for (bound, in_bucket) in buckets {
+        cumulative += in_bucket;
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+    }
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
+    );
 }
 
 #[cfg(test)]

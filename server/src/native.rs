@@ -3,7 +3,7 @@
 //! whose status comes back as an HTTP status. Everything else is the engine's.
 
 use ratel_engine::api::{ContentType, Method, Params};
-use ratel_engine::ledger::NoLedger;
+use ratel_engine::ledger::{Commit, NoLedger};
 use ratel_engine::native;
 use ratel_engine::snapshot::Snapshot;
 use ratel_engine::time::Timestamp;
@@ -46,27 +46,24 @@ pub fn answer(
                 body: request.body,
                 now,
             };
+            let coroutine;
+            let commit: &dyn Commit = match app.data.ledger.as_deref() {
+                Some(ledger) => {
+                    coroutine = CoroutineCommit { ledger };
+                    &coroutine
+                }
+                None => &NoLedger,
+            };
             let data = &snapshot.data;
-            match app.data.ledger.as_deref() {
-                Some(ledger) => native::respond(
-                    endpoint,
-                    &data.artifact,
-                    &data.accounts,
-                    &app.api,
-                    &native_request,
-                    &CoroutineCommit { ledger },
-                    body,
-                ),
-                None => native::respond(
-                    endpoint,
-                    &data.artifact,
-                    &data.accounts,
-                    &app.api,
-                    &native_request,
-                    &NoLedger,
-                    body,
-                ),
-            }
+            native::respond(
+                endpoint,
+                &data.artifact,
+                &data.accounts,
+                &app.api,
+                &native_request,
+                commit,
+                body,
+            )
         }
     };
     // A hidden API (empty token) counts nothing: it does not exist.

@@ -7,240 +7,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Server tests run one at a time: each starts servers on ephemeral ports, and starting many
-/// at once on two cores makes timing-sensitive checks (CPU use, deadlines) meaningless.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// A data folder: the demo account files and the demo tariffs compiled.
-fn demo_data(dir: &Path) {
-    ratel_engine::testing::write_demo_data(dir);
-}
-
-/// A running server; killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    admin: SocketAddr,
-    dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(api_settings: &str) -> Server {
-        Server::start_with(api_settings, None, |_| {})
-    }
-
-    /// Starts a server whose data folder `prepare` may change, optionally with at most
-    /// `nofile` file descriptors.
-    fn start_with(api_settings: &str, nofile: Option<u32>, prepare: impl FnOnce(&Path)) -> Server {
-        Server::start_configured("", api_settings, nofile, prepare)
-    }
-
-    /// `start_with`, with `top_level` keys (like `access_log`) before the `[api]` section.
-    fn start_configured(
-        top_level: &str,
-        api_settings: &str,
-        nofile: Option<u32>,
-        prepare: impl FnOnce(&Path),
-    ) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        demo_data(dir.path());
-        prepare(dir.path());
-        std::fs::write(
-            dir.path().join("ratel.toml"),
-            format!(
-                "listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{top_level}\n[api]\n{api_settings}\n"
-            ),
-        )
-        .unwrap();
-        let (child, said) = launch_logged(
-            &dir.path().join("ratel.toml"),
-            nofile,
-            Some(dir.path().join("server.log")),
-        );
-        let child = child.unwrap_or_else(|| panic!("server did not start: {said}"));
-        let address_after = |marker: &str| -> SocketAddr {
-            let rest = &said[said.find(marker).unwrap() + marker.len()..];
-            rest.split(['/', ' ']).next().unwrap().parse().unwrap()
-        };
-        Server {
-            child,
-            addr: address_after("listening on http://"),
-            admin: address_after("admin on http://"),
-            dir,
-        }
-    }
-
-    fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(15)))
-            .unwrap();
-        stream
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // A failing test says whether the server was still running (or how it ended) and
-        // what it logged: rare resets seen in CI must leave evidence next time.
-        if std::thread::panicking() {
-            let state = match self.child.try_wait() {
-                Ok(None) => "still running".to_owned(),
-                Ok(Some(status)) => format!("had exited: {status}"),
-                Err(error) => format!("unknown: {error}"),
-            };
-            let log =
-                std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
-            eprintln!("the server {state}; its log after startup:\n{log}");
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary; returns it once it reports listening (or `None` and what it said
-/// before exiting).
-fn launch(config: &Path) -> (Option<Child>, String) {
-    launch_logged(config, None, None)
-}
-
-// The running child is returned: `Server::drop` kills and waits for it.
-#[allow(clippy::zombie_processes)]
-fn launch_logged(
-    config: &Path,
-    nofile: Option<u32>,
-    log: Option<PathBuf>,
-) -> (Option<Child>, String) {
-    let binary = env!("CARGO_BIN_EXE_ratel-server");
-    let mut command = match nofile {
-        // `exec` keeps the pid: the child is the server itself.
-        Some(limit) => {
-            let mut sh = Command::new("sh");
-            sh.args([
-                "-c",
-                &format!("ulimit -n {limit} && exec \"$0\" --config \"$1\""),
-            ])
-            .arg(binary)
-            .arg(config);
-            sh
-        }
-        None => {
-            let mut direct = Command::new(binary);
-            direct.arg("--config").arg(config);
-            direct
-        }
-    };
-    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            let _ = child.wait();
-            return (None, said);
-        }
-        said.push_str(&line);
-        if line.contains("listening on http://") {
-            // Keep draining stderr so the server never blocks on it, into the log if any.
-            std::thread::spawn(move || {
-                let mut file = log.map(|path| std::fs::File::create(path).unwrap());
-                let mut line = String::new();
-                while stderr.read_line(&mut line).is_ok_and(|n| n > 0) {
-                    if let Some(file) = file.as_mut() {
-                        let _ = file.write_all(line.as_bytes());
-                    }
-                    line.clear();
-                }
-            });
-            return (Some(child), said);
-        }
-    }
-}
-
-/// One response: status code, content type, body.
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    content_type: String,
-    body: String,
-    close: bool,
-}
-
-/// Reads one response (by Content-Length) from `stream`.
-fn read_response(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Option<Response> {
-    loop {
-        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
-            let header = |name: &str| {
-                head.lines().find_map(|l| {
-                    l.split_once(':')
-                        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-                        .map(|(_, v)| v.trim().to_owned())
-                })
-            };
-            let length: usize = header("content-length").unwrap().parse().unwrap();
-            while pending.len() < end + 4 + length {
-                let mut chunk = [0u8; 8192];
-                let n = stream.read(&mut chunk).ok()?;
-                if n == 0 {
-                    return None;
-                }
-                pending.extend_from_slice(&chunk[..n]);
-            }
-            let body = String::from_utf8(pending[end + 4..end + 4 + length].to_vec()).unwrap();
-            pending.drain(..end + 4 + length);
-            return Some(Response {
-                status: head[9..12].parse().unwrap(),
-                content_type: header("content-type").unwrap_or_default(),
-                body,
-                close: header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close")),
-            });
-        }
-        let mut chunk = [0u8; 8192];
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        pending.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn exchange(server: &Server, raw: &[u8]) -> Option<Response> {
-    let mut stream = server.connect();
-    stream.write_all(raw).ok()?;
-    read_response(&mut stream, &mut Vec::new())
-}
-
-fn admin(server: &Server, method: &str, path: &str) -> Response {
-    let mut stream = TcpStream::connect(server.admin).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(15)))
-        .unwrap();
-    stream
-        .write_all(format!("{method} {path} HTTP/1.1\r\nContent-Length: 0\r\n\r\n").as_bytes())
-        .unwrap();
-    read_response(&mut stream, &mut Vec::new()).unwrap()
-}
-
-fn get(server: &Server, target: &str) -> Response {
-    exchange(
-        server,
-        format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
-    )
-    .unwrap()
-}
+use common::client::{read_response, Client, Response};
+use common::server::{launch, serial, Server};
 
 #[test]
 fn golden_cases_answer_over_http() {
@@ -278,8 +52,9 @@ fn golden_cases_answer_over_http() {
             } else {
                 format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n")
             };
-            let response =
-                exchange(&server, raw.as_bytes()).unwrap_or_else(|| panic!("{name}: no response"));
+            let response = server
+                .exchange(raw.as_bytes())
+                .unwrap_or_else(|| panic!("{name}: no response"));
             let expected_type = match case.kind {
                 common::Kind::Xml => "text/xml; charset=utf-8",
                 common::Kind::Text => "text/plain",
@@ -314,7 +89,7 @@ fn malformed_http_gets_its_status_and_the_server_keeps_answering() {
         (b"GET /billing/api/simple_balance?id=%zz%ff&currency=%E2%82 HTTP/1.1\r\n\r\n".to_vec(), 200),
     ];
     for (raw, status) in cases {
-        let response = exchange(&server, &raw).unwrap_or_else(|| {
+        let response = server.exchange(&raw).unwrap_or_else(|| {
             panic!(
                 "no answer to {}",
                 String::from_utf8_lossy(&raw[..40.min(raw.len())])
@@ -475,7 +250,7 @@ fn startup_refuses_a_busy_address_and_invalid_data() {
     let _serial = serial();
     let first = Server::start("");
     let dir = tempfile::tempdir().unwrap();
-    demo_data(dir.path());
+    ratel_engine::testing::write_demo_data(dir.path());
     let config = dir.path().join("ratel.toml");
     std::fs::write(
         &config,
@@ -510,12 +285,19 @@ fn startup_refuses_a_busy_address_and_invalid_data() {
 fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
     let _serial = serial();
     let server = Server::start("");
-    let balance_of = |hash: &str| get(&server, &format!("/billing/api/simple_balance/{hash}")).body;
+    let balance_of = |hash: &str| {
+        server
+            .get(&format!("/billing/api/simple_balance/{hash}"))
+            .body
+    };
     let balance = || balance_of("a1b2c3d4e5");
-    assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 1");
+    assert_eq!(
+        server.admin_request("GET", "/healthz").body,
+        "ok: generation 1"
+    );
     assert_eq!(balance(), "60.0000");
-    get(&server, "/billing/api/simple_balance/nobody");
-    let metrics = admin(&server, "GET", "/metrics");
+    server.get("/billing/api/simple_balance/nobody");
+    let metrics = server.admin_request("GET", "/metrics");
     assert_eq!(metrics.status, 200);
     for line in [
         "ratel_requests_total{endpoint=\"user_simple_balance_get\",outcome=\"answered\"} 1",
@@ -537,7 +319,7 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
             metrics.body
         );
     }
-    assert_eq!(admin(&server, "GET", "/reload").status, 405);
+    assert_eq!(server.admin_request("GET", "/reload").status, 405);
 
     // A changed users.csv is picked up by POST /reload: alice's new unique_hash answers, and
     // her balance stays the ledger's (the file's new balance is ignored and counted)...
@@ -551,7 +333,7 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         ),
     )
     .unwrap();
-    let reloaded = admin(&server, "POST", "/reload");
+    let reloaded = server.admin_request("POST", "/reload");
     assert_eq!(reloaded.status, 200, "{}", reloaded.body);
     assert!(
         reloaded.body.starts_with("reloaded: generation 2")
@@ -581,13 +363,16 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(balance_of("newhash80"), "60.0000");
-    assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 3");
+    assert_eq!(
+        server.admin_request("GET", "/healthz").body,
+        "ok: generation 3"
+    );
 
     // A truncated artifact: the reload fails with the reason, the old data stays.
     let artifact = server.dir.path().join("tariffs.ratel");
     let bytes = std::fs::read(&artifact).unwrap();
     std::fs::write(&artifact, &bytes[..bytes.len() / 2]).unwrap();
-    let failed = admin(&server, "POST", "/reload");
+    let failed = server.admin_request("POST", "/reload");
     assert_eq!(failed.status, 500);
     assert!(
         failed.body.contains("previous data stays in force") && failed.body.contains("truncated"),
@@ -595,8 +380,8 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         failed.body
     );
     assert_eq!(balance_of("newhash80"), "60.0000");
-    assert!(get(&server, "/billing/api/rate_get?u=admin&username=admin&prefix=370&hash=69590c5075137e4e42658c15f8f73d982e76b056").body.contains("0.987#Lithuania#370"));
-    let metrics = admin(&server, "GET", "/metrics").body;
+    assert!(server.get("/billing/api/rate_get?u=admin&username=admin&prefix=370&hash=69590c5075137e4e42658c15f8f73d982e76b056").body.contains("0.987#Lithuania#370"));
+    let metrics = server.admin_request("GET", "/metrics").body;
     assert!(
         metrics
             .lines()
@@ -702,10 +487,8 @@ fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
     held.clear();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let answer = exchange(
-            &server,
-            b"GET /billing/api/simple_balance/a1b2c3d4e5 HTTP/1.1\r\n\r\n",
-        );
+        let answer =
+            server.exchange(b"GET /billing/api/simple_balance/a1b2c3d4e5 HTTP/1.1\r\n\r\n");
         if answer.as_ref().is_some_and(|r| r.body == "60.0000") {
             break;
         }
@@ -722,7 +505,7 @@ fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
 /// the moment it last moved.
 fn wait_for_answers_to_stall(server: &Server) -> (f64, Instant) {
     let answered = "ratel_requests_total{endpoint=\"calling_cards_get\",outcome=\"answered\"}";
-    let count = || metric(&admin(server, "GET", "/metrics").body, answered).unwrap();
+    let count = || metric(&server.admin_request("GET", "/metrics").body, answered).unwrap();
     let (mut last, mut moved) = (count(), Instant::now());
     while moved.elapsed() < Duration::from_secs(1) {
         std::thread::sleep(Duration::from_millis(100));
@@ -737,7 +520,7 @@ fn wait_for_answers_to_stall(server: &Server) -> (f64, Instant) {
 /// The server still answers an ordinary request correctly (after whatever a test did to it).
 fn assert_still_answers(server: &Server) {
     assert_eq!(
-        get(server, "/billing/api/simple_balance/a1b2c3d4e5").body,
+        server.get("/billing/api/simple_balance/a1b2c3d4e5").body,
         "60.0000"
     );
 }
@@ -776,25 +559,23 @@ fn a_large_answer_fits_the_coroutine_stack_and_parameters_may_be_long_or_repeate
         std::fs::write(dir.join("cards.csv"), cards).unwrap();
     });
     let hash = "e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4";
-    let all = get(
-        &server,
-        &format!("/billing/api/calling_cards_get?u=admin&hash={hash}"),
-    );
+    let all = server.get(&format!(
+        "/billing/api/calling_cards_get?u=admin&hash={hash}"
+    ));
     assert_eq!(all.status, 200);
     assert_eq!(all.body.matches("<card>").count(), 3000);
     assert!(all
         .body
         .contains("<card_name>Card &amp; 3000 &lt;x&gt;</card_name>"));
     // Repeated names: the last wins; a form body wins over the query.
-    let repeated = get(
-        &server,
-        "/billing/api/simple_balance?id=nobody&id=a1b2c3d4e5",
-    );
+    let repeated = server.get("/billing/api/simple_balance?id=nobody&id=a1b2c3d4e5");
     assert_eq!(repeated.body, "60.0000");
     // A 7 KB value in the query (under the 8 KiB head limit) and a 10 KB one in a body.
     let long = "9".repeat(7_000);
     assert_eq!(
-        get(&server, &format!("/billing/api/simple_balance?id={long}")).body,
+        server
+            .get(&format!("/billing/api/simple_balance?id={long}"))
+            .body,
         "User was not found"
     );
     let body = format!(
@@ -806,7 +587,7 @@ fn a_large_answer_fits_the_coroutine_stack_and_parameters_may_be_long_or_repeate
         "POST /billing/api/simple_balance?id=nobody HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    assert_eq!(exchange(&server, raw.as_bytes()).unwrap().body, "60.0000");
+    assert_eq!(server.exchange(raw.as_bytes()).unwrap().body, "60.0000");
 }
 
 #[test]
@@ -949,7 +730,7 @@ fn half_sent_and_idle_connections_are_all_closed_within_eleven_seconds() {
             w.what
         );
     }
-    let metrics = admin(&server, "GET", "/metrics").body;
+    let metrics = server.admin_request("GET", "/metrics").body;
     let value = |name: &str| metric(&metrics, name).unwrap_or_else(|| panic!("{name}: {metrics}"));
     assert_eq!(value("ratel_open_connections{listener=\"api\"}"), 0.0);
     assert_eq!(
@@ -1023,7 +804,7 @@ fn clients_that_never_read_are_closed_ten_seconds_after_their_answers_stall() {
     let sent: usize = clients.iter().map(|c| c.sent).sum();
     // The server has stalled when it stops answering: the count of answers built stops
     // moving (each is counted before it is written). Its last progress was before that.
-    let metrics = || admin(&server, "GET", "/metrics").body;
+    let metrics = || server.admin_request("GET", "/metrics").body;
     let (count, stalled) = wait_for_answers_to_stall(&server);
     let rss_stalled = rss_kib(server.child.id());
     let open = || metric(&metrics(), "ratel_open_connections{listener=\"api\"}").unwrap();
@@ -1039,7 +820,7 @@ fn clients_that_never_read_are_closed_ten_seconds_after_their_answers_stall() {
         rss_stalled,
         rss_stalled.saturating_sub(rss_before) / 50
     );
-    let metrics = admin(&server, "GET", "/metrics").body;
+    let metrics = server.admin_request("GET", "/metrics").body;
     assert_eq!(
         metric(&metrics, "ratel_open_connections{listener=\"api\"}"),
         Some(0.0),
@@ -1087,7 +868,7 @@ fn clients_that_never_read_but_trickle_bytes_are_closed_all_the_same() {
             stream
         })
         .collect();
-    let metrics = || admin(&server, "GET", "/metrics").body;
+    let metrics = || server.admin_request("GET", "/metrics").body;
     let (count, stalled) = wait_for_answers_to_stall(&server);
     assert!(
         count < 2000.0,
@@ -1132,16 +913,10 @@ fn clients_that_never_read_but_trickle_bytes_are_closed_all_the_same() {
     assert_still_answers(&server);
 }
 
-/// `POST /reload` on the admin listener, on its own connection, waiting at most 20 s.
+/// `POST /reload` on the admin listener, on its own connection; `None` when it got no
+/// answer.
 fn post_reload(admin: SocketAddr) -> Option<Response> {
-    let mut stream = TcpStream::connect(admin).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .ok()?;
-    stream
-        .write_all(b"POST /reload HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
-        .ok()?;
-    read_response(&mut stream, &mut Vec::new())
+    Client::connect(admin).try_send("POST", "/reload", "", b"")
 }
 
 /// Whether `text` starts with an RFC 3339 UTC time to the millisecond.
@@ -1187,7 +962,7 @@ fn a_fifo_artifact_fails_reloads_at_once_and_the_server_keeps_answering() {
     }
     assert_still_answers(&server);
     assert_eq!(post_reload(server.admin).unwrap().status, 500);
-    let health = admin(&server, "GET", "/healthz");
+    let health = server.admin_request("GET", "/healthz");
     assert_eq!(health.status, 200);
     let said = health
         .body
@@ -1203,7 +978,10 @@ fn a_fifo_artifact_fails_reloads_at_once_and_the_server_keeps_answering() {
     std::fs::write(server.dir.path().join("next.ratel"), good).unwrap();
     std::fs::rename(server.dir.path().join("next.ratel"), &artifact).unwrap();
     assert_eq!(post_reload(server.admin).unwrap().status, 200);
-    assert_eq!(admin(&server, "GET", "/healthz").body, "ok: generation 2");
+    assert_eq!(
+        server.admin_request("GET", "/healthz").body,
+        "ok: generation 2"
+    );
 }
 
 /// Issue 9 item 9: SIGTERM stops accepting, lets the answer in flight finish, logs the stop
@@ -1221,7 +999,7 @@ fn sigterm_drains_the_answer_in_flight_logs_the_stop_and_exits_zero() {
     // request asking for the metrics).
     let until = Instant::now() + Duration::from_secs(10);
     while metric(
-        &admin(&server, "GET", "/metrics").body,
+        &server.admin_request("GET", "/metrics").body,
         "ratel_requests_in_flight",
     ) != Some(2.0)
     {
@@ -1244,7 +1022,7 @@ fn sigterm_drains_the_answer_in_flight_logs_the_stop_and_exits_zero() {
     let (exit, _) = exit_within(&mut server, Duration::from_secs(8));
     assert!(exit.success(), "{exit}");
     std::thread::sleep(Duration::from_millis(200));
-    let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
+    let log = server.log();
     assert!(
         log.contains(
             " INFO ratel-server: stopping on SIGTERM: no longer accepting; 1 requests in flight"
@@ -1267,22 +1045,18 @@ fn the_access_log_has_a_line_per_request_and_no_secrets() {
     let server = Server::start_configured("access_log = \"access.log\"", "", None, |_| {});
     let hash = "69590c5075137e4e42658c15f8f73d982e76b056";
     assert_still_answers(&server);
-    let rate = get(
-        &server,
-        &format!("/billing/api/rate_get?u=admin&username=admin&prefix=370&hash={hash}"),
-    );
+    let rate = server.get(&format!(
+        "/billing/api/rate_get?u=admin&username=admin&prefix=370&hash={hash}"
+    ));
     assert!(rate.body.contains("Lithuania"), "{}", rate.body);
     let form = format!("u=admin&username=admin&prefix=370&hash={hash}");
     let post = format!(
         "POST /billing/api/rate_get HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
         form.len()
     );
-    assert_eq!(exchange(&server, post.as_bytes()).unwrap().status, 200);
-    assert_eq!(
-        exchange(&server, b"\x00garbage\r\n\r\n").unwrap().status,
-        400
-    );
-    assert_eq!(admin(&server, "GET", "/healthz").status, 200);
+    assert_eq!(server.exchange(post.as_bytes()).unwrap().status, 200);
+    assert_eq!(server.exchange(b"\x00garbage\r\n\r\n").unwrap().status, 400);
+    assert_eq!(server.admin_request("GET", "/healthz").status, 200);
     let path = server.dir.path().join("access.log");
     let until = Instant::now() + Duration::from_secs(5);
     let log = loop {
@@ -1326,12 +1100,12 @@ fn the_access_log_has_a_line_per_request_and_no_secrets() {
 fn sigint_stops_the_server_with_exit_status_zero() {
     let _serial = serial();
     let mut server = Server::start("");
-    assert_eq!(admin(&server, "GET", "/healthz").status, 200);
+    assert_eq!(server.admin_request("GET", "/healthz").status, 200);
     send_signal(&server, "-INT");
     let (exit, _) = exit_within(&mut server, Duration::from_secs(8));
     assert!(exit.success(), "{exit}");
     std::thread::sleep(Duration::from_millis(200));
-    let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
+    let log = server.log();
     assert!(
         log.contains(
             " INFO ratel-server: stopping on SIGINT: no longer accepting; 0 requests in flight"
@@ -1389,7 +1163,7 @@ fn the_access_log_never_prints_an_unrouted_api_path_as_sent() {
         "/billing/api/balance/a1b2c3d4e5",
         "/billing/api/simple_balance/a1b2c3d4e5/x",
     ] {
-        assert_eq!(get(&server, path).status, 404, "{path}");
+        assert_eq!(server.get(path).status, 404, "{path}");
     }
     let log = access_log_lines(&server, 3);
     assert!(!log.contains("a1b2c3d4e5"), "{log}");
@@ -1527,7 +1301,7 @@ fn a_second_sigterm_during_the_drain_exits_at_once() {
         "exited {took:?} after the second SIGTERM"
     );
     std::thread::sleep(Duration::from_millis(200));
-    let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
+    let log = server.log();
     assert!(
         log.contains(" WARN ratel-server: stopped at once on a second SIGTERM: 1 requests in flight were cut off"),
         "{log}"
@@ -1537,8 +1311,8 @@ fn a_second_sigterm_during_the_drain_exits_at_once() {
 
 /// A form POST of `query` to `path`.
 fn post_form(server: &Server, path: &str, query: &str) -> Response {
-    exchange(
-        server,
+    server
+        .exchange(
         format!(
             "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{query}",
             query.len()
@@ -1561,25 +1335,6 @@ fn balance_update_query(user_id: &str, balance: &str, reference: &str) -> String
     query
 }
 
-/// Kills the server with SIGKILL and starts it again on the same folder (configuration,
-/// data, ledger).
-fn kill_and_restart(server: &mut Server) {
-    let _ = server.child.kill();
-    let _ = server.child.wait();
-    let (child, said) = launch_logged(
-        &server.dir.path().join("ratel.toml"),
-        None,
-        Some(server.dir.path().join("server.log")),
-    );
-    server.child = child.unwrap_or_else(|| panic!("the server did not restart: {said}"));
-    let address_after = |marker: &str| -> SocketAddr {
-        let rest = &said[said.find(marker).unwrap() + marker.len()..];
-        rest.split(['/', ' ']).next().unwrap().parse().unwrap()
-    };
-    server.addr = address_after("listening on http://");
-    server.admin = address_after("admin on http://");
-}
-
 /// Issue 10: a top-up is seen by the very next balance read, and a change that was answered
 /// survives SIGKILL of the server: the restarted server answers the same balances, and a
 /// repeated reference is still not applied twice.
@@ -1588,10 +1343,9 @@ fn a_top_up_is_seen_at_once_and_survives_a_restart() {
     let _serial = serial();
     let mut server = Server::start("payments_over_api = true\n");
     let simple_balance =
-        |server: &Server| get(server, "/billing/api/simple_balance?id=a1b2c3d4e5").body;
+        |server: &Server| server.get("/billing/api/simple_balance?id=a1b2c3d4e5").body;
     let card_balance = |server: &Server| {
-        get(
-            server,
+        server.get(
             "/billing/api/card_balance_get?u=admin&number=1111111120&hash=4bae1cf46458c1e0f83934ae982247c8e1e5ee37",
         )
         .body
@@ -1617,7 +1371,7 @@ fn a_top_up_is_seen_at_once_and_survives_a_restart() {
     );
     assert!(card_balance(&server).contains("<balance>35.0</balance>"));
 
-    kill_and_restart(&mut server);
+    server.kill_and_restart();
     assert_eq!(simple_balance(&server), "70.0000");
     assert!(card_balance(&server).contains("<balance>35.0</balance>"));
     let repeated = post_form(&server, "/billing/api/user_balance_change", &top_up);
@@ -1655,7 +1409,7 @@ fn concurrent_balance_updates_over_http_sum_exactly() {
     });
     // dave: 15.5 + 20 × (0.01 + ... + 0.08) = 15.5 + 7.2
     assert_eq!(
-        get(&server, "/billing/api/simple_balance?id=d4v3h4sh").body,
+        server.get("/billing/api/simple_balance?id=d4v3h4sh").body,
         "22.7000"
     );
 }

@@ -5,215 +5,29 @@
 // A test that cannot set itself up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod common;
 
+use std::path::PathBuf;
+
+use common::client::{Client, Response};
+use common::server::{serial, Server};
 use ratel_engine::money::Decimal;
-
-/// These tests start servers; one at a time keeps them quick on two cores.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 const TOKEN: &str = "t0k3n-for-tests";
 
-/// A running server on the demo data (card groups priced by `retail` and `wholesale`),
-/// with a ledger in its folder; killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    admin: SocketAddr,
-    /// `None` once the server was killed and its folder handed over for a restart.
-    dir: Option<tempfile::TempDir>,
+/// A request with the right token.
+fn authorized(client: &mut Client, method: &str, target: &str, body: &str) -> Response {
+    client.authorized(TOKEN, method, target, body)
 }
 
-impl Server {
-    /// Starts a server whose `[api]` section is `api` (the token and anything else).
-    fn start(api: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        ratel_engine::testing::write_demo_data(dir.path());
-        std::fs::write(
-            dir.path().join("card_groups.csv"),
-            "id,name,owner_id,tariff\n1,Retail cards,0,retail\n2,Reseller cards,2,wholesale\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("ratel.toml"),
-            format!("listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n[api]\n{api}\n"),
-        )
-        .unwrap();
-        Server::start_in(dir)
-    }
-
-    /// Starts a server on the data folder `dir` (its `ratel.toml`, its ledger).
-    fn start_in(dir: tempfile::TempDir) -> Server {
-        let (child, said) = launch(&dir.path().join("ratel.toml"));
-        let address_after = |marker: &str| -> SocketAddr {
-            let rest = &said[said.find(marker).unwrap() + marker.len()..];
-            rest.split(['/', ' ']).next().unwrap().parse().unwrap()
-        };
-        Server {
-            child,
-            addr: address_after("listening on http://"),
-            admin: address_after("admin on http://"),
-            dir: Some(dir),
-        }
-    }
-
-    /// Kills the server with SIGKILL (no chance to finish anything) and hands its folder back.
-    fn kill(mut self) -> tempfile::TempDir {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        self.dir.take().unwrap()
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(self.addr)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary and waits until it says it listens; stderr keeps being drained.
-// The running child is returned: `Server::drop` kills and waits for it.
-#[allow(clippy::zombie_processes)]
-fn launch(config: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ratel-server"))
-        .arg("--config")
-        .arg(config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "the server did not start: {said}"
-        );
-        said.push_str(&line);
-        if line.contains("listening on http://") {
-            std::thread::spawn(move || {
-                let mut sink = String::new();
-                while stderr.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                    sink.clear();
-                }
-            });
-            return (child, said);
-        }
-    }
-}
-
-/// One response: status, content type, body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Response {
-    status: u16,
-    content_type: String,
-    body: String,
-    /// The `Allow` header (a 405's).
-    allow: Option<String>,
-}
-
-/// A keep-alive connection.
-struct Client {
-    stream: TcpStream,
-    pending: Vec<u8>,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        Client {
-            stream,
-            pending: Vec::new(),
-        }
-    }
-
-    /// Sends `method target` with `headers` (each ending in CRLF) and `body`.
-    fn send(&mut self, method: &str, target: &str, headers: &str, body: &[u8]) -> Response {
-        self.try_send(method, target, headers, body).unwrap()
-    }
-
-    /// [`Client::send`]; `None` when the connection failed before the whole answer came.
-    fn try_send(
-        &mut self,
-        method: &str,
-        target: &str,
-        headers: &str,
-        body: &[u8],
-    ) -> Option<Response> {
-        let head = format!(
-            "{method} {target} HTTP/1.1\r\nHost: t\r\n{headers}Content-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let mut request = head.into_bytes();
-        request.extend_from_slice(body);
-        self.stream.write_all(&request).ok()?;
-        self.read()
-    }
-
-    /// A request with the right token.
-    fn authorized(&mut self, method: &str, target: &str, body: &str) -> Response {
-        self.try_authorized(method, target, body).unwrap()
-    }
-
-    /// [`Client::authorized`]; `None` when the connection failed.
-    fn try_authorized(&mut self, method: &str, target: &str, body: &str) -> Option<Response> {
-        let headers =
-            format!("Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n");
-        self.try_send(method, target, &headers, body.as_bytes())
-    }
-
-    fn read(&mut self) -> Option<Response> {
-        loop {
-            if let Some(end) = self.pending.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.pending[..end]).into_owned();
-                let header = |name: &str| {
-                    head.lines().find_map(|l| {
-                        l.split_once(':')
-                            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-                            .map(|(_, v)| v.trim().to_owned())
-                    })
-                };
-                let length: usize = header("content-length").unwrap().parse().unwrap();
-                while self.pending.len() < end + 4 + length {
-                    self.fill()?;
-                }
-                let body =
-                    String::from_utf8(self.pending[end + 4..end + 4 + length].to_vec()).unwrap();
-                self.pending.drain(..end + 4 + length);
-                return Some(Response {
-                    status: head[9..12].parse().unwrap(),
-                    content_type: header("content-type").unwrap_or_default(),
-                    body,
-                    allow: header("allow"),
-                });
-            }
-            self.fill()?;
-        }
-    }
-
-    fn fill(&mut self) -> Option<()> {
-        let mut chunk = [0u8; 16384];
-        let n = self.stream.read(&mut chunk).ok()?;
-        (n > 0).then(|| self.pending.extend_from_slice(&chunk[..n]))
-    }
+/// What a test compares of a response: status, content type, body and `Allow` header.
+fn seen(response: &Response) -> (u16, &str, &str, Option<String>) {
+    (
+        response.status,
+        &response.content_type,
+        &response.body,
+        response.header("allow"),
+    )
 }
 
 fn golden_dir() -> PathBuf {
@@ -239,7 +53,7 @@ fn golden_bodies_over_http() {
             panic!("malformed line in cases.tsv: {line}");
         };
         let body = if body == "-" { "" } else { body };
-        let response = client.authorized(method, target, body);
+        let response = authorized(&mut client, method, target, body);
         let expected = std::fs::read_to_string(golden_dir().join(format!("{name}.json")))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
@@ -258,12 +72,7 @@ fn the_token_gates_every_path_and_an_empty_token_hides_the_api() {
     let _serial = serial();
     let server = Server::start(&format!("native_token = \"{TOKEN}\""));
     let mut client = server.client();
-    let unauthorized = Response {
-        status: 401,
-        content_type: "application/json".into(),
-        body: r#"{"error":"unauthorized"}"#.into(),
-        allow: None,
-    };
+    let unauthorized = (401, "application/json", r#"{"error":"unauthorized"}"#, None);
     for headers in [
         "",
         "Authorization: Bearer wrong\r\n",
@@ -271,16 +80,16 @@ fn the_token_gates_every_path_and_an_empty_token_hides_the_api() {
         "Authorization: Bearer t0k3n-for-test\r\n",
     ] {
         assert_eq!(
-            client.send("GET", "/v1/balance?account=alice", headers, b""),
+            seen(&client.send("GET", "/v1/balance?account=alice", headers, b"")),
             unauthorized,
             "{headers}"
         );
         assert_eq!(
-            client.send("POST", "/v1/anything", headers, b"{}"),
+            seen(&client.send("POST", "/v1/anything", headers, b"{}")),
             unauthorized
         );
     }
-    let not_found = client.authorized("GET", "/v1/nothing", "");
+    let not_found = authorized(&mut client, "GET", "/v1/nothing", "");
     assert_eq!(
         (not_found.status, not_found.body.as_str()),
         (404, r#"{"error":"not found"}"#)
@@ -292,9 +101,9 @@ fn the_token_gates_every_path_and_an_empty_token_hides_the_api() {
         ("POST", "/v1/authorize", "GET"),
         ("DELETE", "/v1/balance", "GET"),
     ] {
-        let response = client.authorized(method, target, "");
+        let response = authorized(&mut client, method, target, "");
         assert_eq!(
-            (response.status, response.allow.as_deref()),
+            (response.status, response.header("allow").as_deref()),
             (405, Some(allow)),
             "{method} {target}: {}",
             response.body
@@ -335,8 +144,12 @@ fn bodies_up_to_a_mebibyte_are_read_and_larger_ones_refused_in_json() {
     let call = r#"{"calls":[{"id":"big-1","account":"alice","number":"370","start":"2026-11-26 10:00:00","billsec":60}]}"#;
     let mut body = call.as_bytes().to_vec();
     body.resize(1024 * 1024, b' ');
-    let mut client = server.client();
-    let response = client.authorized("POST", "/v1/calls", std::str::from_utf8(&body).unwrap());
+    // Each on a new connection: a refused body closes its connection.
+    let post = |body: &[u8]| {
+        let body = std::str::from_utf8(body).unwrap();
+        authorized(&mut server.client(), "POST", "/v1/calls", body)
+    };
+    let response = post(&body);
     assert_eq!(response.status, 200, "{}", response.body);
     assert!(
         response.body.contains(r#""cost":"0.500000""#),
@@ -344,17 +157,15 @@ fn bodies_up_to_a_mebibyte_are_read_and_larger_ones_refused_in_json() {
         response.body
     );
     body.push(b' ');
-    let mut client = server.client();
-    let response = client.authorized("POST", "/v1/calls", std::str::from_utf8(&body).unwrap());
+    let response = post(&body);
     assert_eq!(
-        response,
-        Response {
-            status: 413,
-            content_type: "application/json".into(),
-            body: r#"{"error":"the body is larger than the JSON API's limit of 1048576 bytes"}"#
-                .into(),
-            allow: None,
-        }
+        seen(&response),
+        (
+            413,
+            "application/json",
+            r#"{"error":"the body is larger than the JSON API's limit of 1048576 bytes"}"#,
+            None
+        )
     );
     // Elsewhere the limit stays 64 KiB.
     let mut client = server.client();
@@ -388,8 +199,7 @@ fn charges(body: &str) -> Vec<(Decimal, bool)> {
 }
 
 fn balance(client: &mut Client, query: &str) -> Decimal {
-    let response = client.authorized("GET", &format!("/v1/balance?{query}"), "");
-    let answer: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+    let answer = authorized(client, "GET", &format!("/v1/balance?{query}"), "").json();
     Decimal::parse(answer["balance"].as_str().unwrap(), true).unwrap()
 }
 
@@ -431,7 +241,7 @@ fn concurrent_clients_charge_each_call_once_and_balances_add_up() {
                             (i * 7 + thread) % 200
                         );
                         let response =
-                            client.authorized("POST", "/v1/calls", &format!(r#"{{"calls":[{call}]}}"#));
+                            authorized(&mut client, "POST", "/v1/calls", &format!(r#"{{"calls":[{call}]}}"#));
                         assert_eq!(response.status, 200, "{}", response.body);
                         let [(cost, duplicate)] = charges(&response.body)[..] else {
                             panic!("{}", response.body);
@@ -444,7 +254,7 @@ fn concurrent_clients_charge_each_call_once_and_balances_add_up() {
                     for batch in sent.chunks(10) {
                         let calls: Vec<&str> = batch.iter().map(|(call, _)| call.as_str()).collect();
                         let body = format!(r#"{{"calls":[{}]}}"#, calls.join(","));
-                        let response = client.authorized("POST", "/v1/calls", &body);
+                        let response = authorized(&mut client, "POST", "/v1/calls", &body);
                         let again = charges(&response.body);
                         assert_eq!(again.len(), batch.len());
                         for ((cost, duplicate), (_, first)) in again.iter().zip(batch) {
@@ -470,8 +280,7 @@ fn concurrent_clients_charge_each_call_once_and_balances_add_up() {
         );
     }
     // Counted by endpoint and outcome.
-    let mut admin = Client::connect(server.admin);
-    let metrics = admin.send("GET", "/metrics", "", b"").body;
+    let metrics = server.admin_request("GET", "/metrics").body;
     let requests = (THREADS * (CALLS + CALLS / 10)) as f64;
     let line = "ratel_native_requests_total{endpoint=\"calls\",outcome=\"answered\"}";
     let counted: f64 = metrics
@@ -479,106 +288,4 @@ fn concurrent_clients_charge_each_call_once_and_balances_add_up() {
         .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
         .unwrap_or_else(|| panic!("{metrics}"));
     assert_eq!(counted, requests);
-}
-
-/// `kill -9` while clients charge calls, then a restart on the same ledger and every id
-/// sent again: every call acknowledged before the kill answers `duplicate` with its original
-/// cost, none is charged twice, and each balance is its opening less the exact sum of the
-/// costs of all the calls (each charged once, before or after the kill).
-#[test]
-fn a_server_killed_while_charging_keeps_every_acknowledged_call_and_charges_none_twice() {
-    let _serial = serial();
-    let server = Server::start(&format!("native_token = \"{TOKEN}\""));
-    const PAYERS: [(&str, &str, &str); 3] = [
-        ("account", "alice", "account=alice"),
-        ("account", "bob", "account=bob"),
-        ("card", "1111111120", "card=1111111120"),
-    ];
-    const NUMBERS: [&str; 3] = ["37061234567", "12125550100", "370"];
-    let mut client = server.client();
-    let openings: Vec<Decimal> = PAYERS
-        .iter()
-        .map(|(_, _, query)| balance(&mut client, query))
-        .collect();
-    // Per call: its JSON, its payer, and its cost when the server acknowledged it.
-    type Sent = Vec<(String, usize, Option<Decimal>)>;
-    let addr = server.addr;
-    let clients: Vec<std::thread::JoinHandle<Sent>> = (0..8)
-        .map(|thread| {
-            std::thread::spawn(move || {
-                let mut client = Client::connect(addr);
-                let mut sent: Sent = Vec::new();
-                for i in 0usize.. {
-                    let payer = (thread + i) % PAYERS.len();
-                    let (field, name, _) = PAYERS[payer];
-                    let call = format!(
-                        r#"{{"id":"kill-{thread}-{i}","{field}":"{name}","number":"{}","start":"2026-11-26 10:00:00","billsec":{}}}"#,
-                        NUMBERS[i % NUMBERS.len()],
-                        1 + (i * 13 + thread) % 300
-                    );
-                    let body = format!(r#"{{"calls":[{call}]}}"#);
-                    let Some(response) = client.try_authorized("POST", "/v1/calls", &body) else {
-                        sent.push((call, payer, None));
-                        break;
-                    };
-                    assert_eq!(response.status, 200, "{}", response.body);
-                    let [(cost, false)] = charges(&response.body)[..] else {
-                        panic!("{}", response.body);
-                    };
-                    sent.push((call, payer, Some(cost)));
-                }
-                sent
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_millis(800));
-    let dir = server.kill();
-    let sent: Vec<(String, usize, Option<Decimal>)> = clients
-        .into_iter()
-        .flat_map(|client| client.join().unwrap())
-        .collect();
-    let acknowledged = sent.iter().filter(|(_, _, cost)| cost.is_some()).count();
-    assert!(
-        acknowledged >= 100,
-        "only {acknowledged} calls before the kill"
-    );
-
-    let server = Server::start_in(dir);
-    let mut client = server.client();
-    let mut spent = vec![Decimal::ZERO; PAYERS.len()];
-    let mut charged_again = 0;
-    for batch in sent.chunks(100) {
-        let calls: Vec<&str> = batch.iter().map(|(call, _, _)| call.as_str()).collect();
-        let response = client.authorized(
-            "POST",
-            "/v1/calls",
-            &format!(r#"{{"calls":[{}]}}"#, calls.join(",")),
-        );
-        assert_eq!(response.status, 200, "{}", response.body);
-        for ((cost, duplicate), (call, payer, first)) in
-            charges(&response.body).into_iter().zip(batch)
-        {
-            match first {
-                Some(first) => {
-                    assert!(
-                        duplicate,
-                        "acknowledged before the kill, charged again: {call}"
-                    );
-                    assert_eq!(&cost, first, "{call}");
-                }
-                // Sent but not acknowledged: committed before the kill (a duplicate now) or
-                // not (charged now); either way once.
-                None => charged_again += usize::from(!duplicate),
-            }
-            spent[*payer] = spent[*payer].checked_add(cost).unwrap();
-        }
-    }
-    assert!(charged_again <= 8);
-    for (index, (_, _, query)) in PAYERS.iter().enumerate() {
-        assert_eq!(
-            balance(&mut client, query),
-            openings[index].checked_add(spent[index].negated()).unwrap(),
-            "{query}"
-        );
-    }
 }

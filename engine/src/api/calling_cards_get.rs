@@ -4,8 +4,8 @@
 //! widens a search.
 
 use super::{
-    check_enabled, check_get, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure,
-    Params, Request,
+    check_enabled, check_get, signed_caller, write_page, ApiError, ApiSettings, ContentType,
+    Failure, Params, Request,
 };
 use crate::accounts::visibility::{self, Denied};
 use crate::accounts::{Accounts, Card, CardGroup, User};
@@ -48,11 +48,13 @@ pub fn run<'a>(
     check_enabled(settings)?;
     check_get(settings, request.method)?;
     let params = request.params;
-    let caller = params
-        .text("u")
-        .and_then(|name| accounts.user_by_username(name))
-        .ok_or(Failure::page_status(ApiError::AccessDenied))?;
-    check_hash(settings, accounts, caller, params, &[])?;
+    let caller = signed_caller(
+        settings,
+        accounts,
+        params,
+        Failure::page_status(ApiError::AccessDenied),
+        &[],
+    )?;
     let visible = visibility::cards_listed_to(accounts.admin().id, caller).map_err(|denied| {
         Failure::page_status(match denied {
             Denied::Permission => ApiError::NotAuthorizedToUse,
@@ -230,7 +232,7 @@ pub fn write(out: &mut Vec<u8>, result: &Result<CardList<'_>, Failure>) -> Conte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, demo};
+    use crate::api::testing::{body, demo, page_status};
     use crate::api::Method;
     use crate::auth::request_hash;
     use crate::time::Timestamp;
@@ -258,10 +260,6 @@ mod tests {
             .skip(1)
             .map(|s| &s[..s.find('<').unwrap()])
             .collect()
-    }
-
-    fn page_status(error: &str) -> String {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <status>\n    <error>{error}</error>\n  </status>\n</page>\n")
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! its own groups. Not gated by `allow_get` or `balance_over_http` (the MOR documents name neither).
 
 use super::{
-    check_enabled, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure, Request,
+    check_enabled, signed_caller, write_page, ApiError, ApiSettings, ContentType, Failure, Request,
 };
 use crate::accounts::visibility::{self, CardGroups};
 use crate::accounts::{Accounts, Card};
@@ -37,15 +37,11 @@ pub fn run<'a>(
     check_enabled(settings)?;
     let params = request.params;
     let not_found = Failure::page(ApiError::UserNotFound);
-    let caller = params
-        .text("u")
-        .and_then(|name| accounts.user_by_username(name))
-        .ok_or(not_found)?;
-    check_hash(
+    let caller = signed_caller(
         settings,
         accounts,
-        caller,
         params,
+        not_found,
         &[params.get("number").unwrap_or_default()],
     )?;
     // Every refusal reads as an unknown caller here (docs/api.md).

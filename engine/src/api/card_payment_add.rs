@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::{
-    check_enabled, check_get, check_hash, decimal_param, write_page, ApiError, ApiSettings,
+    check_enabled, check_get, decimal_param, signed_caller, write_page, ApiError, ApiSettings,
     ContentType, Failure, Request,
 };
 use crate::accounts::visibility;
@@ -69,15 +69,11 @@ pub fn run<'a>(
     check_enabled(settings)?;
     check_get(settings, request.method)?;
     let params = request.params;
-    let caller = params
-        .text("u")
-        .and_then(|name| accounts.user_by_username(name))
-        .ok_or(Failure::page_status(ApiError::AccessDenied))?;
-    check_hash(
+    let caller = signed_caller(
         settings,
         accounts,
-        caller,
         params,
+        Failure::page_status(ApiError::AccessDenied),
         &[
             params.get("description").unwrap_or_default(),
             params.get("number").unwrap_or_default(),
@@ -211,26 +207,11 @@ pub fn write(out: &mut Vec<u8>, result: &Result<Payment<'_>, Failure>) -> Conten
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, with_request};
+    use crate::api::testing::{
+        assert_payment_checks, body, live, page_status, payments, with_signed_request,
+    };
     use crate::api::Method;
-    use crate::auth::request_hash;
-    use crate::ledger::{Ledger, NoLedger};
-    use crate::testing::demo_accounts;
-    use crate::time::Timestamp;
-
-    fn live(dir: &std::path::Path) -> (Accounts, Ledger) {
-        let ledger = Ledger::open(&dir.join("ledger.sqlite"), "USD").unwrap();
-        let mut accounts = demo_accounts();
-        ledger.attach(&mut accounts).unwrap();
-        (accounts, ledger)
-    }
-
-    fn payments() -> ApiSettings {
-        ApiSettings {
-            payments_over_api: true,
-            ..ApiSettings::default()
-        }
-    }
+    use crate::ledger::NoLedger;
 
     /// Runs the endpoint with `pairs`, signed with `key` (when given) over description,
     /// number, amount and currency, a missing one as empty.
@@ -242,37 +223,11 @@ mod tests {
         pairs: &[(&str, &str)],
         key: Option<&str>,
     ) -> String {
-        let value = |name: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or(&b""[..], |(_, v)| v.as_bytes())
-        };
-        let signed = key.map(|key| {
-            let values = [
-                value("description"),
-                value("number"),
-                value("amount"),
-                value("currency"),
-            ];
-            String::from_utf8(request_hash(&values, key.as_bytes()).to_vec()).unwrap()
-        });
-        let mut pairs = pairs.to_vec();
-        if let Some(signed) = &signed {
-            pairs.push(("hash", signed));
-        }
-        let result = with_request(&pairs, method, Timestamp(0), |request| {
+        let signed = ["description", "number", "amount", "currency"];
+        let result = with_signed_request(pairs, &signed, key, method, |request| {
             run(accounts, settings, request, ledger)
         });
         body(|out| write(out, &result)).0
-    }
-
-    fn page_status(error: &str) -> String {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <status>\n    <error>{error}</error>\n  </status>\n</page>\n")
-    }
-
-    fn status(error: &str) -> String {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>{error}</error>\n</status>\n")
     }
 
     #[test]
@@ -396,54 +351,14 @@ mod tests {
             ("amount", "5"),
             ("currency", "EUR"),
         ];
-        let call = |settings: &ApiSettings, method, pairs: &[(&str, &str)], key| {
+        let call = |settings: &ApiSettings, method, pairs: &[(&str, &str)], key: Option<&str>| {
             call_with(&accounts, &ledger, settings, method, pairs, key)
         };
-        let off = ApiSettings {
-            enabled: false,
-            allow_get: false,
-            ..ApiSettings::default()
-        };
-        assert_eq!(
-            call(&off, Method::Get, &[], None),
-            status("API Requests are disabled")
-        );
-        let no_get = ApiSettings {
-            allow_get: false,
-            ..payments()
-        };
-        assert_eq!(
-            call(&no_get, Method::Get, &good, Some("secret")),
-            status("GET Requests are disabled")
-        );
-        assert_eq!(
-            call(&payments(), Method::Post, &good[1..], Some("secret")),
-            page_status("Access Denied")
-        );
-        assert_eq!(
-            call(
-                &payments(),
-                Method::Post,
-                &[("u", "nobody"), ("number", "1111111120")],
-                None
-            ),
-            page_status("Access Denied")
-        );
-        assert_eq!(
-            call(&payments(), Method::Post, &good, Some("wrong")),
-            status("Incorrect hash")
-        );
-        let no_key = ApiSettings {
-            secret_key: String::new(),
-            ..payments()
-        };
-        assert_eq!(
-            call(&no_key, Method::Post, &good, Some("secret")),
-            status("API must have Secret Key")
-        );
-        assert_eq!(
-            call(&ApiSettings::default(), Method::Post, &good, Some("secret")),
-            page_status("Feature disabled")
+        assert_payment_checks(
+            call,
+            &good,
+            &page_status("Access Denied"),
+            &page_status("Feature disabled"),
         );
         for (caller, key) in [
             ("accountant", "secret"),

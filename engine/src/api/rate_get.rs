@@ -12,8 +12,8 @@
 //! lookup itself is [`crate::rating::find_rate`], shared with the JSON API.
 
 use super::{
-    check_enabled, check_get, check_hash, write_page, ApiError, ApiSettings, ContentType, Failure,
-    Request,
+    check_enabled, check_get, signed_caller, write_page, ApiError, ApiSettings, ContentType,
+    Failure, Request,
 };
 use crate::accounts::visibility::{self, Denied, RateRules};
 use crate::accounts::{Accounts, User};
@@ -70,15 +70,11 @@ pub fn run<'a>(
     if params.get("u").is_none() {
         return Err(Failure::page(ApiError::AccessDenied));
     }
-    let caller = params
-        .text("u")
-        .and_then(|name| accounts.user_by_username(name))
-        .ok_or(Failure::page(ApiError::UserNotFound))?;
-    check_hash(
+    let caller = signed_caller(
         settings,
         accounts,
-        caller,
         params,
+        Failure::page(ApiError::UserNotFound),
         &[params.get("username").unwrap_or_default()],
     )?;
     if !settings.rate_over_http {
@@ -155,7 +151,7 @@ pub fn write(out: &mut Vec<u8>, result: &Result<Rate<'_>, Failure>) -> ContentTy
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, demo};
+    use crate::api::testing::{body, demo, status};
     use crate::api::{Method, Params};
     use crate::auth::request_hash;
     use crate::time::Timestamp;
@@ -189,10 +185,6 @@ mod tests {
 
     fn page(inner: &str) -> String {
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  {inner}\n</page>\n")
-    }
-
-    fn status(error: &str) -> String {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>{error}</error>\n</status>\n")
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::{
-    check_enabled, check_get, check_hash, decimal_param, write_page, ApiError, ApiSettings,
+    check_enabled, check_get, decimal_param, signed_caller, write_page, ApiError, ApiSettings,
     ContentType, Failure, Request,
 };
 use crate::accounts::{Accounts, User};
@@ -52,15 +52,11 @@ pub fn run<'a>(
     check_enabled(settings)?;
     check_get(settings, request.method)?;
     let params = request.params;
-    let caller = params
-        .text("u")
-        .and_then(|name| accounts.user_by_username(name))
-        .ok_or(Failure::page(ApiError::BadLogin))?;
-    check_hash(
+    let caller = signed_caller(
         settings,
         accounts,
-        caller,
         params,
+        Failure::page(ApiError::BadLogin),
         &[
             params.get("user_id").unwrap_or_default(),
             params.get("balance").unwrap_or_default(),
@@ -126,32 +122,11 @@ pub fn write(out: &mut Vec<u8>, result: &Result<Updated<'_>, Failure>) -> Conten
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, with_request};
+    use crate::api::testing::{
+        assert_payment_checks, body, live, payments, status, with_signed_request,
+    };
     use crate::api::Method;
-    use crate::auth::request_hash;
-    use crate::ledger::{Ledger, NoLedger};
-    use crate::testing::demo_accounts;
-    use crate::time::Timestamp;
-
-    /// The demo accounts attached to a new ledger in `dir`.
-    fn live(dir: &std::path::Path) -> (Accounts, Ledger) {
-        let ledger = Ledger::open(&dir.join("ledger.sqlite"), "USD").unwrap();
-        let mut accounts = demo_accounts();
-        ledger.attach(&mut accounts).unwrap();
-        (accounts, ledger)
-    }
-
-    fn payments() -> ApiSettings {
-        ApiSettings {
-            payments_over_api: true,
-            ..ApiSettings::default()
-        }
-    }
-
-    fn hash(user_id: &str, balance: &str, key: &str) -> String {
-        let values = [user_id.as_bytes(), balance.as_bytes()];
-        String::from_utf8(request_hash(&values, key.as_bytes()).to_vec()).unwrap()
-    }
+    use crate::ledger::NoLedger;
 
     /// Runs the endpoint with `pairs` (signed with `key` over `user_id` and `balance` when
     /// `key` is given) and returns the body.
@@ -163,18 +138,7 @@ mod tests {
         pairs: &[(&str, &str)],
         key: Option<&str>,
     ) -> String {
-        let value = |name: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or("", |(_, v)| *v)
-        };
-        let signed = key.map(|key| hash(value("user_id"), value("balance"), key));
-        let mut pairs = pairs.to_vec();
-        if let Some(signed) = &signed {
-            pairs.push(("hash", signed));
-        }
-        let result = with_request(&pairs, method, Timestamp(0), |request| {
+        let result = with_signed_request(pairs, &["user_id", "balance"], key, method, |request| {
             run(accounts, settings, request, ledger)
         });
         body(|out| write(out, &result)).0
@@ -191,10 +155,6 @@ mod tests {
 
     fn page(error: &str) -> String {
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <error>{error}</error>\n</page>\n")
-    }
-
-    fn status(error: &str) -> String {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>{error}</error>\n</status>\n")
     }
 
     #[test]
@@ -323,60 +283,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (accounts, ledger) = live(dir.path());
         let good = [("u", "admin"), ("user_id", "3"), ("balance", "10")];
-        let call = |settings: &ApiSettings, method, pairs: &[(&str, &str)], key| {
+        let call = |settings: &ApiSettings, method, pairs: &[(&str, &str)], key: Option<&str>| {
             call_with(&accounts, &ledger, settings, method, pairs, key)
         };
-        let off = ApiSettings {
-            enabled: false,
-            allow_get: false,
-            payments_over_api: false,
-            ..ApiSettings::default()
-        };
-        assert_eq!(
-            call(&off, Method::Get, &[], None),
-            status("API Requests are disabled")
-        );
-        let no_get = ApiSettings {
-            allow_get: false,
-            ..payments()
-        };
-        assert_eq!(
-            call(&no_get, Method::Get, &good, Some("secret")),
-            status("GET Requests are disabled")
-        );
-        assert_eq!(
-            call(&payments(), Method::Post, &good[1..], Some("secret")),
-            page("Bad login")
-        );
-        assert_eq!(
-            call(
-                &payments(),
-                Method::Post,
-                &[("u", "nobody"), ("user_id", "3")],
-                None
-            ),
-            page("Bad login")
-        );
-        assert_eq!(
-            call(&payments(), Method::Post, &good, Some("wrong")),
-            status("Incorrect hash")
-        );
+        assert_payment_checks(call, &good, &page("Bad login"), &page("Feature disabled"));
         // alice is the admin's: the reseller's key does not sign for the admin.
         assert_eq!(
             call(&payments(), Method::Post, &good, Some("resellerkey")),
             status("Incorrect hash")
-        );
-        let no_key = ApiSettings {
-            secret_key: String::new(),
-            ..payments()
-        };
-        assert_eq!(
-            call(&no_key, Method::Post, &good, Some("secret")),
-            status("API must have Secret Key")
-        );
-        assert_eq!(
-            call(&ApiSettings::default(), Method::Post, &good, Some("secret")),
-            page("Feature disabled")
         );
         for (caller, user_id, key) in [
             ("admin", "4", "secret"),          // bob is reseller1's

@@ -17,7 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::decode::{self, required_str, Scalar};
 use super::errors::{self, Failure};
-use super::{payer, write_json, Money, Request, Status};
+use super::{payer, write_results, Money, Request, Status};
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
 use crate::ledger::{Applied, CallDetail, Change, Commit, Entry, Kind, RefKey, Submission};
@@ -94,11 +94,6 @@ enum Outcome<'a> {
     },
 }
 
-#[derive(Serialize)]
-struct Answer<'a> {
-    results: &'a [Outcome<'a>],
-}
-
 /// Answers `/v1/calls`. The request fails as a whole (400) only when the body is not a JSON
 /// object with `calls` holding 1 to 1,000 call objects, and (503, nothing to answer per
 /// call) when the ledger could not write: resending the batch is then safe, ids make it so.
@@ -110,14 +105,7 @@ pub fn run(
     out: &mut Vec<u8>,
 ) -> Result<(), Failure> {
     let body: Body<'_> = decode::body(request.body)?;
-    let calls = body
-        .calls
-        .ok_or_else(|| Failure::bad_request("calls is required"))?;
-    if calls.is_empty() || calls.len() > MAX_CALLS {
-        return Err(Failure::bad_request(format!(
-            "calls must hold 1 to {MAX_CALLS} calls"
-        )));
-    }
+    let calls = decode::list("calls", body.calls, MAX_CALLS)?;
     let mut submissions = Vec::with_capacity(calls.len());
     let plans: Vec<Plan<'_>> = calls
         .iter()
@@ -159,7 +147,7 @@ pub fn run(
             },
         })
         .collect();
-    write_json(out, &Answer { results: &results });
+    write_results(out, &results);
     Ok(())
 }
 

@@ -129,6 +129,18 @@ pub fn required_str<'s>(name: &str, value: Option<&'s Scalar<'_>>) -> Result<&'s
     }
 }
 
+/// A required list field (`calls`, `numbers`) of 1 to `max` items: the list, or the 400
+/// that names it.
+pub fn list<T>(name: &str, items: Option<Vec<T>>, max: usize) -> Result<Vec<T>, Failure> {
+    let items = items.ok_or_else(|| Failure::bad_request(format!("{name} is required")))?;
+    if items.is_empty() || items.len() > max {
+        return Err(Failure::bad_request(format!(
+            "{name} must hold 1 to {max} {name}"
+        )));
+    }
+    Ok(items)
+}
+
 /// The message of a time field that is not `YYYY-MM-DD HH:MM:SS`.
 pub fn time_error(name: &str) -> String {
     format!("{name} must be a time YYYY-MM-DD HH:MM:SS (UTC)")

@@ -235,6 +235,16 @@ pub(crate) fn write_json(out: &mut Vec<u8>, value: &impl Serialize) {
     let _ = serde_json::to_writer(out, value);
 }
 
+/// Serializes `{"results":[...]}`, the answer of the batch endpoints (`/v1/calls`,
+/// `/v1/rates`): one result per item, in input order.
+pub(crate) fn write_results(out: &mut Vec<u8>, results: &[impl Serialize]) {
+    #[derive(Serialize)]
+    struct Answer<'a, T> {
+        results: &'a [T],
+    }
+    write_json(out, &Answer { results });
+}
+
 /// An amount with exactly 6 places (costs and balances), rounded half away from zero.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Money(pub Decimal);

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::decode::{self, Scalar};
 use super::errors::{self, Failure};
-use super::{write_json, Canonical, Request, Text};
+use super::{write_results, Canonical, Request, Text};
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
 use crate::lookup::dialed_digits;
@@ -71,11 +71,6 @@ enum Outcome<'a> {
     },
 }
 
-#[derive(Serialize)]
-struct Answer<'a> {
-    results: &'a [Outcome<'a>],
-}
-
 /// Answers `/v1/rates`: 400 for a malformed body or field (exactly one of `account` and
 /// `tariff`; `numbers` 1 to 10,000 strings; `at` a time; `exact` true or false), 404 for an
 /// unknown account or tariff; otherwise one result per number, in input order.
@@ -90,14 +85,7 @@ pub fn run(
         ("account", body.account.as_ref()),
         ("tariff", body.tariff.as_ref()),
     )?;
-    let numbers = body
-        .numbers
-        .ok_or_else(|| Failure::bad_request("numbers is required"))?;
-    if numbers.is_empty() || numbers.len() > MAX_NUMBERS {
-        return Err(Failure::bad_request(format!(
-            "numbers must hold 1 to {MAX_NUMBERS} numbers"
-        )));
-    }
+    let numbers = decode::list("numbers", body.numbers, MAX_NUMBERS)?;
     let at = match &body.at {
         None | Some(Scalar::Null) => request.now,
         Some(Scalar::Str(text)) => decode::time("at", text.as_bytes())?,
@@ -155,7 +143,7 @@ pub fn run(
             }
         })
         .collect();
-    write_json(out, &Answer { results: &results });
+    write_results(out, &results);
     Ok(())
 }
 

@@ -1,11 +1,15 @@
 //! What the server's integration tests share: the golden API cases of
-//! `fixtures/golden/api/cases.tsv`, read in one place. The demo data itself comes from
+//! `fixtures/golden/api/cases.tsv`, read in one place; the real server on ephemeral ports
+//! ([`server`]) and an HTTP client ([`client`]). The demo data itself comes from
 //! `ratel_engine::testing`.
 
 // Each test binary uses part of this module.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+
+pub mod client;
+pub mod server;
 
 pub use ratel_engine::testing::repo;
 
