@@ -195,7 +195,7 @@ fi
 if [ ! -s "$data/.complete" ]; then
   echo "== generating (as benches/load does): 1M-row deck, 100k users, 100k cards, 200k numbers =="
   "$bin/ratel-gen" -o "$data" --rows 1000000 --numbers 200000 --users 100000 --cards 100000
-  echo done > "$data/.complete"
+  echo "done" > "$data/.complete"
 fi
 if [ ! -s "$work/tariffs.ratel" ] || [ "$data/wholesale.csv" -nt "$work/tariffs.ratel" ] || [ "$data/.complete" -nt "$work/tariffs.ratel" ]; then
   "$bin/tariff-compile" -o "$work/tariffs.ratel" wholesale="$data/wholesale.csv" >/dev/null
