@@ -10,16 +10,18 @@
 #   5. the SQLite ledger's size per entry.
 # See benches/ledger/README.md.
 #
-#   bash benches/ledger/run.sh             # everything, 20 s per measured run (about 5 minutes)
+#   bash benches/ledger/run.sh             # everything, 20 s per measured run (about 4 minutes)
 #   bash benches/ledger/run.sh --quick     # everything, 5 s per measured run
+#   bash benches/ledger/run.sh --rounds 3  # three rounds of everything, medians (about 10 minutes)
 #
 # Options: --seconds N (each pgbench/wrk run, default 20, at most 120), --quick (= --seconds 5),
 # --only "pg single batch reads size" (the parts to run; default all), --data DIR (ratel-gen
 # data; default target/load/data when benches/load made it, else target/ledger/data),
 # --batch N (calls per request in part 3, default 100), --batch-connections N (default 64),
 # --charge-rate N (calls a second in part 4, default 5000), --profile (perf record of the
-# server during parts 2-4: its top functions go into the report), --rounds N (part 4: rounds
-# of ceiling / reads alone / reads while charging, medians reported; default 1, at most 5).
+# server during parts 2-4: its top functions go into the report), --rounds N (default 1, at
+# most 5: parts 1-3 run N times in turn, PostgreSQL then Ratel, and part 4 runs N rounds of
+# ceiling / reads alone / reads while charging; medians and every round are reported).
 # Traffic goes to 127.0.0.1 and a Unix socket only. Exit status: 0 when every request was
 # answered 200 with no socket error, no call was refused, and pgbench had no failed or
 # aborted transaction; 1 otherwise (never because of a figure: the machine is shared).
@@ -138,50 +140,37 @@ END;
 SQL
   [ "$(id -u)" != 0 ] || chown postgres "$pgdir/debit.sql"
   run_tag=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-  out ""
-  out "## 1. PostgreSQL anchor: one debit per transaction"
-  out ""
-  out "PostgreSQL $(as_pg "$PGBIN/postgres" --version | awk '{print $3}'), throwaway cluster in $pgdir (Unix socket only), default durability: $settings."
-  out "100,000 accounts (numeric balance); entries with a UNIQUE index on reference. pgbench script:"
-  out ""
-  out '```'
-  while IFS= read -r line; do out "$line"; done < "$pgdir/debit.sql"
-  out '```'
-  out ""
-  out "| clients | TPS | latency avg ms | transactions | failed | command |"
-  out "|---:|---:|---:|---:|---:|---|"
-  for clients in 2 16 64; do
+  # pg_round ROUND: pgbench at 2, 16 and 64 clients; sets pg_tps[CLIENTS,ROUND] and
+  # pg_row[CLIENTS,ROUND] (latency, transactions, failed).
+  declare -A pg_tps pg_row
+  pg_round() {
+    local clients tps latency done_tx failed
+    for clients in 2 16 64; do
+      psql_ -c CHECKPOINT
+      as_pg pgbench -h "$pgdir" -n -M prepared -c "$clients" -j 2 -T "$seconds" -D n=0 -D "tag=$run_tag-c$clients-r$1" \
+        -f "$pgdir/debit.sql" postgres > "$work/pgbench-$clients-$1.txt" 2>&1 || true
+      tps=$(awk '/^tps =/ { printf "%d", $3 }' "$work/pgbench-$clients-$1.txt")
+      latency=$(awk '/^latency average =/ { print $4 }' "$work/pgbench-$clients-$1.txt")
+      done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench-$clients-$1.txt")
+      failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench-$clients-$1.txt")
+      if [ -z "$tps" ] || [ "${failed:-1}" != 0 ] || grep -q "aborted" "$work/pgbench-$clients-$1.txt"; then
+        errors_total=$((errors_total + 1))
+        pg_failures="$pg_failures pgbench at $clients clients, round $1: $(grep -m3 -i 'error\|abort' "$work/pgbench-$clients-$1.txt" | tr '\n' ' ');"
+        tps=${tps:-0}
+      fi
+      pg_tps[$clients,$1]=$tps
+      pg_row[$clients,$1]="$latency ms, $done_tx transactions, ${failed:-?} failed"
+    done
+    # PostgreSQL's deferred writes land now, not in the next measured run.
     psql_ -c CHECKPOINT
-    command="pgbench -h $pgdir -n -M prepared -c $clients -j 2 -T $seconds -D n=0 -D tag=$run_tag-c$clients -f debit.sql postgres"
-    as_pg pgbench -h "$pgdir" -n -M prepared -c "$clients" -j 2 -T "$seconds" -D n=0 -D "tag=$run_tag-c$clients" \
-      -f "$pgdir/debit.sql" postgres > "$work/pgbench-$clients.txt" 2>&1 || true
-    tps=$(awk '/^tps =/ { printf "%d", $3 }' "$work/pgbench-$clients.txt")
-    latency=$(awk '/^latency average =/ { print $4 }' "$work/pgbench-$clients.txt")
-    done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench-$clients.txt")
-    failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench-$clients.txt")
-    if [ -z "$tps" ] || [ "${failed:-1}" != 0 ] || grep -q "aborted" "$work/pgbench-$clients.txt"; then
-      errors_total=$((errors_total + 1))
-      out "pgbench at $clients clients failed: $(grep -m3 -i 'error\|abort' "$work/pgbench-$clients.txt" | tr '\n' ' ')"
-      tps=${tps:-0}
-    fi
-    out "| $clients | $tps | $latency | $done_tx | ${failed:-?} | \`$command\` |"
-    [ "$tps" -le "$pg_best" ] || { pg_best=$tps; pg_best_clients=$clients; }
-  done
-  pg_entries=$(psql_ -c "SELECT count(*) FROM entries")
-  pg_bytes=$(psql_ -c "SELECT pg_total_relation_size('entries')")
-  out ""
-  out "Best: **$pg_best TPS** at ${pg_best_clients:-?} clients. PostgreSQL's entries table after the three runs: $pg_entries rows, $pg_bytes bytes with its two indexes (WAL not counted): $(awk -v b="$pg_bytes" -v n="$pg_entries" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes per entry."
-  as_pg "$PGBIN/pg_ctl" -D "$pgdir/db" -m fast stop >/dev/null
-  rm -rf "$pgdir"; pgdir=""
+  }
+  pg_failures=""
 fi
 
 # --- Ratel: binaries, data, server -----------------------------------------------------
-if ! has single && ! has batch && ! has reads && ! has size; then
-  out ""
-  echo "report: $report"
-  [ "$errors_total" -eq 0 ]
-  exit
-fi
+ratel=0
+if has single || has batch || has reads || has size; then ratel=1; fi
+if [ "$ratel" = 1 ]; then
 command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 [ "$profile" = 0 ] || command -v perf >/dev/null || { echo "run.sh: --profile needs perf (apt-get install linux-perf)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "run.sh: python3 is missing (used to count the ledger's entries)" >&2; exit 1; }
@@ -332,18 +321,22 @@ charge_errors() {
 }
 charge_command() { echo "wrk -t$1 -c$2 -d$3s --timeout 5s --latency -s benches/ledger/calls.lua http://\$API -- users.txt numbers.txt $4 \$TOKEN TAG${5:+ $5}"; }
 
-# profile_start NAME SECONDS / profile_end NAME: with --profile, a flat CPU profile of the
-# server (perf record -F 499) over the next SECONDS, its top functions added to the report.
+# profile_start NAME SECONDS / profile_stop NAME / profile_print NAME: with --profile, a flat
+# CPU profile of the server (perf record -F 499) over the next SECONDS, its top functions
+# added to the report.
 profile_start() {
   [ "$profile" = 1 ] || return 0
   perf record -q -F 499 -p "$server" -o "$work/perf-$1.data" -- sleep "$2" > /dev/null 2>&1 &
   profiler=$!
 }
-profile_end() {
+profile_stop() {
   [ "$profile" = 1 ] || return 0
   wait "$profiler" || true; profiler=""
   perf report -i "$work/perf-$1.data" --stdio --no-children --sort symbol --percent-limit 1.5 2>/dev/null \
     | grep -v '^#' | grep -v '^$' | sed 's/[[:space:]]*-[[:space:]]*-[[:space:]]*$//' | head -15 > "$work/profile-$1.txt" || true
+}
+profile_print() {
+  [ "$profile" = 1 ] || return 0
   out ""
   out "Server CPU profile during $1 (perf record -F 499 -p PID, flat, functions over 1.5%; full: perf report -i $work/perf-$1.data):"
   out '```'
@@ -363,38 +356,105 @@ out "Probe: POST /v1/calls one call -> $probe"
 [[ "$probe" == *'"cost"'*' HTTP 200' ]] || { echo "run.sh: the probe call was not charged (above); stopping" >&2; exit 1; }
 acknowledged=1
 in_flight=0  # answers wrk may have dropped at its end: one batch per connection
+fi
 
-# --- 2. One call per request ------------------------------------------------------------
-single=0
+# --- Parts 1-3, in rounds -----------------------------------------------------------------
+# Each round runs PostgreSQL's three pgbench runs, then Ratel's two charging runs, so the
+# anchor and Ratel see the same moments of a noisy host; sections give medians and rounds.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+single_rate=(); single_info=(); batch_rate=(); batch_info=(); pg_round_best=()
+for round in $(seq "$rounds"); do
+  if has pg; then
+    pg_round "$round"
+    best=0
+    for clients in 2 16 64; do [ "${pg_tps[$clients,$round]}" -le "$best" ] || best=${pg_tps[$clients,$round]}; done
+    pg_round_best+=("$best")
+  fi
+  if has single; then
+    [ "$round" != 1 ] || profile_start single "$seconds"
+    cpu_mark "$server"; ledger_mark
+    charge "single-$round" 2 64 "$seconds" 1
+    cpu_report "$server"; ledger_report
+    [ "$round" != 1 ] || profile_stop single
+    acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + 64))
+    single_rate+=("$(field calls_per_s "$line")")
+    single_info+=("round $round: $(field calls_per_s "$line") calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy; ledger: $group.")
+    charge_errors "single-$round"
+  fi
+  if has batch; then
+    [ "$round" != 1 ] || profile_start batch "$seconds"
+    cpu_mark "$server"; ledger_mark
+    charge "batch-$round" 2 "$batch_connections" "$seconds" "$batch"
+    cpu_report "$server"; ledger_report
+    [ "$round" != 1 ] || profile_stop batch
+    acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + batch_connections * batch))
+    batch_rate+=("$(field calls_per_s "$line")")
+    batch_info+=("round $round: $(field calls_per_s "$line") calls/s, $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request; CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy; ledger: $group.")
+    charge_errors "batch-$round"
+  fi
+done
+
+pg_best=0
+if has pg; then
+  out ""
+  out "## 1. PostgreSQL anchor: one debit per transaction"
+  out ""
+  out "PostgreSQL $(as_pg "$PGBIN/postgres" --version | awk '{print $3}'), throwaway cluster in $pgdir (Unix socket only), default durability: $settings."
+  out "100,000 accounts (numeric balance); entries with a UNIQUE index on reference. pgbench script:"
+  out ""
+  out '```'
+  while IFS= read -r pg_line; do out "$pg_line"; done < "$pgdir/debit.sql"
+  out '```'
+  out ""
+  out "Command: \`pgbench -h $pgdir -n -M prepared -c CLIENTS -j 2 -T $seconds -D n=0 -D tag=$run_tag-cCLIENTS-rROUND -f debit.sql postgres\`; $rounds round(s), the table gives medians."
+  out ""
+  out "| clients | TPS (median) | rounds: TPS (latency avg, transactions, failed) |"
+  out "|---:|---:|---|"
+  for clients in 2 16 64; do
+    values=(); detail=""
+    for round in $(seq "$rounds"); do
+      values+=("${pg_tps[$clients,$round]}"); detail="$detail${detail:+; }${pg_tps[$clients,$round]} (${pg_row[$clients,$round]})"
+    done
+    m=$(median "${values[@]}")
+    out "| $clients | $m | $detail |"
+    [ "$m" -le "$pg_best" ] || { pg_best=$m; pg_best_clients=$clients; }
+  done
+  [ -z "$pg_failures" ] || out "FAILED:$pg_failures"
+  pg_entries=$(psql_ -c "SELECT count(*) FROM entries")
+  pg_bytes=$(psql_ -c "SELECT pg_total_relation_size('entries')")
+  out ""
+  out "Best: **$pg_best TPS** at ${pg_best_clients:-?} clients (median). PostgreSQL's entries table after the runs: $pg_entries rows, $pg_bytes bytes with its two indexes (WAL not counted): $(awk -v b="$pg_bytes" -v n="$pg_entries" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes per entry."
+  as_pg "$PGBIN/pg_ctl" -D "$pgdir/db" -m fast stop >/dev/null
+  rm -rf "$pgdir"; pgdir=""
+fi
+
 if has single; then
-  profile_start single "$seconds"
-  cpu_mark "$server"; ledger_mark
-  charge single 2 64 "$seconds" 1
-  cpu_report "$server"; ledger_report
-  single=$(field calls_per_s "$line"); acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + 64))
+  single=$(median "${single_rate[@]}")
   out ""
   out "## 2. /v1/calls, one call per request, 64 connections"
   out ""
-  out "$single calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×). CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy. Ledger: $group."
+  if [ "$pg_best" -gt 0 ]; then
+    ratios=""
+    for round in $(seq "$rounds"); do ratios="$ratios${ratios:+, }$(ratio "${single_rate[$((round - 1))]}" "${pg_round_best[$((round - 1))]}")×"; done
+    out "**$single calls/s** (median); PostgreSQL's best: $pg_best TPS; ratio **$(ratio "$single" "$pg_best")×** (target ≥ 3×); each round against that round's PostgreSQL best: $ratios."
+  else
+    out "**$single calls/s** (median); no PostgreSQL figure in this run (part pg not run): no ratio."
+  fi
+  for info in "${single_info[@]}"; do out "- $info"; done
+  out ""
   out "Command: \`$(charge_command 2 64 "$seconds" 1)\`"
-  charge_errors single
-  profile_end single
+  profile_print single
 fi
 
-# --- 3. Batches -------------------------------------------------------------------------
 if has batch; then
-  profile_start batch "$seconds"
-  cpu_mark "$server"; ledger_mark
-  charge batch 2 "$batch_connections" "$seconds" "$batch"
-  cpu_report "$server"; ledger_report
-  acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + batch_connections * batch))
   out ""
   out "## 3. /v1/calls, $batch calls per request, $batch_connections connections"
   out ""
-  out "**$(field calls_per_s "$line") calls charged/s** (target ≥ 100,000): $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request. CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy. Ledger: $group."
+  out "**$(median "${batch_rate[@]}") calls charged/s** (median; target ≥ 100,000)."
+  for info in "${batch_info[@]}"; do out "- $info"; done
+  out ""
   out "Command: \`$(charge_command 2 "$batch_connections" "$seconds" "$batch")\`"
-  charge_errors batch
-  profile_end batch
+  profile_print batch
 fi
 
 # --- 4. Balance reads while calls are charged --------------------------------------------
@@ -468,7 +528,8 @@ if has reads; then
   out "Charger: **$(median "${rate[@]}") calls/s achieved** (asked $charge_rate; rounds: ${rate[*]}), latency of a single charge p50 $(ms "$(median "${rate_p50[@]}")") ms, **p99 $(ms "$(median "${rate_p99[@]}")") ms** (rounds: $(for v in "${rate_p99[@]}"; do printf '%s ' "$(ms "$v")"; done)ms), max $(ms "$(median "${rate_max[@]}")") ms."
   out "First round while charging: server threads (cores) $with_threads; ledger $with_group."
   out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 "$charger_connections" "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
-  profile_end reads-charged
+  profile_stop reads-charged
+  profile_print reads-charged
 fi
 
 # --- 5. Size per entry ------------------------------------------------------------------
