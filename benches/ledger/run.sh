@@ -85,6 +85,20 @@ trap cleanup EXIT
 
 # field NAME LINE: the value of NAME=... in a RESULT line.
 field() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<< "$2"; }
+# The disk under target/ (the ledger's, and /tmp's here): disk_mark, then disk_report sets
+# diskinfo (writes and flushes a second with their mean times, from /proc/diskstats; the
+# flushes are the fsyncs of both databases). Empty when the device is not listed there.
+disk=$(basename "$(df --output=source "$work" 2>/dev/null | tail -1)")
+disk_stat() { awk -v d="$disk" '$3 == d && NF >= 20 { print $8, $11, $19, $20 }' /proc/diskstats; }
+disk_mark() { disk_before=$(disk_stat); disk_wall=$(date +%s.%N); }
+disk_report() {
+  diskinfo=$(awk -v a="$disk_before" -v b="$(disk_stat)" -v t0="$disk_wall" -v t1="$(date +%s.%N)" -v d="$disk" \
+    'BEGIN { if (a == "" || b == "") { print "disk n/a"; exit }
+             split(a, x, " "); split(b, y, " "); w = y[1] - x[1]; f = y[3] - x[3]; t = t1 - t0
+             wm = 0; if (w > 0) wm = (y[2] - x[2]) / w
+             fm = 0; if (f > 0) fm = (y[4] - x[4]) / f
+             printf "disk %s: %.0f writes/s (mean %.2f ms), %.0f flushes/s (mean %.2f ms)", d, w / t, wm, f / t, fm }')
+}
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -147,8 +161,10 @@ SQL
     local clients tps latency done_tx failed
     for clients in 2 16 64; do
       psql_ -c CHECKPOINT
+      disk_mark
       as_pg pgbench -h "$pgdir" -n -M prepared -c "$clients" -j 2 -T "$seconds" -D n=0 -D "tag=$run_tag-c$clients-r$1" \
         -f "$pgdir/debit.sql" postgres > "$work/pgbench-$clients-$1.txt" 2>&1 || true
+      disk_report
       tps=$(awk '/^tps =/ { printf "%d", $3 }' "$work/pgbench-$clients-$1.txt")
       latency=$(awk '/^latency average =/ { print $4 }' "$work/pgbench-$clients-$1.txt")
       done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench-$clients-$1.txt")
@@ -159,7 +175,7 @@ SQL
         tps=${tps:-0}
       fi
       pg_tps[$clients,$1]=$tps
-      pg_row[$clients,$1]="$latency ms, $done_tx transactions, ${failed:-?} failed"
+      pg_row[$clients,$1]="$latency ms, $done_tx transactions, ${failed:-?} failed; $diskinfo"
     done
     # PostgreSQL's deferred writes land now, not in the next measured run.
     psql_ -c CHECKPOINT
@@ -273,12 +289,14 @@ thread_ticks() {
 cpu_mark() {
   mark_wall=$(date +%s.%N); mark_cpu=$(cpu_ticks "$1"); mark_machine=$(machine_ticks); children_cpu; mark_children=$children
   thread_ticks "$1" > "$work/.threads"
+  disk_mark
 }
 cpu_report() {
   local machine now
   machine=$(machine_ticks)
   now=$(date +%s.%N)
   children_cpu
+  disk_report
   wrk_cores=$(awk -v a="$mark_children" -v b="$children" -v t0="$mark_wall" -v t1="$now" 'BEGIN { printf "%.2f", (b - a) / (t1 - t0) }')
   cores=$(awk -v a="$mark_cpu" -v b="$(cpu_ticks "$1")" -v t0="$mark_wall" -v t1="$now" -v hz="$hz" \
     'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }')
@@ -378,7 +396,7 @@ for round in $(seq "$rounds"); do
     [ "$round" != 1 ] || profile_stop single
     acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + 64))
     single_rate+=("$(field calls_per_s "$line")")
-    single_info+=("round $round: $(field calls_per_s "$line") calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy; ledger: $group.")
+    single_info+=("round $round: $(field calls_per_s "$line") calls/s ($(field charged "$line") calls charged in $(field requests "$line") requests), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms; CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy; ledger: $group; $diskinfo.")
     charge_errors "single-$round"
   fi
   if has batch; then
@@ -389,7 +407,7 @@ for round in $(seq "$rounds"); do
     [ "$round" != 1 ] || profile_stop batch
     acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + batch_connections * batch))
     batch_rate+=("$(field calls_per_s "$line")")
-    batch_info+=("round $round: $(field calls_per_s "$line") calls/s, $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request; CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy; ledger: $group.")
+    batch_info+=("round $round: $(field calls_per_s "$line") calls/s, $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request; CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy; ledger: $group; $diskinfo.")
     charge_errors "batch-$round"
   fi
 done
@@ -408,7 +426,7 @@ if has pg; then
   out ""
   out "Command: \`pgbench -h $pgdir -n -M prepared -c CLIENTS -j 2 -T $seconds -D n=0 -D tag=$run_tag-cCLIENTS-rROUND -f debit.sql postgres\`; $rounds round(s), the table gives medians."
   out ""
-  out "| clients | TPS (median) | rounds: TPS (latency avg, transactions, failed) |"
+  out "| clients | TPS (median) | rounds: TPS (latency avg, transactions, failed; the disk during the run) |"
   out "|---:|---:|---|"
   for clients in 2 16 64; do
     values=(); detail=""
@@ -483,7 +501,7 @@ if has reads; then
   start_hello "$bytes"
   ceil=(); ceil_p99=(); ceil_srv=(); ceil_wrk=(); ceil_busy=()
   alone=(); alone_p99=(); alone_srv=(); alone_wrk=(); alone_busy=()
-  with=(); with_p99=(); with_srv=(); with_wrk=(); with_busy=(); with_charger_wrk=()
+  with=(); with_p99=(); with_srv=(); with_wrk=(); with_busy=(); with_charger_wrk=(); with_disk=()
   rate=(); rate_p50=(); rate_p99=(); rate_max=()
   for round in $(seq "$rounds"); do
     read_run "ceiling-$round" "$hello_addr" "$hello"
@@ -498,7 +516,7 @@ if has reads; then
     ledger_mark
     charger_t0=$(date +%s.%N); charger_ticks=$(cpu_ticks "$charger_wrk" 2>/dev/null || echo x)
     read_run "reads-charged-$round" "$api" "$server"; read_errors
-    with+=("$(field rps "$rline")"); with_p99+=("$(field p99_us "$rline")"); with_srv+=("$cores"); with_wrk+=("$wrk_cores"); with_busy+=("${busy%\%}")
+    with+=("$(field rps "$rline")"); with_p99+=("$(field p99_us "$rline")"); with_srv+=("$cores"); with_wrk+=("$wrk_cores"); with_busy+=("${busy%\%}"); with_disk+=("round $round: $diskinfo")
     # The charger's wrk over the same window (it is still running: it ends 2 s later).
     with_charger_wrk+=("$(awk -v a="$charger_ticks" -v b="$(cpu_ticks "$charger_wrk" 2>/dev/null || echo x)" -v t0="$charger_t0" -v t1="$(date +%s.%N)" -v hz="$hz" \
       'BEGIN { if (a == "x" || b == "x") print "n/a"; else printf "%.2f", (b - a) / hz / (t1 - t0) }')")
@@ -527,6 +545,7 @@ if has reads; then
   out "Rounds (requests/s): ceiling ${ceil[*]}; alone ${alone[*]}; while charging ${with[*]}."
   out "Charger: **$(median "${rate[@]}") calls/s achieved** (asked $charge_rate; rounds: ${rate[*]}), latency of a single charge p50 $(ms "$(median "${rate_p50[@]}")") ms, **p99 $(ms "$(median "${rate_p99[@]}")") ms** (rounds: $(for v in "${rate_p99[@]}"; do printf '%s ' "$(ms "$v")"; done)ms), max $(ms "$(median "${rate_max[@]}")") ms."
   out "First round while charging: server threads (cores) $with_threads; ledger $with_group."
+  out "Disk while charging: $(printf '%s; ' "${with_disk[@]}")"
   out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 "$charger_connections" "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
   profile_stop reads-charged
   profile_print reads-charged
