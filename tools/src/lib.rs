@@ -6,3 +6,4 @@ pub mod cli;
 pub mod gen;
 pub mod load;
 pub mod mass_lookup;
+pub mod pipeline;

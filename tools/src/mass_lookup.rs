@@ -1,13 +1,9 @@
-//! The streaming pipeline behind `tariff-lookup`: numbers in, CSV rows out, in input order.
-//!
-//! Input is cut into chunks at line ends; worker threads turn chunks into output while the
-//! main thread reads and a writer thread writes, each chunk's result handed over through its
-//! own one-slot channel queued in input order. The queues are bounded, so memory stays a few
-//! chunks whatever the input size, and order is kept without a reorder buffer.
+//! `tariff-lookup`'s work: numbers in, CSV rows out, in input order, on the streaming
+//! [`pipeline`].
 
 use std::io::{self, Read, Write};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+
+use crate::pipeline::{self, ChunkWork};
 
 use ratel_engine::artifact::Artifact;
 use ratel_engine::lookup::dialed_digits;
@@ -17,31 +13,6 @@ use ratel_engine::time::Timestamp;
 
 /// The output's header row.
 pub const HEADER: &[u8] = b"number,prefix,destination,rate,connection_fee,increment_s,min_time_s\n";
-
-/// Input bytes per chunk handed to a worker.
-const CHUNK_BYTES: usize = 256 << 10;
-
-/// Buffers handed back after use, so that a run of any length allocates only as many as are
-/// ever in flight at once (a few dozen): memory is flat, and the allocator is out of the loop.
-#[derive(Debug, Default)]
-struct BufferPool(Mutex<Vec<Vec<u8>>>);
-
-impl BufferPool {
-    fn take(&self) -> Vec<u8> {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|mut spare| spare.pop())
-            .unwrap_or_default()
-    }
-
-    fn give(&self, mut buffer: Vec<u8>) {
-        buffer.clear();
-        if let Ok(mut spare) = self.0.lock() {
-            spare.push(buffer);
-        }
-    }
-}
 
 /// What to look numbers up in, and how.
 #[derive(Debug, Clone, Copy)]
@@ -136,105 +107,26 @@ impl LookupJob<'_> {
     /// Streams `input` to `output` (header first) on `threads` workers; returns lines read.
     pub fn run(
         &self,
-        mut input: impl Read,
+        input: impl Read,
         output: impl Write + Send,
         threads: usize,
     ) -> io::Result<u64> {
-        type Work = (Vec<u8>, SyncSender<Vec<u8>>);
-        let threads = threads.max(1);
-        let (work_tx, work_rx) = sync_channel::<Work>(threads * 2);
-        let work_rx = Arc::new(Mutex::new(work_rx));
-        let (order_tx, order_rx) = sync_channel::<Receiver<Vec<u8>>>(threads * 4);
-        let pool = BufferPool::default();
-        let pool = &pool;
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                let work_rx = Arc::clone(&work_rx);
-                scope.spawn(move || {
-                    let mut tails = TailCache::default();
-                    loop {
-                        let next = work_rx
-                            .lock()
-                            .map_err(|_| ())
-                            .and_then(|rx| rx.recv().map_err(|_| ()));
-                        let Ok((chunk, reply)) = next else { break };
-                        let mut out = pool.take();
-                        self.process(&chunk, &mut out, &mut tails);
-                        pool.give(chunk);
-                        if reply.send(out).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            let writer = scope.spawn(move || -> io::Result<()> {
-                let mut output = io::BufWriter::with_capacity(1 << 20, output);
-                output.write_all(HEADER)?;
-                for pending in order_rx {
-                    let Ok(block) = pending.recv() else { break };
-                    output.write_all(&block)?;
-                    pool.give(block);
-                }
-                output.flush()
-            });
+        pipeline::run(self, input, output, HEADER, io::sink(), 1, threads)
+    }
+}
 
-            let mut lines = 0u64;
-            let mut carry: Vec<u8> = Vec::new();
-            let read_result = (|| -> io::Result<()> {
-                loop {
-                    let mut chunk = pool.take();
-                    chunk.extend_from_slice(&carry);
-                    carry.clear();
-                    let start = chunk.len();
-                    chunk.resize(start + CHUNK_BYTES, 0);
-                    let mut filled = start;
-                    // Fill the chunk (short reads from pipes are common).
-                    while filled < chunk.len() {
-                        match input.read(&mut chunk[filled..]) {
-                            Ok(0) => break,
-                            Ok(n) => filled += n,
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    let at_end = filled < chunk.len();
-                    chunk.truncate(filled);
-                    if !at_end {
-                        // Hand over whole lines only; the partial last line waits for more.
-                        match memchr::memrchr(b'\n', &chunk) {
-                            Some(end) => {
-                                carry.extend_from_slice(&chunk[end + 1..]);
-                                chunk.truncate(end + 1);
-                            }
-                            None => {
-                                // One line longer than a chunk: keep reading it.
-                                carry = chunk;
-                                continue;
-                            }
-                        }
-                    }
-                    if !chunk.is_empty() {
-                        lines += memchr::memchr_iter(b'\n', &chunk).count() as u64
-                            + u64::from(*chunk.last().unwrap_or(&b'\n') != b'\n');
-                        let (reply_tx, reply_rx) = sync_channel(1);
-                        if order_tx.send(reply_rx).is_err()
-                            || work_tx.send((chunk, reply_tx)).is_err()
-                        {
-                            return Ok(()); // the writer stopped; its error is reported below
-                        }
-                    }
-                    if at_end {
-                        return Ok(());
-                    }
-                }
-            })();
-            drop(order_tx);
-            drop(work_tx);
-            let written = writer
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
-            read_result.and(written).map(|()| lines)
-        })
+impl ChunkWork for LookupJob<'_> {
+    type State = TailCache;
+
+    fn process(
+        &self,
+        chunk: &[u8],
+        _: u64,
+        out: &mut Vec<u8>,
+        _: &mut Vec<u8>,
+        tails: &mut TailCache,
+    ) {
+        LookupJob::process(self, chunk, out, tails);
     }
 }
 
@@ -333,7 +225,7 @@ mod tests {
     fn a_line_longer_than_a_chunk_is_one_row() {
         let artifact = artifact();
         let job = job(&artifact, Timestamp(0), false);
-        let long = format!("370{}", "x".repeat(CHUNK_BYTES * 2 + 17));
+        let long = format!("370{}", "x".repeat(pipeline::CHUNK_BYTES * 2 + 17));
         let out = run(&job, format!("1\n{long}\n99").as_bytes(), 2);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 4);
