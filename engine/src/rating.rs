@@ -212,10 +212,30 @@ pub fn rating_of<'a>(
             currency: &tariff.currency,
         })?
         .rate;
+    Ok(rating_with(found, digits, exchange_rate))
+}
+
+/// Rates a call to `number` (non-digits dropped, the first 20 digits kept, longest prefix) on
+/// the one tariff `tariff`, at `at`, with costs in the tariff's own currency: how
+/// `tariff-rate` prices CDRs (no payer, no conversion). `None`: no row.
+pub fn rate_in_tariff<'a>(
+    artifact: &'a Artifact,
+    tariff: &str,
+    number: &[u8],
+    at: Timestamp,
+) -> Option<Rating<'a>> {
+    let mut digits = [0u8; MAX_PREFIX_DIGITS];
+    let digits = dialed_digits(number, &mut digits);
+    let found = find_rate(artifact, [Some(tariff)], digits, at, Matching::Longest)?;
+    Some(rating_with(found, digits, Decimal::new(1, 0)))
+}
+
+/// The [`Rating`] of `found` for `digits`, priced with `exchange_rate`.
+fn rating_with<'a>(found: Found<'a>, digits: &[u8], exchange_rate: Decimal) -> Rating<'a> {
     let mut prefix = [0u8; MAX_PREFIX_DIGITS];
     let len = usize::from(found.prefix_len).min(digits.len());
     prefix[..len].copy_from_slice(&digits[..len]);
-    Ok(Rating {
+    Rating {
         terms: Terms {
             rate: found.record.rate,
             connection_fee: found.record.connection_fee,
@@ -225,7 +245,7 @@ pub fn rating_of<'a>(
         exchange_rate,
         found,
         prefix,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -6,4 +6,5 @@ pub mod cli;
 pub mod gen;
 pub mod load;
 pub mod mass_lookup;
+pub mod mass_rate;
 pub mod pipeline;

@@ -1,0 +1,126 @@
+//! `tariff-rate`: CDRs on stdin, the same rows priced on stdout, in input order.
+//!
+//! Exit codes: 0 every row read cleanly, 1 a bad row (reported on stderr, written with empty
+//! rated columns) or an artifact, tariff or header that cannot be used, 2 usage.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use clap::Parser;
+use ratel_engine::artifact::Artifact;
+use ratel_engine::time::Timestamp;
+use ratel_tools::cli::usage_error;
+use ratel_tools::mass_rate::{CdrColumns, RateJob, RATED_COLUMNS};
+use ratel_tools::pipeline;
+
+/// Price every call of a CDR file with one tariff, nothing charged: reads CSV on stdin (a
+/// header row naming `number` and `billsec`, and optionally `start`, "YYYY-MM-DD HH:MM:SS"
+/// UTC; other columns pass through), writes the same rows to stdout followed by
+/// prefix,destination,rate,connection_fee,increment_s,min_time_s,rated_s,cost (cost in the
+/// tariff's currency, 6 places; a number without a rate gets those columns empty). A bad
+/// row is reported on stderr as stdin:LINE:COLUMN and written with empty rated columns; the
+/// exit status is then 1.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// The compiled artifact (from tariff-compile).
+    #[arg(short = 'a', long = "artifact")]
+    artifact: PathBuf,
+    /// The tariff to price with.
+    #[arg(short = 't', long = "tariff")]
+    tariff: String,
+    /// The time of calls without a start, "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" (UTC);
+    /// default: now.
+    #[arg(long = "at")]
+    at: Option<String>,
+    /// Worker threads; default: the number of cores.
+    #[arg(long = "threads")]
+    threads: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let at = match args.at.as_deref().map(Timestamp::parse) {
+        None => Timestamp::now(),
+        Some(Ok(at)) => at,
+        Some(Err(error)) => {
+            return usage_error(
+                "tariff-rate",
+                &format!("--at {:?} {error}", args.at.unwrap_or_default()),
+            )
+        }
+    };
+    let artifact = match Artifact::open(&args.artifact) {
+        Ok(artifact) => artifact,
+        Err(error) => {
+            eprintln!("tariff-rate: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    if artifact.tariff_id(&args.tariff).is_none() {
+        let names: Vec<&str> = artifact.tariffs().iter().map(|t| t.name.as_str()).collect();
+        eprintln!(
+            "tariff-rate: tariff \"{}\" is not in {} (it holds: {})",
+            args.tariff,
+            args.artifact.display(),
+            names.join(", ")
+        );
+        return ExitCode::from(1);
+    }
+    let mut input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+    let mut header = Vec::new();
+    if let Err(error) = input.read_until(b'\n', &mut header) {
+        eprintln!("tariff-rate: cannot read stdin: {error}");
+        return ExitCode::from(1);
+    }
+    let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&header);
+    let header = header.strip_suffix(b"\n").unwrap_or(header);
+    let header = header.strip_suffix(b"\r").unwrap_or(header);
+    let columns = match CdrColumns::from_header(header) {
+        Ok(columns) => columns,
+        Err(message) => {
+            eprintln!("stdin:1:1: {message} (a header row naming number and billsec is required)");
+            return ExitCode::from(1);
+        }
+    };
+    let mut out_header = header.to_vec();
+    out_header.push(b',');
+    out_header.extend_from_slice(RATED_COLUMNS.as_bytes());
+    out_header.push(b'\n');
+    let job = RateJob {
+        artifact: &artifact,
+        tariff: &args.tariff,
+        at,
+        columns,
+        file: "stdin",
+        bad_rows: AtomicU64::new(0),
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let ran = pipeline::run(
+        &job,
+        input,
+        std::io::stdout(),
+        &out_header,
+        std::io::stderr(),
+        2,
+        threads,
+    );
+    match ran {
+        Ok(_) | Err(_) if job.bad_rows.load(Ordering::Relaxed) > 0 => {
+            let bad = job.bad_rows.load(Ordering::Relaxed);
+            eprintln!("tariff-rate: {bad} rows had a bad field (written with empty rated columns)");
+            ExitCode::from(1)
+        }
+        Ok(_) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) means the reader has what it wants.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tariff-rate: {error}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! `tariff-rate`'s work: CDR rows in, the same rows priced out, in input order, on the
+//! streaming [`pipeline`]. Each row is priced by the engine's one cost function
+//! (`rating::rate_in_tariff`, then `cost::price`): the row of the tariff in force at the
+//! call's `start`, its increment, minimum time and connection fee, the cost in the tariff's
+//! currency to 6 places. Nothing is charged.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ratel_engine::artifact::Artifact;
+use ratel_engine::cost::COST_PLACES;
+use ratel_engine::money::{write_fixed, write_scaled, Decimal};
+use ratel_engine::rating::rate_in_tariff;
+use ratel_engine::time::Timestamp;
+
+use crate::mass_lookup::write_csv_field;
+use crate::pipeline::ChunkWork;
+
+/// The columns `tariff-rate` appends to every row.
+pub const RATED_COLUMNS: &str =
+    "prefix,destination,rate,connection_fee,increment_s,min_time_s,rated_s,cost";
+
+/// The rated columns of a row that has no rate (or a bad field): all empty.
+const UNRATED: &[u8] = b",,,,,,,,";
+
+/// Where the CDR columns `tariff-rate` reads are, by position (0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CdrColumns {
+    pub number: usize,
+    pub billsec: usize,
+    /// `None`: every call is priced at the `--at` time.
+    pub start: Option<usize>,
+}
+
+impl CdrColumns {
+    /// Finds `number`, `billsec` and `start` in a header row (names trimmed, any case).
+    /// `Err` names the missing required column.
+    pub fn from_header(header: &[u8]) -> Result<CdrColumns, String> {
+        let mut fields = Fields::default();
+        fields.split(header);
+        let find = |name: &str| {
+            (0..fields.len()).find(|&i| {
+                fields
+                    .get(i)
+                    .trim_ascii()
+                    .eq_ignore_ascii_case(name.as_bytes())
+            })
+        };
+        let required = |name: &str| find(name).ok_or(format!("the header has no {name} column"));
+        Ok(CdrColumns {
+            number: required("number")?,
+            billsec: required("billsec")?,
+            start: find("start"),
+        })
+    }
+}
+
+/// One CSV line's fields, unescaped (RFC 4180 quotes), reusing its buffers line after line.
+#[derive(Debug, Default)]
+pub struct Fields {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Fields {
+    /// Splits one line (no line end) into its fields.
+    fn split(&mut self, line: &[u8]) {
+        use csv_core::ReadRecordResult;
+        let mut reader = csv_core::Reader::new();
+        self.bytes.clear();
+        self.bytes.resize(line.len() + 1, 0);
+        self.ends.clear();
+        self.ends.resize(line.len() + 2, 0);
+        let (mut input, mut written, mut fields) = (line, 0, 0);
+        loop {
+            let (result, read, out, ends) =
+                reader.read_record(input, &mut self.bytes[written..], &mut self.ends[fields..]);
+            // Field ends count from the record's start, across calls.
+            input = &input[read..];
+            written += out;
+            fields += ends;
+            match result {
+                // The line is read; the empty input of the next call ends the record.
+                ReadRecordResult::InputEmpty => {}
+                // Buffers sized to the line never run out; the other results end it.
+                ReadRecordResult::Record
+                | ReadRecordResult::End
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => break,
+            }
+        }
+        self.ends.truncate(fields);
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Field `i`, or empty past the last.
+    fn get(&self, i: usize) -> &[u8] {
+        match self.ends.get(i) {
+            None => &[],
+            Some(&end) => {
+                let start = if i == 0 { 0 } else { self.ends[i - 1] };
+                &self.bytes[start..end]
+            }
+        }
+    }
+}
+
+/// What `tariff-rate` prices CDRs with.
+#[derive(Debug)]
+pub struct RateJob<'a> {
+    pub artifact: &'a Artifact,
+    pub tariff: &'a str,
+    /// The time of a call without a `start` (column absent or empty).
+    pub at: Timestamp,
+    pub columns: CdrColumns,
+    /// The input's name in error lines (`stdin` for standard input).
+    pub file: &'a str,
+    /// Rows with a bad field so far (the exit status is 1 when any).
+    pub bad_rows: AtomicU64,
+}
+
+impl RateJob<'_> {
+    /// Appends one row: the line as read, then its rated columns (empty for a miss or a bad
+    /// field, which is also reported on `notes` as `file:line:column: message`).
+    fn rate_line(
+        &self,
+        line: &[u8],
+        number: u64,
+        out: &mut Vec<u8>,
+        notes: &mut Vec<u8>,
+        fields: &mut Fields,
+    ) {
+        fields.split(line);
+        out.extend_from_slice(line);
+        let columns = self.columns;
+        let mut bad = |column: usize, message: String| {
+            self.bad_rows.fetch_add(1, Ordering::Relaxed);
+            notes.extend_from_slice(
+                format!("{}:{number}:{}: {message}\n", self.file, column + 1).as_bytes(),
+            );
+        };
+        let billsec_text = fields.get(columns.billsec).trim_ascii();
+        let billsec = std::str::from_utf8(billsec_text)
+            .ok()
+            .and_then(|t| t.parse::<i64>().ok());
+        let Some(billsec) = billsec else {
+            bad(
+                columns.billsec,
+                format!(
+                    "billsec {:?} is not a whole number of seconds",
+                    String::from_utf8_lossy(billsec_text)
+                ),
+            );
+            out.extend_from_slice(UNRATED);
+            out.push(b'\n');
+            return;
+        };
+        let start_text = columns
+            .start
+            .map_or(&[][..], |i| fields.get(i).trim_ascii());
+        let start = if start_text.is_empty() {
+            self.at
+        } else {
+            match Timestamp::parse_bytes(start_text) {
+                Ok(start) => start,
+                Err(error) => {
+                    bad(
+                        columns.start.unwrap_or_default(),
+                        format!("start {:?} {error}", String::from_utf8_lossy(start_text)),
+                    );
+                    out.extend_from_slice(UNRATED);
+                    out.push(b'\n');
+                    return;
+                }
+            }
+        };
+        let Some(rating) = rate_in_tariff(
+            self.artifact,
+            self.tariff,
+            fields.get(columns.number),
+            start,
+        ) else {
+            out.extend_from_slice(UNRATED);
+            out.push(b'\n');
+            return;
+        };
+        let price = match rating.price(billsec) {
+            Ok(price) => price,
+            Err(error) => {
+                bad(columns.billsec, format!("billsec {billsec}: {error}"));
+                out.extend_from_slice(UNRATED);
+                out.push(b'\n');
+                return;
+            }
+        };
+        let decimal = |out: &mut Vec<u8>, value: Decimal| {
+            write_scaled(out, i128::from(value.units()), value.scale());
+        };
+        let mut number_buffer = itoa::Buffer::new();
+        out.push(b',');
+        out.extend_from_slice(rating.prefix());
+        out.push(b',');
+        write_csv_field(out, rating.destination());
+        out.push(b',');
+        decimal(out, rating.terms.rate);
+        out.push(b',');
+        decimal(out, rating.terms.connection_fee);
+        out.push(b',');
+        out.extend_from_slice(number_buffer.format(rating.terms.increment_s).as_bytes());
+        out.push(b',');
+        out.extend_from_slice(number_buffer.format(rating.terms.min_time_s).as_bytes());
+        out.push(b',');
+        out.extend_from_slice(number_buffer.format(price.rated_s).as_bytes());
+        out.push(b',');
+        write_fixed(out, price.cost, COST_PLACES);
+        out.push(b'\n');
+    }
+}
+
+impl ChunkWork for RateJob<'_> {
+    type State = Fields;
+
+    fn process(
+        &self,
+        chunk: &[u8],
+        first_line: u64,
+        out: &mut Vec<u8>,
+        notes: &mut Vec<u8>,
+        fields: &mut Fields,
+    ) {
+        let mut rest = chunk;
+        let mut number = first_line;
+        while !rest.is_empty() {
+            let (line, next) = match memchr::memchr(b'\n', rest) {
+                Some(end) => (&rest[..end], &rest[end + 1..]),
+                None => (rest, &[][..]),
+            };
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            // A blank line is no record: nothing to price, nothing written.
+            if !line.trim_ascii().is_empty() {
+                self.rate_line(line, number, out, notes, fields);
+            }
+            number += 1;
+            rest = next;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_split_with_quotes_and_found_by_header_name() {
+        let mut fields = Fields::default();
+        fields.split(br#"a,"b, ""c""",,d"#);
+        let all: Vec<&[u8]> = (0..fields.len()).map(|i| fields.get(i)).collect();
+        assert_eq!(all, [&b"a"[..], b"b, \"c\"", b"", b"d"]);
+        fields.split(b"");
+        assert_eq!((fields.len(), fields.get(0)), (0, &b""[..]));
+        assert_eq!(
+            CdrColumns::from_header(b"id, Number ,BillSec,start,x"),
+            Ok(CdrColumns {
+                number: 1,
+                billsec: 2,
+                start: Some(3)
+            })
+        );
+        assert_eq!(
+            CdrColumns::from_header(b"number,duration"),
+            Err("the header has no billsec column".into())
+        );
+    }
+}
