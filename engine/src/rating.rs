@@ -1,6 +1,6 @@
 //! Rating: which row of which tariff prices a call, and what the call costs in the default
 //! currency. The one place the pricing inputs are gathered: `rate_get`, `/v1/rates`,
-//! `/v1/authorize` and `/v1/calls` (and the later `tariff-rate`) all look rates up through
+//! `/v1/authorize`, `/v1/calls` and `tariff-rate` ([`rate_in_tariff`]) all look rates up through
 //! [`find_rate`], and everything that charges or limits a call prices it through
 //! [`Rating::price`] and [`Rating::max_seconds`], which hand the row's terms to
 //! [`crate::cost`] with the tariff currency's exchange rate.
