@@ -452,19 +452,52 @@ pub fn write_numbers(rows: &[GenRow], count: usize, seed: u64, out: impl Write) 
     let mut out = io::BufWriter::new(out);
     let mut number = String::with_capacity(24);
     for _ in 0..count {
-        number.clear();
-        if rows.is_empty() || rng.percent(10) {
-            number.push('0');
-            let len = 10 + rng.below(3) as usize;
-            rng.digits(len, &mut number);
-        } else {
-            number.push_str(&rows[rng.below(rows.len() as u64) as usize].prefix);
-            let target = 11 + rng.below(3) as usize;
-            let extra = target.saturating_sub(number.len()).max(1);
-            rng.digits(extra, &mut number);
-        }
+        dialed_number(rows, &mut rng, &mut number);
         out.write_all(number.as_bytes())?;
         out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+/// One dialed number into `number` (cleared first): ~90% extend a deck prefix to 11–13
+/// digits, the rest start with 0 and match nothing.
+fn dialed_number(rows: &[GenRow], rng: &mut SplitMix64, number: &mut String) {
+    number.clear();
+    if rows.is_empty() || rng.percent(10) {
+        number.push('0');
+        let len = 10 + rng.below(3) as usize;
+        rng.digits(len, number);
+    } else {
+        number.push_str(&rows[rng.below(rows.len() as u64) as usize].prefix);
+        let target = 11 + rng.below(3) as usize;
+        let extra = target.saturating_sub(number.len()).max(1);
+        rng.digits(extra, number);
+    }
+}
+
+/// The header of `cdrs.csv`.
+pub const CDR_HEADER: &str = "id,number,billsec,start";
+
+/// Writes `count` CDRs (`cdrs.csv`: `id,number,billsec,start`) for `tariff-rate` and the
+/// charging benches: numbers as in `numbers.txt`, ~5% unanswered calls (billsec 0), most
+/// calls 1–600 s and ~2% up to an hour, started through November 2026 (UTC).
+pub fn write_cdrs(rows: &[GenRow], count: usize, seed: u64, out: impl Write) -> io::Result<()> {
+    let mut rng = SplitMix64::new(seed ^ 0x0cd2_0cd2);
+    let mut out = io::BufWriter::new(out);
+    let mut number = String::with_capacity(24);
+    let november = ratel_engine::time::Timestamp::parse("2026-11-01").map_or(0, |t| t.0);
+    writeln!(out, "{CDR_HEADER}")?;
+    for id in 1..=count {
+        dialed_number(rows, &mut rng, &mut number);
+        let billsec = if rng.percent(5) {
+            0
+        } else if rng.percent(2) {
+            1 + rng.below(3600)
+        } else {
+            1 + rng.below(600)
+        };
+        let start = ratel_engine::time::Timestamp(november + rng.below(30 * 86_400) as i64);
+        writeln!(out, "cdr-{id},{number},{billsec},{start}")?;
     }
     out.flush()
 }

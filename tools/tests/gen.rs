@@ -199,3 +199,61 @@ fn an_npanxx_deck_larger_than_the_numbering_plan_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("at most 576000 rows"));
     assert!(!dir.path().join("wholesale.csv").exists());
 }
+
+/// `--cdrs` writes CDRs that `tariff-rate` prices whole: every row well formed, about nine
+/// in ten with a rate (the others dial a number no prefix matches), the same bytes each time.
+#[test]
+fn generated_cdrs_are_priced_by_tariff_rate_without_a_bad_row() {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    for dir in &dirs {
+        ratel_gen(
+            dir.path(),
+            &[
+                "--rows",
+                "5000",
+                "--numbers",
+                "10",
+                "--users",
+                "10",
+                "--cards",
+                "10",
+                "--cdrs",
+                "2000",
+            ],
+        );
+    }
+    let cdrs = std::fs::read_to_string(dirs[0].path().join("cdrs.csv")).unwrap();
+    assert_eq!(
+        cdrs,
+        std::fs::read_to_string(dirs[1].path().join("cdrs.csv")).unwrap()
+    );
+    assert_eq!(cdrs.lines().next(), Some(ratel_tools::gen::CDR_HEADER));
+    assert_eq!(cdrs.lines().count(), 2001);
+
+    let dir = dirs[0].path();
+    let artifact = dir.join("deck.ratel");
+    let compiled = Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
+        .args([
+            "-o",
+            artifact.to_str().unwrap(),
+            dir.join("wholesale.csv").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(compiled.status.success());
+    let rated = Command::new(env!("CARGO_BIN_EXE_tariff-rate"))
+        .args(["-a", artifact.to_str().unwrap(), "-t", "wholesale"])
+        .stdin(std::fs::File::open(dir.join("cdrs.csv")).unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&rated.stderr);
+    assert!(rated.status.success(), "{stderr}");
+    let out = String::from_utf8(rated.stdout).unwrap();
+    let priced = out
+        .lines()
+        .skip(1)
+        .filter(|l| !l.ends_with(",,,,,,,,"))
+        .count();
+    assert_eq!(out.lines().count(), 2001);
+    assert!((1600..2000).contains(&priced), "{priced} of 2000 priced");
+}

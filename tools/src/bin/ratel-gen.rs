@@ -29,6 +29,9 @@ struct Args {
     /// Dialed numbers (numbers.txt); ~90% match a deck prefix.
     #[arg(long, default_value_t = 100_000)]
     numbers: usize,
+    /// CDRs to write as cdrs.csv (id,number,billsec,start; for tariff-rate); 0: none.
+    #[arg(long, default_value_t = 0)]
+    cdrs: usize,
     /// Plain users, besides the admin, an accountant and the resellers.
     #[arg(long, default_value_t = 1_000)]
     users: usize,
@@ -91,6 +94,9 @@ fn run(args: &Args) -> std::io::Result<()> {
         args.seed,
         create(&args.out, "numbers.txt")?,
     )?;
+    if args.cdrs > 0 {
+        gen::write_cdrs(&deck, args.cdrs, args.seed, create(&args.out, "cdrs.csv")?)?;
+    }
     gen::write_currencies(create(&args.out, "currencies.csv")?)?;
     let owners = gen::write_users(
         args.users,
@@ -106,11 +112,12 @@ fn run(args: &Args) -> std::io::Result<()> {
         create(&args.out, "cards.csv")?,
     )?;
     println!(
-        "wrote {}: {}.csv ({} rows), numbers.txt ({}), users.csv ({} users), cards.csv ({} cards), card_groups.csv, currencies.csv",
+        "wrote {}: {}.csv ({} rows), numbers.txt ({}){}, users.csv ({} users), cards.csv ({} cards), card_groups.csv, currencies.csv",
         args.out.display(),
         args.tariff,
         deck.len(),
         args.numbers,
+        if args.cdrs > 0 { format!(", cdrs.csv ({})", args.cdrs) } else { String::new() },
         args.users,
         args.cards
     );
