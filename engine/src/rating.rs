@@ -57,16 +57,20 @@ pub fn find_rate<'a, 'n>(
             Matching::Longest => artifact.longest_match(id, digits, at),
         };
         if let Some(found) = found {
-            // A record the index points past is damage: no rate, rather than a wrong one.
-            let record = artifact.record(found.record)?;
-            return Some(Found {
-                tariff: artifact.tariffs().get(id)?,
-                record,
-                prefix_len: found.prefix_len,
-            });
+            return found_in(artifact, id, found);
         }
     }
     None
+}
+
+/// The [`Found`] of a match in tariff `id`; `None` when the index points past the records
+/// (damage: no rate, rather than a wrong one).
+fn found_in(artifact: &Artifact, id: usize, found: crate::lookup::Match) -> Option<Found<'_>> {
+    Some(Found {
+        tariff: artifact.tariffs().get(id)?,
+        record: artifact.record(found.record)?,
+        prefix_len: found.prefix_len,
+    })
 }
 
 /// Who pays for a call.
@@ -216,17 +220,22 @@ pub fn rating_of<'a>(
 }
 
 /// Rates a call to `number` (non-digits dropped, the first 20 digits kept, longest prefix) on
-/// the one tariff `tariff`, at `at`, with costs in the tariff's own currency: how
-/// `tariff-rate` prices CDRs (no payer, no conversion). `None`: no row.
+/// the one tariff `tariff` (its id: looked up once by the caller, not once a call), at `at`,
+/// with costs in the tariff's own currency: how `tariff-rate` prices CDRs (no payer, no
+/// conversion). `None`: no row.
 pub fn rate_in_tariff<'a>(
     artifact: &'a Artifact,
-    tariff: &str,
+    tariff: usize,
     number: &[u8],
     at: Timestamp,
 ) -> Option<Rating<'a>> {
     let mut digits = [0u8; MAX_PREFIX_DIGITS];
     let digits = dialed_digits(number, &mut digits);
-    let found = find_rate(artifact, [Some(tariff)], digits, at, Matching::Longest)?;
+    let found = found_in(
+        artifact,
+        tariff,
+        artifact.longest_match(tariff, digits, at)?,
+    )?;
     Some(rating_with(found, digits, Decimal::new(1, 0)))
 }
 

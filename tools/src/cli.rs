@@ -4,13 +4,66 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ratel_engine::artifact::Artifact;
 use ratel_engine::compile::TariffSource;
 use ratel_engine::input::{Delimiter, TextEncoding};
 use ratel_engine::tariff::{is_valid_tariff_name, DeckFormat};
-use ratel_engine::time::DateFormat;
+use ratel_engine::time::{DateFormat, Timestamp};
 
 /// Currency of a tariff when none is given.
 pub const DEFAULT_CURRENCY: &str = "USD";
+
+/// The `--at` time of a mass tool (default now), or the usage error (exit 2) to return.
+pub fn at_or_now(tool: &str, at: Option<&str>) -> Result<Timestamp, ExitCode> {
+    match at.map(Timestamp::parse) {
+        None => Ok(Timestamp::now()),
+        Some(Ok(at)) => Ok(at),
+        Some(Err(error)) => Err(usage_error(
+            tool,
+            &format!("--at {:?} {error}", at.unwrap_or_default()),
+        )),
+    }
+}
+
+/// Maps `artifact` and finds `tariff` in it; on failure, one line on stderr and exit 1.
+pub fn open_tariff(
+    tool: &str,
+    artifact: &Path,
+    tariff: &str,
+) -> Result<(Artifact, usize), ExitCode> {
+    let opened = Artifact::open(artifact).map_err(|error| {
+        eprintln!("{tool}: {error}");
+        ExitCode::from(1)
+    })?;
+    let Some(id) = opened.tariff_id(tariff) else {
+        let names: Vec<&str> = opened.tariffs().iter().map(|t| t.name.as_str()).collect();
+        eprintln!(
+            "{tool}: tariff \"{tariff}\" is not in {} (it holds: {})",
+            artifact.display(),
+            names.join(", ")
+        );
+        return Err(ExitCode::from(1));
+    };
+    Ok((opened, id))
+}
+
+/// `--threads`, or one a core.
+pub fn threads(requested: Option<usize>) -> usize {
+    requested.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+/// The exit code of a mass tool's run: a closed pipe (`| head`) means the reader has what it
+/// wants; any other error is one line on stderr and exit 1.
+pub fn finished<T>(tool: &str, result: std::io::Result<T>) -> ExitCode {
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{tool}: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
 
 /// Prints a usage error the way `clap` does and returns exit code 2.
 pub fn usage_error(tool: &str, message: &str) -> ExitCode {

@@ -66,14 +66,8 @@ impl TailCache {
 impl LookupJob<'_> {
     /// Appends one output row per line of `input` (lines end in `\n`; a final line may not).
     pub fn process(&self, input: &[u8], out: &mut Vec<u8>, tails: &mut TailCache) {
-        let mut rest = input;
-        while !rest.is_empty() {
-            let (line, next) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], &rest[end + 1..]),
-                None => (rest, &[][..]),
-            };
+        for line in pipeline::lines(input) {
             self.process_line(line.trim_ascii(), out, tails);
-            rest = next;
         }
     }
 

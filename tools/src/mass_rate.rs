@@ -13,7 +13,7 @@ use ratel_engine::rating::rate_in_tariff;
 use ratel_engine::time::Timestamp;
 
 use crate::mass_lookup::write_csv_field;
-use crate::pipeline::ChunkWork;
+use crate::pipeline::{self, ChunkWork};
 
 /// The columns `tariff-rate` appends to every row.
 pub const RATED_COLUMNS: &str =
@@ -125,7 +125,8 @@ impl Fields {
 #[derive(Debug)]
 pub struct RateJob<'a> {
     pub artifact: &'a Artifact,
-    pub tariff: &'a str,
+    /// The tariff's id in `artifact`.
+    pub tariff: usize,
     /// The time of a call without a `start` (column absent or empty).
     pub at: Timestamp,
     pub columns: CdrColumns,
@@ -244,20 +245,12 @@ impl ChunkWork for RateJob<'_> {
         notes: &mut Vec<u8>,
         fields: &mut Fields,
     ) {
-        let mut rest = chunk;
-        let mut number = first_line;
-        while !rest.is_empty() {
-            let (line, next) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], &rest[end + 1..]),
-                None => (rest, &[][..]),
-            };
+        for (line, number) in pipeline::lines(chunk).zip(first_line..) {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             // A blank line is no record: nothing to price, nothing written.
             if !line.trim_ascii().is_empty() {
                 self.rate_line(line, number, out, notes, fields);
             }
-            number += 1;
-            rest = next;
         }
     }
 }

@@ -10,6 +10,22 @@ use std::io::{self, Read, Write};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
+/// The lines of a chunk, without their `\n` (the last may have none); an empty line is a line.
+pub fn lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = chunk;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(end) => (&rest[..end], &rest[end + 1..]),
+            None => (rest, &[][..]),
+        };
+        rest = next;
+        Some(line)
+    })
+}
+
 /// What a tool does with its input's lines.
 pub trait ChunkWork: Sync {
     /// A worker's own state (caches), kept from chunk to chunk.

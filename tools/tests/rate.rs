@@ -99,7 +99,7 @@ proptest! {
         }
         let job = RateJob {
             artifact: &artifact,
-            tariff: "deck",
+            tariff: artifact.tariff_id("deck").unwrap(),
             at,
             columns: CdrColumns::from_header(b"number,billsec,start").unwrap(),
             file: "stdin",

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ratel_engine::artifact::Artifact;
-use ratel_engine::time::Timestamp;
-use ratel_tools::cli::usage_error;
+use ratel_tools::cli;
 use ratel_tools::mass_lookup::LookupJob;
 
 /// Look up the rate of every number read on stdin (one a line) in one tariff of an artifact.
@@ -33,50 +31,26 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    const TOOL: &str = "tariff-lookup";
     let args = Args::parse();
-    let at = match args.at.as_deref().map(Timestamp::parse) {
-        None => Timestamp::now(),
-        Some(Ok(at)) => at,
-        Some(Err(error)) => {
-            return usage_error(
-                "tariff-lookup",
-                &format!("--at {:?} {error}", args.at.unwrap_or_default()),
-            )
-        }
+    let at = match cli::at_or_now(TOOL, args.at.as_deref()) {
+        Ok(at) => at,
+        Err(code) => return code,
     };
-    let artifact = match Artifact::open(&args.artifact) {
-        Ok(artifact) => artifact,
-        Err(error) => {
-            eprintln!("tariff-lookup: {error}");
-            return ExitCode::from(1);
-        }
+    let (artifact, tariff) = match cli::open_tariff(TOOL, &args.artifact, &args.tariff) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
-    let Some(tariff) = artifact.tariff_id(&args.tariff) else {
-        let names: Vec<&str> = artifact.tariffs().iter().map(|t| t.name.as_str()).collect();
-        eprintln!(
-            "tariff-lookup: tariff \"{}\" is not in {} (it holds: {})",
-            args.tariff,
-            args.artifact.display(),
-            names.join(", ")
-        );
-        return ExitCode::from(1);
-    };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let job = LookupJob {
         artifact: &artifact,
         tariff,
         at,
         exact: args.exact,
     };
-    match job.run(std::io::stdin().lock(), std::io::stdout(), threads) {
-        Ok(_) => ExitCode::SUCCESS,
-        // A closed pipe (`| head`) means the reader has what it wants.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("tariff-lookup: {error}");
-            ExitCode::from(1)
-        }
-    }
+    let ran = job.run(
+        std::io::stdin().lock(),
+        std::io::stdout(),
+        cli::threads(args.threads),
+    );
+    cli::finished(TOOL, ran)
 }

@@ -9,9 +9,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
-use ratel_engine::artifact::Artifact;
-use ratel_engine::time::Timestamp;
-use ratel_tools::cli::usage_error;
+use ratel_tools::cli;
 use ratel_tools::mass_rate::{CdrColumns, RateJob, RATED_COLUMNS};
 use ratel_tools::pipeline;
 
@@ -41,38 +39,20 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    const TOOL: &str = "tariff-rate";
     let args = Args::parse();
-    let at = match args.at.as_deref().map(Timestamp::parse) {
-        None => Timestamp::now(),
-        Some(Ok(at)) => at,
-        Some(Err(error)) => {
-            return usage_error(
-                "tariff-rate",
-                &format!("--at {:?} {error}", args.at.unwrap_or_default()),
-            )
-        }
+    let at = match cli::at_or_now(TOOL, args.at.as_deref()) {
+        Ok(at) => at,
+        Err(code) => return code,
     };
-    let artifact = match Artifact::open(&args.artifact) {
-        Ok(artifact) => artifact,
-        Err(error) => {
-            eprintln!("tariff-rate: {error}");
-            return ExitCode::from(1);
-        }
+    let (artifact, tariff) = match cli::open_tariff(TOOL, &args.artifact, &args.tariff) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
-    if artifact.tariff_id(&args.tariff).is_none() {
-        let names: Vec<&str> = artifact.tariffs().iter().map(|t| t.name.as_str()).collect();
-        eprintln!(
-            "tariff-rate: tariff \"{}\" is not in {} (it holds: {})",
-            args.tariff,
-            args.artifact.display(),
-            names.join(", ")
-        );
-        return ExitCode::from(1);
-    }
     let mut input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
     let mut header = Vec::new();
     if let Err(error) = input.read_until(b'\n', &mut header) {
-        eprintln!("tariff-rate: cannot read stdin: {error}");
+        eprintln!("{TOOL}: cannot read stdin: {error}");
         return ExitCode::from(1);
     }
     let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&header);
@@ -91,15 +71,12 @@ fn main() -> ExitCode {
     out_header.push(b'\n');
     let job = RateJob {
         artifact: &artifact,
-        tariff: &args.tariff,
+        tariff,
         at,
         columns,
         file: "stdin",
         bad_rows: AtomicU64::new(0),
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let ran = pipeline::run(
         &job,
         input,
@@ -107,20 +84,12 @@ fn main() -> ExitCode {
         &out_header,
         std::io::stderr(),
         2,
-        threads,
+        cli::threads(args.threads),
     );
-    match ran {
-        Ok(_) | Err(_) if job.bad_rows.load(Ordering::Relaxed) > 0 => {
-            let bad = job.bad_rows.load(Ordering::Relaxed);
-            eprintln!("tariff-rate: {bad} rows had a bad field (written with empty rated columns)");
-            ExitCode::from(1)
-        }
-        Ok(_) => ExitCode::SUCCESS,
-        // A closed pipe (`| head`) means the reader has what it wants.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("tariff-rate: {error}");
-            ExitCode::from(1)
-        }
+    let bad = job.bad_rows.load(Ordering::Relaxed);
+    if bad > 0 {
+        eprintln!("{TOOL}: {bad} rows had a bad field (written with empty rated columns)");
+        return ExitCode::from(1);
     }
+    cli::finished(TOOL, ran)
 }
