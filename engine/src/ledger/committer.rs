@@ -112,10 +112,10 @@ pub(crate) fn run<S: Store>(
 
 /// What one submission came to before the commit.
 enum Outcome {
-    /// The entry at this position of the batch.
-    New(usize),
-    /// A repeat of the entry at this position of the batch.
-    Repeat(usize),
+    /// The next entry of the batch (entries are made in the order of the outcomes).
+    New,
+    /// A repeat of an entry of this batch (a copy of it: it stands only if the batch commits).
+    Repeat(Entry),
     /// A repeat of an entry committed before.
     Stored(Entry),
     Refused(String),
@@ -182,28 +182,19 @@ impl<S: Store> Committer<S> {
             }
             Err(error) => crate::ledger::report_failure(error),
         }
-        // Repeats get copies of the entries they repeat; then each new entry moves to the
-        // request that made it (no copy per entry on the way back).
-        if committed.is_ok() {
-            for outcome in outcomes.iter_mut().flatten() {
-                if let Outcome::Repeat(i) = *outcome {
-                    *outcome = Outcome::Stored(entries[i].clone());
-                }
-            }
-        }
-        let mut entries: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+        // Each new entry moves to the request that made it, in order: no copy on the way back.
+        let mut fresh = entries.into_iter();
         for (job_outcomes, done) in outcomes.into_iter().zip(answers) {
             let applied = job_outcomes
                 .into_iter()
                 .map(|outcome| match (outcome, &committed) {
-                    (Outcome::New(i), Ok(())) => match entries[i].take() {
-                        Some(entry) => Applied::Done(entry),
-                        None => Applied::Failed("an entry was answered twice".into()),
-                    },
-                    (Outcome::Repeat(_), Ok(())) => {
-                        Applied::Failed("a repeat was not resolved".into())
-                    }
-                    (Outcome::New(_) | Outcome::Repeat(_), Err(error)) => {
+                    (Outcome::New, Ok(())) => Applied::Done(
+                        fresh
+                            .next()
+                            .expect("the batch made one entry for each New outcome"),
+                    ),
+                    (Outcome::Repeat(entry), Ok(())) => Applied::Duplicate(entry),
+                    (Outcome::New | Outcome::Repeat(_), Err(error)) => {
                         Applied::Failed(format!("the ledger could not write: {error}"))
                     }
                     (Outcome::Stored(entry), _) => Applied::Duplicate(entry),
@@ -230,7 +221,7 @@ impl<S: Store> Committer<S> {
         };
         if let Some(key) = &key {
             if let Some(&at) = keys.get(key) {
-                return Outcome::Repeat(at);
+                return Outcome::Repeat(entries[at].clone());
             }
             if self.references.may_contain(key) {
                 match self.store.find(key) {
@@ -274,6 +265,6 @@ impl<S: Store> Committer<S> {
         if let Some(key) = key {
             keys.insert(key, at);
         }
-        Outcome::New(at)
+        Outcome::New
     }
 }
