@@ -278,10 +278,7 @@ pub fn deck(rows: usize, seed: u64) -> Vec<GenRow> {
         row.effective_from = Some(date);
         out.push(row);
     }
-    // Decks arrive in no particular order.
-    for i in (1..out.len()).rev() {
-        out.swap(i, rng.below(i as u64 + 1) as usize);
-    }
+    shuffle(&mut out, &mut rng);
     out
 }
 
@@ -416,6 +413,264 @@ pub fn npanxx_deck(rows: usize, seed: u64) -> Vec<GenRow> {
             effective_from: None,
         });
     }
+    out
+}
+
+/// A stable hash of `text` under `key` (FNV-1a, then SplitMix64's finaliser): choices that
+/// must be the same for every row of a destination are drawn from it, not from the stream.
+fn keyed_hash(key: u64, text: &str) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325 ^ key;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    SplitMix64::new(hash).next_u64()
+}
+
+/// The distinct prefixes of a deck, for [`supplier_deck`] and [`next_deck`] (which add
+/// prefixes the deck lacks).
+pub fn prefix_set(rows: &[GenRow]) -> HashSet<&str> {
+    rows.iter().map(|row| row.prefix.as_str()).collect()
+}
+
+/// Shuffles in place: decks arrive in no particular order.
+fn shuffle(rows: &mut [GenRow], rng: &mut SplitMix64) {
+    for i in (1..rows.len()).rev() {
+        rows.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+}
+
+/// Up to `count` distinct prefixes one digit longer than a random row of `rows`, none of them
+/// in `known`; each comes with the row it extends. Gives up after `20 × count` draws, so a
+/// tiny deck ends the loop too.
+fn extensions<'a>(
+    rows: &[&'a GenRow],
+    count: usize,
+    known: &HashSet<&str>,
+    rng: &mut SplitMix64,
+) -> Vec<(String, &'a GenRow)> {
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut out = Vec::with_capacity(count);
+    if rows.is_empty() {
+        return out;
+    }
+    for _ in 0..count.saturating_mul(20) {
+        if out.len() >= count {
+            break;
+        }
+        let parent = rows[rng.below(rows.len() as u64) as usize];
+        let mut prefix = parent.prefix.clone();
+        rng.digits(1, &mut prefix);
+        if prefix.len() <= 20 && !known.contains(prefix.as_str()) && taken.insert(prefix.clone()) {
+            out.push((prefix, parent));
+        }
+    }
+    out
+}
+
+/// The fee (units of 0.0001), increment and minimum time a supplier sometimes bills a
+/// destination on instead of the sell deck's terms.
+const SUPPLIER_TERMS: &[(u64, u32, u32)] = &[
+    (0, 30, 30),
+    (0, 6, 6),
+    (0, 60, 60),
+    (100, 1, 0),
+    (50, 60, 30),
+];
+
+/// Supplier `number`'s deck (1, 2, …), derived from the sell deck `main` (`known`: its
+/// [`prefix_set`]) the way vendors' decks relate to a carrier's own:
+/// - 87–93% of the sell deck's distinct prefixes (the share is the supplier's; which
+///   prefixes, a draw of its own);
+/// - each rate 40–110% of the sell rate: a supplier-wide level (60–80%), a bias per
+///   destination (±20 points) and a little noise per rate (±5), so suppliers are mostly
+///   cheaper than the sell price and their ranking changes from destination to destination;
+///   rows that share a destination and rate in the sell deck share them here too;
+/// - ~8% of destinations billed on other terms (fee, increment, minimum time);
+/// - 1–3% extra breakouts the sell deck lacks (a sell prefix and one more digit);
+/// - ~0.5% of prefixes with a dated rate change from 2026-12 to 2027-03.
+///
+/// The sell deck's own dated rows are not carried over. Same column format, and it compiles:
+/// prefixes are distinct apart from the dated rows, each on a date of its own.
+pub fn supplier_deck(
+    main: &[GenRow],
+    known: &HashSet<&str>,
+    number: u64,
+    seed: u64,
+) -> Vec<GenRow> {
+    let key = seed ^ number.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED_5077;
+    let mut rng = SplitMix64::new(key);
+    let share_permille = 870 + rng.below(61);
+    let level = 60 + rng.below(21) as i64;
+    let undated: Vec<&GenRow> = main.iter().filter(|r| r.effective_from.is_none()).collect();
+    // Percent of the sell rate, and the terms, for a destination (and a rate within it).
+    let price = |row: &GenRow, destination_hash: u64| {
+        let bias = (destination_hash % 41) as i64 - 20;
+        let noise = (keyed_hash(key ^ row.rate_units, &row.destination) % 11) as i64 - 5;
+        let percent = (level + bias + noise).clamp(40, 110) as u64;
+        (row.rate_units * percent / 100).max(1)
+    };
+    let terms = |row: &GenRow, destination_hash: u64| {
+        if (destination_hash >> 32) % 100 < 8 {
+            SUPPLIER_TERMS[((destination_hash >> 40) % SUPPLIER_TERMS.len() as u64) as usize]
+        } else {
+            (row.connection_fee_units, row.increment_s, row.min_time_s)
+        }
+    };
+    let supplied = |row: &GenRow, prefix: String| {
+        let destination_hash = keyed_hash(key, &row.destination);
+        let (fee, increment_s, min_time_s) = terms(row, destination_hash);
+        GenRow {
+            prefix,
+            destination: row.destination.clone(),
+            rate_units: price(row, destination_hash),
+            rate_scale: row.rate_scale,
+            connection_fee_units: fee,
+            increment_s,
+            min_time_s,
+            effective_from: None,
+        }
+    };
+    let mut out: Vec<GenRow> = Vec::with_capacity(undated.len() + undated.len() / 25);
+    for row in &undated {
+        if rng.below(1000) < share_permille {
+            out.push(supplied(row, row.prefix.clone()));
+        }
+    }
+    let extra_count = undated.len() * (10 + rng.below(21) as usize) / 1000;
+    for (prefix, parent) in extensions(&undated, extra_count, known, &mut rng) {
+        out.push(supplied(parent, prefix));
+    }
+    // Dated changes, one a prefix, so no two rows share a prefix and a date.
+    let supplied_count = out.len();
+    let mut dated: HashSet<usize> = HashSet::new();
+    while dated.len() < supplied_count / 200 {
+        let source = rng.below(supplied_count as u64) as usize;
+        if !dated.insert(source) {
+            continue;
+        }
+        let (year, month) = [(2026, 12), (2027, 1), (2027, 2), (2027, 3)][rng.below(4) as usize];
+        let mut row = out[source].clone();
+        let step = (row.rate_units / 10).max(1);
+        row.rate_units = if rng.percent(50) {
+            row.rate_units + 1 + rng.below(step)
+        } else {
+            row.rate_units.saturating_sub(1 + rng.below(step)).max(1)
+        };
+        row.effective_from = Some(format!("{year}-{month:02}-{:02}", 1 + rng.below(28)));
+        out.push(row);
+    }
+    shuffle(&mut out, &mut rng);
+    out
+}
+
+/// The day a [`next_deck`] is received: its dated changes take effect 3 to 19 days later.
+pub const NEXT_RECEIVED: &str = "2026-11-26";
+
+/// `NEXT_RECEIVED` plus `days` (at most 35), as `YYYY-MM-DD`.
+fn days_after_received(days: u64) -> String {
+    let day = 26 + days;
+    if day <= 30 {
+        format!("2026-11-{day:02}")
+    } else {
+        format!("2026-12-{:02}", day - 30)
+    }
+}
+
+/// The next version of the deck `main` (`known`: its [`prefix_set`]) as its vendor would
+/// send it. Of the distinct prefixes, ~2% are closed (absent; never one of 1–3 digits, the
+/// country codes), ~10% have their rate increased by 1–30%, ~10% decreased by 1–30%, ~1% keep
+/// their rate on other terms (another increment and minimum time), and the rest are
+/// unchanged; ~2% new prefixes extend existing ones by a digit. Half of the increases and a
+/// quarter of the decreases are dated 3 to 19 days after [`NEXT_RECEIVED`] (2026-11-29 to
+/// 2026-12-15: a 7-day notice check finds both short and long notices), the old rate staying
+/// as the undated row; the others change the undated row. The deck's own dated rows are kept
+/// as they were for every prefix not closed.
+pub fn next_deck(main: &[GenRow], known: &HashSet<&str>, seed: u64) -> Vec<GenRow> {
+    let mut rng = SplitMix64::new(seed ^ 0x4E_E7DE_C0DE);
+    let mut taken_dates: HashSet<(&str, &str)> = HashSet::new();
+    for row in main {
+        if let Some(date) = &row.effective_from {
+            taken_dates.insert((row.prefix.as_str(), date.as_str()));
+        }
+    }
+    let undated: Vec<&GenRow> = main.iter().filter(|r| r.effective_from.is_none()).collect();
+    let mut closed: HashSet<&str> = HashSet::new();
+    let mut out: Vec<GenRow> = Vec::with_capacity(main.len() + main.len() / 25);
+    for row in &undated {
+        let roll = rng.below(1000);
+        let step = |rng: &mut SplitMix64| (row.rate_units * (1 + rng.below(30)) / 100).max(1);
+        let (changed, dated_percent) = match roll {
+            0..=19 if row.prefix.len() > 3 => {
+                closed.insert(row.prefix.as_str());
+                continue;
+            }
+            20..=119 => {
+                let rate = row.rate_units + step(&mut rng);
+                (
+                    GenRow {
+                        rate_units: rate,
+                        ..(*row).clone()
+                    },
+                    50,
+                )
+            }
+            120..=219 if row.rate_units > 1 => {
+                let rate = row.rate_units.saturating_sub(step(&mut rng)).max(1);
+                (
+                    GenRow {
+                        rate_units: rate,
+                        ..(*row).clone()
+                    },
+                    25,
+                )
+            }
+            220..=229 => {
+                let increment_s = if row.increment_s == 60 { 30 } else { 60 };
+                let terms = GenRow {
+                    increment_s,
+                    min_time_s: increment_s,
+                    ..(*row).clone()
+                };
+                (terms, 0)
+            }
+            _ => {
+                out.push((*row).clone());
+                continue;
+            }
+        };
+        let date = days_after_received(3 + rng.below(17));
+        if rng.percent(dated_percent)
+            && !taken_dates.contains(&(row.prefix.as_str(), date.as_str()))
+        {
+            out.push((*row).clone());
+            out.push(GenRow {
+                effective_from: Some(date),
+                ..changed
+            });
+        } else {
+            out.push(changed);
+        }
+    }
+    let open: Vec<&GenRow> = undated
+        .iter()
+        .filter(|r| !closed.contains(r.prefix.as_str()))
+        .copied()
+        .collect();
+    for (prefix, parent) in extensions(&open, undated.len() / 50, known, &mut rng) {
+        let rate_units = (parent.rate_units * (90 + rng.below(41)) / 100).max(1);
+        out.push(GenRow {
+            prefix,
+            rate_units,
+            ..parent.clone()
+        });
+    }
+    out.extend(
+        main.iter()
+            .filter(|r| r.effective_from.is_some() && !closed.contains(r.prefix.as_str()))
+            .cloned(),
+    );
+    shuffle(&mut out, &mut rng);
     out
 }
 

@@ -257,3 +257,356 @@ fn generated_cdrs_are_priced_by_tariff_rate_without_a_bad_row() {
     assert_eq!(out.lines().count(), 2001);
     assert!((1600..2000).contains(&priced), "{priced} of 2000 priced");
 }
+
+/// One row of a generated deck: prefix, rate in units of 10^-6, terms, effective date.
+#[derive(Debug, Clone, PartialEq)]
+struct DeckRow {
+    prefix: String,
+    destination: String,
+    rate: u64,
+    terms: (String, String, String),
+    effective_from: String,
+}
+
+/// A decimal of at most 6 places in units of 10^-6 (the test's own reading, exact).
+fn micro_units(text: &str) -> u64 {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    assert!(fraction.len() <= 6, "{text}");
+    let fraction: u64 = format!("{fraction:0<6}").parse().unwrap();
+    whole.parse::<u64>().unwrap() * 1_000_000 + fraction
+}
+
+fn read_deck(path: &std::path::Path) -> Vec<DeckRow> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "prefix",
+            "destination",
+            "rate",
+            "connection_fee",
+            "increment_s",
+            "min_time_s",
+            "effective_from"
+        ]
+    );
+    reader
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            DeckRow {
+                prefix: record[0].to_owned(),
+                destination: record[1].to_owned(),
+                rate: micro_units(&record[2]),
+                terms: (
+                    record[3].to_owned(),
+                    record[4].to_owned(),
+                    record[5].to_owned(),
+                ),
+                effective_from: record[6].to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// The row of each prefix in force at `at` (`YYYY-MM-DD`): the newest dated row on or
+/// before it, else the undated row; a prefix with neither is left out.
+fn in_force(rows: &[DeckRow], at: &str) -> std::collections::HashMap<String, DeckRow> {
+    let mut out: std::collections::HashMap<String, DeckRow> = std::collections::HashMap::new();
+    for row in rows {
+        if row.effective_from.as_str() > at {
+            continue;
+        }
+        match out.get(&row.prefix) {
+            Some(held) if held.effective_from >= row.effective_from => {}
+            _ => {
+                out.insert(row.prefix.clone(), row.clone());
+            }
+        }
+    }
+    out
+}
+
+fn distinct_prefixes(rows: &[DeckRow]) -> std::collections::HashSet<&str> {
+    rows.iter().map(|r| r.prefix.as_str()).collect()
+}
+
+/// `part / whole` must lie in `range`; the message names the measure.
+fn assert_share(what: &str, part: usize, whole: usize, range: std::ops::RangeInclusive<f64>) {
+    let share = part as f64 / whole as f64;
+    assert!(
+        range.contains(&share),
+        "{what}: {part} of {whole} ({:.2}%) is outside {:.1}-{:.1}%",
+        share * 100.0,
+        range.start() * 100.0,
+        range.end() * 100.0
+    );
+}
+
+/// Compiles `inputs` (`[NAME=]FILE` arguments) with the real tariff-compile; it must succeed.
+fn compile(dir: &std::path::Path, out: &str, inputs: &[String]) {
+    let compiled = Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
+        .args(["-o", dir.join(out).to_str().unwrap()])
+        .args(inputs)
+        .output()
+        .unwrap();
+    assert!(
+        compiled.status.success(),
+        "{inputs:?}: {}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+}
+
+const RELATED: &[&str] = &[
+    "--rows",
+    "20000",
+    "--numbers",
+    "100",
+    "--users",
+    "5",
+    "--cards",
+    "5",
+    "--suppliers",
+    "3",
+    "--next",
+];
+
+/// `--suppliers` and `--next` write decks that compile, the same bytes for the same
+/// arguments, and leave the other files as they are without them.
+#[test]
+fn supplier_and_next_decks_compile_and_are_reproducible() {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let output = Command::new(env!("CARGO_BIN_EXE_ratel-gen"))
+        .args(["-o", dirs[0].path().to_str().unwrap()])
+        .args(RELATED)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let said = String::from_utf8(output.stdout).unwrap();
+    for name in [
+        "supplier_1.csv",
+        "supplier_2.csv",
+        "supplier_3.csv",
+        "wholesale_next.csv",
+    ] {
+        assert!(said.contains(name), "the closing line omits {name}: {said}");
+    }
+    assert!(!dirs[0].path().join("supplier_4.csv").exists());
+    ratel_gen(dirs[1].path(), RELATED);
+    let plain = tempfile::tempdir().unwrap();
+    ratel_gen(plain.path(), &RELATED[..RELATED.len() - 3]);
+    for name in [
+        "wholesale.csv",
+        "supplier_1.csv",
+        "supplier_2.csv",
+        "supplier_3.csv",
+        "wholesale_next.csv",
+        "numbers.txt",
+    ] {
+        let bytes = std::fs::read(dirs[0].path().join(name)).unwrap();
+        assert!(!bytes.is_empty());
+        assert_eq!(
+            bytes,
+            std::fs::read(dirs[1].path().join(name)).unwrap(),
+            "{name} differs between two runs with the same arguments"
+        );
+    }
+    for name in ["wholesale.csv", "numbers.txt", "users.csv"] {
+        assert_eq!(
+            std::fs::read(dirs[0].path().join(name)).unwrap(),
+            std::fs::read(plain.path().join(name)).unwrap(),
+            "{name} changes with --suppliers/--next"
+        );
+    }
+    assert!(!plain.path().join("supplier_1.csv").exists());
+    assert!(!plain.path().join("wholesale_next.csv").exists());
+
+    let dir = dirs[0].path();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    for (number, name) in ["supplier_1.csv", "supplier_2.csv", "supplier_3.csv"]
+        .iter()
+        .enumerate()
+    {
+        compile(dir, &format!("s{number}.ratel"), &[path(name)]);
+    }
+    compile(
+        dir,
+        "next.ratel",
+        &[format!("wholesale={}", path("wholesale_next.csv"))],
+    );
+    // The artifact tariff-lcr reads: the sell deck and its suppliers together.
+    compile(
+        dir,
+        "all.ratel",
+        &[
+            "wholesale.csv",
+            "supplier_1.csv",
+            "supplier_2.csv",
+            "supplier_3.csv",
+        ]
+        .map(path),
+    );
+}
+
+/// Each supplier shares most of the sell deck's prefixes, adds a few of its own, is cheaper
+/// than the sell rate most of the time and not everywhere the cheapest.
+#[test]
+fn supplier_decks_share_most_prefixes_at_their_own_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    ratel_gen(dir.path(), RELATED);
+    let sell = read_deck(&dir.path().join("wholesale.csv"));
+    let sell_prefixes = distinct_prefixes(&sell);
+    let sell_now = in_force(&sell, "");
+    let mut supplier_rates: Vec<std::collections::HashMap<String, DeckRow>> = Vec::new();
+    for number in 1..=3 {
+        let rows = read_deck(&dir.path().join(format!("supplier_{number}.csv")));
+        let prefixes = distinct_prefixes(&rows);
+        let shared = prefixes.intersection(&sell_prefixes).count();
+        assert_share("shared prefixes", shared, sell_prefixes.len(), 0.85..=0.95);
+        assert_share(
+            "extra breakouts",
+            prefixes.len() - shared,
+            sell_prefixes.len(),
+            0.01..=0.03,
+        );
+        assert!(
+            rows.iter()
+                .filter(|r| !sell_prefixes.contains(r.prefix.as_str()))
+                .all(|r| sell_prefixes.contains(&r.prefix[..r.prefix.len() - 1])),
+            "an extra breakout extends a sell prefix"
+        );
+        let dated = rows.iter().filter(|r| !r.effective_from.is_empty()).count();
+        assert_share("dated rows", dated, rows.len(), 0.002..=0.01);
+        let undated = in_force(&rows, "");
+        let (mut cheaper, mut other_terms, mut compared) = (0, 0, 0);
+        for (prefix, row) in &undated {
+            let Some(sold) = sell_now.get(prefix) else {
+                continue;
+            };
+            compared += 1;
+            // 40-110% of the sell rate, rounded down to the deck's 4 decimals.
+            assert!(
+                row.rate * 100 <= sold.rate * 110 && (row.rate + 100) * 100 > sold.rate * 40,
+                "{prefix}: {} against {}",
+                row.rate,
+                sold.rate
+            );
+            cheaper += usize::from(row.rate < sold.rate);
+            other_terms += usize::from(row.terms != sold.terms);
+        }
+        assert_eq!(compared, shared);
+        assert_share("cheaper than the sell rate", cheaper, compared, 0.8..=1.0);
+        assert_share("other terms", other_terms, compared, 0.001..=0.5);
+        supplier_rates.push(undated);
+    }
+    // Which supplier is cheapest changes by destination: each is cheapest somewhere, and
+    // none everywhere.
+    let mut cheapest = [0usize; 3];
+    let mut everywhere = 0;
+    for prefix in &sell_prefixes {
+        let rates: Option<Vec<u64>> = supplier_rates
+            .iter()
+            .map(|s| s.get(*prefix).map(|r| r.rate))
+            .collect();
+        if let Some(rates) = rates {
+            everywhere += 1;
+            let best = (0..3).min_by_key(|&i| rates[i]).unwrap();
+            cheapest[best] += 1;
+        }
+    }
+    assert!(
+        cheapest.iter().all(|&n| n > 0 && n < everywhere),
+        "cheapest counts {cheapest:?} of {everywhere}"
+    );
+}
+
+/// The next version closes ~2% of prefixes, opens ~2%, raises and lowers ~10% each, changes
+/// the terms of ~1%; dated increases give both short and long notices.
+#[test]
+fn the_next_deck_changes_prices_in_the_stated_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    ratel_gen(dir.path(), RELATED);
+    let old = read_deck(&dir.path().join("wholesale.csv"));
+    let new = read_deck(&dir.path().join("wholesale_next.csv"));
+    let (old_prefixes, new_prefixes) = (distinct_prefixes(&old), distinct_prefixes(&new));
+    let base = old_prefixes.len();
+    assert_share(
+        "closed",
+        old_prefixes.difference(&new_prefixes).count(),
+        base,
+        0.01..=0.03,
+    );
+    assert_share(
+        "new",
+        new_prefixes.difference(&old_prefixes).count(),
+        base,
+        0.01..=0.03,
+    );
+    let at = "2026-12-15";
+    let (old_at, new_at) = (in_force(&old, at), in_force(&new, at));
+    let (mut increased, mut decreased, mut terms, mut unchanged) = (0, 0, 0, 0);
+    let (mut short, mut long, mut at_once) = (0, 0, 0);
+    for (prefix, before) in &old_at {
+        let Some(after) = new_at.get(prefix) else {
+            continue;
+        };
+        if after.rate > before.rate {
+            increased += 1;
+            match after.effective_from.as_str() {
+                "" => at_once += 1,
+                date if date < "2026-12-03" => short += 1,
+                _ => long += 1,
+            }
+        } else if after.rate < before.rate {
+            decreased += 1;
+        } else if after.terms != before.terms {
+            terms += 1;
+        } else {
+            unchanged += 1;
+        }
+    }
+    assert_share("increased", increased, base, 0.07..=0.13);
+    assert_share("decreased", decreased, base, 0.07..=0.13);
+    assert_share("terms changed", terms, base, 0.003..=0.02);
+    assert_share("unchanged", unchanged, base, 0.7..=0.82);
+    // A 7-day notice from 2026-11-26: dated before 2026-12-03 is short, later is enough.
+    assert!(
+        short > 0 && long > 0 && at_once > 0,
+        "increases: {short} short, {long} long, {at_once} undated"
+    );
+    // Dated changes fall 3 to 19 days after receipt; the old deck's dated rows are kept.
+    let old_rows: std::collections::HashSet<_> = old
+        .iter()
+        .map(|r| (r.prefix.as_str(), r.effective_from.as_str(), r.rate))
+        .collect();
+    for row in &new {
+        let date = row.effective_from.as_str();
+        if !date.is_empty() && !old_rows.contains(&(row.prefix.as_str(), date, row.rate)) {
+            assert!(("2026-11-29"..="2026-12-15").contains(&date), "{row:?}");
+        }
+    }
+    for row in old.iter().filter(|r| !r.effective_from.is_empty()) {
+        if new_prefixes.contains(row.prefix.as_str()) {
+            assert!(new.contains(row), "{row:?} is missing from the next deck");
+        }
+    }
+}
+
+#[test]
+fn help_names_the_supplier_and_next_decks() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ratel-gen"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    for words in ["--suppliers", "supplier_1.csv", "--next", "NAME_next.csv"] {
+        assert!(help.contains(words), "--help omits {words}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ratel-gen"))
+        .args(["-o", dir.path().to_str().unwrap(), "--suppliers", "101"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at most 100"));
+}

@@ -38,6 +38,18 @@ struct Args {
     /// Calling cards.
     #[arg(long, default_value_t = 1_000)]
     cards: usize,
+    /// Supplier decks to write next to the deck, supplier_1.csv … supplier_N.csv (for
+    /// tariff-lcr), at most 100. Each derives from the deck: 87-93% of its prefixes, rates
+    /// mostly 40-110% of its own with a bias per destination, ~8% of destinations on other
+    /// billing terms, 1-3% extra breakouts, ~0.5% dated changes.
+    #[arg(long, default_value_t = 0)]
+    suppliers: u64,
+    /// Also write NAME_next.csv, the deck's next version as its vendor would send it (for
+    /// tariff-diff): ~2% of prefixes closed, ~2% new, ~10% increased, ~10% decreased, ~1% on
+    /// other terms; half the increases and a quarter of the decreases dated 2026-11-29 to
+    /// 2026-12-15 (received 2026-11-26).
+    #[arg(long)]
+    next: bool,
     /// Name of the tariff (the deck is written as NAME.csv).
     #[arg(long, default_value = "wholesale")]
     tariff: String,
@@ -51,10 +63,19 @@ enum Shape {
     Npanxx,
 }
 
+/// Each supplier deck is as large as the deck: a bound against a typo filling the disk.
+const MAX_SUPPLIERS: u64 = 100;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if !is_valid_tariff_name(&args.tariff) {
         return usage_error("ratel-gen", "--tariff must be 1-64 of A-Za-z0-9_-");
+    }
+    if args.suppliers > MAX_SUPPLIERS {
+        return usage_error(
+            "ratel-gen",
+            &format!("--suppliers is at most {MAX_SUPPLIERS}"),
+        );
     }
     if args.shape == Shape::Npanxx && args.rows > gen::NPANXX_MAX_ROWS {
         return usage_error(
@@ -88,6 +109,22 @@ fn run(args: &Args) -> std::io::Result<()> {
         Shape::Npanxx => gen::npanxx_deck(args.rows, args.seed),
     };
     gen::write_deck(&deck, create(&args.out, &format!("{}.csv", args.tariff))?)?;
+    let mut related = String::new();
+    if args.suppliers > 0 || args.next {
+        let known = gen::prefix_set(&deck);
+        for number in 1..=args.suppliers {
+            let supplier = gen::supplier_deck(&deck, &known, number, args.seed);
+            let name = format!("supplier_{number}.csv");
+            gen::write_deck(&supplier, create(&args.out, &name)?)?;
+            related.push_str(&format!(", {name} ({} rows)", supplier.len()));
+        }
+        if args.next {
+            let next = gen::next_deck(&deck, &known, args.seed);
+            let name = format!("{}_next.csv", args.tariff);
+            gen::write_deck(&next, create(&args.out, &name)?)?;
+            related.push_str(&format!(", {name} ({} rows)", next.len()));
+        }
+    }
     gen::write_numbers(
         &deck,
         args.numbers,
@@ -112,7 +149,7 @@ fn run(args: &Args) -> std::io::Result<()> {
         create(&args.out, "cards.csv")?,
     )?;
     println!(
-        "wrote {}: {}.csv ({} rows), numbers.txt ({}){}, users.csv ({} users), cards.csv ({} cards), card_groups.csv, currencies.csv",
+        "wrote {}: {}.csv ({} rows){related}, numbers.txt ({}){}, users.csv ({} users), cards.csv ({} cards), card_groups.csv, currencies.csv",
         args.out.display(),
         args.tariff,
         deck.len(),
