@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Parser, ValueEnum};
 use ratel_engine::tariff::is_valid_tariff_name;
@@ -102,6 +103,66 @@ fn create(folder: &Path, name: &str) -> std::io::Result<BufWriter<File>> {
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
+/// Writes the supplier decks and the next deck (each its own job, on all cores: every deck
+/// has its own random stream, so the bytes do not depend on the threads). Returns their
+/// part of the closing line.
+fn write_related(args: &Args, deck: &[gen::GenRow]) -> std::io::Result<String> {
+    // Supplier numbers 1..=N, then 0 for the next deck.
+    let mut jobs: Vec<u64> = (1..=args.suppliers).collect();
+    if args.next {
+        jobs.push(0);
+    }
+    if jobs.is_empty() {
+        return Ok(String::new());
+    }
+    let known = gen::prefix_set(deck);
+    let write = |job: u64| -> std::io::Result<String> {
+        let (name, rows) = if job == 0 {
+            (
+                format!("{}_next.csv", args.tariff),
+                gen::next_deck(deck, &known, args.seed),
+            )
+        } else {
+            (
+                format!("supplier_{job}.csv"),
+                gen::supplier_deck(deck, &known, job, args.seed),
+            )
+        };
+        gen::write_deck(&rows, create(&args.out, &name)?)?;
+        Ok(format!(", {name} ({} rows)", rows.len()))
+    };
+    let cursor = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len());
+    let mut done: Vec<(usize, std::io::Result<String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let index = cursor.fetch_add(1, Ordering::Relaxed);
+                        let Some(&job) = jobs.get(index) else {
+                            return mine;
+                        };
+                        mine.push((index, write(job)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    done.sort_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, said)| said).collect()
+}
+
 fn run(args: &Args) -> std::io::Result<()> {
     std::fs::create_dir_all(&args.out)?;
     let deck = match args.shape {
@@ -109,22 +170,7 @@ fn run(args: &Args) -> std::io::Result<()> {
         Shape::Npanxx => gen::npanxx_deck(args.rows, args.seed),
     };
     gen::write_deck(&deck, create(&args.out, &format!("{}.csv", args.tariff))?)?;
-    let mut related = String::new();
-    if args.suppliers > 0 || args.next {
-        let known = gen::prefix_set(&deck);
-        for number in 1..=args.suppliers {
-            let supplier = gen::supplier_deck(&deck, &known, number, args.seed);
-            let name = format!("supplier_{number}.csv");
-            gen::write_deck(&supplier, create(&args.out, &name)?)?;
-            related.push_str(&format!(", {name} ({} rows)", supplier.len()));
-        }
-        if args.next {
-            let next = gen::next_deck(&deck, &known, args.seed);
-            let name = format!("{}_next.csv", args.tariff);
-            gen::write_deck(&next, create(&args.out, &name)?)?;
-            related.push_str(&format!(", {name} ({} rows)", next.len()));
-        }
-    }
+    let related = write_related(args, &deck)?;
     gen::write_numbers(
         &deck,
         args.numbers,
