@@ -207,8 +207,8 @@ impl Artifact {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::tests::{build, Spec};
+    use super::*;
     use proptest::prelude::*;
 
     fn walk_all(artifact: &Artifact, tariff: usize, at: Timestamp) -> Vec<(String, InForce)> {
