@@ -12,6 +12,7 @@ pub mod artifact;
 pub mod auth;
 pub mod compile;
 pub mod cost;
+pub mod diff;
 pub mod files;
 pub mod input;
 pub mod ledger;

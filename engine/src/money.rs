@@ -261,6 +261,11 @@ pub fn write_scaled(out: &mut Vec<u8>, units: i128, places: u8) {
     }
 }
 
+/// Writes `value` exactly, as few places as it needs (`0.155`, `35`, `0`).
+pub fn write_exact(out: &mut Vec<u8>, value: Decimal) {
+    write_scaled(out, i128::from(value.units), value.scale);
+}
+
 /// Writes `value` rounded half away from zero to `places` digits (`60.0000`).
 pub fn write_fixed(out: &mut Vec<u8>, value: Decimal, places: u8) {
     write_scaled(out, value.rounded(places), places);

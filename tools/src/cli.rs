@@ -15,12 +15,17 @@ pub const DEFAULT_CURRENCY: &str = "USD";
 
 /// The `--at` time of a mass tool (default now), or the usage error (exit 2) to return.
 pub fn at_or_now(tool: &str, at: Option<&str>) -> Result<Timestamp, ExitCode> {
-    match at.map(Timestamp::parse) {
+    time_or_now(tool, "--at", at)
+}
+
+/// The time given as `option` (default now), or the usage error (exit 2) to return.
+pub fn time_or_now(tool: &str, option: &str, time: Option<&str>) -> Result<Timestamp, ExitCode> {
+    match time.map(Timestamp::parse) {
         None => Ok(Timestamp::now()),
-        Some(Ok(at)) => Ok(at),
+        Some(Ok(time)) => Ok(time),
         Some(Err(error)) => Err(usage_error(
             tool,
-            &format!("--at {:?} {error}", at.unwrap_or_default()),
+            &format!("{option} {:?} {error}", time.unwrap_or_default()),
         )),
     }
 }

@@ -3,6 +3,7 @@
 //! number-lookup pipeline (`mass_lookup`), and the load harness's helpers (`load`).
 
 pub mod cli;
+pub mod deck_diff;
 pub mod gen;
 pub mod load;
 pub mod mass_lookup;

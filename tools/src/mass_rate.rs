@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ratel_engine::artifact::Artifact;
 use ratel_engine::cost::COST_PLACES;
-use ratel_engine::money::{write_fixed, write_scaled, Decimal};
+use ratel_engine::money::{write_exact, write_fixed};
 use ratel_engine::rating::rate_in_tariff;
 use ratel_engine::time::Timestamp;
 
@@ -210,18 +210,15 @@ impl RateJob<'_> {
                 return;
             }
         };
-        let decimal = |out: &mut Vec<u8>, value: Decimal| {
-            write_scaled(out, i128::from(value.units()), value.scale());
-        };
         let mut number_buffer = itoa::Buffer::new();
         out.push(b',');
         out.extend_from_slice(rating.prefix());
         out.push(b',');
         write_csv_field(out, rating.destination());
         out.push(b',');
-        decimal(out, rating.terms.rate);
+        write_exact(out, rating.terms.rate);
         out.push(b',');
-        decimal(out, rating.terms.connection_fee);
+        write_exact(out, rating.terms.connection_fee);
         out.push(b',');
         out.extend_from_slice(number_buffer.format(rating.terms.increment_s).as_bytes());
         out.push(b',');

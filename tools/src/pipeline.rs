@@ -1,10 +1,12 @@
-//! The streaming pipeline behind the mass tools (`tariff-lookup`, `tariff-rate`): lines in,
-//! rows out, in input order, on all cores.
+//! The streaming pipeline behind the mass tools: work items in, rows out, in order, on all
+//! cores. `tariff-lookup` and `tariff-rate` feed it chunks of their input's lines ([`run`]);
+//! `tariff-diff` and `tariff-lcr --prefixes` feed it slices of the prefix space
+//! ([`run_items`]).
 //!
-//! Input is cut into chunks at line ends; worker threads turn chunks into output while the
-//! main thread reads and a writer thread writes, each chunk's result handed over through its
-//! own one-slot channel queued in input order. The queues are bounded, so memory stays a few
-//! chunks whatever the input size, and order is kept without a reorder buffer.
+//! Worker threads turn items into output while the caller produces items and a writer thread
+//! writes, each item's result handed over through its own one-slot channel queued in item
+//! order. The queues are bounded, so memory stays a few items' output whatever the input
+//! size, and order is kept without a reorder buffer. Lines are cut into chunks at line ends.
 
 use std::io::{self, Read, Write};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -43,6 +45,23 @@ pub trait ChunkWork: Sync {
     );
 }
 
+/// What a tool does with each of a sequence of items (slices of the prefix space).
+pub trait ItemWork: Sync {
+    type Item: Send;
+    /// A worker's own state (caches), kept from item to item.
+    type State: Default;
+
+    /// Appends the output rows of `item` to `out`, and anything to report about them to
+    /// `notes`.
+    fn process(
+        &self,
+        item: Self::Item,
+        out: &mut Vec<u8>,
+        notes: &mut Vec<u8>,
+        state: &mut Self::State,
+    );
+}
+
 /// Input bytes per chunk handed to a worker.
 pub const CHUNK_BYTES: usize = 256 << 10;
 
@@ -68,6 +87,29 @@ impl BufferPool {
     }
 }
 
+/// Chunks of lines as items (a chunk and the line number of its first line), their buffers
+/// going back to `pool` for the reader to fill again.
+struct Chunks<'w, W> {
+    work: &'w W,
+    pool: BufferPool,
+}
+
+impl<W: ChunkWork> ItemWork for Chunks<'_, W> {
+    type Item = (Vec<u8>, u64);
+    type State = W::State;
+
+    fn process(
+        &self,
+        (chunk, line): Self::Item,
+        out: &mut Vec<u8>,
+        notes: &mut Vec<u8>,
+        state: &mut W::State,
+    ) {
+        self.work.process(&chunk, line, out, notes, state);
+        self.pool.give(chunk);
+    }
+}
+
 /// Streams `input` to `output` on `threads` workers: `header` first, then each chunk's output
 /// in input order; what `work` notes about a chunk (error lines) goes to `notes`, in input
 /// order too. `first_line` is the line number of the input's first line (2 after a header
@@ -81,9 +123,97 @@ pub fn run<W: ChunkWork>(
     first_line: u64,
     threads: usize,
 ) -> io::Result<u64> {
-    type Work = (Vec<u8>, u64, SyncSender<(Vec<u8>, Vec<u8>)>);
+    let mut lines = 0u64;
+    let first_line = first_line.max(1);
+    let chunks = Chunks {
+        work,
+        pool: BufferPool::default(),
+    };
+    let pool = &chunks.pool;
+    ordered(&chunks, output, header, notes, threads, |send| {
+        let mut carry: Vec<u8> = Vec::new();
+        loop {
+            let mut chunk = pool.take();
+            chunk.extend_from_slice(&carry);
+            carry.clear();
+            let start = chunk.len();
+            chunk.resize(start + CHUNK_BYTES, 0);
+            let mut filled = start;
+            // Fill the chunk (short reads from pipes are common).
+            while filled < chunk.len() {
+                match input.read(&mut chunk[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let at_end = filled < chunk.len();
+            chunk.truncate(filled);
+            if !at_end {
+                // Hand over whole lines only; the partial last line waits for more.
+                match memchr::memrchr(b'\n', &chunk) {
+                    Some(end) => {
+                        carry.extend_from_slice(&chunk[end + 1..]);
+                        chunk.truncate(end + 1);
+                    }
+                    None => {
+                        // One line longer than a chunk: keep reading it.
+                        carry = chunk;
+                        continue;
+                    }
+                }
+            }
+            if !chunk.is_empty() {
+                let line = first_line + lines;
+                lines += memchr::memchr_iter(b'\n', &chunk).count() as u64
+                    + u64::from(*chunk.last().unwrap_or(&b'\n') != b'\n');
+                if !send((chunk, line)) {
+                    return Ok(()); // the writer stopped; its error is reported by `ordered`
+                }
+            }
+            if at_end {
+                return Ok(());
+            }
+        }
+    })?;
+    Ok(lines)
+}
+
+/// Runs `work` over `items` on `threads` workers: `header` first, then each item's output in
+/// item order, notes in item order on `notes`.
+pub fn run_items<W: ItemWork>(
+    work: &W,
+    items: impl IntoIterator<Item = W::Item>,
+    output: impl Write + Send,
+    header: &[u8],
+    notes: impl Write + Send,
+    threads: usize,
+) -> io::Result<()> {
+    ordered(work, output, header, notes, threads, |send| {
+        for item in items {
+            if !send(item) {
+                break;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The machinery under [`run`] and [`run_items`]: `produce` hands items to `send` (which
+/// says `false` once the writer has stopped) in order; workers process them; the writer
+/// writes their output in the order they were sent.
+fn ordered<W: ItemWork>(
+    work: &W,
+    output: impl Write + Send,
+    header: &[u8],
+    notes: impl Write + Send,
+    threads: usize,
+    produce: impl FnOnce(&mut dyn FnMut(W::Item) -> bool) -> io::Result<()>,
+) -> io::Result<()> {
+    type Reply = SyncSender<(Vec<u8>, Vec<u8>)>;
     let threads = threads.max(1);
-    let (work_tx, work_rx) = sync_channel::<Work>(threads * 2);
+    let (work_tx, work_rx) = sync_channel::<(W::Item, Reply)>(threads * 2);
     let work_rx = Arc::new(Mutex::new(work_rx));
     let (order_tx, order_rx) = sync_channel::<Receiver<(Vec<u8>, Vec<u8>)>>(threads * 4);
     let pool = BufferPool::default();
@@ -98,13 +228,12 @@ pub fn run<W: ChunkWork>(
                         .lock()
                         .map_err(|_| ())
                         .and_then(|rx| rx.recv().map_err(|_| ()));
-                    let Ok((chunk, line, reply)) = next else {
+                    let Ok((item, reply)) = next else {
                         break;
                     };
                     let mut out = pool.take();
                     let mut noted = Vec::new();
-                    work.process(&chunk, line, &mut out, &mut noted, &mut state);
-                    pool.give(chunk);
+                    work.process(item, &mut out, &mut noted, &mut state);
                     if reply.send((out, noted)).is_err() {
                         break;
                     }
@@ -128,64 +257,15 @@ pub fn run<W: ChunkWork>(
             notes.flush()?;
             output.flush()
         });
-
-        let mut lines = 0u64;
-        let first_line = first_line.max(1);
-        let mut carry: Vec<u8> = Vec::new();
-        let read_result = (|| -> io::Result<()> {
-            loop {
-                let mut chunk = pool.take();
-                chunk.extend_from_slice(&carry);
-                carry.clear();
-                let start = chunk.len();
-                chunk.resize(start + CHUNK_BYTES, 0);
-                let mut filled = start;
-                // Fill the chunk (short reads from pipes are common).
-                while filled < chunk.len() {
-                    match input.read(&mut chunk[filled..]) {
-                        Ok(0) => break,
-                        Ok(n) => filled += n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                let at_end = filled < chunk.len();
-                chunk.truncate(filled);
-                if !at_end {
-                    // Hand over whole lines only; the partial last line waits for more.
-                    match memchr::memrchr(b'\n', &chunk) {
-                        Some(end) => {
-                            carry.extend_from_slice(&chunk[end + 1..]);
-                            chunk.truncate(end + 1);
-                        }
-                        None => {
-                            // One line longer than a chunk: keep reading it.
-                            carry = chunk;
-                            continue;
-                        }
-                    }
-                }
-                if !chunk.is_empty() {
-                    let line = first_line + lines;
-                    lines += memchr::memchr_iter(b'\n', &chunk).count() as u64
-                        + u64::from(*chunk.last().unwrap_or(&b'\n') != b'\n');
-                    let (reply_tx, reply_rx) = sync_channel(1);
-                    if order_tx.send(reply_rx).is_err()
-                        || work_tx.send((chunk, line, reply_tx)).is_err()
-                    {
-                        return Ok(()); // the writer stopped; its error is reported below
-                    }
-                }
-                if at_end {
-                    return Ok(());
-                }
-            }
-        })();
+        let produced = produce(&mut |item| {
+            let (reply_tx, reply_rx) = sync_channel(1);
+            order_tx.send(reply_rx).is_ok() && work_tx.send((item, reply_tx)).is_ok()
+        });
         drop(order_tx);
         drop(work_tx);
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
-        read_result.and(written).map(|()| lines)
+        produced.and(written)
     })
 }

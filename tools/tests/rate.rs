@@ -6,71 +6,16 @@
 // A test that cannot set itself up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
+
 use std::sync::atomic::AtomicU64;
 
+use common::{compile_decks, day, deck, longest, milli};
 use proptest::prelude::*;
-use ratel_engine::artifact::Artifact;
-use ratel_engine::compile::{compile, TariffSource};
 use ratel_engine::cost::{price, Terms};
 use ratel_engine::money::Decimal;
-use ratel_engine::time::Timestamp;
 use ratel_tools::mass_rate::{CdrColumns, RateJob, RATED_COLUMNS};
 use ratel_tools::pipeline;
-
-/// One deck row: prefix, rate and fee in thousandths, increment, minimum, effective day.
-type Row = (String, u32, u32, u32, u32, Option<u8>);
-
-fn day(d: u8) -> Timestamp {
-    Timestamp(Timestamp::parse("2026-01-01").unwrap().0 + i64::from(d) * 86_400)
-}
-
-fn deck() -> impl Strategy<Value = Vec<Row>> {
-    proptest::collection::vec(
-        (
-            "[1-4]{1,4}",
-            0u32..2000,
-            0u32..50,
-            1u32..61,
-            0u32..61,
-            proptest::option::of(0u8..20),
-        ),
-        1..40,
-    )
-    .prop_map(|rows| {
-        // One row per (prefix, date): the compiler refuses repeats.
-        let mut seen = std::collections::HashSet::new();
-        rows.into_iter()
-            .filter(|r| seen.insert((r.0.clone(), r.5)))
-            .collect()
-    })
-}
-
-fn milli(n: u32) -> Decimal {
-    Decimal::new(i64::from(n), 3)
-}
-
-/// The row a scan of the deck picks for `number` at `at`: the longest prefix of its digits
-/// (the first 20), then the newest dated row not after `at`, else the undated one.
-fn naive<'r>(rows: &'r [Row], number: &str, at: Timestamp) -> Option<&'r Row> {
-    let digits: String = number
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(20)
-        .collect();
-    let in_force = |prefix: &str| {
-        let versions = rows.iter().filter(|r| r.0 == prefix);
-        let dated = versions
-            .clone()
-            .filter(|r| r.5.is_some_and(|d| day(d) <= at))
-            .max_by_key(|r| r.5);
-        dated.or_else(|| versions.clone().find(|r| r.5.is_none()))
-    };
-    (1..=digits.len())
-        .rev()
-        .find_map(|len| in_force(&digits[..len]))
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
@@ -81,16 +26,7 @@ proptest! {
         cdrs in proptest::collection::vec(("[+ ]?[1-4]{0,6}", -5i64..4000, proptest::option::of(0u8..25)), 1..200),
         threads in 1usize..4,
     ) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("deck.csv");
-        let mut csv = String::from("prefix,rate,connection_fee,increment_s,min_time_s,effective_from\n");
-        for (prefix, rate, fee, inc, min, date) in &rows {
-            let date = date.map(|d| day(d).to_string()).unwrap_or_default();
-            csv.push_str(&format!("{prefix},{},{},{inc},{min},{date}\n", milli(*rate), milli(*fee)));
-        }
-        std::fs::write(&path, csv).unwrap();
-        let sources = [TariffSource { name: "deck".into(), currency: "USD".into(), path }];
-        let artifact = Artifact::from_bytes(compile(&sources, |_| {}).unwrap().bytes).unwrap();
+        let artifact = compile_decks(&[("deck", "USD", &rows)]);
         let at = day(10);
         let mut input = String::new();
         for (number, billsec, start) in &cdrs {
@@ -115,7 +51,7 @@ proptest! {
             let fields: Vec<&str> = line.split(',').collect();
             prop_assert_eq!(fields.len(), 11, "{}", line);
             let when = start.map_or(at, day);
-            match naive(&rows, number, when) {
+            match longest(&rows, number, when) {
                 None => prop_assert_eq!(&fields[3..], &["", "", "", "", "", "", "", ""][..], "{}", line),
                 Some((prefix, rate, fee, inc, min, _)) => {
                     let terms = Terms { rate: milli(*rate), connection_fee: milli(*fee), increment_s: *inc, min_time_s: *min };
@@ -138,25 +74,7 @@ fn demo_artifact(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// Runs the binary on `stdin`; its exit code, stdout and stderr.
 fn tariff_rate(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tariff-rate"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    common::run(env!("CARGO_BIN_EXE_tariff-rate"), args, stdin)
 }
 
 #[test]

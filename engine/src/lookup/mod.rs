@@ -14,11 +14,13 @@
 //! reference, costs about twice as much per level.
 
 mod fst_node;
+mod prefixes;
 
 pub(crate) use fst_node::input_encoding;
 use fst_node::NodeReader;
+pub use prefixes::{InForce, PrefixRow, Prefixes, Slice, SLICE_DIGITS};
 
-use crate::artifact::{Artifact, Target, TariffInfo};
+use crate::artifact::{Artifact, TariffInfo};
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::time::Timestamp;
 
@@ -227,18 +229,7 @@ impl Artifact {
     /// version not after `at`.
     #[inline]
     fn resolve(&self, value: u64, at: Timestamp) -> Option<u32> {
-        match Target::from_value(value)? {
-            Target::Record(record) => Some(record),
-            Target::Versions(start) => {
-                // Indices come from the index: read through checked accessors, so that a
-                // damaged one is "no match".
-                let count = self.version(start)?.group_len as usize;
-                (start..start.checked_add(count)?)
-                    .map(|i| self.version(i))
-                    .find(|version| version.is_none_or(|v| v.effective_from <= at.0))?
-                    .map(|version| version.record)
-            }
-        }
+        self.in_force(value, at).map(|row| row.record)
     }
 }
 
@@ -370,9 +361,9 @@ mod tests {
     use proptest::prelude::*;
 
     /// A row for tests: prefix, rate units (scale 4), optional effective day.
-    type Spec = (String, i64, Option<i64>);
+    pub(super) type Spec = (String, i64, Option<i64>);
 
-    fn build(tariffs: &[Vec<Spec>]) -> Artifact {
+    pub(super) fn build(tariffs: &[Vec<Spec>]) -> Artifact {
         let mut builder = ArtifactBuilder::new();
         for (t, rows) in tariffs.iter().enumerate() {
             let id = builder

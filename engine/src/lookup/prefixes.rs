@@ -1,0 +1,306 @@
+//! A tariff's prefixes in order, each with the row in force at a time: what the deck tools
+//! (`tariff-diff`, `tariff-lcr`) walk instead of looking every prefix up.
+//!
+//! The fst's keys are the tariff id (two bytes, big-endian) followed by the prefix's digits,
+//! so one tariff's prefixes are one key range, streamed in byte order: a prefix comes just
+//! before the prefixes that extend it ("1", "12", "123", "13"). That order lets several
+//! tariffs be merged in one pass, and lets a walk keep, for each tariff, the stack of the
+//! prefixes that are a prefix of the current one: its longest-prefix match, found without a
+//! lookup.
+//!
+//! The key space is cut into [`Slice`]s (every prefix with the same first three digits, and
+//! the one- and two-digit prefixes alone) so that workers can walk slices side by side and
+//! still write them in order.
+
+use fst::{IntoStreamer, Streamer};
+
+use crate::artifact::{Artifact, Target};
+use crate::tariff::MAX_PREFIX_DIGITS;
+use crate::time::Timestamp;
+
+/// Digits of the stems the key space is cut at.
+pub const SLICE_DIGITS: usize = 3;
+
+/// The row of one prefix in force at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InForce {
+    /// The rate record.
+    pub record: u32,
+    /// When the row took effect; `None` for an undated row (in force from the start).
+    pub since: Option<Timestamp>,
+}
+
+/// A prefix of a tariff with its row in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrefixRow {
+    digits: [u8; MAX_PREFIX_DIGITS],
+    len: u8,
+    pub row: InForce,
+}
+
+impl PrefixRow {
+    /// The prefix's digits (ASCII).
+    #[inline]
+    pub fn prefix(&self) -> &[u8] {
+        &self.digits[..usize::from(self.len)]
+    }
+
+    fn new(prefix: &[u8], row: InForce) -> Option<PrefixRow> {
+        let mut digits = [0; MAX_PREFIX_DIGITS];
+        digits.get_mut(..prefix.len())?.copy_from_slice(prefix);
+        Some(PrefixRow {
+            digits,
+            len: prefix.len() as u8,
+            row,
+        })
+    }
+}
+
+/// A part of the key space: every prefix that starts with `stem` (a stem of
+/// [`SLICE_DIGITS`] digits), or `stem` alone (a shorter stem).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    stem: [u8; SLICE_DIGITS],
+    len: u8,
+}
+
+impl Slice {
+    /// Every slice, in key order: together they hold every prefix of digits once.
+    /// ("1", "10", "100…", "101…", …, "109…", "11", "110…", …)
+    pub fn all() -> Vec<Slice> {
+        let mut slices = Vec::with_capacity(1_110);
+        let mut stem = [0u8; SLICE_DIGITS];
+        fn descend(stem: &mut [u8; SLICE_DIGITS], len: usize, slices: &mut Vec<Slice>) {
+            for digit in b'0'..=b'9' {
+                stem[len] = digit;
+                slices.push(Slice {
+                    stem: *stem,
+                    len: (len + 1) as u8,
+                });
+                if len + 1 < SLICE_DIGITS {
+                    descend(stem, len + 1, slices);
+                }
+            }
+        }
+        descend(&mut stem, 0, &mut slices);
+        slices
+    }
+
+    /// The stem's digits.
+    pub fn stem(&self) -> &[u8] {
+        &self.stem[..usize::from(self.len)]
+    }
+
+    /// Whether the slice holds the prefixes extending its stem, not the stem alone.
+    fn is_whole(&self) -> bool {
+        usize::from(self.len) == SLICE_DIGITS
+    }
+}
+
+/// One tariff's prefixes in a slice, in order, those without a row in force at the time
+/// left out. A lending stream (`next` borrows nothing: rows are copied out, 40 bytes).
+pub struct Prefixes<'a> {
+    artifact: &'a Artifact,
+    stream: Option<fst::raw::Stream<'a>>,
+    at: Timestamp,
+}
+
+impl std::fmt::Debug for Prefixes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prefixes").field("at", &self.at).finish()
+    }
+}
+
+impl Prefixes<'_> {
+    /// The next prefix with a row in force.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<PrefixRow> {
+        let stream = self.stream.as_mut()?;
+        while let Some((key, output)) = stream.next() {
+            let Some(row) = self.artifact.in_force(output.value(), self.at) else {
+                continue;
+            };
+            if let Some(row) = key.get(2..).and_then(|digits| PrefixRow::new(digits, row)) {
+                return Some(row);
+            }
+        }
+        None
+    }
+}
+
+impl Artifact {
+    /// Tariff `tariff`'s prefixes in `slice` with a row in force at `at`, in order; nothing
+    /// for an unknown tariff.
+    pub fn prefixes(&self, tariff: usize, slice: Slice, at: Timestamp) -> Prefixes<'_> {
+        let stream = u16::try_from(tariff)
+            .ok()
+            .filter(|_| tariff < self.tariffs().len())
+            .map(|id| {
+                let mut low = Vec::with_capacity(2 + SLICE_DIGITS);
+                low.extend_from_slice(&id.to_be_bytes());
+                low.extend_from_slice(slice.stem());
+                if slice.is_whole() {
+                    // Keys are digits, so the stem's last digit + 1 bounds its extensions.
+                    let mut high = low.clone();
+                    if let Some(last) = high.last_mut() {
+                        *last += 1;
+                    }
+                    self.fst.range().ge(&low).lt(&high).into_stream()
+                } else {
+                    self.fst.range().ge(&low).le(&low).into_stream()
+                }
+            });
+        Prefixes {
+            artifact: self,
+            stream,
+            at,
+        }
+    }
+
+    /// The proper prefixes of `stem` (shortest first) that tariff `tariff` holds with a row
+    /// in force at `at`: what a walk of a slice starts from.
+    pub fn ancestors(&self, tariff: usize, slice: Slice, at: Timestamp) -> Vec<PrefixRow> {
+        let stem = slice.stem();
+        (1..stem.len())
+            .filter_map(|len| {
+                let found = self.exact_in_force(tariff, &stem[..len], at)?;
+                PrefixRow::new(&stem[..len], found)
+            })
+            .collect()
+    }
+
+    /// The row in force at `at` for exactly `prefix`, with its date.
+    pub fn exact_in_force(&self, tariff: usize, prefix: &[u8], at: Timestamp) -> Option<InForce> {
+        let (root, root_out) = self.tariffs().get(tariff)?.root?;
+        if prefix.is_empty() || prefix.len() > MAX_PREFIX_DIGITS {
+            return None;
+        }
+        let (addr, out) = self.walk(root, root_out, 0, prefix, |_, _| {})?;
+        self.in_force(self.final_value(addr, out)?, at)
+    }
+
+    /// The row an fst value points to at time `at`, with its date: its only record, or the
+    /// newest dated version not after `at`.
+    #[inline]
+    pub(crate) fn in_force(&self, value: u64, at: Timestamp) -> Option<InForce> {
+        match Target::from_value(value)? {
+            Target::Record(record) => Some(InForce {
+                record,
+                since: None,
+            }),
+            Target::Versions(start) => {
+                // Indices come from the index: read through checked accessors, so that a
+                // damaged one is "no row".
+                let count = self.version(start)?.group_len as usize;
+                (start..start.checked_add(count)?)
+                    .map(|i| self.version(i))
+                    .find(|version| version.is_none_or(|v| v.effective_from <= at.0))?
+                    .map(|version| InForce {
+                        record: version.record,
+                        since: (version.effective_from != i64::MIN)
+                            .then_some(Timestamp(version.effective_from)),
+                    })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{build, Spec};
+    use super::*;
+    use proptest::prelude::*;
+
+    fn walk_all(artifact: &Artifact, tariff: usize, at: Timestamp) -> Vec<(String, InForce)> {
+        let mut all = Vec::new();
+        for slice in Slice::all() {
+            let mut prefixes = artifact.prefixes(tariff, slice, at);
+            while let Some(row) = prefixes.next() {
+                all.push((String::from_utf8(row.prefix().to_vec()).unwrap(), row.row));
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn slices_cover_the_key_space_in_order() {
+        let slices = Slice::all();
+        assert_eq!(slices.len(), 1_110);
+        let stems: Vec<&[u8]> = slices.iter().map(Slice::stem).collect();
+        assert!(stems.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(&stems[..3], [&b"0"[..], b"00", b"000"]);
+        assert!(!slices[0].is_whole() && slices[2].is_whole());
+    }
+
+    proptest! {
+        /// Walking every slice yields exactly the prefixes with a row in force, in order,
+        /// each with the row `exact_match` finds; a slice's ancestors are the stem's proper
+        /// prefixes `exact_match` finds.
+        #[test]
+        fn the_walk_equals_a_lookup_of_every_prefix(
+            rows in proptest::collection::vec(
+                ("[0-9]{1,6}", proptest::option::of(0i64..4)),
+                0..60,
+            ),
+            other in proptest::collection::vec("[0-9]{1,4}", 0..10),
+            at in 0i64..5,
+        ) {
+            let mut seen = std::collections::HashSet::new();
+            let rows: Vec<Spec> = rows
+                .into_iter()
+                .filter(|(p, e)| seen.insert((p.clone(), *e)))
+                .map(|(p, e)| (p, 1, e))
+                .collect();
+            let other: Vec<Spec> = other
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(|p| (p, 1, None))
+                .collect();
+            let artifact = build(&[other, rows.clone()]);
+            let at = Timestamp(at * 86_400);
+            let got = walk_all(&artifact, 1, at);
+            let mut expected: Vec<(String, InForce)> = rows
+                .iter()
+                .map(|(p, _, _)| p.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .filter_map(|p| {
+                    let found = artifact.exact_match(1, p.as_bytes(), at)?;
+                    // The newest version not after `at`, by hand.
+                    let since = rows
+                        .iter()
+                        .filter(|(q, _, e)| *q == p && e.is_none_or(|e| e * 86_400 <= at.0))
+                        .map(|(_, _, e)| *e)
+                        .max()
+                        .flatten()
+                        .map(|e| Timestamp(e * 86_400));
+                    Some((p, InForce { record: found.record, since }))
+                })
+                .collect();
+            expected.sort_by(|a, b| a.0.cmp(&b.0));
+            prop_assert_eq!(&got, &expected);
+            for slice in Slice::all().into_iter().step_by(7) {
+                let stem = slice.stem();
+                let ancestors: Vec<Vec<u8>> = artifact
+                    .ancestors(1, slice, at)
+                    .iter()
+                    .map(|row| row.prefix().to_vec())
+                    .collect();
+                let by_hand: Vec<Vec<u8>> = (1..stem.len())
+                    .filter(|&len| artifact.exact_match(1, &stem[..len], at).is_some())
+                    .map(|len| stem[..len].to_vec())
+                    .collect();
+                prop_assert_eq!(ancestors, by_hand);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_tariff_has_no_prefixes() {
+        let artifact = build(&[vec![("1".into(), 1, None)]]);
+        assert!(walk_all(&artifact, 0, Timestamp(0)).len() == 1);
+        assert!(walk_all(&artifact, 1, Timestamp(0)).is_empty());
+        assert!(walk_all(&artifact, 70_000, Timestamp(0)).is_empty());
+    }
+}
