@@ -15,6 +15,7 @@ pub mod cost;
 pub mod diff;
 pub mod files;
 pub mod input;
+pub mod lcr;
 pub mod ledger;
 pub mod lookup;
 pub mod money;

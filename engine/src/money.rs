@@ -167,6 +167,36 @@ impl Decimal {
         )
     }
 
+    /// `self` in units of a currency whose exchange rate is `from_rate`, converted into one
+    /// whose rate is `to_rate` (both against one base currency): `self × to_rate / from_rate`
+    /// rounded half away from zero to `places` digits. `None` when a rate is not above zero
+    /// or the result needs more than [`MAX_DIGITS`] digits.
+    pub fn converted(self, from_rate: Decimal, to_rate: Decimal, places: u8) -> Option<Decimal> {
+        if from_rate.units <= 0 || to_rate.units <= 0 || places > MAX_DIGITS as u8 {
+            return None;
+        }
+        // units / 10^places = (self.u × to.u / from.u) × 10^(from.s − self.s − to.s)
+        let exponent = i32::from(from_rate.scale) + i32::from(places)
+            - i32::from(self.scale)
+            - i32::from(to_rate.scale);
+        let mut numerator = i128::from(self.units).checked_mul(i128::from(to_rate.units))?;
+        let mut denominator = i128::from(from_rate.units);
+        if exponent >= 0 {
+            numerator = numerator.checked_mul(10i128.checked_pow(exponent as u32)?)?;
+        } else {
+            denominator = denominator.checked_mul(10i128.checked_pow(exponent.unsigned_abs())?)?;
+        }
+        let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+        let units = if remainder.abs() * 2 >= denominator {
+            quotient + numerator.signum()
+        } else {
+            quotient
+        };
+        let units = i64::try_from(units).ok()?;
+        (units.unsigned_abs() < POW10[MAX_DIGITS as usize] as u64)
+            .then(|| Decimal::new(units, places))
+    }
+
     /// `self + other`, exact; `None` when the sum needs more than [`MAX_DIGITS`] digits.
     pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
         let scale = self.scale.max(other.scale);
@@ -264,6 +294,18 @@ pub fn write_scaled(out: &mut Vec<u8>, units: i128, places: u8) {
 /// Writes `value` exactly, as few places as it needs (`0.155`, `35`, `0`).
 pub fn write_exact(out: &mut Vec<u8>, value: Decimal) {
     write_scaled(out, i128::from(value.units), value.scale);
+}
+
+/// Writes `a − b` exactly, as few places as it needs (`0.067`, `-0.01`, `0`).
+pub fn write_difference(out: &mut Vec<u8>, a: Decimal, b: Decimal) {
+    let scale = a.scale.max(b.scale);
+    let widen = |d: Decimal| i128::from(d.units) * 10i128.pow(u32::from(scale - d.scale));
+    let (mut units, mut scale) = (widen(a) - widen(b), scale);
+    while scale > 0 && units % 10 == 0 {
+        units /= 10;
+        scale -= 1;
+    }
+    write_scaled(out, units, scale);
 }
 
 /// Writes `value` rounded half away from zero to `places` digits (`60.0000`).
@@ -401,6 +443,45 @@ fn shortest_digits(text: &[u8]) -> (([u8; 24], usize), i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conversions_multiply_divide_and_round_once() {
+        let d = |text: &str| Decimal::parse(text, true).unwrap();
+        let convert = |amount: &str, from: &str, to: &str| {
+            d(amount)
+                .converted(d(from), d(to), 6)
+                .map(|c| c.to_string())
+        };
+        // 0.0092 EUR in USD (EUR at 0.92 a dollar) is 0.01; in GBP (0.79) 0.0079.
+        assert_eq!(convert("0.0092", "0.92", "1").as_deref(), Some("0.01"));
+        assert_eq!(convert("0.0092", "0.92", "0.79").as_deref(), Some("0.0079"));
+        // 1/3 of a unit: rounded at the sixth place, half away from zero.
+        assert_eq!(convert("1", "3", "1").as_deref(), Some("0.333333"));
+        assert_eq!(convert("2", "3", "1").as_deref(), Some("0.666667"));
+        assert_eq!(convert("-2", "3", "1").as_deref(), Some("-0.666667"));
+        assert_eq!(convert("0.0000005", "1", "1").as_deref(), Some("0.000001"));
+        assert_eq!(convert("0.155", "151.2", "151.2").as_deref(), Some("0.155"));
+        assert_eq!(convert("1", "0", "1"), None);
+        assert_eq!(convert("999999999999999999", "0.000001", "1"), None);
+    }
+
+    #[test]
+    fn differences_are_exact_and_trimmed() {
+        let d = |text: &str| Decimal::parse(text, true).unwrap();
+        let diff = |a: &str, b: &str| {
+            let mut out = Vec::new();
+            write_difference(&mut out, d(a), d(b));
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(diff("0.155", "0.088"), "0.067");
+        assert_eq!(diff("0.155", "0.005"), "0.15");
+        assert_eq!(diff("0.01", "0.02"), "-0.01");
+        assert_eq!(diff("35", "35"), "0");
+        assert_eq!(
+            diff("999999999999999999", "-999999999999999999"),
+            "1999999999999999998"
+        );
+    }
 
     #[test]
     fn sums_are_exact_and_refused_beyond_eighteen_digits() {

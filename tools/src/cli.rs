@@ -36,20 +36,31 @@ pub fn open_tariff(
     artifact: &Path,
     tariff: &str,
 ) -> Result<(Artifact, usize), ExitCode> {
-    let opened = Artifact::open(artifact).map_err(|error| {
+    let opened = open_artifact(tool, artifact)?;
+    let id = find_tariff(tool, &opened, tariff)?;
+    Ok((opened, id))
+}
+
+/// Maps `artifact`; on failure, one line on stderr and exit 1.
+pub fn open_artifact(tool: &str, artifact: &Path) -> Result<Artifact, ExitCode> {
+    Artifact::open(artifact).map_err(|error| {
         eprintln!("{tool}: {error}");
         ExitCode::from(1)
-    })?;
-    let Some(id) = opened.tariff_id(tariff) else {
-        let names: Vec<&str> = opened.tariffs().iter().map(|t| t.name.as_str()).collect();
+    })
+}
+
+/// The id of `tariff` in `artifact`; when it is not there, one line on stderr naming the
+/// tariffs it holds, and exit 1.
+pub fn find_tariff(tool: &str, artifact: &Artifact, tariff: &str) -> Result<usize, ExitCode> {
+    artifact.tariff_id(tariff).ok_or_else(|| {
+        let names: Vec<&str> = artifact.tariffs().iter().map(|t| t.name.as_str()).collect();
         eprintln!(
             "{tool}: tariff \"{tariff}\" is not in {} (it holds: {})",
-            artifact.display(),
+            artifact.path().display(),
             names.join(", ")
         );
-        return Err(ExitCode::from(1));
-    };
-    Ok((opened, id))
+        ExitCode::from(1)
+    })
 }
 
 /// `--threads`, or one a core.

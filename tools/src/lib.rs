@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod deck_diff;
 pub mod gen;
+pub mod lcr;
 pub mod load;
 pub mod mass_lookup;
 pub mod mass_rate;

@@ -60,11 +60,24 @@ pub fn is_valid_code(code: &str) -> bool {
     (1..=16).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// Reads `currencies.csv`; `None` when it had errors (recorded in `errors`).
+/// Reads a `currencies.csv` for conversions between any two of its currencies, with no
+/// default currency required (the tools' `--currencies`); `None` when it had errors
+/// (recorded in `errors`). Its default currency is the first listed at rate 1, else the
+/// first listed.
+pub fn read_rates<R: std::io::Read + Send>(
+    input: R,
+    file: &str,
+    errors: &mut ErrorList,
+) -> Option<Currencies> {
+    read(input, file, None, errors, &mut Vec::new())
+}
+
+/// Reads `currencies.csv`; `None` when it had errors (recorded in `errors`). `default_code`
+/// must be listed with rate 1 when given.
 pub(crate) fn read<R: std::io::Read + Send>(
     input: R,
     file: &str,
-    default_code: &str,
+    default_code: Option<&str>,
     errors: &mut ErrorList,
     warnings: &mut Vec<String>,
 ) -> Option<Currencies> {
@@ -113,6 +126,21 @@ pub(crate) fn read<R: std::io::Read + Send>(
         },
         |_| {},
     )?;
+    let Some(default_code) = default_code else {
+        let one = Decimal::new(1, 0);
+        let default = list.iter().position(|c| c.rate == one).unwrap_or(0);
+        if errors.total() > before || list.is_empty() {
+            if list.is_empty() {
+                errors.add(file, 1, 1, "no currency is listed");
+            }
+            return None;
+        }
+        return Some(Currencies {
+            list,
+            by_code,
+            default,
+        });
+    };
     let default = match by_code.get(&default_code.to_ascii_uppercase()) {
         Some(&i) if list[i].rate == Decimal::new(1, 0) => Some(i),
         Some(&i) => {
@@ -156,7 +184,7 @@ mod tests {
         read(
             text.as_bytes(),
             "currencies.csv",
-            "USD",
+            Some("USD"),
             &mut errors,
             &mut Vec::new(),
         )

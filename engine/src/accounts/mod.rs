@@ -22,7 +22,7 @@ use rustc_hash::FxBuildHasher;
 use std::path::{Path, PathBuf};
 
 pub use cards::{Card, CardGroup};
-pub use currencies::{is_valid_code, Currencies, Currency};
+pub use currencies::{is_valid_code, read_rates, Currencies, Currency};
 pub use users::{Credit, Password, Permissions, Role, User};
 
 use crate::files::OpenError;
@@ -326,8 +326,15 @@ fn read_files(
         label(&files.card_groups),
         label(&files.cards),
     );
-    let currencies = open(&files.currencies, errors)
-        .and_then(|f| currencies::read(f, &currencies_file, default_currency, errors, warnings));
+    let currencies = open(&files.currencies, errors).and_then(|f| {
+        currencies::read(
+            f,
+            &currencies_file,
+            Some(default_currency),
+            errors,
+            warnings,
+        )
+    });
     let users =
         open(&files.users, errors).and_then(|f| users::read(f, &users_file, errors, warnings));
     let groups = open(&files.card_groups, errors)

@@ -1,0 +1,178 @@
+//! `tariff-lcr`: suppliers ranked cheapest first for each number on stdin, or for every
+//! prefix of the named tariffs, as CSV on stdout.
+//!
+//! Exit codes: 0 done, 1 an artifact, tariff or currencies file that cannot be used, tariffs
+//! in two currencies without `--currencies`, or a rate that could not be converted; 2 usage.
+
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use clap::Parser;
+use ratel_engine::accounts::{read_rates, Currencies};
+use ratel_engine::artifact::Artifact;
+use ratel_engine::input::ErrorList;
+use ratel_engine::lcr::{Market, Supplier};
+use ratel_engine::lookup::Slice;
+use ratel_tools::cli;
+use ratel_tools::lcr::{LcrJob, HEADER};
+use ratel_tools::pipeline;
+
+const TOOL: &str = "tariff-lcr";
+
+/// Rank suppliers by cost: reads numbers on stdin, one a line (non-digits dropped, the
+/// longest prefix of the first 20 digits wins, as in tariff-lookup), or with --prefixes
+/// every prefix of the sell and supplier tariffs; writes CSV to stdout:
+/// number,sell_prefix,sell_rate,rank,supplier,supplier_prefix,supplier_rate,margin, one row a
+/// ranked supplier, cheapest first (ties in the order given), margin = sell_rate -
+/// supplier_rate. A number no supplier prices gets one row with the supplier fields empty;
+/// without a sell rate, the sell fields and margins are empty. Rates are per minute, compared
+/// as stored; tariffs in other currencies than the sell tariff's are refused unless
+/// --currencies converts them (rounded half away from zero to 6 places).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// The compiled artifact holding every tariff named (from tariff-compile).
+    #[arg(short = 'a', long = "artifact")]
+    artifact: PathBuf,
+    /// The tariff numbers are sold at.
+    #[arg(long = "sell")]
+    sell: String,
+    /// A supplier tariff (repeat for each; ties rank in this order).
+    #[arg(long = "supplier", required = true)]
+    suppliers: Vec<String>,
+    /// When the rates are in force, "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" (UTC); default: now.
+    #[arg(long = "at")]
+    at: Option<String>,
+    /// At most K ranked suppliers a number.
+    #[arg(long = "top", value_parser = clap::value_parser!(u32).range(1..))]
+    top: Option<u32>,
+    /// Rank every prefix of the named tariffs instead of numbers on stdin.
+    #[arg(long = "prefixes")]
+    prefixes: bool,
+    /// currencies.csv (code,exchange_rate against one base currency) to convert supplier
+    /// rates into the sell tariff's currency.
+    #[arg(long = "currencies")]
+    currencies: Option<PathBuf>,
+    /// Worker threads; default: the number of cores.
+    #[arg(long = "threads")]
+    threads: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Some(name) = args
+        .suppliers
+        .iter()
+        .enumerate()
+        .find_map(|(i, name)| args.suppliers[..i].contains(name).then_some(name))
+    {
+        return cli::usage_error(TOOL, &format!("--supplier {name} is given twice"));
+    }
+    let at = match cli::at_or_now(TOOL, args.at.as_deref()) {
+        Ok(at) => at,
+        Err(code) => return code,
+    };
+    match run(&args, at) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn run(args: &Args, at: ratel_engine::time::Timestamp) -> Result<ExitCode, ExitCode> {
+    let artifact = cli::open_artifact(TOOL, &args.artifact)?;
+    let sell = cli::find_tariff(TOOL, &artifact, &args.sell)?;
+    let currencies = match &args.currencies {
+        None => None,
+        Some(path) => Some(read_currencies(path)?),
+    };
+    let sell_currency = artifact.tariffs()[sell].currency.clone();
+    let mut suppliers = Vec::with_capacity(args.suppliers.len());
+    for name in &args.suppliers {
+        let tariff = cli::find_tariff(TOOL, &artifact, name)?;
+        suppliers.push(Supplier {
+            tariff,
+            conversion: conversion(&artifact, sell, tariff, name, args, currencies.as_ref())?,
+        });
+    }
+    let job = LcrJob {
+        market: Market {
+            artifact: &artifact,
+            sell,
+            suppliers,
+            at,
+        },
+        names: args.suppliers.clone(),
+        top: args.top.map(|k| k as usize),
+        currency: sell_currency,
+        unconverted: AtomicU64::new(0),
+    };
+    let threads = cli::threads(args.threads);
+    let (out, notes) = (std::io::stdout(), std::io::stderr());
+    let ran = if args.prefixes {
+        pipeline::run_items(&job, Slice::all(), out, HEADER.as_bytes(), notes, threads)
+    } else {
+        let input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+        pipeline::run(&job, input, out, HEADER.as_bytes(), notes, 1, threads).map(|_| ())
+    };
+    let unconverted = job.unconverted.load(Ordering::Relaxed);
+    if unconverted > 0 {
+        eprintln!("{TOOL}: {unconverted} supplier rates could not be converted and were left out");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(cli::finished(TOOL, ran))
+}
+
+/// How supplier `name`'s rates become the sell tariff's currency: not at all when they
+/// share it; with `--currencies` otherwise, else refused.
+fn conversion(
+    artifact: &Artifact,
+    sell: usize,
+    tariff: usize,
+    name: &str,
+    args: &Args,
+    currencies: Option<&Currencies>,
+) -> Result<Option<(ratel_engine::money::Decimal, ratel_engine::money::Decimal)>, ExitCode> {
+    let (to, from) = (
+        &artifact.tariffs()[sell].currency,
+        &artifact.tariffs()[tariff].currency,
+    );
+    if to.eq_ignore_ascii_case(from) {
+        return Ok(None);
+    }
+    let Some(currencies) = currencies else {
+        eprintln!(
+            "{TOOL}: supplier {name} is priced in {from} and the sell tariff {} in {to}; give --currencies currencies.csv to convert",
+            args.sell
+        );
+        return Err(ExitCode::from(1));
+    };
+    let rate = |code: &str| {
+        currencies.get(code).map(|c| c.rate).ok_or_else(|| {
+            eprintln!(
+                "{TOOL}: currency {code} (of tariff {}) is not in {}",
+                if code == from { name } else { &args.sell },
+                args.currencies
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(""))
+                    .display()
+            );
+            ExitCode::from(1)
+        })
+    };
+    Ok(Some((rate(from)?, rate(to)?)))
+}
+
+/// Reads `--currencies`; every error as `file:line:column: message`, then exit 1.
+fn read_currencies(path: &std::path::Path) -> Result<Currencies, ExitCode> {
+    let shown = path.display().to_string();
+    let file = ratel_engine::files::open_regular(path).map_err(|error| {
+        eprintln!("{TOOL}: {shown}: {error}");
+        ExitCode::from(1)
+    })?;
+    let mut errors = ErrorList::new();
+    read_rates(file.0, &shown, &mut errors).ok_or_else(|| {
+        eprint!("{errors}");
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,333 @@
+//! `tariff-lcr` against a per-prefix lookup in every supplier written here: random sell and
+//! supplier decks (shared prefixes, dated rows, one supplier in another currency) and random
+//! numbers; every row must be what a scan of each deck gives, ranked cheapest first with ties
+//! in the order given, the conversion and margin worked out by hand. Both modes: numbers on
+//! stdin, and `--prefixes` (the merged walk) over the union of the decks' prefixes. And the
+//! binary's contract: the demo's golden output, usage errors exit 2, unusable inputs exit 1.
+
+// A test that cannot set itself up should stop loudly.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::AtomicU64;
+
+use common::{compile_decks, day, deck, in_force, longest, Row};
+use proptest::prelude::*;
+use ratel_engine::lcr::{Market, Supplier};
+use ratel_engine::lookup::Slice;
+use ratel_engine::money::Decimal;
+use ratel_engine::time::Timestamp;
+use ratel_tools::lcr::{LcrJob, HEADER};
+use ratel_tools::pipeline;
+
+/// Supplier 1 is priced in EUR, at 0.92 to the sell tariff's USD.
+const EUR_SUPPLIER: usize = 1;
+
+/// A supplier's rate in millionths of a dollar: thousandths as stored, or for the EUR
+/// supplier divided by 0.92 and rounded half up (rates are never negative).
+fn micro_usd(supplier: usize, milli: u32) -> i64 {
+    let milli = i64::from(milli);
+    if supplier == EUR_SUPPLIER {
+        (milli * 100_000 * 2 + 92) / (2 * 92)
+    } else {
+        milli * 1000
+    }
+}
+
+fn micro(units: i64) -> String {
+    Decimal::new(units, 6).to_string()
+}
+
+/// The rows `tariff-lcr` must write for `number`, from a scan of every deck.
+fn by_hand(
+    sell: &[Row],
+    suppliers: &[Vec<Row>],
+    number: &str,
+    digits: &str,
+    at: Timestamp,
+    top: usize,
+) -> String {
+    let sell_row = longest(sell, digits, at);
+    let lead = match sell_row {
+        Some(r) => format!("{number},{},{}", r.0, micro(i64::from(r.1) * 1000)),
+        None => format!("{number},,"),
+    };
+    let mut offers: Vec<(i64, usize, &Row)> = suppliers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, rows)| longest(rows, digits, at).map(|r| (micro_usd(i, r.1), i, r)))
+        .collect();
+    offers.sort_by_key(|&(rate, i, _)| (rate, i));
+    if offers.is_empty() {
+        return format!("{lead},,,,,\n");
+    }
+    let mut out = String::new();
+    for (rank, (rate, i, row)) in offers.iter().take(top).enumerate() {
+        let margin = sell_row
+            .map(|s| micro(i64::from(s.1) * 1000 - rate))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{lead},{},s{i},{},{},{margin}\n",
+            rank + 1,
+            row.0,
+            micro(*rate)
+        ));
+    }
+    out
+}
+
+fn market_job<'a>(
+    artifact: &'a ratel_engine::artifact::Artifact,
+    suppliers: usize,
+    at: Timestamp,
+    top: usize,
+) -> LcrJob<'a> {
+    LcrJob {
+        market: Market {
+            artifact,
+            sell: artifact.tariff_id("sell").unwrap(),
+            suppliers: (0..suppliers)
+                .map(|i| Supplier {
+                    tariff: artifact.tariff_id(&format!("s{i}")).unwrap(),
+                    conversion: (i == EUR_SUPPLIER)
+                        .then(|| (Decimal::new(92, 2), Decimal::new(1, 0))),
+                })
+                .collect(),
+            at,
+        },
+        names: (0..suppliers).map(|i| format!("s{i}")).collect(),
+        top: Some(top),
+        currency: "USD".into(),
+        unconverted: AtomicU64::new(0),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn rankings_equal_a_lookup_in_every_supplier(
+        sell in deck(),
+        suppliers in proptest::collection::vec(deck(), 1..5),
+        numbers in proptest::collection::vec("[+ ]?[1-4]{0,7}", 1..60),
+        at in 0u8..25,
+        top in 1usize..5,
+        threads in 1usize..4,
+    ) {
+        let mut decks: Vec<(String, &str, &[Row])> = vec![("sell".into(), "USD", &sell[..])];
+        for (i, rows) in suppliers.iter().enumerate() {
+            decks.push((format!("s{i}"), if i == EUR_SUPPLIER { "EUR" } else { "USD" }, rows));
+        }
+        let named: Vec<(&str, &str, &[Row])> = decks.iter().map(|(n, c, r)| (n.as_str(), *c, *r)).collect();
+        let artifact = compile_decks(&named);
+        let at = day(at);
+        let job = market_job(&artifact, suppliers.len(), at, top);
+
+        // Numbers on stdin.
+        let input: String = numbers.iter().map(|n| format!("{n}\n")).collect();
+        let mut out = Vec::new();
+        pipeline::run(&job, input.as_bytes(), &mut out, HEADER.as_bytes(), std::io::sink(), 1, threads).unwrap();
+        let mut expected = String::from(HEADER);
+        for number in &numbers {
+            let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+            expected.push_str(&by_hand(&sell, &suppliers, number.trim(), &digits, at, top));
+        }
+        prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
+
+        // Every prefix any deck holds in force at the time.
+        let mut out = Vec::new();
+        pipeline::run_items(&job, Slice::all(), &mut out, HEADER.as_bytes(), std::io::sink(), threads).unwrap();
+        let union: BTreeSet<&str> = std::iter::once(&sell)
+            .chain(&suppliers)
+            .flat_map(|rows| rows.iter().filter(|r| in_force(rows, &r.0, at).is_some()).map(|r| r.0.as_str()))
+            .collect();
+        let mut expected = String::from(HEADER);
+        for prefix in union {
+            expected.push_str(&by_hand(&sell, &suppliers, prefix, prefix, at, top));
+        }
+        prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+}
+
+fn tariff_lcr(args: &[&str], stdin: &str) -> (i32, String, String) {
+    common::run(env!("CARGO_BIN_EXE_tariff-lcr"), args, stdin)
+}
+
+/// The demo's retail and wholesale tariffs and its two suppliers (carrier_b in EUR), compiled.
+fn demo_market(dir: &std::path::Path) -> String {
+    let out = dir.join("lcr.ratel");
+    let repo = ratel_engine::testing::repo();
+    let compiled = std::process::Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
+        .args(["--currency", "carrier_b=EUR", "-o"])
+        .arg(&out)
+        .arg(repo.join("fixtures/demo/tariffs/retail.csv"))
+        .arg(repo.join("fixtures/demo/tariffs/wholesale.csv"))
+        .arg(repo.join("fixtures/demo/suppliers/carrier_a.csv"))
+        .arg(repo.join("fixtures/demo/suppliers/carrier_b.csv"))
+        .output()
+        .unwrap();
+    assert!(compiled.status.success(), "{compiled:?}");
+    out.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_demo_market_ranks_as_the_golden_files_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = demo_market(dir.path());
+    let repo = ratel_engine::testing::repo();
+    let numbers = std::fs::read_to_string(repo.join("fixtures/demo/numbers.txt")).unwrap();
+    let (code, out, err) = tariff_lcr(
+        &[
+            "-a",
+            &artifact,
+            "--sell",
+            "retail",
+            "--supplier",
+            "wholesale",
+            "--supplier",
+            "carrier_a",
+            "--at",
+            "2026-11-26",
+        ],
+        &numbers,
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    let golden =
+        std::fs::read_to_string(repo.join("fixtures/golden/tariff-lcr-numbers.csv")).unwrap();
+    assert_eq!(out, golden);
+    let currencies = repo.join("fixtures/demo/currencies.csv");
+    let (code, out, err) = tariff_lcr(
+        &[
+            "-a",
+            &artifact,
+            "--sell",
+            "retail",
+            "--supplier",
+            "wholesale",
+            "--supplier",
+            "carrier_a",
+            "--supplier",
+            "carrier_b",
+            "--currencies",
+            currencies.to_str().unwrap(),
+            "--prefixes",
+            "--top",
+            "2",
+            "--at",
+            "2026-11-26",
+        ],
+        "",
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    let golden =
+        std::fs::read_to_string(repo.join("fixtures/golden/tariff-lcr-prefixes.csv")).unwrap();
+    assert_eq!(out, golden);
+}
+
+#[test]
+fn usage_errors_exit_two_and_unusable_inputs_exit_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = demo_market(dir.path());
+    let a = artifact.as_str();
+    for args in [
+        &["-a", a, "--sell", "retail"][..],
+        &["-a", a, "--supplier", "wholesale"],
+        &[
+            "-a",
+            a,
+            "--sell",
+            "retail",
+            "--supplier",
+            "wholesale",
+            "--top",
+            "0",
+        ],
+        &[
+            "-a",
+            a,
+            "--sell",
+            "retail",
+            "--supplier",
+            "wholesale",
+            "--at",
+            "soon",
+        ],
+        &[
+            "-a",
+            a,
+            "--sell",
+            "retail",
+            "--supplier",
+            "wholesale",
+            "--supplier",
+            "wholesale",
+        ],
+    ] {
+        let (code, _, err) = tariff_lcr(args, "");
+        assert_eq!(code, 2, "{args:?}: {err}");
+    }
+    let (code, _, err) = tariff_lcr(&["-a", a, "--sell", "retail", "--supplier", "nope"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("tariff \"nope\" is not in"), "{err}");
+    // Another currency without --currencies is refused before anything is written.
+    let (code, out, err) = tariff_lcr(
+        &[
+            "-a",
+            a,
+            "--sell",
+            "retail",
+            "--supplier",
+            "carrier_b",
+            "--prefixes",
+        ],
+        "",
+    );
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.contains("supplier carrier_b is priced in EUR and the sell tariff retail in USD"),
+        "{err}"
+    );
+    // A currencies file without EUR, or with a bad line, is refused and located.
+    let currencies = dir.path().join("currencies.csv");
+    std::fs::write(&currencies, "code,exchange_rate\nUSD,1\nGBP,0.79\n").unwrap();
+    let c = currencies.to_str().unwrap();
+    let (code, _, err) = tariff_lcr(
+        &[
+            "-a",
+            a,
+            "--sell",
+            "retail",
+            "--supplier",
+            "carrier_b",
+            "--currencies",
+            c,
+        ],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("currency EUR (of tariff carrier_b) is not in"),
+        "{err}"
+    );
+    std::fs::write(&currencies, "code,exchange_rate\nUSD,1\nEUR,0\n").unwrap();
+    let (code, _, err) = tariff_lcr(
+        &[
+            "-a",
+            a,
+            "--sell",
+            "retail",
+            "--supplier",
+            "carrier_b",
+            "--currencies",
+            c,
+        ],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("currencies.csv:3:2: exchange_rate must be above zero"),
+        "{err}"
+    );
+}
