@@ -579,15 +579,23 @@ fn days_after_received(days: u64) -> String {
 
 /// The next version of the deck `main` (`known`: its [`prefix_set`]) as its vendor would
 /// send it. Of the distinct prefixes, ~2% are closed (absent; never one of 1–3 digits, the
-/// country codes), ~10% have their rate increased by 1–30%, ~10% decreased by 1–30%, ~1% keep
-/// their rate on other terms (another increment and minimum time), and the rest are
-/// unchanged; ~2% new prefixes extend existing ones by a digit. Half of the increases and a
+/// country codes), ~10% have their rate increased by 1–30%, ~10% decreased by 1–30% (the same
+/// change for every prefix of a destination at one rate), ~1% keep their rate on other terms
+/// (another increment and minimum time), and the rest are unchanged; ~2% new prefixes extend
+/// existing ones by a digit, at their parent's rate within ±29%. Half of the increases and a
 /// quarter of the decreases are dated 3 to 19 days after [`NEXT_RECEIVED`] (2026-11-29 to
 /// 2026-12-15: a 7-day notice check finds both short and long notices), the old rate staying
 /// as the undated row; the others change the undated row. The deck's own dated rows are kept
 /// as they were for every prefix not closed.
 pub fn next_deck(main: &[GenRow], known: &HashSet<&str>, seed: u64) -> Vec<GenRow> {
-    let mut rng = SplitMix64::new(seed ^ 0x4E_E7DE_C0DE);
+    let key = seed ^ 0x4E_E7DE_C0DE;
+    let mut rng = SplitMix64::new(key);
+    // A change of 1-30% of the rate, the same for every prefix of a destination at that rate
+    // (vendors reprice destinations, and the artifact keeps sharing its rate records).
+    let step = |row: &GenRow, salt: u64| {
+        let percent = 1 + keyed_hash(key ^ salt ^ row.rate_units, &row.destination) % 30;
+        (row.rate_units * percent / 100).max(1)
+    };
     let mut taken_dates: HashSet<(&str, &str)> = HashSet::new();
     for row in main {
         if let Some(date) = &row.effective_from {
@@ -599,14 +607,13 @@ pub fn next_deck(main: &[GenRow], known: &HashSet<&str>, seed: u64) -> Vec<GenRo
     let mut out: Vec<GenRow> = Vec::with_capacity(main.len() + main.len() / 25);
     for row in &undated {
         let roll = rng.below(1000);
-        let step = |rng: &mut SplitMix64| (row.rate_units * (1 + rng.below(30)) / 100).max(1);
         let (changed, dated_percent) = match roll {
             0..=19 if row.prefix.len() > 3 => {
                 closed.insert(row.prefix.as_str());
                 continue;
             }
             20..=119 => {
-                let rate = row.rate_units + step(&mut rng);
+                let rate = row.rate_units + step(row, 1 << 40);
                 (
                     GenRow {
                         rate_units: rate,
@@ -616,7 +623,7 @@ pub fn next_deck(main: &[GenRow], known: &HashSet<&str>, seed: u64) -> Vec<GenRo
                 )
             }
             120..=219 if row.rate_units > 1 => {
-                let rate = row.rate_units.saturating_sub(step(&mut rng)).max(1);
+                let rate = row.rate_units.saturating_sub(step(row, 2 << 40)).max(1);
                 (
                     GenRow {
                         rate_units: rate,
@@ -658,7 +665,7 @@ pub fn next_deck(main: &[GenRow], known: &HashSet<&str>, seed: u64) -> Vec<GenRo
         .copied()
         .collect();
     for (prefix, parent) in extensions(&open, undated.len() / 50, known, &mut rng) {
-        let rate_units = (parent.rate_units * (90 + rng.below(41)) / 100).max(1);
+        let rate_units = parent.rate_units - step(parent, 3 << 40) + step(parent, 4 << 40);
         out.push(GenRow {
             prefix,
             rate_units,
