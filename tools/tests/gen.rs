@@ -610,3 +610,50 @@ fn help_names_the_supplier_and_next_decks() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("at most 100"));
 }
+
+/// The related decks of an NPA-NXX deck (7-digit prefixes, a rate nearly each) compile too;
+/// its extra breakouts and new prefixes have 8 digits.
+#[test]
+fn npanxx_supplier_and_next_decks_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    ratel_gen(
+        dir.path(),
+        &[
+            "--shape",
+            "npanxx",
+            "--rows",
+            "10000",
+            "--numbers",
+            "10",
+            "--users",
+            "5",
+            "--cards",
+            "5",
+            "--suppliers",
+            "2",
+            "--next",
+        ],
+    );
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    compile(
+        dir.path(),
+        "all.ratel",
+        &["wholesale.csv", "supplier_1.csv", "supplier_2.csv"].map(path),
+    );
+    compile(
+        dir.path(),
+        "next.ratel",
+        &[format!("wholesale={}", path("wholesale_next.csv"))],
+    );
+    let sell = read_deck(&dir.path().join("wholesale.csv"));
+    let sell_prefixes = distinct_prefixes(&sell);
+    for name in ["supplier_1.csv", "wholesale_next.csv"] {
+        let rows = read_deck(&dir.path().join(name));
+        let added: Vec<_> = rows
+            .iter()
+            .filter(|r| !sell_prefixes.contains(r.prefix.as_str()))
+            .collect();
+        assert!(!added.is_empty(), "{name} adds no prefix");
+        assert!(added.iter().all(|r| r.prefix.len() == 8), "{name}");
+    }
+}
