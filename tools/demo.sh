@@ -13,6 +13,31 @@ echo "== tariff-lookup: the retail tariff, now =="
 target/release/tariff-lookup -a fixtures/demo/tariffs.ratel -t retail < fixtures/demo/numbers.txt
 echo
 
+# The carrier's workbench (docs/workbench.md); in --smoke mode its outputs must equal the
+# golden files the tests hold.
+mkdir -p target/demo
+target/release/tariff-compile -o target/demo/next.ratel fixtures/demo/next/retail.csv > /dev/null
+target/release/tariff-compile --currency carrier_b=EUR -o target/demo/lcr.ratel fixtures/demo/tariffs/retail.csv \
+  fixtures/demo/tariffs/wholesale.csv fixtures/demo/suppliers/carrier_a.csv fixtures/demo/suppliers/carrier_b.csv > /dev/null
+echo "== tariff-diff: what the retail deck's next version changes from 2027-01-01 (7 days' notice) =="
+target/release/tariff-diff fixtures/demo/tariffs.ratel target/demo/next.ratel -t retail --at 2027-01-01 \
+  --notice-days 7 --received 2026-11-26 | tee target/demo/diff.csv
+echo
+echo "== tariff-lcr: suppliers for the demo numbers, cheapest first, margins against retail =="
+target/release/tariff-lcr -a target/demo/lcr.ratel --sell retail --supplier wholesale --supplier carrier_a \
+  --at 2026-11-26 < fixtures/demo/numbers.txt | tee target/demo/lcr-numbers.csv
+echo
+target/release/tariff-lcr -a target/demo/lcr.ratel --sell retail --supplier wholesale --supplier carrier_a \
+  --supplier carrier_b --currencies fixtures/demo/currencies.csv --prefixes --top 2 --at 2026-11-26 \
+  > target/demo/lcr-prefixes.csv
+if [ "${1:-}" = "--smoke" ]; then
+  for golden in diff:tariff-diff lcr-numbers:tariff-lcr-numbers lcr-prefixes:tariff-lcr-prefixes; do
+    diff -u "fixtures/golden/${golden#*:}.csv" "target/demo/${golden%%:*}.csv"
+    echo "ok   ${golden#*:} equals its golden file"
+  done
+  echo
+fi
+
 if [ "${1:-}" != "--smoke" ]; then
   cat <<'TXT'
 == ratel-server on the demo data; try (README "API by example" has every endpoint):

@@ -98,10 +98,16 @@ impl Market<'_> {
                 Walk {
                     head: prefixes.next(),
                     prefixes,
-                    stack: self.artifact.ancestors(tariff, slice, self.at),
+                    stack: Vec::new(),
                 }
             })
             .collect();
+        if walks.iter().all(|walk| walk.head.is_none()) {
+            return; // most slices of a deck are empty: no ancestors to look up
+        }
+        for (walk, &tariff) in walks.iter_mut().zip(&tariffs) {
+            walk.stack = self.artifact.ancestors(tariff, slice, self.at);
+        }
         loop {
             let Some(current) = walks
                 .iter()

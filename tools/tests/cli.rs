@@ -690,3 +690,39 @@ fn malformed_deck_options_are_usage_errors() {
     }
     assert!(!dir.path().join("out.ratel").exists());
 }
+
+/// Every mass tool's `--help` says what it reads and what it writes, and exits 0.
+#[test]
+fn help_says_what_each_tool_reads_and_writes() {
+    for (exe, reads, writes) in [
+        (
+            env!("CARGO_BIN_EXE_tariff-lookup"),
+            "reads numbers on stdin",
+            "writes CSV to stdout",
+        ),
+        (
+            env!("CARGO_BIN_EXE_tariff-rate"),
+            "reads CSV on stdin",
+            "writes the same rows to stdout",
+        ),
+        (
+            env!("CARGO_BIN_EXE_tariff-diff"),
+            "reads OLD and NEW",
+            "writes CSV to stdout",
+        ),
+        (
+            env!("CARGO_BIN_EXE_tariff-lcr"),
+            "reads numbers on stdin",
+            "writes CSV to stdout",
+        ),
+    ] {
+        let output = Command::new(exe).arg("--help").output().unwrap();
+        let help = text(&output.stdout).replace('\n', " ");
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(output.status.success(), "{exe}");
+        assert!(
+            help.contains(reads) && help.contains(writes),
+            "{exe}: {help}"
+        );
+    }
+}

@@ -8,8 +8,8 @@
 //! prefixes that are a prefix of the current one: its longest-prefix match, found without a
 //! lookup.
 //!
-//! The key space is cut into [`Slice`]s (every prefix with the same first three digits, and
-//! the one- and two-digit prefixes alone) so that workers can walk slices side by side and
+//! The key space is cut into [`Slice`]s (every prefix with the same first four digits, and
+//! the shorter prefixes alone) so that workers can walk slices side by side and
 //! still write them in order.
 
 use fst::{IntoStreamer, Streamer};
@@ -18,8 +18,20 @@ use crate::artifact::{Artifact, Target};
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::time::Timestamp;
 
-/// Digits of the stems the key space is cut at.
-pub const SLICE_DIGITS: usize = 3;
+/// Digits of the stems the key space is cut at: small enough slices that a few in flight
+/// (their output buffered) stay a few megabytes, few enough that starting each costs nothing.
+pub const SLICE_DIGITS: usize = 4;
+
+/// Slices in all: every stem of 1 to [`SLICE_DIGITS`] digits.
+const SLICE_COUNT: usize = {
+    let (mut count, mut power, mut digits) = (0, 1, 0);
+    while digits < SLICE_DIGITS {
+        power *= 10;
+        count += power;
+        digits += 1;
+    }
+    count
+};
 
 /// The row of one prefix in force at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,9 +78,9 @@ pub struct Slice {
 
 impl Slice {
     /// Every slice, in key order: together they hold every prefix of digits once.
-    /// ("1", "10", "100…", "101…", …, "109…", "11", "110…", …)
+    /// ("1", "10", "100", "1000…", "1001…", …, "1009…", "101", "1010…", …)
     pub fn all() -> Vec<Slice> {
-        let mut slices = Vec::with_capacity(1_110);
+        let mut slices = Vec::with_capacity(SLICE_COUNT);
         let mut stem = [0u8; SLICE_DIGITS];
         fn descend(stem: &mut [u8; SLICE_DIGITS], len: usize, slices: &mut Vec<Slice>) {
             for digit in b'0'..=b'9' {
@@ -225,14 +237,17 @@ mod tests {
     #[test]
     fn slices_cover_the_key_space_in_order() {
         let slices = Slice::all();
-        assert_eq!(slices.len(), 1_110);
+        assert_eq!(slices.len(), SLICE_COUNT);
+        assert_eq!(SLICE_COUNT, 11_110);
         let stems: Vec<&[u8]> = slices.iter().map(Slice::stem).collect();
         assert!(stems.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(&stems[..3], [&b"0"[..], b"00", b"000"]);
-        assert!(!slices[0].is_whole() && slices[2].is_whole());
+        assert_eq!(&stems[..5], [&b"0"[..], b"00", b"000", b"0000", b"0001"]);
+        assert!(!slices[2].is_whole() && slices[3].is_whole());
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::proptest_cases(64)))]
+
         /// Walking every slice yields exactly the prefixes with a row in force, in order,
         /// each with the row `exact_match` finds; a slice's ancestors are the stem's proper
         /// prefixes `exact_match` finds.

@@ -9,7 +9,10 @@ use clap::Parser;
 use ratel_tools::cli;
 use ratel_tools::mass_lookup::LookupJob;
 
-/// Look up the rate of every number read on stdin (one a line) in one tariff of an artifact.
+/// Look up the rate of every number in one tariff of an artifact: reads numbers on stdin, one a
+/// line; writes CSV to stdout in input order,
+/// number,prefix,destination,rate,connection_fee,increment_s,min_time_s (rates as MOR prints
+/// them; a number without a rate gets the other fields empty).
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
