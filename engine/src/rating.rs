@@ -33,6 +33,8 @@ pub struct Found<'a> {
     pub tariff: &'a TariffInfo,
     /// The row in force at the time asked.
     pub record: RateRecord<'a>,
+    /// Its number in the artifact (rows of one deck share records: a key for caches).
+    pub record_index: u32,
     /// The prefix matched: the first `prefix_len` digits of the digits looked up.
     pub prefix_len: u8,
 }
@@ -69,6 +71,7 @@ fn found_in(artifact: &Artifact, id: usize, found: crate::lookup::Match) -> Opti
     Some(Found {
         tariff: artifact.tariffs().get(id)?,
         record: artifact.record(found.record)?,
+        record_index: found.record,
         prefix_len: found.prefix_len,
     })
 }

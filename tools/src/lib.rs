@@ -10,3 +10,4 @@ pub mod load;
 pub mod mass_lookup;
 pub mod mass_rate;
 pub mod pipeline;
+pub mod tail_cache;

@@ -4,8 +4,9 @@
 use std::io::{self, Read, Write};
 
 use crate::pipeline::{self, ChunkWork};
+use crate::tail_cache::TailCache;
 
-use ratel_engine::artifact::Artifact;
+use ratel_engine::artifact::{Artifact, RateRecord};
 use ratel_engine::lookup::dialed_digits;
 use ratel_engine::money::write_ruby_float;
 use ratel_engine::tariff::MAX_PREFIX_DIGITS;
@@ -22,45 +23,6 @@ pub struct LookupJob<'a> {
     pub at: Timestamp,
     /// Match the trimmed line as an exact prefix instead of longest-prefix on its digits.
     pub exact: bool,
-}
-
-/// Each rate record's row tail (`,destination,rate,connection_fee,increment_s,min_time_s`),
-/// formatted the first time a worker meets the record. A deck holds a few thousand distinct
-/// records for a million prefixes, so formatting numbers per row would be most of the work.
-#[derive(Debug, Default)]
-pub struct TailCache {
-    /// Per record: (start, end) in `text`, or (0, 0) when not formatted yet.
-    spans: Vec<(u32, u32)>,
-    text: Vec<u8>,
-}
-
-impl TailCache {
-    fn tail(&mut self, artifact: &Artifact, record: u32) -> Option<&[u8]> {
-        let index = record as usize;
-        if index >= self.spans.len() {
-            self.spans
-                .resize(artifact.record_count().max(index + 1), (0, 0));
-        }
-        if self.spans[index] == (0, 0) {
-            let rate = artifact.record(record)?;
-            let start = self.text.len();
-            let out = &mut self.text;
-            out.push(b',');
-            write_csv_field(out, rate.destination);
-            out.push(b',');
-            write_ruby_float(out, rate.rate_f64);
-            out.push(b',');
-            write_ruby_float(out, rate.connection_fee_f64);
-            out.push(b',');
-            out.extend_from_slice(itoa::Buffer::new().format(rate.increment_s).as_bytes());
-            out.push(b',');
-            out.extend_from_slice(itoa::Buffer::new().format(rate.min_time_s).as_bytes());
-            out.push(b'\n');
-            self.spans[index] = (start as u32, self.text.len() as u32);
-        }
-        let (start, end) = self.spans[index];
-        self.text.get(start as usize..end as usize)
-    }
 }
 
 impl LookupJob<'_> {
@@ -85,7 +47,7 @@ impl LookupJob<'_> {
                 .map(|m| (m, digits))
         };
         let row = found.and_then(|(m, digits)| {
-            let tail = tails.tail(self.artifact, m.record)?;
+            let tail = tails.tail(self.artifact, m.record, write_mor_tail)?;
             Some((&digits[..usize::from(m.prefix_len)], tail))
         });
         match row {
@@ -122,6 +84,22 @@ impl ChunkWork for LookupJob<'_> {
     ) {
         LookupJob::process(self, chunk, out, tails);
     }
+}
+
+/// `tariff-lookup`'s row tail after the prefix: `,destination,rate,connection_fee,
+/// increment_s,min_time_s` and the line end, rates as MOR prints them.
+fn write_mor_tail(rate: &RateRecord<'_>, out: &mut Vec<u8>) {
+    out.push(b',');
+    write_csv_field(out, rate.destination);
+    out.push(b',');
+    write_ruby_float(out, rate.rate_f64);
+    out.push(b',');
+    write_ruby_float(out, rate.connection_fee_f64);
+    out.push(b',');
+    out.extend_from_slice(itoa::Buffer::new().format(rate.increment_s).as_bytes());
+    out.push(b',');
+    out.extend_from_slice(itoa::Buffer::new().format(rate.min_time_s).as_bytes());
+    out.push(b'\n');
 }
 
 /// Writes a CSV field, quoted (RFC 4180) only when it holds a comma, quote or line break.

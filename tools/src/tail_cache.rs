@@ -1,0 +1,40 @@
+//! The part of an output row that depends only on the rate record, formatted once a record.
+//! A deck holds a few thousand distinct records for a million prefixes, so formatting the
+//! destination and the rates anew on every row would be most of a mass tool's work.
+
+use ratel_engine::artifact::{Artifact, RateRecord};
+
+/// Each rate record's row tail, formatted by the tool's function the first time a worker
+/// meets the record.
+#[derive(Debug, Default)]
+pub struct TailCache {
+    /// Per record: (start, end) in `text`, or (0, 0) when not formatted yet.
+    spans: Vec<(u32, u32)>,
+    text: Vec<u8>,
+}
+
+impl TailCache {
+    /// Record `record`'s tail, written by `format` the first time (`None` past the records).
+    /// One cache serves one format.
+    #[inline]
+    pub fn tail(
+        &mut self,
+        artifact: &Artifact,
+        record: u32,
+        format: impl FnOnce(&RateRecord<'_>, &mut Vec<u8>),
+    ) -> Option<&[u8]> {
+        let index = record as usize;
+        if index >= self.spans.len() {
+            self.spans
+                .resize(artifact.record_count().max(index + 1), (0, 0));
+        }
+        if self.spans[index] == (0, 0) {
+            let rate = artifact.record(record)?;
+            let start = self.text.len();
+            format(&rate, &mut self.text);
+            self.spans[index] = (start as u32, self.text.len() as u32);
+        }
+        let (start, end) = self.spans[index];
+        self.text.get(start as usize..end as usize)
+    }
+}
