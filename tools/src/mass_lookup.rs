@@ -4,11 +4,10 @@
 use std::io::{self, Read, Write};
 
 use crate::pipeline::{self, ChunkWork};
-use crate::tail_cache::TailCache;
+use crate::tail_cache::{write_record_columns, RateStyle, TailCache};
 
 use ratel_engine::artifact::{Artifact, RateRecord};
 use ratel_engine::lookup::dialed_digits;
-use ratel_engine::money::write_ruby_float;
 use ratel_engine::tariff::MAX_PREFIX_DIGITS;
 use ratel_engine::time::Timestamp;
 
@@ -86,19 +85,10 @@ impl ChunkWork for LookupJob<'_> {
     }
 }
 
-/// `tariff-lookup`'s row tail after the prefix: `,destination,rate,connection_fee,
-/// increment_s,min_time_s` and the line end, rates as MOR prints them.
+/// `tariff-lookup`'s row tail after the prefix: the record's columns, rates as MOR prints
+/// them, and the line end.
 fn write_mor_tail(rate: &RateRecord<'_>, out: &mut Vec<u8>) {
-    out.push(b',');
-    write_csv_field(out, rate.destination);
-    out.push(b',');
-    write_ruby_float(out, rate.rate_f64);
-    out.push(b',');
-    write_ruby_float(out, rate.connection_fee_f64);
-    out.push(b',');
-    out.extend_from_slice(itoa::Buffer::new().format(rate.increment_s).as_bytes());
-    out.push(b',');
-    out.extend_from_slice(itoa::Buffer::new().format(rate.min_time_s).as_bytes());
+    write_record_columns(out, rate, RateStyle::Mor);
     out.push(b'\n');
 }
 

@@ -8,13 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ratel_engine::artifact::{Artifact, RateRecord};
 use ratel_engine::cost::COST_PLACES;
-use ratel_engine::money::{write_exact, write_fixed};
+use ratel_engine::money::write_fixed;
 use ratel_engine::rating::rate_in_tariff;
 use ratel_engine::time::Timestamp;
 
-use crate::mass_lookup::write_csv_field;
 use crate::pipeline::{self, ChunkWork};
-use crate::tail_cache::TailCache;
+use crate::tail_cache::{write_record_columns, RateStyle, TailCache};
 
 /// The columns `tariff-rate` appends to every row.
 pub const RATED_COLUMNS: &str =
@@ -244,20 +243,10 @@ impl RateJob<'_> {
     }
 }
 
-/// `,destination,rate,connection_fee,increment_s,min_time_s,`: the rated columns a record
-/// decides, rates exactly as the deck wrote them.
+/// The rated columns a record decides (`,destination,rate,connection_fee,increment_s,
+/// min_time_s`), rates exactly as the deck wrote them, and the comma before `rated_s`.
 fn write_terms_tail(rate: &RateRecord<'_>, out: &mut Vec<u8>) {
-    let mut number = itoa::Buffer::new();
-    out.push(b',');
-    write_csv_field(out, rate.destination);
-    out.push(b',');
-    write_exact(out, rate.rate);
-    out.push(b',');
-    write_exact(out, rate.connection_fee);
-    out.push(b',');
-    out.extend_from_slice(number.format(rate.increment_s).as_bytes());
-    out.push(b',');
-    out.extend_from_slice(number.format(rate.min_time_s).as_bytes());
+    write_record_columns(out, rate, RateStyle::Exact);
     out.push(b',');
 }
 

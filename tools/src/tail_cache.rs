@@ -3,6 +3,43 @@
 //! destination and the rates anew on every row would be most of a mass tool's work.
 
 use ratel_engine::artifact::{Artifact, RateRecord};
+use ratel_engine::money::{write_exact, write_ruby_float};
+
+use crate::mass_lookup::write_csv_field;
+
+/// How a tool writes rates and fees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateStyle {
+    /// As MOR prints them (`0.987`, `35.0`, `1.0e-05`): `tariff-lookup`.
+    Mor,
+    /// Exactly as the deck wrote them, without trailing zeros (`0.0120` is `0.012`).
+    Exact,
+}
+
+/// Writes a record's columns, each after a comma:
+/// `,destination,rate,connection_fee,increment_s,min_time_s`.
+pub fn write_record_columns(out: &mut Vec<u8>, rate: &RateRecord<'_>, style: RateStyle) {
+    let mut number = itoa::Buffer::new();
+    out.push(b',');
+    write_csv_field(out, rate.destination);
+    out.push(b',');
+    match style {
+        RateStyle::Mor => {
+            write_ruby_float(out, rate.rate_f64);
+            out.push(b',');
+            write_ruby_float(out, rate.connection_fee_f64);
+        }
+        RateStyle::Exact => {
+            write_exact(out, rate.rate);
+            out.push(b',');
+            write_exact(out, rate.connection_fee);
+        }
+    }
+    out.push(b',');
+    out.extend_from_slice(number.format(rate.increment_s).as_bytes());
+    out.push(b',');
+    out.extend_from_slice(number.format(rate.min_time_s).as_bytes());
+}
 
 /// Each rate record's row tail, formatted by the tool's function the first time a worker
 /// meets the record.

@@ -121,13 +121,8 @@ fn tariff_diff(args: &[&str]) -> (i32, String, String) {
 fn demo_decks(dir: &std::path::Path) -> (String, String) {
     let old = ratel_engine::testing::write_demo_data(dir);
     let next = dir.join("next.ratel");
-    let compiled = std::process::Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
-        .arg("-o")
-        .arg(&next)
-        .arg(ratel_engine::testing::repo().join("fixtures/demo/next/retail.csv"))
-        .output()
-        .unwrap();
-    assert!(compiled.status.success(), "{compiled:?}");
+    let deck = ratel_engine::testing::repo().join("fixtures/demo/next/retail.csv");
+    common::tariff_compile(&[std::ffi::OsStr::new("-o"), next.as_ref(), deck.as_ref()]);
     (
         old.to_str().unwrap().to_owned(),
         next.to_str().unwrap().to_owned(),
@@ -193,13 +188,14 @@ fn usage_errors_exit_two_and_unusable_inputs_exit_one() {
     assert!(err.contains("missing.ratel"), "{err}");
     // The same tariff in another currency is refused, not compared.
     let eur = dir.path().join("eur.ratel");
-    let compiled = std::process::Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
-        .args(["--currency", "EUR", "-o"])
-        .arg(&eur)
-        .arg(ratel_engine::testing::repo().join("fixtures/demo/next/retail.csv"))
-        .output()
-        .unwrap();
-    assert!(compiled.status.success());
+    let deck = ratel_engine::testing::repo().join("fixtures/demo/next/retail.csv");
+    common::tariff_compile(&[
+        std::ffi::OsStr::new("--currency"),
+        "EUR".as_ref(),
+        "-o".as_ref(),
+        eur.as_ref(),
+        deck.as_ref(),
+    ]);
     let (code, _, err) = tariff_diff(&[&old, eur.to_str().unwrap(), "-t", "retail"]);
     assert_eq!(code, 1);
     assert!(

@@ -158,17 +158,17 @@ fn tariff_lcr(args: &[&str], stdin: &str) -> (i32, String, String) {
 /// The demo's retail and wholesale tariffs and its two suppliers (carrier_b in EUR), compiled.
 fn demo_market(dir: &std::path::Path) -> String {
     let out = dir.join("lcr.ratel");
-    let repo = ratel_engine::testing::repo();
-    let compiled = std::process::Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
-        .args(["--currency", "carrier_b=EUR", "-o"])
-        .arg(&out)
-        .arg(repo.join("fixtures/demo/tariffs/retail.csv"))
-        .arg(repo.join("fixtures/demo/tariffs/wholesale.csv"))
-        .arg(repo.join("fixtures/demo/suppliers/carrier_a.csv"))
-        .arg(repo.join("fixtures/demo/suppliers/carrier_b.csv"))
-        .output()
-        .unwrap();
-    assert!(compiled.status.success(), "{compiled:?}");
+    let demo = ratel_engine::testing::repo().join("fixtures/demo");
+    common::tariff_compile(&[
+        std::ffi::OsStr::new("--currency"),
+        "carrier_b=EUR".as_ref(),
+        "-o".as_ref(),
+        out.as_ref(),
+        demo.join("tariffs/retail.csv").as_ref(),
+        demo.join("tariffs/wholesale.csv").as_ref(),
+        demo.join("suppliers/carrier_a.csv").as_ref(),
+        demo.join("suppliers/carrier_b.csv").as_ref(),
+    ]);
     out.to_str().unwrap().to_owned()
 }
 
@@ -291,10 +291,19 @@ fn usage_errors_exit_two_and_unusable_inputs_exit_one() {
     );
     // A currencies file without EUR, or with a bad line, is refused and located.
     let currencies = dir.path().join("currencies.csv");
-    std::fs::write(&currencies, "code,exchange_rate\nUSD,1\nGBP,0.79\n").unwrap();
     let c = currencies.to_str().unwrap();
-    let (code, _, err) = tariff_lcr(
-        &[
+    for (text, error) in [
+        (
+            "code,exchange_rate\nUSD,1\nGBP,0.79\n",
+            "currency EUR (of tariff carrier_b) is not in",
+        ),
+        (
+            "code,exchange_rate\nUSD,1\nEUR,0\n",
+            "currencies.csv:3:2: exchange_rate must be above zero",
+        ),
+    ] {
+        std::fs::write(&currencies, text).unwrap();
+        let args = [
             "-a",
             a,
             "--sell",
@@ -303,31 +312,9 @@ fn usage_errors_exit_two_and_unusable_inputs_exit_one() {
             "carrier_b",
             "--currencies",
             c,
-        ],
-        "",
-    );
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("currency EUR (of tariff carrier_b) is not in"),
-        "{err}"
-    );
-    std::fs::write(&currencies, "code,exchange_rate\nUSD,1\nEUR,0\n").unwrap();
-    let (code, _, err) = tariff_lcr(
-        &[
-            "-a",
-            a,
-            "--sell",
-            "retail",
-            "--supplier",
-            "carrier_b",
-            "--currencies",
-            c,
-        ],
-        "",
-    );
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("currencies.csv:3:2: exchange_rate must be above zero"),
-        "{err}"
-    );
+        ];
+        let (code, _, err) = tariff_lcr(&args, "");
+        assert_eq!(code, 1);
+        assert!(err.contains(error), "{err}");
+    }
 }

@@ -104,6 +104,19 @@ pub fn longest<'r>(rows: &'r [Row], number: &str, at: Timestamp) -> Option<&'r R
         .find_map(|len| in_force(rows, &digits[..len], at))
 }
 
+/// Runs the real `tariff-compile` with `args`; it must succeed.
+pub fn tariff_compile<S: AsRef<std::ffi::OsStr>>(args: &[S]) {
+    let compiled = Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        compiled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+}
+
 /// Runs binary `exe` with `args` on `stdin`: its exit code, stdout and stderr.
 pub fn run(exe: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
     let mut child = Command::new(exe)
