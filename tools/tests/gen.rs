@@ -4,6 +4,8 @@
 // A test that cannot set itself up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::process::Command;
 
 use ratel_engine::accounts::{self, AccountFiles};
@@ -42,17 +44,12 @@ fn generated_datasets_compile_and_load_and_are_reproducible() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), "7");
     let artifact_path = dir.path().join("deck.ratel");
-    let compiled = Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
-        .args(["-o", artifact_path.to_str().unwrap()])
-        .arg(dir.path().join("wholesale.csv"))
-        .output()
-        .unwrap();
-    assert!(
-        compiled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&compiled.stderr)
-    );
-    assert!(String::from_utf8_lossy(&compiled.stdout).contains("20000 rows"));
+    let printed = common::tariff_compile(&[
+        std::ffi::OsStr::new("-o"),
+        artifact_path.as_ref(),
+        dir.path().join("wholesale.csv").as_ref(),
+    ]);
+    assert!(printed.contains("20000 rows"));
 
     let artifact = Artifact::open(&artifact_path).unwrap();
     let files = AccountFiles {
@@ -345,16 +342,9 @@ fn assert_share(what: &str, part: usize, whole: usize, range: std::ops::RangeInc
 
 /// Compiles `inputs` (`[NAME=]FILE` arguments) with the real tariff-compile; it must succeed.
 fn compile(dir: &std::path::Path, out: &str, inputs: &[String]) {
-    let compiled = Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
-        .args(["-o", dir.join(out).to_str().unwrap()])
-        .args(inputs)
-        .output()
-        .unwrap();
-    assert!(
-        compiled.status.success(),
-        "{inputs:?}: {}",
-        String::from_utf8_lossy(&compiled.stderr)
-    );
+    let mut args = vec!["-o".to_owned(), dir.join(out).to_str().unwrap().to_owned()];
+    args.extend_from_slice(inputs);
+    common::tariff_compile(&args);
 }
 
 const RELATED: &[&str] = &[

@@ -104,17 +104,19 @@ pub fn longest<'r>(rows: &'r [Row], number: &str, at: Timestamp) -> Option<&'r R
         .find_map(|len| in_force(rows, &digits[..len], at))
 }
 
-/// Runs the real `tariff-compile` with `args`; it must succeed.
-pub fn tariff_compile<S: AsRef<std::ffi::OsStr>>(args: &[S]) {
+/// Runs the real `tariff-compile` with `args`; it must succeed. Returns what it printed.
+pub fn tariff_compile<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
     let compiled = Command::new(env!("CARGO_BIN_EXE_tariff-compile"))
         .args(args)
         .output()
         .unwrap();
     assert!(
         compiled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&compiled.stderr)
+        "{args:?}: {}",
+        String::from_utf8_lossy(&compiled.stderr),
+        args = args.iter().map(AsRef::as_ref).collect::<Vec<_>>()
     );
+    String::from_utf8(compiled.stdout).unwrap()
 }
 
 /// Runs binary `exe` with `args` on `stdin`: its exit code, stdout and stderr.
