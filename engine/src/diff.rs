@@ -7,7 +7,7 @@
 //! still price its numbers.
 
 use crate::artifact::{Artifact, RateRecord};
-use crate::lookup::{PrefixRow, Slice};
+use crate::lookup::{DamagedIndex, PrefixRow, Slice};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -133,8 +133,7 @@ impl Percent {
     pub fn change(old: Decimal, new: Decimal) -> Option<Percent> {
         // Both at one scale: integers below 10^36, so every step below fits u128.
         let scale = old.scale().max(new.scale());
-        let widen = |d: Decimal| i128::from(d.units()) * 10i128.pow(u32::from(scale - d.scale()));
-        let (old, new) = (widen(old), widen(new));
+        let (old, new) = (old.widened(scale), new.widened(scale));
         if old <= 0 {
             return None;
         }
@@ -184,8 +183,13 @@ pub struct Decks<'a> {
 
 impl Decks<'_> {
     /// Calls `each` with every prefix of `slice` that either deck prices at the time, in
-    /// prefix order.
-    pub fn diff(&self, slice: Slice, mut each: impl FnMut(&Change<'_>)) {
+    /// prefix order. `Err` when a deck's index turned out damaged (the rows before were
+    /// sound).
+    pub fn diff(
+        &self,
+        slice: Slice,
+        mut each: impl FnMut(&Change<'_>),
+    ) -> Result<(), DamagedIndex> {
         let mut old = self.old.prefixes(self.old_tariff, slice, self.at);
         let mut new = self.new.prefixes(self.new_tariff, slice, self.at);
         let (mut next_old, mut next_new) = (old.next(), new.next());
@@ -193,7 +197,7 @@ impl Decks<'_> {
             // The smaller head goes first; equal heads are one prefix of both decks.
             let (from_old, from_new): (Option<PrefixRow>, Option<PrefixRow>) =
                 match (next_old, next_new) {
-                    (None, None) => return,
+                    (None, None) => return old.check().and(new.check()),
                     (Some(o), Some(n)) if o.prefix() == n.prefix() => (Some(o), Some(n)),
                     (Some(o), Some(n)) if o.prefix() < n.prefix() => (Some(o), None),
                     (Some(_), Some(n)) => (None, Some(n)),

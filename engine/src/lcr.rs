@@ -14,7 +14,7 @@
 
 use crate::artifact::Artifact;
 use crate::cost::COST_PLACES;
-use crate::lookup::{PrefixRow, Prefixes, Slice};
+use crate::lookup::{DamagedIndex, PrefixRow, Prefixes, Slice};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -26,13 +26,19 @@ pub struct Quote {
 }
 
 /// A supplier ranked: its index in the order given, its quote, and its rate in the sell
-/// tariff's currency.
+/// tariff's currency (converted: rounded to 6 places).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Offer {
     pub supplier: usize,
     pub quote: Quote,
     pub rate: Decimal,
+    /// What it is ranked by: the rate in units of 10^-18 of the sell currency, converted
+    /// exactly that far (so two converted rates that round alike still rank by value).
+    rank_key: i128,
 }
+
+/// Places of an offer's rank key.
+const RANK_PLACES: u8 = 18;
 
 /// The sell tariff's quote and the suppliers' offers, cheapest first.
 #[derive(Debug, Clone, Default)]
@@ -80,13 +86,14 @@ impl Market<'_> {
     }
 
     /// Calls `each` with every prefix of `slice` that the sell tariff or a supplier holds
-    /// in force, in prefix order, and its ranking.
+    /// in force, in prefix order, and its ranking. `Err` when the index turned out damaged
+    /// (the rankings before were sound).
     pub fn rank_slice(
         &self,
         slice: Slice,
         ranking: &mut Ranking,
         mut each: impl FnMut(&[u8], &Ranking),
-    ) {
+    ) -> Result<(), DamagedIndex> {
         // Walk 0 is the sell tariff, walk i + 1 supplier i.
         let tariffs: Vec<usize> = std::iter::once(self.sell)
             .chain(self.suppliers.iter().map(|s| s.tariff))
@@ -103,7 +110,8 @@ impl Market<'_> {
             })
             .collect();
         if walks.iter().all(|walk| walk.head.is_none()) {
-            return; // most slices of a deck are empty: no ancestors to look up
+            // Most slices of a deck are empty: no ancestors to look up.
+            return walks.iter().try_for_each(|walk| walk.prefixes.check());
         }
         for (walk, &tariff) in walks.iter_mut().zip(&tariffs) {
             walk.stack = self.artifact.ancestors(tariff, slice, self.at);
@@ -114,7 +122,7 @@ impl Market<'_> {
                 .filter_map(|walk| walk.head)
                 .min_by(|a, b| a.prefix().cmp(b.prefix()))
             else {
-                return;
+                return walks.iter().try_for_each(|walk| walk.prefixes.check());
             };
             let prefix = current.prefix();
             for walk in &mut walks {
@@ -149,21 +157,25 @@ impl Market<'_> {
             let Some(stored) = self.artifact.record(quote.record).map(|r| r.rate) else {
                 continue;
             };
-            let rate = match supplier.conversion {
-                None => Some(stored),
-                Some((from, to)) => stored.converted(from, to, COST_PLACES),
+            let priced = match supplier.conversion {
+                None => Some((stored, stored.widened(RANK_PLACES))),
+                Some((from, to)) => stored.converted(from, to, COST_PLACES).map(|rate| {
+                    let finer = stored.converted_units(from, to, RANK_PLACES);
+                    (rate, finer.unwrap_or_else(|| rate.widened(RANK_PLACES)))
+                }),
             };
-            match rate {
-                Some(rate) => ranking.offers.push(Offer {
+            match priced {
+                Some((rate, rank_key)) => ranking.offers.push(Offer {
                     supplier: index,
                     quote,
                     rate,
+                    rank_key,
                 }),
                 None => ranking.unconverted.push((index, quote)),
             }
         }
         // Stable: equal rates keep the suppliers' order.
-        ranking.offers.sort_by(|a, b| a.rate.cmp_value(b.rate));
+        ranking.offers.sort_by_key(|offer| offer.rank_key);
     }
 }
 

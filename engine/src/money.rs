@@ -172,7 +172,19 @@ impl Decimal {
     /// rounded half away from zero to `places` digits. `None` when a rate is not above zero
     /// or the result needs more than [`MAX_DIGITS`] digits.
     pub fn converted(self, from_rate: Decimal, to_rate: Decimal, places: u8) -> Option<Decimal> {
-        if from_rate.units <= 0 || to_rate.units <= 0 || places > MAX_DIGITS as u8 {
+        if places > MAX_DIGITS as u8 {
+            return None;
+        }
+        let units = i64::try_from(self.converted_units(from_rate, to_rate, places)?).ok()?;
+        (units.unsigned_abs() < POW10[MAX_DIGITS as usize] as u64)
+            .then(|| Decimal::new(units, places))
+    }
+
+    /// [`Decimal::converted`] as units of `10^-places` (up to 36 places), for comparing
+    /// converted amounts finer than they are written; `None` when a rate is not above zero or
+    /// the value does not fit 128 bits.
+    pub fn converted_units(self, from_rate: Decimal, to_rate: Decimal, places: u8) -> Option<i128> {
+        if from_rate.units <= 0 || to_rate.units <= 0 {
             return None;
         }
         // units / 10^places = (self.u × to.u / from.u) × 10^(from.s − self.s − to.s)
@@ -187,14 +199,16 @@ impl Decimal {
             denominator = denominator.checked_mul(10i128.checked_pow(exponent.unsigned_abs())?)?;
         }
         let (quotient, remainder) = (numerator / denominator, numerator % denominator);
-        let units = if remainder.abs() * 2 >= denominator {
+        Some(if remainder.abs() * 2 >= denominator {
             quotient + numerator.signum()
         } else {
             quotient
-        };
-        let units = i64::try_from(units).ok()?;
-        (units.unsigned_abs() < POW10[MAX_DIGITS as usize] as u64)
-            .then(|| Decimal::new(units, places))
+        })
+    }
+
+    /// `self` as units of `10^-scale`, exactly (`scale` at least `self`'s; at most 36).
+    pub fn widened(self, scale: u8) -> i128 {
+        i128::from(self.units) * 10i128.pow(u32::from(scale.saturating_sub(self.scale)))
     }
 
     /// `self + other`, exact; `None` when the sum needs more than [`MAX_DIGITS`] digits.
@@ -221,9 +235,7 @@ impl Decimal {
     /// Orders two decimals by value.
     pub fn cmp_value(self, other: Decimal) -> std::cmp::Ordering {
         let scale = self.scale.max(other.scale);
-        let widen =
-            |d: Decimal| i128::from(d.units) * i128::from(POW10[(scale - d.scale) as usize]);
-        widen(self).cmp(&widen(other))
+        self.widened(scale).cmp(&other.widened(scale))
     }
 }
 
@@ -299,8 +311,7 @@ pub fn write_exact(out: &mut Vec<u8>, value: Decimal) {
 /// Writes `a − b` exactly, as few places as it needs (`0.067`, `-0.01`, `0`).
 pub fn write_difference(out: &mut Vec<u8>, a: Decimal, b: Decimal) {
     let scale = a.scale.max(b.scale);
-    let widen = |d: Decimal| i128::from(d.units) * 10i128.pow(u32::from(scale - d.scale));
-    let (mut units, mut scale) = (widen(a) - widen(b), scale);
+    let (mut units, mut scale) = (a.widened(scale) - b.widened(scale), scale);
     while scale > 0 && units % 10 == 0 {
         units /= 10;
         scale -= 1;

@@ -9,7 +9,7 @@ use ratel_engine::lookup::Slice;
 use ratel_engine::money::write_exact;
 
 use crate::mass_lookup::write_csv_field;
-use crate::pipeline::ItemWork;
+use crate::pipeline::{ItemWork, Output};
 
 /// The columns of every row.
 pub const COLUMNS: &str = "prefix,destination,status,old_rate,new_rate,change_pct";
@@ -26,6 +26,8 @@ pub struct DiffJob<'a> {
     pub counts: [AtomicU64; Status::ALL.len()],
     /// Increases on short notice.
     pub short: AtomicU64,
+    /// Slices whose walk stopped at a damaged index (reported on the notes; exit 1).
+    pub damaged: AtomicU64,
 }
 
 impl<'a> DiffJob<'a> {
@@ -35,6 +37,7 @@ impl<'a> DiffJob<'a> {
             notice,
             counts: Default::default(),
             short: AtomicU64::new(0),
+            damaged: AtomicU64::new(0),
         }
     }
 
@@ -115,11 +118,16 @@ impl ItemWork for DiffJob<'_> {
     type Item = Slice;
     type State = ();
 
-    fn process(&self, slice: Slice, out: &mut Vec<u8>, _notes: &mut Vec<u8>, _state: &mut ()) {
-        let (mut counts, mut short) = ([0u64; 6], 0u64);
-        self.decks.diff(slice, |change| {
-            self.write(change, out, &mut counts, &mut short)
+    fn process(&self, slice: Slice, out: &mut Output<'_>, notes: &mut Vec<u8>, _state: &mut ()) {
+        let (mut counts, mut short) = ([0u64; Status::ALL.len()], 0u64);
+        let walked = self.decks.diff(slice, |change| {
+            self.write(change, &mut out.rows, &mut counts, &mut short);
+            out.row_done();
         });
+        if let Err(damage) = walked {
+            self.damaged.fetch_add(1, Ordering::Relaxed);
+            notes.extend_from_slice(format!("tariff-diff: {damage}\n").as_bytes());
+        }
         for (total, count) in self.counts.iter().zip(counts) {
             total.fetch_add(count, Ordering::Relaxed);
         }

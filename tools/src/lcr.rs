@@ -10,7 +10,7 @@ use ratel_engine::money::{write_difference, write_exact};
 use ratel_engine::tariff::MAX_PREFIX_DIGITS;
 
 use crate::mass_lookup::write_csv_field;
-use crate::pipeline::{self, ChunkWork, ItemWork};
+use crate::pipeline::{self, ChunkWork, ItemWork, Output};
 
 /// The output's header row.
 pub const HEADER: &str =
@@ -28,9 +28,29 @@ pub struct LcrJob<'a> {
     pub currency: String,
     /// Supplier rates that could not be converted (reported on the notes; exit 1).
     pub unconverted: AtomicU64,
+    /// Slices whose walk stopped at a damaged index (reported on the notes; exit 1).
+    pub damaged: AtomicU64,
 }
 
-impl LcrJob<'_> {
+impl<'a> LcrJob<'a> {
+    /// A run over `market`, its suppliers named `names`, `top` of them a number at most,
+    /// prices in `currency`.
+    pub fn new(
+        market: Market<'a>,
+        names: Vec<String>,
+        top: Option<usize>,
+        currency: String,
+    ) -> LcrJob<'a> {
+        LcrJob {
+            market,
+            names,
+            top,
+            currency,
+            unconverted: AtomicU64::new(0),
+            damaged: AtomicU64::new(0),
+        }
+    }
+
     /// Appends the rows of one number (or prefix) whose digits are `digits`: one a ranked
     /// supplier, or one with the supplier fields empty when no supplier has a rate.
     fn write(
@@ -132,10 +152,21 @@ impl ItemWork for LcrJob<'_> {
     type Item = Slice;
     type State = Scratch;
 
-    fn process(&self, slice: Slice, out: &mut Vec<u8>, notes: &mut Vec<u8>, scratch: &mut Scratch) {
+    fn process(
+        &self,
+        slice: Slice,
+        out: &mut Output<'_>,
+        notes: &mut Vec<u8>,
+        scratch: &mut Scratch,
+    ) {
         let Scratch { ranking, lead } = scratch;
-        self.market.rank_slice(slice, ranking, |prefix, ranking| {
-            self.write(prefix, prefix, ranking, out, notes, lead);
+        let walked = self.market.rank_slice(slice, ranking, |prefix, ranking| {
+            self.write(prefix, prefix, ranking, &mut out.rows, notes, lead);
+            out.row_done();
         });
+        if let Err(damage) = walked {
+            self.damaged.fetch_add(1, Ordering::Relaxed);
+            notes.extend_from_slice(format!("tariff-lcr: {damage}\n").as_bytes());
+        }
     }
 }

@@ -51,15 +51,49 @@ pub trait ItemWork: Sync {
     /// A worker's own state (caches), kept from item to item.
     type State: Default;
 
-    /// Appends the output rows of `item` to `out`, and anything to report about them to
-    /// `notes`.
+    /// Writes the output rows of `item` to `out.rows` (calling [`Output::row_done`] after
+    /// each, so that an item of any size is handed on in blocks), and anything to report
+    /// about them to `notes`.
     fn process(
         &self,
         item: Self::Item,
-        out: &mut Vec<u8>,
+        out: &mut Output<'_>,
         notes: &mut Vec<u8>,
         state: &mut Self::State,
     );
+}
+
+/// Output bytes an item hands to the writer at a time.
+pub const BLOCK_BYTES: usize = 256 << 10;
+
+/// What a worker sends the writer about one item: blocks of rows, then its notes (the end).
+#[derive(Debug)]
+enum Part {
+    Rows(Vec<u8>),
+    Done(Vec<u8>),
+}
+
+/// Where a worker writes an item's rows. A full block goes to the writer at once, and waits
+/// (at most two blocks an item) while the writer is still on earlier items: memory stays a
+/// few blocks an item in flight, however many rows one item has.
+#[derive(Debug)]
+pub struct Output<'p> {
+    pub rows: Vec<u8>,
+    reply: SyncSender<Part>,
+    pool: &'p BufferPool,
+    /// The writer has stopped: nothing more is wanted.
+    closed: bool,
+}
+
+impl Output<'_> {
+    /// Call between rows: hands the rows so far to the writer once they fill a block.
+    #[inline]
+    pub fn row_done(&mut self) {
+        if self.rows.len() >= BLOCK_BYTES && !self.closed {
+            let block = std::mem::replace(&mut self.rows, self.pool.take());
+            self.closed = self.reply.send(Part::Rows(block)).is_err();
+        }
+    }
 }
 
 /// Input bytes per chunk handed to a worker.
@@ -68,7 +102,7 @@ pub const CHUNK_BYTES: usize = 256 << 10;
 /// Buffers handed back after use, so that a run of any length allocates only as many as are
 /// ever in flight at once (a few dozen): memory is flat, and the allocator is out of the loop.
 #[derive(Debug, Default)]
-struct BufferPool(Mutex<Vec<Vec<u8>>>);
+pub struct BufferPool(Mutex<Vec<Vec<u8>>>);
 
 impl BufferPool {
     fn take(&self) -> Vec<u8> {
@@ -101,11 +135,12 @@ impl<W: ChunkWork> ItemWork for Chunks<'_, W> {
     fn process(
         &self,
         (chunk, line): Self::Item,
-        out: &mut Vec<u8>,
+        out: &mut Output<'_>,
         notes: &mut Vec<u8>,
         state: &mut W::State,
     ) {
-        self.work.process(&chunk, line, out, notes, state);
+        // A chunk's rows are bounded by the chunk: one block.
+        self.work.process(&chunk, line, &mut out.rows, notes, state);
         self.pool.give(chunk);
     }
 }
@@ -132,10 +167,19 @@ pub fn run<W: ChunkWork>(
     let pool = &chunks.pool;
     ordered(&chunks, output, header, notes, threads, |send| {
         let mut carry: Vec<u8> = Vec::new();
+        // A chunk that held no line end yet: read on into it (copying it into a new chunk
+        // each time would make one very long line quadratic).
+        let mut unfinished: Option<Vec<u8>> = None;
         loop {
-            let mut chunk = pool.take();
-            chunk.extend_from_slice(&carry);
-            carry.clear();
+            let mut chunk = match unfinished.take() {
+                Some(chunk) => chunk,
+                None => {
+                    let mut chunk = pool.take();
+                    chunk.extend_from_slice(&carry);
+                    carry.clear();
+                    chunk
+                }
+            };
             let start = chunk.len();
             chunk.resize(start + CHUNK_BYTES, 0);
             let mut filled = start;
@@ -159,7 +203,7 @@ pub fn run<W: ChunkWork>(
                     }
                     None => {
                         // One line longer than a chunk: keep reading it.
-                        carry = chunk;
+                        unfinished = Some(chunk);
                         continue;
                     }
                 }
@@ -211,11 +255,10 @@ fn ordered<W: ItemWork>(
     threads: usize,
     produce: impl FnOnce(&mut dyn FnMut(W::Item) -> bool) -> io::Result<()>,
 ) -> io::Result<()> {
-    type Reply = SyncSender<(Vec<u8>, Vec<u8>)>;
     let threads = threads.max(1);
-    let (work_tx, work_rx) = sync_channel::<(W::Item, Reply)>(threads * 2);
+    let (work_tx, work_rx) = sync_channel::<(W::Item, SyncSender<Part>)>(threads * 2);
     let work_rx = Arc::new(Mutex::new(work_rx));
-    let (order_tx, order_rx) = sync_channel::<Receiver<(Vec<u8>, Vec<u8>)>>(threads * 4);
+    let (order_tx, order_rx) = sync_channel::<Receiver<Part>>(threads * 4);
     let pool = BufferPool::default();
     let pool = &pool;
     std::thread::scope(|scope| {
@@ -231,34 +274,57 @@ fn ordered<W: ItemWork>(
                     let Ok((item, reply)) = next else {
                         break;
                     };
-                    let mut out = pool.take();
+                    let mut out = Output {
+                        rows: pool.take(),
+                        reply,
+                        pool,
+                        closed: false,
+                    };
                     let mut noted = Vec::new();
-                    work.process(item, &mut out, &mut noted, &mut state);
-                    if reply.send((out, noted)).is_err() {
+                    // A bug must not pass for the end of the output: a worker that panics
+                    // drops its reply, and the writer reports the run as failed.
+                    let processed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        work.process(item, &mut out, &mut noted, &mut state)
+                    }));
+                    if processed.is_err()
+                        || out.closed
+                        || out.reply.send(Part::Rows(out.rows)).is_err()
+                        || out.reply.send(Part::Done(noted)).is_err()
+                    {
                         break;
                     }
                 }
             });
         }
+        // The workers hold the only receivers now: when they all stop (the writer is gone),
+        // `send` fails and the producer stops too, instead of waiting on a full queue.
+        drop(work_rx);
         let writer = scope.spawn(move || -> io::Result<()> {
             let mut output = io::BufWriter::with_capacity(1 << 20, output);
             let mut notes = notes;
             output.write_all(header)?;
             for pending in order_rx {
-                let Ok((block, noted)) = pending.recv() else {
-                    break;
-                };
-                output.write_all(&block)?;
-                pool.give(block);
-                if !noted.is_empty() {
-                    notes.write_all(&noted)?;
+                loop {
+                    match pending.recv() {
+                        Ok(Part::Rows(block)) => {
+                            output.write_all(&block)?;
+                            pool.give(block);
+                        }
+                        Ok(Part::Done(noted)) => {
+                            notes.write_all(&noted)?;
+                            break;
+                        }
+                        Err(_) => return Err(io::Error::other(
+                            "a worker stopped before finishing its part; the output is incomplete",
+                        )),
+                    }
                 }
             }
             notes.flush()?;
             output.flush()
         });
         let produced = produce(&mut |item| {
-            let (reply_tx, reply_rx) = sync_channel(1);
+            let (reply_tx, reply_rx) = sync_channel(2);
             order_tx.send(reply_rx).is_ok() && work_tx.send((item, reply_tx)).is_ok()
         });
         drop(order_tx);
@@ -268,4 +334,42 @@ fn ordered<W: ItemWork>(
             .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
         produced.and(written)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Item `i` writes `i × 10,000` numbered rows: some items span many blocks.
+    struct Numbered;
+
+    impl ItemWork for Numbered {
+        type Item = usize;
+        type State = ();
+
+        fn process(&self, item: usize, out: &mut Output<'_>, notes: &mut Vec<u8>, _: &mut ()) {
+            for row in 0..item * 10_000 {
+                out.rows
+                    .extend_from_slice(format!("{item}:{row}\n").as_bytes());
+                out.row_done();
+            }
+            notes.extend_from_slice(format!("{item}\n").as_bytes());
+        }
+    }
+
+    #[test]
+    fn items_spanning_many_blocks_come_out_whole_and_in_order() {
+        let items = [3, 0, 25, 1, 12, 0, 7];
+        let expected: String = items
+            .iter()
+            .flat_map(|&item| (0..item * 10_000).map(move |row| format!("{item}:{row}\n")))
+            .collect();
+        assert!(expected.len() > 8 * BLOCK_BYTES);
+        for threads in [1, 2, 3] {
+            let (mut out, mut notes) = (Vec::new(), Vec::new());
+            run_items(&Numbered, items, &mut out, b"head\n", &mut notes, threads).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), format!("head\n{expected}"));
+            assert_eq!(notes, b"3\n0\n25\n1\n12\n0\n7\n");
+        }
+    }
 }

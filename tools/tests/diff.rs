@@ -108,8 +108,20 @@ proptest! {
             }
         }
         prop_assert_eq!(String::from_utf8(out).unwrap(), expected.clone());
-        let rows = expected.lines().count() as u64 - 1;
-        prop_assert!(job.summary().starts_with(&format!("{rows} prefixes: ")), "{}", job.summary());
+        // The summary counts each status of the rows, and the short notices.
+        let count = |needle: &str| expected.lines().filter(|row| row.contains(needle)).count();
+        let summary = format!(
+            "{} prefixes: {} new, {} closed, {} increased ({} on short notice), {} decreased, {} terms_changed, {} unchanged",
+            expected.lines().count() - 1,
+            count(",new,"),
+            count(",closed,"),
+            count(",increased,"),
+            count(",short"),
+            count(",decreased,"),
+            count(",terms_changed,"),
+            count(",unchanged,"),
+        );
+        prop_assert_eq!(job.summary(), summary);
     }
 }
 

@@ -11,7 +11,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::atomic::AtomicU64;
 
 use common::{compile_decks, day, deck, in_force, longest, Row};
 use proptest::prelude::*;
@@ -54,12 +53,20 @@ fn by_hand(
         Some(r) => format!("{number},{},{}", r.0, micro(i64::from(r.1) * 1000)),
         None => format!("{number},,"),
     };
+    // Ranked by the exact rate: in 92nds of a thousandth of a dollar, EUR being 0.92 a dollar.
+    let exact = |i: usize, milli: u32| {
+        if i == EUR_SUPPLIER {
+            i64::from(milli) * 100
+        } else {
+            i64::from(milli) * 92
+        }
+    };
     let mut offers: Vec<(i64, usize, &Row)> = suppliers
         .iter()
         .enumerate()
         .filter_map(|(i, rows)| longest(rows, digits, at).map(|r| (micro_usd(i, r.1), i, r)))
         .collect();
-    offers.sort_by_key(|&(rate, i, _)| (rate, i));
+    offers.sort_by_key(|&(_, i, row)| (exact(i, row.1), i));
     if offers.is_empty() {
         return format!("{lead},,,,,\n");
     }
@@ -84,8 +91,8 @@ fn market_job<'a>(
     at: Timestamp,
     top: usize,
 ) -> LcrJob<'a> {
-    LcrJob {
-        market: Market {
+    LcrJob::new(
+        Market {
             artifact,
             sell: artifact.tariff_id("sell").unwrap(),
             suppliers: (0..suppliers)
@@ -97,11 +104,10 @@ fn market_job<'a>(
                 .collect(),
             at,
         },
-        names: (0..suppliers).map(|i| format!("s{i}")).collect(),
-        top: Some(top),
-        currency: "USD".into(),
-        unconverted: AtomicU64::new(0),
-    }
+        (0..suppliers).map(|i| format!("s{i}")).collect(),
+        Some(top),
+        "USD".into(),
+    )
 }
 
 proptest! {
@@ -111,7 +117,7 @@ proptest! {
     fn rankings_equal_a_lookup_in_every_supplier(
         sell in deck(),
         suppliers in proptest::collection::vec(deck(), 1..5),
-        numbers in proptest::collection::vec("[+ ]?[1-4]{0,7}", 1..60),
+        numbers in proptest::collection::vec("[+ ]?[1-4][0-2]{0,22}", 1..60),
         at in 0u8..25,
         top in 1usize..5,
         threads in 1usize..4,
@@ -224,6 +230,47 @@ fn the_demo_market_ranks_as_the_golden_files_say() {
     let golden =
         std::fs::read_to_string(repo.join("fixtures/golden/tariff-lcr-prefixes.csv")).unwrap();
     assert_eq!(out, golden);
+}
+
+/// A converted rate is ranked by its exact value, not by the 6 places it is written with:
+/// 0.005 EUR at 0.92 is 0.00543478… USD, cheaper than 0.0054348 USD though written 0.005435.
+#[test]
+fn converted_rates_rank_by_their_exact_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let deck = |name: &str, rate: &str| {
+        let path = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&path, format!("prefix,rate\n1,{rate}\n")).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (sell, usd, eur) = (
+        deck("sell", "0.01"),
+        deck("usd", "0.0054348"),
+        deck("eur", "0.005"),
+    );
+    let artifact = dir.path().join("a.ratel");
+    let artifact = artifact.to_str().unwrap();
+    common::tariff_compile(&["--currency", "eur=EUR", "-o", artifact, &sell, &usd, &eur]);
+    let currencies = ratel_engine::testing::repo().join("fixtures/demo/currencies.csv");
+    let args = [
+        "-a",
+        artifact,
+        "--sell",
+        "sell",
+        "--supplier",
+        "usd",
+        "--supplier",
+        "eur",
+        "--currencies",
+        currencies.to_str().unwrap(),
+    ];
+    let (code, out, err) = tariff_lcr(&args, "1\n");
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out,
+        format!(
+            "{HEADER}1,1,0.01,1,eur,1,0.005435,0.004565\n1,1,0.01,2,usd,1,0.0054348,0.0045652\n"
+        )
+    );
 }
 
 #[test]

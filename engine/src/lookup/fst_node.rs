@@ -218,6 +218,32 @@ impl<'a> NodeReader<'a> {
     }
 }
 
+impl NodeReader<'_> {
+    /// The smallest input byte in `from..=to` that `node` has a transition for.
+    pub(crate) fn next_input(&self, node: &Node, from: u8, to: u8) -> Option<u8> {
+        match *node {
+            Node::EmptyFinal => None,
+            Node::Single { addr, state } => {
+                let index = state & LOW_SIX;
+                let input = if index == 0 {
+                    self.byte(addr.checked_sub(1)?)?
+                } else {
+                    // The byte whose common-input index this is.
+                    (from..=to).find(|&b| self.indices[usize::from(b)] == index)?
+                };
+                (from..=to).contains(&input).then_some(input)
+            }
+            Node::Any(any) => self
+                .data
+                .get(any.inputs_base..any.inputs_base.checked_add(any.ntrans)?)?
+                .iter()
+                .copied()
+                .filter(|b| (from..=to).contains(b))
+                .min(),
+        }
+    }
+}
+
 /// A node decoded as far as a digit walk needs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Node {

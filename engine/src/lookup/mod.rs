@@ -18,7 +18,7 @@ mod prefixes;
 
 pub(crate) use fst_node::input_encoding;
 use fst_node::NodeReader;
-pub use prefixes::{InForce, PrefixRow, Prefixes, Slice, SLICE_DIGITS};
+pub use prefixes::{DamagedIndex, InForce, PrefixRow, Prefixes, Slice, SLICE_DIGITS};
 
 use crate::artifact::{Artifact, TariffInfo};
 use crate::tariff::MAX_PREFIX_DIGITS;
@@ -364,6 +364,11 @@ mod tests {
     pub(super) type Spec = (String, i64, Option<i64>);
 
     pub(super) fn build(tariffs: &[Vec<Spec>]) -> Artifact {
+        Artifact::from_bytes(build_bytes(tariffs)).unwrap()
+    }
+
+    /// The artifact's bytes, as `build` loads them.
+    pub(super) fn build_bytes(tariffs: &[Vec<Spec>]) -> Vec<u8> {
         let mut builder = ArtifactBuilder::new();
         for (t, rows) in tariffs.iter().enumerate() {
             let id = builder
@@ -388,7 +393,7 @@ mod tests {
         }
         let mut errors = ErrorList::new();
         let (bytes, _) = builder.build(&mut errors).expect("no duplicates");
-        Artifact::from_bytes(bytes).unwrap()
+        bytes
     }
 
     /// The reference answer: scan every row, longest applicable prefix, newest version.

@@ -12,8 +12,7 @@
 //! the shorter prefixes alone) so that workers can walk slices side by side and
 //! still write them in order.
 
-use fst::{IntoStreamer, Streamer};
-
+use super::fst_node::{Node, NodeReader};
 use crate::artifact::{Artifact, Target};
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::time::Timestamp;
@@ -41,6 +40,14 @@ pub struct InForce {
     /// When the row took effect; `None` for an undated row (in force from the start).
     pub since: Option<Timestamp>,
 }
+
+/// A walk of a tariff's prefixes stopped at a damaged index (a forged or corrupted artifact
+/// whose checksum still holds): what it produced before is sound, the rest is missing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0}: the prefix index is damaged (the walk stopped; rebuild the artifact with tariff-compile)"
+)]
+pub struct DamagedIndex(pub String);
 
 /// A prefix of a tariff with its row in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,16 +117,35 @@ impl Slice {
 }
 
 /// One tariff's prefixes in a slice, in order, those without a row in force at the time
-/// left out. A lending stream (`next` borrows nothing: rows are copied out, 40 bytes).
+/// left out. A lending stream: rows are copied out (40 bytes).
+///
+/// The walk reads the index through the bounds-checked node reader, depth first, digits in
+/// increasing order (the keys' order), and never deeper than a prefix can be. A damaged index
+/// cannot make it panic or run forever: an unreadable node, or more work than a valid index
+/// of the tariff's size could need, ends the stream and marks it [`Prefixes::is_damaged`].
 pub struct Prefixes<'a> {
     artifact: &'a Artifact,
-    stream: Option<fst::raw::Stream<'a>>,
+    reader: Option<NodeReader<'a>>,
     at: Timestamp,
+    /// The stem's node, while its own row is still to be reported.
+    stem: Option<(Node, u64)>,
+    /// The path below the stem: each node, the output accumulated to it, and the next digit
+    /// to try out of it.
+    frames: Vec<(Node, u64, u8)>,
+    /// The digits of the current path, stem included.
+    key: [u8; MAX_PREFIX_DIGITS],
+    stem_len: usize,
+    /// Transitions the walk may still follow.
+    budget: u64,
+    damaged: bool,
 }
 
 impl std::fmt::Debug for Prefixes<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prefixes").field("at", &self.at).finish()
+        f.debug_struct("Prefixes")
+            .field("at", &self.at)
+            .field("stem", &&self.key[..self.stem_len])
+            .finish()
     }
 }
 
@@ -127,15 +153,81 @@ impl Prefixes<'_> {
     /// The next prefix with a row in force.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<PrefixRow> {
-        let stream = self.stream.as_mut()?;
-        while let Some((key, output)) = stream.next() {
-            let Some(row) = self.artifact.in_force(output.value(), self.at) else {
-                continue;
-            };
-            if let Some(row) = key.get(2..).and_then(|digits| PrefixRow::new(digits, row)) {
+        let reader = self.reader?;
+        if let Some((node, out)) = self.stem.take() {
+            if let Some(row) = self.row_at(&reader, &node, out, self.stem_len) {
                 return Some(row);
             }
         }
+        loop {
+            let depth = self.stem_len + self.frames.len().checked_sub(1)?;
+            let (node, out, next) = self.frames.last_mut()?;
+            let (node, out) = (*node, *out);
+            let digit = match reader.next_input(&node, *next, b'9') {
+                Some(digit) if depth < MAX_PREFIX_DIGITS && *next <= b'9' => digit,
+                _ => {
+                    self.frames.pop();
+                    continue;
+                }
+            };
+            *next = digit + 1;
+            if self.budget == 0 {
+                return self.damage();
+            }
+            self.budget -= 1;
+            let Some((child, output)) = reader.transition(&node, digit) else {
+                return self.damage();
+            };
+            let Some(child) = reader.node(child) else {
+                return self.damage();
+            };
+            let out = out.wrapping_add(output);
+            self.key[depth] = digit;
+            self.frames.push((child, out, b'0'));
+            if let Some(row) = self.row_at(&reader, &child, out, depth + 1) {
+                return Some(row);
+            }
+            if self.damaged {
+                return None;
+            }
+        }
+    }
+
+    /// Whether the walk stopped at a damaged index (every row before was read soundly).
+    pub fn is_damaged(&self) -> bool {
+        self.damaged
+    }
+
+    /// `Err` naming the artifact when the walk stopped at a damaged index.
+    pub fn check(&self) -> Result<(), DamagedIndex> {
+        match self.damaged {
+            false => Ok(()),
+            true => Err(DamagedIndex(self.artifact.path().display().to_string())),
+        }
+    }
+
+    /// The row of the key `self.key[..len]`, whose node is `node` reached with output `out`,
+    /// when the node is final and a row is in force.
+    fn row_at(
+        &mut self,
+        reader: &NodeReader<'_>,
+        node: &Node,
+        out: u64,
+        len: usize,
+    ) -> Option<PrefixRow> {
+        let Some(final_output) = reader.final_output(node) else {
+            self.damage();
+            return None;
+        };
+        let row = self
+            .artifact
+            .in_force(out.wrapping_add(final_output?), self.at)?;
+        PrefixRow::new(&self.key[..len], row)
+    }
+
+    fn damage(&mut self) -> Option<PrefixRow> {
+        self.damaged = true;
+        self.frames.clear();
         None
     }
 }
@@ -144,29 +236,41 @@ impl Artifact {
     /// Tariff `tariff`'s prefixes in `slice` with a row in force at `at`, in order; nothing
     /// for an unknown tariff.
     pub fn prefixes(&self, tariff: usize, slice: Slice, at: Timestamp) -> Prefixes<'_> {
-        let stream = u16::try_from(tariff)
-            .ok()
-            .filter(|_| tariff < self.tariffs().len())
-            .map(|id| {
-                let mut low = Vec::with_capacity(2 + SLICE_DIGITS);
-                low.extend_from_slice(&id.to_be_bytes());
-                low.extend_from_slice(slice.stem());
-                if slice.is_whole() {
-                    // Keys are digits, so the stem's last digit + 1 bounds its extensions.
-                    let mut high = low.clone();
-                    if let Some(last) = high.last_mut() {
-                        *last += 1;
-                    }
-                    self.fst.range().ge(&low).lt(&high).into_stream()
-                } else {
-                    self.fst.range().ge(&low).le(&low).into_stream()
-                }
-            });
-        Prefixes {
+        let mut prefixes = Prefixes {
             artifact: self,
-            stream,
+            reader: None,
             at,
+            stem: None,
+            frames: Vec::new(),
+            key: [0; MAX_PREFIX_DIGITS],
+            stem_len: slice.stem().len(),
+            budget: 0,
+            damaged: false,
+        };
+        prefixes.key[..prefixes.stem_len].copy_from_slice(slice.stem());
+        let Some(info) = self.tariffs().get(tariff) else {
+            return prefixes;
+        };
+        let Some((root, root_out)) = info.root else {
+            return prefixes;
+        };
+        let reader = NodeReader::new(self.fst.as_bytes(), self.input_encoding);
+        // A valid index needs at most one transition a digit of each prefix, ten tries a
+        // node: anything beyond is damage.
+        prefixes.budget = (u64::from(info.prefixes) + 1) * (MAX_PREFIX_DIGITS as u64 + 1) * 10;
+        prefixes.reader = Some(reader);
+        let Some((addr, out)) = self.walk(root, root_out, 0, slice.stem(), |_, _| {}) else {
+            return prefixes; // no prefix starts with the stem
+        };
+        let Some(node) = reader.node(addr) else {
+            prefixes.damaged = true;
+            return prefixes;
+        };
+        prefixes.stem = Some((node, out));
+        if slice.is_whole() {
+            prefixes.frames.push((node, out, b'0'));
         }
+        prefixes
     }
 
     /// The proper prefixes of `stem` (shortest first) that tariff `tariff` holds with a row
@@ -219,7 +323,7 @@ impl Artifact {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{build, Spec};
+    use super::super::tests::{build, build_bytes, Spec};
     use super::*;
     use proptest::prelude::*;
 
@@ -309,6 +413,62 @@ mod tests {
                 prop_assert_eq!(ancestors, by_hand);
             }
         }
+    }
+
+    /// A bit flipped in every byte of a small artifact, its checksum made to match again
+    /// (a forged file): walking every slice of every tariff ends, without a panic, either
+    /// sound or marked damaged.
+    #[test]
+    fn a_forged_index_never_panics_or_loops() {
+        let rows: Vec<Spec> = [
+            "0",
+            "0000",
+            "00000",
+            "1",
+            "12",
+            "123",
+            "1234",
+            "12345",
+            "9",
+            "99999",
+            "99999999999999999999",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                p.to_string(),
+                i as i64 + 1,
+                (i % 3 == 0).then_some(i as i64),
+            )
+        })
+        .collect();
+        let good = build_bytes(&[rows.clone(), rows]);
+        let (mut loaded, mut damaged) = (0, 0);
+        for byte in 0..good.len() {
+            for bit in [byte % 8] {
+                let mut bytes = good.clone();
+                bytes[byte] ^= 1 << bit;
+                bytes[24..28].copy_from_slice(&[0; 4]);
+                let crc = crc32fast::hash(&bytes);
+                bytes[24..28].copy_from_slice(&crc.to_le_bytes());
+                let Ok(artifact) = Artifact::from_bytes(bytes) else {
+                    continue;
+                };
+                loaded += 1;
+                // The second tariff is the first's twin: its walk reads the same nodes.
+                for slice in Slice::all() {
+                    let mut prefixes = artifact.prefixes(0, slice, Timestamp(86_400 * 5));
+                    while prefixes.next().is_some() {}
+                    damaged += usize::from(prefixes.is_damaged());
+                }
+            }
+        }
+        // The forgeries reached the walk, and some were caught by it.
+        assert!(
+            loaded > 100 && damaged > 0,
+            "{loaded} loaded, {damaged} damaged walks"
+        );
     }
 
     #[test]

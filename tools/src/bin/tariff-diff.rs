@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 
 use clap::Parser;
 use ratel_engine::diff::{Decks, Notice};
@@ -72,7 +73,7 @@ fn main() -> ExitCode {
         &old.tariffs()[old_tariff].currency,
         &new.tariffs()[new_tariff].currency,
     );
-    if old_currency != new_currency {
+    if !old_currency.eq_ignore_ascii_case(new_currency) {
         eprintln!(
             "{TOOL}: tariff \"{}\" is in {old_currency} in {} but in {new_currency} in {}; rates in two currencies are not compared",
             args.tariff,
@@ -96,12 +97,19 @@ fn main() -> ExitCode {
         Slice::all(),
         std::io::stdout(),
         job.header().as_bytes(),
-        std::io::sink(),
+        std::io::stderr(),
         cli::threads(args.threads),
     );
-    let code = cli::finished(TOOL, ran);
-    if code == ExitCode::SUCCESS {
-        eprintln!("{TOOL}: {}", job.summary());
+    if job.damaged.load(Ordering::Relaxed) > 0 {
+        eprintln!("{TOOL}: the output is incomplete: an artifact's index is damaged");
+        return ExitCode::from(1);
     }
-    code
+    match ran {
+        // The summary counts what was written: only a whole run has one.
+        Ok(()) => {
+            eprintln!("{TOOL}: {}", job.summary());
+            ExitCode::SUCCESS
+        }
+        Err(error) => cli::finished(TOOL, Err::<(), _>(error)),
+    }
 }

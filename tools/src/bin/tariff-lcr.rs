@@ -7,7 +7,7 @@
 use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use clap::Parser;
 use ratel_engine::accounts::{read_rates, Currencies};
@@ -95,18 +95,17 @@ fn run(args: &Args, at: ratel_engine::time::Timestamp) -> Result<ExitCode, ExitC
             conversion: conversion(&artifact, sell, tariff, name, args, currencies.as_ref())?,
         });
     }
-    let job = LcrJob {
-        market: Market {
+    let job = LcrJob::new(
+        Market {
             artifact: &artifact,
             sell,
             suppliers,
             at,
         },
-        names: args.suppliers.clone(),
-        top: args.top.map(|k| k as usize),
-        currency: sell_currency,
-        unconverted: AtomicU64::new(0),
-    };
+        args.suppliers.clone(),
+        args.top.map(|k| k as usize),
+        sell_currency,
+    );
     let threads = cli::threads(args.threads);
     let (out, notes) = (std::io::stdout(), std::io::stderr());
     let ran = if args.prefixes {
@@ -115,12 +114,17 @@ fn run(args: &Args, at: ratel_engine::time::Timestamp) -> Result<ExitCode, ExitC
         let input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
         pipeline::run(&job, input, out, HEADER.as_bytes(), notes, 1, threads).map(|_| ())
     };
+    let code = cli::finished(TOOL, ran);
+    if job.damaged.load(Ordering::Relaxed) > 0 {
+        eprintln!("{TOOL}: the output is incomplete: the artifact's index is damaged");
+        return Ok(ExitCode::from(1));
+    }
     let unconverted = job.unconverted.load(Ordering::Relaxed);
     if unconverted > 0 {
         eprintln!("{TOOL}: {unconverted} supplier rates could not be converted and were left out");
         return Ok(ExitCode::from(1));
     }
-    Ok(cli::finished(TOOL, ran))
+    Ok(code)
 }
 
 /// How supplier `name`'s rates become the sell tariff's currency: not at all when they

@@ -24,18 +24,23 @@ pub fn milli(n: u32) -> Decimal {
     Decimal::new(i64::from(n), 3)
 }
 
-/// A random deck: prefixes of digits 1-4 (so decks share many), one row per (prefix, date).
+/// A random deck, one row per (prefix, date): prefixes of 1-8 digits from a small alphabet,
+/// so that decks share many and prefixes nest and neighbour inside one slice of the prefix
+/// space (`1200`, `12001`, `120010`, `12002`), and now and then one of 20 digits.
 pub fn deck() -> impl Strategy<Value = Vec<Row>> {
     proptest::collection::vec(
         (
-            "[1-4]{1,4}",
+            prop_oneof![
+                9 => "[1-3][0-2]{0,7}",
+                1 => "[1-3][0-2]{19}",
+            ],
             0u32..2000,
             0u32..50,
             1u32..61,
             0u32..61,
             proptest::option::of(0u8..20),
         ),
-        1..40,
+        1..60,
     )
     .prop_map(|rows| {
         // One row per (prefix, date): the compiler refuses repeats.
