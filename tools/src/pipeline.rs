@@ -89,7 +89,12 @@ impl Output<'_> {
     /// Call between rows: hands the rows so far to the writer once they fill a block.
     #[inline]
     pub fn row_done(&mut self) {
-        if self.rows.len() >= BLOCK_BYTES && !self.closed {
+        if self.rows.len() >= BLOCK_BYTES {
+            if self.closed {
+                // Nobody reads any more: drop the rows instead of holding them.
+                self.rows.clear();
+                return;
+            }
             let block = std::mem::replace(&mut self.rows, self.pool.take());
             self.closed = self.reply.send(Part::Rows(block)).is_err();
         }
@@ -196,7 +201,9 @@ pub fn run<W: ChunkWork>(
             chunk.truncate(filled);
             if !at_end {
                 // Hand over whole lines only; the partial last line waits for more.
-                match memchr::memrchr(b'\n', &chunk) {
+                // Only the bytes read this round can hold a line end: what came before
+                // (the carry, or an unfinished chunk) holds none.
+                match memchr::memrchr(b'\n', &chunk[start..]).map(|i| start + i) {
                     Some(end) => {
                         carry.extend_from_slice(&chunk[end + 1..]);
                         chunk.truncate(end + 1);
@@ -355,6 +362,26 @@ mod tests {
             }
             notes.extend_from_slice(format!("{item}\n").as_bytes());
         }
+    }
+
+    /// Once the writer is gone, an item's rows are dropped block by block, not gathered.
+    #[test]
+    fn rows_are_not_held_once_nobody_reads_them() {
+        let pool = BufferPool::default();
+        let (reply, receiver) = sync_channel(2);
+        drop(receiver);
+        let mut out = Output {
+            rows: Vec::new(),
+            reply,
+            pool: &pool,
+            closed: false,
+        };
+        for _ in 0..10 * BLOCK_BYTES / 100 {
+            out.rows.extend_from_slice(&[b'x'; 100]);
+            out.row_done();
+            assert!(out.rows.len() < BLOCK_BYTES + 100);
+        }
+        assert!(out.closed);
     }
 
     #[test]
