@@ -25,14 +25,14 @@ pub enum Status {
     Increased,
     /// A lower rate.
     Decreased,
-    /// The same rate and terms.
-    Unchanged,
     /// The same rate, another connection fee, increment or minimum time.
     TermsChanged,
+    /// The same rate and terms.
+    Unchanged,
 }
 
 impl Status {
-    /// Every status, in the order summaries list them.
+    /// Every status, in the order summaries list them (`status as usize` is its place).
     pub const ALL: [Status; 6] = [
         Status::New,
         Status::Closed,
@@ -181,6 +181,47 @@ pub struct Decks<'a> {
     pub at: Timestamp,
 }
 
+/// Why two decks are not compared: their rates are in two currencies.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("tariff \"{tariff}\" is in {old_currency} in {old_path} but in {new_currency} in {new_path}; rates in two currencies are not compared")]
+pub struct TwoCurrencies {
+    pub tariff: String,
+    pub old_currency: String,
+    pub old_path: String,
+    pub new_currency: String,
+    pub new_path: String,
+}
+
+impl<'a> Decks<'a> {
+    /// The decks to compare, refused when they are priced in two currencies (codes compared
+    /// ignoring case). Tariff ids must be the artifacts' own.
+    pub fn new(
+        old: &'a Artifact,
+        old_tariff: usize,
+        new: &'a Artifact,
+        new_tariff: usize,
+        at: Timestamp,
+    ) -> Result<Decks<'a>, TwoCurrencies> {
+        let (old_info, new_info) = (&old.tariffs()[old_tariff], &new.tariffs()[new_tariff]);
+        if !old_info.currency.eq_ignore_ascii_case(&new_info.currency) {
+            return Err(TwoCurrencies {
+                tariff: new_info.name.clone(),
+                old_currency: old_info.currency.clone(),
+                old_path: old.path().display().to_string(),
+                new_currency: new_info.currency.clone(),
+                new_path: new.path().display().to_string(),
+            });
+        }
+        Ok(Decks {
+            old,
+            old_tariff,
+            new,
+            new_tariff,
+            at,
+        })
+    }
+}
+
 impl Decks<'_> {
     /// Calls `each` with every prefix of `slice` that either deck prices at the time, in
     /// prefix order. `Err` when a deck's index turned out damaged (the rows before were
@@ -266,6 +307,13 @@ mod tests {
         // 0.995 % carries into the whole part.
         assert_eq!(pct("1000", "1009.95").as_deref(), Some("1.00"));
         assert_eq!(pct("1000", "1009.949").as_deref(), Some("0.99"));
+    }
+
+    #[test]
+    fn every_status_sits_at_its_own_place_in_all() {
+        for (place, status) in Status::ALL.iter().enumerate() {
+            assert_eq!(*status as usize, place, "{status:?}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! tariff's currency when the caller gives exchange rates (rounded half away from zero to 6
 //! places). Ties keep the order the suppliers were given in.
 
+use crate::accounts::Currencies;
 use crate::artifact::Artifact;
 use crate::cost::COST_PLACES;
 use crate::lookup::{DamagedIndex, PrefixRow, Prefixes, Slice};
@@ -56,6 +57,63 @@ pub struct Supplier {
     /// (its currency's exchange rate, the sell currency's), against one base; `None`: same
     /// currency, rates taken as stored.
     pub conversion: Option<(Decimal, Decimal)>,
+}
+
+/// Why a supplier cannot be ranked against the sell tariff.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unconvertible {
+    /// Another currency, and no exchange rates given.
+    #[error("supplier {supplier} is priced in {from} and the sell tariff {sell} in {to}")]
+    NoRates {
+        supplier: String,
+        from: String,
+        sell: String,
+        to: String,
+    },
+    /// The exchange rates lack a currency of one of the two tariffs.
+    #[error("currency {code} (of tariff {tariff}) is not in the exchange rates")]
+    Missing { code: String, tariff: String },
+}
+
+impl Supplier {
+    /// Supplier tariff `tariff` of `artifact`, against sell tariff `sell`: rates taken as
+    /// stored when both share a currency (codes compared ignoring case), converted with
+    /// `currencies` otherwise, refused without them.
+    pub fn new(
+        artifact: &Artifact,
+        sell: usize,
+        tariff: usize,
+        currencies: Option<&Currencies>,
+    ) -> Result<Supplier, Unconvertible> {
+        let (sell, supplier) = (&artifact.tariffs()[sell], &artifact.tariffs()[tariff]);
+        if sell.currency.eq_ignore_ascii_case(&supplier.currency) {
+            return Ok(Supplier {
+                tariff,
+                conversion: None,
+            });
+        }
+        let Some(currencies) = currencies else {
+            return Err(Unconvertible::NoRates {
+                supplier: supplier.name.clone(),
+                from: supplier.currency.clone(),
+                sell: sell.name.clone(),
+                to: sell.currency.clone(),
+            });
+        };
+        let rate = |of: &crate::artifact::TariffInfo| {
+            currencies
+                .get(&of.currency)
+                .map(|c| c.rate)
+                .ok_or_else(|| Unconvertible::Missing {
+                    code: of.currency.clone(),
+                    tariff: of.name.clone(),
+                })
+        };
+        Ok(Supplier {
+            tariff,
+            conversion: Some((rate(supplier)?, rate(sell)?)),
+        })
+    }
 }
 
 /// What is ranked: one sell tariff and its suppliers in one artifact, at one time.
@@ -147,14 +205,14 @@ impl Market<'_> {
         ranking: &mut Ranking,
     ) {
         ranking.sell =
-            sell.and_then(|quote| Some((quote, self.artifact.record(quote.record)?.rate)));
+            sell.and_then(|quote| Some((quote, self.artifact.record_rate(quote.record)?)));
         ranking.offers.clear();
         ranking.unconverted.clear();
         for (index, supplier) in self.suppliers.iter().enumerate() {
             let Some(quote) = supplier_quote(index) else {
                 continue;
             };
-            let Some(stored) = self.artifact.record(quote.record).map(|r| r.rate) else {
+            let Some(stored) = self.artifact.record_rate(quote.record) else {
                 continue;
             };
             let priced = match supplier.conversion {

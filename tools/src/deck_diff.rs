@@ -81,11 +81,7 @@ impl<'a> DiffJob<'a> {
         counts: &mut [u64; 6],
         short: &mut u64,
     ) {
-        let index = Status::ALL
-            .iter()
-            .position(|s| *s == change.status)
-            .unwrap_or_default();
-        counts[index] += 1;
+        counts[change.status as usize] += 1;
         out.extend_from_slice(change.prefix);
         out.push(b',');
         write_csv_field(out, change.destination());

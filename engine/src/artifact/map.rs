@@ -310,6 +310,18 @@ impl Artifact {
         })
     }
 
+    /// The rate per minute of record number `index` alone (no destination, terms or
+    /// printing form decoded), or `None` past the end: what rankings compare.
+    #[inline]
+    pub fn record_rate(&self, index: u32) -> Option<Decimal> {
+        let raw = self.entry(
+            layout::Section::Records,
+            index as usize,
+            self.record_layout.len(),
+        )?;
+        self.rate(self.record_layout.unpack(raw).rate)
+    }
+
     /// Entry `index` of the rates table.
     #[inline]
     pub(super) fn rate(&self, index: u32) -> Option<Decimal> {

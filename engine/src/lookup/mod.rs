@@ -155,15 +155,10 @@ impl Artifact {
 
     /// The rate for exactly `prefix` in tariff `tariff` at time `at`.
     pub fn exact_match(&self, tariff: usize, prefix: &[u8], at: Timestamp) -> Option<Match> {
-        let (root, root_out) = self.tariffs().get(tariff)?.root?;
-        if prefix.is_empty() || prefix.len() > MAX_PREFIX_DIGITS {
-            return None;
-        }
-        let (addr, out) = self.walk(root, root_out, 0, prefix, |_, _| {})?;
-        let record = self.resolve(self.final_value(addr, out)?, at)?;
+        let found = self.exact_in_force(tariff, prefix, at)?;
         Some(Match {
             prefix_len: prefix.len() as u8,
-            record,
+            record: found.record,
         })
     }
 

@@ -69,29 +69,14 @@ fn main() -> ExitCode {
         Ok(opened) => opened,
         Err(code) => return code,
     };
-    let (old_currency, new_currency) = (
-        &old.tariffs()[old_tariff].currency,
-        &new.tariffs()[new_tariff].currency,
-    );
-    if !old_currency.eq_ignore_ascii_case(new_currency) {
-        eprintln!(
-            "{TOOL}: tariff \"{}\" is in {old_currency} in {} but in {new_currency} in {}; rates in two currencies are not compared",
-            args.tariff,
-            args.old.display(),
-            args.new.display()
-        );
-        return ExitCode::from(1);
-    }
-    let job = DiffJob::new(
-        Decks {
-            old: &old,
-            old_tariff,
-            new: &new,
-            new_tariff,
-            at,
-        },
-        notice,
-    );
+    let decks = match Decks::new(&old, old_tariff, &new, new_tariff, at) {
+        Ok(decks) => decks,
+        Err(refused) => {
+            eprintln!("{TOOL}: {refused}");
+            return ExitCode::from(1);
+        }
+    };
+    let job = DiffJob::new(decks, notice);
     let ran = pipeline::run_items(
         &job,
         Slice::all(),

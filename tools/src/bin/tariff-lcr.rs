@@ -11,9 +11,8 @@ use std::sync::atomic::Ordering;
 
 use clap::Parser;
 use ratel_engine::accounts::{read_rates, Currencies};
-use ratel_engine::artifact::Artifact;
 use ratel_engine::input::ErrorList;
-use ratel_engine::lcr::{Market, Supplier};
+use ratel_engine::lcr::{Market, Supplier, Unconvertible};
 use ratel_engine::lookup::Slice;
 use ratel_tools::cli;
 use ratel_tools::lcr::{LcrJob, HEADER};
@@ -90,10 +89,21 @@ fn run(args: &Args, at: ratel_engine::time::Timestamp) -> Result<ExitCode, ExitC
     let mut suppliers = Vec::with_capacity(args.suppliers.len());
     for name in &args.suppliers {
         let tariff = cli::find_tariff(TOOL, &artifact, name)?;
-        suppliers.push(Supplier {
-            tariff,
-            conversion: conversion(&artifact, sell, tariff, name, args, currencies.as_ref())?,
-        });
+        let supplier = Supplier::new(&artifact, sell, tariff, currencies.as_ref());
+        suppliers.push(supplier.map_err(|refused| {
+            match (&refused, &args.currencies) {
+                (Unconvertible::NoRates { .. }, _) => {
+                    eprintln!("{TOOL}: {refused}; give --currencies currencies.csv to convert")
+                }
+                (_, path) => eprintln!(
+                    "{TOOL}: {refused} ({})",
+                    path.as_deref()
+                        .unwrap_or(std::path::Path::new(""))
+                        .display()
+                ),
+            }
+            ExitCode::from(1)
+        })?);
     }
     let job = LcrJob::new(
         Market {
@@ -125,46 +135,6 @@ fn run(args: &Args, at: ratel_engine::time::Timestamp) -> Result<ExitCode, ExitC
         return Ok(ExitCode::from(1));
     }
     Ok(code)
-}
-
-/// How supplier `name`'s rates become the sell tariff's currency: not at all when they
-/// share it; with `--currencies` otherwise, else refused.
-fn conversion(
-    artifact: &Artifact,
-    sell: usize,
-    tariff: usize,
-    name: &str,
-    args: &Args,
-    currencies: Option<&Currencies>,
-) -> Result<Option<(ratel_engine::money::Decimal, ratel_engine::money::Decimal)>, ExitCode> {
-    let (to, from) = (
-        &artifact.tariffs()[sell].currency,
-        &artifact.tariffs()[tariff].currency,
-    );
-    if to.eq_ignore_ascii_case(from) {
-        return Ok(None);
-    }
-    let Some(currencies) = currencies else {
-        eprintln!(
-            "{TOOL}: supplier {name} is priced in {from} and the sell tariff {} in {to}; give --currencies currencies.csv to convert",
-            args.sell
-        );
-        return Err(ExitCode::from(1));
-    };
-    let rate = |code: &str| {
-        currencies.get(code).map(|c| c.rate).ok_or_else(|| {
-            eprintln!(
-                "{TOOL}: currency {code} (of tariff {}) is not in {}",
-                if code == from { name } else { &args.sell },
-                args.currencies
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new(""))
-                    .display()
-            );
-            ExitCode::from(1)
-        })
-    };
-    Ok(Some((rate(from)?, rate(to)?)))
 }
 
 /// Reads `--currencies`; every error as `file:line:column: message`, then exit 1.
