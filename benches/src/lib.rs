@@ -35,8 +35,8 @@ pub fn build_artifact(rows: &[GenRow]) -> Vec<u8> {
             &TariffRow {
                 line: line as u64 + 2,
                 prefix: row.prefix.as_bytes(),
-                rate: Decimal::new(row.rate_units as i64, row.rate_scale),
-                connection_fee: Decimal::new(row.connection_fee_units as i64, 4),
+                rate: Decimal::new(row.rate_units.into(), row.rate_scale),
+                connection_fee: Decimal::new(row.connection_fee_units.into(), 4),
                 increment_s: row.increment_s,
                 min_time_s: row.min_time_s,
                 destination: &row.destination,

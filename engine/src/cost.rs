@@ -12,7 +12,7 @@
 //! (`tariff-rate`) go through [`price`] and [`max_seconds`], by way of
 //! [`crate::rating::Rating`], which finds the row and the exchange rate.
 
-use crate::money::Decimal;
+use crate::money::{Decimal, MAX_DIGITS};
 
 /// Places of every charged amount.
 pub const COST_PLACES: u8 = 6;
@@ -74,10 +74,12 @@ pub fn price(terms: &Terms, billsec: i64, exchange_rate: Decimal) -> Result<Pric
         });
     }
     let units = charged_units(terms, rated_s, exchange_rate)?;
-    let cost = i64::try_from(units).map_err(|_| CostError::OutOfRange)?;
+    if units.unsigned_abs().checked_ilog10().unwrap_or(0) >= MAX_DIGITS {
+        return Err(CostError::OutOfRange);
+    }
     Ok(Price {
         rated_s,
-        cost: Decimal::new(cost, COST_PLACES),
+        cost: Decimal::new(units, COST_PLACES),
     })
 }
 
@@ -100,7 +102,7 @@ pub fn max_seconds(
     let mut available_units: i128 = 0;
     for amount in available {
         let widened = range(
-            i128::from(amount.units()).checked_mul(10i128.pow(scale - u32::from(amount.scale()))),
+            amount.units().checked_mul(10i128.pow(scale - u32::from(amount.scale()))),
         )?;
         available_units = range(available_units.checked_add(widened))?;
     }
@@ -136,7 +138,7 @@ fn charged_units(terms: &Terms, rated_s: u64, exchange_rate: Decimal) -> Result<
     let range = |value: Option<i128>| value.ok_or(CostError::OutOfRange);
     let scale = terms.rate.scale().max(terms.connection_fee.scale());
     let widen = |d: Decimal| {
-        range(i128::from(d.units()).checked_mul(10i128.pow(u32::from(scale - d.scale()))))
+        range(d.units().checked_mul(10i128.pow(u32::from(scale - d.scale()))))
     };
     // cost × 60 × 10^scale, exactly.
     let rate_part = range(widen(terms.rate)?.checked_mul(i128::from(rated_s)))?;
@@ -150,7 +152,7 @@ fn charged_units(terms: &Terms, rated_s: u64, exchange_rate: Decimal) -> Result<
     let denominator = range(
         60i128
             .checked_mul(10i128.pow(u32::from(scale)))
-            .and_then(|d| d.checked_mul(i128::from(exchange_rate.units()))),
+            .and_then(|d| d.checked_mul(exchange_rate.units())),
     )?;
     Ok(divide_rounded(numerator, denominator))
 }
@@ -304,8 +306,8 @@ mod tests {
     #[test]
     fn amounts_out_of_range_are_errors_not_wrong_answers() {
         let huge = Terms {
-            rate: Decimal::new(i64::MAX, 0),
-            connection_fee: Decimal::new(i64::MAX, 18),
+            rate: Decimal::new(i64::MAX.into(), 0),
+            connection_fee: Decimal::new(i64::MAX.into(), 18),
             increment_s: 1,
             min_time_s: 0,
         };
@@ -342,7 +344,7 @@ mod tests {
 
     /// A decimal from generated (units, scale).
     fn decimal((units, scale): (u64, u32)) -> Decimal {
-        Decimal::new(units as i64, scale as u8)
+        Decimal::new(units.into(), scale as u8)
     }
 
     proptest! {
@@ -364,7 +366,7 @@ mod tests {
             let priced = price(&terms, billsec, decimal(x)).unwrap();
             prop_assert!(priced.cost.scale() <= COST_PLACES);
             prop_assert_eq!(
-                priced.cost.rounded(COST_PLACES) as u128,
+                u128::try_from(priced.cost.rounded(COST_PLACES)).unwrap(),
                 by_hand(rate, fee, inc, min, billsec, x)
             );
         }

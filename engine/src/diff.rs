@@ -133,7 +133,9 @@ impl Percent {
     pub fn change(old: Decimal, new: Decimal) -> Option<Percent> {
         // Both at one scale: integers below 10^36, so every step below fits u128.
         let scale = old.scale().max(new.scale());
-        let (old, new) = (old.widened(scale), new.widened(scale));
+        let (Some(old), Some(new)) = (old.widened(scale), new.widened(scale)) else {
+            return None;
+        };
         if old <= 0 {
             return None;
         }

@@ -216,10 +216,11 @@ impl Market<'_> {
                 continue;
             };
             let priced = match supplier.conversion {
-                None => Some((stored, stored.widened(RANK_PLACES))),
-                Some((from, to)) => stored.converted(from, to, COST_PLACES).map(|rate| {
+                None => stored.widened(RANK_PLACES).map(|key| (stored, key)),
+                Some((from, to)) => stored.converted(from, to, COST_PLACES).and_then(|rate| {
                     let finer = stored.converted_units(from, to, RANK_PLACES);
-                    (rate, finer.unwrap_or_else(|| rate.widened(RANK_PLACES)))
+                    let key = finer.or_else(|| rate.widened(RANK_PLACES))?;
+                    Some((rate, key))
                 }),
             };
             match priced {

@@ -7,14 +7,20 @@
 
 use std::fmt;
 
-/// Most significant digits a [`Decimal`] holds; more than this is refused, never rounded.
-pub const MAX_DIGITS: u32 = 18;
+/// Most significant digits a [`Decimal`] holds (balances and every sum of amounts); more
+/// than this is refused, never rounded. 38 digits is 128 bits: a balance of 10^24 kept to
+/// 13 places still fits.
+pub const MAX_DIGITS: u32 = 38;
+
+/// An integer wide enough for any product of two decimals: what rounding or converting an
+/// amount gives, as units of `10^-places`, is never out of range.
+pub type Wide = ethnum::I256;
 
 /// An exact decimal number: `units / 10^scale`, kept canonical (no trailing fractional zeros),
 /// so equal values compare equal whatever the input spelling ("0.10" and "0.1").
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Decimal {
-    units: i64,
+    units: i128,
     scale: u8,
 }
 
@@ -31,23 +37,32 @@ pub enum DecimalError {
     TooPrecise,
 }
 
-const POW10: [i64; 19] = {
-    let mut table = [1i64; 19];
+/// `10^0 ..= 10^38`: every power of ten an `i128` holds.
+const POW10: [i128; 39] = {
+    let mut table = [1i128; 39];
     let mut i = 1;
-    while i < 19 {
+    while i < 39 {
         table[i] = table[i - 1] * 10;
         i += 1;
     }
     table
 };
 
+/// `10^exponent` as a [`Wide`] (any exponent up to 76).
+fn wide_pow10(exponent: u32) -> Wide {
+    Wide::from(10i128).pow(exponent)
+}
+
 impl Decimal {
     /// Zero.
     pub const ZERO: Decimal = Decimal { units: 0, scale: 0 };
 
-    /// Builds `units / 10^scale` (canonicalised). `scale` must be at most 18.
-    pub fn new(units: i64, scale: u8) -> Decimal {
-        assert!(scale <= 18, "a Decimal's scale is at most 18");
+    /// Builds `units / 10^scale` (canonicalised). `scale` must be at most [`MAX_DIGITS`].
+    pub fn new(units: i128, scale: u8) -> Decimal {
+        assert!(
+            u32::from(scale) <= MAX_DIGITS,
+            "a Decimal's scale is at most 38"
+        );
         let (mut units, mut scale) = (units, scale);
         while scale > 0 && units % 10 == 0 {
             units /= 10;
@@ -60,7 +75,10 @@ impl Decimal {
     /// [`Decimal::scale`] gave it), without re-canonicalising.
     #[inline]
     pub(crate) fn from_canonical(units: i64, scale: u8) -> Decimal {
-        Decimal { units, scale }
+        Decimal {
+            units: i128::from(units),
+            scale,
+        }
     }
 
     /// Parses `-?[0-9]+(\.[0-9]+)?` exactly; a minus only when `allow_negative`.
@@ -97,7 +115,7 @@ impl Decimal {
         let int_part = &int_part[int_part.iter().take_while(|&&b| b == b'0').count()..];
         let frac_len = frac_part.len() - frac_part.iter().rev().take_while(|&&b| b == b'0').count();
         let frac_part = &frac_part[..frac_len];
-        // Significant digits are what i64 must hold; the scale is bounded separately.
+        // Significant digits are what i128 must hold; the scale is bounded separately.
         let leading_frac_zeros = if int_part.is_empty() {
             frac_part.iter().take_while(|&&b| b == b'0').count()
         } else {
@@ -107,9 +125,9 @@ impl Decimal {
         if significant > MAX_DIGITS as usize || frac_part.len() > MAX_DIGITS as usize {
             return Err(DecimalError::TooPrecise);
         }
-        let mut units: i64 = 0;
+        let mut units: i128 = 0;
         for &digit in int_part.iter().chain(frac_part) {
-            units = units * 10 + i64::from(digit - b'0');
+            units = units * 10 + i128::from(digit - b'0');
         }
         if negative {
             // "-0" is refused too where negatives are: the sign says the author meant one.
@@ -125,13 +143,18 @@ impl Decimal {
     }
 
     /// The integer count of `10^-scale` units.
-    pub fn units(self) -> i64 {
+    pub fn units(self) -> i128 {
         self.units
     }
 
     /// Digits after the decimal point in canonical form.
     pub fn scale(self) -> u8 {
         self.scale
+    }
+
+    /// Significant digits: those of the units, without leading zeros (0 for zero).
+    pub fn digits(self) -> u32 {
+        self.units.unsigned_abs().checked_ilog10().map_or(0, |log| log + 1)
     }
 
     /// Whether the value is below zero.
@@ -142,8 +165,8 @@ impl Decimal {
     /// The nearest `f64`, correctly rounded (through the decimal text, not `units / 10^scale`,
     /// which would round twice). MOR stores amounts as floats; printing uses this value.
     pub fn to_f64(self) -> f64 {
-        let mut buf = Vec::with_capacity(24);
-        write_scaled(&mut buf, i128::from(self.units), self.scale);
+        let mut buf = Vec::with_capacity(48);
+        write_exact(&mut buf, self);
         std::str::from_utf8(&buf)
             .ok()
             .and_then(|s| s.parse().ok())
@@ -151,20 +174,23 @@ impl Decimal {
     }
 
     /// `self × rate` rounded half away from zero to `places` digits, as units of `10^-places`.
-    /// Exact: both factors are integers at heart, the product is taken in `i128`.
-    pub fn mul_rounded(self, rate: Decimal, places: u8) -> i128 {
-        let product = i128::from(self.units) * i128::from(rate.units);
+    /// Exact: both factors are integers at heart, the product is taken in 256 bits when 128
+    /// do not hold it.
+    pub fn mul_rounded(self, rate: Decimal, places: u8) -> Wide {
         let scale = u32::from(self.scale) + u32::from(rate.scale);
-        rescale(product, scale, u32::from(places))
+        match self.units.checked_mul(rate.units) {
+            Some(product) => rescale(product, scale, u32::from(places)),
+            None => rescale_wide(
+                Wide::from(self.units) * Wide::from(rate.units),
+                scale,
+                u32::from(places),
+            ),
+        }
     }
 
     /// `self` rounded half away from zero to `places` digits, as units of `10^-places`.
-    pub fn rounded(self, places: u8) -> i128 {
-        rescale(
-            i128::from(self.units),
-            u32::from(self.scale),
-            u32::from(places),
-        )
+    pub fn rounded(self, places: u8) -> Wide {
+        rescale(self.units, u32::from(self.scale), u32::from(places))
     }
 
     /// `self` in units of a currency whose exchange rate is `from_rate`, converted into one
@@ -172,15 +198,15 @@ impl Decimal {
     /// rounded half away from zero to `places` digits. `None` when a rate is not above zero
     /// or the result needs more than [`MAX_DIGITS`] digits.
     pub fn converted(self, from_rate: Decimal, to_rate: Decimal, places: u8) -> Option<Decimal> {
-        if places > MAX_DIGITS as u8 {
+        if u32::from(places) > MAX_DIGITS {
             return None;
         }
-        let units = i64::try_from(self.converted_units(from_rate, to_rate, places)?).ok()?;
-        (units.unsigned_abs() < POW10[MAX_DIGITS as usize] as u64)
+        let units = self.converted_units(from_rate, to_rate, places)?;
+        (units.unsigned_abs() < POW10[MAX_DIGITS as usize] as u128)
             .then(|| Decimal::new(units, places))
     }
 
-    /// [`Decimal::converted`] as units of `10^-places` (up to 36 places), for comparing
+    /// [`Decimal::converted`] as units of `10^-places` (up to 38 places), for comparing
     /// converted amounts finer than they are written; `None` when a rate is not above zero or
     /// the value does not fit 128 bits.
     pub fn converted_units(self, from_rate: Decimal, to_rate: Decimal, places: u8) -> Option<i128> {
@@ -191,32 +217,29 @@ impl Decimal {
         let exponent = i32::from(from_rate.scale) + i32::from(places)
             - i32::from(self.scale)
             - i32::from(to_rate.scale);
-        let mut numerator = i128::from(self.units).checked_mul(i128::from(to_rate.units))?;
-        let mut denominator = i128::from(from_rate.units);
+        let mut numerator = Wide::from(self.units) * Wide::from(to_rate.units);
+        let mut denominator = Wide::from(from_rate.units);
         if exponent >= 0 {
-            numerator = numerator.checked_mul(10i128.checked_pow(exponent as u32)?)?;
+            numerator = numerator.checked_mul(wide_pow10(exponent.unsigned_abs()))?;
         } else {
-            denominator = denominator.checked_mul(10i128.checked_pow(exponent.unsigned_abs())?)?;
+            denominator = denominator.checked_mul(wide_pow10(exponent.unsigned_abs()))?;
         }
-        let (quotient, remainder) = (numerator / denominator, numerator % denominator);
-        Some(if remainder.abs() * 2 >= denominator {
-            quotient + numerator.signum()
-        } else {
-            quotient
-        })
+        i128::try_from(divide_rounded(numerator, denominator)).ok()
     }
 
-    /// `self` as units of `10^-scale`, exactly (`scale` at least `self`'s; at most 36).
-    pub fn widened(self, scale: u8) -> i128 {
-        i128::from(self.units) * 10i128.pow(u32::from(scale.saturating_sub(self.scale)))
+    /// `self` as units of `10^-scale`, exactly (`scale` at least `self`'s); `None` when that
+    /// does not fit 128 bits.
+    pub fn widened(self, scale: u8) -> Option<i128> {
+        let up = u32::from(scale.saturating_sub(self.scale));
+        self.units.checked_mul(*POW10.get(up as usize)?)
     }
 
     /// `self + other`, exact; `None` when the sum needs more than [`MAX_DIGITS`] digits.
     pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
         let scale = self.scale.max(other.scale);
-        let widen = |d: Decimal| d.units.checked_mul(POW10[(scale - d.scale) as usize]);
-        let sum = widen(self)?.checked_add(widen(other)?)?;
-        (sum.unsigned_abs() < POW10[MAX_DIGITS as usize] as u64).then(|| Decimal::new(sum, scale))
+        let sum = self.widened(scale)?.checked_add(other.widened(scale)?)?;
+        (sum.unsigned_abs() < POW10[MAX_DIGITS as usize] as u128)
+            .then(|| Decimal::new(sum, scale))
     }
 
     /// `-self`.
@@ -234,8 +257,10 @@ impl Decimal {
 
     /// Orders two decimals by value.
     pub fn cmp_value(self, other: Decimal) -> std::cmp::Ordering {
-        let scale = self.scale.max(other.scale);
-        self.widened(scale).cmp(&other.widened(scale))
+        let scale = u32::from(self.scale.max(other.scale));
+        let wide =
+            |d: Decimal| Wide::from(d.units) * wide_pow10(scale - u32::from(d.scale));
+        wide(self).cmp(&wide(other))
     }
 }
 
@@ -251,15 +276,49 @@ impl Ord for Decimal {
     }
 }
 
-/// Moves `units / 10^from` to units of `10^-to`, rounding half away from zero.
-fn rescale(units: i128, from: u32, to: u32) -> i128 {
+/// Moves `units / 10^from` to units of `10^-to`, rounding half away from zero; in 128 bits
+/// whenever they hold the result.
+fn rescale(units: i128, from: u32, to: u32) -> Wide {
     if to >= from {
-        return units * 10i128.pow(to - from);
+        return match POW10
+            .get((to - from) as usize)
+            .and_then(|&power| units.checked_mul(power))
+        {
+            Some(scaled) => Wide::from(scaled),
+            None => Wide::from(units) * wide_pow10(to - from),
+        };
     }
-    let divisor = 10i128.pow(from - to);
-    let (quotient, remainder) = (units / divisor, units % divisor);
-    if remainder.abs() * 2 >= divisor {
-        quotient + units.signum()
+    // A divisor past 10^38 leaves nothing of any i128 but its rounding.
+    match POW10.get((from - to) as usize) {
+        Some(&divisor) => Wide::from(divide_rounded_narrow(units, divisor)),
+        None => rescale_wide(Wide::from(units), from, to),
+    }
+}
+
+/// [`rescale`] of a product too wide for 128 bits.
+fn rescale_wide(units: Wide, from: u32, to: u32) -> Wide {
+    if to >= from {
+        units * wide_pow10(to - from)
+    } else {
+        divide_rounded(units, wide_pow10(from - to))
+    }
+}
+
+/// `numerator / denominator` (denominator > 0) rounded half away from zero.
+fn divide_rounded_narrow(numerator: i128, denominator: i128) -> i128 {
+    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+    if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
+        quotient + numerator.signum()
+    } else {
+        quotient
+    }
+}
+
+/// [`divide_rounded_narrow`] in 256 bits.
+fn divide_rounded(numerator: Wide, denominator: Wide) -> Wide {
+    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+    if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
+        quotient + numerator.signum()
     } else {
         quotient
     }
@@ -267,8 +326,8 @@ fn rescale(units: i128, from: u32, to: u32) -> i128 {
 
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = Vec::with_capacity(24);
-        write_scaled(&mut buf, i128::from(self.units), self.scale);
+        let mut buf = Vec::with_capacity(48);
+        write_exact(&mut buf, *self);
         f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
     }
 }
@@ -280,9 +339,18 @@ impl fmt::Debug for Decimal {
 }
 
 /// Writes `units / 10^places` with exactly `places` fractional digits (`60.0000`, `-9.7486`).
-pub fn write_scaled(out: &mut Vec<u8>, units: i128, places: u8) {
+pub fn write_scaled(out: &mut Vec<u8>, units: impl Into<Wide>, places: u8) {
+    let units: Wide = units.into();
     let mut digits = itoa::Buffer::new();
-    let magnitude = digits.format(units.unsigned_abs()).as_bytes();
+    let wide_digits: String;
+    let magnitude = units.unsigned_abs();
+    let magnitude = match u128::try_from(magnitude) {
+        Ok(narrow) => digits.format(narrow).as_bytes(),
+        Err(_) => {
+            wide_digits = magnitude.to_string();
+            wide_digits.as_bytes()
+        }
+    };
     if units < 0 {
         out.push(b'-');
     }
@@ -305,15 +373,17 @@ pub fn write_scaled(out: &mut Vec<u8>, units: i128, places: u8) {
 
 /// Writes `value` exactly, as few places as it needs (`0.155`, `35`, `0`).
 pub fn write_exact(out: &mut Vec<u8>, value: Decimal) {
-    write_scaled(out, i128::from(value.units), value.scale);
+    write_scaled(out, value.units, value.scale);
 }
 
 /// Writes `a − b` exactly, as few places as it needs (`0.067`, `-0.01`, `0`).
 pub fn write_difference(out: &mut Vec<u8>, a: Decimal, b: Decimal) {
     let scale = a.scale.max(b.scale);
-    let (mut units, mut scale) = (a.widened(scale) - b.widened(scale), scale);
-    while scale > 0 && units % 10 == 0 {
-        units /= 10;
+    let wide = |d: Decimal| Wide::from(d.units) * wide_pow10(u32::from(scale - d.scale));
+    let (mut units, mut scale) = (wide(a) - wide(b), scale);
+    let ten = Wide::from(10i128);
+    while scale > 0 && units % ten == 0 {
+        units /= ten;
         scale -= 1;
     }
     write_scaled(out, units, scale);
@@ -473,7 +543,15 @@ mod tests {
         assert_eq!(convert("0.0000005", "1", "1").as_deref(), Some("0.000001"));
         assert_eq!(convert("0.155", "151.2", "151.2").as_deref(), Some("0.155"));
         assert_eq!(convert("1", "0", "1"), None);
-        assert_eq!(convert("999999999999999999", "0.000001", "1"), None);
+        assert_eq!(
+            convert("99999999999999999999999999999999", "0.000001", "1"),
+            None
+        );
+        // Past 18 digits, exactly: 10^20 in EUR at 0.92.
+        assert_eq!(
+            convert("100000000000000000000.0840336134454", "0.92", "1").as_deref(),
+            Some("108695652173913043478.35221")
+        );
     }
 
     #[test]
@@ -495,8 +573,8 @@ mod tests {
     }
 
     #[test]
-    fn sums_are_exact_and_refused_beyond_eighteen_digits() {
-        let d = |text| Decimal::parse(text, true).unwrap();
+    fn sums_are_exact_and_refused_beyond_thirty_eight_digits() {
+        let d = |text: &str| Decimal::parse(text, true).unwrap();
         assert_eq!(d("60").checked_add(d("-0.541667")), Some(d("59.458333")));
         assert_eq!(
             d("10.0840336134454").checked_add(d("0.5")),
@@ -504,9 +582,20 @@ mod tests {
         );
         assert_eq!(d("0.1").checked_add(d("0.2")), Some(d("0.3")));
         assert_eq!(d("1.5").checked_add(d("-1.5")), Some(Decimal::ZERO));
-        assert_eq!(d("999999999999999999").checked_add(d("1")), None);
+        // What 18 digits refused once: a balance of 10^20 kept to 13 places.
+        assert_eq!(d("999999999999999999").checked_add(d("1")), Some(d("1000000000000000000")));
         assert_eq!(
-            d("99999999.9999999999").checked_add(d("0.0000000001")),
+            d("100000000000000000000.0840336134454").checked_add(d("-0.541667")),
+            Some(d("99999999999999999999.5423666134454"))
+        );
+        let nines = "9".repeat(38);
+        assert_eq!(d(&nines).checked_add(d("1")), None);
+        assert_eq!(
+            d(&nines).checked_add(d("-1")),
+            Some(d(&format!("{}8", "9".repeat(37))))
+        );
+        assert_eq!(
+            d("9999999999999999999999999999.9999999999").checked_add(d("0.0000000001")),
             None
         );
         assert_eq!(d("-2.5").negated(), d("2.5"));
@@ -575,12 +664,16 @@ mod tests {
         assert_eq!(Decimal::parse("-1", false), Err(DecimalError::Negative));
         assert_eq!(Decimal::parse("-0", false), Err(DecimalError::Negative));
         assert_eq!(
-            Decimal::parse("1234567890123456789", false),
+            Decimal::parse("123456789012345678901234567890123456789", false),
             Err(DecimalError::TooPrecise)
         );
         assert_eq!(
-            Decimal::parse("0.0000000000000000001", false),
+            Decimal::parse(&format!("0.{}1", "0".repeat(38)), false),
             Err(DecimalError::TooPrecise)
+        );
+        assert_eq!(
+            Decimal::parse(&"9".repeat(38), false).unwrap().digits(),
+            38
         );
     }
 
@@ -617,7 +710,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn decimal_display_parses_back_to_itself(units in -999_999_999_999i64..999_999_999_999, scale in 0u8..12) {
-            let d = Decimal::new(units, scale);
+            let d = Decimal::new(units.into(), scale);
             proptest::prop_assert_eq!(Decimal::parse(&d.to_string(), true).unwrap(), d);
         }
 

@@ -109,7 +109,7 @@ impl<'a> Payer<'a> {
     /// in the default currency, as the two amounts whose exact sum it is: a user's balance
     /// and its credit, a card's balance and minus its `min_balance`. `None`: no limit (a user
     /// with unlimited credit). The sum is left to [`cost::max_seconds`], which takes it
-    /// exactly in 128 bits: two 18-digit amounts may need more than 18 digits.
+    /// exactly: a sum may need more digits than either amount.
     pub fn available(self, balance: Decimal) -> Option<[Decimal; 2]> {
         match self {
             Payer::User(user) => match user.credit {
@@ -169,16 +169,27 @@ impl<'a> Rating<'a> {
     }
 
     /// The longest call in `1..=limit` seconds whose price is at most `available` (`None`:
-    /// no limit but `limit`); `None` when not even one second fits.
+    /// no limit but `limit`); `None` when not even one second fits. A call allowed here can
+    /// always be charged: when its price taken from `balance` would leave a balance beyond
+    /// [`crate::money::MAX_DIGITS`] digits, the answer is [`CostError::OutOfRange`], never a
+    /// call the ledger would then refuse to charge.
     pub fn max_seconds(
         &self,
+        balance: Decimal,
         available: Option<[Decimal; 2]>,
         limit: u32,
     ) -> Result<Option<u32>, CostError> {
-        match available {
-            None => Ok((limit > 0).then_some(limit)),
-            Some(parts) => cost::max_seconds(&self.terms, &parts, self.exchange_rate, limit),
+        let longest = match available {
+            None => (limit > 0).then_some(limit),
+            Some(parts) => cost::max_seconds(&self.terms, &parts, self.exchange_rate, limit)?,
+        };
+        if let Some(seconds) = longest {
+            let cost = self.price(i64::from(seconds))?.cost;
+            balance
+                .checked_add(cost.negated())
+                .ok_or(CostError::OutOfRange)?;
         }
+        Ok(longest)
     }
 }
 
@@ -381,17 +392,26 @@ mod tests {
             at("2026-11-26"),
         )
         .unwrap();
-        assert_eq!(rating.max_seconds(None, 7200), Ok(Some(7200)));
-        assert_eq!(rating.max_seconds(None, 0), Ok(None));
+        assert_eq!(rating.max_seconds(d("0"), None, 7200), Ok(Some(7200)));
+        assert_eq!(rating.max_seconds(d("0"), None, 0), Ok(None));
         assert_eq!(
-            rating.max_seconds(Some([d("0.01"), d("0")]), 7200),
+            rating.max_seconds(d("0.01"), Some([d("0.01"), d("0")]), 7200),
             Ok(Some(1))
         );
         // Review: a sum past 18 digits is neither "no limit" nor "nothing".
         let tiny = d("0.000000000000000001");
         assert_eq!(
-            rating.max_seconds(Some([tiny, d("10")]), 7200),
+            rating.max_seconds(tiny, Some([tiny, d("10")]), 7200),
             Ok(Some(1200))
         );
+        // Issue 16: a call is allowed only when it can be charged. A balance at the edge
+        // of 38 digits with unlimited credit would go past it: refused, not "7200 s".
+        let edge = d(&format!("-{}.{}", "9".repeat(25), "9".repeat(13)));
+        assert_eq!(
+            rating.max_seconds(edge, None, 7200),
+            Err(CostError::OutOfRange)
+        );
+        let roomy = d(&format!("-{}.{}", "9".repeat(20), "9".repeat(13)));
+        assert_eq!(rating.max_seconds(roomy, None, 7200), Ok(Some(7200)));
     }
 }

@@ -289,3 +289,100 @@ fn concurrent_clients_charge_each_call_once_and_balances_add_up() {
         .unwrap_or_else(|| panic!("{metrics}"));
     assert_eq!(counted, requests);
 }
+
+/// `n` calls of `billsec` seconds to Lithuania Mobile (retail: 0.155 a minute, 0.01 a call)
+/// paid by card 1111111119, with ids `{prefix}-0`...
+fn card_calls(prefix: &str, n: usize, billsec: u32) -> String {
+    let calls: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"id":"{prefix}-{i}","card":"1111111119","number":"37061234567","start":"2026-11-26 10:00:00","billsec":{billsec}}}"#
+            )
+        })
+        .collect();
+    format!(r#"{{"calls":[{}]}}"#, calls.join(","))
+}
+
+/// Issue 16, defect 1: balances held 18 significant digits, so card 1111111119 (opening
+/// 10.0840336134454: 13 places) could not go below -99,999.99. Every charge past that was
+/// refused while `/v1/authorize` still allowed 7,200 s: calls went unbilled. Now 6,000 calls
+/// of 7,200 s (18.61 each) all charge, the balance is exact, and a balance past 10^20 with
+/// 13 places is charged exactly too.
+#[test]
+fn balances_past_eighteen_digits_are_charged_exactly() {
+    let _serial = serial();
+    let server = Server::start(&format!("native_token = \"{TOKEN}\""));
+    let mut client = server.client();
+    let opening = balance(&mut client, "card=1111111119");
+    assert_eq!(opening, Decimal::parse("10.084034", false).unwrap());
+    let cost = Decimal::parse("18.61", false).unwrap();
+    let mut expected = Decimal::parse("10.0840336134454", false).unwrap();
+    for batch in 0..6 {
+        let response = authorized(
+            &mut client,
+            "POST",
+            "/v1/calls",
+            &card_calls(&format!("b{batch}"), 1000, 7200),
+        );
+        assert_eq!(response.status, 200, "{}", response.body);
+        let charged = charges(&response.body);
+        assert_eq!(charged.len(), 1000);
+        for (charged, duplicate) in charged {
+            assert_eq!((charged, duplicate), (cost, false));
+            expected = expected.checked_add(cost.negated()).unwrap();
+        }
+    }
+    assert_eq!(
+        expected,
+        Decimal::parse("-111649.9159663865546", true).unwrap()
+    );
+    let answer = authorized(&mut client, "GET", "/v1/balance?card=1111111119", "").json();
+    assert_eq!(answer["balance"], "-111649.915966");
+    drop(client);
+    drop(server);
+
+    // An opening of 10^20 and 13 places: charges and reads stay exact.
+    let huge = "100000000000000000000.0840336134454";
+    let server = Server::start_with(&format!("native_token = \"{TOKEN}\""), None, |dir| {
+        let cards = std::fs::read_to_string(dir.join("cards.csv")).unwrap();
+        let cards = cards.replacen(",10.0840336134454,", &format!(",{huge},"), 1);
+        std::fs::write(dir.join("cards.csv"), cards).unwrap();
+    });
+    let mut client = server.client();
+    let authorize = authorized(
+        &mut client,
+        "GET",
+        "/v1/authorize?card=1111111119&number=37061234567",
+        "",
+    )
+    .json();
+    assert_eq!(
+        (&authorize["allowed"], &authorize["max_seconds"]),
+        (&serde_json::json!(true), &serde_json::json!(7200))
+    );
+    let response = authorized(&mut client, "POST", "/v1/calls", &card_calls("h", 3, 7200));
+    let balances: Vec<String> = response.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["balance"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        balances,
+        [
+            "99999999999999999981.474034",
+            "99999999999999999962.864034",
+            "99999999999999999944.254034"
+        ]
+    );
+    // The ledger keeps the exact balance: 10^20 + 0.0840336134454 - 3 × 18.61.
+    let ledger = rusqlite::Connection::open(server.dir.path().join("ledger.sqlite")).unwrap();
+    let kept: String = ledger
+        .query_row(
+            "SELECT balance FROM accounts WHERE account = 'card:26'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, "99999999999999999944.2540336134454");
+}

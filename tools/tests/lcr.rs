@@ -36,7 +36,7 @@ fn micro_usd(supplier: usize, milli: u32) -> i64 {
 }
 
 fn micro(units: i64) -> String {
-    Decimal::new(units, 6).to_string()
+    Decimal::new(units.into(), 6).to_string()
 }
 
 /// The rows `tariff-lcr` must write for `number`, from a scan of every deck.

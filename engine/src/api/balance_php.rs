@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{user_currency, ApiSettings, ContentType, Request};
 use crate::accounts::{Accounts, Password};
-use crate::money::write_scaled;
+use crate::money::{write_scaled, Wide};
 
 /// Arrow's error codes used here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +41,8 @@ pub struct ArrowBalance {
     pub format: u8,
     pub currency: String,
     /// Cents (two places), already converted to the account's currency.
-    pub initial: i128,
-    pub balance: i128,
+    pub initial: Wide,
+    pub balance: Wide,
 }
 
 /// Arrow's currency numbers, matched on the code as written.
@@ -146,8 +146,8 @@ pub fn run(
 fn finish(
     format: u8,
     currency: &str,
-    initial: i128,
-    balance: i128,
+    initial: Wide,
+    balance: Wide,
 ) -> Result<ArrowBalance, ArrowError> {
     if format == 1 && currency_number(currency).is_none() {
         return Err(ArrowError::InformationUnavailable);

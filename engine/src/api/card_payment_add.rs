@@ -14,7 +14,7 @@ use crate::accounts::visibility;
 use crate::accounts::{Accounts, Card, CardGroup, Currency};
 use crate::cost::COST_PLACES;
 use crate::ledger::{Account, Applied, Change, Commit, Kind, Submission};
-use crate::money::{write_ruby_float, Decimal, MAX_DIGITS};
+use crate::money::{write_ruby_float, Decimal};
 
 /// The success text.
 pub const UPDATED: &str = "Calling Card balance successfully updated";
@@ -55,10 +55,10 @@ pub struct Payment<'a> {
 ///    `<page><status>Calling Card was not found`;
 /// 8. `currency`, when sent and not empty, is in `currencies.csv` (any case):
 ///    `<page><status>Currency disabled`;
-/// 9. `amount` is a decimal above zero, still above zero and within 18 digits once converted:
+/// 9. `amount` is a decimal above zero, still above zero and within 38 digits once converted:
 ///    `<page><status>Amount is invalid`;
 /// 10. the ledger applies it: `<page><status>Amount is invalid` when the new balance would not
-///     fit 18 digits; `<page><status>Feature disabled` when the store failed (nothing was
+///     fit 38 digits; `<page><status>Feature disabled` when the store failed (nothing was
 ///     applied, the committer logs why, and the payment may be sent again).
 pub fn run<'a>(
     accounts: &'a Accounts,
@@ -151,25 +151,9 @@ pub fn run<'a>(
 
 /// `amount` (in a currency with `rate` units per default unit) in the default currency,
 /// rounded half away from zero to [`COST_PLACES`] from the exact quotient; `None` when it
-/// does not fit 18 digits.
+/// does not fit 38 digits.
 fn to_default_currency(amount: Decimal, rate: Decimal) -> Option<Decimal> {
-    if rate.units() <= 0 {
-        return None;
-    }
-    // amount / rate × 10^6 = a × 10^(rs + 6) / (r × 10^as), with a and r the units.
-    let power = |exponent: u8| 10i128.checked_pow(u32::from(exponent));
-    let numerator = i128::from(amount.units()).checked_mul(power(rate.scale() + COST_PLACES)?)?;
-    let denominator = i128::from(rate.units()).checked_mul(power(amount.scale())?)?;
-    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
-    let units = if remainder.abs() * 2 >= denominator {
-        quotient + numerator.signum()
-    } else {
-        quotient
-    };
-    if units.abs() >= power(MAX_DIGITS as u8)? {
-        return None;
-    }
-    Some(Decimal::new(i64::try_from(units).ok()?, COST_PLACES))
+    amount.converted(rate, Decimal::new(1, 0), COST_PLACES)
 }
 
 /// The success page, or the failure.
@@ -335,9 +319,14 @@ mod tests {
         assert_eq!(convert("0.0000005", "1"), Some("0.000001".into()));
         assert_eq!(convert("0.0000004", "1"), Some("0".into()));
         assert_eq!(convert("9.2", "0.92"), Some("10".into()));
-        // Out of range: more than 18 digits once converted, or too many places to divide.
-        assert_eq!(convert("999999999999", "0.000001"), None);
-        assert_eq!(convert("123456789012.123456", "0.123456789012345678"), None);
+        // Out of range: more than 38 digits once converted.
+        assert_eq!(convert("99999999999999999999999999999999", "0.000001"), None);
+        assert_eq!(convert("12345678901234567890123456789012", "0.1"), None);
+        // 18 digits and more are fine (it was the limit once).
+        assert_eq!(
+            convert("123456789012.123456", "0.123456789012345678"),
+            Some("999999999998.200002".into())
+        );
         assert_eq!(convert("1", "0"), None);
     }
 
@@ -410,8 +399,8 @@ mod tests {
             Some("1e2"),
             // Rounds to zero once converted from EUR.
             Some("0.0000001"),
-            // The new balance would need more than 18 digits.
-            Some("999999999999999999"),
+            // More than 38 digits once converted.
+            Some("999999999999999999999999999999999"),
         ] {
             let mut pairs: Vec<(&str, &str)> = vec![
                 ("u", "admin"),
@@ -430,7 +419,7 @@ mod tests {
         // In the default currency the amount fits, but the new balance would not: the
         // ledger refuses it.
         let mut too_much = good.to_vec();
-        too_much[2].1 = "999999999999999999";
+        too_much[2].1 = "99999999999999999999999999999999.999999";
         too_much[3].1 = "USD";
         assert_eq!(
             call(&payments(), Method::Post, &too_much, Some("secret")),

@@ -21,7 +21,7 @@ pub use errors::{ApiError, Envelope, Failure};
 
 use crate::accounts::{Accounts, Currency, User};
 use crate::auth::{hash_matches, reseller_key};
-use crate::money::{write_scaled, Decimal};
+use crate::money::{write_scaled, Decimal, Wide};
 use crate::time::Timestamp;
 use crate::xml::XmlWriter;
 
@@ -357,7 +357,7 @@ fn check_hash(
 }
 
 /// The decimal sent as `name` (surrounding spaces ignored): `-?[0-9]+(\.[0-9]+)?` with at
-/// most 18 significant digits, a minus only when `allow_negative`; `None` when absent or
+/// most 38 significant digits, a minus only when `allow_negative`; `None` when absent or
 /// anything else (`1e3`, `1,5`, `+5`).
 fn decimal_param(params: &Params, name: &str, allow_negative: bool) -> Option<Decimal> {
     Decimal::parse_bytes(params.get(name)?.trim_ascii(), allow_negative).ok()
@@ -392,7 +392,7 @@ fn user_currency<'a>(accounts: &'a Accounts, user: &User) -> &'a Currency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Amount {
     /// Units of `10^-places`.
-    pub units: i128,
+    pub units: Wide,
     pub places: u8,
 }
 

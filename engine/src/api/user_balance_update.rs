@@ -42,7 +42,7 @@ pub struct Updated<'a> {
 /// 7. `balance` is a decimal (and `reference`, if sent, at most [`MAX_REFERENCE`] bytes of
 ///    UTF-8): `<page>User balance not updeted`;
 /// 8. the ledger applies it: `<page>User balance not updeted` when the new balance would not
-///    fit 18 digits or the store failed (nothing was applied; the committer logs why).
+///    fit 38 digits or the store failed (nothing was applied; the committer logs why).
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,
@@ -324,7 +324,7 @@ mod tests {
             &[
                 ("u", "admin"),
                 ("user_id", "3"),
-                ("balance", "1234567890123456789"),
+                ("balance", "123456789012345678901234567890123456789"),
             ],
             &[
                 ("u", "admin"),
@@ -332,11 +332,11 @@ mod tests {
                 ("balance", "1"),
                 ("reference", &too_long),
             ],
-            // The new balance would need more than 18 digits: refused by the ledger.
+            // The new balance would need more than 38 digits: refused by the ledger.
             &[
                 ("u", "admin"),
                 ("user_id", "3"),
-                ("balance", "999999999999999999"),
+                ("balance", "99999999999999999999999999999999999999"),
             ],
         ] {
             assert_eq!(

@@ -334,7 +334,7 @@ impl ArtifactBuilder {
         let mut out = Vec::with_capacity(self.rates.values.len() * layout::rate::LEN);
         for rate in &self.rates.values {
             let mut entry = [0u8; layout::rate::LEN];
-            put(&mut entry, layout::rate::UNITS, &rate.units().to_le_bytes());
+            put(&mut entry, layout::rate::UNITS, &stored_units(*rate).to_le_bytes());
             entry[layout::rate::SCALE] = rate.scale();
             out.extend_from_slice(&entry);
         }
@@ -348,7 +348,7 @@ impl ArtifactBuilder {
             put(
                 &mut entry,
                 layout::terms::FEE_UNITS,
-                &fee.units().to_le_bytes(),
+                &stored_units(*fee).to_le_bytes(),
             );
             put(
                 &mut entry,
@@ -455,6 +455,12 @@ impl ArtifactBuilder {
 }
 
 /// Copies `value` into `entry` at `at` (offsets come from [`layout`]).
+/// A rate's or a fee's units as the artifact keeps them: the deck's reader refused any with
+/// more than [`layout::MAX_AMOUNT_DIGITS`] digits, so they fit an i64.
+fn stored_units(amount: Decimal) -> i64 {
+    i64::try_from(amount.units()).expect("a deck's amounts have at most 18 digits")
+}
+
 fn put(entry: &mut [u8], at: usize, value: &[u8]) {
     entry[at..at + value.len()].copy_from_slice(value);
 }
@@ -600,8 +606,8 @@ mod tests {
                 builder.add_row(tariff, &TariffRow {
                     line: line as u64 + 2,
                     prefix: prefix.as_bytes(),
-                    rate: Decimal::new(rate, rate_scale),
-                    connection_fee: Decimal::new(fee, fee_scale),
+                    rate: Decimal::new(rate.into(), rate_scale),
+                    connection_fee: Decimal::new(fee.into(), fee_scale),
                     increment_s: [1, 6, 30, 60][increment as usize],
                     min_time_s: minimum * 30,
                     destination: &names[name],
@@ -615,7 +621,7 @@ mod tests {
                     .exact_match(0, prefix.as_bytes(), crate::time::Timestamp(0))
                     .unwrap();
                 let record = artifact.record(found.record).unwrap();
-                let (rate, fee) = (Decimal::new(rate, rate_scale), Decimal::new(fee, fee_scale));
+                let (rate, fee) = (Decimal::new(rate.into(), rate_scale), Decimal::new(fee.into(), fee_scale));
                 proptest::prop_assert_eq!(record.rate, rate);
                 proptest::prop_assert_eq!(record.connection_fee, fee);
                 proptest::prop_assert_eq!(record.rate_f64.to_bits(), rate.to_f64().to_bits());

@@ -555,7 +555,7 @@ mod tests {
             (0, 0),
             (123_456_789_012_345_678, 18),
         ] {
-            let value = Decimal::new(units, scale);
+            let value = Decimal::new(units.into(), scale);
             assert_eq!(
                 nearest_f64(value).to_bits(),
                 value.to_f64().to_bits(),
@@ -567,13 +567,13 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn nearest_f64_equals_to_f64(units in 0i64..i64::MAX, scale in 0u8..=18) {
-            let value = Decimal::new(units, scale);
+            let value = Decimal::new(units.into(), scale);
             proptest::prop_assert_eq!(nearest_f64(value).to_bits(), value.to_f64().to_bits());
         }
 
         #[test]
         fn nearest_f64_equals_to_f64_for_short_decimals(units in 0i64..10_000_000, scale in 0u8..=8) {
-            let value = Decimal::new(units, scale);
+            let value = Decimal::new(units.into(), scale);
             proptest::prop_assert_eq!(nearest_f64(value).to_bits(), value.to_f64().to_bits());
         }
     }

@@ -91,6 +91,10 @@ pub(crate) mod layout {
         pub const LEN: usize = 16;
     }
 
+    /// Significant digits, and places, of a rate or a fee: what an i64 of units holds. A
+    /// deck's amount with more is refused when it is read.
+    pub const MAX_AMOUNT_DIGITS: u32 = 18;
+
     /// A rate: units i64 and scale u8 of an exact decimal (canonical).
     pub mod rate {
         pub const UNITS: usize = 0;

@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 use super::layout::{self, header, preamble, Section, SECTION_COUNT};
 use super::map::{Artifact, ArtifactError, Backing, FstBytes, Sections, TariffInfo};
 use super::{checksum, read_u32, read_u64, RecordLayout, FORMAT_VERSION, MAGIC};
-use crate::money::MAX_DIGITS;
+use super::layout::MAX_AMOUNT_DIGITS;
 
 /// Why verification stopped; the path is attached by [`Refusal::at`].
 #[derive(Debug)]
@@ -252,7 +252,7 @@ struct TableCounts {
 
 fn is_canonical(value: crate::money::Decimal) -> bool {
     let (units, scale) = (value.units(), value.scale());
-    u32::from(scale) <= MAX_DIGITS && (scale == 0 || units % 10 != 0)
+    u32::from(scale) <= MAX_AMOUNT_DIGITS && (scale == 0 || units % 10 != 0)
 }
 
 /// The magic, and a length that matches the file. A file without the magic is not an
@@ -426,8 +426,8 @@ pub(super) mod tests {
                     &TariffRow {
                         line: u64::from(i) + 2,
                         prefix: prefix.as_bytes(),
-                        rate: Decimal::new(i64::from(i), 3),
-                        connection_fee: Decimal::new(i64::from(i % 3), 2),
+                        rate: Decimal::new(i128::from(i), 3),
+                        connection_fee: Decimal::new(i128::from(i % 3), 2),
                         increment_s: 1 + i % 2,
                         min_time_s: 0,
                         destination: ["Somewhere", "Elsewhere", "Ąžuolynė"][i as usize % 3],

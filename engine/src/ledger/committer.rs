@@ -247,7 +247,7 @@ impl<S: Store> Committer<S> {
             before.checked_add(change.amount)
         };
         let Some(after) = after else {
-            return Outcome::Refused("the balance would have more than 18 digits".into());
+            return Outcome::Refused("the balance would have more than 38 digits".into());
         };
         let at = entries.len();
         entries.push(Entry {

@@ -254,16 +254,16 @@ fn an_unpriced_call_is_refused_unless_its_id_was_charged() {
     let outcomes = ledger.commit(vec![unpriced("c-9"), unpriced("c-10")]);
     assert_eq!(outcomes[0], Applied::Duplicate(done(&charged[0]).clone()));
     assert_eq!(outcomes[1], Applied::Refused("rate not found".into()));
-    // A balance that would need more than 18 digits is refused, not rounded.
+    // A balance that would need more than 38 digits is refused, not rounded.
     let huge = ledger.commit(vec![change(
         &accounts,
         "alice",
-        "0.000000000000000001",
+        "0.00000000000000000000000000000000000001",
         Kind::Adjustment,
         "",
     )]);
     assert!(
-        matches!(&huge[0], Applied::Refused(r) if r.contains("18 digits")),
+        matches!(&huge[0], Applied::Refused(r) if r.contains("38 digits")),
         "{huge:?}"
     );
     assert_eq!(
@@ -371,7 +371,7 @@ mod properties {
             let mut batches: Vec<Vec<Submission>> = Vec::new();
             for step in &steps {
                 let reference = step.reference.map(|r| format!("r{r}")).unwrap_or_default();
-                let amount = Decimal::new(step.micros, 6).to_string();
+                let amount = Decimal::new(step.micros.into(), 6).to_string();
                 let submission = change(&accounts, names[step.user], &amount, step.kind, &reference);
                 match batches.last_mut() {
                     Some(batch) if step.same_batch => batch.push(submission),

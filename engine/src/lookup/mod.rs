@@ -376,7 +376,7 @@ mod tests {
                     &TariffRow {
                         line: line as u64 + 2,
                         prefix: prefix.as_bytes(),
-                        rate: Decimal::new(*rate, 4),
+                        rate: Decimal::new((*rate).into(), 4),
                         connection_fee: Decimal::ZERO,
                         increment_s: 1,
                         min_time_s: 0,
@@ -406,7 +406,7 @@ mod tests {
             record.destination,
             format!("D{}", &number[..found.prefix_len as usize]).as_bytes()
         );
-        Some((usize::from(found.prefix_len), record.rate.rounded(4) as i64))
+        Some((usize::from(found.prefix_len), i64::try_from(record.rate.rounded(4)).unwrap()))
     }
 
     fn spec(prefix: &str, rate: i64, day: Option<i64>) -> Spec {

@@ -78,7 +78,7 @@ pub fn run(
             return Ok(());
         }
     };
-    match rating.max_seconds(payer.available(balance), settings.max_call_seconds) {
+    match rating.max_seconds(balance, payer.available(balance), settings.max_call_seconds) {
         Ok(Some(seconds)) => {
             answer.allowed = true;
             answer.max_seconds = seconds;

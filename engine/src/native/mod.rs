@@ -26,7 +26,7 @@ use crate::artifact::Artifact;
 use crate::auth::constant_time_eq;
 use crate::cost::COST_PLACES;
 use crate::ledger::Commit;
-use crate::money::Decimal;
+use crate::money::{write_scaled, Decimal, Wide};
 use crate::rating::Payer;
 use crate::time::Timestamp;
 
@@ -251,12 +251,7 @@ pub(crate) struct Money(pub Decimal);
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut buffer = [0u8; 48];
-        serializer.serialize_str(scaled(
-            self.0.rounded(COST_PLACES),
-            COST_PLACES,
-            &mut buffer,
-        ))
+        serialize_scaled(self.0.rounded(COST_PLACES), COST_PLACES, serializer)
     }
 }
 
@@ -266,12 +261,7 @@ pub(crate) struct Canonical(pub Decimal);
 
 impl Serialize for Canonical {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut buffer = [0u8; 48];
-        serializer.serialize_str(scaled(
-            i128::from(self.0.units()),
-            self.0.scale(),
-            &mut buffer,
-        ))
+        serialize_scaled(self.0.units(), self.0.scale(), serializer)
     }
 }
 
@@ -285,36 +275,16 @@ impl Serialize for Text<'_> {
     }
 }
 
-/// `units / 10^places` with exactly `places` fractional digits, written into `buffer` (no
-/// allocation: this runs for every amount of every answer).
-fn scaled(units: i128, places: u8, buffer: &mut [u8; 48]) -> &str {
-    let mut digits = itoa::Buffer::new();
-    let magnitude = digits.format(units.unsigned_abs()).as_bytes();
-    let places = usize::from(places);
-    let mut len = 0;
-    let mut push = |bytes: &[u8]| {
-        buffer[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
-    };
-    if units < 0 {
-        push(b"-");
-    }
-    if places == 0 {
-        push(magnitude);
-    } else if magnitude.len() <= places {
-        push(b"0.");
-        for _ in magnitude.len()..places {
-            push(b"0");
-        }
-        push(magnitude);
-    } else {
-        let split = magnitude.len() - places;
-        push(&magnitude[..split]);
-        push(b".");
-        push(&magnitude[split..]);
-    }
+/// `units / 10^places` with exactly `places` fractional digits, as a JSON string.
+fn serialize_scaled<S: Serializer>(
+    units: impl Into<Wide>,
+    places: u8,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut text = Vec::with_capacity(48);
+    write_scaled(&mut text, units, places);
     // Only ASCII digits, '-' and '.' were written.
-    std::str::from_utf8(&buffer[..len]).unwrap_or("")
+    serializer.serialize_str(std::str::from_utf8(&text).unwrap_or(""))
 }
 
 #[cfg(test)]

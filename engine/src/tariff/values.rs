@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::artifact::layout::MAX_AMOUNT_DIGITS;
 use crate::money::{Decimal, DecimalError};
 use crate::time::DateFormat;
 
@@ -16,6 +17,8 @@ pub(super) enum AmountError {
     NotCommaDecimal,
     /// A `.` in a deck read with decimal commas.
     PointWithComma,
+    /// More digits than the artifact keeps of a rate or a fee.
+    TooPrecise,
 }
 
 impl fmt::Display for AmountError {
@@ -30,6 +33,10 @@ impl fmt::Display for AmountError {
                 "is not a decimal number (expected digits with an optional ',' fraction, like \
                  0,05, as --decimal-comma says)",
             ),
+            AmountError::TooPrecise => write!(
+                f,
+                "has more than {MAX_AMOUNT_DIGITS} significant digits (or places)"
+            ),
             AmountError::PointWithComma => f.write_str(
                 "has a '.', but the deck is read with --decimal-comma (expected digits with an \
                  optional ',' fraction, like 0,05)",
@@ -42,6 +49,15 @@ impl fmt::Display for AmountError {
 /// `decimal_comma` (then `.` is refused: in such decks it is a thousands separator or a
 /// mistake, never a fraction).
 pub(super) fn parse_amount(text: &[u8], decimal_comma: bool) -> Result<Decimal, AmountError> {
+    let amount = parse_any_amount(text, decimal_comma)?;
+    if amount.digits() > MAX_AMOUNT_DIGITS || u32::from(amount.scale()) > MAX_AMOUNT_DIGITS {
+        return Err(AmountError::TooPrecise);
+    }
+    Ok(amount)
+}
+
+/// [`parse_amount`] before the artifact's limit.
+fn parse_any_amount(text: &[u8], decimal_comma: bool) -> Result<Decimal, AmountError> {
     if !decimal_comma {
         return Decimal::parse_bytes(text, false).map_err(|error| match error {
             DecimalError::Malformed if text.contains(&b',') => AmountError::CommaWithoutOption,
@@ -51,11 +67,11 @@ pub(super) fn parse_amount(text: &[u8], decimal_comma: bool) -> Result<Decimal, 
     if text.contains(&b'.') {
         return Err(AmountError::PointWithComma);
     }
-    // A longer text cannot be a decimal Ratel holds (at most 18 digits), so it is copied
+    // A longer text cannot be a decimal Ratel holds (at most 38 digits), so it is copied
     // only up to this size.
-    let mut buffer = [0u8; 64];
+    let mut buffer = [0u8; 96];
     if text.len() > buffer.len() {
-        return Err(AmountError::Decimal(DecimalError::TooPrecise));
+        return Err(AmountError::TooPrecise);
     }
     let swapped = &mut buffer[..text.len()];
     for (to, &from) in swapped.iter_mut().zip(text) {

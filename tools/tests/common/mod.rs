@@ -21,7 +21,7 @@ pub fn day(d: u8) -> Timestamp {
 }
 
 pub fn milli(n: u32) -> Decimal {
-    Decimal::new(i64::from(n), 3)
+    Decimal::new(i128::from(n), 3)
 }
 
 /// A random deck, one row per (prefix, date): prefixes of 1-8 digits from a small alphabet,
