@@ -102,7 +102,9 @@ pub fn max_seconds(
     let mut available_units: i128 = 0;
     for amount in available {
         let widened = range(
-            amount.units().checked_mul(10i128.pow(scale - u32::from(amount.scale()))),
+            amount
+                .units()
+                .checked_mul(10i128.pow(scale - u32::from(amount.scale()))),
         )?;
         available_units = range(available_units.checked_add(widened))?;
     }
@@ -138,7 +140,10 @@ fn charged_units(terms: &Terms, rated_s: u64, exchange_rate: Decimal) -> Result<
     let range = |value: Option<i128>| value.ok_or(CostError::OutOfRange);
     let scale = terms.rate.scale().max(terms.connection_fee.scale());
     let widen = |d: Decimal| {
-        range(d.units().checked_mul(10i128.pow(u32::from(scale - d.scale()))))
+        range(
+            d.units()
+                .checked_mul(10i128.pow(u32::from(scale - d.scale()))),
+        )
     };
     // cost × 60 × 10^scale, exactly.
     let rate_part = range(widen(terms.rate)?.checked_mul(i128::from(rated_s)))?;

@@ -154,7 +154,10 @@ impl Decimal {
 
     /// Significant digits: those of the units, without leading zeros (0 for zero).
     pub fn digits(self) -> u32 {
-        self.units.unsigned_abs().checked_ilog10().map_or(0, |log| log + 1)
+        self.units
+            .unsigned_abs()
+            .checked_ilog10()
+            .map_or(0, |log| log + 1)
     }
 
     /// Whether the value is below zero.
@@ -238,8 +241,7 @@ impl Decimal {
     pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
         let scale = self.scale.max(other.scale);
         let sum = self.widened(scale)?.checked_add(other.widened(scale)?)?;
-        (sum.unsigned_abs() < POW10[MAX_DIGITS as usize] as u128)
-            .then(|| Decimal::new(sum, scale))
+        (sum.unsigned_abs() < POW10[MAX_DIGITS as usize] as u128).then(|| Decimal::new(sum, scale))
     }
 
     /// `-self`.
@@ -258,8 +260,7 @@ impl Decimal {
     /// Orders two decimals by value.
     pub fn cmp_value(self, other: Decimal) -> std::cmp::Ordering {
         let scale = u32::from(self.scale.max(other.scale));
-        let wide =
-            |d: Decimal| Wide::from(d.units) * wide_pow10(scale - u32::from(d.scale));
+        let wide = |d: Decimal| Wide::from(d.units) * wide_pow10(scale - u32::from(d.scale));
         wide(self).cmp(&wide(other))
     }
 }
@@ -583,7 +584,10 @@ mod tests {
         assert_eq!(d("0.1").checked_add(d("0.2")), Some(d("0.3")));
         assert_eq!(d("1.5").checked_add(d("-1.5")), Some(Decimal::ZERO));
         // What 18 digits refused once: a balance of 10^20 kept to 13 places.
-        assert_eq!(d("999999999999999999").checked_add(d("1")), Some(d("1000000000000000000")));
+        assert_eq!(
+            d("999999999999999999").checked_add(d("1")),
+            Some(d("1000000000000000000"))
+        );
         assert_eq!(
             d("100000000000000000000.0840336134454").checked_add(d("-0.541667")),
             Some(d("99999999999999999999.5423666134454"))
@@ -671,10 +675,7 @@ mod tests {
             Decimal::parse(&format!("0.{}1", "0".repeat(38)), false),
             Err(DecimalError::TooPrecise)
         );
-        assert_eq!(
-            Decimal::parse(&"9".repeat(38), false).unwrap().digits(),
-            38
-        );
+        assert_eq!(Decimal::parse(&"9".repeat(38), false).unwrap().digits(), 38);
     }
 
     #[test]

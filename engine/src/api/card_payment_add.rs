@@ -320,7 +320,10 @@ mod tests {
         assert_eq!(convert("0.0000004", "1"), Some("0".into()));
         assert_eq!(convert("9.2", "0.92"), Some("10".into()));
         // Out of range: more than 38 digits once converted.
-        assert_eq!(convert("99999999999999999999999999999999", "0.000001"), None);
+        assert_eq!(
+            convert("99999999999999999999999999999999", "0.000001"),
+            None
+        );
         assert_eq!(convert("12345678901234567890123456789012", "0.1"), None);
         // 18 digits and more are fine (it was the limit once).
         assert_eq!(

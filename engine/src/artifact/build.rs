@@ -334,7 +334,11 @@ impl ArtifactBuilder {
         let mut out = Vec::with_capacity(self.rates.values.len() * layout::rate::LEN);
         for rate in &self.rates.values {
             let mut entry = [0u8; layout::rate::LEN];
-            put(&mut entry, layout::rate::UNITS, &stored_units(*rate).to_le_bytes());
+            put(
+                &mut entry,
+                layout::rate::UNITS,
+                &stored_units(*rate).to_le_bytes(),
+            );
             entry[layout::rate::SCALE] = rate.scale();
             out.extend_from_slice(&entry);
         }

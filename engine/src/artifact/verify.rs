@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::layout::MAX_AMOUNT_DIGITS;
 use super::layout::{self, header, preamble, Section, SECTION_COUNT};
 use super::map::{Artifact, ArtifactError, Backing, FstBytes, Sections, TariffInfo};
 use super::{checksum, read_u32, read_u64, RecordLayout, FORMAT_VERSION, MAGIC};
-use super::layout::MAX_AMOUNT_DIGITS;
 
 /// Why verification stopped; the path is attached by [`Refusal::at`].
 #[derive(Debug)]

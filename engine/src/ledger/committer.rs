@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::references::References;
 use super::store::{Entry, Store};
-use super::{Account, Applied, Done, Kind, Live, RefKey, Submission};
+use super::{Account, Applied, Done, Kind, Live, RefKey, Submission, OTHER_PAYER};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -215,17 +215,23 @@ impl<S: Store> Committer<S> {
         balances: &mut HashMap<Account, (Decimal, Live)>,
         keys: &mut HashMap<RefKey, usize>,
     ) -> Outcome {
-        let key = match &submission {
-            Submission::Change(change) => change.key(),
-            Submission::Unpriced { key, .. } => key.clone(),
+        let (key, payer) = match &submission {
+            Submission::Change(change) => (change.key(), Some(change.account)),
+            Submission::Unpriced { key, account, .. } => (key.clone(), *account),
         };
+        // A repeat answers the entry first made with its key, but only to the same payer.
+        let repeat = |entry: &Entry| payer.is_none_or(|payer| payer == entry.account);
         if let Some(key) = &key {
             if let Some(&at) = keys.get(key) {
-                return Outcome::Repeat(entries[at].clone());
+                return match repeat(&entries[at]) {
+                    true => Outcome::Repeat(entries[at].clone()),
+                    false => Outcome::Refused(OTHER_PAYER.into()),
+                };
             }
             if self.references.may_contain(key) {
                 match self.store.find(key) {
-                    Ok(Some(entry)) => return Outcome::Stored(entry),
+                    Ok(Some(entry)) if repeat(&entry) => return Outcome::Stored(entry),
+                    Ok(Some(_)) => return Outcome::Refused(OTHER_PAYER.into()),
                     Ok(None) => {}
                     Err(error) => {
                         return Outcome::Failed(format!("the ledger could not be read: {error}"))

@@ -63,9 +63,18 @@ pub enum Submission {
     /// A change the request could not build (a call that could not be priced): answered
     /// `Refused` with this message, unless `key` was applied before, in which case the
     /// stored entry is answered as a duplicate (a resent call whose rate has since gone is
-    /// still the call that was charged).
-    Unpriced { key: Option<RefKey>, error: String },
+    /// still the call that was charged), or refused as [`OTHER_PAYER`] when `account` (the
+    /// payer, when the request's payer could be found) is not the one charged.
+    Unpriced {
+        key: Option<RefKey>,
+        account: Option<Account>,
+        error: String,
+    },
 }
+
+/// Why a change whose key was applied to another account is refused: two switches that
+/// reuse a call id must hear of it, not get the other payer's charge as a duplicate.
+pub const OTHER_PAYER: &str = "id already charged to another payer";
 
 /// What became of one submission.
 #[derive(Debug, Clone, PartialEq)]

@@ -249,6 +249,7 @@ fn an_unpriced_call_is_refused_unless_its_id_was_charged() {
     let charged = ledger.commit(vec![change(&accounts, "alice", "-1", Kind::Call, "c-9")]);
     let unpriced = |id: &str| Submission::Unpriced {
         key: Some(RefKey::Call(id.into())),
+        account: None,
         error: "rate not found".into(),
     };
     let outcomes = ledger.commit(vec![unpriced("c-9"), unpriced("c-10")]);

@@ -406,7 +406,10 @@ mod tests {
             record.destination,
             format!("D{}", &number[..found.prefix_len as usize]).as_bytes()
         );
-        Some((usize::from(found.prefix_len), i64::try_from(record.rate.rounded(4)).unwrap()))
+        Some((
+            usize::from(found.prefix_len),
+            i64::try_from(record.rate.rounded(4)).unwrap(),
+        ))
     }
 
     fn spec(prefix: &str, rate: i64, day: Option<i64>) -> Spec {

@@ -20,7 +20,9 @@ use super::errors::{self, Failure};
 use super::{payer, write_results, Money, Request, Status};
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
-use crate::ledger::{Applied, CallDetail, Change, Commit, Entry, Kind, RefKey, Submission};
+use crate::ledger::{
+    Account, Applied, CallDetail, Change, Commit, Entry, Kind, RefKey, Submission,
+};
 use crate::rating;
 use crate::time::Timestamp;
 
@@ -193,8 +195,9 @@ fn plan<'c>(
     let id = valid.id;
     submissions.push(match price(artifact, accounts, &valid) {
         Ok(change) => Submission::Change(change),
-        Err(error) => Submission::Unpriced {
+        Err((account, error)) => Submission::Unpriced {
             key: Some(RefKey::Call(id.to_owned())),
+            account,
             error,
         },
     });
@@ -227,15 +230,19 @@ fn check<'c>(call: &'c CallIn<'_>) -> Result<Valid<'c>, String> {
         "start",
         required_str("start", call.start.as_ref())?.as_bytes(),
     )?;
+    let too_long = || format!("billsec must be at most {MAX_BILLSEC} (30 days)");
     let billsec = match &call.billsec {
         None | Some(Scalar::Null) => return Err("billsec is required".into()),
-        Some(Scalar::Int(seconds)) => i64::try_from(*seconds).ok(),
-        Some(_) => None,
-    }
-    .ok_or_else(|| "billsec must be a whole number of seconds".to_owned())?;
-    if billsec > MAX_BILLSEC {
-        return Err(format!("billsec must be at most {MAX_BILLSEC} (30 days)"));
-    }
+        Some(Scalar::Int(seconds)) => match i64::try_from(*seconds) {
+            Ok(seconds) if seconds <= MAX_BILLSEC => seconds,
+            Ok(_) => return Err(too_long()),
+            Err(_) if *seconds > 0 => return Err(too_long()),
+            Err(_) => return Err("billsec is out of range".into()),
+        },
+        Some(Scalar::HugeInt { negative: false }) => return Err(too_long()),
+        Some(Scalar::HugeInt { negative: true }) => return Err("billsec is out of range".into()),
+        Some(_) => return Err("billsec must be a whole number of seconds".into()),
+    };
     Ok(Valid {
         id,
         payer,
@@ -246,9 +253,16 @@ fn check<'c>(call: &'c CallIn<'_>) -> Result<Valid<'c>, String> {
 }
 
 /// The ledger change that charges a valid call, or why it cannot be priced (answered as
-/// the call's error unless its id was charged before).
-fn price(artifact: &Artifact, accounts: &Accounts, call: &Valid<'_>) -> Result<Change, String> {
-    let payer = payer(accounts, call.payer).map_err(str::to_owned)?;
+/// the call's error unless its id was charged before) with the payer's account when it was
+/// found (a resend to another payer is told so).
+fn price(
+    artifact: &Artifact,
+    accounts: &Accounts,
+    call: &Valid<'_>,
+) -> Result<Change, (Option<Account>, String)> {
+    let payer = payer(accounts, call.payer).map_err(|error| (None, error.to_owned()))?;
+    let (account, cell) = super::ledger_account(payer);
+    let failed = |error: String| (Some(account), error);
     let rating = rating::rate(
         artifact,
         accounts,
@@ -256,11 +270,10 @@ fn price(artifact: &Artifact, accounts: &Accounts, call: &Valid<'_>) -> Result<C
         call.number.as_bytes(),
         call.start,
     )
-    .map_err(|error| error.to_string())?;
+    .map_err(|error| failed(error.to_string()))?;
     let price = rating
         .price(call.billsec)
-        .map_err(|error| error.to_string())?;
-    let (account, cell) = super::ledger_account(payer);
+        .map_err(|error| failed(error.to_string()))?;
     Ok(Change {
         account,
         cell,

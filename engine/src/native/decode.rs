@@ -6,20 +6,27 @@
 //! serde, with the field's name put in front of serde's message.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::errors::Failure;
 use crate::time::Timestamp;
 
 /// Any JSON value, kept only as far as a field check needs it: strings borrow from the body
-/// when they hold no escapes, arrays and objects are skipped.
+/// when they hold no escapes, arrays and objects are skipped. A number is read from its text,
+/// never through serde's own conversion, so one out of every range (`1e400`, 400 digits) is
+/// that field's error and not a failure of the whole body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar<'a> {
     Str(Cow<'a, str>),
     Int(i128),
+    /// An integer beyond 128 bits, and its sign.
+    HugeInt {
+        negative: bool,
+    },
+    /// A number with a fraction or an exponent (infinite when out of range).
     Float(f64),
     Bool(bool),
     Null,
@@ -29,63 +36,39 @@ pub enum Scalar<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Scalar<'a>, D::Error> {
-        deserializer.deserialize_any(ScalarVisitor(std::marker::PhantomData))
+        // The raw text is checked as JSON by serde_json without converting numbers.
+        let raw = <&'de RawValue>::deserialize(deserializer)?;
+        Scalar::from_json(raw.get()).map_err(de::Error::custom)
     }
 }
 
-struct ScalarVisitor<'a>(std::marker::PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> Visitor<'de> for ScalarVisitor<'a> {
-    type Value = Scalar<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'a>, E> {
-        Ok(Scalar::Str(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'a>, E> {
-        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar<'a>, E> {
-        Ok(Scalar::Str(Cow::Owned(v)))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<'a>, E> {
-        Ok(Scalar::Int(i128::from(v)))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'a>, E> {
-        Ok(Scalar::Int(i128::from(v)))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<'a>, E> {
-        Ok(Scalar::Float(v))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar<'a>, E> {
-        Ok(Scalar::Bool(v))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Scalar<'a>, E> {
-        Ok(Scalar::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Scalar<'a>, E> {
-        Ok(Scalar::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'a>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Compound)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'a>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Compound)
+impl<'a> Scalar<'a> {
+    /// The value whose JSON text (already checked as JSON) is `text`.
+    fn from_json(text: &'a str) -> Result<Scalar<'a>, serde_json::Error> {
+        Ok(match text.as_bytes().first() {
+            Some(b'"') if !text.contains('\\') => {
+                Scalar::Str(Cow::Borrowed(&text[1..text.len() - 1]))
+            }
+            Some(b'"') => Scalar::Str(Cow::Owned(serde_json::from_str(text)?)),
+            Some(b't') => Scalar::Bool(true),
+            Some(b'f') => Scalar::Bool(false),
+            Some(b'n') | None => Scalar::Null,
+            Some(b'[' | b'{') => Scalar::Compound,
+            Some(_) => {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                if digits.bytes().all(|b| b.is_ascii_digit()) {
+                    // "-0" is zero.
+                    match text.parse::<i128>() {
+                        Ok(value) => Scalar::Int(value),
+                        Err(_) => Scalar::HugeInt {
+                            negative: text.starts_with('-'),
+                        },
+                    }
+                } else {
+                    Scalar::Float(text.parse().unwrap_or(f64::NAN))
+                }
+            }
+        })
     }
 }
 
@@ -206,6 +189,29 @@ mod tests {
             Some(Scalar::Int(18446744073709551615))
         );
         assert_eq!(probe(r#"{"a":1.5}"#).unwrap(), Some(Scalar::Float(1.5)));
+        // Numbers out of every range are values, not a failed body (issue 16).
+        assert_eq!(
+            probe(r#"{"a":1e400}"#).unwrap(),
+            Some(Scalar::Float(f64::INFINITY))
+        );
+        let huge = format!(r#"{{"a":-{}}}"#, "9".repeat(400));
+        assert_eq!(
+            probe(&huge).unwrap(),
+            Some(Scalar::HugeInt { negative: true })
+        );
+        assert_eq!(probe(r#"{"a":-0}"#).unwrap(), Some(Scalar::Int(0)));
+        assert_eq!(
+            probe(r#"{"a":"\u00e9t\u00e9"}"#).unwrap(),
+            Some(Scalar::Str("été".into()))
+        );
+        assert!(matches!(
+            probe(r#"{"a":true}"#),
+            Ok(Some(Scalar::Bool(true)))
+        ));
+        // Still JSON: a raw control character in a string, or a malformed number, fails.
+        assert!(probe("{\"a\":\"x\u{1}\"}").is_err());
+        assert!(probe(r#"{"a":01}"#).is_err());
+        assert!(probe(r#"{"a":1.}"#).is_err());
         // null is "not given", as a missing field.
         assert_eq!(probe(r#"{"a":null}"#).unwrap(), None);
         assert_eq!(

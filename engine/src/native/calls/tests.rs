@@ -80,9 +80,27 @@ fn a_resent_id_answers_what_was_charged_even_when_it_could_not_be_priced_now() {
             r#"{"results":[{"id":"c-1","cost":"0.541667","currency":"USD","balance":"59.458333","prefix":"370","rated_s":65,"duplicate":true}]}"#
         );
     }
-    // An id is unique across the ledger: the same id for bob charges nothing either.
+    // An id is unique across the ledger: the same id for bob charges nothing either, and
+    // (issue 16, defect 5) says it was charged to another payer instead of answering
+    // alice's charge as bob's duplicate; in a later batch, in the same batch, and when bob's
+    // call could not be priced now.
     let bob = r#"{"id":"c-1","account":"bob","number":"37061234567","start":"2026-11-26 10:00:00","billsec":600}"#;
-    assert!(calls(&live, bob).1.contains(r#""duplicate":true"#));
+    let bob_unpriced = r#"{"id":"c-1","account":"bob","number":"999","start":"2026-11-26 10:00:00","billsec":600}"#;
+    let card = r#"{"id":"c-1","card":"1111111120","number":"37061234567","start":"2026-11-26 10:00:00","billsec":600}"#;
+    let other = r#"{"id":"c-1","error":"id already charged to another payer"}"#;
+    for resent in [bob, bob_unpriced, card] {
+        assert_eq!(
+            calls(&live, resent).1,
+            format!(r#"{{"results":[{other}]}}"#)
+        );
+    }
+    let dave = r#"{"id":"n-1","account":"dave","number":"37061234567","start":"2026-11-26 10:00:00","billsec":60}"#;
+    let (status, body) = calls(&live, &format!("{dave},{}", dave.replace("dave", "bob")));
+    assert_eq!(status, Status::Ok);
+    assert!(
+        body.ends_with(r#"{"id":"n-1","error":"id already charged to another payer"}]}"#),
+        "{body}"
+    );
     assert_eq!(
         balance(&live, &[("account", "bob")]),
         r#"{"balance":"-12.340000","currency":"USD"}"#
@@ -220,6 +238,50 @@ fn per_call_errors_charge_nothing_and_name_the_field() {
     // The ids refused for a field were never taken; those refused by the ledger neither.
     let retry = r#"{"id":"e-4","account":"alice","number":"370","start":"2026-11-26 10:00:00","billsec":60}"#;
     assert!(calls(&live, retry).1.contains(r#""cost":"0.500000""#));
+}
+
+/// Issue 16, defect 3: a `billsec` out of every range (`1e400`, 400 digits) failed the whole
+/// request with `calls: number out of range`, so the valid calls beside it were never
+/// charged and a resend failed forever. Each is that call's own error now.
+#[test]
+fn an_absurd_billsec_is_its_own_calls_error_and_the_others_are_charged() {
+    let live = live(priced_cards);
+    let call = |id: &str, billsec: &str| {
+        format!(
+            r#"{{"id":"{id}","account":"alice","number":"370","start":"2026-11-26 10:00:00","billsec":{billsec}}}"#
+        )
+    };
+    let huge = "9".repeat(400);
+    let batch = [
+        call("a-1", "60"),
+        call("a-2", "1e400"),
+        call("a-3", &huge),
+        call("a-4", &format!("-{huge}")),
+        call("a-5", "18446744073709551615"),
+        call("a-6", "-0"),
+        call("a-7", "-1e400"),
+        call("a-8", "120"),
+    ]
+    .join(",");
+    let (status, body) = calls(&live, &batch);
+    assert_eq!(status, Status::Ok);
+    let expected = [
+        r#"{"id":"a-1","cost":"0.500000","currency":"USD","balance":"59.500000","prefix":"370","rated_s":60,"duplicate":false}"#,
+        r#"{"id":"a-2","error":"billsec must be a whole number of seconds"}"#,
+        r#"{"id":"a-3","error":"billsec must be at most 2592000 (30 days)"}"#,
+        r#"{"id":"a-4","error":"billsec is out of range"}"#,
+        r#"{"id":"a-5","error":"billsec must be at most 2592000 (30 days)"}"#,
+        r#"{"id":"a-6","cost":"0.000000","currency":"USD","balance":"59.500000","prefix":"370","rated_s":0,"duplicate":false}"#,
+        r#"{"id":"a-7","error":"billsec must be a whole number of seconds"}"#,
+        r#"{"id":"a-8","cost":"1.000000","currency":"USD","balance":"58.500000","prefix":"370","rated_s":120,"duplicate":false}"#,
+    ];
+    assert_eq!(body, format!(r#"{{"results":[{}]}}"#, expected.join(",")));
+    // Any field may hold such a number: it is that field's error.
+    let odd = r#"{"id":1e400,"account":"alice","number":"370","start":"2026-11-26 10:00:00","billsec":5}"#;
+    assert_eq!(
+        calls(&live, odd).1,
+        r#"{"results":[{"id":null,"error":"id must be a string"}]}"#
+    );
 }
 
 #[test]
