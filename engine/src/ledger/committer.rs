@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Receiver;
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::references::References;
-use super::store::{Entry, Store};
-use super::{Account, Applied, Done, Kind, Live, RefKey, Submission, OTHER_PAYER};
+use super::store::{Entry, Store, WATCH_EVERY};
+use super::{Account, Applied, Done, Kind, Level, Live, Log, RefKey, Submission, OTHER_PAYER};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -49,6 +49,10 @@ pub(crate) struct Committer<S> {
     references: References,
     next_seq: u64,
     stats: Arc<Stats>,
+    log: Log,
+    /// The failure of the commits failing now, logged once for the run (a full disk under
+    /// load would otherwise log thousands of identical lines a second).
+    failing: Option<String>,
 }
 
 /// What the committer has done, for `/metrics`.
@@ -64,6 +68,25 @@ pub struct Stats {
     pub failing: AtomicU64,
     /// Time spent in the store's commits, in microseconds.
     pub commit_micros: AtomicU64,
+    /// The write-ahead log's size at the last look (every 200 ms), in bytes.
+    pub wal_bytes: AtomicU64,
+    /// Why the store may not be written any more (its file was removed or replaced), once
+    /// that happened: every change is refused until the server is restarted.
+    unusable: Mutex<Option<String>>,
+}
+
+impl Stats {
+    /// Why the ledger refuses every change, if it does (see `file_watch`).
+    pub fn unusable(&self) -> Option<String> {
+        self.unusable
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_unusable(&self, reason: &str) {
+        *self.unusable.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason.to_owned());
+    }
 }
 
 /// Runs the committer until every sender is gone.
@@ -73,15 +96,26 @@ pub(crate) fn run<S: Store>(
     references: References,
     next_seq: u64,
     stats: Arc<Stats>,
+    log: Log,
 ) {
     let mut committer = Committer {
         store,
         references,
         next_seq,
         stats,
+        log,
+        failing: None,
     };
     let mut last_jobs = 0;
-    while let Ok(first) = jobs.recv() {
+    loop {
+        let first = match jobs.recv_timeout(WATCH_EVERY) {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => {
+                committer.store.watch();
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = vec![first];
         let mut count = batch[0].submissions.len();
         let gather_until = (last_jobs >= GATHER_AFTER_JOBS).then(|| Instant::now() + GATHER_FOR);
@@ -155,14 +189,31 @@ impl<S: Store> Committer<S> {
             self.stats
                 .commit_micros
                 .fetch_add(micros, Ordering::Relaxed);
-            match committed {
+            match &committed {
                 Ok(()) => {
                     self.stats.commits.fetch_add(1, Ordering::Relaxed);
-                    self.stats.failing.store(0, Ordering::Relaxed);
+                    let failed = self.stats.failing.swap(0, Ordering::Relaxed);
+                    if self.failing.take().is_some() {
+                        self.log.say(
+                            Level::Info,
+                            &format!("ledger: commits succeed again, after {failed} failed"),
+                        );
+                    }
                 }
-                Err(_) => {
+                Err(error) => {
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
                     self.stats.failing.fetch_add(1, Ordering::Relaxed);
+                    // The engine has no logger of its own: the server's log gets it, dated.
+                    if self.failing.as_ref() != Some(error) {
+                        self.log.say(
+                            Level::Error,
+                            &format!(
+                                "ledger: a commit failed, nothing of it was applied: {error} \
+                                 (said once while commits keep failing so)"
+                            ),
+                        );
+                        self.failing = Some(error.clone());
+                    }
                 }
             }
             committed
@@ -180,7 +231,7 @@ impl<S: Store> Committer<S> {
                     self.references.insert(key);
                 }
             }
-            Err(error) => crate::ledger::report_failure(error),
+            Err(_) => {}
         }
         // Each new entry moves to the request that made it, in order: no copy on the way back.
         let mut fresh = entries.into_iter();

@@ -14,6 +14,7 @@
 mod account;
 mod cell;
 mod committer;
+mod file_watch;
 mod references;
 mod sqlite;
 pub mod store;
@@ -23,6 +24,7 @@ mod tests;
 pub use account::{Account, Kind, RefKey};
 pub use cell::{BalanceCell, Live};
 pub use committer::Stats;
+pub use file_watch::WAL_WARN_BYTES;
 pub use store::{CallDetail, Entry, Store};
 
 use std::collections::HashMap;
@@ -89,6 +91,55 @@ pub enum Applied {
     Failed(String),
 }
 
+/// How much a ledger event matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// Where the ledger says what an operator must see (a failed commit, a ledger file removed
+/// under the server, a new ledger created): the server's log. The engine has no logger.
+#[derive(Clone)]
+pub struct Log(Arc<dyn Fn(Level, &str) + Send + Sync>);
+
+impl Log {
+    pub fn new(write: impl Fn(Level, &str) + Send + Sync + 'static) -> Log {
+        Log(Arc::new(write))
+    }
+
+    /// Says `message` at `level`.
+    pub fn say(&self, level: Level, message: &str) {
+        (self.0)(level, message);
+    }
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Log")
+    }
+}
+
+/// How a ledger is opened.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Whether a missing ledger file is created (a new, empty ledger: logged as such), or an
+    /// error (`[ledger] create = false`, for production).
+    pub create: bool,
+    pub log: Log,
+}
+
+impl Default for Options {
+    /// Creates a missing ledger; logs on stderr.
+    fn default() -> Options {
+        Options {
+            create: true,
+            log: Log::new(|level, message| eprintln!("{level:?} {message}")),
+        }
+    }
+}
+
 /// Why the ledger could not open or attach accounts.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -110,6 +161,17 @@ pub enum LedgerError {
     },
     #[error("ledger {0}: the committer has stopped; restart the server")]
     Stopped(String),
+    #[error(
+        "ledger {0} does not exist, and [ledger] create = false: restore it from a backup, or \
+         set create = true to start a new, empty ledger"
+    )]
+    Missing(String),
+    #[error(
+        "ledger {path} does not exist, but a rescued copy of it does ({copy}): the ledger \
+         was removed while a server ran; put the copy in place of the ledger (or move it \
+         away to start a new, empty ledger)"
+    )]
+    Rescued { path: String, copy: String },
 }
 
 /// Turns any batch of submissions into their outcomes, in order. The server's version waits
@@ -161,12 +223,35 @@ pub struct Attached {
 
 impl Ledger {
     /// Opens (creating it if need be) the ledger at `path`, whose balances are kept in
-    /// `default_currency`, and starts its committer. Refuses a ledger another process holds
-    /// and a ledger kept in another currency.
+    /// `default_currency`, and starts its committer, with the default [`Options`].
     pub fn open(path: &Path, default_currency: &str) -> Result<Ledger, LedgerError> {
+        Ledger::open_with(path, default_currency, Options::default())
+    }
+
+    /// Opens the ledger at `path` as `options` say, and starts its committer. Refuses a
+    /// ledger another process holds, a ledger kept in another currency, and a missing
+    /// ledger when `options.create` is off or a rescued copy of it lies beside it.
+    pub fn open_with(
+        path: &Path,
+        default_currency: &str,
+        options: Options,
+    ) -> Result<Ledger, LedgerError> {
         let mut references = references::References::new();
-        let (store, loaded) = sqlite::SqliteStore::open(path, default_currency, &mut references)?;
-        Ledger::start(path, store, loaded, references)
+        let stats = Arc::new(Stats::default());
+        let (store, loaded) = sqlite::SqliteStore::open(
+            path,
+            default_currency,
+            &options,
+            Arc::clone(&stats),
+            &mut references,
+        )?;
+        Ledger::start(path, store, loaded, references, stats, options.log)
+    }
+
+    /// Refuses `path` when another server holds it, without creating or opening anything
+    /// else: a second server stops before it reads its data.
+    pub fn check_free(path: &Path) -> Result<(), LedgerError> {
+        sqlite::check_free(path)
     }
 
     /// Starts the committer on an opened store (any backend: what it holds is `loaded`, the
@@ -176,6 +261,8 @@ impl Ledger {
         store: S,
         loaded: store::Loaded,
         references: references::References,
+        stats: Arc<Stats>,
+        log: Log,
     ) -> Result<Ledger, LedgerError> {
         let next_seq = loaded.next_seq;
         let known = loaded
@@ -190,11 +277,10 @@ impl Ledger {
             })
             .collect();
         let (sender, receiver) = mpsc::channel();
-        let stats = Arc::new(Stats::default());
         let shared = Arc::clone(&stats);
         let thread = std::thread::Builder::new()
             .name("ratel-ledger".into())
-            .spawn(move || committer::run(store, receiver, references, next_seq, shared))
+            .spawn(move || committer::run(store, receiver, references, next_seq, shared, log))
             .map_err(|error| LedgerError::Store {
                 path: path.display().to_string(),
                 message: format!("cannot start the committer thread: {error}"),
@@ -299,12 +385,6 @@ impl Ledger {
         }
         Ok(report)
     }
-}
-
-/// Logs a failed commit on stderr (the engine has no logger; the server's log format is
-/// `ratel-server`'s own, and a failed commit must not go unseen).
-fn report_failure(error: &str) {
-    eprintln!("ERROR ratel ledger: a commit failed, nothing of it was applied: {error}");
 }
 
 impl Commit for Ledger {

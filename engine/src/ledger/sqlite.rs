@@ -1,7 +1,8 @@
 //! The SQLite store: one file an operator can read with `sqlite3` (docs/ledger.md has the
 //! schema). Write-ahead log with `synchronous = FULL`, so a commit is synced to disk before
 //! it returns; triggers refuse any UPDATE or DELETE of an entry; a lock on the file keeps a
-//! second server off it.
+//! second server off it; the file and its log are checked to be the ones opened before
+//! every commit (`file_watch`).
 
 use std::fs::{File, TryLockError};
 use std::path::Path;
@@ -11,9 +12,10 @@ use std::fmt::Write;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::file_watch::{self, Files, WalSize};
 use super::references::References;
 use super::store::{CallDetail, Entry, Loaded, Store, StoreError};
-use super::{Account, Kind, LedgerError, RefKey};
+use super::{Account, Kind, LedgerError, Level, Log, Options, RefKey, Stats};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -69,9 +71,14 @@ const ENTRY_COLUMNS: &str = "seq, time, account, amount, kind, reference, balanc
 /// The SQLite ledger, and the lock that makes it this process's alone.
 #[derive(Debug)]
 pub(crate) struct SqliteStore {
-    connection: Connection,
-    /// Copies the log into the database off the committer's path (dropped before the lock).
+    /// Copies the log into the database off the committer's path. Dropped first: closing
+    /// the last connection removes the log, which the checkpointer must not see as a loss.
     _checkpointer: Checkpointer,
+    connection: Connection,
+    /// The files checked before every commit and while idle.
+    files: Files,
+    stats: Arc<Stats>,
+    log: Log,
     /// Held (locked) for as long as the store is open.
     _lock: File,
 }
@@ -83,8 +90,8 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 /// checkpointer that cannot keep up (64 MiB of 4 KiB pages).
 const WAL_BACKSTOP_PAGES: i64 = 16_384;
 
-/// A thread with its own connection that checkpoints the log every [`CHECKPOINT_EVERY`]
-/// (passive: it never blocks the committer). SQLite would otherwise checkpoint inside the
+/// A thread with its own connection that checks the files and checkpoints the log every
+/// [`CHECKPOINT_EVERY`] (passive: it never blocks the committer). SQLite would otherwise checkpoint inside the
 /// commit that fills the log past 1,000 pages, and that commit, with every request waiting
 /// on it, would take as long as copying those pages into the database and syncing it.
 #[derive(Debug)]
@@ -94,7 +101,7 @@ struct Checkpointer {
 }
 
 impl Checkpointer {
-    fn start(path: &Path) -> Result<Checkpointer, LedgerError> {
+    fn start(path: &Path, mut wal: WalSize) -> Result<Checkpointer, LedgerError> {
         let fail = store_error(path);
         let connection = Connection::open_with_flags(
             path,
@@ -116,6 +123,14 @@ impl Checkpointer {
                         .wait_timeout(stopped, CHECKPOINT_EVERY)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0;
+                    if *stopped {
+                        break;
+                    }
+                    // Files removed or replaced: nothing more is written, not even here.
+                    if wal.unusable() {
+                        continue;
+                    }
+                    wal.measure();
                     // A failed checkpoint loses nothing (the log still holds every commit);
                     // the next one, or the committer's backstop, catches up.
                     let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
@@ -156,9 +171,11 @@ impl SqliteStore {
     pub(crate) fn open(
         path: &Path,
         currency: &str,
+        options: &Options,
+        stats: Arc<Stats>,
         references: &mut References,
     ) -> Result<(SqliteStore, Loaded), LedgerError> {
-        let lock = lock(path)?;
+        let lock = lock(path, options)?;
         let fail = store_error(path);
         // One thread (the committer) uses the connection: SQLite's own mutexes are not needed.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -190,11 +207,19 @@ impl SqliteStore {
             .pragma_update(None, "journal_size_limit", WAL_BACKSTOP_PAGES * 4096)
             .map_err(&fail)?;
         let loaded = load(&connection, references).map_err(&fail)?;
-        let checkpointer = Checkpointer::start(path)?;
+        let files = Files::opened(path, &lock).map_err(|error| LedgerError::Store {
+            path: path.display().to_string(),
+            message: format!("cannot read its file's identity: {error}"),
+        })?;
+        let wal = WalSize::new(files.wal(), Arc::clone(&stats), options.log.clone());
+        let checkpointer = Checkpointer::start(path, wal)?;
         Ok((
             SqliteStore {
-                connection,
                 _checkpointer: checkpointer,
+                connection,
+                files,
+                stats,
+                log: options.log.clone(),
                 _lock: lock,
             },
             loaded,
@@ -210,19 +235,78 @@ impl SqliteStore {
 /// any descriptor of a file drops the process's POSIX locks on it, which are SQLite's own
 /// (`SqliteStore` drops its connections before this file). A new ledger starts as the empty
 /// file this creates, which SQLite takes for an empty database.
-fn lock(path: &Path) -> Result<File, LedgerError> {
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|error| LedgerError::Store {
-            path: path.display().to_string(),
-            message: format!("cannot open it: {error}"),
-        })?;
+///
+/// A missing ledger is created only when `options.create` says so and no rescued copy of it
+/// lies beside it (`file_watch`); its creation is logged.
+fn lock(path: &Path, options: &Options) -> Result<File, LedgerError> {
+    let shown = || path.display().to_string();
+    let open = |create: bool| {
+        File::options()
+            .create_new(create)
+            .read(true)
+            .write(true)
+            .open(path)
+    };
+    let file = match open(false) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(copy) = file_watch::rescued_copies(path).pop() {
+                return Err(LedgerError::Rescued {
+                    path: shown(),
+                    copy: copy.display().to_string(),
+                });
+            }
+            if !options.create {
+                return Err(LedgerError::Missing(shown()));
+            }
+            let file = open(true).map_err(|error| LedgerError::Store {
+                path: shown(),
+                message: format!("cannot create it: {error}"),
+            })?;
+            options.log.say(
+                Level::Warn,
+                &format!(
+                    "ledger {}: created a new, empty ledger; every balance starts from the \
+                     files (set [ledger] create = false to refuse a missing ledger)",
+                    shown()
+                ),
+            );
+            file
+        }
+        Err(error) => {
+            return Err(LedgerError::Store {
+                path: shown(),
+                message: format!("cannot open it: {error}"),
+            })
+        }
+    };
     match file.try_lock() {
         Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(LedgerError::InUse {
+            path: path.display().to_string(),
+        }),
+        Err(TryLockError::Error(error)) => Err(LedgerError::Store {
+            path: path.display().to_string(),
+            message: format!("cannot lock it: {error}"),
+        }),
+    }
+}
+
+/// Refuses a ledger another process holds; a missing one is fine (nothing is created).
+pub(crate) fn check_free(path: &Path) -> Result<(), LedgerError> {
+    let file = match File::options().read(true).write(true).open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => {
+            return Err(LedgerError::Store {
+                path: path.display().to_string(),
+                message: format!("cannot open it: {error}"),
+            })
+        }
+    };
+    match file.try_lock() {
+        // Closing the descriptor releases the probe's lock (no SQLite connection is open).
+        Ok(()) => Ok(()),
         Err(TryLockError::WouldBlock) => Err(LedgerError::InUse {
             path: path.display().to_string(),
         }),
@@ -385,6 +469,8 @@ impl Texts {
 
 impl Store for SqliteStore {
     fn append(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
+        self.files
+            .verify(&self.connection, &self.stats, &self.log)?;
         let transaction = self.connection.transaction().map_err(|e| e.to_string())?;
         {
             let mut insert = transaction
@@ -460,6 +546,11 @@ impl Store for SqliteStore {
             }
         }
         transaction.commit().map_err(|e| e.to_string())
+    }
+
+    fn watch(&mut self) {
+        // The outcome is kept in `stats` (and logged) the first time it fails.
+        let _ = self.files.verify(&self.connection, &self.stats, &self.log);
     }
 
     fn find(&mut self, key: &RefKey) -> Result<Option<Entry>, StoreError> {

@@ -49,6 +49,9 @@ pub struct Loaded {
     pub next_seq: u64,
 }
 
+/// How often an idle committer lets its store [`Store::watch`].
+pub const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// A store's failure, as a message for the log and the caller.
 pub type StoreError = String;
 
@@ -61,4 +64,9 @@ pub trait Store: Send {
 
     /// The entry applied with `key`, if any.
     fn find(&mut self, key: &RefKey) -> Result<Option<Entry>, StoreError>;
+
+    /// Checks, between commits, what the next commit would check first (the SQLite store:
+    /// that its files are still the ones it opened). Called at least every
+    /// [`WATCH_EVERY`] while no change arrives.
+    fn watch(&mut self) {}
 }

@@ -381,10 +381,27 @@ mod properties {
             }
             let mut applied: Vec<Entry> = Vec::new();
             for batch in batches {
-                for outcome in ledger.commit(batch) {
+                let keys: Vec<Option<(RefKey, Account)>> = batch
+                    .iter()
+                    .map(|submission| match submission {
+                        Submission::Change(c) => c.key().map(|key| (key, c.account)),
+                        Submission::Unpriced { .. } => None,
+                    })
+                    .collect();
+                for (outcome, key) in ledger.commit(batch).into_iter().zip(keys) {
                     match outcome {
                         Applied::Done(entry) => applied.push(entry),
                         Applied::Duplicate(_) => {}
+                        // A call id applied before to another payer (issue 16, defect 5).
+                        Applied::Refused(reason) if reason == OTHER_PAYER => {
+                            let (key, payer) = key.expect("a refused repeat has a key");
+                            let elsewhere = applied.iter().any(|entry| {
+                                RefKey::of(entry.kind, entry.account, &entry.reference)
+                                    == Some(key.clone())
+                                    && entry.account != payer
+                            });
+                            prop_assert!(elsewhere, "refused, but not applied to another payer");
+                        }
                         other => prop_assert!(false, "unexpected {other:?}"),
                     }
                 }
@@ -442,6 +459,8 @@ fn failed_commits_apply_nothing_and_are_counted_and_a_dead_committer_is_seen() {
             BrokenStore { panics },
             store::Loaded::default(),
             references::References::new(),
+            Arc::new(Stats::default()),
+            Options::default().log,
         )
         .unwrap()
     };
@@ -480,4 +499,192 @@ fn failed_commits_apply_nothing_and_are_counted_and_a_dead_committer_is_seen() {
         accounts.user_by_username("alice").unwrap().balance(),
         d("60")
     );
+}
+
+/// A ledger whose log lines are kept, to be read by the test.
+fn watched_ledger(path: &std::path::Path) -> (Ledger, Arc<std::sync::Mutex<Vec<String>>>) {
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = Arc::clone(&lines);
+    let options = Options {
+        create: true,
+        log: Log::new(move |level, message| {
+            kept.lock().unwrap().push(format!("{level:?} {message}"));
+        }),
+    };
+    (Ledger::open_with(path, "USD", options).unwrap(), lines)
+}
+
+/// The entries and alice's balance in a ledger file, read from that file alone (its log,
+/// if any, ignored): what a restart would find once the log is gone.
+fn file_holds(path: &std::path::Path) -> (i64, String) {
+    let uri = format!("file:{}?immutable=1", path.display());
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    let connection = rusqlite::Connection::open_with_flags(uri, flags).unwrap();
+    let entries = connection
+        .query_row("SELECT count(*) FROM entries", [], |row| row.get(0))
+        .unwrap();
+    let balance = connection
+        .query_row(
+            "SELECT balance FROM accounts WHERE account = 'user:3'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    (entries, balance)
+}
+
+/// Issue 16, defect 2: after `rm ledger.sqlite` (or its `-wal`) the server went on
+/// acknowledging changes into a file no restart would see. Now the next commit, or the
+/// checkpointer's look within 200 ms, finds the file gone or replaced: every change is
+/// refused from then on, the reason is logged and kept for `/healthz`, and everything
+/// acknowledged before is rescued (into the ledger file when only its log went, and always
+/// into a complete copy beside it).
+#[test]
+fn a_ledger_file_removed_or_replaced_refuses_changes_and_is_rescued() {
+    for how in ["remove", "replace", "remove the log"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let (ledger, lines) = watched_ledger(&path);
+        let mut accounts = demo_accounts();
+        let opened = ledger.attach(&mut accounts).unwrap().opened as i64;
+        for i in 0..3 {
+            let charged = ledger.commit(vec![change(
+                &accounts,
+                "alice",
+                "-1.5",
+                Kind::Call,
+                &format!("c-{i}"),
+            )]);
+            done(&charged[0]);
+        }
+        let alice = accounts.user_by_username("alice").unwrap();
+        assert_eq!(alice.balance(), d("55.5"));
+        let expect = match how {
+            "remove" => {
+                std::fs::remove_file(&path).unwrap();
+                "was removed"
+            }
+            "replace" => {
+                let other = dir.path().join("other.sqlite");
+                std::fs::write(&other, b"not this ledger").unwrap();
+                std::fs::rename(&other, &path).unwrap();
+                "was replaced by another file"
+            }
+            _ => {
+                std::fs::remove_file(file_watch::wal_path(&path)).unwrap();
+                // Found by the idle committer's look, without any commit.
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                while ledger.stats().unusable().is_none() && std::time::Instant::now() < until {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                "write-ahead log"
+            }
+        };
+        let refused = ledger.commit(vec![change(&accounts, "alice", "-1", Kind::Call, "c-9")]);
+        match &refused[0] {
+            Applied::Failed(reason) => assert!(reason.contains(expect), "{how}: {reason}"),
+            other => panic!("{how}: {other:?}"),
+        }
+        let unusable = ledger.stats().unusable().unwrap_or_default();
+        assert!(unusable.contains(expect), "{how}: {unusable}");
+        assert!(
+            unusable.contains("refused until the server is restarted"),
+            "{unusable}"
+        );
+        assert_eq!(alice.balance(), d("55.5"), "{how}: nothing more applied");
+        // Still refused later, and the failure was logged once, with the rescue.
+        let again = ledger.commit(vec![change(&accounts, "alice", "5", Kind::Adjustment, "")]);
+        assert!(matches!(&again[0], Applied::Failed(_)), "{how}");
+        let logged = lines.lock().unwrap().clone();
+        let found: Vec<&String> = logged
+            .iter()
+            .filter(|l| l.contains(expect) && !l.contains("a commit failed"))
+            .collect();
+        assert_eq!(found.len(), 1, "{how}: {logged:?}");
+        assert!(found[0].starts_with("Error ledger: "), "{how}: {logged:?}");
+        // The refused commits are logged once for the run, not once each.
+        let failed = logged
+            .iter()
+            .filter(|l| l.contains("a commit failed"))
+            .count();
+        assert!(failed <= 1, "{how}: {logged:?}");
+        // A complete copy of everything acknowledged lies beside the ledger.
+        let copies = file_watch::rescued_copies(&path);
+        assert_eq!(copies.len(), 1, "{how}: {logged:?}");
+        assert_eq!(file_holds(&copies[0]), (opened + 3, "55.5".into()), "{how}");
+        assert!(
+            logged
+                .iter()
+                .any(|l| l.contains(&copies[0].display().to_string())),
+            "{how}: {logged:?}"
+        );
+        if how == "remove the log" {
+            // The ledger file itself holds every commit: a restart needs nothing more.
+            assert_eq!(file_holds(&path), (opened + 3, "55.5".into()));
+            drop(ledger);
+            let reopened = ledger_in(dir.path());
+            let mut accounts = demo_accounts();
+            reopened.attach(&mut accounts).unwrap();
+            assert_eq!(
+                accounts.user_by_username("alice").unwrap().balance(),
+                d("55.5")
+            );
+        }
+    }
+}
+
+/// Issue 16, defect 2: a missing ledger is created (and logged) only when allowed, and never
+/// when a rescued copy of it says it was lost.
+#[test]
+fn a_missing_ledger_is_created_only_when_allowed_and_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite");
+    let refuse = Options {
+        create: false,
+        ..Options::default()
+    };
+    let error = Ledger::open_with(&path, "USD", refuse.clone()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "ledger {} does not exist, and [ledger] create = false: restore it from a backup, \
+             or set create = true to start a new, empty ledger",
+            path.display()
+        )
+    );
+    assert!(!path.exists(), "nothing is created");
+    let (ledger, lines) = watched_ledger(&path);
+    assert_eq!(
+        lines.lock().unwrap().clone(),
+        [format!(
+            "Warn ledger {}: created a new, empty ledger; every balance starts from the files \
+             (set [ledger] create = false to refuse a missing ledger)",
+            path.display()
+        )]
+    );
+    drop(ledger);
+    assert!(
+        Ledger::open_with(&path, "USD", refuse).is_ok(),
+        "it exists now"
+    );
+    std::fs::remove_file(&path).unwrap();
+    let copy = dir.path().join("ledger.sqlite.rescued-20261206T103005Z");
+    std::fs::write(&copy, b"").unwrap();
+    let error = Ledger::open(&path, "USD").unwrap_err();
+    assert!(matches!(error, LedgerError::Rescued { .. }), "{error}");
+    assert!(
+        error.to_string().contains(&copy.display().to_string()),
+        "{error}"
+    );
+    assert!(!path.exists());
+    // A free check creates nothing and passes; a held ledger is refused.
+    assert!(Ledger::check_free(&path).is_ok() && !path.exists());
+    std::fs::remove_file(&copy).unwrap();
+    let held = ledger_in(dir.path());
+    assert!(matches!(
+        Ledger::check_free(&path),
+        Err(LedgerError::InUse { .. })
+    ));
+    drop(held);
+    assert!(Ledger::check_free(&path).is_ok());
 }
