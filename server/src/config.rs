@@ -347,7 +347,7 @@ mod tests {
             config.api,
             ApiSettings {
                 payments_over_api: true,
-                native_token: "demo-token".into(),
+                native_token: "demo-token-change-me".into(),
                 ..ApiSettings::default()
             }
         );
