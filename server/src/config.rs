@@ -49,7 +49,7 @@ struct File {
     default_currency: String,
     access_log: String,
     data: DataSection,
-    api: ApiSection,
+    api: ApiSettings,
     ledger: LedgerSection,
 }
 
@@ -77,7 +77,7 @@ impl Default for File {
             default_currency: "USD".into(),
             access_log: String::new(),
             data: DataSection::default(),
-            api: ApiSection::default(),
+            api: ApiSettings::default(),
             ledger: LedgerSection::default(),
         }
     }
@@ -101,43 +101,6 @@ impl Default for DataSection {
             cards: "cards.csv".into(),
             card_groups: "card_groups.csv".into(),
             currencies: "currencies.csv".into(),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct ApiSection {
-    enabled: bool,
-    secret_key: String,
-    allow_get: bool,
-    disable_hash_check: bool,
-    balance_over_http: bool,
-    rate_over_http: bool,
-    show_rates_for_users: bool,
-    allow_resellers_admin_tariffs: bool,
-    balance_decimals: u8,
-    payments_over_api: bool,
-    native_token: String,
-    max_call_seconds: u32,
-}
-
-impl Default for ApiSection {
-    fn default() -> ApiSection {
-        let defaults = ApiSettings::default();
-        ApiSection {
-            enabled: defaults.enabled,
-            secret_key: defaults.secret_key,
-            allow_get: defaults.allow_get,
-            disable_hash_check: defaults.disable_hash_check,
-            balance_over_http: defaults.balance_over_http,
-            rate_over_http: defaults.rate_over_http,
-            show_rates_for_users: defaults.show_rates_for_users,
-            allow_resellers_admin_tariffs: defaults.allow_resellers_admin_tariffs,
-            balance_decimals: defaults.balance_decimals,
-            payments_over_api: defaults.payments_over_api,
-            native_token: defaults.native_token,
-            max_call_seconds: defaults.max_call_seconds,
         }
     }
 }
@@ -217,20 +180,7 @@ impl Config {
                 ledger: None,
             },
             ledger: at(&file.ledger.path),
-            api: ApiSettings {
-                enabled: file.api.enabled,
-                secret_key: file.api.secret_key,
-                allow_get: file.api.allow_get,
-                disable_hash_check: file.api.disable_hash_check,
-                balance_over_http: file.api.balance_over_http,
-                rate_over_http: file.api.rate_over_http,
-                show_rates_for_users: file.api.show_rates_for_users,
-                allow_resellers_admin_tariffs: file.api.allow_resellers_admin_tariffs,
-                balance_decimals: file.api.balance_decimals,
-                payments_over_api: file.api.payments_over_api,
-                native_token: file.api.native_token,
-                max_call_seconds: file.api.max_call_seconds,
-            },
+            api: file.api,
         })
     }
 }
