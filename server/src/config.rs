@@ -189,7 +189,7 @@ enum Form {
     Address(&'static str),
     /// Worker threads, 0 or more.
     Threads,
-    /// `web_dir`: starts with `/`.
+    /// `web_dir`: starts with `/`, no whitespace, `?` or `#`, not `/v1` or under it.
     WebDir,
     /// A currency code (`ratel_engine::accounts::is_valid_code`).
     Currency,
@@ -200,7 +200,8 @@ enum Form {
     Bool,
     /// `api.secret_key`: any string, never shown.
     Secret,
-    /// `api.native_token`: any string, never shown.
+    /// `api.native_token`: empty, or [`MIN_TOKEN_CHARS`] or more with no space at either
+    /// end; never shown.
     Token,
     /// `api.balance_decimals`: 0 to 8.
     Decimals,
@@ -239,6 +240,9 @@ const SETTINGS: [(&str, &str, Form); 24] = [
 
 /// The sections, `[name]` tables of settings.
 const SECTIONS: [&str; 3] = ["data", "api", "ledger"];
+
+/// The shortest `api.native_token` taken: a shorter one can be guessed.
+const MIN_TOKEN_CHARS: usize = 16;
 
 /// Whether a key of this name holds a secret, wherever it is written.
 fn is_secret(name: &str) -> bool {
@@ -550,12 +554,20 @@ impl Form {
             }
             Form::WebDir => {
                 let dir = self.string(value)?;
-                match dir.starts_with('/') {
-                    true => Ok(()),
-                    false => {
-                        Err(self.refused("a path starting with / (like \"/billing\")", quoted(dir)))
-                    }
-                }
+                let under_v1 = {
+                    let dir = dir.trim_end_matches('/');
+                    dir == "/v1" || dir.starts_with("/v1/")
+                };
+                let must = if !dir.starts_with('/') {
+                    "a path starting with / (like \"/billing\")"
+                } else if dir.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
+                    "a path without spaces, ? or # (like \"/billing\")"
+                } else if under_v1 {
+                    "a path outside /v1, where the JSON API answers (like \"/billing\")"
+                } else {
+                    return Ok(());
+                };
+                Err(self.refused(must, quoted(dir)))
             }
             Form::Currency => {
                 let code = self.string(value)?;
@@ -564,13 +576,27 @@ impl Form {
                     false => Err(self.refused(self.expected(), quoted(code))),
                 }
             }
-            Form::AccessLog | Form::File(_) | Form::Secret | Form::Token => {
-                self.string(value).map(drop)
-            }
+            Form::AccessLog | Form::File(_) | Form::Secret => self.string(value).map(drop),
             Form::Bool => match value.as_bool() {
                 Some(_) => Ok(()),
                 None => Err(self.wrong_kind(kind_of(value))),
             },
+            Form::Token => {
+                let token = self.string(value)?;
+                let must = if token.trim() != token {
+                    "a token with no space at either end: tokens received are trimmed, so no \
+                     request could match it"
+                        .to_owned()
+                } else if !token.is_empty() && token.chars().count() < MIN_TOKEN_CHARS {
+                    format!(
+                        "at least {MIN_TOKEN_CHARS} characters long, or \"\" to turn the JSON API \
+                         off: a short token can be guessed"
+                    )
+                } else {
+                    return Ok(());
+                };
+                Err(self.refused(must, Not::Hidden))
+            }
             Form::Decimals => {
                 let places = self.integer(value)?;
                 match (0..=8).contains(&places) {
@@ -957,6 +983,59 @@ mod tests {
             error("[api]\nnative_token = 1234567890123456789\n"),
             "ratel.toml:2:16: api.native_token must be a string in double quotes (its value is not shown)"
         );
+    }
+
+    /// Received tokens are trimmed, and a short one can be guessed: both are refused, the
+    /// token never shown.
+    #[test]
+    fn a_short_or_padded_native_token_is_refused() {
+        assert_eq!(
+            error("[api]\nnative_token = \"demo-token\"\n"),
+            "ratel.toml:2:16: api.native_token must be at least 16 characters long, or \"\" to turn the JSON API off: a short token can be guessed (its value is not shown)"
+        );
+        assert_eq!(
+            error("[api]\nnative_token = \"0123456789abcdef \"\n"),
+            "ratel.toml:2:16: api.native_token must be a token with no space at either end: tokens received are trimmed, so no request could match it (its value is not shown)"
+        );
+        assert!(error("[api]\nnative_token = \"\\t0123456789abcdef\"\n")
+            .starts_with("ratel.toml:2:16: api.native_token must be a token with no space"));
+        for token in ["", "0123456789abcdef", "a token with inner spaces"] {
+            let text = format!("[api]\nnative_token = \"{token}\"\n");
+            let config = Config::parse(&text, Path::new("."), "r").unwrap();
+            assert_eq!(config.api.native_token, token);
+        }
+    }
+
+    /// `web_dir` must not take the JSON API's `/v1/` paths, nor hold what a path cannot.
+    #[test]
+    fn a_web_dir_under_v1_or_with_spaces_is_refused() {
+        assert_eq!(
+            error("web_dir = \"/v1\"\n"),
+            "ratel.toml:1:11: web_dir must be a path outside /v1, where the JSON API answers (like \"/billing\"), not \"/v1\""
+        );
+        assert_eq!(
+            error("web_dir = \"/v1/x\"\n"),
+            "ratel.toml:1:11: web_dir must be a path outside /v1, where the JSON API answers (like \"/billing\"), not \"/v1/x\""
+        );
+        assert_eq!(
+            error("web_dir = \"/bill ing\"\n"),
+            "ratel.toml:1:11: web_dir must be a path without spaces, ? or # (like \"/billing\"), not \"/bill ing\""
+        );
+        assert_eq!(
+            error("web_dir = \"/a?b\"\n"),
+            "ratel.toml:1:11: web_dir must be a path without spaces, ? or # (like \"/billing\"), not \"/a?b\""
+        );
+        assert_eq!(
+            error("web_dir = \"billing\"\n"),
+            "ratel.toml:1:11: web_dir must be a path starting with / (like \"/billing\"), not \"billing\""
+        );
+        assert!(error("web_dir = \"/v1/\"\n").ends_with("not \"/v1/\""));
+        assert!(error("web_dir = \"/a#b\"\n").ends_with("not \"/a#b\""));
+        for (dir, web_dir) in [("/billing/", "/billing"), ("/v1x", "/v1x"), ("/", "")] {
+            let text = format!("web_dir = \"{dir}\"\n");
+            let config = Config::parse(&text, Path::new("."), "r").unwrap();
+            assert_eq!(config.web_dir, web_dir);
+        }
     }
 
     /// Review: a TOML error printed its source snippet, so a mistyped `secret_key` line
