@@ -30,6 +30,9 @@ pub struct Config {
     pub api: ApiSettings,
     /// The ledger file (`[ledger] path`, relative to the configuration file).
     pub ledger: PathBuf,
+    /// `[ledger] create`: `true` (the default) creates a missing ledger file; `false` (for
+    /// production) makes a missing ledger a startup error.
+    pub ledger_create: bool,
     /// Where the access log goes: `None` off (the default), `-` stderr, or a file path
     /// (relative to the configuration file).
     pub access_log: Option<String>,
@@ -66,12 +69,14 @@ struct File {
 #[serde(deny_unknown_fields, default)]
 struct LedgerSection {
     path: PathBuf,
+    create: bool,
 }
 
 impl Default for LedgerSection {
     fn default() -> LedgerSection {
         LedgerSection {
             path: "ledger.sqlite".into(),
+            create: true,
         }
     }
 }
@@ -177,6 +182,7 @@ impl Config {
                 ledger: None,
             },
             ledger: at(&file.ledger.path),
+            ledger_create: file.ledger.create,
             api: file.api,
         })
     }
@@ -211,7 +217,7 @@ enum Form {
 
 /// Every key of `ratel.toml`: its section (`""` for the top level), name and form. The
 /// sections' keys are the fields of [`File`]'s sections, in the same order.
-const SETTINGS: [(&str, &str, Form); 24] = [
+const SETTINGS: [(&str, &str, Form); 25] = [
     ("", "listen", Form::Address("127.0.0.1:8080")),
     ("", "admin_listen", Form::Address("127.0.0.1:9090")),
     ("", "workers", Form::Threads),
@@ -236,6 +242,7 @@ const SETTINGS: [(&str, &str, Form); 24] = [
     ("api", "native_token", Form::Token),
     ("api", "max_call_seconds", Form::Seconds),
     ("ledger", "path", Form::File("ledger.sqlite")),
+    ("ledger", "create", Form::Bool),
 ];
 
 /// The sections, `[name]` tables of settings.
@@ -813,6 +820,7 @@ mod tests {
             }
         );
         assert!(config.ledger.ends_with("fixtures/demo/ledger.sqlite"));
+        assert!(config.ledger_create);
         assert!(config
             .data
             .accounts
@@ -833,6 +841,10 @@ mod tests {
             config.data.accounts.cards,
             Path::new("/etc/ratel/cards.csv")
         );
+        assert!(
+            config.ledger_create,
+            "a missing ledger is created by default"
+        );
         let config = Config::parse("[api]\nallow_get = false\n", Path::new("."), "r").unwrap();
         assert!(!config.api.allow_get && config.api.enabled);
         assert_eq!(config.access_log, None, "the access log is off by default");
@@ -843,6 +855,20 @@ mod tests {
         );
         let config = Config::parse("access_log = \"-\"\n", Path::new("/var/r"), "r");
         assert_eq!(config.unwrap().access_log.as_deref(), Some("-"));
+    }
+
+    /// `[ledger] create = false` (production: a missing ledger is an error) parses.
+    #[test]
+    fn ledger_create_parses() {
+        let config = Config::parse("[ledger]\ncreate = false\n", Path::new("/r"), "r").unwrap();
+        assert!(!config.ledger_create);
+        assert_eq!(config.ledger, Path::new("/r/ledger.sqlite"));
+        let config = Config::parse("[ledger]\ncreate = true\n", Path::new("/r"), "r").unwrap();
+        assert!(config.ledger_create);
+        assert_eq!(
+            error("[ledger]\ncreate = \"no\"\n"),
+            "ratel.toml:2:10: ledger.create must be true or false, not a string"
+        );
     }
 
     /// [`SETTINGS`] lists the fields serde reads, section by section and in their order.
@@ -909,7 +935,7 @@ mod tests {
         );
         assert_eq!(
             error("[ledger]\nfoo = 1\n"),
-            "ratel.toml:2:1: ledger.foo is not a setting (the settings of [ledger] are path)"
+            "ratel.toml:2:1: ledger.foo is not a setting (the settings of [ledger] are path, create)"
         );
         // Dotted keys and inline tables are named the same, at the key.
         for text in [
