@@ -44,8 +44,8 @@ if [ "${1:-}" != "--smoke" ]; then
    curl 'http://127.0.0.1:8080/billing/api/simple_balance/a1b2c3d4e5'
    curl "http://127.0.0.1:8080/billing/api/rate_get?u=admin&username=admin&prefix=370&hash=$(printf adminsecret | sha1sum | cut -c1-40)"
    curl 'http://127.0.0.1:9090/metrics'
-   curl -H 'Authorization: Bearer demo-token' 'http://127.0.0.1:8080/v1/authorize?account=alice&number=37061234567'
-   curl -H 'Authorization: Bearer demo-token' -d '{"calls":[{"id":"c-1","account":"alice","number":"37061234567","start":"2026-11-26 10:00:00","billsec":65}]}' http://127.0.0.1:8080/v1/calls
+   curl -H 'Authorization: Bearer demo-token-change-me' 'http://127.0.0.1:8080/v1/authorize?account=alice&number=37061234567'
+   curl -H 'Authorization: Bearer demo-token-change-me' -d '{"calls":[{"id":"c-1","account":"alice","number":"37061234567","start":"2026-11-26 10:00:00","billsec":65}]}' http://127.0.0.1:8080/v1/calls
    (balances persist in fixtures/demo/ledger.sqlite; delete it, server stopped, to start over)
 TXT
   exec target/release/ratel-server --config fixtures/demo/ratel.toml
@@ -87,7 +87,7 @@ check balance.php "CurrencyName=EUR|InitBalance=92.00|Balance=55.20" "http://$ap
 contains user_balance_update "<balance>70.0</balance>" \
   "http://$api/billing/api/user_balance_update?u=admin&user_id=3&balance=10&reference=smoke-1&hash=$(hash 310secret)"
 check simple_balance_after_top_up "70.0000" "http://$api/billing/api/simple_balance/a1b2c3d4e5"
-token="Authorization: Bearer demo-token"
+token="Authorization: Bearer demo-token-change-me"
 check authorize '{"allowed":true,"max_seconds":7200,"balance":"70.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"}' \
   -H "$token" "http://$api/v1/authorize?account=alice&number=37061234567"
 call='{"calls":[{"id":"smoke-c-1","account":"alice","number":"37061234567","start":"2026-11-26 10:00:00","billsec":65}]}'

@@ -13,7 +13,7 @@ use common::client::{Client, Response};
 use common::server::{serial, Server};
 use ratel_engine::money::Decimal;
 
-const TOKEN: &str = "t0k3n-for-tests";
+const TOKEN: &str = "t0k3n-for-tests-1";
 
 /// A request with the right token.
 fn authorized(client: &mut Client, method: &str, target: &str, body: &str) -> Response {

@@ -26,7 +26,8 @@ use crate::time::Timestamp;
 use crate::xml::XmlWriter;
 
 /// The `[api]` settings (docs/server.md), with its defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ApiSettings {
     pub enabled: bool,
     pub secret_key: String,
