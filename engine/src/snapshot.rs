@@ -48,6 +48,9 @@ pub enum LoadError {
     /// forever or never end, so it is refused before anything opens it.
     #[error("{path}: is {kind}, not a regular file; data files must be regular files")]
     NotRegular { path: String, kind: &'static str },
+    /// [`Data::attach`] on data whose accounts are already in use.
+    #[error("the accounts are already in use: a ledger is attached to data fresh from a load")]
+    Shared,
 }
 
 /// Refuses `metadata` (of `path`, symbolic links followed) unless it is a regular file.
@@ -243,18 +246,37 @@ impl Data {
                 .map_err(LoadError::Accounts)?;
         warnings.append(&mut seen);
         if let Some(ledger) = &files.ledger {
-            let attached = ledger.attach(&mut accounts)?;
-            if attached.differing > 0 {
-                warnings.push(format!(
-                    "{} accounts have a balance in the files that differs from their opening \
-                     balance in the ledger; the ledger's balances stay (it owns them once it \
-                     has seen an account)",
-                    attached.differing
-                ));
-            }
+            attach(ledger, &mut accounts, warnings)?;
         }
         Ok(Arc::new(accounts))
     }
+
+    /// Hands data fresh from [`Data::load`] without a ledger (checked before the ledger was
+    /// opened or created) to `ledger`, as loading with it would have: balances become the
+    /// ledger's. Data whose accounts are already shared is refused.
+    pub fn attach(&mut self, ledger: &Ledger, warnings: &mut Vec<String>) -> Result<(), LoadError> {
+        let accounts = Arc::get_mut(&mut self.accounts).ok_or(LoadError::Shared)?;
+        attach(ledger, accounts, warnings)
+    }
+}
+
+/// Gives `accounts` the ledger's balances (opening the new ones), with a warning when file
+/// balances differ from the ledger's openings.
+fn attach(
+    ledger: &Ledger,
+    accounts: &mut Accounts,
+    warnings: &mut Vec<String>,
+) -> Result<(), LoadError> {
+    let attached = ledger.attach(accounts)?;
+    if attached.differing > 0 {
+        warnings.push(format!(
+            "{} accounts have a balance in the files that differs from their opening balance \
+             in the ledger; the ledger's balances stay (it owns them once it has seen an \
+             account)",
+            attached.differing
+        ));
+    }
+    Ok(())
 }
 
 /// One consistent view of the data.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ratel_engine::ledger::Ledger;
+use ratel_engine::ledger::{Ledger, Level, Options};
 use ratel_engine::snapshot::{Data, SnapshotStore};
 use ratel_server::access_log::AccessLog;
 use ratel_server::config::Config;
@@ -55,32 +55,47 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // The ledger first: a second server on the same ledger stops here, before it reads
-    // anything or binds a port.
+    // A second server on the same ledger stops here, before it reads anything or binds a
+    // port; nothing is created on disk before the data is checked.
     let mut config = config;
-    match Ledger::open(&config.ledger, &config.data.default_currency) {
-        Ok(ledger) => {
-            log::info(format_args!(
-                "ledger {}: {} accounts",
-                config.ledger.display(),
-                ledger.accounts()
-            ));
-            config.data.ledger = Some(Arc::new(ledger));
-        }
-        Err(error) => {
-            log::error(error);
-            return ExitCode::from(1);
-        }
+    if let Err(error) = Ledger::check_free(&config.ledger) {
+        log::error(error);
+        return ExitCode::from(1);
     }
     let started = Instant::now();
     let mut warnings = Vec::new();
-    let data = match Data::load(&config.data, &mut warnings) {
+    let mut data = match Data::load(&config.data, &mut warnings) {
         Ok(data) => data,
         Err(error) => {
             log::error(format_args!("cannot load the data: {error}"));
             return ExitCode::from(1);
         }
     };
+    let options = Options {
+        create: config.ledger_create,
+        log: ratel_engine::ledger::Log::new(|level, message| match level {
+            Level::Info => log::info(message),
+            Level::Warn => log::warn(message),
+            Level::Error => log::error(message),
+        }),
+    };
+    let ledger = match Ledger::open_with(&config.ledger, &config.data.default_currency, options) {
+        Ok(ledger) => Arc::new(ledger),
+        Err(error) => {
+            log::error(error);
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(error) = data.attach(&ledger, &mut warnings) {
+        log::error(format_args!("cannot load the data: {error}"));
+        return ExitCode::from(1);
+    }
+    log::info(format_args!(
+        "ledger {}: {} accounts",
+        config.ledger.display(),
+        ledger.accounts()
+    ));
+    config.data.ledger = Some(ledger);
     for warning in warnings {
         log::warn(&warning);
     }

@@ -442,6 +442,18 @@ pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
             "Accounts the ledger holds a balance for.",
             ledger.accounts() as f64,
         ),
+        (
+            "ratel_ledger_wal_bytes",
+            "gauge",
+            "Size of the ledger's write-ahead log (kept near 64 MiB; past 256 MiB a reader blocks its checkpoints, and the log says so).",
+            stats.wal_bytes.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_ledger_unusable",
+            "gauge",
+            "1 when the ledger file or its log was removed or replaced under the server: every change is refused until a restart.",
+            f64::from(u8::from(stats.unusable().is_some())),
+        ),
     ];
     write_plain(out, &metrics);
 }

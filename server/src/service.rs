@@ -526,6 +526,13 @@ fn admin(
                      balances cannot change until the server is restarted"
                         .to_owned(),
                 ),
+                Some(ledger) if ledger.stats().unusable().is_some() => (
+                    Status::Unavailable,
+                    format!(
+                        "ledger unusable: {} (see the log)",
+                        ledger.stats().unusable().unwrap_or_default()
+                    ),
+                ),
                 Some(ledger) => {
                     let failing = ledger.stats().failing.load(Ordering::Relaxed);
                     if failing > 0 {

@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -99,66 +99,183 @@ type Acknowledged = BTreeMap<String, (usize, Decimal)>;
 const CLIENTS: usize = 8;
 const MOST_PER_REQUEST: usize = 3;
 
+/// Clients charging calls (batches of 1 to 3) until stopped or until the server stops
+/// answering: what was sent, what was acknowledged, and how many requests were refused 503.
+struct Load {
+    acknowledged: Arc<Mutex<Acknowledged>>,
+    sent: Arc<Mutex<Vec<Call>>>,
+    refused: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    clients: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(server: &Server) -> Load {
+        let acknowledged: Arc<Mutex<Acknowledged>> = Arc::default();
+        let sent: Arc<Mutex<Vec<Call>>> = Arc::default();
+        let refused = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients = (0..CLIENTS)
+            .map(|t| {
+                let (acknowledged, sent, refused, stop) = (
+                    acknowledged.clone(),
+                    sent.clone(),
+                    refused.clone(),
+                    stop.clone(),
+                );
+                let mut client = server.client();
+                std::thread::spawn(move || {
+                    for i in 0.. {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let batch: Vec<Call> = (0..1 + i % MOST_PER_REQUEST)
+                            .map(|k| Call {
+                                id: format!("t{t}-{i}-{k}"),
+                                payer: (t + i + k) % PAYERS.len(),
+                                number: NUMBERS[(i + k) % NUMBERS.len()],
+                                billsec: 1 + (i * 7 + k) as u32 % 300,
+                            })
+                            .collect();
+                        sent.lock().unwrap().extend(batch.iter().cloned());
+                        let Some(response) =
+                            client.try_authorized(TOKEN, "POST", "/v1/calls", &calls_body(&batch))
+                        else {
+                            return;
+                        };
+                        // The ledger refusing every change: nothing of the batch was charged.
+                        if response.status == 503 {
+                            assert_eq!(response.body, r#"{"error":"ledger unavailable"}"#);
+                            refused.fetch_add(1, Ordering::Relaxed);
+                            std::thread::sleep(Duration::from_millis(5));
+                            continue;
+                        }
+                        assert_eq!(response.status, 200, "{}", response.body);
+                        let answer = response.json();
+                        let results = answer["results"].as_array().unwrap();
+                        let mut acknowledged = acknowledged.lock().unwrap();
+                        for (call, result) in batch.iter().zip(results) {
+                            assert_eq!(result["id"], call.id.as_str());
+                            assert_eq!(result["duplicate"], false, "{result}");
+                            acknowledged
+                                .insert(call.id.clone(), (call.payer, decimal(&result["cost"])));
+                        }
+                    }
+                })
+            })
+            .collect();
+        Load {
+            acknowledged,
+            sent,
+            refused,
+            stop,
+            clients,
+        }
+    }
+
+    /// Waits until `count` calls were acknowledged (20 s at most).
+    fn wait_for(&self, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.acknowledged.lock().unwrap().len() < count && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn refused(&self) -> usize {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Stops the clients (the server already killed, or not): what was acknowledged and sent.
+    fn finish(self) -> (Acknowledged, Vec<Call>) {
+        self.stop.store(true, Ordering::Relaxed);
+        for client in self.clients {
+            client.join().unwrap();
+        }
+        let acknowledged = self.acknowledged.lock().unwrap().clone();
+        let sent = self.sent.lock().unwrap().clone();
+        (acknowledged, sent)
+    }
+}
+
+/// After a restart: sends every id of `sent` again. Every id `acknowledged` before must come
+/// back `duplicate` with its original cost, each balance must be its opening less the cost of
+/// every call charged to it once, and a reload keeps them. The calls charged only now.
+fn resend_and_check(
+    server: &Server,
+    openings: &[Decimal],
+    acknowledged: &Acknowledged,
+    sent: &[Call],
+) -> BTreeMap<String, (usize, Decimal)> {
+    let mut client = server.client();
+    let mut charged: BTreeMap<String, (usize, Decimal)> = BTreeMap::new();
+    for chunk in sent.chunks(50) {
+        let (status, answer) = call(&mut client, "POST", "/v1/calls", &calls_body(chunk));
+        assert_eq!(status, 200, "{answer}");
+        let results = answer["results"].as_array().unwrap();
+        assert_eq!(results.len(), chunk.len(), "{answer}");
+        for (call, result) in chunk.iter().zip(results) {
+            assert_eq!(result["id"], call.id.as_str());
+            let cost = decimal(&result["cost"]);
+            if let Some(&(_, first)) = acknowledged.get(&call.id) {
+                assert_eq!(
+                    result["duplicate"], true,
+                    "acknowledged {} charged again: {result}",
+                    call.id
+                );
+                assert_eq!(
+                    cost, first,
+                    "{}: the duplicate must carry the original cost",
+                    call.id
+                );
+            }
+            // Sent but never acknowledged: charged before the kill (duplicate) or now.
+            charged.insert(call.id.clone(), (call.payer, cost));
+        }
+    }
+    // Once more: now every id is a duplicate.
+    assert_eq!(
+        call(&mut client, "POST", "/v1/calls", &calls_body(&sent[..1])).1["results"][0]
+            ["duplicate"],
+        true
+    );
+    let expected: Vec<Decimal> = (0..PAYERS.len())
+        .map(|p| {
+            charged
+                .values()
+                .filter(|(payer, _)| *payer == p)
+                .fold(openings[p], |total, (_, cost)| {
+                    total.checked_add(cost.negated()).unwrap()
+                })
+        })
+        .collect();
+    for (payer, expected) in PAYERS.iter().zip(&expected) {
+        assert_eq!(&balance(&mut client, payer), expected, "{payer}");
+    }
+    let reload = server.admin_request("POST", "/reload");
+    assert_eq!(reload.status, 200, "{}", reload.body);
+    for (payer, expected) in PAYERS.iter().zip(&expected) {
+        assert_eq!(
+            &balance(&mut client, payer),
+            expected,
+            "{payer} after a reload"
+        );
+    }
+    charged
+}
+
 #[test]
 fn sigkill_under_load_loses_no_acknowledged_charge_and_charges_nothing_twice() {
     let mut server = start();
     let mut client = server.client();
     let openings: Vec<Decimal> = PAYERS.iter().map(|p| balance(&mut client, p)).collect();
 
-    // Eight clients charge calls (batches of 1 to 3) until the server dies under them.
-    let acknowledged: Arc<Mutex<Acknowledged>> = Arc::default();
-    let sent: Arc<Mutex<Vec<Call>>> = Arc::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|t| {
-            let (acknowledged, sent, stop) = (acknowledged.clone(), sent.clone(), stop.clone());
-            let mut client = server.client();
-            std::thread::spawn(move || {
-                for i in 0.. {
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let batch: Vec<Call> = (0..1 + i % MOST_PER_REQUEST)
-                        .map(|k| Call {
-                            id: format!("t{t}-{i}-{k}"),
-                            payer: (t + i + k) % PAYERS.len(),
-                            number: NUMBERS[(i + k) % NUMBERS.len()],
-                            billsec: 1 + (i * 7 + k) as u32 % 300,
-                        })
-                        .collect();
-                    sent.lock().unwrap().extend(batch.iter().cloned());
-                    // SIGKILL leaves no time to answer anything: every answer is a 200.
-                    let Some(response) =
-                        client.try_authorized(TOKEN, "POST", "/v1/calls", &calls_body(&batch))
-                    else {
-                        return;
-                    };
-                    assert_eq!(response.status, 200, "{}", response.body);
-                    let answer = response.json();
-                    let results = answer["results"].as_array().unwrap();
-                    let mut acknowledged = acknowledged.lock().unwrap();
-                    for (call, result) in batch.iter().zip(results) {
-                        assert_eq!(result["id"], call.id.as_str());
-                        assert_eq!(result["duplicate"], false, "{result}");
-                        acknowledged
-                            .insert(call.id.clone(), (call.payer, decimal(&result["cost"])));
-                    }
-                }
-            })
-        })
-        .collect();
-    // Let them charge for a while, then kill the server mid-flight.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while acknowledged.lock().unwrap().len() < 300 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Eight clients charge calls until the server dies under them.
+    let load = Load::start(&server);
+    load.wait_for(300);
     server.kill();
-    stop.store(true, Ordering::Relaxed);
-    for client in clients {
-        client.join().unwrap();
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    let sent = sent.lock().unwrap().clone();
+    // SIGKILL leaves no time to answer anything: no request was refused.
+    assert_eq!(load.refused(), 0);
+    let (acknowledged, sent) = load.finish();
     assert!(
         acknowledged.len() >= 300,
         "only {} calls were charged before the kill",
@@ -174,71 +291,7 @@ fn sigkill_under_load_loses_no_acknowledged_charge_and_charges_nothing_twice() {
 
     // Restart on the same ledger and send every id again, in batches of 50.
     server.kill_and_restart();
-    let mut client = server.client();
-    let mut charged: BTreeMap<String, (usize, Decimal)> = BTreeMap::new();
-    let mut fresh = 0;
-    for chunk in sent.chunks(50) {
-        let (status, answer) = call(&mut client, "POST", "/v1/calls", &calls_body(chunk));
-        assert_eq!(status, 200, "{answer}");
-        let results = answer["results"].as_array().unwrap();
-        assert_eq!(results.len(), chunk.len(), "{answer}");
-        for (call, result) in chunk.iter().zip(results) {
-            assert_eq!(result["id"], call.id.as_str());
-            let cost = decimal(&result["cost"]);
-            match acknowledged.get(&call.id) {
-                Some(&(_, first)) => {
-                    assert_eq!(
-                        result["duplicate"], true,
-                        "acknowledged {} charged again: {result}",
-                        call.id
-                    );
-                    assert_eq!(
-                        cost, first,
-                        "{}: the duplicate must carry the original cost",
-                        call.id
-                    );
-                }
-                None => {
-                    // Sent but never answered: charged before the kill (duplicate) or now.
-                    if result["duplicate"] == false {
-                        fresh += 1;
-                    }
-                }
-            }
-            charged.insert(call.id.clone(), (call.payer, cost));
-        }
-    }
-    // Once more: now every id is a duplicate.
-    assert_eq!(
-        call(&mut client, "POST", "/v1/calls", &calls_body(&sent[..1])).1["results"][0]
-            ["duplicate"],
-        true
-    );
-
-    // Each balance: its opening less the cost of every call charged to it, once.
-    let expected: Vec<Decimal> = (0..PAYERS.len())
-        .map(|p| {
-            charged
-                .values()
-                .filter(|(payer, _)| *payer == p)
-                .fold(openings[p], |total, (_, cost)| {
-                    total.checked_add(cost.negated()).unwrap()
-                })
-        })
-        .collect();
-    for (payer, expected) in PAYERS.iter().zip(&expected) {
-        assert_eq!(&balance(&mut client, payer), expected, "{payer}");
-    }
-    // A reload keeps every balance.
-    let reload = server.admin_request("POST", "/reload");
-    assert_eq!(reload.status, 200, "{}", reload.body);
-    for (payer, expected) in PAYERS.iter().zip(&expected) {
-        assert_eq!(
-            &balance(&mut client, payer),
-            expected,
-            "{payer} after a reload"
-        );
-    }
+    let charged = resend_and_check(&server, &openings, &acknowledged, &sent);
     server.kill();
 
     // The file holds exactly one call entry per id.
@@ -255,10 +308,86 @@ fn sigkill_under_load_loses_no_acknowledged_charge_and_charges_nothing_twice() {
         (charged.len() as i64, charged.len() as i64)
     );
     eprintln!(
-        "crash test: {} calls acknowledged before SIGKILL, {} sent in all, {fresh} charged only after the restart",
+        "crash test: {} calls acknowledged before SIGKILL, {} sent in all, {} charged only after the restart",
         acknowledged.len(),
-        sent.len()
+        sent.len(),
+        charged.len() - acknowledged.len()
     );
+}
+
+/// Issue 16, defect 2: the ledger file (or its `-wal`) removed, or replaced, while clients
+/// charge calls. Before, charges went on being acknowledged (`/healthz` ok) and a restart
+/// started a fresh ledger and charged the same ids again; removing only the `-wal` and a
+/// SIGKILL within 200 ms lost every acknowledged charge still in it. Now every change is
+/// refused 503 once the server notices, `/healthz` answers 503 with the reason, the server is
+/// killed (SIGKILL) 100 ms after the file went, and after a restart (with the rescued copy
+/// put in place, as the log says, when the ledger file itself went) every acknowledged
+/// charge is there once and nothing is charged twice.
+#[test]
+fn a_ledger_file_removed_or_replaced_under_load_refuses_changes_and_loses_nothing() {
+    for how in ["remove the log", "remove", "replace"] {
+        let mut server = start();
+        let path = server.dir.path().join("ledger.sqlite");
+        let mut client = server.client();
+        let openings: Vec<Decimal> = PAYERS.iter().map(|p| balance(&mut client, p)).collect();
+        let load = Load::start(&server);
+        load.wait_for(200);
+        match how {
+            "remove the log" => std::fs::remove_file(server.dir.path().join("ledger.sqlite-wal")),
+            "remove" => std::fs::remove_file(&path),
+            _ => {
+                let other = server.dir.path().join("other.sqlite");
+                std::fs::write(&other, b"another file").unwrap();
+                std::fs::rename(&other, &path)
+            }
+        }
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let health = server.admin_request("GET", "/healthz");
+        server.kill();
+        let refused = load.refused();
+        let (acknowledged, sent) = load.finish();
+        assert_eq!(health.status, 503, "{how}: {}", health.body);
+        assert!(
+            health.body.starts_with("ledger unusable: ")
+                && health
+                    .body
+                    .contains("refused until the server is restarted"),
+            "{how}: {}",
+            health.body
+        );
+        assert!(refused > 0, "{how}: no change was refused");
+        assert!(acknowledged.len() >= 200, "{how}");
+        let log = server.log();
+        assert!(
+            log.contains("ERROR ratel-server: ledger: the ledger"),
+            "{how}: {log}"
+        );
+        if how != "remove the log" {
+            // No silent fresh start: the server refuses while the rescued copy lies there.
+            let (second, said) = launch(&server.config());
+            assert!(second.is_none(), "{how}: started beside a rescued copy");
+            assert!(
+                said.contains("a rescued copy of it lies beside it"),
+                "{how}: {said}"
+            );
+            let copy = std::fs::read_dir(server.dir.path())
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .find(|p| p.to_string_lossy().contains(".rescued-"))
+                .unwrap();
+            assert!(log.contains(&copy.display().to_string()), "{how}: {log}");
+            std::fs::rename(&copy, &path).unwrap();
+        }
+        server.kill_and_restart();
+        let charged = resend_and_check(&server, &openings, &acknowledged, &sent);
+        eprintln!(
+            "{how}: {} acknowledged, {refused} requests refused 503, {} sent, {} charged on the resend",
+            acknowledged.len(),
+            sent.len(),
+            charged.len() - acknowledged.len()
+        );
+    }
 }
 
 #[test]
@@ -275,4 +404,46 @@ fn a_second_server_on_the_same_ledger_refuses_to_start() {
             && said.contains("is in use by another ratel-server"),
         "{said}"
     );
+}
+
+/// Issue 16, defects 2 and 6: `[ledger] create = false` makes a missing ledger a startup
+/// error and creates nothing; by default a new ledger is created and the log says so; and a
+/// configuration or data error creates nothing either.
+#[test]
+fn a_missing_ledger_is_created_only_when_allowed_and_only_after_the_data_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let config = dir.path().join("ratel.toml");
+    let ledger = dir.path().join("ledger.sqlite");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}create = false\n")).unwrap();
+    let (server, said) = launch(&config);
+    assert!(server.is_none(), "started without its ledger");
+    assert!(
+        said.contains("does not exist, and [ledger] create = false"),
+        "{said}"
+    );
+    assert!(!ledger.exists());
+    // Bad data: refused before anything is created.
+    std::fs::write(&config, &text).unwrap();
+    let users = dir.path().join("users.csv");
+    let good_users = std::fs::read_to_string(&users).unwrap();
+    std::fs::write(&users, format!("{good_users}9,broken\n")).unwrap();
+    let (server, said) = launch(&config);
+    assert!(server.is_none(), "started on broken data");
+    assert!(said.contains("cannot load the data"), "{said}");
+    assert!(
+        !ledger.exists(),
+        "a ledger was created before the data was checked"
+    );
+    std::fs::write(&users, good_users).unwrap();
+    let (server, said) = launch(&config);
+    let mut server = server.unwrap_or_else(|| panic!("{said}"));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        said.contains("WARN ratel-server: ledger ") && said.contains("created a new, empty ledger"),
+        "{said}"
+    );
+    assert!(ledger.exists());
 }

@@ -6,13 +6,14 @@
 //!
 //! [`Files`] remembers which inode each path named at open; [`Files::verify`] compares them
 //! with what the paths name now, on the committer's thread, before every commit and every
-//! 200 ms while no change arrives, so no commit slips between a failed check and the rescue.
+//! 10 ms while no change arrives, so no commit slips between a failed check and the rescue.
 //! The first failure makes the ledger unusable until the server is restarted (every change
 //! is refused, `/healthz` says why), and rescues what it holds through the committer's own
 //! connection (another connection of the process cannot read a log that was unlinked: its
 //! reads come up short): the log is checkpointed into the ledger file (all of it, when only
-//! the log was removed), and a complete copy is written beside the ledger
-//! (`ledger.sqlite.rescued-YYYYMMDDTHHMMSSZ`), which holds every acknowledged change.
+//! the log was removed: then nothing else is needed), and otherwise a complete copy is written
+//! beside the ledger (`ledger.sqlite.rescued-YYYYMMDDTHHMMSSZ`), which holds every
+//! acknowledged change. A server does not start while such a copy lies beside its ledger.
 //!
 //! [`WalSize`] measures the log for `/metrics` and says in the log when it grows past
 //! [`WAL_WARN_BYTES`].
@@ -168,13 +169,18 @@ impl Files {
                 _ => Err("a reader kept part of the log".into()),
             });
         match (&checkpointed, FileId::at(&self.path)) {
-            (Ok(()), Ok(Some(id))) if id == self.path_id => log.say(
-                Level::Info,
-                &format!(
-                    "ledger: every committed change was checkpointed into {}",
-                    self.path.display()
-                ),
-            ),
+            // The ledger file holds everything: a restart needs nothing else.
+            (Ok(()), Ok(Some(id))) if id == self.path_id => {
+                log.say(
+                    Level::Info,
+                    &format!(
+                        "ledger: every committed change was checkpointed into {}; restart \
+                         the server to write again",
+                        self.path.display()
+                    ),
+                );
+                return;
+            }
             (Err(error), _) => log.say(
                 Level::Warn,
                 &format!("ledger: the log could not be checkpointed: {error}"),

@@ -167,9 +167,10 @@ pub enum LedgerError {
     )]
     Missing(String),
     #[error(
-        "ledger {path} does not exist, but a rescued copy of it does ({copy}): the ledger \
-         was removed while a server ran; put the copy in place of the ledger (or move it \
-         away to start a new, empty ledger)"
+        "ledger {path}: a rescued copy of it lies beside it ({copy}): the ledger was removed \
+         or replaced while a server ran, and the copy holds every change acknowledged until \
+         then; put the copy in place of the ledger (or move it elsewhere if the ledger there \
+         is the one to keep), then start again"
     )]
     Rescued { path: String, copy: String },
 }

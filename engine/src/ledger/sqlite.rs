@@ -236,8 +236,8 @@ impl SqliteStore {
 /// (`SqliteStore` drops its connections before this file). A new ledger starts as the empty
 /// file this creates, which SQLite takes for an empty database.
 ///
-/// A missing ledger is created only when `options.create` says so and no rescued copy of it
-/// lies beside it (`file_watch`); its creation is logged.
+/// A missing ledger is created only when `options.create` says so, and no ledger is opened
+/// while a rescued copy of it lies beside it (`file_watch`); a creation is logged.
 fn lock(path: &Path, options: &Options) -> Result<File, LedgerError> {
     let shown = || path.display().to_string();
     let open = |create: bool| {
@@ -247,15 +247,15 @@ fn lock(path: &Path, options: &Options) -> Result<File, LedgerError> {
             .write(true)
             .open(path)
     };
+    if let Some(copy) = file_watch::rescued_copies(path).pop() {
+        return Err(LedgerError::Rescued {
+            path: shown(),
+            copy: copy.display().to_string(),
+        });
+    }
     let file = match open(false) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(copy) = file_watch::rescued_copies(path).pop() {
-                return Err(LedgerError::Rescued {
-                    path: shown(),
-                    copy: copy.display().to_string(),
-                });
-            }
             if !options.create {
                 return Err(LedgerError::Missing(shown()));
             }
