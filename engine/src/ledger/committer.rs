@@ -218,20 +218,17 @@ impl<S: Store> Committer<S> {
             }
             committed
         };
-        match &committed {
-            Ok(()) => {
-                self.stats
-                    .entries
-                    .fetch_add(entries.len() as u64, Ordering::Relaxed);
-                self.next_seq += entries.len() as u64;
-                for (balance, cell) in balances.values() {
-                    cell.set(*balance);
-                }
-                for key in keys.keys() {
-                    self.references.insert(key);
-                }
+        if committed.is_ok() {
+            self.stats
+                .entries
+                .fetch_add(entries.len() as u64, Ordering::Relaxed);
+            self.next_seq += entries.len() as u64;
+            for (balance, cell) in balances.values() {
+                cell.set(*balance);
             }
-            Err(_) => {}
+            for key in keys.keys() {
+                self.references.insert(key);
+            }
         }
         // Each new entry moves to the request that made it, in order: no copy on the way back.
         let mut fresh = entries.into_iter();

@@ -102,7 +102,10 @@ pub enum Level {
 /// Where the ledger says what an operator must see (a failed commit, a ledger file removed
 /// under the server, a new ledger created): the server's log. The engine has no logger.
 #[derive(Clone)]
-pub struct Log(Arc<dyn Fn(Level, &str) + Send + Sync>);
+pub struct Log(Arc<Say>);
+
+/// What a [`Log`] calls.
+type Say = dyn Fn(Level, &str) + Send + Sync;
 
 impl Log {
     pub fn new(write: impl Fn(Level, &str) + Send + Sync + 'static) -> Log {
