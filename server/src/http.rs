@@ -71,9 +71,15 @@ pub enum Parsed<'b> {
     Complete(Request<'b>, usize),
     /// More bytes are needed.
     Partial,
-    /// The head is complete and valid, the body still to come; the client sent
-    /// `Expect: 100-continue` and waits for a `100 Continue` before sending it.
-    AwaitingBody { expects_continue: bool },
+    /// The head is complete and valid, the body still to come: the request so far (its
+    /// body empty), the body's announced length, and whether the client sent
+    /// `Expect: 100-continue` and waits for a `100 Continue` before sending it. What the
+    /// head says is checked before the body is read (the JSON API's token, memory).
+    AwaitingBody {
+        head: Request<'b>,
+        body_len: usize,
+        expects_continue: bool,
+    },
     /// The request breaks a rule: answer this status, then close.
     Reject(Status),
     /// As `Reject`, for a JSON API path: the answer is a JSON error.
@@ -208,22 +214,23 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
     let Some(total) = head_len.checked_add(body_len) else {
         return too_large;
     };
+    let request = |body: &'b [u8]| Request {
+        method,
+        path,
+        query,
+        form_body: (form && method == RequestMethod::Post).then_some(body),
+        body,
+        authorization,
+        close,
+    };
     if buf.len() < total {
-        return Parsed::AwaitingBody { expects_continue };
+        return Parsed::AwaitingBody {
+            head: request(&[]),
+            body_len,
+            expects_continue,
+        };
     }
-    let body = &buf[head_len..total];
-    Parsed::Complete(
-        Request {
-            method,
-            path,
-            query,
-            form_body: (form && method == RequestMethod::Post).then_some(body),
-            body,
-            authorization,
-            close,
-        },
-        total,
-    )
+    Parsed::Complete(request(&buf[head_len..total]), total)
 }
 
 /// Writes a whole response: status line, `Server`, `Date`, `Content-Type`,
@@ -401,9 +408,9 @@ mod tests {
         match parse_request(input, &Limits::default()) {
             Parsed::Complete(request, used) => Ok((request, used)),
             Parsed::Partial => Err("partial".into()),
-            Parsed::AwaitingBody { expects_continue } => {
-                Err(format!("awaiting body, continue {expects_continue}"))
-            }
+            Parsed::AwaitingBody {
+                expects_continue, ..
+            } => Err(format!("awaiting body, continue {expects_continue}")),
             Parsed::Reject(status) => Err(status.line().into()),
             Parsed::RejectJson(status) => Err(format!("json {}", status.line())),
         }

@@ -5,6 +5,7 @@
 //! `ratel-engine`.
 
 pub mod access_log;
+pub mod body_budget;
 pub mod commit;
 pub mod config;
 pub mod deadline;

@@ -408,6 +408,31 @@ impl Metrics {
     }
 }
 
+/// The request bodies being read: what they hold of their budget, and the refusals.
+pub fn render_bodies(bodies: &crate::body_budget::BodyBudget, out: &mut String) {
+    let metrics = [
+        (
+            "ratel_request_body_bytes",
+            "gauge",
+            "Bytes reserved now for request bodies being read (announced lengths).",
+            bodies.held() as f64,
+        ),
+        (
+            "ratel_request_body_budget_bytes",
+            "gauge",
+            "What all request bodies being read together may take.",
+            bodies.limit() as f64,
+        ),
+        (
+            "ratel_request_body_refusals_total",
+            "counter",
+            "Requests answered 503 because their body would have passed the budget.",
+            bodies.refused() as f64,
+        ),
+    ];
+    write_plain(out, &metrics);
+}
+
 /// The ledger's part of `/metrics`: what the committer has done, and the accounts it holds.
 pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
     let stats = ledger.stats();

@@ -83,6 +83,27 @@ pub fn answer(
     }
 }
 
+/// The answer to a `/v1/` request whose head the JSON API's gate refuses (no or a wrong
+/// token, an unknown path, a wrong method), written into `body` before any of the request's
+/// body is read; `None` when the head passes (or the path is not the JSON API's).
+pub fn refuse_before_body(
+    app: &App,
+    head: &Request<'_>,
+    body: &mut Vec<u8>,
+) -> Option<(Status, ContentType)> {
+    if !native::is_native_path(head.path) {
+        return None;
+    }
+    let method = match head.method {
+        RequestMethod::Get => Some(Method::Get),
+        RequestMethod::Post => Some(Method::Post),
+        RequestMethod::Other => None,
+    };
+    let failure = native::route(&app.api, head.path, method, head.authorization).err()?;
+    body.clear();
+    Some((http_status(failure.write(body)), ContentType::Json))
+}
+
 /// The body of a 413 for a `/v1/` path (refused before the request was read whole).
 pub fn write_too_large(body: &mut Vec<u8>, limit: usize) -> ContentType {
     native::errors::write_error(

@@ -22,6 +22,7 @@ use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
 use crate::access_log::{AccessLog, Entry};
+use crate::body_budget::{BodyBudget, Reservation};
 use crate::commit::CoroutineCommit;
 use crate::deadline::{socket_timeout, timeout_until};
 use crate::http::{
@@ -42,6 +43,8 @@ pub struct App {
     pub web_dir: String,
     pub api: ApiSettings,
     pub limits: Limits,
+    /// The memory all connections together may hold for request bodies.
+    pub bodies: BodyBudget,
     /// Time a client has to send a complete request (docs/server.md: 10 s).
     pub request_timeout: Duration,
     /// Time an answer may go without any byte of it accepted by the client before the
@@ -269,6 +272,8 @@ fn serve_connection(
         armed: None,
     };
     let mut continue_sent = false;
+    // The body memory reserved for the request being read, once its head was accepted.
+    let mut reserved: Option<Reservation<'_>> = None;
     // The access log's line, reused (allocated only when the log is on).
     let mut line = String::new();
     loop {
@@ -337,8 +342,48 @@ fn serve_connection(
                 }
                 deadline.at = Instant::now() + app.request_timeout;
                 continue_sent = false;
+                reserved = None;
             }
-            Parsed::AwaitingBody { expects_continue } => {
+            Parsed::AwaitingBody {
+                head,
+                body_len,
+                expects_continue,
+            } => {
+                // Once per request, before a byte of its body is read: the JSON API's gate
+                // (a stranger's body is never read), then the memory it will take.
+                if reserved.is_none() {
+                    let refused = match kind {
+                        Listener::Api => crate::native::refuse_before_body(app, &head, &mut body),
+                        Listener::Admin => None,
+                    };
+                    let refused = refused.or_else(|| match app.bodies.reserve(body_len) {
+                        Some(reservation) => {
+                            reserved = Some(reservation);
+                            None
+                        }
+                        None => Some(busy(app, &head, &mut body)),
+                    });
+                    if let Some((status, content)) = refused {
+                        app.metrics.refusal(status);
+                        out.clear();
+                        write_response(&mut out, status, content, &body, true, Timestamp::now());
+                        let _ = watch.write_all(&mut stream, &out);
+                        if let Some(log) = &app.access_log {
+                            let entry = Entry {
+                                listener: kind,
+                                peer,
+                                method: Some(head.method),
+                                path: head.path,
+                                status,
+                                bytes: body.len(),
+                                took: Duration::ZERO,
+                            };
+                            log.record(&entry, &app.web_dir, &mut line);
+                        }
+                        linger(&mut stream);
+                        return;
+                    }
+                }
                 if expects_continue && !continue_sent {
                     continue_sent = true;
                     if let Err(error) =
@@ -507,6 +552,22 @@ fn answer(
     }
 }
 
+/// The answer to a request whose body would pass the body budget: 503, in JSON on `/v1/`.
+fn busy(app: &App, head: &Request<'_>, body: &mut Vec<u8>) -> (Status, ContentType) {
+    body.clear();
+    let message = format!(
+        "server busy: request bodies being read take the whole {} MiB budget; retry shortly",
+        app.bodies.limit() >> 20
+    );
+    if native::is_native_path(head.path) {
+        native::errors::write_error(body, &message);
+        (Status::Unavailable, ContentType::Json)
+    } else {
+        body.extend_from_slice(message.as_bytes());
+        (Status::Unavailable, ContentType::Text)
+    }
+}
+
 /// The admin listener: `GET /healthz`, `GET /metrics`, `POST /reload`.
 fn admin(
     app: &App,
@@ -550,6 +611,7 @@ fn admin(
             let mut text = String::with_capacity(4096);
             let dropped = app.access_log.as_ref().map_or(0, |log| log.dropped());
             app.metrics.render(snapshot, dropped, &mut text);
+            crate::metrics::render_bodies(&app.bodies, &mut text);
             if let Some(ledger) = &app.data.ledger {
                 crate::metrics::render_ledger(ledger, &mut text);
             }

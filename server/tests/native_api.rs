@@ -386,3 +386,156 @@ fn balances_past_eighteen_digits_are_charged_exactly() {
         .unwrap();
     assert_eq!(kept, "99999999999999999944.2540336134454");
 }
+
+/// The server's resident memory, from /proc.
+fn rss_kib(server: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap()
+}
+
+/// The value of an unlabelled metric.
+fn metric(server: &Server, name: &str) -> f64 {
+    let metrics = server.admin_request("GET", "/metrics").body;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in {metrics}"))
+}
+
+/// Issue 16, defect 4: on `/v1/` the server read up to 1 MiB of body before it checked the
+/// token, so 300 tokenless connections announcing 1 MiB took it from 106 to 411 MiB. The
+/// token is checked once the head is complete: a stranger gets its 401 before a byte of its
+/// body is read, and the server's memory stays flat.
+#[test]
+fn strangers_announcing_large_bodies_are_refused_before_the_body_and_hold_no_memory() {
+    let _serial = serial();
+    let server = Server::start(&format!("native_token = \"{TOKEN}\""));
+    // Warm up: allocator arenas and coroutine stacks of a few connections.
+    for _ in 0..20 {
+        authorized(&mut server.client(), "GET", "/v1/balance?account=alice", "");
+    }
+    let before = rss_kib(&server);
+    const CONNECTIONS: usize = 300;
+    let head = format!(
+        "POST /v1/calls HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        1 << 20
+    );
+    let body = vec![b' '; (1 << 20) - 1];
+    let sent = std::sync::Barrier::new(CONNECTIONS + 1);
+    let measured = std::sync::Barrier::new(CONNECTIONS + 1);
+    let statuses: Vec<String> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..CONNECTIONS)
+            .map(|_| {
+                let (server, head, body, sent, measured) =
+                    (&server, &head, &body, &sent, &measured);
+                scope.spawn(move || {
+                    use std::io::{Read, Write};
+                    let mut stream = server.connect();
+                    stream
+                        .set_write_timeout(Some(std::time::Duration::from_secs(5)))
+                        .unwrap();
+                    let _ = stream.write_all(head.as_bytes());
+                    // All but the last byte: the old server held all of it, waiting.
+                    let _ = stream.write_all(body);
+                    let mut answer = vec![0u8; 512];
+                    let read = stream.read(&mut answer).unwrap_or(0);
+                    sent.wait();
+                    measured.wait();
+                    String::from_utf8_lossy(&answer[..read]).into_owned()
+                })
+            })
+            .collect();
+        sent.wait();
+        let during = rss_kib(&server);
+        measured.wait();
+        let statuses = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        eprintln!("RSS before {before} KiB, with {CONNECTIONS} strangers {during} KiB");
+        assert!(
+            during < before + 32 * 1024,
+            "RSS grew from {before} KiB to {during} KiB"
+        );
+        statuses
+    });
+    for status in &statuses {
+        assert!(
+            status.starts_with("HTTP/1.1 401 Unauthorized")
+                && status.ends_with(r#"{"error":"unauthorized"}"#),
+            "{status}"
+        );
+    }
+    assert_eq!(metric(&server, "ratel_request_body_bytes"), 0.0);
+}
+
+/// Issue 16, defect 4: the bodies being read by all connections together stay within a
+/// budget (64 MiB): with 64 bodies of 1 MiB announced and not yet sent, the next requests
+/// with a body are answered 503 at once; the 64 are then read and answered.
+#[test]
+fn bodies_being_read_stay_within_the_budget() {
+    use std::io::Write;
+    let _serial = serial();
+    let server = Server::start(&format!("native_token = \"{TOKEN}\""));
+    let head = |token: &str| {
+        format!(
+            "POST /v1/calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            1 << 20
+        )
+    };
+    let mut waiting: Vec<std::net::TcpStream> = (0..64)
+        .map(|_| {
+            let mut stream = server.connect();
+            stream.write_all(head(TOKEN).as_bytes()).unwrap();
+            stream
+        })
+        .collect();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while metric(&server, "ratel_request_body_bytes") < f64::from(64 << 20)
+        && std::time::Instant::now() < until
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        metric(&server, "ratel_request_body_bytes"),
+        f64::from(64 << 20)
+    );
+    for _ in 0..6 {
+        let mut client = server.client();
+        let response = client
+            .send_raw(head(TOKEN).as_bytes())
+            .expect("an answer before the body");
+        assert_eq!(
+            (response.status, response.body.as_str()),
+            (
+                503,
+                r#"{"error":"server busy: request bodies being read take the whole 64 MiB budget; retry shortly"}"#
+            )
+        );
+    }
+    // A MOR request with a body is refused the same way, in plain text.
+    let mor = "POST /billing/api/rate_get HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n";
+    let response = server.client().send_raw(mor.as_bytes()).unwrap();
+    assert_eq!(response.status, 503, "{}", response.body);
+    assert_eq!(metric(&server, "ratel_request_body_refusals_total"), 7.0);
+    // The 64 send their bodies: each is read and answered.
+    for (i, stream) in waiting.iter_mut().enumerate() {
+        let call = format!(
+            r#"{{"calls":[{{"id":"budget-{i}","account":"alice","number":"370","start":"2026-11-26 10:00:00","billsec":60}}]}}"#
+        );
+        let mut body = call.into_bytes();
+        body.resize(1 << 20, b' ');
+        stream.write_all(&body).unwrap();
+    }
+    for stream in &mut waiting {
+        let response = common::client::read_response(stream, &mut Vec::new()).unwrap();
+        assert_eq!(response.status, 200, "{}", response.body);
+        assert!(
+            response.body.contains(r#""cost":"0.500000""#),
+            "{}",
+            response.body
+        );
+    }
+    assert_eq!(metric(&server, "ratel_request_body_bytes"), 0.0);
+}
