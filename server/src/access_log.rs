@@ -10,7 +10,7 @@
 //! The path is printed **without its query string** (where the API's usernames, hashes and
 //! numbers are), and an id given in the path (`/api/simple_balance/ID`, a user's unique
 //! hash) is printed as `{id}`. On the API listener a path that does not route keeps only
-//! `web_dir` and `/api/NAME` (a known endpoint), the rest shown as `/{rest}`. Bytes outside
+//! `web_dir` and `/api/NAME` (a known endpoint) or a JSON API endpoint (`/v1/calls`), the rest shown as `/{rest}`. Bytes outside
 //! printable ASCII are escaped `%XX`, and a path is cut at 256 bytes. A request refused before it was parsed (400, 413, 414, 431, 501)
 //! has `-` for method and path.
 //!
@@ -31,6 +31,7 @@ use crate::http::{RequestMethod, Status};
 use crate::log::write_rfc3339;
 use crate::routes::route;
 use crate::service::Listener;
+use ratel_engine::native;
 
 /// How often the buffer is written out.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
@@ -198,9 +199,13 @@ impl AccessLog {
 ///
 /// On the API listener a path that does not route is never printed as sent (a client may
 /// have put a user's hash anywhere in it): only `web_dir` and `/api/NAME` (NAME a known
-/// endpoint) are kept, and whatever else it has is shown as `/{rest}`.
+/// endpoint) are kept, and whatever else it has is shown as `/{rest}`. The JSON API's
+/// endpoints (`/v1/calls`) are printed as they are; another `/v1/` path as `/v1/{rest}`.
 fn shown_path(path: &[u8], web_dir: &str, listener: Listener, out: &mut String) {
+    let json_api = native::is_native_path(path);
     let (path, tail) = match listener {
+        Listener::Api if json_api && native::Endpoint::of_path(path).is_some() => (path, ""),
+        Listener::Api if json_api => (&path[..3], "/{rest}"),
         Listener::Api => match route(path, web_dir) {
             Some(routed) => match routed.path_id {
                 Some(id) => {
@@ -276,6 +281,11 @@ mod tests {
         assert_eq!(shown(b"/billing/api/rate_get"), "/billing/api/rate_get");
         assert_eq!(shown(b"/billing/api/rate_get/"), "/billing/api/rate_get/");
         assert_eq!(shown(b"/x y\n%41"), "/{rest}");
+        // Issue 16, defect 7: the JSON API's paths were all written as `/{rest}`.
+        assert_eq!(shown(b"/v1/calls"), "/v1/calls");
+        assert_eq!(shown(b"/v1/balance/"), "/v1/balance/");
+        assert_eq!(shown(b"/v1/a1b2c3d4e5"), "/v1/{rest}");
+        assert_eq!(shown(b"/v1/"), "/v1/{rest}");
         let admin = |path: &[u8]| {
             let mut out = String::new();
             shown_path(path, "/billing", Listener::Admin, &mut out);

@@ -38,7 +38,8 @@ pub struct Updated<'a> {
 ///    `api_key`: `<status>API must have Secret Key` (empty `secret_key`), then
 ///    `<status>Incorrect hash`; skipped with `disable_hash_check`;
 /// 5. `payments_over_api`: `<page>Feature disabled`;
-/// 6. `user_id` is a user whose `owner_id` is the caller's id: `<page>User was not found`;
+/// 6. `user_id` is a user whose `owner_id` is the caller's id, written in plain digits with
+///    no leading zero: `<page>User was not found`;
 /// 7. `balance` is a decimal (and `reference`, if sent, at most [`MAX_REFERENCE`] bytes of
 ///    UTF-8): `<page>User balance not updeted`;
 /// 8. the ledger applies it: `<page>User balance not updeted` when the new balance would not
@@ -67,8 +68,10 @@ pub fn run<'a>(
     }
     let user = params
         .text("user_id")
-        // Digits only: `parse` alone would take "+3" for 3.
+        // Digits only (`parse` alone would take "+3" for 3), and no leading zero: the hash
+        // joins the values with nothing between, so "0" + "310" must not sign "03" + "10".
         .filter(|id| id.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|id| *id == "0" || !id.starts_with('0'))
         .and_then(|id| id.parse::<u64>().ok())
         .and_then(|id| accounts.user_by_id(id))
         .filter(|user| user.owner_id == caller.id)
@@ -300,6 +303,10 @@ mod tests {
             ("admin", "x", "secret"),
             ("admin", "+3", "secret"),
             ("admin", " 3", "secret"),
+            // Issue 16, defect 7: MOR's hash joins the values with nothing between them,
+            // so a signed "user 0, balance 310" would also sign "user 03, balance 10".
+            ("admin", "03", "secret"),
+            ("admin", "00", "secret"),
             ("admin", "", "secret"),
         ] {
             assert_eq!(
