@@ -79,6 +79,7 @@ fn main() -> ExitCode {
             Level::Warn => log::warn(message),
             Level::Error => log::error(message),
         }),
+        ..Options::default()
     };
     let ledger = match Ledger::open_with(&config.ledger, &config.data.default_currency, options) {
         Ok(ledger) => Arc::new(ledger),

@@ -363,6 +363,13 @@ fn a_ledger_file_removed_or_replaced_under_load_refuses_changes_and_loses_nothin
             log.contains("ERROR ratel-server: ledger: the ledger"),
             "{how}: {log}"
         );
+        // Issue 16, defect 7: the ledger's lines follow the log's format (they had no time).
+        for line in log.lines() {
+            let dated = line.get(10..11) == Some("T")
+                && line.get(23..25) == Some("Z ")
+                && line[25..].split_once(" ratel-server: ").is_some();
+            assert!(dated, "{how}: a line not in the log's format: {line}");
+        }
         if how != "remove the log" {
             // No silent fresh start: the server refuses while the rescued copy lies there.
             let (second, said) = launch(&server.config());

@@ -218,16 +218,18 @@ pub const WAL_WARN_BYTES: u64 = 256 << 20;
 #[derive(Debug)]
 pub(crate) struct WalSize {
     wal: PathBuf,
+    warn_bytes: u64,
     stats: Arc<Stats>,
     log: Log,
-    /// Whether the log was last seen past [`WAL_WARN_BYTES`] (it is said once each way).
+    /// Whether the log was last seen past `warn_bytes` (it is said once each way).
     warned: bool,
 }
 
 impl WalSize {
-    pub(crate) fn new(wal: &Path, stats: Arc<Stats>, log: Log) -> WalSize {
+    pub(crate) fn new(wal: &Path, warn_bytes: u64, stats: Arc<Stats>, log: Log) -> WalSize {
         WalSize {
             wal: wal.to_owned(),
+            warn_bytes,
             stats,
             log,
             warned: false,
@@ -245,7 +247,7 @@ impl WalSize {
         self.stats
             .wal_bytes
             .store(bytes, std::sync::atomic::Ordering::Relaxed);
-        let over = bytes > WAL_WARN_BYTES;
+        let over = bytes > self.warn_bytes;
         if over == self.warned {
             return;
         }

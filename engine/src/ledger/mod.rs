@@ -131,6 +131,8 @@ pub struct Options {
     /// error (`[ledger] create = false`, for production).
     pub create: bool,
     pub log: Log,
+    /// A write-ahead log larger than this is said in the log ([`WAL_WARN_BYTES`]).
+    pub wal_warn_bytes: u64,
 }
 
 impl Default for Options {
@@ -139,6 +141,7 @@ impl Default for Options {
         Options {
             create: true,
             log: Log::new(|level, message| eprintln!("{level:?} {message}")),
+            wal_warn_bytes: WAL_WARN_BYTES,
         }
     }
 }

@@ -211,7 +211,12 @@ impl SqliteStore {
             path: path.display().to_string(),
             message: format!("cannot read its file's identity: {error}"),
         })?;
-        let wal = WalSize::new(files.wal(), Arc::clone(&stats), options.log.clone());
+        let wal = WalSize::new(
+            files.wal(),
+            options.wal_warn_bytes,
+            Arc::clone(&stats),
+            options.log.clone(),
+        );
         let checkpointer = Checkpointer::start(path, wal)?;
         Ok((
             SqliteStore {

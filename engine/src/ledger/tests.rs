@@ -503,6 +503,14 @@ fn failed_commits_apply_nothing_and_are_counted_and_a_dead_committer_is_seen() {
 
 /// A ledger whose log lines are kept, to be read by the test.
 fn watched_ledger(path: &std::path::Path) -> (Ledger, Arc<std::sync::Mutex<Vec<String>>>) {
+    watched_ledger_warning_at(path, WAL_WARN_BYTES)
+}
+
+/// [`watched_ledger`], saying so when its write-ahead log passes `wal_warn_bytes`.
+fn watched_ledger_warning_at(
+    path: &std::path::Path,
+    wal_warn_bytes: u64,
+) -> (Ledger, Arc<std::sync::Mutex<Vec<String>>>) {
     let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
     let kept = Arc::clone(&lines);
     let options = Options {
@@ -510,6 +518,7 @@ fn watched_ledger(path: &std::path::Path) -> (Ledger, Arc<std::sync::Mutex<Vec<S
         log: Log::new(move |level, message| {
             kept.lock().unwrap().push(format!("{level:?} {message}"));
         }),
+        wal_warn_bytes,
     };
     (Ledger::open_with(path, "USD", options).unwrap(), lines)
 }
@@ -701,4 +710,40 @@ fn a_missing_ledger_is_created_only_when_allowed_and_logged() {
     ));
     drop(held);
     assert!(Ledger::check_free(&path).is_ok());
+}
+
+/// Issue 16, defect 7: an `sqlite3` session left open on the ledger keeps the write-ahead log
+/// from being checkpointed, and it grew without bound (644 MiB in 40 s) unseen. Its size is
+/// measured for `/metrics`, and past a threshold the log says why it grows.
+#[test]
+fn a_reader_holding_the_log_open_is_measured_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite");
+    let (ledger, lines) = watched_ledger_warning_at(&path, 1 << 20);
+    let mut accounts = demo_accounts();
+    ledger.attach(&mut accounts).unwrap();
+    // An operator's session in the middle of a read: checkpoints cannot pass its snapshot.
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM entries", [], |row| row.get(0))
+        .unwrap();
+    for i in 0..400 {
+        done(&ledger.commit(vec![change(&accounts, "alice", "-0.01", Kind::Call, &format!("w-{i}"))])[0]);
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !lines.lock().unwrap().iter().any(|l| l.contains("cannot be checkpointed"))
+        && std::time::Instant::now() < until
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let bytes = ledger.stats().wal_bytes.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(bytes > 1 << 20, "{bytes}");
+    let logged = lines.lock().unwrap().clone();
+    assert!(
+        logged.iter().any(|l| l.starts_with("Warn ledger: the write-ahead log is ")
+            && l.contains("a reader holds an old snapshot open")),
+        "{logged:?}"
+    );
+    reader.execute_batch("COMMIT").unwrap();
 }
