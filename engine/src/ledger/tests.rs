@@ -729,20 +729,37 @@ fn a_reader_holding_the_log_open_is_measured_and_said() {
         .query_row("SELECT count(*) FROM entries", [], |row| row.get(0))
         .unwrap();
     for i in 0..400 {
-        done(&ledger.commit(vec![change(&accounts, "alice", "-0.01", Kind::Call, &format!("w-{i}"))])[0]);
+        done(
+            &ledger.commit(vec![change(
+                &accounts,
+                "alice",
+                "-0.01",
+                Kind::Call,
+                &format!("w-{i}"),
+            )])[0],
+        );
     }
     let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !lines.lock().unwrap().iter().any(|l| l.contains("cannot be checkpointed"))
+    while !lines
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("cannot be checkpointed"))
         && std::time::Instant::now() < until
     {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let bytes = ledger.stats().wal_bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let bytes = ledger
+        .stats()
+        .wal_bytes
+        .load(std::sync::atomic::Ordering::Relaxed);
     assert!(bytes > 1 << 20, "{bytes}");
     let logged = lines.lock().unwrap().clone();
     assert!(
-        logged.iter().any(|l| l.starts_with("Warn ledger: the write-ahead log is ")
-            && l.contains("a reader holds an old snapshot open")),
+        logged
+            .iter()
+            .any(|l| l.starts_with("Warn ledger: the write-ahead log is ")
+                && l.contains("a reader holds an old snapshot open")),
         "{logged:?}"
     );
     reader.execute_batch("COMMIT").unwrap();
