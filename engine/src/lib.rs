@@ -7,7 +7,6 @@
 //! only translate between this crate and their callers.
 
 pub mod accounts;
-pub mod api;
 pub mod artifact;
 pub mod auth;
 pub mod compile;
@@ -15,11 +14,12 @@ pub mod cost;
 pub mod diff;
 pub mod files;
 pub mod input;
+pub mod json_api;
 pub mod lcr;
 pub mod ledger;
 pub mod lookup;
 pub mod money;
-pub mod native;
+pub mod mor_api;
 pub mod rating;
 pub mod snapshot;
 pub mod tariff;

@@ -337,7 +337,7 @@ mod tests {
             Decimal::parse("0.541667", false).unwrap()
         );
         // A card is rated by its group's tariff; a group without one prices nothing.
-        let live = crate::native::testing::live(|file, text| {
+        let live = crate::json_api::testing::live(|file, text| {
             if file == "card_groups.csv" {
                 "id,name,owner_id,tariff\n1,Retail cards,0,retail\n2,Reseller cards,2,\n".into()
             } else {

@@ -31,7 +31,7 @@ use crate::http::{RequestMethod, Status};
 use crate::log::write_rfc3339;
 use crate::routes::route;
 use crate::service::Listener;
-use ratel_engine::native;
+use ratel_engine::json_api;
 
 /// How often the buffer is written out.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
@@ -202,9 +202,9 @@ impl AccessLog {
 /// endpoint) are kept, and whatever else it has is shown as `/{rest}`. The JSON API's
 /// endpoints (`/v1/calls`) are printed as they are; another `/v1/` path as `/v1/{rest}`.
 fn shown_path(path: &[u8], web_dir: &str, listener: Listener, out: &mut String) {
-    let json_api = native::is_native_path(path);
+    let json_api = json_api::is_json_api_path(path);
     let (path, tail) = match listener {
-        Listener::Api if json_api && native::Endpoint::of_path(path).is_some() => (path, ""),
+        Listener::Api if json_api && json_api::Endpoint::of_path(path).is_some() => (path, ""),
         Listener::Api if json_api => (&path[..3], "/{rest}"),
         Listener::Api => match route(path, web_dir) {
             Some(routed) => match routed.path_id {

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use ratel_engine::accounts::AccountFiles;
-use ratel_engine::api::ApiSettings;
+use ratel_engine::mor_api::ApiSettings;
 use ratel_engine::snapshot::DataFiles;
 use serde::Deserialize;
 use toml_edit::{ImDocument, Item, Key, TableLike, Value};

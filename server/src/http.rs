@@ -12,7 +12,7 @@
 //! "not found" answer, which is more useful to a phone than a bare 400 and can never fail.
 //! Names and values are bytes; the engine decides what non-UTF-8 means.
 
-use ratel_engine::api::{ContentType, Params};
+use ratel_engine::mor_api::{ContentType, Params};
 use ratel_engine::time::Timestamp;
 
 /// the limits of docs/server.md.
@@ -22,7 +22,7 @@ pub struct Limits {
     pub max_headers: usize,
     pub max_body: usize,
     /// The body limit of the JSON API's paths (`/v1/...`).
-    pub max_native_body: usize,
+    pub max_json_body: usize,
 }
 
 impl Default for Limits {
@@ -31,7 +31,7 @@ impl Default for Limits {
             max_head: 8 * 1024,
             max_headers: 64,
             max_body: 64 * 1024,
-            max_native_body: 1024 * 1024,
+            max_json_body: 1024 * 1024,
         }
     }
 }
@@ -196,13 +196,13 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
         Some(at) => (&target[..at], &target[at + 1..]),
         None => (target, &b""[..]),
     };
-    let native = ratel_engine::native::is_native_path(path);
-    let max_body = if native {
-        limits.max_native_body
+    let json = ratel_engine::json_api::is_json_api_path(path);
+    let max_body = if json {
+        limits.max_json_body
     } else {
         limits.max_body
     };
-    let too_large = if native {
+    let too_large = if json {
         Parsed::RejectJson(Status::PayloadTooLarge)
     } else {
         Parsed::Reject(Status::PayloadTooLarge)

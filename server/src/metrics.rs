@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use ratel_engine::api::{Endpoint, Outcome};
-use ratel_engine::native;
+use ratel_engine::json_api;
+use ratel_engine::mor_api::{Endpoint, Outcome};
 use ratel_engine::snapshot::{Reread, Snapshot};
 
 use crate::http::Status;
@@ -47,13 +47,13 @@ struct Shard {
     /// Requests received whole and not yet answered, as counted through this shard (a
     /// request may finish on another thread: only the sum over shards means anything).
     in_flight: AtomicI64,
-    /// JSON API requests per endpoint (in `native::Endpoint::ALL` order), by
-    /// `NATIVE_OUTCOMES`.
-    native: [[AtomicU64; NATIVE_OUTCOMES.len()]; 4],
+    /// JSON API requests per endpoint (in `json_api::Endpoint::ALL` order), by
+    /// `JSON_OUTCOMES`.
+    json: [[AtomicU64; JSON_OUTCOMES.len()]; 4],
 }
 
 /// The `outcome` labels of `ratel_native_requests_total`: 200, any 4xx, 503.
-const NATIVE_OUTCOMES: [&str; 3] = ["answered", "refused", "unavailable"];
+const JSON_OUTCOMES: [&str; 3] = ["answered", "refused", "unavailable"];
 
 /// The shard of the calling thread.
 fn shard_index() -> usize {
@@ -125,23 +125,23 @@ impl Metrics {
     }
 
     /// A JSON API request that named an endpoint, with the status it was answered.
-    pub fn native_request(
+    pub fn json_request(
         &self,
-        endpoint: native::Endpoint,
-        status: native::Status,
+        endpoint: json_api::Endpoint,
+        status: json_api::Status,
         took: Duration,
     ) {
-        let index = native::Endpoint::ALL
+        let index = json_api::Endpoint::ALL
             .iter()
             .position(|&e| e == endpoint)
             .unwrap_or(0);
         let outcome = match status {
-            native::Status::Ok => 0,
-            native::Status::Unavailable => 2,
+            json_api::Status::Ok => 0,
+            json_api::Status::Unavailable => 2,
             _ => 1,
         };
         let shard = &self.shards[shard_index()];
-        shard.native[index][outcome].fetch_add(1, Relaxed);
+        shard.json[index][outcome].fetch_add(1, Relaxed);
         let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         let bucket = BUCKETS_US
             .iter()
@@ -266,13 +266,13 @@ impl Metrics {
             "counter",
             "JSON API requests (/v1/) by endpoint and outcome (answered 200, refused 4xx, unavailable 503: the ledger could not write).",
         );
-        for (index, endpoint) in native::Endpoint::ALL.iter().enumerate() {
-            for (outcome, label) in NATIVE_OUTCOMES.iter().enumerate() {
+        for (index, endpoint) in json_api::Endpoint::ALL.iter().enumerate() {
+            for (outcome, label) in JSON_OUTCOMES.iter().enumerate() {
                 let _ = writeln!(
                     out,
                     "ratel_native_requests_total{{endpoint=\"{}\",outcome=\"{label}\"}} {}",
                     endpoint.name(),
-                    self.summed(|s| &s.native[index][outcome])
+                    self.summed(|s| &s.json[index][outcome])
                 );
             }
         }

@@ -2,7 +2,7 @@
 //! `/api/simple_balance/ID` (and `/api/user_simple_balance_get/ID`), and Arrow's
 //! `balance.php`. A trailing slash is ignored. The query string is cut off by the caller.
 
-use ratel_engine::api::Endpoint;
+use ratel_engine::mor_api::Endpoint;
 
 /// A routed request: the endpoint and, for the path form, the percent-encoded `id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

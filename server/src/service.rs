@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ratel_engine::api::{self, ApiSettings, ContentType, Method, Params};
+use ratel_engine::json_api;
 use ratel_engine::ledger::NoLedger;
-use ratel_engine::native;
+use ratel_engine::mor_api::{self, ApiSettings, ContentType, Method, Params};
 use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
@@ -287,18 +287,18 @@ fn serve_connection(
                 // One reading of each clock per request: the time rates are taken at (also
                 // the Date header), and the start of the handler's time.
                 let (now, received) = (Timestamp::now(), Instant::now());
-                let (status, content, native, allow) = match kind {
+                let (status, content, json, allow) = match kind {
                     Listener::Api => {
                         let answered = answer(app, snapshot, &request, now, &mut params, &mut body);
                         if let Some((endpoint, outcome)) = answered.counted {
                             app.metrics.request(endpoint, outcome, received.elapsed());
                         }
-                        if let Some((endpoint, outcome)) = answered.native {
+                        if let Some((endpoint, outcome)) = answered.json {
                             app.metrics
-                                .native_request(endpoint, outcome, received.elapsed());
+                                .json_request(endpoint, outcome, received.elapsed());
                         }
-                        let native = answered.content == ContentType::Json;
-                        (answered.status, answered.content, native, answered.allow)
+                        let json = answered.content == ContentType::Json;
+                        (answered.status, answered.content, json, answered.allow)
                     }
                     Listener::Admin => {
                         let (status, content) = admin(app, snapshot, &request, &mut body);
@@ -306,7 +306,7 @@ fn serve_connection(
                     }
                 };
                 // The JSON API's errors are answers, counted by endpoint and outcome.
-                if status != Status::Ok && !native {
+                if status != Status::Ok && !json {
                     app.metrics.refusal(status);
                 }
                 let close = request.close || app.stopping.load(Ordering::Relaxed);
@@ -353,7 +353,7 @@ fn serve_connection(
                 // (a stranger's body is never read), then the memory it will take.
                 if reserved.is_none() {
                     let refused = match kind {
-                        Listener::Api => crate::native::refuse_before_body(app, &head, &mut body),
+                        Listener::Api => crate::json_api::refuse_before_body(app, &head, &mut body),
                         Listener::Admin => None,
                     };
                     let refused = refused.or_else(|| match app.bodies.reserve(body_len) {
@@ -409,7 +409,7 @@ fn serve_connection(
                 out.clear();
                 body.clear();
                 let content = if matches!(parsed, Parsed::RejectJson(_)) {
-                    crate::native::write_too_large(&mut body, app.limits.max_native_body)
+                    crate::json_api::write_too_large(&mut body, app.limits.max_json_body)
                 } else {
                     body.extend_from_slice(status.line().as_bytes());
                     ContentType::Text
@@ -475,8 +475,8 @@ fn read_more(
 struct Answered {
     status: Status,
     content: ContentType,
-    counted: Option<(api::Endpoint, api::Outcome)>,
-    native: Option<(native::Endpoint, native::Status)>,
+    counted: Option<(mor_api::Endpoint, mor_api::Outcome)>,
+    json: Option<(json_api::Endpoint, json_api::Status)>,
     /// What a 405's `Allow` lists.
     allow: &'static str,
 }
@@ -495,17 +495,17 @@ fn answer(
             status,
             content: ContentType::Text,
             counted: None,
-            native: None,
+            json: None,
             allow: "GET, POST",
         }
     };
-    if native::is_native_path(request.path) {
-        let answered = crate::native::answer(app, snapshot, request, now, params, body);
+    if json_api::is_json_api_path(request.path) {
+        let answered = crate::json_api::answer(app, snapshot, request, now, params, body);
         return Answered {
             status: answered.status,
             content: ContentType::Json,
             counted: None,
-            native: answered.counted,
+            json: answered.counted,
             allow: answered.allow,
         };
     }
@@ -518,13 +518,13 @@ fn answer(
         return refused(Status::NotFound, body);
     };
     request_params(params, request.query, request.form_body, routed.path_id);
-    let api_request = api::Request {
+    let api_request = mor_api::Request {
         method,
         params,
         now,
     };
     let (content, outcome) = match app.data.ledger.as_deref() {
-        Some(ledger) => api::respond(
+        Some(ledger) => mor_api::respond(
             routed.endpoint,
             &snapshot.data.artifact,
             &snapshot.data.accounts,
@@ -533,7 +533,7 @@ fn answer(
             &CoroutineCommit { ledger },
             body,
         ),
-        None => api::respond(
+        None => mor_api::respond(
             routed.endpoint,
             &snapshot.data.artifact,
             &snapshot.data.accounts,
@@ -547,7 +547,7 @@ fn answer(
         status: Status::Ok,
         content,
         counted: Some((routed.endpoint, outcome)),
-        native: None,
+        json: None,
         allow: "GET, POST",
     }
 }
@@ -559,8 +559,8 @@ fn busy(app: &App, head: &Request<'_>, body: &mut Vec<u8>) -> (Status, ContentTy
         "server busy: request bodies being read take the whole {} MiB budget; retry shortly",
         app.bodies.limit() >> 20
     );
-    if native::is_native_path(head.path) {
-        native::errors::write_error(body, &message);
+    if json_api::is_json_api_path(head.path) {
+        json_api::errors::write_error(body, &message);
         (Status::Unavailable, ContentType::Json)
     } else {
         body.extend_from_slice(message.as_bytes());

@@ -13,8 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{golden_cases, repo, Kind};
-use ratel_engine::api::{respond, ApiSettings, ContentType, Method, Params, Request};
 use ratel_engine::ledger::Ledger;
+use ratel_engine::mor_api::{respond, ApiSettings, ContentType, Method, Params, Request};
 use ratel_engine::snapshot::Data;
 use ratel_engine::testing::demo_artifact_bytes;
 use ratel_engine::time::Timestamp;

@@ -232,9 +232,9 @@ pub fn write(out: &mut Vec<u8>, result: &Result<CardList<'_>, Failure>) -> Conte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, demo, page_status};
-    use crate::api::Method;
     use crate::auth::request_hash;
+    use crate::mor_api::testing::{body, demo, page_status};
+    use crate::mor_api::Method;
     use crate::time::Timestamp;
 
     fn call_with(settings: &ApiSettings, pairs: &[(&str, &str)], key: &str) -> String {

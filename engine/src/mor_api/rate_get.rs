@@ -151,9 +151,9 @@ pub fn write(out: &mut Vec<u8>, result: &Result<Rate<'_>, Failure>) -> ContentTy
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, demo, status};
-    use crate::api::{Method, Params};
     use crate::auth::request_hash;
+    use crate::mor_api::testing::{body, demo, status};
+    use crate::mor_api::{Method, Params};
     use crate::time::Timestamp;
 
     fn call_with(settings: &ApiSettings, method: Method, pairs: &[(&str, &str)]) -> String {

@@ -54,8 +54,8 @@ pub fn write(out: &mut Vec<u8>, result: &Result<Amount, Failure>) -> ContentType
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, demo, with_request};
-    use crate::api::Method;
+    use crate::mor_api::testing::{body, demo, with_request};
+    use crate::mor_api::Method;
     use crate::time::Timestamp;
 
     fn call(settings: &ApiSettings, pairs: &[(&str, &str)]) -> (String, ContentType) {

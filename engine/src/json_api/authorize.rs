@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::decode;
 use super::{payer, payer_param, write_json, Canonical, Failure, Money, Request, Text};
 use crate::accounts::Accounts;
-use crate::api::ApiSettings;
 use crate::artifact::Artifact;
+use crate::mor_api::ApiSettings;
 use crate::rating::{self, RatingError};
 
 /// The answer; the rate's fields are left out when no rate was found.

@@ -77,9 +77,9 @@ pub fn write(out: &mut Vec<u8>, result: &Result<CardBalance<'_>, Failure>) -> Co
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, demo};
-    use crate::api::{Method, Params};
     use crate::auth::request_hash;
+    use crate::mor_api::testing::{body, demo};
+    use crate::mor_api::{Method, Params};
     use crate::time::Timestamp;
 
     fn call(u: &str, number: &str, key: &str) -> String {

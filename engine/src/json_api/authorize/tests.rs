@@ -3,7 +3,7 @@
 
 use super::super::testing::{live, live_on, priced_cards, vip_custom_in, Live};
 use super::super::{respond, Endpoint, Request, Status};
-use crate::api::{ApiSettings, Params};
+use crate::mor_api::{ApiSettings, Params};
 use crate::time::Timestamp;
 
 /// users.csv with a `credit` column: alice 10, bob 20, dave unlimited, the others none.

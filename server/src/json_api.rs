@@ -1,10 +1,10 @@
 //! The JSON API's HTTP glue (`/v1/...`, docs/api.md "JSON API"): the method, the
-//! `Authorization` header, the query and the raw body handed to `ratel_engine::native`,
+//! `Authorization` header, the query and the raw body handed to `ratel_engine::json_api`,
 //! whose status comes back as an HTTP status. Everything else is the engine's.
 
-use ratel_engine::api::{ContentType, Method, Params};
+use ratel_engine::json_api;
 use ratel_engine::ledger::{Commit, NoLedger};
-use ratel_engine::native;
+use ratel_engine::mor_api::{ContentType, Method, Params};
 use ratel_engine::snapshot::Snapshot;
 use ratel_engine::time::Timestamp;
 
@@ -17,7 +17,7 @@ use crate::service::App;
 #[derive(Debug, Clone, Copy)]
 pub struct Answered {
     pub status: Status,
-    pub counted: Option<(native::Endpoint, native::Status)>,
+    pub counted: Option<(json_api::Endpoint, json_api::Status)>,
     /// What a 405's `Allow` lists: the one method of the endpoint the path names.
     pub allow: &'static str,
 }
@@ -37,11 +37,11 @@ pub fn answer(
         RequestMethod::Post => Some(Method::Post),
         RequestMethod::Other => None,
     };
-    let status = match native::route(&app.api, request.path, method, request.authorization) {
+    let status = match json_api::route(&app.api, request.path, method, request.authorization) {
         Err(failure) => failure.write(body),
         Ok(endpoint) => {
             request_params(params, request.query, None, None);
-            let native_request = native::Request {
+            let json_request = json_api::Request {
                 params,
                 body: request.body,
                 now,
@@ -55,12 +55,12 @@ pub fn answer(
                 None => &NoLedger,
             };
             let data = &snapshot.data;
-            native::respond(
+            json_api::respond(
                 endpoint,
                 &data.artifact,
                 &data.accounts,
                 &app.api,
-                &native_request,
+                &json_request,
                 commit,
                 body,
             )
@@ -68,10 +68,10 @@ pub fn answer(
     };
     // A hidden API (empty token) counts nothing: it does not exist.
     let counted = (!app.api.native_token.is_empty())
-        .then(|| native::Endpoint::of_path(request.path))
+        .then(|| json_api::Endpoint::of_path(request.path))
         .flatten()
         .map(|endpoint| (endpoint, status));
-    let allow = match native::Endpoint::of_path(request.path).map(native::Endpoint::method) {
+    let allow = match json_api::Endpoint::of_path(request.path).map(json_api::Endpoint::method) {
         Some(Method::Get) => "GET",
         Some(Method::Post) => "POST",
         None => "GET, POST",
@@ -91,7 +91,7 @@ pub fn refuse_before_body(
     head: &Request<'_>,
     body: &mut Vec<u8>,
 ) -> Option<(Status, ContentType)> {
-    if !native::is_native_path(head.path) {
+    if !json_api::is_json_api_path(head.path) {
         return None;
     }
     let method = match head.method {
@@ -99,28 +99,28 @@ pub fn refuse_before_body(
         RequestMethod::Post => Some(Method::Post),
         RequestMethod::Other => None,
     };
-    let failure = native::route(&app.api, head.path, method, head.authorization).err()?;
+    let failure = json_api::route(&app.api, head.path, method, head.authorization).err()?;
     body.clear();
     Some((http_status(failure.write(body)), ContentType::Json))
 }
 
 /// The body of a 413 for a `/v1/` path (refused before the request was read whole).
 pub fn write_too_large(body: &mut Vec<u8>, limit: usize) -> ContentType {
-    native::errors::write_error(
+    json_api::errors::write_error(
         body,
         &format!("the body is larger than the JSON API's limit of {limit} bytes"),
     );
     ContentType::Json
 }
 
-fn http_status(status: native::Status) -> Status {
+fn http_status(status: json_api::Status) -> Status {
     match status {
-        native::Status::Ok => Status::Ok,
-        native::Status::BadRequest => Status::BadRequest,
-        native::Status::Unauthorized => Status::Unauthorized,
-        native::Status::NotFound => Status::NotFound,
-        native::Status::MethodNotAllowed => Status::MethodNotAllowed,
-        native::Status::PayloadTooLarge => Status::PayloadTooLarge,
-        native::Status::Unavailable => Status::Unavailable,
+        json_api::Status::Ok => Status::Ok,
+        json_api::Status::BadRequest => Status::BadRequest,
+        json_api::Status::Unauthorized => Status::Unauthorized,
+        json_api::Status::NotFound => Status::NotFound,
+        json_api::Status::MethodNotAllowed => Status::MethodNotAllowed,
+        json_api::Status::PayloadTooLarge => Status::PayloadTooLarge,
+        json_api::Status::Unavailable => Status::Unavailable,
     }
 }

@@ -200,8 +200,8 @@ pub fn write(out: &mut Vec<u8>, result: &Result<ArrowBalance, ArrowError>) -> Co
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{body, demo, with_request};
-    use crate::api::Method;
+    use crate::mor_api::testing::{body, demo, with_request};
+    use crate::mor_api::Method;
     use crate::time::Timestamp;
 
     fn call_with(settings: &ApiSettings, pairs: &[(&str, &str)]) -> String {

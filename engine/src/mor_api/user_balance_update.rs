@@ -125,11 +125,11 @@ pub fn write(out: &mut Vec<u8>, result: &Result<Updated<'_>, Failure>) -> Conten
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{
+    use crate::ledger::NoLedger;
+    use crate::mor_api::testing::{
         assert_payment_checks, body, live, payments, status, with_signed_request,
     };
-    use crate::api::Method;
-    use crate::ledger::NoLedger;
+    use crate::mor_api::Method;
 
     /// Runs the endpoint with `pairs` (signed with `key` over `user_id` and `balance` when
     /// `key` is given) and returns the body.

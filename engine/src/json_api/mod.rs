@@ -1,6 +1,6 @@
 //! Ratel's own JSON API (docs/api.md, "JSON API"): `/v1/rates`, `/v1/authorize`,
 //! `/v1/calls` and `/v1/balance`, for softswitches and scripts. Plain functions like
-//! [`crate::api`]: the data, the settings and the decoded request in, a status and a JSON
+//! [`crate::mor_api`]: the data, the settings and the decoded request in, a status and a JSON
 //! body out; HTTP stays in the server.
 //!
 //! One file per endpoint. What they share lives here: the gate every request passes (token,
@@ -21,12 +21,12 @@ use serde::{Serialize, Serializer};
 pub use errors::Failure;
 
 use crate::accounts::Accounts;
-use crate::api::{ApiSettings, Method, Params};
 use crate::artifact::Artifact;
 use crate::auth::constant_time_eq;
 use crate::cost::COST_PLACES;
 use crate::ledger::Commit;
 use crate::money::{write_scaled, Decimal, Wide};
+use crate::mor_api::{ApiSettings, Method, Params};
 use crate::rating::Payer;
 use crate::time::Timestamp;
 
@@ -77,7 +77,7 @@ impl Endpoint {
 }
 
 /// Whether a path belongs to the JSON API (its body limit and its JSON errors apply).
-pub fn is_native_path(path: &[u8]) -> bool {
+pub fn is_json_api_path(path: &[u8]) -> bool {
     path.starts_with(b"/v1/")
 }
 
@@ -348,7 +348,7 @@ pub(crate) mod testing {
         body: &str,
         ledger: &dyn crate::ledger::Commit,
     ) -> (super::Status, String) {
-        let params = crate::api::Params::from_query(pairs);
+        let params = crate::mor_api::Params::from_query(pairs);
         let request = super::Request {
             params: &params,
             body: body.as_bytes(),
@@ -359,7 +359,7 @@ pub(crate) mod testing {
             endpoint,
             &live.artifact,
             &live.accounts,
-            &crate::api::ApiSettings::default(),
+            &crate::mor_api::ApiSettings::default(),
             &request,
             ledger,
             &mut out,

@@ -191,11 +191,11 @@ pub fn write(out: &mut Vec<u8>, result: &Result<Payment<'_>, Failure>) -> Conten
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::testing::{
+    use crate::ledger::NoLedger;
+    use crate::mor_api::testing::{
         assert_payment_checks, body, live, page_status, payments, with_signed_request,
     };
-    use crate::api::Method;
-    use crate::ledger::NoLedger;
+    use crate::mor_api::Method;
 
     /// Runs the endpoint with `pairs`, signed with `key` (when given) over description,
     /// number, amount and currency, a missing one as empty.

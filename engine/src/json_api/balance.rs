@@ -30,7 +30,7 @@ pub fn run(accounts: &Accounts, request: &Request<'_>, out: &mut Vec<u8>) -> Res
 mod tests {
     use super::super::testing::{live, priced_cards};
     use super::super::{respond, Endpoint, Status};
-    use crate::api::{ApiSettings, Params};
+    use crate::mor_api::{ApiSettings, Params};
     use crate::time::Timestamp;
 
     fn balance(live: &super::super::testing::Live, pairs: &[(&str, &str)]) -> (Status, String) {
