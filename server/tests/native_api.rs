@@ -441,15 +441,18 @@ fn strangers_announcing_large_bodies_are_refused_before_the_body_and_hold_no_mem
                     let _ = stream.write_all(head.as_bytes());
                     // All but the last byte: the old server held all of it, waiting.
                     let _ = stream.write_all(body);
-                    let mut answer = vec![0u8; 512];
-                    let read = stream.read(&mut answer).unwrap_or(0);
+                    // Measured while every connection is still open and its bytes sent.
                     sent.wait();
                     measured.wait();
+                    let mut answer = vec![0u8; 512];
+                    let read = stream.read(&mut answer).unwrap_or(0);
                     String::from_utf8_lossy(&answer[..read]).into_owned()
                 })
             })
             .collect();
         sent.wait();
+        // Time for the server to read what the kernel holds for it.
+        std::thread::sleep(std::time::Duration::from_secs(1));
         let during = rss_kib(&server);
         measured.wait();
         let statuses = threads.into_iter().map(|t| t.join().unwrap()).collect();
