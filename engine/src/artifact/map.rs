@@ -15,10 +15,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::index::DenseTable;
 use super::layout;
 use super::{read_i64, read_u32, RecordLayout, FORMAT_VERSION};
 use crate::files::OpenError;
-use crate::lookup::DenseTable;
 use crate::money::Decimal;
 
 /// Why an artifact was refused.

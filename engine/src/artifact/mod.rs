@@ -10,6 +10,8 @@
 //! read through bounds-checked slices.
 
 mod build;
+pub(crate) mod fst_node;
+pub(crate) mod index;
 mod map;
 mod verify;
 
@@ -91,9 +93,9 @@ pub(crate) mod layout {
         pub const LEN: usize = 16;
     }
 
-    /// Significant digits, and places, of a rate or a fee: what an i64 of units holds. A
-    /// deck's amount with more is refused when it is read.
-    pub const MAX_AMOUNT_DIGITS: u32 = 18;
+    /// Significant digits, and places, of a rate or a fee: what an i64 of units holds (a
+    /// deck's amount with more is refused when it is read).
+    pub use crate::tariff::MAX_AMOUNT_DIGITS;
 
     /// A rate: units i64 and scale u8 of an exact decimal (canonical).
     pub mod rate {

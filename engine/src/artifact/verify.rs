@@ -87,7 +87,7 @@ impl Artifact {
         artifact.check_versions()?;
         artifact.read_tariffs()?;
         artifact.check_index()?;
-        crate::lookup::build_dense_tables(&mut artifact);
+        super::index::build_dense_tables(&mut artifact);
         Ok(artifact)
     }
 
@@ -227,7 +227,7 @@ impl Artifact {
             return damaged("fst index holds more keys than the tariffs declare");
         }
         let roots: Vec<_> = (0..self.tariffs.len())
-            .map(|index| crate::lookup::tariff_root(&self.fst, self.input_encoding, index as u16))
+            .map(|index| super::index::tariff_root(&self.fst, self.input_encoding, index as u16))
             .collect();
         for (info, root) in self.tariffs.iter_mut().zip(roots) {
             info.root = root;
@@ -375,7 +375,7 @@ fn open_index(
         Err(error) => return damaged(format!("fst index: {error}")),
     };
     // Ratel reads every node itself (bounds-checked); only the version it knows is allowed.
-    let Some(encoding) = crate::lookup::input_encoding(fst.as_bytes()) else {
+    let Some(encoding) = super::fst_node::input_encoding(fst.as_bytes()) else {
         return damaged("fst index is not in the format version this build reads (3)");
     };
     Ok((fst, encoding))

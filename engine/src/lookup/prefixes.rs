@@ -12,7 +12,7 @@
 //! the shorter prefixes alone) so that workers can walk slices side by side and
 //! still write them in order.
 
-use super::fst_node::{Node, NodeReader};
+use crate::artifact::fst_node::{Node, NodeReader};
 use crate::artifact::{Artifact, Target};
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::time::Timestamp;

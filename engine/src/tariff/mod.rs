@@ -19,6 +19,7 @@ mod format;
 mod values;
 
 pub use format::DeckFormat;
+pub use values::MAX_AMOUNT_DIGITS;
 
 use crate::input::{read_csv_with, ColumnSpec, CsvInput, ErrorList, Row, TextEncoding};
 use crate::money::Decimal;

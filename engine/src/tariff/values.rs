@@ -3,9 +3,12 @@
 
 use std::fmt;
 
-use crate::artifact::layout::MAX_AMOUNT_DIGITS;
 use crate::money::{Decimal, DecimalError};
 use crate::time::DateFormat;
+
+/// Significant digits, and places, a deck's rate or fee may have: the artifact keeps them as
+/// 64-bit units (balances, which sums make longer, hold 38).
+pub const MAX_AMOUNT_DIGITS: u32 = 18;
 
 /// Why a price was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
