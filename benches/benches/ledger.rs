@@ -8,9 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ratel_engine::ledger::{
-    Account, Applied, CallDetail, Change, Commit, Kind, Ledger, Submission,
-};
+use ratel_engine::accounts::{Account, BalanceCell};
+use ratel_engine::ledger::{Applied, CallDetail, Change, Commit, Kind, Ledger, Submission};
 use ratel_engine::money::Decimal;
 use ratel_engine::time::Timestamp;
 
@@ -21,7 +20,7 @@ fn ledger(c: &mut Criterion) {
     let mut accounts = ratel_engine::testing::demo_accounts();
     let ledger = Ledger::open(&dir.join("ledger.sqlite"), "USD").expect("the ledger opens");
     ledger.attach(&mut accounts).expect("the accounts attach");
-    let users: Vec<(Account, ratel_engine::ledger::Live)> = accounts
+    let users: Vec<(Account, Arc<BalanceCell>)> = accounts
         .users()
         .iter()
         .map(|u| (Account::User(u.id), Arc::clone(u.live())))

@@ -1,7 +1,9 @@
 //! `card_groups.csv` and `cards.csv` (docs/formats.md): calling cards and the groups that own them.
 
 use crate::input::{read_csv, ColumnSpec, ErrorList, Row};
-use crate::ledger::{BalanceCell, Live};
+use std::sync::Arc;
+
+use super::balance::BalanceCell;
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -31,7 +33,7 @@ pub struct Card {
     /// yet (see [`Card::balance`]).
     pub csv_balance: Decimal,
     /// The live balance (the ledger's, once it has attached these accounts).
-    pub(crate) live: Live,
+    pub(crate) live: Arc<BalanceCell>,
     pub min_balance: Decimal,
     pub min_balance_f64: f64,
     /// `YYYY-MM-DD HH:MM:SS ±zzzz`, or empty.
@@ -53,7 +55,7 @@ impl Card {
     }
 
     /// The live balance's cell, for a [`crate::ledger::Change`] to this card.
-    pub fn live(&self) -> &Live {
+    pub fn live(&self) -> &Arc<BalanceCell> {
         &self.live
     }
 

@@ -10,19 +10,24 @@
 //! reach the log and the `/reload` reply, so they name the line and column instead. Who may
 //! see whom once loaded is [`visibility`]'s business.
 
+mod balance;
 mod cards;
 mod currencies;
 mod index;
+mod key;
 mod users;
 pub mod visibility;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rustc_hash::FxBuildHasher;
 use std::path::{Path, PathBuf};
 
+pub use balance::BalanceCell;
 pub use cards::{Card, CardGroup};
 pub use currencies::{is_valid_code, read_rates, Currencies, Currency};
+pub use key::Account;
 pub use users::{Credit, Password, Permissions, Role, User};
 
 use crate::files::OpenError;
@@ -161,17 +166,17 @@ impl Accounts {
         &mut self,
     ) -> impl Iterator<
         Item = (
-            crate::ledger::Account,
+            Account,
             crate::money::Decimal,
-            &mut crate::ledger::Live,
+            &mut Arc<BalanceCell>,
         ),
     > {
         let users = self.users.iter_mut().map(|user| {
-            let account = crate::ledger::Account::User(user.id);
+            let account = Account::User(user.id);
             (account, user.csv_balance, &mut user.live)
         });
         let cards = self.cards.iter_mut().map(|card| {
-            let account = crate::ledger::Account::Card(card.id);
+            let account = Account::Card(card.id);
             (account, card.csv_balance, &mut card.live)
         });
         users.chain(cards)

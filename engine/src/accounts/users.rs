@@ -4,7 +4,9 @@
 //! names, owners, tariffs, currencies, exactly one admin) is checked in `accounts::load`.
 
 use crate::input::{read_csv, ColumnSpec, ErrorList, Row};
-use crate::ledger::{BalanceCell, Live};
+use std::sync::Arc;
+
+use super::balance::BalanceCell;
 use crate::money::Decimal;
 use crate::tariff::is_valid_tariff_name;
 
@@ -79,7 +81,7 @@ pub struct User {
     /// the ledger has not seen yet, and nothing more once it has (see [`User::balance`]).
     pub csv_balance: Decimal,
     /// The live balance (the ledger's, once it has attached these accounts).
-    pub(crate) live: Live,
+    pub(crate) live: Arc<BalanceCell>,
     pub initial_balance: Decimal,
     pub unique_hash: Option<String>,
     pub api_key: Option<String>,
@@ -108,7 +110,7 @@ impl User {
     }
 
     /// The live balance's cell, for a [`crate::ledger::Change`] to this user.
-    pub fn live(&self) -> &Live {
+    pub fn live(&self) -> &Arc<BalanceCell> {
         &self.live
     }
 

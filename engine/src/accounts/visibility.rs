@@ -134,7 +134,7 @@ mod tests {
             custom_tariff: None,
             currency: None,
             csv_balance: Decimal::ZERO,
-            live: crate::ledger::BalanceCell::new(Decimal::ZERO),
+            live: crate::accounts::BalanceCell::new(Decimal::ZERO),
             initial_balance: Decimal::ZERO,
             unique_hash: None,
             api_key: None,

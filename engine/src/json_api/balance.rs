@@ -33,7 +33,7 @@ mod tests {
     use crate::mor_api::{ApiSettings, Params};
     use crate::time::Timestamp;
 
-    fn balance(live: &super::super::testing::Live, pairs: &[(&str, &str)]) -> (Status, String) {
+    fn balance(live: &super::super::testing::Fixture, pairs: &[(&str, &str)]) -> (Status, String) {
         let params = Params::from_query(pairs);
         let request = super::Request {
             params: &params,

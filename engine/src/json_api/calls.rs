@@ -20,9 +20,8 @@ use super::errors::{self, Failure};
 use super::{payer, write_results, Money, Request, Status};
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
-use crate::ledger::{
-    Account, Applied, CallDetail, Change, Commit, Entry, Kind, RefKey, Submission,
-};
+use crate::accounts::Account;
+use crate::ledger::{Applied, CallDetail, Change, Commit, Entry, Kind, RefKey, Submission};
 use crate::rating;
 use crate::time::Timestamp;
 

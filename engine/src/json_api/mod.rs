@@ -16,11 +16,13 @@ pub mod decode;
 pub mod errors;
 pub mod rates;
 
+use std::sync::Arc;
+
 use serde::{Serialize, Serializer};
 
 pub use errors::Failure;
 
-use crate::accounts::Accounts;
+use crate::accounts::{Account, Accounts, BalanceCell};
 use crate::artifact::Artifact;
 use crate::auth::constant_time_eq;
 use crate::cost::COST_PLACES;
@@ -190,14 +192,14 @@ pub(crate) fn payer<'a>(
 }
 
 /// The ledger account a payer's changes go to, and its live balance.
-pub(crate) fn ledger_account(payer: Payer<'_>) -> (crate::ledger::Account, crate::ledger::Live) {
+pub(crate) fn ledger_account(payer: Payer<'_>) -> (Account, Arc<BalanceCell>) {
     match payer {
         Payer::User(user) => (
-            crate::ledger::Account::User(user.id),
+            Account::User(user.id),
             std::sync::Arc::clone(&user.live),
         ),
         Payer::Card(card) => (
-            crate::ledger::Account::Card(card.id),
+            Account::Card(card.id),
             std::sync::Arc::clone(&card.live),
         ),
     }
@@ -301,7 +303,7 @@ pub(crate) mod testing {
 
     /// The demo data with a ledger: accounts attached (every balance its file's), the
     /// artifact, and the ledger (dropped with the directory).
-    pub(crate) struct Live {
+    pub(crate) struct Fixture {
         pub(crate) artifact: Arc<Artifact>,
         pub(crate) accounts: Accounts,
         pub(crate) ledger: Ledger,
@@ -310,12 +312,12 @@ pub(crate) mod testing {
 
     /// The demo accounts, with `card_groups.csv` and `users.csv` rewritten by `edit` (file
     /// name, text) before loading, and a fresh ledger attached.
-    pub(crate) fn live(edit: impl Fn(&str, String) -> String) -> Live {
+    pub(crate) fn live(edit: impl Fn(&str, String) -> String) -> Fixture {
         live_on(Arc::clone(&crate::testing::demo_data().artifact), edit)
     }
 
     /// [`live`] over another artifact (tariffs in other currencies).
-    pub(crate) fn live_on(artifact: Arc<Artifact>, edit: impl Fn(&str, String) -> String) -> Live {
+    pub(crate) fn live_on(artifact: Arc<Artifact>, edit: impl Fn(&str, String) -> String) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let demo = crate::testing::demo_dir();
         for file in crate::testing::ACCOUNT_FILES {
@@ -325,7 +327,7 @@ pub(crate) mod testing {
         let mut accounts = load(dir.path(), &artifact);
         let ledger = Ledger::open(&dir.path().join("ledger.sqlite"), "USD").unwrap();
         ledger.attach(&mut accounts).unwrap();
-        Live {
+        Fixture {
             artifact,
             accounts,
             ledger,
@@ -342,7 +344,7 @@ pub(crate) mod testing {
 
     /// Runs `endpoint` with the query `pairs` and `body` at `now`, against `ledger`.
     pub(crate) fn run_with(
-        live: &Live,
+        live: &Fixture,
         endpoint: super::Endpoint,
         pairs: &[(&str, &str)],
         body: &str,
@@ -369,7 +371,7 @@ pub(crate) mod testing {
 
     /// [`run_with`] against the live data's own ledger.
     pub(crate) fn run(
-        live: &Live,
+        live: &Fixture,
         endpoint: super::Endpoint,
         pairs: &[(&str, &str)],
         body: &str,

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use super::references::References;
 use super::store::{Entry, Store, WATCH_EVERY};
-use super::{Account, Applied, Done, Kind, Level, Live, Log, RefKey, Submission, OTHER_PAYER};
+use super::{Applied, Done, Kind, Level, Log, RefKey, Submission, OTHER_PAYER};
+use crate::accounts::{Account, BalanceCell};
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -162,7 +163,7 @@ impl<S: Store> Committer<S> {
         let now = Timestamp::now();
         let mut entries: Vec<Entry> = Vec::new();
         // Balances as this batch leaves them, set on the cells after the commit.
-        let mut balances: HashMap<Account, (Decimal, Live)> = HashMap::new();
+        let mut balances: HashMap<Account, (Decimal, Arc<BalanceCell>)> = HashMap::new();
         let mut keys: HashMap<RefKey, usize> = HashMap::new();
         let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(batch.len());
         let mut answers: Vec<Done> = Vec::with_capacity(batch.len());
@@ -260,7 +261,7 @@ impl<S: Store> Committer<S> {
         submission: Submission,
         now: Timestamp,
         entries: &mut Vec<Entry>,
-        balances: &mut HashMap<Account, (Decimal, Live)>,
+        balances: &mut HashMap<Account, (Decimal, Arc<BalanceCell>)>,
         keys: &mut HashMap<RefKey, usize>,
     ) -> Outcome {
         let (key, payer) = match &submission {

@@ -11,18 +11,16 @@
 //! The first time the ledger sees an account ([`Ledger::attach`], at startup and at every
 //! reload) the file's balance becomes its `opening` entry; from then on the ledger owns it.
 
-mod account;
-mod cell;
 mod committer;
 mod file_watch;
+mod kind;
 mod references;
 mod sqlite;
 pub mod store;
 #[cfg(test)]
 mod tests;
 
-pub use account::{Account, Kind, RefKey};
-pub use cell::{BalanceCell, Live};
+pub use kind::{Kind, RefKey};
 pub use committer::Stats;
 pub use file_watch::WAL_WARN_BYTES;
 pub use store::{CallDetail, Entry, Store};
@@ -31,7 +29,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
-use crate::accounts::Accounts;
+use crate::accounts::{Account, Accounts, BalanceCell};
 use crate::money::Decimal;
 
 /// What a request asks the ledger to do with one account.
@@ -39,7 +37,7 @@ use crate::money::Decimal;
 pub struct Change {
     pub account: Account,
     /// The account's live balance (from the snapshot the request read).
-    pub cell: Live,
+    pub cell: Arc<BalanceCell>,
     /// Added to the balance, in the default currency (negative for a charge).
     pub amount: Decimal,
     pub kind: Kind,
@@ -204,7 +202,7 @@ pub type Done = Box<dyn FnOnce(Vec<Applied>) + Send>;
 /// What the ledger knows of an account it has seen.
 #[derive(Debug)]
 struct Known {
-    cell: Live,
+    cell: Arc<BalanceCell>,
     opening: Decimal,
 }
 

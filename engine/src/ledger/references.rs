@@ -64,7 +64,7 @@ impl References {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::Account;
+    use crate::accounts::Account;
 
     #[test]
     fn a_key_is_found_once_inserted_and_others_are_not() {

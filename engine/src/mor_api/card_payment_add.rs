@@ -13,7 +13,8 @@ use super::{
 use crate::accounts::visibility;
 use crate::accounts::{Accounts, Card, CardGroup, Currency};
 use crate::cost::COST_PLACES;
-use crate::ledger::{Account, Applied, Change, Commit, Kind, Submission};
+use crate::accounts::Account;
+use crate::ledger::{Applied, Change, Commit, Kind, Submission};
 use crate::money::{write_ruby_float, Decimal};
 
 /// The success text.

@@ -11,7 +11,8 @@ use super::{
     ContentType, Failure, Request,
 };
 use crate::accounts::{Accounts, User};
-use crate::ledger::{Account, Applied, Change, Commit, Kind, Submission};
+use crate::accounts::Account;
+use crate::ledger::{Applied, Change, Commit, Kind, Submission};
 use crate::money::{write_ruby_float, Decimal};
 
 /// The status of a success.

@@ -1,7 +1,7 @@
 //! `/v1/authorize`: the longest call a balance (with credit, or less `min_balance`) pays
 //! for, worked by hand.
 
-use super::super::testing::{live, live_on, priced_cards, vip_custom_in, Live};
+use super::super::testing::{live, live_on, priced_cards, vip_custom_in, Fixture};
 use super::super::{respond, Endpoint, Request, Status};
 use crate::mor_api::{ApiSettings, Params};
 use crate::time::Timestamp;
@@ -27,7 +27,7 @@ fn with_credit(file: &str, text: String) -> String {
         .collect()
 }
 
-fn authorize(live: &Live, limit: u32, pairs: &[(&str, &str)]) -> (Status, String) {
+fn authorize(live: &Fixture, limit: u32, pairs: &[(&str, &str)]) -> (Status, String) {
     let params = Params::from_query(pairs);
     let request = Request {
         params: &params,

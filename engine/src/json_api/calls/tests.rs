@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::super::testing::{live, live_on, priced_cards, run, run_with, vip_custom_in, Live};
+use super::super::testing::{live, live_on, priced_cards, run, run_with, vip_custom_in, Fixture};
 use super::super::{Endpoint, Status};
 use crate::cost::{self, Terms};
 use crate::ledger::NoLedger;
@@ -11,7 +11,7 @@ use crate::money::Decimal;
 use crate::rating::{find_rate, Matching};
 use crate::time::Timestamp;
 
-fn calls(live: &Live, calls: &str) -> (Status, String) {
+fn calls(live: &Fixture, calls: &str) -> (Status, String) {
     run(
         live,
         Endpoint::Calls,
@@ -20,7 +20,7 @@ fn calls(live: &Live, calls: &str) -> (Status, String) {
     )
 }
 
-fn balance(live: &Live, pairs: &[(&str, &str)]) -> String {
+fn balance(live: &Fixture, pairs: &[(&str, &str)]) -> String {
     run(live, Endpoint::Balance, pairs, "").1
 }
 

@@ -21,12 +21,9 @@ pub struct BalanceCell {
     value: Mutex<Value>,
 }
 
-/// A shared handle to a [`BalanceCell`].
-pub type Live = Arc<BalanceCell>;
-
 impl BalanceCell {
     /// A cell holding `balance`.
-    pub fn new(balance: Decimal) -> Live {
+    pub fn new(balance: Decimal) -> Arc<BalanceCell> {
         Arc::new(BalanceCell {
             value: Mutex::new(Value {
                 exact: balance,
