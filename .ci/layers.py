@@ -27,13 +27,50 @@ ITEM = re.compile(
     re.M)
 USE = re.compile(r"^\s*(pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", re.M)
 PATH = re.compile(r"\b((?:crate|super|self|ratel_[a-z]+)(?:::[A-Za-z_][A-Za-z0-9_]*)+)")
+RELATIVE = re.compile(r"(?<![:\w])([a-z_][a-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)+)")
 
 
 def strip_comments(text):
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r"//[^\n]*", "", text)
-    # String literals can hold `crate::` in messages: blank them.
-    return re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
+    """The code alone: comments dropped, string and character literals emptied."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if text.startswith("//", i):
+            i = text.find("\n", i)
+            i = n if i < 0 else i
+        elif text.startswith("/*", i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                if text.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        elif re.match(r'b?r#*"', text[i:i + 20]) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+            m = re.match(r'b?r(#*)"', text[i:])
+            end = '"' + m.group(1)
+            i = text.find(end, i + m.end())
+            i = n if i < 0 else i + len(end)
+            out.append('""')
+        elif ch == '"' or (ch == "b" and text.startswith('b"', i) and (i == 0 or not text[i - 1].isalnum())):
+            i += 2 if ch == "b" else 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+            i += 1
+            out.append('""')
+        elif ch == "'":
+            m = re.match(r"'(?:\\.[^']*|[^'\\])'", text[i:])
+            if m:  # a character literal; otherwise a lifetime
+                out.append("' '")
+                i += m.end()
+            else:
+                out.append(ch)
+                i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
 
 
 def cfg_test_blocks(text):
@@ -193,10 +230,15 @@ def graph(crates):
             text = crate.text[path]
             # A file's own `use` lines, then paths written in code.
             written = []
-            for _, tree in USE.findall(text):
-                written += expand_use(tree)
+            # A `pub use` only re-exports: whoever names the item depends on its definition.
+            for visibility, tree in USE.findall(text):
+                if not visibility:
+                    written += expand_use(tree)
             body = USE.sub("", text)
             written += [p.split("::") for p in PATH.findall(body)]
+            # Relative paths in code: a child module's (`committer::run`) or a name a `use`
+            # brought in (`store::Entry`); `absolute` keeps only those.
+            written += [p.split("::") for p in RELATIVE.findall(body)]
             # Names a `use` brought in from a module (`use super::x;` then `x::f()`).
             for segments in written:
                 if not segments:

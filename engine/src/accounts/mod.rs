@@ -164,13 +164,7 @@ impl Accounts {
     /// attach its cells (before the accounts are shared).
     pub(crate) fn live_cells_mut(
         &mut self,
-    ) -> impl Iterator<
-        Item = (
-            Account,
-            crate::money::Decimal,
-            &mut Arc<BalanceCell>,
-        ),
-    > {
+    ) -> impl Iterator<Item = (Account, crate::money::Decimal, &mut Arc<BalanceCell>)> {
         let users = self.users.iter_mut().map(|user| {
             let account = Account::User(user.id);
             (account, user.csv_balance, &mut user.live)

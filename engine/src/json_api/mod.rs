@@ -194,14 +194,8 @@ pub(crate) fn payer<'a>(
 /// The ledger account a payer's changes go to, and its live balance.
 pub(crate) fn ledger_account(payer: Payer<'_>) -> (Account, Arc<BalanceCell>) {
     match payer {
-        Payer::User(user) => (
-            Account::User(user.id),
-            std::sync::Arc::clone(&user.live),
-        ),
-        Payer::Card(card) => (
-            Account::Card(card.id),
-            std::sync::Arc::clone(&card.live),
-        ),
+        Payer::User(user) => (Account::User(user.id), std::sync::Arc::clone(&user.live)),
+        Payer::Card(card) => (Account::Card(card.id), std::sync::Arc::clone(&card.live)),
     }
 }
 
@@ -317,7 +311,10 @@ pub(crate) mod testing {
     }
 
     /// [`live`] over another artifact (tariffs in other currencies).
-    pub(crate) fn live_on(artifact: Arc<Artifact>, edit: impl Fn(&str, String) -> String) -> Fixture {
+    pub(crate) fn live_on(
+        artifact: Arc<Artifact>,
+        edit: impl Fn(&str, String) -> String,
+    ) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let demo = crate::testing::demo_dir();
         for file in crate::testing::ACCOUNT_FILES {

@@ -20,9 +20,9 @@ pub mod store;
 #[cfg(test)]
 mod tests;
 
-pub use kind::{Kind, RefKey};
 pub use committer::Stats;
 pub use file_watch::WAL_WARN_BYTES;
+pub use kind::{Kind, RefKey};
 pub use store::{CallDetail, Entry, Store};
 
 use std::collections::HashMap;

@@ -11,9 +11,9 @@ use super::{
     ContentType, Failure, Request,
 };
 use crate::accounts::visibility;
+use crate::accounts::Account;
 use crate::accounts::{Accounts, Card, CardGroup, Currency};
 use crate::cost::COST_PLACES;
-use crate::accounts::Account;
 use crate::ledger::{Applied, Change, Commit, Kind, Submission};
 use crate::money::{write_ruby_float, Decimal};
 

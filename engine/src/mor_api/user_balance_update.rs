@@ -10,8 +10,8 @@ use super::{
     check_enabled, check_get, decimal_param, signed_caller, write_page, ApiError, ApiSettings,
     ContentType, Failure, Request,
 };
-use crate::accounts::{Accounts, User};
 use crate::accounts::Account;
+use crate::accounts::{Accounts, User};
 use crate::ledger::{Applied, Change, Commit, Kind, Submission};
 use crate::money::{write_ruby_float, Decimal};
 
