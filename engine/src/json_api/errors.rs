@@ -3,8 +3,6 @@
 
 use std::borrow::Cow;
 
-use super::Status;
-
 pub const UNAUTHORIZED: &str = "unauthorized";
 pub const NOT_FOUND: &str = "not found";
 pub const ACCOUNT_NOT_FOUND: &str = "account not found";
@@ -57,5 +55,18 @@ pub fn write_error(out: &mut Vec<u8>, message: &str) {
     struct Body<'a> {
         error: &'a str,
     }
-    super::write_json(out, &Body { error: message });
+    super::write::write_json(out, &Body { error: message });
+}
+
+/// The HTTP statuses the JSON API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    BadRequest,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    /// The ledger could not write (`{"error":"ledger unavailable"}`): resend, ids make it safe.
+    Unavailable,
 }
