@@ -5,47 +5,11 @@
 //! node reached, the output accumulated and the deepest final state passed (16 bytes an
 //! entry, 160 KB a tariff, small enough to stay in L2). `lookup` answers queries with them.
 
+use super::dense::{
+    DenseEntry, DenseTable, DENSE_DIGITS, DENSE_ENTRIES, DENSE_MIN_PREFIXES, NO_NODE,
+};
 use super::fst_node::NodeReader;
 use super::{Artifact, FstBytes, TariffInfo};
-
-/// Digits the dense table resolves at once.
-pub(crate) const DENSE_DIGITS: usize = 4;
-/// Entries in a dense table: every string of [`DENSE_DIGITS`] digits.
-const DENSE_ENTRIES: usize = 10usize.pow(DENSE_DIGITS as u32);
-/// Tariffs smaller than this are walked from the root (a table would cost more than it saves).
-const DENSE_MIN_PREFIXES: u32 = 2_048;
-/// `addr` of a dense entry whose four digits leave the fst before the fourth.
-pub(crate) const NO_NODE: u32 = u32::MAX;
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DenseEntry {
-    /// fst node after the four digits, or [`NO_NODE`].
-    pub(crate) addr: u32,
-    /// Output accumulated along the four transitions.
-    pub(crate) out: u32,
-    /// fst value of the deepest final state among the first four digits.
-    pub(crate) best: u32,
-    /// Its length in digits; 0 when none.
-    pub(crate) best_len: u8,
-}
-
-/// The first-digits jump table of one tariff.
-#[derive(Debug)]
-pub(crate) struct DenseTable {
-    entries: Box<[DenseEntry]>,
-}
-
-impl DenseTable {
-    /// The entry of the four-digit start `index` (see [`dense_index`]).
-    #[inline]
-    pub(crate) fn entry(&self, index: usize) -> DenseEntry {
-        self.entries[index]
-    }
-
-    pub(crate) fn heap_bytes(&self) -> usize {
-        std::mem::size_of_val(&*self.entries)
-    }
-}
 
 impl Artifact {
     /// Follows `digits[depth..]` from node `addr` (reached with output `out`), calling
@@ -125,21 +89,6 @@ pub(crate) fn tariff_root(
     Some((addr, output))
 }
 
-/// The dense-table index of the first four digits, when there are four and they are digits.
-#[inline]
-pub(crate) fn dense_index(digits: &[u8]) -> Option<usize> {
-    let head = digits.get(..DENSE_DIGITS)?;
-    let mut index = 0usize;
-    for &byte in head {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        index = index * 10 + usize::from(digit);
-    }
-    Some(index)
-}
-
 /// Builds the dense tables of every large tariff (called once per load).
 pub(crate) fn build_dense_tables(artifact: &mut Artifact) {
     let tables: Vec<Option<DenseTable>> = artifact
@@ -199,7 +148,5 @@ fn dense_table(artifact: &Artifact, info: &TariffInfo) -> Option<DenseTable> {
         }
         entries.push(entry);
     }
-    Some(DenseTable {
-        entries: entries.into_boxed_slice(),
-    })
+    Some(DenseTable::new(entries.into_boxed_slice()))
 }

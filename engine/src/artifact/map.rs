@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::index::DenseTable;
+use super::dense::DenseTable;
 use super::layout;
 use super::{read_i64, read_u32, RecordLayout, FORMAT_VERSION};
 use crate::files::OpenError;

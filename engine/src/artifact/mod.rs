@@ -10,6 +10,7 @@
 //! read through bounds-checked slices.
 
 mod build;
+pub(crate) mod dense;
 pub(crate) mod fst_node;
 pub(crate) mod index;
 mod map;

@@ -4,14 +4,17 @@
 //! and answers. Many requests, one commit: that is what makes a durable ledger fast.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::change::{Applied, Done, Submission, OTHER_PAYER};
+use super::kind::{Kind, RefKey};
+use super::options::{Level, Log};
 use super::references::References;
+use super::stats::Stats;
 use super::store::{Entry, Store, WATCH_EVERY};
-use super::{Applied, Done, Kind, Level, Log, RefKey, Submission, OTHER_PAYER};
 use crate::accounts::{Account, BalanceCell};
 use crate::money::Decimal;
 use crate::time::Timestamp;
@@ -54,40 +57,6 @@ pub(crate) struct Committer<S> {
     /// The failure of the commits failing now, logged once for the run (a full disk under
     /// load would otherwise log thousands of identical lines a second).
     failing: Option<String>,
-}
-
-/// What the committer has done, for `/metrics`.
-#[derive(Debug, Default)]
-pub struct Stats {
-    /// Transactions committed (each one sync).
-    pub commits: AtomicU64,
-    /// Entries written.
-    pub entries: AtomicU64,
-    /// Commits that failed (nothing of them applied).
-    pub failures: AtomicU64,
-    /// Commits that failed since the last one that succeeded.
-    pub failing: AtomicU64,
-    /// Time spent in the store's commits, in microseconds.
-    pub commit_micros: AtomicU64,
-    /// The write-ahead log's size at the last look (every 200 ms), in bytes.
-    pub wal_bytes: AtomicU64,
-    /// Why the store may not be written any more (its file was removed or replaced), once
-    /// that happened: every change is refused until the server is restarted.
-    unusable: Mutex<Option<String>>,
-}
-
-impl Stats {
-    /// Why the ledger refuses every change, if it does (see `file_watch`).
-    pub fn unusable(&self) -> Option<String> {
-        self.unusable
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    pub(crate) fn set_unusable(&self, reason: &str) {
-        *self.unusable.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason.to_owned());
-    }
 }
 
 /// Runs the committer until every sender is gone.

@@ -16,7 +16,7 @@
 //! acknowledged change. A server does not start while such a copy lies beside its ledger.
 //!
 //! [`WalSize`] measures the log for `/metrics` and says in the log when it grows past
-//! [`WAL_WARN_BYTES`].
+//! [`super::WAL_WARN_BYTES`].
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
@@ -209,10 +209,6 @@ impl Files {
         }
     }
 }
-
-/// A log past this size is not being checkpointed (the store keeps it near 64 MiB): a reader
-/// holds an old snapshot open, and it is said in the log.
-pub const WAL_WARN_BYTES: u64 = 256 << 20;
 
 /// The log's size, measured by the checkpointer for `/metrics` and the log.
 #[derive(Debug)]

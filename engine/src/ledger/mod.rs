@@ -11,18 +11,26 @@
 //! The first time the ledger sees an account ([`Ledger::attach`], at startup and at every
 //! reload) the file's balance becomes its `opening` entry; from then on the ledger owns it.
 
+mod change;
+mod commit;
 mod committer;
+mod error;
 mod file_watch;
 mod kind;
+mod options;
 mod references;
 mod sqlite;
+mod stats;
 pub mod store;
 #[cfg(test)]
 mod tests;
 
-pub use committer::Stats;
-pub use file_watch::WAL_WARN_BYTES;
+pub use change::{Applied, Change, Done, Submission, OTHER_PAYER};
+pub use commit::{Commit, NoLedger};
+pub use error::LedgerError;
 pub use kind::{Kind, RefKey};
+pub use options::{Level, Log, Options, WAL_WARN_BYTES};
+pub use stats::Stats;
 pub use store::{CallDetail, Entry, Store};
 
 use std::collections::HashMap;
@@ -31,173 +39,6 @@ use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use crate::accounts::{Account, Accounts, BalanceCell};
 use crate::money::Decimal;
-
-/// What a request asks the ledger to do with one account.
-#[derive(Debug, Clone)]
-pub struct Change {
-    pub account: Account,
-    /// The account's live balance (from the snapshot the request read).
-    pub cell: Arc<BalanceCell>,
-    /// Added to the balance, in the default currency (negative for a charge).
-    pub amount: Decimal,
-    pub kind: Kind,
-    /// The idempotency key the client gave (a call's id), or empty.
-    pub reference: String,
-    pub description: String,
-    pub call: Option<CallDetail>,
-}
-
-impl Change {
-    /// The key a repeat of this change is recognised by: a call's id across the ledger, an
-    /// adjustment's reference within its account; none for the other kinds.
-    fn key(&self) -> Option<RefKey> {
-        RefKey::of(self.kind, self.account, &self.reference)
-    }
-}
-
-/// One item of a batch handed to the committer.
-#[derive(Debug, Clone)]
-pub enum Submission {
-    /// A change to apply (unless its key was applied before).
-    Change(Change),
-    /// A change the request could not build (a call that could not be priced): answered
-    /// `Refused` with this message, unless `key` was applied before, in which case the
-    /// stored entry is answered as a duplicate (a resent call whose rate has since gone is
-    /// still the call that was charged), or refused as [`OTHER_PAYER`] when `account` (the
-    /// payer, when the request's payer could be found) is not the one charged.
-    Unpriced {
-        key: Option<RefKey>,
-        account: Option<Account>,
-        error: String,
-    },
-}
-
-/// Why a change whose key was applied to another account is refused: two switches that
-/// reuse a call id must hear of it, not get the other payer's charge as a duplicate.
-pub const OTHER_PAYER: &str = "id already charged to another payer";
-
-/// What became of one submission.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Applied {
-    /// Applied and durable: the new entry.
-    Done(Entry),
-    /// Its key was applied before: the stored entry; nothing changed now.
-    Duplicate(Entry),
-    /// Not applied, for this reason (nothing changed).
-    Refused(String),
-    /// The store failed; nothing was applied and the change may be sent again.
-    Failed(String),
-}
-
-/// How much a ledger event matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
-
-/// Where the ledger says what an operator must see (a failed commit, a ledger file removed
-/// under the server, a new ledger created): the server's log. The engine has no logger.
-#[derive(Clone)]
-pub struct Log(Arc<Say>);
-
-/// What a [`Log`] calls.
-type Say = dyn Fn(Level, &str) + Send + Sync;
-
-impl Log {
-    pub fn new(write: impl Fn(Level, &str) + Send + Sync + 'static) -> Log {
-        Log(Arc::new(write))
-    }
-
-    /// Says `message` at `level`.
-    pub fn say(&self, level: Level, message: &str) {
-        (self.0)(level, message);
-    }
-}
-
-impl std::fmt::Debug for Log {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Log")
-    }
-}
-
-/// How a ledger is opened.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Whether a missing ledger file is created (a new, empty ledger: logged as such), or an
-    /// error (`[ledger] create = false`, for production).
-    pub create: bool,
-    pub log: Log,
-    /// A write-ahead log larger than this is said in the log ([`WAL_WARN_BYTES`]).
-    pub wal_warn_bytes: u64,
-}
-
-impl Default for Options {
-    /// Creates a missing ledger; logs on stderr.
-    fn default() -> Options {
-        Options {
-            create: true,
-            log: Log::new(|level, message| eprintln!("{level:?} {message}")),
-            wal_warn_bytes: WAL_WARN_BYTES,
-        }
-    }
-}
-
-/// Why the ledger could not open or attach accounts.
-#[derive(Debug, thiserror::Error)]
-pub enum LedgerError {
-    #[error("ledger {path}: {message}")]
-    Store { path: String, message: String },
-    #[error(
-        "ledger {path} is in use by another ratel-server (it holds the file's lock); \
-         two servers must not share one ledger file"
-    )]
-    InUse { path: String },
-    #[error(
-        "ledger {path} keeps balances in {kept}, but default_currency is {configured}; \
-         use the ledger's currency or a new ledger file"
-    )]
-    Currency {
-        path: String,
-        kept: String,
-        configured: String,
-    },
-    #[error("ledger {0}: the committer has stopped; restart the server")]
-    Stopped(String),
-    #[error(
-        "ledger {0} does not exist, and [ledger] create = false: restore it from a backup, or \
-         set create = true to start a new, empty ledger"
-    )]
-    Missing(String),
-    #[error(
-        "ledger {path}: a rescued copy of it lies beside it ({copy}): the ledger was removed \
-         or replaced while a server ran, and the copy holds every change acknowledged until \
-         then; put the copy in place of the ledger (or move it elsewhere if the ledger there \
-         is the one to keep), then start again"
-    )]
-    Rescued { path: String, copy: String },
-}
-
-/// Turns any batch of submissions into their outcomes, in order. The server's version waits
-/// without blocking a worker thread; [`Ledger`]'s own blocks the calling thread.
-pub trait Commit {
-    fn commit(&self, submissions: Vec<Submission>) -> Vec<Applied>;
-}
-
-/// A [`Commit`] for callers without a ledger (read-only tools, tests of read endpoints):
-/// every submission fails and nothing changes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoLedger;
-
-impl Commit for NoLedger {
-    fn commit(&self, submissions: Vec<Submission>) -> Vec<Applied> {
-        vec![Applied::Failed("no ledger is configured".into()); submissions.len()]
-    }
-}
-
-/// A callback the committer calls with a batch's outcomes.
-pub type Done = Box<dyn FnOnce(Vec<Applied>) + Send>;
 
 /// What the ledger knows of an account it has seen.
 #[derive(Debug)]

@@ -15,7 +15,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::file_watch::{self, Files, WalSize};
 use super::references::References;
 use super::store::{CallDetail, Entry, Loaded, Store, StoreError};
-use super::{Account, Kind, LedgerError, Level, Log, Options, RefKey, Stats};
+use super::{Kind, LedgerError, Level, Log, Options, RefKey, Stats};
+use crate::accounts::Account;
 use crate::money::Decimal;
 use crate::time::Timestamp;
 

@@ -2,7 +2,8 @@
 //! PostgreSQL backend for servers that share balances is to follow). Only the committer
 //! thread calls it, so a backend needs no locking of its own.
 
-use super::{Account, Kind, RefKey};
+use super::{Kind, RefKey};
+use crate::accounts::Account;
 use crate::money::Decimal;
 use crate::time::Timestamp;
 

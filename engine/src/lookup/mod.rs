@@ -13,7 +13,7 @@ mod prefixes;
 
 pub use prefixes::{DamagedIndex, InForce, PrefixRow, Prefixes, Slice, SLICE_DIGITS};
 
-use crate::artifact::index::{dense_index, DENSE_DIGITS, NO_NODE};
+use crate::artifact::dense::{dense_index, DENSE_DIGITS, NO_NODE};
 use crate::artifact::Artifact;
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::time::Timestamp;
