@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use crate::http::{RequestMethod, Status};
+use crate::http::{HttpStatus, RequestMethod};
 use crate::log::write_rfc3339;
 use crate::routes::route;
 use crate::service::Listener;
@@ -56,13 +56,13 @@ enum Target {
 
 /// One request, as the access log prints it.
 #[derive(Debug)]
-pub struct Entry<'r> {
+pub struct AccessRecord<'r> {
     pub listener: Listener,
     pub peer: SocketAddr,
     /// `None`: refused before it was parsed.
     pub method: Option<RequestMethod>,
     pub path: &'r [u8],
-    pub status: Status,
+    pub status: HttpStatus,
     pub bytes: usize,
     pub took: Duration,
 }
@@ -97,7 +97,7 @@ impl AccessLog {
     }
 
     /// Formats `entry` into `line` (a buffer the caller reuses) and queues it.
-    pub fn record(&self, entry: &Entry<'_>, web_dir: &str, line: &mut String) {
+    pub fn record(&self, entry: &AccessRecord<'_>, web_dir: &str, line: &mut String) {
         self.record_ending(entry, web_dir, line, None);
     }
 
@@ -106,7 +106,7 @@ impl AccessLog {
     /// `write_failed` (the client went away).
     pub fn record_written(
         &self,
-        entry: &Entry<'_>,
+        entry: &AccessRecord<'_>,
         web_dir: &str,
         line: &mut String,
         written: &std::io::Result<()>,
@@ -121,7 +121,7 @@ impl AccessLog {
 
     fn record_ending(
         &self,
-        entry: &Entry<'_>,
+        entry: &AccessRecord<'_>,
         web_dir: &str,
         line: &mut String,
         ending: Option<&str>,
@@ -338,12 +338,12 @@ mod tests {
             dropped: AtomicU64::new(0),
             target: Mutex::new(Target::Stderr),
         };
-        let entry = Entry {
+        let entry = AccessRecord {
             listener: Listener::Api,
             peer: "127.0.0.1:5000".parse().unwrap(),
             method: Some(RequestMethod::Get),
             path: b"/billing/api/calling_cards_get",
-            status: Status::Ok,
+            status: HttpStatus::Ok,
             bytes: 3_000_000,
             took: Duration::from_secs(10),
         };

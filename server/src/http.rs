@@ -50,7 +50,7 @@ pub enum RequestMethod {
 
 /// A complete request, borrowing the read buffer.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'b> {
+pub struct HttpRequest<'b> {
     pub method: RequestMethod,
     pub path: &'b [u8],
     pub query: &'b [u8],
@@ -68,7 +68,7 @@ pub struct Request<'b> {
 #[derive(Debug, Clone, Copy)]
 pub enum Parsed<'b> {
     /// A request, and how many bytes of the buffer it used (head and body).
-    Complete(Request<'b>, usize),
+    Complete(HttpRequest<'b>, usize),
     /// More bytes are needed.
     Partial,
     /// The head is complete and valid, the body still to come: the request so far (its
@@ -76,19 +76,19 @@ pub enum Parsed<'b> {
     /// `Expect: 100-continue` and waits for a `100 Continue` before sending it. What the
     /// head says is checked before the body is read (the JSON API's token, memory).
     AwaitingBody {
-        head: Request<'b>,
+        head: HttpRequest<'b>,
         body_len: usize,
         expects_continue: bool,
     },
     /// The request breaks a rule: answer this status, then close.
-    Reject(Status),
+    Reject(HttpStatus),
     /// As `Reject`, for a JSON API path: the answer is a JSON error.
-    RejectJson(Status),
+    RejectJson(HttpStatus),
 }
 
 /// The HTTP statuses Ratel sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub enum HttpStatus {
     Ok,
     BadRequest,
     Unauthorized,
@@ -102,20 +102,20 @@ pub enum Status {
     Unavailable,
 }
 
-impl Status {
+impl HttpStatus {
     pub fn line(self) -> &'static str {
         match self {
-            Status::Ok => "200 OK",
-            Status::BadRequest => "400 Bad Request",
-            Status::Unauthorized => "401 Unauthorized",
-            Status::NotFound => "404 Not Found",
-            Status::MethodNotAllowed => "405 Method Not Allowed",
-            Status::PayloadTooLarge => "413 Payload Too Large",
-            Status::UriTooLong => "414 URI Too Long",
-            Status::HeadersTooLarge => "431 Request Header Fields Too Large",
-            Status::NotImplemented => "501 Not Implemented",
-            Status::InternalError => "500 Internal Server Error",
-            Status::Unavailable => "503 Service Unavailable",
+            HttpStatus::Ok => "200 OK",
+            HttpStatus::BadRequest => "400 Bad HttpRequest",
+            HttpStatus::Unauthorized => "401 Unauthorized",
+            HttpStatus::NotFound => "404 Not Found",
+            HttpStatus::MethodNotAllowed => "405 Method Not Allowed",
+            HttpStatus::PayloadTooLarge => "413 Payload Too Large",
+            HttpStatus::UriTooLong => "414 URI Too Long",
+            HttpStatus::HeadersTooLarge => "431 HttpRequest Header Fields Too Large",
+            HttpStatus::NotImplemented => "501 Not Implemented",
+            HttpStatus::InternalError => "500 Internal Server Error",
+            HttpStatus::Unavailable => "503 Service Unavailable",
         }
     }
 }
@@ -130,21 +130,21 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
             if buf.len() > limits.max_head {
                 let line_done = buf[..limits.max_head].contains(&b'\n');
                 return Parsed::Reject(if line_done {
-                    Status::HeadersTooLarge
+                    HttpStatus::HeadersTooLarge
                 } else {
-                    Status::UriTooLong
+                    HttpStatus::UriTooLong
                 });
             }
             return Parsed::Partial;
         }
-        Err(httparse::Error::TooManyHeaders) => return Parsed::Reject(Status::HeadersTooLarge),
-        Err(_) => return Parsed::Reject(Status::BadRequest),
+        Err(httparse::Error::TooManyHeaders) => return Parsed::Reject(HttpStatus::HeadersTooLarge),
+        Err(_) => return Parsed::Reject(HttpStatus::BadRequest),
     };
     if head_len > limits.max_head {
-        return Parsed::Reject(Status::HeadersTooLarge);
+        return Parsed::Reject(HttpStatus::HeadersTooLarge);
     }
     if request.headers.len() > limits.max_headers {
-        return Parsed::Reject(Status::HeadersTooLarge);
+        return Parsed::Reject(HttpStatus::HeadersTooLarge);
     }
     let method = match request.method {
         Some("GET") => RequestMethod::Get,
@@ -165,12 +165,12 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
                 .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|v| v.parse::<usize>().ok());
             match (parsed, content_length) {
-                (None, _) => return Parsed::Reject(Status::BadRequest),
-                (Some(a), Some(b)) if a != b => return Parsed::Reject(Status::BadRequest),
+                (None, _) => return Parsed::Reject(HttpStatus::BadRequest),
+                (Some(a), Some(b)) if a != b => return Parsed::Reject(HttpStatus::BadRequest),
                 (Some(length), _) => content_length = Some(length),
             }
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Parsed::Reject(Status::NotImplemented);
+            return Parsed::Reject(HttpStatus::NotImplemented);
         } else if header.name.eq_ignore_ascii_case("connection") {
             let tokens = value.split(|&b| b == b',').map(<[u8]>::trim_ascii);
             for token in tokens {
@@ -203,9 +203,9 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
         limits.max_body
     };
     let too_large = if json {
-        Parsed::RejectJson(Status::PayloadTooLarge)
+        Parsed::RejectJson(HttpStatus::PayloadTooLarge)
     } else {
-        Parsed::Reject(Status::PayloadTooLarge)
+        Parsed::Reject(HttpStatus::PayloadTooLarge)
     };
     let body_len = content_length.unwrap_or(0);
     if body_len > max_body {
@@ -214,7 +214,7 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
     let Some(total) = head_len.checked_add(body_len) else {
         return too_large;
     };
-    let request = |body: &'b [u8]| Request {
+    let request = |body: &'b [u8]| HttpRequest {
         method,
         path,
         query,
@@ -238,7 +238,7 @@ pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
 /// body.
 pub fn write_response(
     out: &mut Vec<u8>,
-    status: Status,
+    status: HttpStatus,
     content_type: ContentType,
     body: &[u8],
     close: bool,
@@ -250,7 +250,7 @@ pub fn write_response(
 /// [`write_response`] with the methods a 405's `Allow` lists (a JSON API endpoint takes one).
 pub fn write_response_allowing(
     out: &mut Vec<u8>,
-    status: Status,
+    status: HttpStatus,
     content_type: ContentType,
     body: &[u8],
     close: bool,
@@ -269,7 +269,7 @@ pub fn write_response_allowing(
         ContentType::Json => b"\r\nContent-Type: application/json\r\nContent-Length: ".as_slice(),
     });
     out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
-    if status == Status::MethodNotAllowed {
+    if status == HttpStatus::MethodNotAllowed {
         out.extend_from_slice(b"\r\nAllow: ");
         out.extend_from_slice(allow.as_bytes());
     }
@@ -404,7 +404,7 @@ mod tests {
         assert_eq!(params.text("bad"), None);
     }
 
-    fn parse(input: &[u8]) -> Result<(Request<'_>, usize), String> {
+    fn parse(input: &[u8]) -> Result<(HttpRequest<'_>, usize), String> {
         match parse_request(input, &Limits::default()) {
             Parsed::Complete(request, used) => Ok((request, used)),
             Parsed::Partial => Err("partial".into()),
@@ -468,12 +468,12 @@ mod tests {
         let big_head = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(9_000));
         assert_eq!(
             parse(big_head.as_bytes()).unwrap_err(),
-            "431 Request Header Fields Too Large"
+            "431 HttpRequest Header Fields Too Large"
         );
         let many = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(200));
         assert_eq!(
             parse(many.as_bytes()).unwrap_err(),
-            "431 Request Header Fields Too Large"
+            "431 HttpRequest Header Fields Too Large"
         );
         let sixty_four = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(64));
         assert!(parse(sixty_four.as_bytes()).is_ok());
@@ -486,7 +486,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse(bad).unwrap_err(),
-                "400 Bad Request",
+                "400 Bad HttpRequest",
                 "{}",
                 String::from_utf8_lossy(bad)
             );
@@ -498,7 +498,7 @@ mod tests {
         assert_eq!(
             parse(b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n")
                 .unwrap_err(),
-            "400 Bad Request"
+            "400 Bad HttpRequest"
         );
         assert_eq!(
             parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap_err(),
@@ -567,7 +567,7 @@ mod tests {
         let mut out = Vec::new();
         write_response(
             &mut out,
-            Status::Ok,
+            HttpStatus::Ok,
             ContentType::Text,
             b"60.0000",
             true,

@@ -9,15 +9,15 @@ use ratel_engine::snapshot::Snapshot;
 use ratel_engine::time::Timestamp;
 
 use crate::commit::CoroutineCommit;
-use crate::http::{request_params, Request, RequestMethod, Status};
+use crate::http::{request_params, HttpRequest, HttpStatus, RequestMethod};
 use crate::service::App;
 
 /// One JSON API answer: its HTTP status, and what `/metrics` counts (the endpoint the path
 /// names, if any, and the engine's status).
 #[derive(Debug, Clone, Copy)]
 pub struct Answered {
-    pub status: Status,
-    pub counted: Option<(json_api::Endpoint, json_api::Status)>,
+    pub status: HttpStatus,
+    pub counted: Option<(json_api::Endpoint, json_api::JsonStatus)>,
     /// What a 405's `Allow` lists: the one method of the endpoint the path names.
     pub allow: &'static str,
 }
@@ -27,7 +27,7 @@ pub struct Answered {
 pub fn answer(
     app: &App,
     snapshot: &Snapshot,
-    request: &Request<'_>,
+    request: &HttpRequest<'_>,
     now: Timestamp,
     params: &mut Params,
     body: &mut Vec<u8>,
@@ -41,7 +41,7 @@ pub fn answer(
         Err(failure) => failure.write(body),
         Ok(endpoint) => {
             request_params(params, request.query, None, None);
-            let json_request = json_api::Request {
+            let json_request = json_api::JsonRequest {
                 params,
                 body: request.body,
                 now,
@@ -88,9 +88,9 @@ pub fn answer(
 /// body is read; `None` when the head passes (or the path is not the JSON API's).
 pub fn refuse_before_body(
     app: &App,
-    head: &Request<'_>,
+    head: &HttpRequest<'_>,
     body: &mut Vec<u8>,
-) -> Option<(Status, ContentType)> {
+) -> Option<(HttpStatus, ContentType)> {
     if !json_api::is_json_api_path(head.path) {
         return None;
     }
@@ -113,14 +113,14 @@ pub fn write_too_large(body: &mut Vec<u8>, limit: usize) -> ContentType {
     ContentType::Json
 }
 
-fn http_status(status: json_api::Status) -> Status {
+fn http_status(status: json_api::JsonStatus) -> HttpStatus {
     match status {
-        json_api::Status::Ok => Status::Ok,
-        json_api::Status::BadRequest => Status::BadRequest,
-        json_api::Status::Unauthorized => Status::Unauthorized,
-        json_api::Status::NotFound => Status::NotFound,
-        json_api::Status::MethodNotAllowed => Status::MethodNotAllowed,
-        json_api::Status::PayloadTooLarge => Status::PayloadTooLarge,
-        json_api::Status::Unavailable => Status::Unavailable,
+        json_api::JsonStatus::Ok => HttpStatus::Ok,
+        json_api::JsonStatus::BadRequest => HttpStatus::BadRequest,
+        json_api::JsonStatus::Unauthorized => HttpStatus::Unauthorized,
+        json_api::JsonStatus::NotFound => HttpStatus::NotFound,
+        json_api::JsonStatus::MethodNotAllowed => HttpStatus::MethodNotAllowed,
+        json_api::JsonStatus::PayloadTooLarge => HttpStatus::PayloadTooLarge,
+        json_api::JsonStatus::Unavailable => HttpStatus::Unavailable,
     }
 }

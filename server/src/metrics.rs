@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use ratel_engine::json_api;
-use ratel_engine::mor_api::{Endpoint, Outcome};
+use ratel_engine::mor_api::{Counted, Endpoint};
 use ratel_engine::snapshot::{Reread, Snapshot};
 
-use crate::http::Status;
+use crate::http::HttpStatus;
 use crate::service::Listener;
 
 /// Upper bounds of the latency buckets, in microseconds.
@@ -22,14 +22,14 @@ const BUCKETS_US: [u64; 9] = [25, 50, 100, 250, 500, 1_000, 2_500, 10_000, 100_0
 const RELOAD_BUCKETS_MS: [u64; 10] = [1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 30_000];
 
 /// HTTP statuses counted as refusals (JSON API errors are answers, counted by outcome).
-const REFUSALS: [Status; 7] = [
-    Status::BadRequest,
-    Status::NotFound,
-    Status::MethodNotAllowed,
-    Status::PayloadTooLarge,
-    Status::UriTooLong,
-    Status::HeadersTooLarge,
-    Status::NotImplemented,
+const REFUSALS: [HttpStatus; 7] = [
+    HttpStatus::BadRequest,
+    HttpStatus::NotFound,
+    HttpStatus::MethodNotAllowed,
+    HttpStatus::PayloadTooLarge,
+    HttpStatus::UriTooLong,
+    HttpStatus::HeadersTooLarge,
+    HttpStatus::NotImplemented,
 ];
 
 /// Shards of the per-request counters; a thread uses the shard its first use picked.
@@ -108,13 +108,13 @@ impl Drop for OpenConnection<'_> {
 }
 
 impl Metrics {
-    pub fn request(&self, endpoint: Endpoint, outcome: Outcome, took: Duration) {
+    pub fn request(&self, endpoint: Endpoint, outcome: Counted, took: Duration) {
         let index = Endpoint::ALL
             .iter()
             .position(|&e| e == endpoint)
             .unwrap_or(0);
         let shard = &self.shards[shard_index()];
-        shard.requests[index][usize::from(outcome == Outcome::Refused)].fetch_add(1, Relaxed);
+        shard.requests[index][usize::from(outcome == Counted::Refused)].fetch_add(1, Relaxed);
         let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         let bucket = BUCKETS_US
             .iter()
@@ -128,7 +128,7 @@ impl Metrics {
     pub fn json_request(
         &self,
         endpoint: json_api::Endpoint,
-        status: json_api::Status,
+        status: json_api::JsonStatus,
         took: Duration,
     ) {
         let index = json_api::Endpoint::ALL
@@ -136,8 +136,8 @@ impl Metrics {
             .position(|&e| e == endpoint)
             .unwrap_or(0);
         let outcome = match status {
-            json_api::Status::Ok => 0,
-            json_api::Status::Unavailable => 2,
+            json_api::JsonStatus::Ok => 0,
+            json_api::JsonStatus::Unavailable => 2,
             _ => 1,
         };
         let shard = &self.shards[shard_index()];
@@ -209,7 +209,7 @@ impl Metrics {
         }
     }
 
-    pub fn refusal(&self, status: Status) {
+    pub fn refusal(&self, status: HttpStatus) {
         if let Some(index) = REFUSALS.iter().position(|&s| s == status) {
             self.refusals[index].fetch_add(1, Relaxed);
         }
@@ -542,9 +542,9 @@ mod tests {
                     for i in 0..1000u64 {
                         let _in_flight = metrics.answering();
                         let outcome = if i % 4 == 0 {
-                            Outcome::Refused
+                            Counted::Refused
                         } else {
-                            Outcome::Answered
+                            Counted::Answered
                         };
                         let took =
                             Duration::from_micros(if thread % 2 == 0 { 10 } else { 200_000 });

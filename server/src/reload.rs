@@ -30,26 +30,26 @@ pub const WAIT: Duration = Duration::from_secs(10);
 const RETIRE_EVERY: Duration = Duration::from_millis(100);
 
 /// What a reload said: the message for the caller and the log.
-pub type Outcome = Result<String, String>;
+pub type ReloadResult = Result<String, String>;
 
 /// A queued request: who waits for its outcome (nobody, for a signal).
-type Request = Option<mpsc::Sender<Arc<Outcome>>>;
+type Waiter = Option<mpsc::Sender<Arc<ReloadResult>>>;
 
 /// The queue to the reload thread.
 #[derive(Debug)]
 pub struct Reloads {
-    queue: mpsc::Sender<Request>,
+    queue: mpsc::Sender<Waiter>,
 }
 
 /// The reload thread's end of the queue, until [`spawn`] takes it.
 #[derive(Debug)]
-pub struct Queue(mpsc::Receiver<Request>);
+pub struct Queue(mpsc::Receiver<Waiter>);
 
 /// What a caller of [`Reloads::request`] learns.
 #[derive(Debug)]
 pub enum Reply {
     /// The reload that started after the request finished, with this outcome.
-    Done(Arc<Outcome>),
+    Done(Arc<ReloadResult>),
     /// It is still running after [`WAIT`].
     StillRunning,
 }
@@ -125,8 +125,8 @@ fn lower_priority() {
 /// Serves `queue` with `reload` until every sender is gone. A reload that panics is a failed
 /// reload (`panicked` counts it): the thread goes on serving the next one.
 fn run(
-    queue: &mpsc::Receiver<Request>,
-    mut reload: impl FnMut() -> (Outcome, Option<Arc<Snapshot>>),
+    queue: &mpsc::Receiver<Waiter>,
+    mut reload: impl FnMut() -> (ReloadResult, Option<Arc<Snapshot>>),
     mut panicked: impl FnMut(&str),
 ) {
     let mut retired: Vec<Arc<Snapshot>> = Vec::new();

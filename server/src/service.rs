@@ -21,17 +21,17 @@ use ratel_engine::mor_api::{self, ApiSettings, ContentType, Method, Params};
 use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 use ratel_engine::time::Timestamp;
 
-use crate::access_log::{AccessLog, Entry};
+use crate::access_log::{AccessLog, AccessRecord};
 use crate::body_budget::{BodyBudget, Reservation};
 use crate::commit::CoroutineCommit;
 use crate::deadline::{socket_timeout, timeout_until};
 use crate::http::{
-    parse_request, request_params, write_response, write_response_allowing, Limits, Parsed,
-    Request, RequestMethod, Status,
+    parse_request, request_params, write_response, write_response_allowing, HttpRequest,
+    HttpStatus, Limits, Parsed, RequestMethod,
 };
 use crate::log;
 use crate::metrics::Metrics;
-use crate::reload::{self, Failures, Outcome, Reloads, Reply};
+use crate::reload::{self, Failures, ReloadResult, Reloads, Reply};
 use crate::routes::route;
 use crate::write_watch::WriteWatch;
 
@@ -91,7 +91,7 @@ impl App {
     /// the reason is returned (and logged, counted, and shown by `/healthz`). Runs on the
     /// reload thread only (`reload`), which keeps the replaced snapshot it returns until the
     /// last request reading it is done, and frees it there.
-    pub fn reload(&self) -> (Outcome, Option<Arc<Snapshot>>) {
+    pub fn reload(&self) -> (ReloadResult, Option<Arc<Snapshot>>) {
         let started = Instant::now();
         let mut warnings = Vec::new();
         // Only files whose stamp changed are read; the rest is shared with the data in force.
@@ -306,14 +306,14 @@ fn serve_connection(
                     }
                 };
                 // The JSON API's errors are answers, counted by endpoint and outcome.
-                if status != Status::Ok && !json {
+                if status != HttpStatus::Ok && !json {
                     app.metrics.refusal(status);
                 }
                 let close = request.close || app.stopping.load(Ordering::Relaxed);
                 write_response_allowing(&mut out, status, content, &body, close, now, allow);
                 let written = watch.write_all(&mut stream, &out);
                 if let Some(log) = &app.access_log {
-                    let entry = Entry {
+                    let entry = AccessRecord {
                         listener: kind,
                         peer,
                         method: Some(request.method),
@@ -369,7 +369,7 @@ fn serve_connection(
                         write_response(&mut out, status, content, &body, true, Timestamp::now());
                         let _ = watch.write_all(&mut stream, &out);
                         if let Some(log) = &app.access_log {
-                            let entry = Entry {
+                            let entry = AccessRecord {
                                 listener: kind,
                                 peer,
                                 method: Some(head.method),
@@ -417,7 +417,7 @@ fn serve_connection(
                 write_response(&mut out, status, content, &body, true, Timestamp::now());
                 let _ = watch.write_all(&mut stream, &out);
                 if let Some(log) = &app.access_log {
-                    let entry = Entry {
+                    let entry = AccessRecord {
                         listener: kind,
                         peer,
                         method: None,
@@ -473,10 +473,10 @@ fn read_more(
 /// endpoint and outcome to count when it reached one (a MOR endpoint, or the JSON API's).
 #[derive(Debug)]
 struct Answered {
-    status: Status,
+    status: HttpStatus,
     content: ContentType,
-    counted: Option<(mor_api::Endpoint, mor_api::Outcome)>,
-    json: Option<(json_api::Endpoint, json_api::Status)>,
+    counted: Option<(mor_api::Endpoint, mor_api::Counted)>,
+    json: Option<(json_api::Endpoint, json_api::JsonStatus)>,
     /// What a 405's `Allow` lists.
     allow: &'static str,
 }
@@ -484,12 +484,12 @@ struct Answered {
 fn answer(
     app: &App,
     snapshot: &Snapshot,
-    request: &Request<'_>,
+    request: &HttpRequest<'_>,
     now: Timestamp,
     params: &mut Params,
     body: &mut Vec<u8>,
 ) -> Answered {
-    let refused = |status: Status, body: &mut Vec<u8>| {
+    let refused = |status: HttpStatus, body: &mut Vec<u8>| {
         body.extend_from_slice(status.line().as_bytes());
         Answered {
             status,
@@ -512,13 +512,13 @@ fn answer(
     let method = match request.method {
         RequestMethod::Get => Method::Get,
         RequestMethod::Post => Method::Post,
-        RequestMethod::Other => return refused(Status::MethodNotAllowed, body),
+        RequestMethod::Other => return refused(HttpStatus::MethodNotAllowed, body),
     };
     let Some(routed) = route(request.path, &app.web_dir) else {
-        return refused(Status::NotFound, body);
+        return refused(HttpStatus::NotFound, body);
     };
     request_params(params, request.query, request.form_body, routed.path_id);
-    let api_request = mor_api::Request {
+    let api_request = mor_api::MorRequest {
         method,
         params,
         now,
@@ -544,7 +544,7 @@ fn answer(
         ),
     };
     Answered {
-        status: Status::Ok,
+        status: HttpStatus::Ok,
         content,
         counted: Some((routed.endpoint, outcome)),
         json: None,
@@ -553,7 +553,7 @@ fn answer(
 }
 
 /// The answer to a request whose body would pass the body budget: 503, in JSON on `/v1/`.
-fn busy(app: &App, head: &Request<'_>, body: &mut Vec<u8>) -> (Status, ContentType) {
+fn busy(app: &App, head: &HttpRequest<'_>, body: &mut Vec<u8>) -> (HttpStatus, ContentType) {
     body.clear();
     let message = format!(
         "server busy: request bodies being read take the whole {} MiB budget; retry shortly",
@@ -561,10 +561,10 @@ fn busy(app: &App, head: &Request<'_>, body: &mut Vec<u8>) -> (Status, ContentTy
     );
     if json_api::is_json_api_path(head.path) {
         json_api::errors::write_error(body, &message);
-        (Status::Unavailable, ContentType::Json)
+        (HttpStatus::Unavailable, ContentType::Json)
     } else {
         body.extend_from_slice(message.as_bytes());
-        (Status::Unavailable, ContentType::Text)
+        (HttpStatus::Unavailable, ContentType::Text)
     }
 }
 
@@ -572,9 +572,9 @@ fn busy(app: &App, head: &Request<'_>, body: &mut Vec<u8>) -> (Status, ContentTy
 fn admin(
     app: &App,
     snapshot: &Snapshot,
-    request: &Request<'_>,
+    request: &HttpRequest<'_>,
     body: &mut Vec<u8>,
-) -> (Status, ContentType) {
+) -> (HttpStatus, ContentType) {
     let (status, text) = match (request.method, request.path) {
         (RequestMethod::Get, b"/healthz") => {
             let mut text = format!("ok: generation {}", snapshot.generation);
@@ -582,13 +582,13 @@ fn admin(
             match app.data.ledger.as_deref() {
                 // Nothing can be charged or paid any more: not healthy.
                 Some(ledger) if !ledger.is_running() => (
-                    Status::Unavailable,
+                    HttpStatus::Unavailable,
                     "ledger stopped: its committer thread has ended (see the log); \
                      balances cannot change until the server is restarted"
                         .to_owned(),
                 ),
                 Some(ledger) if ledger.stats().unusable().is_some() => (
-                    Status::Unavailable,
+                    HttpStatus::Unavailable,
                     format!(
                         "ledger unusable: {} (see the log)",
                         ledger.stats().unusable().unwrap_or_default()
@@ -602,9 +602,9 @@ fn admin(
                              changes are refused until one succeeds"
                         ));
                     }
-                    (Status::Ok, text)
+                    (HttpStatus::Ok, text)
                 }
-                None => (Status::Ok, text),
+                None => (HttpStatus::Ok, text),
             }
         }
         (RequestMethod::Get, b"/metrics") => {
@@ -615,15 +615,15 @@ fn admin(
             if let Some(ledger) = &app.data.ledger {
                 crate::metrics::render_ledger(ledger, &mut text);
             }
-            (Status::Ok, text)
+            (HttpStatus::Ok, text)
         }
         (RequestMethod::Post, b"/reload") => match app.reloads.request(reload::WAIT) {
             Reply::Done(outcome) => match &*outcome {
-                Ok(message) => (Status::Ok, message.clone()),
-                Err(message) => (Status::InternalError, message.clone()),
+                Ok(message) => (HttpStatus::Ok, message.clone()),
+                Err(message) => (HttpStatus::InternalError, message.clone()),
             },
             Reply::StillRunning => (
-                Status::Unavailable,
+                HttpStatus::Unavailable,
                 format!(
                     "reload still running after {} s; its outcome will be in the log and /healthz",
                     reload::WAIT.as_secs()
@@ -631,10 +631,10 @@ fn admin(
             ),
         },
         (_, b"/healthz" | b"/metrics" | b"/reload") => (
-            Status::MethodNotAllowed,
-            Status::MethodNotAllowed.line().to_owned(),
+            HttpStatus::MethodNotAllowed,
+            HttpStatus::MethodNotAllowed.line().to_owned(),
         ),
-        _ => (Status::NotFound, Status::NotFound.line().to_owned()),
+        _ => (HttpStatus::NotFound, HttpStatus::NotFound.line().to_owned()),
     };
     body.extend_from_slice(text.as_bytes());
     (status, ContentType::Text)

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use common::{golden_cases, repo, Kind};
 use ratel_engine::ledger::Ledger;
-use ratel_engine::mor_api::{respond, ApiSettings, ContentType, Method, Params, Request};
+use ratel_engine::mor_api::{respond, ApiSettings, ContentType, Method, MorRequest, Params};
 use ratel_engine::snapshot::Data;
 use ratel_engine::testing::demo_artifact_bytes;
 use ratel_engine::time::Timestamp;
@@ -74,7 +74,7 @@ fn every_golden_case_answers_byte_for_byte() {
         } else {
             Method::Post
         };
-        let request = Request {
+        let request = MorRequest {
             method,
             params: &params,
             now: Timestamp::now(),

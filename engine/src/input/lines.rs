@@ -385,10 +385,10 @@ mod tests {
 
     use crate::input::testing::Trickle;
 
-    type Outcome = Result<(u64, Vec<String>), (u64, u64, String)>;
+    type Expected = Result<(u64, Vec<String>), (u64, u64, String)>;
 
     /// Every record (line, fields) or error (line, column, message) of `data`.
-    fn read_all(data: &[u8], format: CsvFormat, chunk: usize) -> Vec<Outcome> {
+    fn read_all(data: &[u8], format: CsvFormat, chunk: usize) -> Vec<Expected> {
         let mut reader = LineReader::new(Trickle { data, chunk }, format);
         let mut record = Record::new();
         let mut out = Vec::new();

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::decode;
-use super::{payer, payer_param, write_json, Canonical, Failure, Money, Request, Text};
+use super::{payer, payer_param, write_json, Canonical, Failure, JsonRequest, Money, Text};
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
 use crate::mor_api::ApiSettings;
@@ -47,7 +47,7 @@ pub fn run(
     artifact: &Artifact,
     accounts: &Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &JsonRequest<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), Failure> {
     let params = request.params;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{payer_of_params, write_json, Failure, Money, Request};
+use super::{payer_of_params, write_json, Failure, JsonRequest, Money};
 use crate::accounts::Accounts;
 
 #[derive(Serialize)]
@@ -14,7 +14,11 @@ struct Answer<'a> {
 
 /// Answers `/v1/balance`: 400 without exactly one of `account` and `card`, 404 when it
 /// names nobody.
-pub fn run(accounts: &Accounts, request: &Request<'_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+pub fn run(
+    accounts: &Accounts,
+    request: &JsonRequest<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), Failure> {
     let payer = payer_of_params(accounts, request.params)?;
     write_json(
         out,
@@ -29,13 +33,16 @@ pub fn run(accounts: &Accounts, request: &Request<'_>, out: &mut Vec<u8>) -> Res
 #[cfg(test)]
 mod tests {
     use super::super::testing::{live, priced_cards};
-    use super::super::{respond, Endpoint, Status};
+    use super::super::{respond, Endpoint, JsonStatus};
     use crate::mor_api::{ApiSettings, Params};
     use crate::time::Timestamp;
 
-    fn balance(live: &super::super::testing::Fixture, pairs: &[(&str, &str)]) -> (Status, String) {
+    fn balance(
+        live: &super::super::testing::Fixture,
+        pairs: &[(&str, &str)],
+    ) -> (JsonStatus, String) {
         let params = Params::from_query(pairs);
-        let request = super::Request {
+        let request = super::JsonRequest {
             params: &params,
             body: b"",
             now: Timestamp(0),
@@ -59,7 +66,7 @@ mod tests {
         assert_eq!(
             balance(&live, &[("account", "alice")]),
             (
-                Status::Ok,
+                JsonStatus::Ok,
                 r#"{"balance":"60.000000","currency":"USD"}"#.into()
             )
         );
@@ -79,7 +86,7 @@ mod tests {
         assert_eq!(
             balance(&live, &[]),
             (
-                Status::BadRequest,
+                JsonStatus::BadRequest,
                 r#"{"error":"account or card is required"}"#.into()
             )
         );
@@ -89,11 +96,14 @@ mod tests {
         );
         assert_eq!(
             balance(&live, &[("account", "nobody")]),
-            (Status::NotFound, r#"{"error":"account not found"}"#.into())
+            (
+                JsonStatus::NotFound,
+                r#"{"error":"account not found"}"#.into()
+            )
         );
         assert_eq!(
             balance(&live, &[("card", "0")]),
-            (Status::NotFound, r#"{"error":"card not found"}"#.into())
+            (JsonStatus::NotFound, r#"{"error":"card not found"}"#.into())
         );
     }
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::decode::{self, required_str, Scalar};
 use super::errors::{self, Failure};
-use super::{payer, write_results, Money, Request, Status};
+use super::{payer, write_results, JsonRequest, JsonStatus, Money};
 use crate::accounts::Account;
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
@@ -86,7 +86,7 @@ enum Plan<'c> {
 /// One result, in input order.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Outcome<'a> {
+enum CallResult<'a> {
     Charged {
         id: &'a str,
         cost: Money,
@@ -108,7 +108,7 @@ enum Outcome<'a> {
 pub fn run(
     artifact: &Artifact,
     accounts: &Accounts,
-    request: &Request<'_>,
+    request: &JsonRequest<'_>,
     ledger: &dyn Commit,
     out: &mut Vec<u8>,
 ) -> Result<(), Failure> {
@@ -127,28 +127,28 @@ pub fn run(
     };
     if applied.len() != submitted || applied.iter().any(|a| matches!(a, Applied::Failed(_))) {
         return Err(Failure::new(
-            Status::Unavailable,
+            JsonStatus::Unavailable,
             errors::LEDGER_UNAVAILABLE,
         ));
     }
     let currency = accounts.currencies.default_currency().code.as_str();
     let mut outcomes = applied.iter();
-    let results: Vec<Outcome<'_>> = plans
+    let results: Vec<CallResult<'_>> = plans
         .iter()
         .map(|plan| match *plan {
-            Plan::Invalid { id, ref error } => Outcome::Error {
+            Plan::Invalid { id, ref error } => CallResult::Error {
                 id,
                 error: Cow::Borrowed(error),
             },
             Plan::Submitted { id } => match outcomes.next() {
                 Some(Applied::Done(entry)) => charged(id, entry, currency, false),
                 Some(Applied::Duplicate(entry)) => charged(id, entry, currency, true),
-                Some(Applied::Refused(error)) => Outcome::Error {
+                Some(Applied::Refused(error)) => CallResult::Error {
                     id: Some(id),
                     error: Cow::Borrowed(error),
                 },
                 // Counted above: every submission has an outcome and none failed.
-                Some(Applied::Failed(_)) | None => Outcome::Error {
+                Some(Applied::Failed(_)) | None => CallResult::Error {
                     id: Some(id),
                     error: Cow::Borrowed(errors::LEDGER_UNAVAILABLE),
                 },
@@ -161,12 +161,17 @@ pub fn run(
 
 /// A charged call's result from its entry (new, or stored when `duplicate`): the cost is
 /// the entry's debit, the balance the one it left.
-fn charged<'a>(id: &'a str, entry: &'a Entry, currency: &'a str, duplicate: bool) -> Outcome<'a> {
+fn charged<'a>(
+    id: &'a str,
+    entry: &'a Entry,
+    currency: &'a str,
+    duplicate: bool,
+) -> CallResult<'a> {
     let (prefix, rated_s) = entry
         .call
         .as_ref()
         .map_or(("", 0), |call| (call.prefix.as_str(), call.rated_s));
-    Outcome::Charged {
+    CallResult::Charged {
         id,
         cost: Money(entry.amount.negated()),
         currency,

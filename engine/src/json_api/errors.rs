@@ -13,12 +13,12 @@ pub const LEDGER_UNAVAILABLE: &str = "ledger unavailable";
 /// A request refused as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    pub status: Status,
+    pub status: JsonStatus,
     pub message: Cow<'static, str>,
 }
 
 impl Failure {
-    pub fn new(status: Status, message: impl Into<Cow<'static, str>>) -> Failure {
+    pub fn new(status: JsonStatus, message: impl Into<Cow<'static, str>>) -> Failure {
         Failure {
             status,
             message: message.into(),
@@ -27,16 +27,16 @@ impl Failure {
 
     /// 400: malformed JSON, or a missing or invalid field (the message names it).
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Failure {
-        Failure::new(Status::BadRequest, message)
+        Failure::new(JsonStatus::BadRequest, message)
     }
 
     /// 404 with one of the fixed messages.
     pub fn not_found(message: &'static str) -> Failure {
-        Failure::new(Status::NotFound, message)
+        Failure::new(JsonStatus::NotFound, message)
     }
 
     /// Writes `{"error":"MESSAGE"}`; returns the status.
-    pub fn write(&self, out: &mut Vec<u8>) -> Status {
+    pub fn write(&self, out: &mut Vec<u8>) -> JsonStatus {
         write_error(out, &self.message);
         self.status
     }
@@ -60,7 +60,7 @@ pub fn write_error(out: &mut Vec<u8>, message: &str) {
 
 /// The HTTP statuses the JSON API answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub enum JsonStatus {
     Ok,
     BadRequest,
     Unauthorized,

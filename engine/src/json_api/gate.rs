@@ -1,6 +1,6 @@
 //! The gate every `/v1/` request passes before its endpoint runs: token, path, method.
 
-use super::errors::{self, Failure, Status};
+use super::errors::{self, Failure, JsonStatus};
 use super::Endpoint;
 use crate::auth::constant_time_eq;
 use crate::mor_api::{ApiSettings, Method};
@@ -19,7 +19,7 @@ pub fn route(
         return Err(Failure::not_found(errors::NOT_FOUND));
     }
     if !authorized(settings, authorization) {
-        return Err(Failure::new(Status::Unauthorized, errors::UNAUTHORIZED));
+        return Err(Failure::new(JsonStatus::Unauthorized, errors::UNAUTHORIZED));
     }
     let endpoint = Endpoint::of_path(path).ok_or(Failure::not_found(errors::NOT_FOUND))?;
     if method != Some(endpoint.method()) {
@@ -27,7 +27,7 @@ pub fn route(
             Method::Get => "method not allowed: use GET",
             Method::Post => "method not allowed: use POST",
         };
-        return Err(Failure::new(Status::MethodNotAllowed, allowed));
+        return Err(Failure::new(JsonStatus::MethodNotAllowed, allowed));
     }
     Ok(endpoint)
 }

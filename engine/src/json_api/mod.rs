@@ -27,10 +27,10 @@ mod tests;
 mod write;
 
 pub use endpoint::{is_json_api_path, Endpoint};
-pub use errors::{Failure, Status};
+pub use errors::{Failure, JsonStatus};
 pub use gate::{authorized, route};
 pub(crate) use payers::{ledger_account, payer, payer_of_params, payer_param};
-pub use request::Request;
+pub use request::JsonRequest;
 pub(crate) use write::{write_json, write_results, Canonical, Money, Text};
 
 use crate::accounts::Accounts;
@@ -44,10 +44,10 @@ pub fn respond(
     artifact: &Artifact,
     accounts: &Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &JsonRequest<'_>,
     ledger: &dyn Commit,
     out: &mut Vec<u8>,
-) -> Status {
+) -> JsonStatus {
     let result = match endpoint {
         Endpoint::Rates => rates::run(artifact, accounts, request, out),
         Endpoint::Authorize => authorize::run(artifact, accounts, settings, request, out),
@@ -55,7 +55,7 @@ pub fn respond(
         Endpoint::Balance => balance::run(accounts, request, out),
     };
     match result {
-        Ok(()) => Status::Ok,
+        Ok(()) => JsonStatus::Ok,
         Err(failure) => {
             out.clear();
             failure.write(out)

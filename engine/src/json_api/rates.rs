@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::decode::{self, Scalar};
 use super::errors::{self, Failure};
-use super::{write_results, Canonical, Request, Text};
+use super::{write_results, Canonical, JsonRequest, Text};
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
 use crate::lookup::dialed_digits;
@@ -53,7 +53,7 @@ impl Serialize for Prefix {
 
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Outcome<'a> {
+enum RateResult<'a> {
     Found {
         number: &'a str,
         tariff: &'a str,
@@ -77,7 +77,7 @@ enum Outcome<'a> {
 pub fn run(
     artifact: &Artifact,
     accounts: &Accounts,
-    request: &Request<'_>,
+    request: &JsonRequest<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), Failure> {
     let body: Body<'_> = decode::body(request.body)?;
@@ -107,7 +107,7 @@ pub fn run(
         }
         [Some(name), None]
     };
-    let results: Vec<Outcome<'_>> = numbers
+    let results: Vec<RateResult<'_>> = numbers
         .iter()
         .map(|number| {
             let mut digits = [0u8; MAX_PREFIX_DIGITS];
@@ -119,7 +119,7 @@ pub fn run(
                 .then(|| find_rate(artifact, tariffs, wanted, at, matching))
                 .flatten();
             let Some(found) = found else {
-                return Outcome::NotFound {
+                return RateResult::NotFound {
                     number,
                     error: "rate not found",
                 };
@@ -130,7 +130,7 @@ pub fn run(
             };
             let len = usize::from(found.prefix_len).min(wanted.len());
             prefix.digits[..len].copy_from_slice(&wanted[..len]);
-            Outcome::Found {
+            RateResult::Found {
                 number,
                 tariff: &found.tariff.name,
                 prefix,

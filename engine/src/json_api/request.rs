@@ -5,7 +5,7 @@ use crate::time::Timestamp;
 
 /// One decoded JSON API request.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
+pub struct JsonRequest<'a> {
     /// The query string's parameters (the GET endpoints').
     pub params: &'a Params,
     /// The raw body (the POST endpoints' JSON).

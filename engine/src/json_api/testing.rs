@@ -56,9 +56,9 @@ pub(crate) fn run_with(
     pairs: &[(&str, &str)],
     body: &str,
     ledger: &dyn crate::ledger::Commit,
-) -> (super::Status, String) {
+) -> (super::JsonStatus, String) {
     let params = crate::mor_api::Params::from_query(pairs);
-    let request = super::Request {
+    let request = super::JsonRequest {
         params: &params,
         body: body.as_bytes(),
         now: crate::time::Timestamp::parse("2026-11-26 12:00:00").unwrap(),
@@ -82,7 +82,7 @@ pub(crate) fn run(
     endpoint: super::Endpoint,
     pairs: &[(&str, &str)],
     body: &str,
-) -> (super::Status, String) {
+) -> (super::JsonStatus, String) {
     run_with(live, endpoint, pairs, body, &live.ledger)
 }
 

@@ -33,7 +33,7 @@ fn the_gate_checks_token_then_path_then_method() {
             Some(Method::Post),
             Some(b"Bearer ")
         ),
-        Err((Status::NotFound, "not found".into()))
+        Err((JsonStatus::NotFound, "not found".into()))
     );
     for wrong in [
         None,
@@ -45,26 +45,26 @@ fn the_gate_checks_token_then_path_then_method() {
     ] {
         assert_eq!(
             status(&on, "/v1/nothing", Some(Method::Post), wrong),
-            Err((Status::Unauthorized, "unauthorized".into())),
+            Err((JsonStatus::Unauthorized, "unauthorized".into())),
             "{wrong:?}"
         );
     }
     assert!(authorized(&on, Some(b" bearer   s3cret ")));
     assert_eq!(
         status(&on, "/v1/nothing", Some(Method::Post), bearer),
-        Err((Status::NotFound, "not found".into()))
+        Err((JsonStatus::NotFound, "not found".into()))
     );
     assert_eq!(
         status(&on, "/v1/calls", Some(Method::Get), bearer),
         Err((
-            Status::MethodNotAllowed,
+            JsonStatus::MethodNotAllowed,
             "method not allowed: use POST".into()
         ))
     );
     assert_eq!(
         status(&on, "/v1/authorize", None, bearer),
         Err((
-            Status::MethodNotAllowed,
+            JsonStatus::MethodNotAllowed,
             "method not allowed: use GET".into()
         ))
     );

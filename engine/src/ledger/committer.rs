@@ -115,7 +115,7 @@ pub(crate) fn run<S: Store>(
 }
 
 /// What one submission came to before the commit.
-enum Outcome {
+enum Planned {
     /// The next entry of the batch (entries are made in the order of the outcomes).
     New,
     /// A repeat of an entry of this batch (a copy of it: it stands only if the batch commits).
@@ -134,7 +134,7 @@ impl<S: Store> Committer<S> {
         // Balances as this batch leaves them, set on the cells after the commit.
         let mut balances: HashMap<Account, (Decimal, Arc<BalanceCell>)> = HashMap::new();
         let mut keys: HashMap<RefKey, usize> = HashMap::new();
-        let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(batch.len());
+        let mut outcomes: Vec<Vec<Planned>> = Vec::with_capacity(batch.len());
         let mut answers: Vec<Done> = Vec::with_capacity(batch.len());
         for job in batch {
             let mut job_outcomes = Vec::with_capacity(job.submissions.len());
@@ -206,18 +206,18 @@ impl<S: Store> Committer<S> {
             let applied = job_outcomes
                 .into_iter()
                 .map(|outcome| match (outcome, &committed) {
-                    (Outcome::New, Ok(())) => Applied::Done(
+                    (Planned::New, Ok(())) => Applied::Done(
                         fresh
                             .next()
                             .expect("the batch made one entry for each New outcome"),
                     ),
-                    (Outcome::Repeat(entry), Ok(())) => Applied::Duplicate(entry),
-                    (Outcome::New | Outcome::Repeat(_), Err(error)) => {
+                    (Planned::Repeat(entry), Ok(())) => Applied::Duplicate(entry),
+                    (Planned::New | Planned::Repeat(_), Err(error)) => {
                         Applied::Failed(format!("the ledger could not write: {error}"))
                     }
-                    (Outcome::Stored(entry), _) => Applied::Duplicate(entry),
-                    (Outcome::Refused(reason), _) => Applied::Refused(reason),
-                    (Outcome::Failed(reason), _) => Applied::Failed(reason),
+                    (Planned::Stored(entry), _) => Applied::Duplicate(entry),
+                    (Planned::Refused(reason), _) => Applied::Refused(reason),
+                    (Planned::Failed(reason), _) => Applied::Failed(reason),
                 })
                 .collect();
             done(applied);
@@ -232,7 +232,7 @@ impl<S: Store> Committer<S> {
         entries: &mut Vec<Entry>,
         balances: &mut HashMap<Account, (Decimal, Arc<BalanceCell>)>,
         keys: &mut HashMap<RefKey, usize>,
-    ) -> Outcome {
+    ) -> Planned {
         let (key, payer) = match &submission {
             Submission::Change(change) => (change.key(), Some(change.account)),
             Submission::Unpriced { key, account, .. } => (key.clone(), *account),
@@ -242,24 +242,24 @@ impl<S: Store> Committer<S> {
         if let Some(key) = &key {
             if let Some(&at) = keys.get(key) {
                 return match repeat(&entries[at]) {
-                    true => Outcome::Repeat(entries[at].clone()),
-                    false => Outcome::Refused(OTHER_PAYER.into()),
+                    true => Planned::Repeat(entries[at].clone()),
+                    false => Planned::Refused(OTHER_PAYER.into()),
                 };
             }
             if self.references.may_contain(key) {
                 match self.store.find(key) {
-                    Ok(Some(entry)) if repeat(&entry) => return Outcome::Stored(entry),
-                    Ok(Some(_)) => return Outcome::Refused(OTHER_PAYER.into()),
+                    Ok(Some(entry)) if repeat(&entry) => return Planned::Stored(entry),
+                    Ok(Some(_)) => return Planned::Refused(OTHER_PAYER.into()),
                     Ok(None) => {}
                     Err(error) => {
-                        return Outcome::Failed(format!("the ledger could not be read: {error}"))
+                        return Planned::Failed(format!("the ledger could not be read: {error}"))
                     }
                 }
             }
         }
         let change = match submission {
             Submission::Change(change) => change,
-            Submission::Unpriced { error, .. } => return Outcome::Refused(error),
+            Submission::Unpriced { error, .. } => return Planned::Refused(error),
         };
         let before = match balances.get(&change.account) {
             Some((balance, _)) => *balance,
@@ -271,7 +271,7 @@ impl<S: Store> Committer<S> {
             before.checked_add(change.amount)
         };
         let Some(after) = after else {
-            return Outcome::Refused("the balance would have more than 38 digits".into());
+            return Planned::Refused("the balance would have more than 38 digits".into());
         };
         let at = entries.len();
         entries.push(Entry {
@@ -289,6 +289,6 @@ impl<S: Store> Committer<S> {
         if let Some(key) = key {
             keys.insert(key, at);
         }
-        Outcome::New
+        Planned::New
     }
 }

@@ -8,7 +8,7 @@ use crate::xml::XmlWriter;
 
 /// Whether an endpoint answered or refused (an application-level error), for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Counted {
     Answered,
     Refused,
 }

@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{user_currency, ApiSettings, ContentType, Request};
+use super::{user_currency, ApiSettings, ContentType, MorRequest};
 use crate::accounts::{Accounts, Password};
 use crate::money::{write_scaled, Wide};
 
@@ -79,7 +79,7 @@ fn valid(value: &[u8], extra: &[u8]) -> bool {
 pub fn run(
     accounts: &Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &MorRequest<'_>,
 ) -> Result<ArrowBalance, ArrowError> {
     if !settings.balance_over_http {
         return Err(ArrowError::NoPermission);

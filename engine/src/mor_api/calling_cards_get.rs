@@ -5,7 +5,7 @@
 
 use super::{
     check_enabled, check_get, signed_caller, write_page, ApiError, ApiSettings, ContentType,
-    Failure, Params, Request,
+    Failure, MorRequest, Params,
 };
 use crate::accounts::visibility::{self, Denied};
 use crate::accounts::{Accounts, Card, CardGroup, User};
@@ -43,7 +43,7 @@ pub struct CardList<'a> {
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &MorRequest<'_>,
 ) -> Result<CardList<'a>, Failure> {
     check_enabled(settings)?;
     check_get(settings, request.method)?;
@@ -242,7 +242,7 @@ mod tests {
         let mut pairs = pairs.to_vec();
         pairs.push(("hash", &signed));
         let params = Params::from_query(&pairs);
-        let request = Request {
+        let request = MorRequest {
             method: Method::Post,
             params: &params,
             now: Timestamp(0),
@@ -353,7 +353,7 @@ mod tests {
             ..ApiSettings::default()
         };
         let params = Params::from_query(&[("u", "admin")]);
-        let request = Request {
+        let request = MorRequest {
             method: Method::Get,
             params: &params,
             now: Timestamp(0),

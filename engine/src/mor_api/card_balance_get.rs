@@ -3,7 +3,8 @@
 //! its own groups. Not gated by `allow_get` or `balance_over_http` (the MOR documents name neither).
 
 use super::{
-    check_enabled, signed_caller, write_page, ApiError, ApiSettings, ContentType, Failure, Request,
+    check_enabled, signed_caller, write_page, ApiError, ApiSettings, ContentType, Failure,
+    MorRequest,
 };
 use crate::accounts::visibility::{self, CardGroups};
 use crate::accounts::{Accounts, Card};
@@ -32,7 +33,7 @@ pub struct CardBalance<'a> {
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &MorRequest<'_>,
 ) -> Result<CardBalance<'a>, Failure> {
     check_enabled(settings)?;
     let params = request.params;
@@ -86,7 +87,7 @@ mod tests {
         let signed =
             String::from_utf8(request_hash(&[number.as_bytes()], key.as_bytes()).to_vec()).unwrap();
         let params = Params::from_query(&[("u", u), ("number", number), ("hash", &signed)]);
-        let request = Request {
+        let request = MorRequest {
             method: Method::Get,
             params: &params,
             now: Timestamp(0),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{
     check_enabled, check_get, decimal_param, signed_caller, write_page, ApiError, ApiSettings,
-    ContentType, Failure, Request,
+    ContentType, Failure, MorRequest,
 };
 use crate::accounts::visibility;
 use crate::accounts::Account;
@@ -64,7 +64,7 @@ pub struct Payment<'a> {
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &MorRequest<'_>,
     ledger: &dyn Commit,
 ) -> Result<Payment<'a>, Failure> {
     check_enabled(settings)?;

@@ -29,37 +29,37 @@ pub mod user_balance_update;
 pub mod user_simple_balance_get;
 
 pub(crate) use answer::write_page;
-pub use answer::{write_failure, Amount, ContentType, Outcome};
+pub use answer::{write_failure, Amount, ContentType, Counted};
 pub(crate) use checks::{
     check_enabled, check_get, check_hash, decimal_param, requested_currency, signed_caller,
     user_currency,
 };
 pub use endpoint::Endpoint;
 pub use errors::{ApiError, Envelope, Failure};
-pub use request::{Method, Params, Request};
+pub use request::{Method, MorRequest, Params};
 pub use settings::ApiSettings;
 
 use crate::accounts::Accounts;
 
 /// Runs `endpoint` on the data and writes its body into `out`; returns the content type.
 /// Whether the answer was a success is not the caller's business beyond metrics, which
-/// `Outcome` reports.
+/// `Counted` reports.
 pub fn respond(
     endpoint: Endpoint,
     artifact: &crate::artifact::Artifact,
     accounts: &Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &MorRequest<'_>,
     ledger: &dyn crate::ledger::Commit,
     out: &mut Vec<u8>,
-) -> (ContentType, Outcome) {
+) -> (ContentType, Counted) {
     // The read endpoints answer from the balances the accounts carry; only the write
     // endpoints commit.
-    fn outcome<T, E>(result: &Result<T, E>) -> Outcome {
+    fn outcome<T, E>(result: &Result<T, E>) -> Counted {
         if result.is_ok() {
-            Outcome::Answered
+            Counted::Answered
         } else {
-            Outcome::Refused
+            Counted::Refused
         }
     }
     match endpoint {

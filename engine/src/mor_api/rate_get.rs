@@ -13,7 +13,7 @@
 
 use super::{
     check_enabled, check_get, signed_caller, write_page, ApiError, ApiSettings, ContentType,
-    Failure, Request,
+    Failure, MorRequest,
 };
 use crate::accounts::visibility::{self, Denied, RateRules};
 use crate::accounts::{Accounts, User};
@@ -62,7 +62,7 @@ pub fn run<'a>(
     artifact: &'a Artifact,
     accounts: &Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &MorRequest<'_>,
 ) -> Result<Rate<'a>, Failure> {
     check_enabled(settings)?;
     check_get(settings, request.method)?;
@@ -169,7 +169,7 @@ mod tests {
         }
         let params = Params::from_query(&pairs);
         let now = Timestamp::parse("2026-11-23 12:00:00").unwrap();
-        let request = Request {
+        let request = MorRequest {
             method,
             params: &params,
             now,

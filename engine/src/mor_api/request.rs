@@ -19,12 +19,12 @@ pub enum Method {
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     bytes: Vec<u8>,
-    entries: Vec<Entry>,
+    entries: Vec<Pair>,
 }
 
 /// Where one parameter's name and value sit in `Params::bytes`.
 #[derive(Debug, Clone)]
-struct Entry {
+struct Pair {
     name: std::ops::Range<usize>,
     value: std::ops::Range<usize>,
     from_body: bool,
@@ -72,7 +72,7 @@ impl Params {
         name(&mut self.bytes);
         let middle = self.bytes.len();
         value(&mut self.bytes);
-        self.entries.push(Entry {
+        self.entries.push(Pair {
             name: start..middle,
             value: middle..self.bytes.len(),
             from_body,
@@ -110,7 +110,7 @@ impl Params {
 
 /// One API call: how it came, what it carried, and the time rates are taken at.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
+pub struct MorRequest<'a> {
     pub method: Method,
     pub params: &'a Params,
     pub now: Timestamp,

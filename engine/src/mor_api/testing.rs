@@ -7,10 +7,10 @@ pub(crate) fn with_request<R>(
     pairs: &[(&str, &str)],
     method: super::Method,
     now: crate::time::Timestamp,
-    f: impl FnOnce(&super::Request<'_>) -> R,
+    f: impl FnOnce(&super::MorRequest<'_>) -> R,
 ) -> R {
     let params = super::Params::from_query(pairs);
-    f(&super::Request {
+    f(&super::MorRequest {
         method,
         params: &params,
         now,
@@ -24,7 +24,7 @@ pub(crate) fn with_signed_request<R>(
     signed: &[&str],
     key: Option<&str>,
     method: super::Method,
-    f: impl FnOnce(&super::Request<'_>) -> R,
+    f: impl FnOnce(&super::MorRequest<'_>) -> R,
 ) -> R {
     let hash = key.map(|key| {
         let values: Vec<&[u8]> = signed

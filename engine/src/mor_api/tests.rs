@@ -5,7 +5,7 @@ use crate::time::Timestamp;
 fn respond_runs_and_writes_each_endpoint() {
     let data = testing::demo();
     let params = Params::from_query(&[("id", "a1b2c3d4e5"), ("uid", "2668")]);
-    let request = Request {
+    let request = MorRequest {
         method: Method::Get,
         params: &params,
         now: Timestamp(0),
@@ -26,21 +26,21 @@ fn respond_runs_and_writes_each_endpoint() {
     };
     assert_eq!(
         run(Endpoint::UserSimpleBalanceGet),
-        ("60.0000".into(), ContentType::Text, Outcome::Answered)
+        ("60.0000".into(), ContentType::Text, Counted::Answered)
     );
     assert_eq!(
         run(Endpoint::BalancePhp).0,
         "CurrencyCode=2|InitBalance=10.08|Balance=10.08"
     );
     let (body, kind, outcome) = run(Endpoint::RateGet);
-    assert_eq!((kind, outcome), (ContentType::Xml, Outcome::Refused));
+    assert_eq!((kind, outcome), (ContentType::Xml, Counted::Refused));
     assert!(body.contains("<error>Access Denied</error>"));
     // The write endpoints are wired to theirs (without `u` they refuse before the ledger).
     let (body, kind, outcome) = run(Endpoint::UserBalanceUpdate);
-    assert_eq!((kind, outcome), (ContentType::Xml, Outcome::Refused));
+    assert_eq!((kind, outcome), (ContentType::Xml, Counted::Refused));
     assert!(body.contains("<error>Bad login</error>"), "{body}");
     let (body, _, outcome) = run(Endpoint::CardPaymentAdd);
-    assert_eq!(outcome, Outcome::Refused);
+    assert_eq!(outcome, Counted::Refused);
     assert!(
         body.contains("<status>\n    <error>Access Denied</error>"),
         "{body}"

@@ -3,7 +3,7 @@
 
 use super::{
     check_enabled, check_hash, requested_currency, user_currency, write_page, Amount, ApiError,
-    ApiSettings, ContentType, Failure, Request,
+    ApiSettings, ContentType, Failure, MorRequest,
 };
 use crate::accounts::Accounts;
 
@@ -28,7 +28,7 @@ pub struct Balance<'a> {
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &MorRequest<'_>,
 ) -> Result<Balance<'a>, Failure> {
     check_enabled(settings)?;
     let params = request.params;

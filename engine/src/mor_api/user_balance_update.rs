@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{
     check_enabled, check_get, decimal_param, signed_caller, write_page, ApiError, ApiSettings,
-    ContentType, Failure, Request,
+    ContentType, Failure, MorRequest,
 };
 use crate::accounts::Account;
 use crate::accounts::{Accounts, User};
@@ -48,7 +48,7 @@ pub struct Updated<'a> {
 pub fn run<'a>(
     accounts: &'a Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &MorRequest<'_>,
     ledger: &dyn Commit,
 ) -> Result<Updated<'a>, Failure> {
     check_enabled(settings)?;

@@ -4,7 +4,7 @@
 
 use super::{
     check_enabled, requested_currency, write_failure, Amount, ApiError, ApiSettings, ContentType,
-    Failure, Request,
+    Failure, MorRequest,
 };
 use crate::accounts::Accounts;
 
@@ -21,7 +21,7 @@ use crate::accounts::Accounts;
 pub fn run(
     accounts: &Accounts,
     settings: &ApiSettings,
-    request: &Request<'_>,
+    request: &MorRequest<'_>,
 ) -> Result<Amount, Failure> {
     check_enabled(settings)?;
     if !settings.balance_over_http {

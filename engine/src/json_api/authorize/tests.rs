@@ -2,7 +2,7 @@
 //! for, worked by hand.
 
 use super::super::testing::{live, live_on, priced_cards, vip_custom_in, Fixture};
-use super::super::{respond, Endpoint, Request, Status};
+use super::super::{respond, Endpoint, JsonRequest, JsonStatus};
 use crate::mor_api::{ApiSettings, Params};
 use crate::time::Timestamp;
 
@@ -27,9 +27,9 @@ fn with_credit(file: &str, text: String) -> String {
         .collect()
 }
 
-fn authorize(live: &Fixture, limit: u32, pairs: &[(&str, &str)]) -> (Status, String) {
+fn authorize(live: &Fixture, limit: u32, pairs: &[(&str, &str)]) -> (JsonStatus, String) {
     let params = Params::from_query(pairs);
-    let request = Request {
+    let request = JsonRequest {
         params: &params,
         body: b"",
         now: Timestamp::parse("2026-11-26 12:00:00").unwrap(),
@@ -52,7 +52,7 @@ fn authorize(live: &Fixture, limit: u32, pairs: &[(&str, &str)]) -> (Status, Str
 }
 
 /// `max_seconds` of an allowed answer, or 0.
-fn seconds(answer: &(Status, String)) -> u32 {
+fn seconds(answer: &(JsonStatus, String)) -> u32 {
     let value: serde_json::Value = serde_json::from_str(&answer.1).unwrap();
     value["max_seconds"].as_u64().unwrap() as u32
 }
@@ -65,7 +65,7 @@ fn the_spec_example_allows_the_longest_call_the_balance_pays_for() {
     assert_eq!(
         authorize(&live, 7200, &ALICE),
         (
-            Status::Ok,
+            JsonStatus::Ok,
             r#"{"allowed":true,"max_seconds":7200,"balance":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"}"#.into()
         )
     );
@@ -152,35 +152,35 @@ fn field_errors_come_before_lookups() {
         (
             &[("number", "370")][..],
             (
-                Status::BadRequest,
+                JsonStatus::BadRequest,
                 r#"{"error":"account or card is required"}"#,
             ),
         ),
         (
             &[("account", "nobody")],
-            (Status::BadRequest, r#"{"error":"number is required"}"#),
+            (JsonStatus::BadRequest, r#"{"error":"number is required"}"#),
         ),
         (
             &[("account", "nobody"), ("number", "+")],
             (
-                Status::BadRequest,
+                JsonStatus::BadRequest,
                 r#"{"error":"number must contain digits"}"#,
             ),
         ),
         (
             &[("account", "nobody"), ("number", "370"), ("at", "tomorrow")],
             (
-                Status::BadRequest,
+                JsonStatus::BadRequest,
                 r#"{"error":"at must be a time YYYY-MM-DD HH:MM:SS (UTC)"}"#,
             ),
         ),
         (
             &[("account", "nobody"), ("number", "370")],
-            (Status::NotFound, r#"{"error":"account not found"}"#),
+            (JsonStatus::NotFound, r#"{"error":"account not found"}"#),
         ),
         (
             &[("card", "42"), ("number", "370")],
-            (Status::NotFound, r#"{"error":"card not found"}"#),
+            (JsonStatus::NotFound, r#"{"error":"card not found"}"#),
         ),
     ] {
         let answer = authorize(&live, 7200, pairs);

@@ -4,14 +4,14 @@
 use proptest::prelude::*;
 
 use super::super::testing::{live, live_on, priced_cards, run, run_with, vip_custom_in, Fixture};
-use super::super::{Endpoint, Status};
+use super::super::{Endpoint, JsonStatus};
 use crate::cost::{self, Terms};
 use crate::ledger::NoLedger;
 use crate::money::Decimal;
 use crate::rating::{find_rate, Matching};
 use crate::time::Timestamp;
 
-fn calls(live: &Fixture, calls: &str) -> (Status, String) {
+fn calls(live: &Fixture, calls: &str) -> (JsonStatus, String) {
     run(
         live,
         Endpoint::Calls,
@@ -37,7 +37,7 @@ fn the_spec_example_is_charged_once_and_a_resend_answers_the_stored_result() {
     assert_eq!(
         calls(&live, ALICE_65),
         (
-            Status::Ok,
+            JsonStatus::Ok,
             r#"{"results":[{"id":"c-1","cost":"0.541667","currency":"USD","balance":"59.458333","prefix":"370","rated_s":65,"duplicate":false}]}"#.into()
         )
     );
@@ -55,7 +55,7 @@ fn the_spec_example_is_charged_once_and_a_resend_answers_the_stored_result() {
 fn the_same_id_twice_in_one_batch_is_charged_once() {
     let live = live(priced_cards);
     let (status, body) = calls(&live, &format!("{ALICE_65},{ALICE_65}"));
-    assert_eq!(status, Status::Ok);
+    assert_eq!(status, JsonStatus::Ok);
     assert_eq!(
         body,
         r#"{"results":[{"id":"c-1","cost":"0.541667","currency":"USD","balance":"59.458333","prefix":"370","rated_s":65,"duplicate":false},{"id":"c-1","cost":"0.541667","currency":"USD","balance":"59.458333","prefix":"370","rated_s":65,"duplicate":true}]}"#
@@ -96,7 +96,7 @@ fn a_resent_id_answers_what_was_charged_even_when_it_could_not_be_priced_now() {
     }
     let dave = r#"{"id":"n-1","account":"dave","number":"37061234567","start":"2026-11-26 10:00:00","billsec":60}"#;
     let (status, body) = calls(&live, &format!("{dave},{}", dave.replace("dave", "bob")));
-    assert_eq!(status, Status::Ok);
+    assert_eq!(status, JsonStatus::Ok);
     assert!(
         body.ends_with(r#"{"id":"n-1","error":"id already charged to another payer"}]}"#),
         "{body}"
@@ -202,7 +202,7 @@ fn per_call_errors_charge_nothing_and_name_the_field() {
     ]
     .join(",");
     let (status, body) = calls(&live, &batch);
-    assert_eq!(status, Status::Ok);
+    assert_eq!(status, JsonStatus::Ok);
     let expected = [
         r#"{"id":"e-1","error":"account not found"}"#.to_owned(),
         r#"{"id":"e-2","error":"card not found"}"#.into(),
@@ -264,7 +264,7 @@ fn an_absurd_billsec_is_its_own_calls_error_and_the_others_are_charged() {
     ]
     .join(",");
     let (status, body) = calls(&live, &batch);
-    assert_eq!(status, Status::Ok);
+    assert_eq!(status, JsonStatus::Ok);
     let expected = [
         r#"{"id":"a-1","cost":"0.500000","currency":"USD","balance":"59.500000","prefix":"370","rated_s":60,"duplicate":false}"#,
         r#"{"id":"a-2","error":"billsec must be a whole number of seconds"}"#,
@@ -291,7 +291,7 @@ fn malformed_bodies_are_refused_whole() {
     assert_eq!(
         post(r#"{"calls":[]}"#),
         (
-            Status::BadRequest,
+            JsonStatus::BadRequest,
             r#"{"error":"calls must hold 1 to 1000 calls"}"#.into()
         )
     );
@@ -303,7 +303,7 @@ fn malformed_bodies_are_refused_whole() {
     assert_eq!(
         post("{}"),
         (
-            Status::BadRequest,
+            JsonStatus::BadRequest,
             r#"{"error":"calls is required"}"#.into()
         )
     );
@@ -316,7 +316,7 @@ fn malformed_bodies_are_refused_whole() {
         r#"{"error":"calls: invalid type: integer `1`, expected a call: an object with id, account or card, number, start and billsec at line 1 column 11"}"#
     );
     let (status, body) = post(r#"{"calls":[{"id":"x""#);
-    assert_eq!(status, Status::BadRequest);
+    assert_eq!(status, JsonStatus::BadRequest);
     assert!(
         body.starts_with(r#"{"error":"calls: EOF while parsing"#),
         "{body}"
@@ -359,7 +359,7 @@ fn a_ledger_that_cannot_write_is_a_503_for_the_batch() {
             &NoLedger
         ),
         (
-            Status::Unavailable,
+            JsonStatus::Unavailable,
             r#"{"error":"ledger unavailable"}"#.into()
         )
     );
@@ -445,6 +445,6 @@ proptest! {
             ));
         }
         let answer = run(&live, Endpoint::Calls, &[], &format!(r#"{{"calls":[{}]}}"#, batch.join(",")));
-        prop_assert_eq!(answer, (Status::Ok, format!(r#"{{"results":[{}]}}"#, expected.join(","))));
+        prop_assert_eq!(answer, (JsonStatus::Ok, format!(r#"{{"results":[{}]}}"#, expected.join(","))));
     }
 }

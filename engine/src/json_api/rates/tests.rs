@@ -1,9 +1,9 @@
 //! `/v1/rates`: batch lookups, matched as `rate_get` matches.
 
 use super::super::testing::{live, priced_cards, run};
-use super::super::{Endpoint, Status};
+use super::super::{Endpoint, JsonStatus};
 
-fn rates(body: &str) -> (Status, String) {
+fn rates(body: &str) -> (JsonStatus, String) {
     run(&live(priced_cards), Endpoint::Rates, &[], body)
 }
 
@@ -13,7 +13,7 @@ fn a_custom_tariff_match_wins_even_when_shorter() {
     assert_eq!(
         rates(r#"{"account":"alice","numbers":["+370 612 34567"]}"#),
         (
-            Status::Ok,
+            JsonStatus::Ok,
             r#"{"results":[{"number":"+370 612 34567","tariff":"vip_custom","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"}]}"#.into()
         )
     );
@@ -80,13 +80,13 @@ fn the_body_is_checked_field_by_field() {
     ] {
         assert_eq!(
             rates(&body),
-            (Status::BadRequest, expected.to_owned()),
+            (JsonStatus::BadRequest, expected.to_owned()),
             "{body:.80}"
         );
     }
     // 10,000 numbers is the most, and fine.
     let most = vec![r#""44""#; 10_000].join(",");
     let (status, answer) = rates(&format!(r#"{{"tariff":"retail","numbers":[{most}]}}"#));
-    assert_eq!(status, Status::Ok);
+    assert_eq!(status, JsonStatus::Ok);
     assert_eq!(answer.matches(r#""prefix":"44""#).count(), 10_000);
 }
