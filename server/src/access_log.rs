@@ -28,9 +28,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::http::{HttpStatus, RequestMethod};
+use crate::listener::Listener;
 use crate::log::write_rfc3339;
 use crate::routes::route;
-use crate::service::Listener;
 use ratel_engine::json_api;
 
 /// How often the buffer is written out.

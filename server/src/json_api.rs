@@ -3,14 +3,13 @@
 //! whose status comes back as an HTTP status. Everything else is the engine's.
 
 use ratel_engine::json_api;
-use ratel_engine::ledger::{Commit, NoLedger};
 use ratel_engine::mor_api::{ContentType, Method, Params};
 use ratel_engine::snapshot::Snapshot;
 use ratel_engine::time::Timestamp;
 
-use crate::commit::CoroutineCommit;
-use crate::http::{request_params, HttpRequest, HttpStatus, RequestMethod};
-use crate::service::App;
+use crate::app::App;
+use crate::form::request_params;
+use crate::http::{HttpRequest, HttpStatus, RequestMethod};
 
 /// One JSON API answer: its HTTP status, and what `/metrics` counts (the endpoint the path
 /// names, if any, and the engine's status).
@@ -46,24 +45,18 @@ pub fn answer(
                 body: request.body,
                 now,
             };
-            let coroutine;
-            let commit: &dyn Commit = match app.data.ledger.as_deref() {
-                Some(ledger) => {
-                    coroutine = CoroutineCommit { ledger };
-                    &coroutine
-                }
-                None => &NoLedger,
-            };
             let data = &snapshot.data;
-            json_api::respond(
-                endpoint,
-                &data.artifact,
-                &data.accounts,
-                &app.api,
-                &json_request,
-                commit,
-                body,
-            )
+            app.with_commit(|commit| {
+                json_api::respond(
+                    endpoint,
+                    &data.artifact,
+                    &data.accounts,
+                    &app.api,
+                    &json_request,
+                    commit,
+                    body,
+                )
+            })
         }
     };
     // A hidden API (empty token) counts nothing: it does not exist.

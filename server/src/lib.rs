@@ -5,12 +5,17 @@
 //! `ratel-engine`.
 
 pub mod access_log;
+pub mod app;
 pub mod body_budget;
 pub mod commit;
 pub mod config;
+mod connection;
 pub mod deadline;
+mod dispatch;
+pub mod form;
 pub mod http;
 pub mod json_api;
+pub mod listener;
 pub mod log;
 pub mod metrics;
 pub mod reload;

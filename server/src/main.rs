@@ -17,13 +17,15 @@ use clap::Parser;
 use ratel_engine::ledger::{Ledger, Level, Options};
 use ratel_engine::snapshot::{Data, SnapshotStore};
 use ratel_server::access_log::AccessLog;
+use ratel_server::app::App;
 use ratel_server::body_budget::{BodyBudget, DEFAULT_BODY_BUDGET};
 use ratel_server::config::Config;
 use ratel_server::http::Limits;
+use ratel_server::listener::Listener;
 use ratel_server::log;
 use ratel_server::metrics::Metrics;
-use ratel_server::reload::{self, Failures, Reloads};
-use ratel_server::service::{bind_exclusive, serve, App, Listener};
+use ratel_server::reload::{Failures, Reloads};
+use ratel_server::service::{bind_exclusive, serve};
 use ratel_server::write_watch::WriteWatch;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
@@ -165,7 +167,7 @@ fn main() -> ExitCode {
         stopping: Default::default(),
         access_log,
     });
-    if let Err(error) = reload::spawn(Arc::clone(&app), queue) {
+    if let Err(error) = app.start_reloads(queue) {
         log::error(format_args!("cannot start the reload thread: {error}"));
         return ExitCode::from(1);
     }

@@ -13,7 +13,7 @@ use ratel_engine::mor_api::{Counted, Endpoint};
 use ratel_engine::snapshot::{Reread, Snapshot};
 
 use crate::http::HttpStatus;
-use crate::service::Listener;
+use crate::listener::Listener;
 
 /// Upper bounds of the latency buckets, in microseconds.
 const BUCKETS_US: [u64; 9] = [25, 50, 100, 250, 500, 1_000, 2_500, 10_000, 100_000];

@@ -21,7 +21,6 @@ use may::sync::mpsc;
 use ratel_engine::snapshot::Snapshot;
 
 use crate::log::{self, write_rfc3339};
-use crate::service::App;
 
 /// How long `POST /reload` waits for its reload before answering that it still runs.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -83,22 +82,18 @@ impl Reloads {
     }
 }
 
-/// Starts the reload thread for `app`, serving `queue` for as long as the process runs.
-pub fn spawn(app: Arc<App>, queue: Queue) -> std::io::Result<()> {
+/// Starts the reload thread, serving `queue` for as long as the process runs: `reload` does
+/// one reload, `failed` is told why when one panicked.
+pub fn spawn(
+    queue: Queue,
+    mut reload: impl FnMut() -> (ReloadResult, Option<Arc<Snapshot>>) + Send + 'static,
+    mut failed: impl FnMut(&str) + Send + 'static,
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("ratel-reload".into())
         .spawn(move || {
             lower_priority();
-            run(
-                &queue.0,
-                || app.reload(),
-                |reason| {
-                    app.metrics
-                        .reload_failures
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    app.reload_failures.failed(reason);
-                },
-            );
+            run(&queue.0, &mut reload, &mut failed);
         })
         .map(drop)
 }

@@ -1,0 +1,354 @@
+//! One connection, from its first byte to its close: one coroutine reading into a buffer of
+//! its own, answering pipelined requests in order, and closing on any rule broken: the 10 s
+//! to send a complete request, the 10 s an answer may go without progress, the checks made
+//! on a request's head before its body is read (the JSON API's token, the body budget), a
+//! lingering close after a refusal (so the client reads the 4xx instead of a reset), every
+//! timeout armed through `deadline`.
+
+use std::io::{ErrorKind, Read};
+use std::net::Shutdown;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use ratel_engine::mor_api::{ContentType, Params};
+use ratel_engine::time::Timestamp;
+
+use crate::access_log::AccessRecord;
+use crate::app::App;
+use crate::body_budget::Reservation;
+use crate::deadline::{socket_timeout, timeout_until};
+use crate::dispatch::{admin, answer, busy};
+use crate::http::{parse_request, write_response, write_response_allowing, HttpStatus, Parsed};
+use crate::listener::Listener;
+
+/// How far a read timeout may reach past the request deadline. The socket's timeout is
+/// changed only when it would overshoot by more than this, which spares a `setsockopt` per
+/// request on keep-alive connections: a connection is closed at most this late.
+const DEADLINE_SLACK: Duration = Duration::from_millis(100);
+
+/// Bytes read from a connection and not yet consumed: `data[start..end]`. Reads go straight
+/// into the spare room after `end`, so nothing is zeroed or shifted per request.
+#[derive(Debug)]
+struct Input {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// Room offered to each read.
+const READ_CHUNK: usize = 4096;
+
+/// Capacity an answer buffer may keep between requests; a larger one is given back.
+const KEPT_OUTPUT: usize = 64 * 1024;
+
+impl Input {
+    fn new() -> Input {
+        Input {
+            data: vec![0; 2 * READ_CHUNK],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    fn pending(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    /// Drops the first `used` pending bytes (a request answered).
+    fn consume(&mut self, used: usize) {
+        self.start = (self.start + used).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            // A large POST grew the buffer; give it back once it is empty.
+            if self.data.len() > 8 * READ_CHUNK {
+                self.data.truncate(2 * READ_CHUNK);
+                self.data.shrink_to_fit();
+            }
+        }
+    }
+
+    /// At least `READ_CHUNK` bytes of room after the pending bytes.
+    fn spare(&mut self) -> &mut [u8] {
+        if self.data.len() - self.end < READ_CHUNK {
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.data.len() - self.end < READ_CHUNK {
+                self.data.resize(self.end + READ_CHUNK, 0);
+            }
+        }
+        &mut self.data[self.end..]
+    }
+
+    fn filled(&mut self, read: usize) {
+        self.end = (self.end + read).min(self.data.len());
+    }
+}
+
+/// The time by which the request being read must be complete, and the read timeout the
+/// socket has now (`None`: not known to be set).
+#[derive(Debug)]
+struct Deadline {
+    at: Instant,
+    armed: Option<Duration>,
+}
+
+/// How a wait for input ended when it brought nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The client closed, or the socket failed.
+    Closed,
+    /// The deadline passed.
+    TimedOut,
+}
+
+pub(crate) fn serve(
+    mut stream: may::net::TcpStream,
+    app: &App,
+    kind: Listener,
+    peer: std::net::SocketAddr,
+) {
+    let _ = stream.set_nodelay(true);
+    // Set once per connection: every write that waits gives up after this long without
+    // progress (may arms it afresh for each `write` call, so an answer the client reads,
+    // however slowly, keeps going).
+    if stream
+        .set_write_timeout(socket_timeout(app.write_stall_timeout))
+        .is_err()
+    {
+        return;
+    }
+    // Declared after `stream` (a parameter), so dropped before the socket is closed.
+    let watch = app.write_watch.watch(&stream);
+    let mut input = Input::new();
+    let mut out: Vec<u8> = Vec::with_capacity(4096);
+    let mut body: Vec<u8> = Vec::with_capacity(1024);
+    let mut params = Params::new();
+    let mut snapshots = arc_swap::Cache::new(app.store.cell());
+    let mut deadline = Deadline {
+        at: Instant::now() + app.request_timeout,
+        armed: None,
+    };
+    let mut continue_sent = false;
+    // The body memory reserved for the request being read, once its head was accepted.
+    let mut reserved: Option<Reservation<'_>> = None;
+    // The access log's line, reused (allocated only when the log is on).
+    let mut line = String::new();
+    loop {
+        let parsed = parse_request(input.pending(), &app.limits);
+        match parsed {
+            Parsed::Complete(request, used) => {
+                let _in_flight = app.metrics.answering();
+                body.clear();
+                out.clear();
+                let snapshot = snapshots.load();
+                // One reading of each clock per request: the time rates are taken at (also
+                // the Date header), and the start of the handler's time.
+                let (now, received) = (Timestamp::now(), Instant::now());
+                let (status, content, json, allow) = match kind {
+                    Listener::Api => {
+                        let answered = answer(app, snapshot, &request, now, &mut params, &mut body);
+                        if let Some((endpoint, outcome)) = answered.counted {
+                            app.metrics.request(endpoint, outcome, received.elapsed());
+                        }
+                        if let Some((endpoint, outcome)) = answered.json {
+                            app.metrics
+                                .json_request(endpoint, outcome, received.elapsed());
+                        }
+                        let json = answered.content == ContentType::Json;
+                        (answered.status, answered.content, json, answered.allow)
+                    }
+                    Listener::Admin => {
+                        let (status, content) = admin(app, snapshot, &request, &mut body);
+                        (status, content, false, "GET, POST")
+                    }
+                };
+                // The JSON API's errors are answers, counted by endpoint and outcome.
+                if status != HttpStatus::Ok && !json {
+                    app.metrics.refusal(status);
+                }
+                let close = request.close || app.stopping.load(Ordering::Relaxed);
+                write_response_allowing(&mut out, status, content, &body, close, now, allow);
+                let written = watch.write_all(&mut stream, &out);
+                if let Some(log) = &app.access_log {
+                    let entry = AccessRecord {
+                        listener: kind,
+                        peer,
+                        method: Some(request.method),
+                        path: request.path,
+                        status,
+                        bytes: body.len(),
+                        took: received.elapsed(),
+                    };
+                    log.record_written(&entry, &app.web_dir, &mut line, &written);
+                }
+                if let Err(error) = written {
+                    app.metrics.write_failed(kind, &error);
+                    return;
+                }
+                input.consume(used);
+                if close {
+                    let _ = stream.shutdown(Shutdown::Both);
+                    return;
+                }
+                // A large answer (thousands of cards) grew the buffers; give the memory back
+                // rather than hold it for as long as the connection stays open.
+                for buffer in [&mut out, &mut body] {
+                    if buffer.capacity() > KEPT_OUTPUT {
+                        *buffer = Vec::with_capacity(4096);
+                    }
+                }
+                deadline.at = Instant::now() + app.request_timeout;
+                continue_sent = false;
+                reserved = None;
+            }
+            Parsed::AwaitingBody {
+                head,
+                body_len,
+                expects_continue,
+            } => {
+                // Once per request, before a byte of its body is read: the JSON API's gate
+                // (a stranger's body is never read), then the memory it will take.
+                if reserved.is_none() {
+                    let refused = match kind {
+                        Listener::Api => crate::json_api::refuse_before_body(app, &head, &mut body),
+                        Listener::Admin => None,
+                    };
+                    let refused = refused.or_else(|| match app.bodies.reserve(body_len) {
+                        Some(reservation) => {
+                            reserved = Some(reservation);
+                            None
+                        }
+                        None => Some(busy(app, &head, &mut body)),
+                    });
+                    if let Some((status, content)) = refused {
+                        app.metrics.refusal(status);
+                        out.clear();
+                        write_response(&mut out, status, content, &body, true, Timestamp::now());
+                        let _ = watch.write_all(&mut stream, &out);
+                        if let Some(log) = &app.access_log {
+                            let entry = AccessRecord {
+                                listener: kind,
+                                peer,
+                                method: Some(head.method),
+                                path: head.path,
+                                status,
+                                bytes: body.len(),
+                                took: Duration::ZERO,
+                            };
+                            log.record(&entry, &app.web_dir, &mut line);
+                        }
+                        linger(&mut stream);
+                        return;
+                    }
+                }
+                if expects_continue && !continue_sent {
+                    continue_sent = true;
+                    if let Err(error) =
+                        watch.write_all(&mut stream, b"HTTP/1.1 100 Continue\r\n\r\n")
+                    {
+                        app.metrics.write_failed(kind, &error);
+                        return;
+                    }
+                }
+                if let Err(ended) = read_more(&mut stream, &mut input, &mut deadline) {
+                    app.metrics.read_ended(kind, ended == Ended::TimedOut);
+                    return;
+                }
+            }
+            Parsed::Partial => {
+                if let Err(ended) = read_more(&mut stream, &mut input, &mut deadline) {
+                    app.metrics.read_ended(kind, ended == Ended::TimedOut);
+                    return;
+                }
+            }
+            Parsed::Reject(status) | Parsed::RejectJson(status) => {
+                app.metrics.refusal(status);
+                out.clear();
+                body.clear();
+                let content = if matches!(parsed, Parsed::RejectJson(_)) {
+                    crate::json_api::write_too_large(&mut body, app.limits.max_json_body)
+                } else {
+                    body.extend_from_slice(status.line().as_bytes());
+                    ContentType::Text
+                };
+                write_response(&mut out, status, content, &body, true, Timestamp::now());
+                let _ = watch.write_all(&mut stream, &out);
+                if let Some(log) = &app.access_log {
+                    let entry = AccessRecord {
+                        listener: kind,
+                        peer,
+                        method: None,
+                        path: b"",
+                        status,
+                        bytes: body.len(),
+                        took: Duration::ZERO,
+                    };
+                    log.record(&entry, &app.web_dir, &mut line);
+                }
+                linger(&mut stream);
+                return;
+            }
+        }
+    }
+}
+
+/// Reads what the client sends next into `input`, waiting at most until the deadline (plus
+/// `DEADLINE_SLACK`); an error when the connection is over (closed, failed, or out of time).
+fn read_more(
+    stream: &mut may::net::TcpStream,
+    input: &mut Input,
+    deadline: &mut Deadline,
+) -> Result<(), Ended> {
+    loop {
+        let left = timeout_until(deadline.at).ok_or(Ended::TimedOut)?;
+        if deadline
+            .armed
+            .is_none_or(|armed| armed > left + DEADLINE_SLACK)
+        {
+            stream
+                .set_read_timeout(Some(left))
+                .map_err(|_| Ended::Closed)?;
+            deadline.armed = Some(left);
+        }
+        match stream.read(input.spare()) {
+            Ok(0) => return Err(Ended::Closed),
+            Ok(n) => {
+                input.filled(n);
+                return Ok(());
+            }
+            // The timeout set for an earlier, shorter wait ran out (or this one, a rounding
+            // short of the deadline): wait again for what is left, if anything is.
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
+                deadline.armed = None;
+            }
+            Err(_) => return Err(Ended::Closed),
+        }
+    }
+}
+
+/// After a refusal: stop writing, then read and drop what the client still sends before
+/// closing, so that closing with unread input does not send a reset that would destroy the
+/// 4xx on its way to the client. It ends when the client closes, after 500 ms without input,
+/// after 2 s in all (a client trickling bytes cannot hold the connection longer), or after
+/// 1 MiB.
+fn linger(stream: &mut may::net::TcpStream) {
+    const QUIET: Duration = Duration::from_millis(500);
+    let _ = stream.shutdown(Shutdown::Write);
+    let until = Instant::now() + Duration::from_secs(2);
+    let mut sink = [0u8; 4096];
+    let mut drained = 0usize;
+    while drained < 1 << 20 {
+        let Some(wait) = timeout_until(until.min(Instant::now() + QUIET)) else {
+            break;
+        };
+        if stream.set_read_timeout(Some(wait)).is_err() {
+            break;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
+}
