@@ -19,7 +19,7 @@ use ratel_engine::snapshot::Data;
 use ratel_engine::testing::demo_artifact_bytes;
 use ratel_engine::time::Timestamp;
 use ratel_server::config::Config;
-use ratel_server::http::request_params;
+use ratel_server::form::request_params;
 use ratel_server::routes::route;
 
 /// The demo configuration, with the demo tariffs compiled into `dir` and a new ledger there:
