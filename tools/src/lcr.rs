@@ -9,7 +9,7 @@ use ratel_engine::lookup::{dialed_digits, Slice};
 use ratel_engine::money::{write_difference, write_exact};
 use ratel_engine::tariff::MAX_PREFIX_DIGITS;
 
-use crate::mass_lookup::write_csv_field;
+use crate::csv_field::write_csv_field;
 use crate::pipeline::{self, ChunkWork, ItemWork, Output};
 
 /// The output's header row.

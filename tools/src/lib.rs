@@ -3,6 +3,7 @@
 //! number-lookup pipeline (`mass_lookup`), and the load harness's helpers (`load`).
 
 pub mod cli;
+pub mod csv_field;
 pub mod deck_diff;
 pub mod gen;
 pub mod lcr;
