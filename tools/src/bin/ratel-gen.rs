@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use clap::{Parser, ValueEnum};
 use ratel_engine::tariff::is_valid_tariff_name;
 use ratel_tools::cli::usage_error;
-use ratel_tools::gen;
+use ratel_tools::ratel_gen;
 
 /// Generate a synthetic tariff deck, dialed numbers, users, calling cards and currencies.
 /// The same arguments always give the same files.
@@ -78,12 +78,12 @@ fn main() -> ExitCode {
             &format!("--suppliers is at most {MAX_SUPPLIERS}"),
         );
     }
-    if args.shape == Shape::Npanxx && args.rows > gen::NPANXX_MAX_ROWS {
+    if args.shape == Shape::Npanxx && args.rows > ratel_gen::NPANXX_MAX_ROWS {
         return usage_error(
             "ratel-gen",
             &format!(
                 "--shape npanxx makes at most {} rows (720 area codes of 800 exchanges)",
-                gen::NPANXX_MAX_ROWS
+                ratel_gen::NPANXX_MAX_ROWS
             ),
         );
     }
@@ -106,7 +106,7 @@ fn create(folder: &Path, name: &str) -> std::io::Result<BufWriter<File>> {
 /// Writes the supplier decks and the next deck (each its own job, on all cores: every deck
 /// has its own random stream, so the bytes do not depend on the threads). Returns their
 /// part of the closing line.
-fn write_related(args: &Args, deck: &[gen::GenRow]) -> std::io::Result<String> {
+fn write_related(args: &Args, deck: &[ratel_gen::GenRow]) -> std::io::Result<String> {
     // Supplier numbers 1..=N, then 0 for the next deck.
     let mut jobs: Vec<u64> = (1..=args.suppliers).collect();
     if args.next {
@@ -115,20 +115,20 @@ fn write_related(args: &Args, deck: &[gen::GenRow]) -> std::io::Result<String> {
     if jobs.is_empty() {
         return Ok(String::new());
     }
-    let known = gen::prefix_set(deck);
+    let known = ratel_gen::prefix_set(deck);
     let write = |job: u64| -> std::io::Result<String> {
         let (name, rows) = if job == 0 {
             (
                 format!("{}_next.csv", args.tariff),
-                gen::next_deck(deck, &known, args.seed),
+                ratel_gen::next_deck(deck, &known, args.seed),
             )
         } else {
             (
                 format!("supplier_{job}.csv"),
-                gen::supplier_deck(deck, &known, job, args.seed),
+                ratel_gen::supplier_deck(deck, &known, job, args.seed),
             )
         };
-        gen::write_deck(&rows, create(&args.out, &name)?)?;
+        ratel_gen::write_deck(&rows, create(&args.out, &name)?)?;
         Ok(format!(", {name} ({} rows)", rows.len()))
     };
     let cursor = AtomicUsize::new(0);
@@ -166,28 +166,28 @@ fn write_related(args: &Args, deck: &[gen::GenRow]) -> std::io::Result<String> {
 fn run(args: &Args) -> std::io::Result<()> {
     std::fs::create_dir_all(&args.out)?;
     let deck = match args.shape {
-        Shape::Carrier => gen::deck(args.rows, args.seed),
-        Shape::Npanxx => gen::npanxx_deck(args.rows, args.seed),
+        Shape::Carrier => ratel_gen::deck(args.rows, args.seed),
+        Shape::Npanxx => ratel_gen::npanxx_deck(args.rows, args.seed),
     };
-    gen::write_deck(&deck, create(&args.out, &format!("{}.csv", args.tariff))?)?;
+    ratel_gen::write_deck(&deck, create(&args.out, &format!("{}.csv", args.tariff))?)?;
     let related = write_related(args, &deck)?;
-    gen::write_numbers(
+    ratel_gen::write_numbers(
         &deck,
         args.numbers,
         args.seed,
         create(&args.out, "numbers.txt")?,
     )?;
     if args.cdrs > 0 {
-        gen::write_cdrs(&deck, args.cdrs, args.seed, create(&args.out, "cdrs.csv")?)?;
+        ratel_gen::write_cdrs(&deck, args.cdrs, args.seed, create(&args.out, "cdrs.csv")?)?;
     }
-    gen::write_currencies(create(&args.out, "currencies.csv")?)?;
-    let owners = gen::write_users(
+    ratel_gen::write_currencies(create(&args.out, "currencies.csv")?)?;
+    let owners = ratel_gen::write_users(
         args.users,
         &args.tariff,
         args.seed,
         create(&args.out, "users.csv")?,
     )?;
-    gen::write_cards(
+    ratel_gen::write_cards(
         args.cards,
         &owners,
         args.seed,
