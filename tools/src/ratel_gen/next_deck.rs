@@ -20,17 +20,16 @@ fn days_after_received(days: u64) -> String {
     }
 }
 
-/// The next version of the deck `main` (`known`: its
-/// [`prefix_set`](super::prefixes::prefix_set)) as its vendor would
-/// send it. Of the distinct prefixes, ~2% are closed (absent; never one of 1–3 digits, the
-/// country codes), ~10% have their rate increased by 1–30%, ~10% decreased by 1–30% (the same
-/// change for every prefix of a destination at one rate), ~1% keep their rate on other terms
-/// (another increment and minimum time), and the rest are unchanged; ~2% new prefixes extend
+/// The next version of the deck `main` (`known`: its [`prefix_set`](super::prefixes::prefix_set))
+/// as its vendor would send it. Of the distinct prefixes, ~2% are closed (absent; never one of 1–3
+/// digits, the country codes), ~10% have their rate increased by 1–30%, ~10% decreased by 1–30%
+/// (the same change for every prefix of a destination at one rate), ~1% keep their rate on other
+/// terms (another increment and minimum time), and the rest are unchanged; ~2% new prefixes extend
 /// existing ones by a digit, at their parent's rate within ±29%. Half of the increases and a
 /// quarter of the decreases are dated 3 to 19 days after [`NEXT_RECEIVED`] (2026-11-29 to
-/// 2026-12-15: a 7-day notice check finds both short and long notices), the old rate staying
-/// as the undated row; the others change the undated row. The deck's own dated rows are kept
-/// as they were for every prefix not closed.
+/// 2026-12-15: a 7-day notice check finds both short and long notices), the old rate staying as the
+/// undated row; the others change the undated row. The deck's own dated rows are kept as they were
+/// for every prefix not closed.
 pub fn next_deck(main: &[GenRow], known: &HashSet<&str>, seed: u64) -> Vec<GenRow> {
     let key = seed ^ 0x4E_E7DE_C0DE;
     let mut rng = SplitMix64::new(key);

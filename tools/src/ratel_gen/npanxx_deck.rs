@@ -58,8 +58,8 @@ fn place_name(rng: &mut SplitMix64) -> String {
 /// The most rows [`npanxx_deck`] makes: 720 area codes of 800 exchanges.
 pub const NPANXX_MAX_ROWS: usize = 720 * 800;
 
-/// Generates a North American NPA-NXX deck of `rows` rows (at most [`NPANXX_MAX_ROWS`]): every prefix `1` + area code +
-/// exchange (7 digits) with a price of its own, the shape that makes a real deck's artifact
+/// Generates a North American NPA-NXX deck of `rows` rows (at most [`NPANXX_MAX_ROWS`]): every
+/// prefix `1` + area code + exchange (7 digits) with a price of its own, the shape that makes a real deck's artifact
 /// large. Proportions follow a real 316,867-row deck: about one distinct rate per 4.9 rows
 /// (4 to 6 decimals, 0.0005 to 0.25), one destination per 7.7 rows ("Marlowood NJ", 13-14
 /// bytes on average; each area code has its own rate centers, exchanges scattered over them),

@@ -6,9 +6,8 @@ use std::collections::HashSet;
 use super::random::SplitMix64;
 use super::row::GenRow;
 
-/// The distinct prefixes of a deck, for [`supplier_deck`](super::supplier_deck::supplier_deck) and
-/// [`next_deck`](super::next_deck::next_deck) (which add
-/// prefixes the deck lacks).
+/// The distinct prefixes of a deck, for [`supplier_deck`](super::supplier_deck::supplier_deck)
+/// and [`next_deck`](super::next_deck::next_deck) (which add prefixes the deck lacks).
 pub fn prefix_set(rows: &[GenRow]) -> HashSet<&str> {
     rows.iter().map(|row| row.prefix.as_str()).collect()
 }

@@ -18,7 +18,8 @@ const SUPPLIER_TERMS: &[(u64, u32, u32)] = &[
 ];
 
 /// Supplier `number`'s deck (1, 2, …), derived from the sell deck `main` (`known`: its
-/// [`prefix_set`](super::prefixes::prefix_set)) the way vendors' decks relate to a carrier's own:
+/// [`prefix_set`](super::prefixes::prefix_set)) the way vendors' decks relate to a
+/// carrier's own:
 /// - 87–93% of the sell deck's distinct prefixes (the share is the supplier's; which
 ///   prefixes, a draw of its own);
 /// - each rate 40–110% of the sell rate: a supplier-wide level (60–80%), a bias per
