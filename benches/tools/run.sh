@@ -74,7 +74,7 @@ for k in $(seq "$suppliers"); do supplier_names+=("supplier_$k"); supplier_files
 
 gen_args=(--rows "$rows" --cdrs "$cdrs" --numbers "$numbers" --suppliers "$suppliers" --next --users 10 --cards 10)
 # The data is kept between runs while the arguments and the generator's last commit stay.
-stamp="${gen_args[*]} gen.rs@$(git log -1 --format=%h -- tools/src/gen.rs 2>/dev/null || echo unknown)"
+stamp="${gen_args[*]} ratel_gen@$(git log -1 --format=%h -- tools/src/ratel_gen 2>/dev/null || echo unknown)"
 if [ "$(cat "$data/.complete" 2>/dev/null)" != "$stamp" ]; then
   echo "== generating into $data: ratel-gen ${gen_args[*]} =="
   rm -f "$data/.complete"

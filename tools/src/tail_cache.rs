@@ -5,7 +5,7 @@
 use ratel_engine::artifact::{Artifact, RateRecord};
 use ratel_engine::money::{write_exact, write_ruby_float};
 
-use crate::mass_lookup::write_csv_field;
+use crate::csv_field::write_csv_field;
 
 /// How a tool writes rates and fees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

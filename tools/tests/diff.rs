@@ -16,8 +16,8 @@ use proptest::prelude::*;
 use ratel_engine::diff::{Decks, Notice};
 use ratel_engine::lookup::Slice;
 use ratel_engine::time::Timestamp;
-use ratel_tools::deck_diff::DiffJob;
 use ratel_tools::pipeline;
+use ratel_tools::tariff_diff::DiffJob;
 
 /// The row `tariff-diff` must write for `prefix`, worked out from the rows alone.
 fn by_hand(

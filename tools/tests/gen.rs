@@ -224,7 +224,10 @@ fn generated_cdrs_are_priced_by_tariff_rate_without_a_bad_row() {
         cdrs,
         std::fs::read_to_string(dirs[1].path().join("cdrs.csv")).unwrap()
     );
-    assert_eq!(cdrs.lines().next(), Some(ratel_tools::gen::CDR_HEADER));
+    assert_eq!(
+        cdrs.lines().next(),
+        Some(ratel_tools::ratel_gen::CDR_HEADER)
+    );
     assert_eq!(cdrs.lines().count(), 2001);
 
     let dir = dirs[0].path();

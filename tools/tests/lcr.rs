@@ -18,8 +18,8 @@ use ratel_engine::lcr::{Market, Supplier};
 use ratel_engine::lookup::Slice;
 use ratel_engine::money::Decimal;
 use ratel_engine::time::Timestamp;
-use ratel_tools::lcr::{LcrJob, HEADER};
 use ratel_tools::pipeline;
+use ratel_tools::tariff_lcr::{LcrJob, HEADER};
 
 /// Supplier 1 is priced in EUR, at 0.92 to the sell tariff's USD.
 const EUR_SUPPLIER: usize = 1;

@@ -14,8 +14,8 @@ use common::{compile_decks, day, deck, longest, milli};
 use proptest::prelude::*;
 use ratel_engine::cost::{price, Terms};
 use ratel_engine::money::Decimal;
-use ratel_tools::mass_rate::{CdrColumns, RateJob, RATED_COLUMNS};
 use ratel_tools::pipeline;
+use ratel_tools::tariff_rate::{CdrColumns, RateJob, RATED_COLUMNS};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]

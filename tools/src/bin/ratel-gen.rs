@@ -1,15 +1,12 @@
 //! `ratel-gen`: writes a deterministic synthetic dataset for benchmarks and load tests.
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Parser, ValueEnum};
 use ratel_engine::tariff::is_valid_tariff_name;
 use ratel_tools::cli::usage_error;
-use ratel_tools::gen;
+use ratel_tools::ratel_gen::{self, Dataset, DeckShape};
 
 /// Generate a synthetic tariff deck, dialed numbers, users, calling cards and currencies.
 /// The same arguments always give the same files.
@@ -78,131 +75,39 @@ fn main() -> ExitCode {
             &format!("--suppliers is at most {MAX_SUPPLIERS}"),
         );
     }
-    if args.shape == Shape::Npanxx && args.rows > gen::NPANXX_MAX_ROWS {
+    if args.shape == Shape::Npanxx && args.rows > ratel_gen::NPANXX_MAX_ROWS {
         return usage_error(
             "ratel-gen",
             &format!(
                 "--shape npanxx makes at most {} rows (720 area codes of 800 exchanges)",
-                gen::NPANXX_MAX_ROWS
+                ratel_gen::NPANXX_MAX_ROWS
             ),
         );
     }
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+    let dataset = Dataset {
+        out: args.out,
+        rows: args.rows,
+        shape: match args.shape {
+            Shape::Carrier => DeckShape::Carrier,
+            Shape::Npanxx => DeckShape::Npanxx,
+        },
+        numbers: args.numbers,
+        cdrs: args.cdrs,
+        users: args.users,
+        cards: args.cards,
+        suppliers: args.suppliers,
+        next: args.next,
+        tariff: args.tariff,
+        seed: args.seed,
+    };
+    match ratel_gen::write_dataset(&dataset) {
+        Ok(written) => {
+            println!("{written}");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("ratel-gen: {error}");
             ExitCode::from(1)
         }
     }
-}
-
-fn create(folder: &Path, name: &str) -> std::io::Result<BufWriter<File>> {
-    let path = folder.join(name);
-    File::create(&path)
-        .map(|f| BufWriter::with_capacity(1 << 20, f))
-        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
-}
-
-/// Writes the supplier decks and the next deck (each its own job, on all cores: every deck
-/// has its own random stream, so the bytes do not depend on the threads). Returns their
-/// part of the closing line.
-fn write_related(args: &Args, deck: &[gen::GenRow]) -> std::io::Result<String> {
-    // Supplier numbers 1..=N, then 0 for the next deck.
-    let mut jobs: Vec<u64> = (1..=args.suppliers).collect();
-    if args.next {
-        jobs.push(0);
-    }
-    if jobs.is_empty() {
-        return Ok(String::new());
-    }
-    let known = gen::prefix_set(deck);
-    let write = |job: u64| -> std::io::Result<String> {
-        let (name, rows) = if job == 0 {
-            (
-                format!("{}_next.csv", args.tariff),
-                gen::next_deck(deck, &known, args.seed),
-            )
-        } else {
-            (
-                format!("supplier_{job}.csv"),
-                gen::supplier_deck(deck, &known, job, args.seed),
-            )
-        };
-        gen::write_deck(&rows, create(&args.out, &name)?)?;
-        Ok(format!(", {name} ({} rows)", rows.len()))
-    };
-    let cursor = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(jobs.len());
-    let mut done: Vec<(usize, std::io::Result<String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let index = cursor.fetch_add(1, Ordering::Relaxed);
-                        let Some(&job) = jobs.get(index) else {
-                            return mine;
-                        };
-                        mine.push((index, write(job)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    done.sort_by_key(|(index, _)| *index);
-    done.into_iter().map(|(_, said)| said).collect()
-}
-
-fn run(args: &Args) -> std::io::Result<()> {
-    std::fs::create_dir_all(&args.out)?;
-    let deck = match args.shape {
-        Shape::Carrier => gen::deck(args.rows, args.seed),
-        Shape::Npanxx => gen::npanxx_deck(args.rows, args.seed),
-    };
-    gen::write_deck(&deck, create(&args.out, &format!("{}.csv", args.tariff))?)?;
-    let related = write_related(args, &deck)?;
-    gen::write_numbers(
-        &deck,
-        args.numbers,
-        args.seed,
-        create(&args.out, "numbers.txt")?,
-    )?;
-    if args.cdrs > 0 {
-        gen::write_cdrs(&deck, args.cdrs, args.seed, create(&args.out, "cdrs.csv")?)?;
-    }
-    gen::write_currencies(create(&args.out, "currencies.csv")?)?;
-    let owners = gen::write_users(
-        args.users,
-        &args.tariff,
-        args.seed,
-        create(&args.out, "users.csv")?,
-    )?;
-    gen::write_cards(
-        args.cards,
-        &owners,
-        args.seed,
-        create(&args.out, "card_groups.csv")?,
-        create(&args.out, "cards.csv")?,
-    )?;
-    println!(
-        "wrote {}: {}.csv ({} rows){related}, numbers.txt ({}){}, users.csv ({} users), cards.csv ({} cards), card_groups.csv, currencies.csv",
-        args.out.display(),
-        args.tariff,
-        deck.len(),
-        args.numbers,
-        if args.cdrs > 0 { format!(", cdrs.csv ({})", args.cdrs) } else { String::new() },
-        args.users,
-        args.cards
-    );
-    Ok(())
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use ratel_engine::accounts::{self, AccountFiles};
 use ratel_tools::cli::parse_inputs;
-use ratel_tools::load::{self, Answer, RequestData, Target};
+use ratel_tools::ratel_load::{self, Answer, RequestData, Target};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -140,7 +140,7 @@ fn main() -> ExitCode {
             probe_ms,
             seconds,
         } => {
-            let report = load::ReloadLoop {
+            let report = ratel_load::ReloadLoop {
                 artifact: &artifact,
                 decks: &decks,
                 pid,
@@ -165,7 +165,7 @@ fn main() -> ExitCode {
             seconds,
         } => {
             let seconds = seconds.min(3600);
-            let report = load::abuse(
+            let report = ratel_load::abuse(
                 addr,
                 slowloris,
                 malformed_per_second,
@@ -200,12 +200,12 @@ fn write_requests(
     let files = AccountFiles::in_folder(data);
     let (accounts, _) = accounts::load(&files, default_currency, &|_| true)
         .map_err(|failure| format!("invalid account files:\n{}", failure.errors))?;
-    let numbers = load::read_lines(&data.join("numbers.txt")).map_err(|e| e.to_string())?;
+    let numbers = ratel_load::read_lines(&data.join("numbers.txt")).map_err(|e| e.to_string())?;
     let mut prefixes = BTreeMap::new();
     for source in parse_inputs(decks, &[])? {
         let shown = source.path.display().to_string();
         let file = File::open(&source.path).map_err(|e| format!("{shown}: {e}"))?;
-        let deck = load::current_prefixes(file, &shown)?;
+        let deck = ratel_load::current_prefixes(file, &shown)?;
         prefixes.insert(source.name, deck);
     }
     let request_data = RequestData {
@@ -218,7 +218,7 @@ fn write_requests(
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut all = Vec::new();
     for target in Target::ALL {
-        let paths = load::requests(target, &request_data, count);
+        let paths = ratel_load::requests(target, &request_data, count);
         if paths.is_empty() {
             return Err(format!("the data has nothing to ask {}", target.name()));
         }
@@ -245,10 +245,10 @@ fn check(addr: SocketAddr, folder: &Path, sample: usize) -> Result<(), String> {
     let mut failures = 0;
     for target in Target::ALL {
         let file = folder.join(format!("{}.txt", target.name()));
-        let paths = load::read_lines(&file).map_err(|e| e.to_string())?;
+        let paths = ratel_load::read_lines(&file).map_err(|e| e.to_string())?;
         let (mut found, mut unmatched) = (0, 0);
         for path in paths.iter().take(sample) {
-            match load::get(addr, path, Duration::from_secs(5)) {
+            match ratel_load::get(addr, path, Duration::from_secs(5)) {
                 Ok((200, body)) => match target.classify(&body) {
                     Answer::Success => found += 1,
                     Answer::NoMatch => unmatched += 1,

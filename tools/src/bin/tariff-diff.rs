@@ -11,8 +11,8 @@ use clap::Parser;
 use ratel_engine::diff::{Decks, Notice};
 use ratel_engine::lookup::Slice;
 use ratel_tools::cli;
-use ratel_tools::deck_diff::DiffJob;
 use ratel_tools::pipeline;
+use ratel_tools::tariff_diff::DiffJob;
 
 /// Compare two compiled decks of one tariff: reads OLD and NEW (artifacts from
 /// tariff-compile), writes CSV to stdout, one row for every prefix either deck prices at

@@ -15,8 +15,8 @@ use ratel_engine::input::ErrorList;
 use ratel_engine::lcr::{Market, Supplier, Unconvertible};
 use ratel_engine::lookup::Slice;
 use ratel_tools::cli;
-use ratel_tools::lcr::{LcrJob, HEADER};
 use ratel_tools::pipeline;
+use ratel_tools::tariff_lcr::{LcrJob, HEADER};
 
 const TOOL: &str = "tariff-lcr";
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ratel_tools::cli;
-use ratel_tools::mass_lookup::LookupJob;
+use ratel_tools::tariff_lookup::LookupJob;
 
 /// Look up the rate of every number in one tariff of an artifact: reads numbers on stdin, one a
 /// line; writes CSV to stdout in input order,

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
 use ratel_tools::cli;
-use ratel_tools::mass_rate::{CdrColumns, RateJob, RATED_COLUMNS};
 use ratel_tools::pipeline;
+use ratel_tools::tariff_rate::{CdrColumns, RateJob, RATED_COLUMNS};
 
 /// Price every call of a CDR file with one tariff, nothing charged: reads CSV on stdin (a
 /// header row naming `number` and `billsec`, and optionally `start`, "YYYY-MM-DD HH:MM:SS"

@@ -9,7 +9,7 @@ use ratel_engine::lookup::{dialed_digits, Slice};
 use ratel_engine::money::{write_difference, write_exact};
 use ratel_engine::tariff::MAX_PREFIX_DIGITS;
 
-use crate::mass_lookup::write_csv_field;
+use crate::csv_field::write_csv_field;
 use crate::pipeline::{self, ChunkWork, ItemWork, Output};
 
 /// The output's header row.
@@ -111,16 +111,16 @@ impl<'a> LcrJob<'a> {
     }
 }
 
-/// A worker's buffers, kept from item to item.
+/// A `tariff-lcr` worker's buffers, kept from item to item.
 #[derive(Debug, Default)]
-pub struct Scratch {
+pub struct LcrScratch {
     ranking: Ranking,
     lead: Vec<u8>,
 }
 
 /// Numbers on stdin: one a line, ranked on the digits `tariff-lookup` would match.
 impl ChunkWork for LcrJob<'_> {
-    type State = Scratch;
+    type State = LcrScratch;
 
     fn process(
         &self,
@@ -128,7 +128,7 @@ impl ChunkWork for LcrJob<'_> {
         _first_line: u64,
         out: &mut Vec<u8>,
         notes: &mut Vec<u8>,
-        scratch: &mut Scratch,
+        scratch: &mut LcrScratch,
     ) {
         let mut buffer = [0u8; MAX_PREFIX_DIGITS];
         for line in pipeline::lines(chunk) {
@@ -150,16 +150,16 @@ impl ChunkWork for LcrJob<'_> {
 /// `--prefixes`: every prefix of the tariffs, one slice an item.
 impl ItemWork for LcrJob<'_> {
     type Item = Slice;
-    type State = Scratch;
+    type State = LcrScratch;
 
     fn process(
         &self,
         slice: Slice,
         out: &mut Output<'_>,
         notes: &mut Vec<u8>,
-        scratch: &mut Scratch,
+        scratch: &mut LcrScratch,
     ) {
-        let Scratch { ranking, lead } = scratch;
+        let LcrScratch { ranking, lead } = scratch;
         let walked = self.market.rank_slice(slice, ranking, |prefix, ranking| {
             self.write(prefix, prefix, ranking, &mut out.rows, notes, lead);
             out.row_done();

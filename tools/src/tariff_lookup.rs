@@ -3,6 +3,7 @@
 
 use std::io::{self, Read, Write};
 
+use crate::csv_field::write_csv_field;
 use crate::pipeline::{self, ChunkWork};
 use crate::tail_cache::{write_record_columns, RateStyle, TailCache};
 
@@ -90,25 +91,6 @@ impl ChunkWork for LookupJob<'_> {
 fn write_mor_tail(rate: &RateRecord<'_>, out: &mut Vec<u8>) {
     write_record_columns(out, rate, RateStyle::Mor);
     out.push(b'\n');
-}
-
-/// Writes a CSV field, quoted (RFC 4180) only when it holds a comma, quote or line break.
-pub fn write_csv_field(out: &mut Vec<u8>, field: &[u8]) {
-    if !field
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-    {
-        out.extend_from_slice(field);
-        return;
-    }
-    out.push(b'"');
-    for &byte in field {
-        if byte == b'"' {
-            out.push(b'"');
-        }
-        out.push(byte);
-    }
-    out.push(b'"');
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use ratel_engine::diff::{Change, Decks, Notice, Status};
 use ratel_engine::lookup::Slice;
 use ratel_engine::money::write_exact;
 
-use crate::mass_lookup::write_csv_field;
+use crate::csv_field::write_csv_field;
 use crate::pipeline::{ItemWork, Output};
 
 /// The columns of every row.

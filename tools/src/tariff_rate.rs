@@ -165,7 +165,7 @@ impl RateJob<'_> {
         number: u64,
         out: &mut Vec<u8>,
         notes: &mut Vec<u8>,
-        Scratch { fields, tails }: &mut Scratch,
+        RateScratch { fields, tails }: &mut RateScratch,
     ) {
         fields.split(line);
         out.extend_from_slice(line);
@@ -250,15 +250,15 @@ fn write_terms_tail(rate: &RateRecord<'_>, out: &mut Vec<u8>) {
     out.push(b',');
 }
 
-/// A worker's buffers and caches, kept from chunk to chunk.
+/// A `tariff-rate` worker's buffers and caches, kept from chunk to chunk.
 #[derive(Debug, Default)]
-pub struct Scratch {
+pub struct RateScratch {
     fields: Fields,
     tails: TailCache,
 }
 
 impl ChunkWork for RateJob<'_> {
-    type State = Scratch;
+    type State = RateScratch;
 
     fn process(
         &self,
@@ -266,7 +266,7 @@ impl ChunkWork for RateJob<'_> {
         first_line: u64,
         out: &mut Vec<u8>,
         notes: &mut Vec<u8>,
-        scratch: &mut Scratch,
+        scratch: &mut RateScratch,
     ) {
         for (line, number) in pipeline::lines(chunk).zip(first_line..) {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
