@@ -4,13 +4,14 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ratel_benches::data_dir;
 use ratel_engine::compile::{compile, TariffSource};
-use ratel_tools::gen;
+use ratel_tools::ratel_gen;
 
 fn compile_deck(c: &mut Criterion) {
     const ROWS: usize = 1_000_000;
     let path = data_dir().join(format!("deck-{ROWS}.csv"));
     let file = std::fs::File::create(&path).expect("bench data is writable");
-    gen::write_deck(&gen::deck(ROWS, 1), std::io::BufWriter::new(file)).expect("deck is written");
+    ratel_gen::write_deck(&ratel_gen::deck(ROWS, 1), std::io::BufWriter::new(file))
+        .expect("deck is written");
     let sources = [TariffSource {
         name: "deck".into(),
         currency: "USD".into(),

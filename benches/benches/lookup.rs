@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use ratel_benches::{build_artifact, data_dir, mapped_deck, numbers, HashBaseline, PackedNumbers};
 use ratel_engine::artifact::{write_atomic, Artifact};
 use ratel_engine::time::Timestamp;
-use ratel_tools::gen;
+use ratel_tools::ratel_gen;
 
 /// Rows of the real NPA-NXX deck the `npanxx` shape imitates.
 const NPANXX_ROWS: usize = 316_867;
@@ -80,12 +80,12 @@ fn lookup(c: &mut Criterion) {
     });
     group.finish();
 
-    let deck = gen::npanxx_deck(NPANXX_ROWS, 1);
+    let deck = ratel_gen::npanxx_deck(NPANXX_ROWS, 1);
     let path = data_dir().join(format!("npanxx-{NPANXX_ROWS}-1.ratel"));
     write_atomic(&path, &build_artifact(&deck)).expect("bench artifact is written");
     let artifact = Artifact::open(&path).expect("bench artifact maps");
     let mut csv = Vec::new();
-    gen::write_deck(&deck, &mut csv).expect("writing to memory cannot fail");
+    ratel_gen::write_deck(&deck, &mut csv).expect("writing to memory cannot fail");
     eprintln!(
         "npanxx: {} rows, CSV {} bytes, artifact {} bytes ({:.1}% of the CSV, {:.1} bytes a row)",
         deck.len(),

@@ -8,7 +8,7 @@ use ratel_engine::input::ErrorList;
 use ratel_engine::money::Decimal;
 use ratel_engine::tariff::TariffRow;
 use ratel_engine::time::Timestamp;
-use ratel_tools::gen::{self, GenRow};
+use ratel_tools::ratel_gen::{self, GenRow};
 use rustc_hash::FxHashMap;
 
 /// Where generated benchmark data lives (never committed).
@@ -52,7 +52,7 @@ pub fn build_artifact(rows: &[GenRow]) -> Vec<u8> {
 
 /// A generated deck of `rows` rows, compiled, written and mapped from disk like production.
 pub fn mapped_deck(rows: usize, seed: u64) -> (Vec<GenRow>, Artifact) {
-    let deck = gen::deck(rows, seed);
+    let deck = ratel_gen::deck(rows, seed);
     let path = data_dir().join(format!("deck-{rows}-{seed}.ratel"));
     write_atomic(&path, &build_artifact(&deck)).expect("bench artifact is written");
     let artifact = Artifact::open(&path).expect("bench artifact maps");
@@ -62,7 +62,7 @@ pub fn mapped_deck(rows: usize, seed: u64) -> (Vec<GenRow>, Artifact) {
 /// `count` dialed numbers for `deck` (~90% match), as digit strings, in generated (random) order.
 pub fn numbers(deck: &[GenRow], count: usize, seed: u64) -> Vec<Vec<u8>> {
     let mut text = Vec::new();
-    gen::write_numbers(deck, count, seed, &mut text).expect("writing to memory cannot fail");
+    ratel_gen::write_numbers(deck, count, seed, &mut text).expect("writing to memory cannot fail");
     text.split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .map(<[u8]>::to_vec)

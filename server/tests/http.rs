@@ -188,17 +188,20 @@ fn a_refused_client_that_keeps_sending_is_closed_within_the_linger_bound() {
 /// figures are only worth anything if both hold.
 #[test]
 fn the_load_harness_requests_succeed_and_its_abuse_is_refused() {
-    use ratel_tools::load::{self, Answer, RequestData, Target};
+    use ratel_tools::ratel_load::{self, Answer, RequestData, Target};
     let _serial = serial();
     let server = Server::start("secret_key = \"secret\"");
     let demo = ratel_engine::testing::demo_dir();
     let accounts = ratel_engine::testing::demo_accounts();
-    let numbers = load::read_lines(&demo.join("numbers.txt")).unwrap();
+    let numbers = ratel_load::read_lines(&demo.join("numbers.txt")).unwrap();
     let mut prefixes = BTreeMap::new();
     for name in ratel_engine::testing::DEMO_TARIFFS {
         let path = demo.join(format!("tariffs/{name}.csv"));
         let deck = std::fs::File::open(&path).unwrap();
-        prefixes.insert(name.to_owned(), load::current_prefixes(deck, name).unwrap());
+        prefixes.insert(
+            name.to_owned(),
+            ratel_load::current_prefixes(deck, name).unwrap(),
+        );
     }
     let data = RequestData {
         accounts: &accounts,
@@ -208,11 +211,12 @@ fn the_load_harness_requests_succeed_and_its_abuse_is_refused() {
         web_dir: "/billing",
     };
     for target in Target::ALL {
-        let paths = load::requests(target, &data, 60);
+        let paths = ratel_load::requests(target, &data, 60);
         assert_eq!(paths.len(), 60, "{}", target.name());
         let mut unmatched = 0;
         for path in &paths {
-            let (status, body) = load::get(server.addr, path, Duration::from_secs(5)).unwrap();
+            let (status, body) =
+                ratel_load::get(server.addr, path, Duration::from_secs(5)).unwrap();
             assert_eq!(status, 200, "{path}");
             match target.classify(&body) {
                 Answer::Success => {}
@@ -227,7 +231,7 @@ fn the_load_harness_requests_succeed_and_its_abuse_is_refused() {
         );
     }
 
-    let report = load::abuse(server.addr, 20, 40, Duration::from_secs(2));
+    let report = ratel_load::abuse(server.addr, 20, 40, Duration::from_secs(2));
     assert!(report.malformed_sent >= 20, "{report}");
     assert!(
         report.malformed_4xx > 0 && report.malformed_5xx > 0,

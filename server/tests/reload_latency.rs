@@ -37,11 +37,12 @@ fn data() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     let create =
         |name: &str| std::io::BufWriter::new(std::fs::File::create(dir.join(name)).unwrap());
-    let deck = ratel_tools::gen::deck(10_000, 1);
-    ratel_tools::gen::write_deck(&deck, create("wholesale.csv")).unwrap();
-    ratel_tools::gen::write_currencies(create("currencies.csv")).unwrap();
-    let owners = ratel_tools::gen::write_users(USERS, "wholesale", 1, create("users.csv")).unwrap();
-    ratel_tools::gen::write_cards(
+    let deck = ratel_tools::ratel_gen::deck(10_000, 1);
+    ratel_tools::ratel_gen::write_deck(&deck, create("wholesale.csv")).unwrap();
+    ratel_tools::ratel_gen::write_currencies(create("currencies.csv")).unwrap();
+    let owners =
+        ratel_tools::ratel_gen::write_users(USERS, "wholesale", 1, create("users.csv")).unwrap();
+    ratel_tools::ratel_gen::write_cards(
         CARDS,
         &owners,
         1,

@@ -28,11 +28,3 @@ pub mod tariff_diff;
 pub mod tariff_lcr;
 pub mod tariff_lookup;
 pub mod tariff_rate;
-
-/// `ratel_gen` under the name the benches and the server's tests still use
-/// (`benches/src/lib.rs`, `benches/benches/`, `server/tests/reload_latency.rs`); to go once
-/// they name `ratel_gen`.
-pub use ratel_gen as gen;
-/// `ratel_load` under the name the server's tests still use (`server/tests/http.rs`); to go
-/// once they name `ratel_load`.
-pub use ratel_load as load;
