@@ -12,7 +12,7 @@
 //! (`tariff-rate`) go through [`price`] and [`max_seconds`], by way of
 //! [`crate::rating::Rating`], which finds the row and the exchange rate.
 
-use crate::money::{Decimal, MAX_DIGITS};
+use crate::money::{divide_rounded, wide_pow10, Decimal, Wide, MAX_DIGITS};
 
 /// Places of every charged amount.
 pub const COST_PLACES: u8 = 6;
@@ -85,8 +85,8 @@ pub fn price(terms: &Terms, billsec: i64, exchange_rate: Decimal) -> Result<Pric
 
 /// The largest whole number of seconds `s` in `1..=limit` whose price (as [`price`], in the
 /// default currency) is at most the exact sum of `available` (a balance and a credit, say:
-/// summed here in 128 bits, so no sum of valid amounts is ever out of range); `None` when not
-/// even one second fits.
+/// summed here in 256 bits, so no sum of valid amounts, at any number of places, is ever out
+/// of range); `None` when not even one second fits.
 pub fn max_seconds(
     terms: &Terms,
     available: &[Decimal],
@@ -98,21 +98,14 @@ pub fn max_seconds(
         .iter()
         .map(|amount| u32::from(amount.scale()))
         .fold(u32::from(COST_PLACES), u32::max);
-    let range = |value: Option<i128>| value.ok_or(CostError::OutOfRange);
-    let mut available_units: i128 = 0;
-    for amount in available {
-        let widened = range(
-            amount
-                .units()
-                .checked_mul(10i128.pow(scale - u32::from(amount.scale()))),
-        )?;
-        available_units = range(available_units.checked_add(widened))?;
-    }
+    let available_units = available.iter().fold(Wide::ZERO, |sum, amount| {
+        sum + Wide::from(amount.units()) * wide_pow10(scale - u32::from(amount.scale()))
+    });
     let fits = |seconds: u64| -> Result<bool, CostError> {
         let billsec = i64::try_from(seconds).map_err(|_| CostError::OutOfRange)?;
         let rated = rated_seconds(billsec, terms.increment_s, terms.min_time_s);
         let charged = charged_units(terms, rated, exchange_rate)?;
-        let charged = range(charged.checked_mul(10i128.pow(scale - u32::from(COST_PLACES))))?;
+        let charged = Wide::from(charged) * wide_pow10(scale - u32::from(COST_PLACES));
         Ok(charged <= available_units)
     };
     if limit == 0 || !fits(1)? {
@@ -132,44 +125,26 @@ pub fn max_seconds(
 }
 
 /// `(rate × rated / 60 + fee) / exchange_rate` in units of `10^-6`, rounded half away from
-/// zero from the exact value.
+/// zero from the exact value, worked out in 256 bits (deck amounts and exchange rates have at
+/// most 18 digits and 18 places, so no step can pass them); out of range when the result
+/// does not fit 128 bits.
 fn charged_units(terms: &Terms, rated_s: u64, exchange_rate: Decimal) -> Result<i128, CostError> {
     if exchange_rate.units() <= 0 {
         return Err(CostError::BadExchangeRate);
     }
-    let range = |value: Option<i128>| value.ok_or(CostError::OutOfRange);
     let scale = terms.rate.scale().max(terms.connection_fee.scale());
-    let widen = |d: Decimal| {
-        range(
-            d.units()
-                .checked_mul(10i128.pow(u32::from(scale - d.scale()))),
-        )
-    };
+    let widen = |d: Decimal| Wide::from(d.units()) * wide_pow10(u32::from(scale - d.scale()));
     // cost × 60 × 10^scale, exactly.
-    let rate_part = range(widen(terms.rate)?.checked_mul(i128::from(rated_s)))?;
-    let fee_part = range(widen(terms.connection_fee)?.checked_mul(60))?;
-    let numerator = range(rate_part.checked_add(fee_part))?;
+    let numerator = widen(terms.rate) * Wide::from(rated_s) + widen(terms.connection_fee) * 60;
     // charged × 10^6 = numerator × 10^(6 + xs) / (60 × 10^scale × x_units).
-    let numerator = range(
-        numerator
-            .checked_mul(10i128.pow(u32::from(COST_PLACES) + u32::from(exchange_rate.scale()))),
-    )?;
-    let denominator = range(
-        60i128
-            .checked_mul(10i128.pow(u32::from(scale)))
-            .and_then(|d| d.checked_mul(exchange_rate.units())),
-    )?;
-    Ok(divide_rounded(numerator, denominator))
-}
-
-/// `numerator / denominator` (denominator > 0) rounded half away from zero.
-fn divide_rounded(numerator: i128, denominator: i128) -> i128 {
-    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
-    if remainder.abs() * 2 >= denominator {
-        quotient + numerator.signum()
-    } else {
-        quotient
-    }
+    let numerator = numerator
+        .checked_mul(wide_pow10(
+            u32::from(COST_PLACES) + u32::from(exchange_rate.scale()),
+        ))
+        .ok_or(CostError::OutOfRange)?;
+    let denominator =
+        Wide::from(60i128) * wide_pow10(u32::from(scale)) * Wide::from(exchange_rate.units());
+    i128::try_from(divide_rounded(numerator, denominator)).map_err(|_| CostError::OutOfRange)
 }
 
 #[cfg(test)]
@@ -317,6 +292,16 @@ mod tests {
             min_time_s: 0,
         };
         assert_eq!(price(&huge, i64::MAX, d("1")), Err(CostError::OutOfRange));
+        // Review: an exchange rate of 33 places wrapped `10^(6 + 33)` in 128 bits and a cost
+        // came out negative. Whatever the rate, a cost is right or out of range.
+        let per_minute = terms("0.0175", "0", 6, 0);
+        for places in [18, 30, 33, 36, 38] {
+            let tiny = Decimal::new(1, places);
+            match price(&per_minute, 6, tiny) {
+                Ok(priced) => assert!(!priced.cost.is_negative(), "{places}: {priced:?}"),
+                Err(error) => assert_eq!(error, CostError::OutOfRange, "{places}"),
+            }
+        }
     }
 
     /// The cost by the rule as written, with numbers kept as fractions of `u128`: a second,

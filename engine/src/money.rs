@@ -49,7 +49,7 @@ const POW10: [i128; 39] = {
 };
 
 /// `10^exponent` as a [`Wide`] (any exponent up to 76).
-fn wide_pow10(exponent: u32) -> Wide {
+pub(crate) fn wide_pow10(exponent: u32) -> Wide {
     Wide::from(10i128).pow(exponent)
 }
 
@@ -244,6 +244,14 @@ impl Decimal {
         (sum.unsigned_abs() < POW10[MAX_DIGITS as usize] as u128).then(|| Decimal::new(sum, scale))
     }
 
+    /// `|self|`.
+    pub fn abs(self) -> Decimal {
+        Decimal {
+            units: self.units.abs(),
+            scale: self.scale,
+        }
+    }
+
     /// `-self`.
     pub fn negated(self) -> Decimal {
         Decimal {
@@ -316,7 +324,7 @@ fn divide_rounded_narrow(numerator: i128, denominator: i128) -> i128 {
 }
 
 /// [`divide_rounded_narrow`] in 256 bits.
-fn divide_rounded(numerator: Wide, denominator: Wide) -> Wide {
+pub(crate) fn divide_rounded(numerator: Wide, denominator: Wide) -> Wide {
     let (quotient, remainder) = (numerator / denominator, numerator % denominator);
     if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
         quotient + numerator.signum()

@@ -11,9 +11,10 @@
 
 use crate::accounts::{Accounts, Card, Credit, User};
 use crate::artifact::{Artifact, RateRecord, TariffInfo};
+use crate::cost::COST_PLACES;
 use crate::cost::{self, CostError, Price, Terms};
 use crate::lookup::dialed_digits;
-use crate::money::Decimal;
+use crate::money::{Decimal, MAX_DIGITS};
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::time::Timestamp;
 
@@ -184,10 +185,20 @@ impl<'a> Rating<'a> {
             Some(parts) => cost::max_seconds(&self.terms, &parts, self.exchange_rate, limit)?,
         };
         if let Some(seconds) = longest {
+            // Any call up to `seconds` costs at most `cost`, to at most 6 places: the balance
+            // it leaves lies between `balance` and `balance - cost`, at the finer of the two
+            // scales, so both ends must fit.
             let cost = self.price(i64::from(seconds))?.cost;
-            balance
-                .checked_add(cost.negated())
-                .ok_or(CostError::OutOfRange)?;
+            let scale = balance.scale().max(COST_PLACES);
+            let fits = |value: Decimal| {
+                value
+                    .widened(scale)
+                    .is_some_and(|units| units.unsigned_abs() < 10u128.pow(MAX_DIGITS))
+            };
+            let lowest = balance.checked_add(cost.negated());
+            if !fits(balance) || !lowest.is_some_and(fits) {
+                return Err(CostError::OutOfRange);
+            }
         }
         Ok(longest)
     }
@@ -413,5 +424,24 @@ mod tests {
         );
         let roomy = d(&format!("-{}.{}", "9".repeat(20), "9".repeat(13)));
         assert_eq!(rating.max_seconds(roomy, None, 7200), Ok(Some(7200)));
+        // Review: only the longest call's cost was tried, and it had no places (60), while a
+        // shorter call's six places would pass 38 digits: every call must be chargeable.
+        let big = d("150000000000000000000000000000000");
+        assert_eq!(
+            rating.max_seconds(big, Some([big, d("0")]), 7200),
+            Err(CostError::OutOfRange)
+        );
+        // Review: many places in the balance are no reason to refuse (it was "out of
+        // range" from widening the cost to 37 places in 128 bits).
+        let fine = d("6.0000000000000000000000000000000000001");
+        assert_eq!(
+            rating.max_seconds(fine, Some([fine, d("0")]), 7200),
+            Ok(Some(720))
+        );
+        let deep = d(&format!("-{}", "9".repeat(38)));
+        assert_eq!(
+            rating.max_seconds(deep, Some([deep, d("0")]), 7200),
+            Ok(None)
+        );
     }
 }

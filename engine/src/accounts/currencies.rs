@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::input::{read_csv, ColumnSpec, ErrorList};
 use crate::money::Decimal;
+use crate::tariff::MAX_AMOUNT_DIGITS;
 
 const CODE: usize = 0;
 const RATE: usize = 1;
@@ -102,6 +103,17 @@ pub(crate) fn read<R: std::io::Read + Send>(
             let rate = row.decimal(RATE, false, None);
             if rate.is_some_and(|r| r == Decimal::ZERO) {
                 row.fail_field(RATE, "exchange_rate must be above zero".into());
+            } else if rate.is_some_and(|r| {
+                r.digits() > MAX_AMOUNT_DIGITS || u32::from(r.scale()) > MAX_AMOUNT_DIGITS
+            }) {
+                // A balance of 38 digits times the rate must stay within what conversions hold.
+                row.fail_field(
+                    RATE,
+                    format!(
+                        "exchange_rate must have at most {MAX_AMOUNT_DIGITS} significant digits \
+                         and {MAX_AMOUNT_DIGITS} places"
+                    ),
+                );
             }
             let (Some(code), Some(rate), true) = (code, rate, row.ok()) else {
                 return;
@@ -215,5 +227,22 @@ mod tests {
              currencies.csv:4:1: code \"X Y\" must be 1-16 letters or digits, like USD\n\
              currencies.csv:4:2: exchange_rate must be above zero\n"
         );
+    }
+
+    /// Review: a rate of 33 places made a call's cost wrap around to a negative amount, and a
+    /// 38-digit rate made a converted balance print wrong digits. Rates keep what a deck's
+    /// amounts keep: 18 significant digits and 18 places.
+    #[test]
+    fn exchange_rates_keep_eighteen_digits_and_places() {
+        let message = "exchange_rate must have at most 18 significant digits and 18 places";
+        for rate in ["0.000000000000000000000000000000001", &"9".repeat(19)] {
+            assert_eq!(
+                load(&format!("code,exchange_rate\nUSD,1\nTNY,{rate}\n")).unwrap_err(),
+                format!("currencies.csv:3:2: {message}\n")
+            );
+        }
+        let long = load("code,exchange_rate\nUSD,1\nIDR,15000.123456789012345678\n").unwrap_err();
+        assert!(long.contains(message), "20 digits: {long}");
+        assert!(load("code,exchange_rate\nUSD,1\nIDR,16234.000000000001\n").is_ok());
     }
 }
