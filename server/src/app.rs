@@ -11,7 +11,7 @@ use ratel_engine::mor_api::ApiSettings;
 use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 
 use crate::access_log::AccessLog;
-use crate::body_budget::BodyBudget;
+use crate::body_budget::BodyBudgets;
 use crate::commit::CoroutineCommit;
 use crate::http::Limits;
 use crate::log;
@@ -27,8 +27,8 @@ pub struct App {
     pub web_dir: String,
     pub api: ApiSettings,
     pub limits: Limits,
-    /// The memory all connections together may hold for request bodies.
-    pub bodies: BodyBudget,
+    /// The memory all connections together may hold for request bodies, for each API.
+    pub bodies: BodyBudgets,
     /// Time a client has to send a complete request (docs/server.md: 10 s).
     pub request_timeout: Duration,
     /// Time an answer may go without any byte of it accepted by the client before the

@@ -7,11 +7,42 @@
 //! and its connection closed. The reservation is given back when the request is answered or
 //! its connection ends. A request that arrives whole in one read reserves nothing: its bytes
 //! are already in the buffer, bounded by the read size.
+//!
+//! There are two budgets ([`BodyBudgets`]): the JSON API's, reserved only once a request's
+//! token was accepted, and the MOR API's, which anyone may send (its requests are signed in
+//! their parameters, checked once read). So strangers filling the MOR budget cannot keep a
+//! softswitch's charges from being read.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-/// Bytes of request bodies all connections together may be reading at once, by default.
+/// Bytes of request bodies all connections together may be reading at once, by default, for
+/// each of the two APIs.
 pub const DEFAULT_BODY_BUDGET: usize = 64 << 20;
+
+/// The JSON API's budget and the MOR API's.
+#[derive(Debug)]
+pub struct BodyBudgets {
+    pub json: BodyBudget,
+    pub mor: BodyBudget,
+}
+
+impl BodyBudgets {
+    /// Two budgets of `each` bytes.
+    pub fn new(each: usize) -> BodyBudgets {
+        BodyBudgets {
+            json: BodyBudget::new(each),
+            mor: BodyBudget::new(each),
+        }
+    }
+
+    /// The budget a request to `path` reserves from.
+    pub fn for_path(&self, path: &[u8]) -> &BodyBudget {
+        match ratel_engine::json_api::is_json_api_path(path) {
+            true => &self.json,
+            false => &self.mor,
+        }
+    }
+}
 
 /// The budget and what is reserved from it now.
 #[derive(Debug)]

@@ -569,6 +569,13 @@ impl Form {
                     "a path starting with / (like \"/billing\")"
                 } else if dir.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
                     "a path without spaces, ? or # (like \"/billing\")"
+                } else if dir
+                    .trim_end_matches('/')
+                    .split('/')
+                    .skip(1)
+                    .any(|segment| segment.is_empty() || segment == "." || segment == "..")
+                {
+                    "a path of named segments, without // or . or .. (like \"/billing\")"
                 } else if under_v1 {
                     "a path outside /v1, where the JSON API answers (like \"/billing\")"
                 } else {
@@ -593,6 +600,10 @@ impl Form {
                 let must = if token.trim() != token {
                     "a token with no space at either end: tokens received are trimmed, so no \
                      request could match it"
+                        .to_owned()
+                } else if token.chars().any(char::is_control) {
+                    "a token without control characters (a newline, a tab, NUL or DEL): no \
+                     request header can carry them"
                         .to_owned()
                 } else if !token.is_empty() && token.chars().count() < MIN_TOKEN_CHARS {
                     format!(
@@ -1025,6 +1036,19 @@ mod tests {
         );
         assert!(error("[api]\nnative_token = \"\\t0123456789abcdef\"\n")
             .starts_with("ratel.toml:2:16: api.native_token must be a token with no space"));
+        // Review: a token holding a newline, NUL or DEL was accepted, and no header could
+        // carry it: the JSON API was silently unusable.
+        for bad in [
+            "0123456789\\nabcdef",
+            "0123456789\\u0000abcdef",
+            "0123456789\\u007fabcdef",
+        ] {
+            assert_eq!(
+                error(&format!("[api]\nnative_token = \"{bad}\"\n")),
+                "ratel.toml:2:16: api.native_token must be a token without control characters (a newline, a tab, NUL or DEL): no request header can carry them (its value is not shown)",
+                "{bad}"
+            );
+        }
         for token in ["", "0123456789abcdef", "a token with inner spaces"] {
             let text = format!("[api]\nnative_token = \"{token}\"\n");
             let config = Config::parse(&text, Path::new("."), "r").unwrap();
@@ -1035,6 +1059,13 @@ mod tests {
     /// `web_dir` must not take the JSON API's `/v1/` paths, nor hold what a path cannot.
     #[test]
     fn a_web_dir_under_v1_or_with_spaces_is_refused() {
+        // Review: `//x` and `/..` were accepted.
+        for dir in ["//x", "/..", "/billing/./api", "/a//b"] {
+            assert_eq!(
+                error(&format!("web_dir = \"{dir}\"\n")),
+                format!("ratel.toml:1:11: web_dir must be a path of named segments, without // or . or .. (like \"/billing\"), not \"{dir}\"")
+            );
+        }
         assert_eq!(
             error("web_dir = \"/v1\"\n"),
             "ratel.toml:1:11: web_dir must be a path outside /v1, where the JSON API answers (like \"/billing\"), not \"/v1\""

@@ -60,11 +60,17 @@ impl Input {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
-            // A large POST grew the buffer; give it back once it is empty.
-            if self.data.len() > 8 * READ_CHUNK {
-                self.data.truncate(2 * READ_CHUNK);
-                self.data.shrink_to_fit();
-            }
+        }
+        // A large body grew the buffer: once its request is answered, give the memory back,
+        // keeping what the client already sent of the next request (a client that pipelines
+        // the start of another head must not keep a mebibyte it no longer needs).
+        let pending = self.end - self.start;
+        if self.data.len() > 8 * READ_CHUNK && pending < 2 * READ_CHUNK {
+            let mut data = vec![0; 2 * READ_CHUNK];
+            data[..pending].copy_from_slice(&self.data[self.start..self.end]);
+            self.data = data;
+            self.start = 0;
+            self.end = pending;
         }
     }
 
@@ -215,12 +221,14 @@ pub(crate) fn serve(
                         Listener::Api => crate::json_api::refuse_before_body(app, &head, &mut body),
                         Listener::Admin => None,
                     };
-                    let refused = refused.or_else(|| match app.bodies.reserve(body_len) {
-                        Some(reservation) => {
-                            reserved = Some(reservation);
-                            None
+                    let refused = refused.or_else(|| {
+                        match app.bodies.for_path(head.path).reserve(body_len) {
+                            Some(reservation) => {
+                                reserved = Some(reservation);
+                                None
+                            }
+                            None => Some(busy(app, &head, &mut body)),
                         }
-                        None => Some(busy(app, &head, &mut body)),
                     });
                     if let Some((status, content)) = refused {
                         app.metrics.refusal(status);

@@ -99,7 +99,7 @@ pub(crate) fn busy(
     body.clear();
     let message = format!(
         "server busy: request bodies being read take the whole {} MiB budget; retry shortly",
-        app.bodies.limit() >> 20
+        app.bodies.for_path(head.path).limit() >> 20
     );
     if json_api::is_json_api_path(head.path) {
         json_api::errors::write_error(body, &message);

@@ -18,7 +18,7 @@ use ratel_engine::ledger::{Ledger, Level, Options};
 use ratel_engine::snapshot::{Data, SnapshotStore};
 use ratel_server::access_log::AccessLog;
 use ratel_server::app::App;
-use ratel_server::body_budget::{BodyBudget, DEFAULT_BODY_BUDGET};
+use ratel_server::body_budget::{BodyBudgets, DEFAULT_BODY_BUDGET};
 use ratel_server::config::Config;
 use ratel_server::http::Limits;
 use ratel_server::listener::Listener;
@@ -157,7 +157,7 @@ fn main() -> ExitCode {
         web_dir: config.web_dir.clone(),
         api: config.api.clone(),
         limits: Limits::default(),
-        bodies: BodyBudget::new(DEFAULT_BODY_BUDGET),
+        bodies: BodyBudgets::new(DEFAULT_BODY_BUDGET),
         request_timeout: Duration::from_secs(10),
         write_stall_timeout,
         write_watch,

@@ -408,29 +408,35 @@ impl Metrics {
     }
 }
 
-/// The request bodies being read: what they hold of their budget, and the refusals.
-pub fn render_bodies(bodies: &crate::body_budget::BodyBudget, out: &mut String) {
-    let metrics = [
+/// The request bodies being read, by API: what they hold of their budget, and the refusals.
+pub fn render_bodies(bodies: &crate::body_budget::BodyBudgets, out: &mut String) {
+    type Read = fn(&crate::body_budget::BodyBudget) -> f64;
+    let metrics: [(&str, &str, &str, Read); 3] = [
         (
             "ratel_request_body_bytes",
             "gauge",
-            "Bytes reserved now for request bodies being read (announced lengths).",
-            bodies.held() as f64,
+            "Bytes reserved now for request bodies being read (announced lengths), by API.",
+            |budget| budget.held() as f64,
         ),
         (
             "ratel_request_body_budget_bytes",
             "gauge",
-            "What all request bodies being read together may take.",
-            bodies.limit() as f64,
+            "What the request bodies being read may take together, by API.",
+            |budget| budget.limit() as f64,
         ),
         (
             "ratel_request_body_refusals_total",
             "counter",
-            "Requests answered 503 because their body would have passed the budget.",
-            bodies.refused() as f64,
+            "Requests answered 503 because their body would have passed their API's budget.",
+            |budget| budget.refused() as f64,
         ),
     ];
-    write_plain(out, &metrics);
+    for (name, kind, help, read) in metrics {
+        describe(out, name, kind, help);
+        for (api, budget) in [("json", &bodies.json), ("mor", &bodies.mor)] {
+            let _ = writeln!(out, "{name}{{api=\"{api}\"}} {}", read(budget));
+        }
+    }
 }
 
 /// The ledger's part of `/metrics`: what the committer has done, and the accounts it holds.

@@ -427,7 +427,7 @@ fn a_missing_ledger_is_created_only_when_allowed_and_only_after_the_data_is_chec
     let (server, said) = launch(&config);
     assert!(server.is_none(), "started without its ledger");
     assert!(
-        said.contains("does not exist, and [ledger] create = false"),
+        said.contains("does not exist (or is an empty file), and [ledger] create = false"),
         "{said}"
     );
     assert!(!ledger.exists());

@@ -21,6 +21,8 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar<'a> {
     Str(Cow<'a, str>),
+    /// A string whose escapes make no text (an unpaired UTF-16 surrogate, `"\ud800"`).
+    BadText,
     Int(i128),
     /// An integer beyond 128 bits, and its sign.
     HugeInt {
@@ -49,7 +51,10 @@ impl<'a> Scalar<'a> {
             Some(b'"') if !text.contains('\\') => {
                 Scalar::Str(Cow::Borrowed(&text[1..text.len() - 1]))
             }
-            Some(b'"') => Scalar::Str(Cow::Owned(serde_json::from_str(text)?)),
+            Some(b'"') => match serde_json::from_str(text) {
+                Ok(decoded) => Scalar::Str(Cow::Owned(decoded)),
+                Err(_) => Scalar::BadText,
+            },
             Some(b't') => Scalar::Bool(true),
             Some(b'f') => Scalar::Bool(false),
             Some(b'n') | None => Scalar::Null,
@@ -109,6 +114,9 @@ where
 pub fn required_str<'s>(name: &str, value: Option<&'s Scalar<'_>>) -> Result<&'s str, String> {
     match value {
         None | Some(Scalar::Null) => Err(format!("{name} is required")),
+        Some(Scalar::BadText) => Err(format!(
+            "{name} is not valid text (an unpaired UTF-16 surrogate escape)"
+        )),
         Some(scalar) => scalar
             .as_str()
             .ok_or_else(|| format!("{name} must be a string")),

@@ -22,15 +22,16 @@ pub enum LedgerError {
     #[error("ledger {0}: the committer has stopped; restart the server")]
     Stopped(String),
     #[error(
-        "ledger {0} does not exist, and [ledger] create = false: restore it from a backup, or \
-         set create = true to start a new, empty ledger"
+        "ledger {0} does not exist (or is an empty file), and [ledger] create = false: restore \
+         it from a backup, or set create = true to start a new, empty ledger"
     )]
     Missing(String),
     #[error(
         "ledger {path}: a rescued copy of it lies beside it ({copy}): the ledger was removed \
-         or replaced while a server ran, and the copy holds every change acknowledged until \
-         then; put the copy in place of the ledger (or move it elsewhere if the ledger there \
-         is the one to keep), then start again"
+         or replaced while a server ran. A `.rescued-` copy holds every change acknowledged \
+         until then: put it in place of the ledger; a `.rescuing-` one was cut short and may \
+         be incomplete. Move it elsewhere if the ledger in place is the one to keep, then \
+         start again"
     )]
     Rescued { path: String, copy: String },
 }

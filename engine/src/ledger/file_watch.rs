@@ -73,11 +73,12 @@ pub(crate) struct Files {
 impl Files {
     /// The files as they are now: `ledger` is the store's own open descriptor of the ledger.
     pub(crate) fn opened(path: &Path, ledger: &File) -> std::io::Result<Files> {
-        // As SQLite names the log: beside the file a symbolic link points to.
-        let path = std::fs::canonicalize(path)?;
-        let wal = wal_path(&path);
+        // The log as SQLite names it: beside the file a symbolic link points to. The ledger
+        // is checked by the path as configured (symbolic links followed when checked), so a
+        // link removed or pointed elsewhere is seen too.
+        let wal = wal_path(&std::fs::canonicalize(path)?);
         Ok(Files {
-            path,
+            path: path.to_owned(),
             wal_id: FileId::at(&wal)?,
             wal,
             path_id: FileId::of(&ledger.metadata()?),
@@ -168,6 +169,31 @@ impl Files {
                 0 => Ok(()),
                 _ => Err("a reader kept part of the log".into()),
             });
+        // A file put in place of the log is not this ledger's: a restart would replay its
+        // pages over the ledger's. It is moved aside, kept for whoever put it there.
+        if let Ok(Some(id)) = FileId::at(&self.wal) {
+            if self.wal_id.is_some_and(|own| own != id) {
+                let aside = beside(&self.wal, "foreign", Timestamp::now());
+                match std::fs::rename(&self.wal, &aside) {
+                    Ok(()) => log.say(
+                        Level::Warn,
+                        &format!(
+                            "ledger: the file put in place of the write-ahead log was moved to {}",
+                            aside.display()
+                        ),
+                    ),
+                    Err(error) => log.say(
+                        Level::Error,
+                        &format!(
+                            "ledger: the file put in place of the write-ahead log {} could not \
+                             be moved aside ({error}): remove it before restarting, or a \
+                             restart replays it over the ledger",
+                            self.wal.display()
+                        ),
+                    ),
+                }
+            }
+        }
         match (&checkpointed, FileId::at(&self.path)) {
             // The ledger file holds everything: a restart needs nothing else.
             (Ok(()), Ok(Some(id))) if id == self.path_id => {
@@ -187,7 +213,7 @@ impl Files {
             ),
             _ => {}
         }
-        let copy = rescue_path(&self.path, Timestamp::now());
+        let copy = beside(&self.path, "rescued", Timestamp::now());
         match write_copy(connection, &copy) {
             Ok(()) => log.say(
                 Level::Error,
@@ -268,8 +294,9 @@ impl WalSize {
     }
 }
 
-/// `ledger.sqlite.rescued-20261206T103000Z` beside `path`.
-fn rescue_path(path: &Path, now: Timestamp) -> PathBuf {
+/// `ledger.sqlite.WHAT-20261206T103000Z` beside `path` (WHAT: `rescued`, `rescuing`,
+/// `foreign`).
+fn beside(path: &Path, what: &str, now: Timestamp) -> PathBuf {
     let stamp: String = now
         .to_string()
         .chars()
@@ -280,21 +307,29 @@ fn rescue_path(path: &Path, now: Timestamp) -> PathBuf {
         })
         .collect();
     let mut name = path.as_os_str().to_owned();
-    name.push(format!(".rescued-{stamp}Z"));
+    name.push(format!(".{what}-{stamp}Z"));
     PathBuf::from(name)
 }
 
-/// Writes a consistent copy of the database `connection` reads to `copy`, synced.
+/// Writes a consistent copy of the database `connection` reads to `copy`, synced: first
+/// under a `rescuing` name, renamed to `copy` only once whole, so a copy cut short by a
+/// crash is never taken for a complete one.
 fn write_copy(connection: &Connection, copy: &Path) -> Result<(), String> {
-    let text = copy
+    let name = copy
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let partial = copy.with_file_name(name.replacen(".rescued-", ".rescuing-", 1));
+    let text = partial
         .to_str()
         .ok_or_else(|| "the path is not UTF-8".to_owned())?;
     connection
         .execute("VACUUM INTO ?1", [text])
         .map_err(|error| error.to_string())?;
-    File::open(copy)
+    File::open(&partial)
         .and_then(|file| file.sync_all())
         .map_err(|error| error.to_string())?;
+    std::fs::rename(&partial, copy).map_err(|error| error.to_string())?;
     if let Some(folder) = copy.parent().filter(|p| !p.as_os_str().is_empty()) {
         File::open(folder)
             .and_then(|dir| dir.sync_all())
@@ -303,7 +338,8 @@ fn write_copy(connection: &Connection, copy: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The rescued copies of the ledger at `path` that lie beside it.
+/// The rescued copies of the ledger at `path` that lie beside it, and the rescues cut short
+/// (`rescuing`): either means the ledger was lost while a server ran.
 pub(crate) fn rescued_copies(path: &Path) -> Vec<PathBuf> {
     let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
         return Vec::new();
@@ -313,20 +349,20 @@ pub(crate) fn rescued_copies(path: &Path) -> Vec<PathBuf> {
     } else {
         folder
     };
-    let mut prefix = name.to_owned();
-    prefix.push(".rescued-");
-    let Some(prefix) = prefix.to_str().map(str::to_owned) else {
+    let Some(name) = name.to_str() else {
         return Vec::new();
     };
+    let prefixes = [format!("{name}.rescued-"), format!("{name}.rescuing-")];
     let mut found: Vec<PathBuf> = std::fs::read_dir(folder)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|entry| {
-            entry
-                .file_name()
-                .to_str()
-                .is_some_and(|name| name.starts_with(&prefix))
+            entry.file_name().to_str().is_some_and(|name| {
+                prefixes
+                    .iter()
+                    .any(|prefix| name.starts_with(prefix.as_str()))
+            })
         })
         .map(|entry| entry.path())
         .collect();
@@ -342,14 +378,20 @@ mod tests {
     fn rescue_copies_are_named_after_the_ledger_and_the_time() {
         let now = Timestamp::parse("2026-12-06 10:30:05").unwrap();
         assert_eq!(
-            rescue_path(Path::new("/var/lib/ratel/ledger.sqlite"), now),
+            beside(Path::new("/var/lib/ratel/ledger.sqlite"), "rescued", now),
             Path::new("/var/lib/ratel/ledger.sqlite.rescued-20261206T103005Z")
         );
         let dir = tempfile::tempdir().unwrap();
         let ledger = dir.path().join("ledger.sqlite");
         assert!(rescued_copies(&ledger).is_empty());
-        std::fs::write(rescue_path(&ledger, now), b"").unwrap();
+        std::fs::write(beside(&ledger, "rescued", now), b"").unwrap();
         std::fs::write(dir.path().join("other.sqlite.rescued-1"), b"").unwrap();
-        assert_eq!(rescued_copies(&ledger), vec![rescue_path(&ledger, now)]);
+        assert_eq!(
+            rescued_copies(&ledger),
+            vec![beside(&ledger, "rescued", now)]
+        );
+        // A rescue cut short counts too: the ledger was lost all the same.
+        std::fs::write(beside(&ledger, "rescuing", now), b"").unwrap();
+        assert_eq!(rescued_copies(&ledger).len(), 2);
     }
 }

@@ -259,8 +259,8 @@ fn lock(path: &Path, options: &Options) -> Result<File, LedgerError> {
             copy: copy.display().to_string(),
         });
     }
-    let file = match open(false) {
-        Ok(file) => file,
+    let (file, created) = match open(false) {
+        Ok(file) => (file, false),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             if !options.create {
                 return Err(LedgerError::Missing(shown()));
@@ -269,15 +269,7 @@ fn lock(path: &Path, options: &Options) -> Result<File, LedgerError> {
                 path: shown(),
                 message: format!("cannot create it: {error}"),
             })?;
-            options.log.say(
-                Level::Warn,
-                &format!(
-                    "ledger {}: created a new, empty ledger; every balance starts from the \
-                     files (set [ledger] create = false to refuse a missing ledger)",
-                    shown()
-                ),
-            );
-            file
+            (file, true)
         }
         Err(error) => {
             return Err(LedgerError::Store {
@@ -287,15 +279,32 @@ fn lock(path: &Path, options: &Options) -> Result<File, LedgerError> {
         }
     };
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(LedgerError::InUse {
-            path: path.display().to_string(),
-        }),
-        Err(TryLockError::Error(error)) => Err(LedgerError::Store {
-            path: path.display().to_string(),
-            message: format!("cannot lock it: {error}"),
-        }),
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Err(LedgerError::InUse { path: shown() }),
+        Err(TryLockError::Error(error)) => {
+            return Err(LedgerError::Store {
+                path: shown(),
+                message: format!("cannot lock it: {error}"),
+            })
+        }
     }
+    // An empty file is no ledger (SQLite would take it for an empty database): with create
+    // off it is as good as missing, and with it on, a new ledger starts here, logged.
+    let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
+    if empty && !options.create {
+        return Err(LedgerError::Missing(shown()));
+    }
+    if created || empty {
+        options.log.say(
+            Level::Warn,
+            &format!(
+                "ledger {}: created a new, empty ledger; every balance starts from the files \
+                 (set [ledger] create = false to refuse a missing ledger)",
+                shown()
+            ),
+        );
+    }
+    Ok(file)
 }
 
 /// Refuses a ledger another process holds; a missing one is fine (nothing is created).

@@ -550,13 +550,31 @@ fn file_holds(path: &std::path::Path) -> (i64, String) {
 /// into a complete copy beside it).
 #[test]
 fn a_ledger_file_removed_or_replaced_refuses_changes_and_is_rescued() {
-    for how in ["remove", "replace", "remove the log"] {
+    for how in [
+        "remove",
+        "replace",
+        "remove the log",
+        "replace the log",
+        "remove the link",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.sqlite");
+        if how == "remove the link" {
+            // The configured path is a symbolic link to the ledger.
+            std::fs::create_dir(dir.path().join("real")).unwrap();
+            drop(ledger_in(&dir.path().join("real")));
+            std::os::unix::fs::symlink(dir.path().join("real/ledger.sqlite"), &path).unwrap();
+        }
         let (ledger, lines) = watched_ledger(&path);
         let mut accounts = demo_accounts();
         let opened = ledger.attach(&mut accounts).unwrap().opened as i64;
+        let wal = file_watch::wal_path(&std::fs::canonicalize(&path).unwrap());
+        let old_wal = dir.path().join("old-wal");
         for i in 0..3 {
+            if i == 1 {
+                // An older copy of the log, for "replace the log".
+                std::fs::copy(&wal, &old_wal).unwrap();
+            }
             let charged = ledger.commit(vec![change(
                 &accounts,
                 "alice",
@@ -579,8 +597,16 @@ fn a_ledger_file_removed_or_replaced_refuses_changes_and_is_rescued() {
                 std::fs::rename(&other, &path).unwrap();
                 "was replaced by another file"
             }
+            "replace the log" => {
+                std::fs::rename(&old_wal, &wal).unwrap();
+                "write-ahead log"
+            }
+            "remove the link" => {
+                std::fs::remove_file(&path).unwrap();
+                "was removed"
+            }
             _ => {
-                std::fs::remove_file(file_watch::wal_path(&path)).unwrap();
+                std::fs::remove_file(&wal).unwrap();
                 // Found by the idle committer's look, without any commit.
                 let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
                 while ledger.stats().unusable().is_none() && std::time::Instant::now() < until {
@@ -607,7 +633,11 @@ fn a_ledger_file_removed_or_replaced_refuses_changes_and_is_rescued() {
         let logged = lines.lock().unwrap().clone();
         let found: Vec<&String> = logged
             .iter()
-            .filter(|l| l.contains(expect) && !l.contains("a commit failed"))
+            .filter(|l| {
+                l.contains(expect)
+                    && l.contains("while the server runs")
+                    && !l.contains("a commit failed")
+            })
             .collect();
         assert_eq!(found.len(), 1, "{how}: {logged:?}");
         assert!(found[0].starts_with("Error ledger: "), "{how}: {logged:?}");
@@ -620,8 +650,17 @@ fn a_ledger_file_removed_or_replaced_refuses_changes_and_is_rescued() {
         // A complete copy of everything acknowledged lies beside the ledger, unless the
         // ledger file itself holds it all (only its log was removed).
         let copies = file_watch::rescued_copies(&path);
-        if how == "remove the log" {
+        if how.ends_with("the log") {
             assert!(copies.is_empty(), "{logged:?}");
+            // Review: an older log put in place was replayed over the ledger at the next
+            // open, taking back acknowledged changes. It is moved aside.
+            if how == "replace the log" {
+                assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+                assert!(
+                    logged.iter().any(|l| l.contains("was moved to")),
+                    "{logged:?}"
+                );
+            }
             // The ledger file itself holds every commit: a restart needs nothing more.
             assert_eq!(file_holds(&path), (opened + 3, "55.5".into()));
             drop(ledger);
@@ -665,12 +704,19 @@ fn a_missing_ledger_is_created_only_when_allowed_and_logged() {
     assert_eq!(
         error.to_string(),
         format!(
-            "ledger {} does not exist, and [ledger] create = false: restore it from a backup, \
-             or set create = true to start a new, empty ledger",
+            "ledger {} does not exist (or is an empty file), and [ledger] create = false: \
+             restore it from a backup, or set create = true to start a new, empty ledger",
             path.display()
         )
     );
     assert!(!path.exists(), "nothing is created");
+    // Review: an empty file (a rescue cut short, a `touch`) was taken for an empty database.
+    std::fs::write(&path, b"").unwrap();
+    assert!(matches!(
+        Ledger::open_with(&path, "USD", refuse.clone()),
+        Err(LedgerError::Missing(_))
+    ));
+    std::fs::remove_file(&path).unwrap();
     let (ledger, lines) = watched_ledger(&path);
     assert_eq!(
         lines.lock().unwrap().clone(),

@@ -13,7 +13,7 @@ use ratel_engine::time::Timestamp;
 
 use super::{admin, answer, busy};
 use crate::app::App;
-use crate::body_budget::BodyBudget;
+use crate::body_budget::BodyBudgets;
 use crate::http::{HttpRequest, HttpStatus, Limits, RequestMethod};
 use crate::metrics::Metrics;
 use crate::reload::{Failures, Reloads};
@@ -37,7 +37,7 @@ fn app() -> App {
             ..ApiSettings::default()
         },
         limits: Limits::default(),
-        bodies: BodyBudget::new(1 << 20),
+        bodies: BodyBudgets::new(1 << 20),
         request_timeout: Duration::from_secs(10),
         write_stall_timeout: Duration::from_secs(10),
         write_watch: WriteWatch::start(Duration::from_secs(10)).unwrap(),
@@ -162,7 +162,8 @@ fn the_admin_listener_answers_health_metrics_and_methods() {
     let (status, _, metrics) = admin_answer(RequestMethod::Get, "/metrics");
     assert_eq!(status, HttpStatus::Ok);
     assert!(
-        metrics.contains("ratel_request_body_budget_bytes 1048576"),
+        metrics.contains("ratel_request_body_budget_bytes{api=\"json\"} 1048576\n")
+            && metrics.contains("ratel_request_body_budget_bytes{api=\"mor\"} 1048576\n"),
         "{metrics}"
     );
     assert_eq!(
