@@ -10,8 +10,10 @@ is not a dependency of whoever names the type through it. Naming a child module 
 roots of their own. Paths into another workspace crate (`ratel_engine::...`) are resolved
 the same way.
 
-Prints every cycle (strongly connected group of files) and exits 1 when there is one;
-`--edges` prints the whole graph.
+Prints every cycle (strongly connected group of files, and of each crate's top-level
+modules) and every engine module that depends on a layer above its own (ENGINE_LAYERS,
+docs/architecture.md), and exits 1 when there is one; `--edges` prints the whole graph.
+Test code (`tests.rs`, `testing.rs`) is left out: tests may lean on anything.
 """
 
 import os
@@ -145,8 +147,9 @@ class Crate:
                     module = tuple(rel[:-1])
                 else:
                     module = tuple(rel)
-                # A module's `tests.rs` is test code (`#[cfg(test)] mod tests;`).
-                if rel[-1] == "tests":
+                # Test code: a module's `tests.rs` (`#[cfg(test)] mod tests;`) and the test
+                # support modules (`testing.rs`, compiled only for tests).
+                if rel[-1] in ("tests", "testing"):
                     continue
                 self.files[module] = path
                 self.module_of[path] = module
@@ -287,6 +290,33 @@ def cycles(edges):
     return out
 
 
+# The engine's layers, lowest first (engine/src/lib.rs): a module may depend on modules of
+# its own layer or below, never above.
+ENGINE_LAYERS = [
+    ("foundation", ["money", "time", "input", "files", "xml"]),
+    ("data", ["tariff", "artifact", "lookup", "accounts", "compile", "auth"]),
+    ("pricing", ["cost", "rating", "lcr", "diff"]),
+    ("state", ["ledger", "snapshot"]),
+    ("API surfaces", ["mor_api", "json_api"]),
+]
+
+
+def layer_violations(modules):
+    rank = {f"ratel_engine::{m}": i for i, (_, ms) in enumerate(ENGINE_LAYERS) for m in ms}
+    found = []
+    for source, targets in modules.items():
+        if not source.startswith("ratel_engine::"):
+            continue
+        if source not in rank:
+            found.append(f"{source} is in no layer of ENGINE_LAYERS")
+            continue
+        for target in targets:
+            if target.startswith("ratel_engine::") and rank.get(target, -1) > rank[source]:
+                name = lambda u: ENGINE_LAYERS[rank[u]][0]
+                found.append(f"{source} ({name(source)}) depends on {target} ({name(target)})")
+    return found
+
+
 def main():
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     crates = {name: Crate(name, os.path.join(top, folder)) for name, folder in CRATES.items()}
@@ -327,9 +357,13 @@ def main():
             for b in sorted(edges[a]):
                 if b in group:
                     print(f"    {rel(a)} -> {rel(b)}")
+    violations = layer_violations(modules)
+    for line in violations:
+        print("layer: " + line)
     files = sum(len(c.files) for c in crates.values())
-    print(f"{files} files, {sum(len(e) for e in edges.values())} dependencies, {len(found)} cycles")
-    return 1 if found else 0
+    print(f"{files} files, {sum(len(e) for e in edges.values())} dependencies, "
+          f"{len(found)} cycles, {len(violations)} layer violations")
+    return 1 if found or violations else 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,15 @@
-//! `ratel-server`'s pieces: configuration (`config`), HTTP parsing and decoding (`http`),
-//! routing (`routes`), the connection service with the admin listener and reload
-//! (`service`), the JSON API's glue (`native`), the watch on stalled answers (`write_watch`), and the counters behind
-//! `/metrics` (`metrics`). Business rules stay in
-//! `ratel-engine`.
+//! `ratel-server`'s pieces (docs/architecture.md has the map). Business rules stay in
+//! `ratel-engine`; here is what turns bytes on a socket into the engine's calls and back:
+//!
+//! - start and stop: `main.rs`, `config` (`ratel.toml`), `log`;
+//! - what connections share: `app` (the data, settings, budgets, metrics, the commit choice,
+//!   reloads), `listener`;
+//! - serving: `service` (bind, accept), `connection` (one connection's life), `dispatch`
+//!   (what a request is answered, without sockets), `http` and `form` (parsing, decoding),
+//!   `routes` (MOR paths), `json_api` (the JSON API's glue), `commit` (waiting for the ledger
+//!   from a coroutine);
+//! - guards: `body_budget`, `deadline`, `write_watch`;
+//! - watching: `metrics`, `access_log`, `reload` (the reload thread).
 
 pub mod access_log;
 pub mod app;
