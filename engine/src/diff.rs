@@ -16,7 +16,7 @@ const DAY_S: i64 = 86_400;
 
 /// What happened to one prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Status {
+pub enum PrefixStatus {
     /// Only the new deck prices it.
     New,
     /// Only the old deck prices it.
@@ -31,47 +31,47 @@ pub enum Status {
     Unchanged,
 }
 
-impl Status {
+impl PrefixStatus {
     /// Every status, in the order summaries list them (`status as usize` is its place).
-    pub const ALL: [Status; 6] = [
-        Status::New,
-        Status::Closed,
-        Status::Increased,
-        Status::Decreased,
-        Status::TermsChanged,
-        Status::Unchanged,
+    pub const ALL: [PrefixStatus; 6] = [
+        PrefixStatus::New,
+        PrefixStatus::Closed,
+        PrefixStatus::Increased,
+        PrefixStatus::Decreased,
+        PrefixStatus::TermsChanged,
+        PrefixStatus::Unchanged,
     ];
 
     /// The name written in the `status` column.
     pub fn name(self) -> &'static str {
         match self {
-            Status::New => "new",
-            Status::Closed => "closed",
-            Status::Increased => "increased",
-            Status::Decreased => "decreased",
-            Status::Unchanged => "unchanged",
-            Status::TermsChanged => "terms_changed",
+            PrefixStatus::New => "new",
+            PrefixStatus::Closed => "closed",
+            PrefixStatus::Increased => "increased",
+            PrefixStatus::Decreased => "decreased",
+            PrefixStatus::Unchanged => "unchanged",
+            PrefixStatus::TermsChanged => "terms_changed",
         }
     }
 
     /// The status of a prefix priced by `old` and `new` (`None` where a deck has no row in
     /// force); `None` when neither has.
-    pub fn of(old: Option<&RateRecord<'_>>, new: Option<&RateRecord<'_>>) -> Option<Status> {
+    pub fn of(old: Option<&RateRecord<'_>>, new: Option<&RateRecord<'_>>) -> Option<PrefixStatus> {
         Some(match (old, new) {
             (None, None) => return None,
-            (None, Some(_)) => Status::New,
-            (Some(_), None) => Status::Closed,
+            (None, Some(_)) => PrefixStatus::New,
+            (Some(_), None) => PrefixStatus::Closed,
             (Some(old), Some(new)) => match new.rate.cmp_value(old.rate) {
-                std::cmp::Ordering::Greater => Status::Increased,
-                std::cmp::Ordering::Less => Status::Decreased,
+                std::cmp::Ordering::Greater => PrefixStatus::Increased,
+                std::cmp::Ordering::Less => PrefixStatus::Decreased,
                 std::cmp::Ordering::Equal
                     if new.connection_fee.cmp_value(old.connection_fee).is_ne()
                         || new.increment_s != old.increment_s
                         || new.min_time_s != old.min_time_s =>
                 {
-                    Status::TermsChanged
+                    PrefixStatus::TermsChanged
                 }
-                std::cmp::Ordering::Equal => Status::Unchanged,
+                std::cmp::Ordering::Equal => PrefixStatus::Unchanged,
             },
         })
     }
@@ -89,7 +89,7 @@ pub struct Notice {
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
     pub prefix: &'a [u8],
-    pub status: Status,
+    pub status: PrefixStatus,
     pub old: Option<RateRecord<'a>>,
     pub new: Option<RateRecord<'a>>,
     /// When the new row took effect; `None` for an undated row (at once).
@@ -110,7 +110,7 @@ impl Change<'_> {
     /// Whether this is an increase that takes effect less than `notice.days` days after the
     /// deck was received (an undated row takes effect at once).
     pub fn is_short_notice(&self, notice: Notice) -> bool {
-        if self.status != Status::Increased {
+        if self.status != PrefixStatus::Increased {
             return false;
         }
         let effective = self.new_since.unwrap_or(notice.received);
@@ -254,7 +254,7 @@ impl Decks<'_> {
             }
             let old_row = from_old.and_then(|row| self.old.record(row.row.record));
             let new_row = from_new.and_then(|row| self.new.record(row.row.record));
-            let Some(status) = Status::of(old_row.as_ref(), new_row.as_ref()) else {
+            let Some(status) = PrefixStatus::of(old_row.as_ref(), new_row.as_ref()) else {
                 continue;
             };
             let Some(prefix) = from_new.or(from_old) else {
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn every_status_sits_at_its_own_place_in_all() {
-        for (place, status) in Status::ALL.iter().enumerate() {
+        for (place, status) in PrefixStatus::ALL.iter().enumerate() {
             assert_eq!(*status as usize, place, "{status:?}");
         }
     }
@@ -338,12 +338,14 @@ mod tests {
             new: Some(record),
             new_since: since.map(|s| Timestamp::parse(s).unwrap()),
         };
-        assert!(change(Status::Increased, None).is_short_notice(notice));
-        assert!(change(Status::Increased, Some("2026-12-02 23:59:59")).is_short_notice(notice));
-        assert!(!change(Status::Increased, Some("2026-12-03")).is_short_notice(notice));
-        assert!(change(Status::Increased, Some("2026-01-01")).is_short_notice(notice));
-        assert!(!change(Status::Decreased, None).is_short_notice(notice));
+        assert!(change(PrefixStatus::Increased, None).is_short_notice(notice));
+        assert!(
+            change(PrefixStatus::Increased, Some("2026-12-02 23:59:59")).is_short_notice(notice)
+        );
+        assert!(!change(PrefixStatus::Increased, Some("2026-12-03")).is_short_notice(notice));
+        assert!(change(PrefixStatus::Increased, Some("2026-01-01")).is_short_notice(notice));
+        assert!(!change(PrefixStatus::Decreased, None).is_short_notice(notice));
         let none = Notice { days: 0, received };
-        assert!(!change(Status::Increased, None).is_short_notice(none));
+        assert!(!change(PrefixStatus::Increased, None).is_short_notice(none));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ratel_engine::diff::{Change, Decks, Notice, Status};
+use ratel_engine::diff::{Change, Decks, Notice, PrefixStatus};
 use ratel_engine::lookup::Slice;
 use ratel_engine::money::write_exact;
 
@@ -22,8 +22,8 @@ pub struct DiffJob<'a> {
     pub decks: Decks<'a>,
     /// `--notice-days` and `--received`, when given: the `notice` column is written.
     pub notice: Option<Notice>,
-    /// Prefixes by status, in [`Status::ALL`] order.
-    pub counts: [AtomicU64; Status::ALL.len()],
+    /// Prefixes by status, in [`PrefixStatus::ALL`] order.
+    pub counts: [AtomicU64; PrefixStatus::ALL.len()],
     /// Increases on short notice.
     pub short: AtomicU64,
     /// Slices whose walk stopped at a damaged index (reported on the notes; exit 1).
@@ -57,9 +57,9 @@ impl<'a> DiffJob<'a> {
             .map(|c| c.load(Ordering::Relaxed))
             .collect();
         let mut parts = Vec::new();
-        for (status, count) in Status::ALL.iter().zip(&counts) {
+        for (status, count) in PrefixStatus::ALL.iter().zip(&counts) {
             let mut part = format!("{count} {}", status.name());
-            if *status == Status::Increased && self.notice.is_some() {
+            if *status == PrefixStatus::Increased && self.notice.is_some() {
                 part.push_str(&format!(
                     " ({} on short notice)",
                     self.short.load(Ordering::Relaxed)
@@ -115,7 +115,7 @@ impl ItemWork for DiffJob<'_> {
     type State = ();
 
     fn process(&self, slice: Slice, out: &mut Output<'_>, notes: &mut Vec<u8>, _state: &mut ()) {
-        let (mut counts, mut short) = ([0u64; Status::ALL.len()], 0u64);
+        let (mut counts, mut short) = ([0u64; PrefixStatus::ALL.len()], 0u64);
         let walked = self.decks.diff(slice, |change| {
             self.write(change, &mut out.rows, &mut counts, &mut short);
             out.row_done();
