@@ -1,0 +1,208 @@
+
+use super::*;
+
+#[test]
+fn conversions_multiply_divide_and_round_once() {
+    let d = |text: &str| Decimal::parse(text, true).unwrap();
+    let convert = |amount: &str, from: &str, to: &str| {
+        d(amount)
+            .converted(d(from), d(to), 6)
+            .map(|c| c.to_string())
+    };
+    // 0.0092 EUR in USD (EUR at 0.92 a dollar) is 0.01; in GBP (0.79) 0.0079.
+    assert_eq!(convert("0.0092", "0.92", "1").as_deref(), Some("0.01"));
+    assert_eq!(convert("0.0092", "0.92", "0.79").as_deref(), Some("0.0079"));
+    // 1/3 of a unit: rounded at the sixth place, half away from zero.
+    assert_eq!(convert("1", "3", "1").as_deref(), Some("0.333333"));
+    assert_eq!(convert("2", "3", "1").as_deref(), Some("0.666667"));
+    assert_eq!(convert("-2", "3", "1").as_deref(), Some("-0.666667"));
+    assert_eq!(convert("0.0000005", "1", "1").as_deref(), Some("0.000001"));
+    assert_eq!(convert("0.155", "151.2", "151.2").as_deref(), Some("0.155"));
+    assert_eq!(convert("1", "0", "1"), None);
+    assert_eq!(
+        convert("99999999999999999999999999999999", "0.000001", "1"),
+        None
+    );
+    // Past 18 digits, exactly: 10^20 in EUR at 0.92.
+    assert_eq!(
+        convert("100000000000000000000.0840336134454", "0.92", "1").as_deref(),
+        Some("108695652173913043478.35221")
+    );
+}
+
+#[test]
+fn differences_are_exact_and_trimmed() {
+    let d = |text: &str| Decimal::parse(text, true).unwrap();
+    let diff = |a: &str, b: &str| {
+        let mut out = Vec::new();
+        write_difference(&mut out, d(a), d(b));
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(diff("0.155", "0.088"), "0.067");
+    assert_eq!(diff("0.155", "0.005"), "0.15");
+    assert_eq!(diff("0.01", "0.02"), "-0.01");
+    assert_eq!(diff("35", "35"), "0");
+    assert_eq!(
+        diff("999999999999999999", "-999999999999999999"),
+        "1999999999999999998"
+    );
+}
+
+#[test]
+fn sums_are_exact_and_refused_beyond_thirty_eight_digits() {
+    let d = |text: &str| Decimal::parse(text, true).unwrap();
+    assert_eq!(d("60").checked_add(d("-0.541667")), Some(d("59.458333")));
+    assert_eq!(
+        d("10.0840336134454").checked_add(d("0.5")),
+        Some(d("10.5840336134454"))
+    );
+    assert_eq!(d("0.1").checked_add(d("0.2")), Some(d("0.3")));
+    assert_eq!(d("1.5").checked_add(d("-1.5")), Some(Decimal::ZERO));
+    // What 18 digits refused once: a balance of 10^20 kept to 13 places.
+    assert_eq!(
+        d("999999999999999999").checked_add(d("1")),
+        Some(d("1000000000000000000"))
+    );
+    assert_eq!(
+        d("100000000000000000000.0840336134454").checked_add(d("-0.541667")),
+        Some(d("99999999999999999999.5423666134454"))
+    );
+    let nines = "9".repeat(38);
+    assert_eq!(d(&nines).checked_add(d("1")), None);
+    assert_eq!(
+        d(&nines).checked_add(d("-1")),
+        Some(d(&format!("{}8", "9".repeat(37))))
+    );
+    assert_eq!(
+        d("9999999999999999999999999999.9999999999").checked_add(d("0.0000000001")),
+        None
+    );
+    assert_eq!(d("-2.5").negated(), d("2.5"));
+    assert!(d("0.000").is_zero() && !d("0.001").is_zero());
+}
+
+fn ruby(x: f64) -> String {
+    let mut out = Vec::new();
+    write_ruby_float(&mut out, x);
+    String::from_utf8(out).unwrap()
+}
+
+fn fixed(text: &str, places: u8) -> String {
+    let mut out = Vec::new();
+    write_fixed(&mut out, Decimal::parse(text, true).unwrap(), places);
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn ruby_float_matches_documented_examples() {
+    assert_eq!(ruby(35.0), "35.0");
+    assert_eq!(ruby(0.987), "0.987");
+    assert_eq!(ruby(20.0), "20.0");
+    assert_eq!(ruby(10.0840336134454), "10.0840336134454");
+    assert_eq!(ruby(0.00001), "1.0e-05");
+    assert_eq!(ruby(1e16), "1.0e+16");
+    assert_eq!(ruby(0.0), "0.0");
+}
+
+#[test]
+fn ruby_float_switches_to_exponent_exactly_at_the_bounds() {
+    assert_eq!(ruby(0.0001), "0.0001");
+    assert_eq!(ruby(0.00012), "0.00012");
+    assert_eq!(ruby(0.000099), "9.9e-05");
+    assert_eq!(ruby(9999999999999998.0), "9999999999999998.0");
+    assert_eq!(ruby(1234567.0), "1234567.0");
+    assert_eq!(ruby(1.5e-7), "1.5e-07");
+    assert_eq!(ruby(2.5e20), "2.5e+20");
+    assert_eq!(ruby(1e100), "1.0e+100");
+    assert_eq!(ruby(-0.5), "-0.5");
+    assert_eq!(ruby(123.456), "123.456");
+}
+
+#[test]
+fn decimal_parse_is_exact_and_canonical() {
+    let d = Decimal::parse("0.10", false).unwrap();
+    assert_eq!((d.units(), d.scale()), (1, 1));
+    let d = Decimal::parse("007.500", false).unwrap();
+    assert_eq!((d.units(), d.scale()), (75, 1));
+    assert_eq!(Decimal::parse("-12.34", true).unwrap().units(), -1234);
+    assert_eq!(
+        Decimal::parse("0.000000000000000001", false)
+            .unwrap()
+            .scale(),
+        18
+    );
+}
+
+#[test]
+fn decimal_parse_refuses_what_the_spec_excludes() {
+    for bad in [
+        "", "abc", "1e5", "1,000", ".5", "5.", "+1", "1.2.3", " 1", "--1", "0x10",
+    ] {
+        assert!(Decimal::parse(bad, true).is_err(), "{bad:?} was accepted");
+    }
+    assert_eq!(Decimal::parse("-1", false), Err(DecimalError::Negative));
+    assert_eq!(Decimal::parse("-0", false), Err(DecimalError::Negative));
+    assert_eq!(
+        Decimal::parse("123456789012345678901234567890123456789", false),
+        Err(DecimalError::TooPrecise)
+    );
+    assert_eq!(
+        Decimal::parse(&format!("0.{}1", "0".repeat(38)), false),
+        Err(DecimalError::TooPrecise)
+    );
+    assert_eq!(Decimal::parse(&"9".repeat(38), false).unwrap().digits(), 38);
+}
+
+#[test]
+fn to_f64_is_correctly_rounded() {
+    assert_eq!(Decimal::parse("0.1", false).unwrap().to_f64(), 0.1);
+    assert_eq!(
+        Decimal::parse("10.0840336134454", false).unwrap().to_f64(),
+        10.0840336134454
+    );
+    assert_eq!(Decimal::parse("-3", true).unwrap().to_f64(), -3.0);
+}
+
+#[test]
+fn fixed_places_round_half_away_from_zero() {
+    assert_eq!(fixed("60", 4), "60.0000");
+    assert_eq!(fixed("0.00005", 4), "0.0001");
+    assert_eq!(fixed("-0.00005", 4), "-0.0001");
+    assert_eq!(fixed("1.23449", 4), "1.2345");
+    assert_eq!(fixed("-349282.175", 2), "-349282.18");
+    assert_eq!(fixed("0.004", 2), "0.00");
+    assert_eq!(fixed("12.5", 0), "13");
+}
+
+#[test]
+fn conversion_multiplies_exactly_then_rounds_once() {
+    let amount = Decimal::parse("-12.34", true).unwrap();
+    let rate = Decimal::parse("0.79", false).unwrap();
+    let mut out = Vec::new();
+    write_scaled(&mut out, amount.mul_rounded(rate, 4), 4);
+    assert_eq!(out, b"-9.7486");
+}
+
+proptest::proptest! {
+    #[test]
+    fn decimal_display_parses_back_to_itself(units in -999_999_999_999i64..999_999_999_999, scale in 0u8..12) {
+        let d = Decimal::new(units.into(), scale);
+        proptest::prop_assert_eq!(Decimal::parse(&d.to_string(), true).unwrap(), d);
+    }
+
+    #[test]
+    fn ruby_float_fast_path_equals_the_general_layout(x in 1e-4f64..1e16, negative: bool) {
+        let x = if negative { -x } else { x };
+        let mut general = Vec::new();
+        write_ruby_float_relaid(&mut general, x);
+        proptest::prop_assert_eq!(ruby(x).into_bytes(), general);
+    }
+
+    #[test]
+    fn ruby_float_round_trips(x in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL) {
+        let text = ruby(x);
+        let back: f64 = text.replace("e+", "e").parse().unwrap();
+        proptest::prop_assert_eq!(back, x);
+        proptest::prop_assert!(text.contains('.'));
+    }
+}
