@@ -18,8 +18,11 @@ use crate::app::App;
 use crate::body_budget::Reservation;
 use crate::deadline::{socket_timeout, timeout_until};
 use crate::dispatch::{admin, answer, busy};
-use crate::http::{parse_request, write_response, write_response_allowing, HttpStatus, Parsed};
+use crate::http::{
+    parse_request, write_response, write_response_allowing, HttpStatus, Parsed, RequestMethod,
+};
 use crate::listener::Listener;
+use crate::write_watch::WriteGuard;
 
 /// How far a read timeout may reach past the request deadline. The socket's timeout is
 /// changed only when it would overshoot by more than this, which spares a `setsockopt` per
@@ -231,23 +234,14 @@ pub(crate) fn serve(
                         }
                     });
                     if let Some((status, content)) = refused {
-                        app.metrics.refusal(status);
-                        out.clear();
-                        write_response(&mut out, status, content, &body, true, Timestamp::now());
-                        let _ = watch.write_all(&mut stream, &out);
-                        if let Some(log) = &app.access_log {
-                            let entry = AccessRecord {
-                                listener: kind,
-                                peer,
-                                method: Some(head.method),
-                                path: head.path,
-                                status,
-                                bytes: body.len(),
-                                took: Duration::ZERO,
-                            };
-                            log.record(&entry, &app.web_dir, &mut line);
-                        }
-                        linger(&mut stream);
+                        let refusal = Refusal {
+                            method: Some(head.method),
+                            path: head.path,
+                            status,
+                            content,
+                        };
+                        let who = (kind, peer);
+                        refuse(app, who, &mut stream, &watch, refusal, &body, &mut line);
                         return;
                     }
                 }
@@ -272,8 +266,6 @@ pub(crate) fn serve(
                 }
             }
             Parsed::Reject(status) | Parsed::RejectJson(status) => {
-                app.metrics.refusal(status);
-                out.clear();
                 body.clear();
                 let content = if matches!(parsed, Parsed::RejectJson(_)) {
                     crate::json_api::write_too_large(&mut body, app.limits.max_json_body)
@@ -281,25 +273,65 @@ pub(crate) fn serve(
                     body.extend_from_slice(status.line().as_bytes());
                     ContentType::Text
                 };
-                write_response(&mut out, status, content, &body, true, Timestamp::now());
-                let _ = watch.write_all(&mut stream, &out);
-                if let Some(log) = &app.access_log {
-                    let entry = AccessRecord {
-                        listener: kind,
-                        peer,
-                        method: None,
-                        path: b"",
-                        status,
-                        bytes: body.len(),
-                        took: Duration::ZERO,
-                    };
-                    log.record(&entry, &app.web_dir, &mut line);
-                }
-                linger(&mut stream);
+                let refusal = Refusal {
+                    method: None,
+                    path: b"",
+                    status,
+                    content,
+                };
+                let who = (kind, peer);
+                refuse(app, who, &mut stream, &watch, refusal, &body, &mut line);
                 return;
             }
         }
     }
+}
+
+/// A request refused before it was answered: what the access log says of it, and its answer.
+#[derive(Debug, Clone, Copy)]
+struct Refusal<'r> {
+    /// The method and path, when the head was read (`-` in the access log otherwise).
+    method: Option<RequestMethod>,
+    path: &'r [u8],
+    status: HttpStatus,
+    content: ContentType,
+}
+
+/// Answers a refused request with `body`, counts and logs it, then closes the connection
+/// with a lingering close (the client reads the answer instead of a reset).
+fn refuse(
+    app: &App,
+    (kind, peer): (Listener, std::net::SocketAddr),
+    stream: &mut may::net::TcpStream,
+    watch: &WriteGuard<'_>,
+    refusal: Refusal<'_>,
+    body: &[u8],
+    line: &mut String,
+) {
+    app.metrics.refusal(refusal.status);
+    let mut out = Vec::with_capacity(256 + body.len());
+    write_response(
+        &mut out,
+        refusal.status,
+        refusal.content,
+        body,
+        true,
+        Timestamp::now(),
+    );
+    let _ = watch.write_all(stream, &out);
+    if let Some(log) = &app.access_log {
+        let entry = AccessRecord {
+            listener: kind,
+            peer,
+            method: refusal.method,
+            path: refusal.path,
+            status: refusal.status,
+            bytes: body.len(),
+            took: Duration::ZERO,
+        };
+        log.record(&entry, &app.web_dir, line);
+    }
+    linger(stream);
 }
 
 /// Reads what the client sends next into `input`, waiting at most until the deadline (plus

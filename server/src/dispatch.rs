@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering;
 
 use ratel_engine::json_api;
-use ratel_engine::mor_api::{self, ContentType, Method, Params};
+use ratel_engine::mor_api::{self, ContentType, Params};
 use ratel_engine::snapshot::Snapshot;
 use ratel_engine::time::Timestamp;
 
@@ -56,10 +56,8 @@ pub(crate) fn answer(
             allow: answered.allow,
         };
     }
-    let method = match request.method {
-        RequestMethod::Get => Method::Get,
-        RequestMethod::Post => Method::Post,
-        RequestMethod::Other => return refused(HttpStatus::MethodNotAllowed, body),
+    let Some(method) = request.method.api() else {
+        return refused(HttpStatus::MethodNotAllowed, body);
     };
     let Some(routed) = route(request.path, &app.web_dir) else {
         return refused(HttpStatus::NotFound, body);

@@ -7,7 +7,7 @@
 //! is always consumed with its request, so it can never be read as the next request. Paths
 //! under `/v1/` (the JSON API) take bodies of up to 1 MiB, and their 413 is a JSON error.
 //!
-use ratel_engine::mor_api::ContentType;
+use ratel_engine::mor_api::{ContentType, Method};
 use ratel_engine::time::Timestamp;
 
 /// the limits of docs/server.md.
@@ -41,6 +41,17 @@ pub enum RequestMethod {
     Post,
     /// Anything else: answered 405.
     Other,
+}
+
+impl RequestMethod {
+    /// The method as the APIs take it; `None` for one they never answer.
+    pub fn api(self) -> Option<Method> {
+        match self {
+            RequestMethod::Get => Some(Method::Get),
+            RequestMethod::Post => Some(Method::Post),
+            RequestMethod::Other => None,
+        }
+    }
 }
 
 /// A complete request, borrowing the read buffer.

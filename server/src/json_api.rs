@@ -9,7 +9,7 @@ use ratel_engine::time::Timestamp;
 
 use crate::app::App;
 use crate::form::request_params;
-use crate::http::{HttpRequest, HttpStatus, RequestMethod};
+use crate::http::{HttpRequest, HttpStatus};
 
 /// One JSON API answer: its HTTP status, and what `/metrics` counts (the endpoint the path
 /// names, if any, and the engine's status).
@@ -31,11 +31,7 @@ pub fn answer(
     params: &mut Params,
     body: &mut Vec<u8>,
 ) -> Answered {
-    let method = match request.method {
-        RequestMethod::Get => Some(Method::Get),
-        RequestMethod::Post => Some(Method::Post),
-        RequestMethod::Other => None,
-    };
+    let method = request.method.api();
     let status = match json_api::route(&app.api, request.path, method, request.authorization) {
         Err(failure) => failure.write(body),
         Ok(endpoint) => {
@@ -87,11 +83,7 @@ pub fn refuse_before_body(
     if !json_api::is_json_api_path(head.path) {
         return None;
     }
-    let method = match head.method {
-        RequestMethod::Get => Some(Method::Get),
-        RequestMethod::Post => Some(Method::Post),
-        RequestMethod::Other => None,
-    };
+    let method = head.method.api();
     let failure = json_api::route(&app.api, head.path, method, head.authorization).err()?;
     body.clear();
     Some((http_status(failure.write(body)), ContentType::Json))

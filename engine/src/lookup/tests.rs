@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::artifact::ArtifactBuilder;
 use crate::input::ErrorList;

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::artifact::verify::tests::{larger_artifact, small_artifact};
 use crate::time::Timestamp;

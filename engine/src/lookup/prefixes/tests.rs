@@ -1,4 +1,3 @@
-
 use super::super::tests::{build, build_bytes, Spec};
 use super::*;
 use proptest::prelude::*;

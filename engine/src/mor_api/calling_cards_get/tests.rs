@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::auth::request_hash;
 use crate::mor_api::testing::{body, demo, page_status};

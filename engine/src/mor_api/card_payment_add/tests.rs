@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::ledger::NoLedger;
 use crate::mor_api::testing::{
