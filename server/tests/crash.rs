@@ -7,7 +7,7 @@
 // A test that cannot set itself up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::client::Client;
-use common::server::{launch, Server};
 use ratel_engine::money::Decimal;
 use serde_json::Value;
+use support::client::Client;
+use support::server::{launch, Server};
 
 const TOKEN: &str = "crash-test-token";
 

@@ -7,12 +7,11 @@
 // A test that cannot set itself up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+mod support;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{golden_cases, repo, Kind};
 use ratel_engine::ledger::Ledger;
 use ratel_engine::mor_api::{respond, ApiSettings, ContentType, Method, MorRequest, Params};
 use ratel_engine::snapshot::Data;
@@ -21,6 +20,7 @@ use ratel_engine::time::Timestamp;
 use ratel_server::config::Config;
 use ratel_server::form::request_params;
 use ratel_server::routes::route;
+use support::{golden_cases, repo, Kind};
 
 /// The demo configuration, with the demo tariffs compiled into `dir` and a new ledger there:
 /// cases run in file order, so a write case's change is seen by the cases after it.

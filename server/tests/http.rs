@@ -4,7 +4,7 @@
 // A test that cannot set itself up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -13,14 +13,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::client::{read_response, Client, Response};
-use common::server::{launch, serial, Server};
+use support::client::{read_response, Client, Response};
+use support::server::{launch, serial, Server};
 
 #[test]
 fn golden_cases_answer_over_http() {
     let _serial = serial();
-    let mut by_settings: BTreeMap<String, Vec<common::Case>> = BTreeMap::new();
-    for case in common::golden_cases() {
+    let mut by_settings: BTreeMap<String, Vec<support::Case>> = BTreeMap::new();
+    for case in support::golden_cases() {
         by_settings
             .entry(case.settings_column.clone())
             .or_default()
@@ -56,8 +56,8 @@ fn golden_cases_answer_over_http() {
                 .exchange(raw.as_bytes())
                 .unwrap_or_else(|| panic!("{name}: no response"));
             let expected_type = match case.kind {
-                common::Kind::Xml => "text/xml; charset=utf-8",
-                common::Kind::Text => "text/plain",
+                support::Kind::Xml => "text/xml; charset=utf-8",
+                support::Kind::Text => "text/plain",
             };
             let expected = case.expected();
             assert_eq!(

@@ -5,13 +5,13 @@
 // A test that cannot set itself up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+mod support;
 
 use std::path::PathBuf;
 
-use common::client::{Client, Response};
-use common::server::{serial, Server};
 use ratel_engine::money::Decimal;
+use support::client::{Client, Response};
+use support::server::{serial, Server};
 
 const TOKEN: &str = "t0k3n-for-tests-1";
 
@@ -528,7 +528,7 @@ fn bodies_being_read_stay_within_the_budget() {
     stream.write_all(mor.as_bytes()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(50));
     stream.write_all(b"id=a1b2c3d4e5").unwrap();
-    let response = common::client::read_response(&mut stream, &mut Vec::new()).unwrap();
+    let response = support::client::read_response(&mut stream, &mut Vec::new()).unwrap();
     assert_eq!((response.status, response.body.as_str()), (200, "60.0000"));
     drop(client.send(
         "GET",
@@ -554,7 +554,7 @@ fn bodies_being_read_stay_within_the_budget() {
         stream.write_all(&body).unwrap();
     }
     for stream in &mut waiting {
-        let response = common::client::read_response(stream, &mut Vec::new()).unwrap();
+        let response = support::client::read_response(stream, &mut Vec::new()).unwrap();
         assert_eq!(response.status, 200, "{}", response.body);
         assert!(
             response.body.contains(r#""cost":"0.500000""#),
@@ -596,7 +596,7 @@ fn a_large_body_answered_gives_its_memory_back_even_with_more_pending() {
             stream.write_all(&body).unwrap();
             // The start of a next request, never finished.
             stream.write_all(b"GET /v1/balance?account=alice HTTP/1.1\r\nHo").unwrap();
-            let response = common::client::read_response(&mut stream, &mut Vec::new()).unwrap();
+            let response = support::client::read_response(&mut stream, &mut Vec::new()).unwrap();
             assert_eq!(response.status, 200, "{}", response.body);
             stream
         })
