@@ -1,0 +1,16 @@
+//! What a test reads of a running server: a metric of `/metrics`, its memory, CPU time and
+//! threads' priorities from `/proc`, and the time at the head of its log lines.
+
+/// The value of the metric line `name` (with its labels, as printed) in a `/metrics` body.
+pub fn metric(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// The server's resident memory, in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
