@@ -18,62 +18,6 @@ use support::server::{assert_still_answers, launch, serial, Server};
 use support::{write_many_cards, ALL_CARDS_REQUEST};
 
 #[test]
-fn golden_cases_answer_over_http() {
-    let _serial = serial();
-    let mut by_settings: BTreeMap<String, Vec<support::Case>> = BTreeMap::new();
-    for case in support::golden_cases() {
-        by_settings
-            .entry(case.settings_column.clone())
-            .or_default()
-            .push(case);
-    }
-    let mut checked = 0;
-    for (overrides, cases) in by_settings {
-        let toml: String = overrides
-            .split(',')
-            .filter(|o| *o != "-")
-            .map(|o| {
-                let (key, value) = o.split_once('=').unwrap();
-                match value.parse::<f64>().is_ok() || value == "true" || value == "false" {
-                    true => format!("{key} = {value}\n"),
-                    false => format!("{key} = \"{value}\"\n"),
-                }
-            })
-            .collect();
-        let server = Server::start(&toml);
-        for case in cases {
-            let (name, method, target) = (&case.name, &case.method, &case.target);
-            // POST sends the parameters as a form body, GET in the query.
-            let raw = if method == "POST" {
-                let (path, query) = target.split_once('?').unwrap_or((target, ""));
-                format!(
-                    "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{query}",
-                    query.len()
-                )
-            } else {
-                format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n")
-            };
-            let response = server
-                .exchange(raw.as_bytes())
-                .unwrap_or_else(|| panic!("{name}: no response"));
-            let expected_type = match case.kind {
-                support::Kind::Xml => "text/xml; charset=utf-8",
-                support::Kind::Text => "text/plain",
-            };
-            let expected = case.expected();
-            assert_eq!(
-                (response.status, response.content_type.as_str()),
-                (200, expected_type),
-                "{name}"
-            );
-            assert_eq!(response.body, expected, "{name}");
-            checked += 1;
-        }
-    }
-    assert!(checked >= 50);
-}
-
-#[test]
 fn malformed_http_gets_its_status_and_the_server_keeps_answering() {
     let _serial = serial();
     let server = Server::start("");

@@ -10,6 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
+use client::{Client, Response};
+
 pub mod client;
 pub mod probe;
 pub mod server;
@@ -91,6 +93,19 @@ pub fn golden_cases() -> Vec<Case> {
             }
         })
         .collect()
+}
+
+/// The JSON API's token (`native_token`) of the servers the tests start for it.
+pub const TOKEN: &str = "t0k3n-for-tests-1";
+
+/// A request with the right token.
+pub fn authorized(client: &mut Client, method: &str, target: &str, body: &str) -> Response {
+    client.authorized(TOKEN, method, target, body)
+}
+
+/// `fixtures/golden/native`: the JSON API's `cases.tsv` and one expected body per case.
+pub fn native_golden_dir() -> PathBuf {
+    ratel_engine::testing::repo().join("fixtures/golden/native")
 }
 
 /// Writes a `cards.csv` of `count` cards in the admin's group 1 into `dir`: answers of about
