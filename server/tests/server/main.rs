@@ -34,3 +34,4 @@ mod support;
 
 mod docs;
 mod golden;
+mod ledger;

@@ -98,6 +98,9 @@ pub fn golden_cases() -> Vec<Case> {
 /// The JSON API's token (`native_token`) of the servers the tests start for it.
 pub const TOKEN: &str = "t0k3n-for-tests-1";
 
+/// The JSON API's token of the ledger tests' servers.
+pub const LEDGER_TOKEN: &str = "crash-test-token";
+
 /// A request with the right token.
 pub fn authorized(client: &mut Client, method: &str, target: &str, body: &str) -> Response {
     client.authorized(TOKEN, method, target, body)
