@@ -34,4 +34,6 @@ mod support;
 
 mod docs;
 mod golden;
+mod json_api;
 mod ledger;
+mod limits;
