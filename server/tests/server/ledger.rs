@@ -291,6 +291,7 @@ fn balance_update_query(user_id: &str, balance: &str, reference: &str) -> String
 
 #[test]
 fn sigkill_under_load_loses_no_acknowledged_charge_and_charges_nothing_twice() {
+    let _serial = serial();
     let mut server = start();
     let mut client = server.client();
     let openings: Vec<Decimal> = PAYERS.iter().map(|p| balance(&mut client, p)).collect();
@@ -351,6 +352,7 @@ fn sigkill_under_load_loses_no_acknowledged_charge_and_charges_nothing_twice() {
 /// charge is there once and nothing is charged twice.
 #[test]
 fn a_ledger_file_removed_or_replaced_under_load_refuses_changes_and_loses_nothing() {
+    let _serial = serial();
     for how in ["remove the log", "remove", "replace"] {
         let mut server = start();
         let path = server.dir.path().join("ledger.sqlite");
@@ -425,6 +427,7 @@ fn a_ledger_file_removed_or_replaced_under_load_refuses_changes_and_loses_nothin
 
 #[test]
 fn a_second_server_on_the_same_ledger_refuses_to_start() {
+    let _serial = serial();
     let first = start();
     let (second, said) = launch(&first.config());
     if let Some(mut second) = second {
@@ -444,6 +447,7 @@ fn a_second_server_on_the_same_ledger_refuses_to_start() {
 /// configuration or data error creates nothing either.
 #[test]
 fn a_missing_ledger_is_created_only_when_allowed_and_only_after_the_data_is_checked() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     prepare(dir.path());
     let config = dir.path().join("ratel.toml");
