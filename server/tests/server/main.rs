@@ -32,8 +32,12 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod access_log;
+mod admin;
 mod docs;
 mod golden;
 mod json_api;
 mod ledger;
+mod lifecycle;
 mod limits;
+mod timeouts;
