@@ -19,9 +19,10 @@
 //! - `docs`: the documents held to the code.
 //!
 //! What goes here, and why: every test that takes a few seconds at most and holds on a busy
-//! machine, about 15 s for them all. A test that waits out one of the server's 10 s deadlines
-//! (10 to 15 s each, timed within a second or two) or a measurement run by hand goes to
-//! `tests/slow/` instead, so that this binary stays quick to run after every change.
+//! machine, about 20 s for them all (two cores, debug build). A test that waits out one of
+//! the server's 10 s deadlines (10 to 15 s each, timed within a second or two) or a
+//! measurement run by hand goes to `tests/slow/` instead, so that this binary stays quick to
+//! run after every change.
 //!
 //! The tests that start a server take `support::server::serial()` and run one at a time; the
 //! others (golden cases through the engine, the documents) run beside them.
