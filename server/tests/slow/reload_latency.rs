@@ -3,16 +3,13 @@
 //! nothing in a debug build):
 //!
 //! ```text
-//! cargo test --release -p ratel-server --test reload_latency -- --ignored --nocapture
+//! cargo test --release -p ratel-server --test slow reload_latency -- --ignored --nocapture
 //! ```
 //!
 //! `RATEL_SERVER_BIN` may name another `ratel-server` binary to measure (an older build,
 //! for a before-and-after). It asserts only what must hold whatever the machine: every
 //! reload is answered 200 and every API request is answered 200 throughout. The figures
 //! (p50, p99 and max latency of each phase) are printed.
-
-// A measurement that cannot set itself up should stop loudly.
-#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -23,9 +20,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const USERS: usize = 100_000;
+
 const CARDS: usize = 100_000;
+
 const PHASE: Duration = Duration::from_secs(6);
+
 const RELOAD_EVERY: Duration = Duration::from_millis(500);
+
 const CLIENTS: usize = 4;
 
 /// The data folder under `target/`, generated once.

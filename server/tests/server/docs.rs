@@ -1,17 +1,10 @@
 //! The documents users read are held to the code: `docs/config.md` lists every key of
 //! `ratel.toml` with its true default, and no document points outside the repository.
 
-// A test that cannot set itself up should stop loudly.
-#![allow(clippy::unwrap_used)]
-
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
+use crate::support::repo;
 use ratel_server::config::Config;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// `(section, key, default)` for every row of the key tables in `docs/config.md`; the
 /// section is "" for the top level, else the name in a `## \`[name]\`` heading.

@@ -231,3 +231,11 @@ pub fn launch_logged(
         }
     }
 }
+
+/// The server still answers an ordinary request correctly (after whatever a test did to it).
+pub fn assert_still_answers(server: &Server) {
+    assert_eq!(
+        server.get("/billing/api/simple_balance/a1b2c3d4e5").body,
+        "60.0000"
+    );
+}

@@ -138,3 +138,13 @@ impl Client {
         read_response(&mut self.stream, &mut self.pending)
     }
 }
+
+/// What a test compares of a response: status, content type, body and `Allow` header.
+pub fn seen(response: &Response) -> (u16, &str, &str, Option<String>) {
+    (
+        response.status,
+        &response.content_type,
+        &response.body,
+        response.header("allow"),
+    )
+}
