@@ -148,6 +148,9 @@ pub(crate) fn serve(
         let parsed = parse_request(input.pending(), &app.limits);
         match parsed {
             Parsed::Complete(request, used) => {
+                // Its body is read: what it reserved of the budget is given back (the bytes
+                // stay in the buffer until the request is answered, bounded by the read size).
+                reserved = None;
                 let _in_flight = app.metrics.answering();
                 body.clear();
                 out.clear();
@@ -210,7 +213,6 @@ pub(crate) fn serve(
                 }
                 deadline.at = Instant::now() + app.request_timeout;
                 continue_sent = false;
-                reserved = None;
             }
             Parsed::AwaitingBody {
                 head,
