@@ -5,7 +5,9 @@
 #   bash tools/demo.sh --smoke    # CI: free ports, one request per endpoint checked, then stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet -p ratel-tools -p ratel-server
+# A first build takes several minutes: cargo shows its progress.
+echo "== building the tools and the server (release) =="
+cargo build --release -p ratel-tools -p ratel-server
 target/release/tariff-compile -o fixtures/demo/tariffs.ratel \
   fixtures/demo/tariffs/retail.csv fixtures/demo/tariffs/wholesale.csv fixtures/demo/tariffs/vip_custom.csv
 echo
