@@ -67,7 +67,8 @@ impl PrefixStatus {
                 std::cmp::Ordering::Equal
                     if new.connection_fee.cmp_value(old.connection_fee).is_ne()
                         || new.increment_s != old.increment_s
-                        || new.min_time_s != old.min_time_s =>
+                        || new.min_time_s != old.min_time_s
+                        || new.first_interval_s != old.first_interval_s =>
                 {
                     PrefixStatus::TermsChanged
                 }
@@ -330,6 +331,7 @@ mod tests {
             destination: b"X",
             increment_s: 1,
             min_time_s: 0,
+            first_interval_s: 0,
         };
         let change = |status, since: Option<&str>| Change {
             prefix: b"1",

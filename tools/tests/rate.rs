@@ -54,7 +54,7 @@ proptest! {
             match longest(&rows, number, when) {
                 None => prop_assert_eq!(&fields[3..], &["", "", "", "", "", "", "", ""][..], "{}", line),
                 Some((prefix, rate, fee, inc, min, _)) => {
-                    let terms = Terms { rate: milli(*rate), connection_fee: milli(*fee), increment_s: *inc, min_time_s: *min };
+                    let terms = Terms { rate: milli(*rate), connection_fee: milli(*fee), increment_s: *inc, min_time_s: *min, first_interval_s: 0 };
                     let priced = price(&terms, *billsec, Decimal::new(1, 0)).unwrap();
                     let mut cost = Vec::new();
                     ratel_engine::money::write_fixed(&mut cost, priced.cost, 6);
