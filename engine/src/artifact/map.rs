@@ -161,6 +161,8 @@ pub struct Artifact {
     pub(super) path: PathBuf,
     /// How the lookup's node reader decodes this fst's inputs.
     pub(crate) input_encoding: &'static [u8; 256],
+    /// Whether any billing terms hold a first interval (found when verified).
+    pub(super) first_intervals: bool,
 }
 
 impl fmt::Debug for Artifact {
@@ -334,6 +336,13 @@ impl Artifact {
             read_i64(raw, layout::rate::UNITS)?,
             *raw.get(layout::rate::SCALE)?,
         ))
+    }
+
+    /// Whether any row of any tariff has a first interval (a deck's `FIRST/NEXT`): the
+    /// tools print a `first_interval_s` column only then.
+    #[inline]
+    pub fn has_first_intervals(&self) -> bool {
+        self.first_intervals
     }
 
     /// Entry `index` of the terms table: connection fee, increment, minimum time, first

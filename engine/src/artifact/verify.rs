@@ -77,6 +77,7 @@ impl Artifact {
             record_layout,
             path: path.to_owned(),
             input_encoding,
+            first_intervals: false,
         };
         let counts = TableCounts {
             destinations: artifact.check_destinations()?,
@@ -124,19 +125,20 @@ impl Artifact {
     }
 
     /// Every connection fee is a canonical decimal of at most 18 places; returns how many
-    /// sets of terms there are.
-    fn check_terms(&self) -> Checked<u32> {
+    /// sets of terms there are, and notes whether any has a first interval.
+    fn check_terms(&mut self) -> Checked<u32> {
         let count = self.sections.get(Section::Terms).len() / layout::terms::LEN;
         let Ok(count) = u32::try_from(count) else {
             return damaged("the terms table is too long");
         };
         for index in 0..count {
-            if !self
-                .terms(index)
-                .is_some_and(|(fee, _, _, _)| is_canonical(fee))
-            {
+            let Some((fee, _, _, first_interval_s)) = self.terms(index) else {
+                return damaged(format!("billing terms {index} are invalid"));
+            };
+            if !is_canonical(fee) {
                 return damaged(format!("billing terms {index} are invalid"));
             }
+            self.first_intervals |= first_interval_s != 0;
         }
         Ok(count)
     }

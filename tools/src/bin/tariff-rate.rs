@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use clap::Parser;
 use ratel_tools::cli;
 use ratel_tools::pipeline;
-use ratel_tools::tariff_rate::{CdrColumns, RateJob, RATED_COLUMNS};
+use ratel_tools::tariff_rate::{rated_columns, CdrColumns, RateJob};
 
 /// Price every call of a CDR file with one tariff, nothing charged: reads CSV on stdin (a
 /// header row naming `number` and `billsec`, and optionally `start`, "YYYY-MM-DD HH:MM:SS"
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     };
     let mut out_header = header.to_vec();
     out_header.push(b',');
-    out_header.extend_from_slice(RATED_COLUMNS.as_bytes());
+    out_header.extend_from_slice(rated_columns(&artifact).as_bytes());
     out_header.push(b'\n');
     let job = RateJob {
         artifact: &artifact,
