@@ -17,7 +17,8 @@ use ratel_tools::tariff_rate::{rated_columns, CdrColumns, RateJob};
 /// header row naming `number` and `billsec`, and optionally `start`, "YYYY-MM-DD HH:MM:SS"
 /// UTC; other columns pass through), writes the same rows to stdout followed by
 /// prefix,destination,rate,connection_fee,increment_s,min_time_s,rated_s,cost (cost in the
-/// tariff's currency, 6 places; a number without a rate gets those columns empty). A bad
+/// tariff's currency, 6 places; a number without a rate gets those columns empty), and
+/// first_interval_s last when the artifact holds any FIRST/NEXT billing. A bad
 /// row is reported on stderr as stdin:LINE:COLUMN and written with empty rated columns; the
 /// exit status is then 1.
 #[derive(Debug, Parser)]
