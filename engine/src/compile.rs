@@ -167,6 +167,7 @@ mod tests {
             .map_err(|f| f.errors.to_string())
             .unwrap();
         let artifact = Artifact::from_bytes(compiled.bytes).unwrap();
+        assert!(artifact.has_first_intervals());
         let rate = crate::money::Decimal::parse("0.6", false).unwrap();
         // (prefix, first, next, minimum, seconds billed for a 50 s call)
         for (prefix, first, next, min, rated_50) in [
@@ -198,6 +199,16 @@ mod tests {
             };
             assert_eq!(terms.rated_seconds(50), rated_50, "{prefix}");
         }
+    }
+
+    #[test]
+    fn a_deck_without_first_intervals_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let compiled = compile_text(dir.path(), b"prefix,rate,increment_s\n1,0.6,60\n2,0.1,\n")
+            .map_err(|f| f.errors.to_string())
+            .unwrap();
+        let artifact = Artifact::from_bytes(compiled.bytes).unwrap();
+        assert!(!artifact.has_first_intervals());
     }
 
     #[test]

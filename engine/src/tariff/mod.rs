@@ -219,7 +219,7 @@ fn parse_row<'r>(
         prefix,
         rate: rate?,
         connection_fee: connection_fee?,
-        increment_s: u32::try_from(increment_s?).ok()?,
+        increment_s: increment_s?,
         min_time_s: u32::try_from(min_time_s?).ok()?,
         first_interval_s: first_interval_s?,
         destination: destination?,
