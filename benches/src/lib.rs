@@ -39,6 +39,7 @@ pub fn build_artifact(rows: &[GenRow]) -> Vec<u8> {
                 connection_fee: Decimal::new(row.connection_fee_units.into(), 4),
                 increment_s: row.increment_s,
                 min_time_s: row.min_time_s,
+                first_interval_s: 0,
                 destination: &row.destination,
                 effective_from,
             },

@@ -155,6 +155,63 @@ mod tests {
     }
 
     #[test]
+    fn first_next_intervals_compile_price_and_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = "prefix,rate,Billing Increment,First Interval,min_time_s\n\
+                   1,0.6,60/60,,\n\
+                   2,0.6,45/10,,\n\
+                   3,0.6,6,30,\n\
+                   4,0.6,30/6,30,90\n\
+                   5,0.6,60,,\n";
+        let compiled = compile_text(dir.path(), csv.as_bytes())
+            .map_err(|f| f.errors.to_string())
+            .unwrap();
+        let artifact = Artifact::from_bytes(compiled.bytes).unwrap();
+        assert!(artifact.has_first_intervals());
+        let rate = crate::money::Decimal::parse("0.6", false).unwrap();
+        // (prefix, first, next, minimum, seconds billed for a 50 s call)
+        for (prefix, first, next, min, rated_50) in [
+            ("1", 60, 60, 0, 60),
+            ("2", 45, 10, 0, 55),
+            ("3", 30, 6, 0, 54),
+            ("4", 30, 6, 90, 90),
+            ("5", 0, 60, 0, 60),
+        ] {
+            let found = artifact
+                .exact_match(0, prefix.as_bytes(), Timestamp(0))
+                .unwrap();
+            let record = artifact.record(found.record).unwrap();
+            assert_eq!(
+                (
+                    record.first_interval_s,
+                    record.increment_s,
+                    record.min_time_s
+                ),
+                (first, next, min),
+                "{prefix}"
+            );
+            let terms = crate::cost::Terms {
+                rate,
+                connection_fee: record.connection_fee,
+                increment_s: record.increment_s,
+                min_time_s: record.min_time_s,
+                first_interval_s: record.first_interval_s,
+            };
+            assert_eq!(terms.rated_seconds(50), rated_50, "{prefix}");
+        }
+    }
+
+    #[test]
+    fn a_deck_without_first_intervals_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let compiled = compile_text(dir.path(), b"prefix,rate,increment_s\n1,0.6,60\n2,0.1,\n")
+            .map_err(|f| f.errors.to_string())
+            .unwrap();
+        let artifact = Artifact::from_bytes(compiled.bytes).unwrap();
+        assert!(!artifact.has_first_intervals());
+    }
+
+    #[test]
     fn errors_from_several_files_are_sorted_by_file_then_line() {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));

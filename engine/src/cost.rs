@@ -2,7 +2,9 @@
 //!
 //! A call of `billsec` seconds is billed for `rated` seconds: `billsec` rounded **up** to a
 //! multiple of the increment, then raised to the minimum time; a call of 0 s or less costs
-//! nothing, not even the connection fee. Its cost is `rate × rated / 60 + connection_fee` in
+//! nothing, not even the connection fee. A row with a first interval (a deck's `FIRST/NEXT`,
+//! like `30/6`) bills FIRST seconds for any call up to FIRST, then rounds what is past FIRST
+//! up to a multiple of NEXT (the increment), then raises that to the minimum time. Its cost is `rate × rated / 60 + connection_fee` in
 //! the tariff's currency; charged in the default currency it is that cost divided by the
 //! tariff currency's exchange rate, rounded half away from zero to 6 places from the exact
 //! value (never from an already rounded cost). Everything is integer arithmetic on `i128`:
@@ -28,6 +30,22 @@ pub struct Terms {
     pub increment_s: u32,
     /// Minimal billed seconds.
     pub min_time_s: u32,
+    /// Seconds billed for any call up to them (a deck's `FIRST` of `FIRST/NEXT`), after
+    /// which the increment applies; 0: none, every second is rounded by the increment.
+    pub first_interval_s: u32,
+}
+
+impl Terms {
+    /// The seconds billed for a call of `billsec` seconds on these terms: see
+    /// [`rated_seconds_with_first`].
+    pub fn rated_seconds(&self, billsec: i64) -> u64 {
+        rated_seconds_with_first(
+            billsec,
+            self.first_interval_s,
+            self.increment_s,
+            self.min_time_s,
+        )
+    }
 }
 
 /// A priced call.
@@ -52,21 +70,38 @@ pub enum CostError {
 /// The seconds billed for a call of `billsec` seconds: 0 for `billsec` ≤ 0, else `billsec`
 /// rounded up to a multiple of `increment_s` (taken as 1 when 0), then at least `min_time_s`.
 pub fn rated_seconds(billsec: i64, increment_s: u32, min_time_s: u32) -> u64 {
+    rated_seconds_with_first(billsec, 0, increment_s, min_time_s)
+}
+
+/// The seconds billed for a call of `billsec` seconds with a first interval: 0 for
+/// `billsec` ≤ 0; `first_interval_s` when `billsec` ≤ it; else `first_interval_s` plus the
+/// seconds past it rounded up to a multiple of `increment_s` (taken as 1 when 0); then at
+/// least `min_time_s`. A first interval of 0 is none: [`rated_seconds`]'s rule.
+pub fn rated_seconds_with_first(
+    billsec: i64,
+    first_interval_s: u32,
+    increment_s: u32,
+    min_time_s: u32,
+) -> u64 {
     let Ok(billsec) = u64::try_from(billsec) else {
         return 0;
     };
     if billsec == 0 {
         return 0;
     }
+    let first = u64::from(first_interval_s);
     let increment = u64::from(increment_s.max(1));
-    let rounded = billsec.div_ceil(increment).saturating_mul(increment);
+    let rounded = match billsec.checked_sub(first) {
+        None | Some(0) => first,
+        Some(past) => first.saturating_add(past.div_ceil(increment).saturating_mul(increment)),
+    };
     rounded.max(u64::from(min_time_s))
 }
 
 /// Prices a call of `billsec` seconds on `terms`, converted with `exchange_rate` (units of
 /// the tariff's currency per unit of the default currency; `1` keeps the tariff's currency).
 pub fn price(terms: &Terms, billsec: i64, exchange_rate: Decimal) -> Result<Price, CostError> {
-    let rated_s = rated_seconds(billsec, terms.increment_s, terms.min_time_s);
+    let rated_s = terms.rated_seconds(billsec);
     if rated_s == 0 {
         return Ok(Price {
             rated_s,
@@ -103,7 +138,7 @@ pub fn max_seconds(
     });
     let fits = |seconds: u64| -> Result<bool, CostError> {
         let billsec = i64::try_from(seconds).map_err(|_| CostError::OutOfRange)?;
-        let rated = rated_seconds(billsec, terms.increment_s, terms.min_time_s);
+        let rated = terms.rated_seconds(billsec);
         let charged = charged_units(terms, rated, exchange_rate)?;
         let charged = Wide::from(charged) * wide_pow10(scale - u32::from(COST_PLACES));
         Ok(charged <= available_units)

@@ -67,7 +67,8 @@ impl PrefixStatus {
                 std::cmp::Ordering::Equal
                     if new.connection_fee.cmp_value(old.connection_fee).is_ne()
                         || new.increment_s != old.increment_s
-                        || new.min_time_s != old.min_time_s =>
+                        || new.min_time_s != old.min_time_s
+                        || new.first_interval_s != old.first_interval_s =>
                 {
                     PrefixStatus::TermsChanged
                 }
@@ -319,6 +320,40 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_first_interval_is_a_change_of_terms() {
+        let old = RateRecord {
+            rate: d("0.1"),
+            connection_fee: Decimal::ZERO,
+            rate_f64: 0.1,
+            connection_fee_f64: 0.0,
+            destination: b"X",
+            increment_s: 6,
+            min_time_s: 0,
+            first_interval_s: 0,
+        };
+        let new = RateRecord {
+            first_interval_s: 30,
+            ..old
+        };
+        let status =
+            |old: &RateRecord<'_>, new: &RateRecord<'_>| PrefixStatus::of(Some(old), Some(new));
+        assert_eq!(status(&old, &new), Some(PrefixStatus::TermsChanged));
+        assert_eq!(status(&new, &old), Some(PrefixStatus::TermsChanged));
+        let other = RateRecord {
+            first_interval_s: 45,
+            ..new
+        };
+        assert_eq!(status(&new, &other), Some(PrefixStatus::TermsChanged));
+        assert_eq!(status(&new, &new), Some(PrefixStatus::Unchanged));
+        // A rate change still reads as the rate's.
+        let dearer = RateRecord {
+            rate: d("0.2"),
+            ..new
+        };
+        assert_eq!(status(&old, &dearer), Some(PrefixStatus::Increased));
+    }
+
+    #[test]
     fn notice_is_short_for_increases_taking_effect_within_the_days() {
         let received = Timestamp::parse("2026-11-26").unwrap();
         let notice = Notice { days: 7, received };
@@ -330,6 +365,7 @@ mod tests {
             destination: b"X",
             increment_s: 1,
             min_time_s: 0,
+            first_interval_s: 0,
         };
         let change = |status, since: Option<&str>| Change {
             prefix: b"1",

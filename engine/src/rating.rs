@@ -275,6 +275,7 @@ fn rating_with<'a>(found: Found<'a>, digits: &[u8], exchange_rate: Decimal) -> R
             connection_fee: found.record.connection_fee,
             increment_s: found.record.increment_s,
             min_time_s: found.record.min_time_s,
+            first_interval_s: found.record.first_interval_s,
         },
         exchange_rate,
         found,

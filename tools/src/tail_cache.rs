@@ -41,6 +41,19 @@ pub fn write_record_columns(out: &mut Vec<u8>, rate: &RateRecord<'_>, style: Rat
     out.extend_from_slice(number.format(rate.min_time_s).as_bytes());
 }
 
+/// The header name of the column the CSV tools add at the end of every row when the artifact
+/// holds any first interval (`Artifact::has_first_intervals`).
+pub const FIRST_INTERVAL_COLUMN: &str = "first_interval_s";
+
+/// Writes a record's first interval after a comma: its seconds, or nothing when it has none
+/// (`increment_s` is then every step).
+pub fn write_first_interval(out: &mut Vec<u8>, rate: &RateRecord<'_>) {
+    out.push(b',');
+    if rate.first_interval_s != 0 {
+        out.extend_from_slice(itoa::Buffer::new().format(rate.first_interval_s).as_bytes());
+    }
+}
+
 /// Each rate record's row tail, formatted by the tool's function the first time a worker
 /// meets the record.
 #[derive(Debug, Default)]

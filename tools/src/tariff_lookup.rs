@@ -5,7 +5,9 @@ use std::io::{self, Read, Write};
 
 use crate::csv_field::write_csv_field;
 use crate::pipeline::{self, ChunkWork};
-use crate::tail_cache::{write_record_columns, RateStyle, TailCache};
+use crate::tail_cache::{
+    write_first_interval, write_record_columns, RateStyle, TailCache, FIRST_INTERVAL_COLUMN,
+};
 
 use ratel_engine::artifact::{Artifact, RateRecord};
 use ratel_engine::lookup::dialed_digits;
@@ -14,6 +16,17 @@ use ratel_engine::time::Timestamp;
 
 /// The output's header row.
 pub const HEADER: &[u8] = b"number,prefix,destination,rate,connection_fee,increment_s,min_time_s\n";
+
+/// The header row for an artifact with first intervals: [`HEADER`] and one more column,
+/// `first_interval_s` (empty for a row without one).
+pub fn header(artifact: &Artifact) -> Vec<u8> {
+    let mut header = HEADER.to_vec();
+    if artifact.has_first_intervals() {
+        header.pop();
+        header.extend_from_slice(format!(",{FIRST_INTERVAL_COLUMN}\n").as_bytes());
+    }
+    header
+}
 
 /// What to look numbers up in, and how.
 #[derive(Debug, Clone, Copy)]
@@ -46,8 +59,11 @@ impl LookupJob<'_> {
                 .longest_match(self.tariff, digits, self.at)
                 .map(|m| (m, digits))
         };
+        let first_intervals = self.artifact.has_first_intervals();
         let row = found.and_then(|(m, digits)| {
-            let tail = tails.tail(self.artifact, m.record, write_mor_tail)?;
+            let tail = tails.tail(self.artifact, m.record, |rate, out| {
+                write_mor_tail(rate, first_intervals, out)
+            })?;
             Some((&digits[..usize::from(m.prefix_len)], tail))
         });
         match row {
@@ -56,6 +72,7 @@ impl LookupJob<'_> {
                 out.extend_from_slice(prefix);
                 out.extend_from_slice(tail);
             }
+            None if first_intervals => out.extend_from_slice(b",,,,,,,\n"),
             None => out.extend_from_slice(b",,,,,,\n"),
         }
     }
@@ -67,7 +84,8 @@ impl LookupJob<'_> {
         output: impl Write + Send,
         threads: usize,
     ) -> io::Result<u64> {
-        pipeline::run(self, input, output, HEADER, io::sink(), 1, threads)
+        let header = header(self.artifact);
+        pipeline::run(self, input, output, &header, io::sink(), 1, threads)
     }
 }
 
@@ -87,9 +105,12 @@ impl ChunkWork for LookupJob<'_> {
 }
 
 /// `tariff-lookup`'s row tail after the prefix: the record's columns, rates as MOR prints
-/// them, and the line end.
-fn write_mor_tail(rate: &RateRecord<'_>, out: &mut Vec<u8>) {
+/// them, the first interval when the artifact has any, and the line end.
+fn write_mor_tail(rate: &RateRecord<'_>, first_intervals: bool, out: &mut Vec<u8>) {
     write_record_columns(out, rate, RateStyle::Mor);
+    if first_intervals {
+        write_first_interval(out, rate);
+    }
     out.push(b'\n');
 }
 
@@ -152,6 +173,36 @@ mod tests {
             ..job
         };
         assert!(run(&later, b"1555\n", 1).ends_with("1555,1,USA,0.02,0.0,1,0\n"));
+    }
+
+    #[test]
+    fn a_first_interval_column_is_added_only_when_the_artifact_has_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(
+            &path,
+            "prefix,rate,increment_s,first_interval_s\n45,0.5,45/10,\n1,0.01,6,30\n2,0.02,1,\n",
+        )
+        .unwrap();
+        let sources = [TariffSource {
+            name: "t".into(),
+            currency: "USD".into(),
+            path,
+        }];
+        let artifact = Artifact::from_bytes(compile(&sources, |_| {}).unwrap().bytes).unwrap();
+        assert!(artifact.has_first_intervals());
+        let job = job(&artifact, Timestamp(0), false);
+        assert_eq!(
+            run(&job, b"4512\n1555\n2\n999\n", 2),
+            "number,prefix,destination,rate,connection_fee,increment_s,min_time_s,\
+             first_interval_s\n\
+             4512,45,,0.5,0.0,10,0,45\n\
+             1555,1,,0.01,0.0,6,0,30\n\
+             2,2,,0.02,0.0,1,0,\n\
+             999,,,,,,,\n"
+        );
+        // Without any, the output is as it always was.
+        assert!(!self::artifact().has_first_intervals());
     }
 
     #[test]

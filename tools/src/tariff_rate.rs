@@ -13,11 +13,24 @@ use ratel_engine::rating::rate_in_tariff;
 use ratel_engine::time::Timestamp;
 
 use crate::pipeline::{self, ChunkWork};
-use crate::tail_cache::{write_record_columns, RateStyle, TailCache};
+use crate::tail_cache::{
+    write_first_interval, write_record_columns, RateStyle, TailCache, FIRST_INTERVAL_COLUMN,
+};
 
 /// The columns `tariff-rate` appends to every row.
 pub const RATED_COLUMNS: &str =
     "prefix,destination,rate,connection_fee,increment_s,min_time_s,rated_s,cost";
+
+/// The columns `tariff-rate` appends to every row when pricing with `artifact`:
+/// [`RATED_COLUMNS`], and `first_interval_s` after them when the artifact holds any first
+/// interval (empty for a row without one).
+pub fn rated_columns(artifact: &Artifact) -> String {
+    if artifact.has_first_intervals() {
+        format!("{RATED_COLUMNS},{FIRST_INTERVAL_COLUMN}")
+    } else {
+        RATED_COLUMNS.to_owned()
+    }
+}
 
 /// The rated columns of a row that has no rate (or a bad field): all empty.
 const UNRATED: &[u8] = b",,,,,,,,";
@@ -188,8 +201,7 @@ impl RateJob<'_> {
                     String::from_utf8_lossy(billsec_text)
                 ),
             );
-            out.extend_from_slice(UNRATED);
-            out.push(b'\n');
+            self.unrated(out);
             return;
         };
         let start_text = columns
@@ -205,8 +217,7 @@ impl RateJob<'_> {
                         columns.start.unwrap_or_default(),
                         format!("start {:?} {error}", String::from_utf8_lossy(start_text)),
                     );
-                    out.extend_from_slice(UNRATED);
-                    out.push(b'\n');
+                    self.unrated(out);
                     return;
                 }
             }
@@ -217,16 +228,14 @@ impl RateJob<'_> {
             fields.get(columns.number),
             start,
         ) else {
-            out.extend_from_slice(UNRATED);
-            out.push(b'\n');
+            self.unrated(out);
             return;
         };
         let price = match rating.price(billsec) {
             Ok(price) => price,
             Err(error) => {
                 bad(columns.billsec, format!("billsec {billsec}: {error}"));
-                out.extend_from_slice(UNRATED);
-                out.push(b'\n');
+                self.unrated(out);
                 return;
             }
         };
@@ -239,6 +248,18 @@ impl RateJob<'_> {
         out.extend_from_slice(itoa::Buffer::new().format(price.rated_s).as_bytes());
         out.push(b',');
         write_fixed(out, price.cost, COST_PLACES);
+        if self.artifact.has_first_intervals() {
+            write_first_interval(out, &rating.found.record);
+        }
+        out.push(b'\n');
+    }
+
+    /// Ends a row without a price: every rated column empty.
+    fn unrated(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(UNRATED);
+        if self.artifact.has_first_intervals() {
+            out.push(b',');
+        }
         out.push(b'\n');
     }
 }

@@ -54,7 +54,7 @@ proptest! {
             match longest(&rows, number, when) {
                 None => prop_assert_eq!(&fields[3..], &["", "", "", "", "", "", "", ""][..], "{}", line),
                 Some((prefix, rate, fee, inc, min, _)) => {
-                    let terms = Terms { rate: milli(*rate), connection_fee: milli(*fee), increment_s: *inc, min_time_s: *min };
+                    let terms = Terms { rate: milli(*rate), connection_fee: milli(*fee), increment_s: *inc, min_time_s: *min, first_interval_s: 0 };
                     let priced = price(&terms, *billsec, Decimal::new(1, 0)).unwrap();
                     let mut cost = Vec::new();
                     ratel_engine::money::write_fixed(&mut cost, priced.cost, 6);
@@ -134,4 +134,33 @@ fn usage_errors_exit_two_and_unusable_inputs_exit_one() {
     assert!(err.contains("tariff \"nope\" is not in"), "{err}");
     let (code, _, err) = tariff_rate(&["-a", artifact, "-t", "retail"], "number,duration\n1,2\n");
     assert_eq!((code, err.trim_end()), (1, "stdin:1:1: the header has no billsec column (a header row naming number and billsec is required)"));
+}
+
+#[test]
+fn first_next_billing_is_priced_and_its_first_interval_is_the_last_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (deck, artifact) = (dir.path().join("intervals.csv"), dir.path().join("t.ratel"));
+    std::fs::write(
+        &deck,
+        "prefix,rate,increment_s,min_time_s\n45,1.2,45/10,\n60,0.6,60/60,\n1,0.6,6,\n",
+    )
+    .unwrap();
+    common::tariff_compile(&[std::ffi::OsStr::new("-o"), artifact.as_ref(), deck.as_ref()]);
+    let artifact = artifact.to_str().unwrap();
+    let (code, out, err) = tariff_rate(
+        &["-a", artifact, "-t", "intervals"],
+        "number,billsec\n4512,50\n4512,45\n6012,61\n1555,7\n999,7\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "number,billsec,{RATED_COLUMNS},first_interval_s\n\
+             4512,50,45,,1.2,0,10,0,55,1.100000,45\n\
+             4512,45,45,,1.2,0,10,0,45,0.900000,45\n\
+             6012,61,60,,0.6,0,60,0,120,1.200000,60\n\
+             1555,7,1,,0.6,0,6,0,12,0.120000,\n\
+             999,7,,,,,,,,,\n"
+        )
+    );
 }

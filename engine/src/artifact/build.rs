@@ -3,7 +3,7 @@
 //! Rows are kept as 48-byte entries whose sort key packs the tariff id and the prefix digits
 //! into one `u128` that orders exactly as the fst keys do, so a deck of ten million rows sorts
 //! as integers. Columns are dictionary-coded: each distinct rate, destination and set of
-//! billing terms (fee, increment, minimum) is stored once, and a row's record is the triple
+//! billing terms (fee, increment, minimum, first interval) is stored once, and a row's record is the triple
 //! of their indices, itself de-duplicated and bit-packed. Records are numbered in key order,
 //! so neighbouring prefixes carry close numbers and the fst stores small output deltas.
 
@@ -39,8 +39,8 @@ struct TariffMeta {
     prefixes: u32,
 }
 
-/// A record's billing terms: connection fee, increment, minimum time.
-type Terms = (Decimal, u32, u32);
+/// A record's billing terms: connection fee, increment, minimum time, first interval.
+type Terms = (Decimal, u32, u32, u32);
 
 /// Distinct values in first-seen order, each with its index.
 #[derive(Debug)]
@@ -194,9 +194,12 @@ impl ArtifactBuilder {
         let indices = RecordIndices {
             rate: self.rates.id(row.rate),
             destination,
-            terms: self
-                .terms
-                .id((row.connection_fee, row.increment_s, row.min_time_s)),
+            terms: self.terms.id((
+                row.connection_fee,
+                row.increment_s,
+                row.min_time_s,
+                row.first_interval_s,
+            )),
         };
         let record = self.records.id(indices);
         if let Some(meta) = self.tariffs.get_mut(usize::from(tariff)) {
@@ -347,7 +350,7 @@ impl ArtifactBuilder {
 
     fn terms_table(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.terms.values.len() * layout::terms::LEN);
-        for (fee, increment_s, min_time_s) in &self.terms.values {
+        for (fee, increment_s, min_time_s, first_interval_s) in &self.terms.values {
             let mut entry = [0u8; layout::terms::LEN];
             put(
                 &mut entry,
@@ -365,6 +368,11 @@ impl ArtifactBuilder {
                 &min_time_s.to_le_bytes(),
             );
             entry[layout::terms::FEE_SCALE] = fee.scale();
+            put(
+                &mut entry,
+                layout::terms::FIRST_INTERVAL,
+                &first_interval_s.to_le_bytes(),
+            );
             out.extend_from_slice(&entry);
         }
         out
@@ -592,7 +600,8 @@ mod tests {
 
     proptest::proptest! {
         /// Every column survives dictionary coding: each prefix reads back the rate, fee,
-        /// increment, minimum and destination of its row, and the f64s of its decimals.
+        /// increment, minimum, first interval and destination of its row, and the f64s of
+        /// its decimals.
         #[test]
         fn every_field_of_every_row_reads_back(
             rows in proptest::collection::btree_map(
@@ -614,6 +623,7 @@ mod tests {
                     connection_fee: Decimal::new(fee.into(), fee_scale),
                     increment_s: [1, 6, 30, 60][increment as usize],
                     min_time_s: minimum * 30,
+                    first_interval_s: [0, 45, 60][((minimum + increment) % 3) as usize],
                     destination: &names[name],
                     effective_from: None,
                 });
@@ -632,6 +642,10 @@ mod tests {
                 proptest::prop_assert_eq!(record.connection_fee_f64.to_bits(), fee.to_f64().to_bits());
                 proptest::prop_assert_eq!(record.increment_s, [1, 6, 30, 60][increment as usize]);
                 proptest::prop_assert_eq!(record.min_time_s, minimum * 30);
+                proptest::prop_assert_eq!(
+                    record.first_interval_s,
+                    [0, 45, 60][((minimum + increment) % 3) as usize]
+                );
                 proptest::prop_assert_eq!(record.destination, names[name].as_bytes());
             }
         }

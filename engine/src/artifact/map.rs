@@ -126,6 +126,8 @@ pub struct RateRecord<'a> {
     pub destination: &'a [u8],
     pub increment_s: u32,
     pub min_time_s: u32,
+    /// The `FIRST` of a deck's `FIRST/NEXT` (then `increment_s` is `NEXT`); 0: none.
+    pub first_interval_s: u32,
 }
 
 /// One entry of the versions section.
@@ -159,6 +161,8 @@ pub struct Artifact {
     pub(super) path: PathBuf,
     /// How the lookup's node reader decodes this fst's inputs.
     pub(crate) input_encoding: &'static [u8; 256],
+    /// Whether any billing terms hold a first interval (found when verified).
+    pub(super) first_intervals: bool,
 }
 
 impl fmt::Debug for Artifact {
@@ -298,7 +302,8 @@ impl Artifact {
         )?;
         let indices = self.record_layout.unpack(raw);
         let rate = self.rate(indices.rate)?;
-        let (connection_fee, increment_s, min_time_s) = self.terms(indices.terms)?;
+        let (connection_fee, increment_s, min_time_s, first_interval_s) =
+            self.terms(indices.terms)?;
         Some(RateRecord {
             rate,
             connection_fee,
@@ -307,6 +312,7 @@ impl Artifact {
             destination: self.destination(indices.destination)?,
             increment_s,
             min_time_s,
+            first_interval_s,
         })
     }
 
@@ -332,9 +338,17 @@ impl Artifact {
         ))
     }
 
-    /// Entry `index` of the terms table: connection fee, increment, minimum time.
+    /// Whether any row of any tariff has a first interval (a deck's `FIRST/NEXT`): the
+    /// tools print a `first_interval_s` column only then.
     #[inline]
-    pub(super) fn terms(&self, index: u32) -> Option<(Decimal, u32, u32)> {
+    pub fn has_first_intervals(&self) -> bool {
+        self.first_intervals
+    }
+
+    /// Entry `index` of the terms table: connection fee, increment, minimum time, first
+    /// interval (0: none).
+    #[inline]
+    pub(super) fn terms(&self, index: u32) -> Option<(Decimal, u32, u32, u32)> {
         let raw = self.entry(layout::Section::Terms, index as usize, layout::terms::LEN)?;
         let fee = Decimal::from_canonical(
             read_i64(raw, layout::terms::FEE_UNITS)?,
@@ -344,6 +358,7 @@ impl Artifact {
             fee,
             read_u32(raw, layout::terms::INCREMENT)?,
             read_u32(raw, layout::terms::MIN_TIME)?,
+            read_u32(raw, layout::terms::FIRST_INTERVAL)?,
         ))
     }
 

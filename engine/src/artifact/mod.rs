@@ -22,7 +22,7 @@ pub use map::{Artifact, ArtifactError, FstBytes, RateRecord, TariffInfo};
 /// First eight bytes of every artifact.
 pub const MAGIC: &[u8; 8] = b"RATELTRF";
 /// The layout version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Where every field of the file lives: one module per kind of entry, offsets relative to
 /// the entry's start.
@@ -43,7 +43,7 @@ pub(crate) mod layout {
         pub const LEN: usize = 28;
     }
 
-    /// The rest of the header (format version 2).
+    /// The rest of the header (format versions 2 and 3).
     pub mod header {
         /// Bit widths of a record's three indices (rate, destination, terms) and the
         /// record's width in bytes, one byte each.
@@ -106,13 +106,14 @@ pub(crate) mod layout {
     }
 
     /// Billing terms: connection fee units i64, increment u32, minimum time u32, fee
-    /// scale u8, three reserved bytes.
+    /// scale u8, three reserved bytes, first interval u32 (0: none; format version 3).
     pub mod terms {
         pub const FEE_UNITS: usize = 0;
         pub const INCREMENT: usize = 8;
         pub const MIN_TIME: usize = 12;
         pub const FEE_SCALE: usize = 16;
-        pub const LEN: usize = 20;
+        pub const FIRST_INTERVAL: usize = 20;
+        pub const LEN: usize = 24;
     }
 
     /// The destinations section: `count + 1` u32 offsets into the strings section;

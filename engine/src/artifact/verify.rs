@@ -77,6 +77,7 @@ impl Artifact {
             record_layout,
             path: path.to_owned(),
             input_encoding,
+            first_intervals: false,
         };
         let counts = TableCounts {
             destinations: artifact.check_destinations()?,
@@ -124,19 +125,20 @@ impl Artifact {
     }
 
     /// Every connection fee is a canonical decimal of at most 18 places; returns how many
-    /// sets of terms there are.
-    fn check_terms(&self) -> Checked<u32> {
+    /// sets of terms there are, and notes whether any has a first interval.
+    fn check_terms(&mut self) -> Checked<u32> {
         let count = self.sections.get(Section::Terms).len() / layout::terms::LEN;
         let Ok(count) = u32::try_from(count) else {
             return damaged("the terms table is too long");
         };
         for index in 0..count {
-            if !self
-                .terms(index)
-                .is_some_and(|(fee, _, _)| is_canonical(fee))
-            {
+            let Some((fee, _, _, first_interval_s)) = self.terms(index) else {
+                return damaged(format!("billing terms {index} are invalid"));
+            };
+            if !is_canonical(fee) {
                 return damaged(format!("billing terms {index} are invalid"));
             }
+            self.first_intervals |= first_interval_s != 0;
         }
         Ok(count)
     }
@@ -404,6 +406,7 @@ pub(super) mod tests {
                         .unwrap(),
                     increment_s: 60,
                     min_time_s: 0,
+                    first_interval_s: 0,
                     destination: "Lithuania & more",
                     effective_from: (line == 3).then_some(Timestamp(0)),
                 },
@@ -430,6 +433,7 @@ pub(super) mod tests {
                         connection_fee: Decimal::new(i128::from(i % 3), 2),
                         increment_s: 1 + i % 2,
                         min_time_s: 0,
+                        first_interval_s: 0,
                         destination: ["Somewhere", "Elsewhere", "Ąžuolynė"][i as usize % 3],
                         effective_from: (i % 5 == 0).then_some(Timestamp(i64::from(i) * 86_400)),
                     },
@@ -534,7 +538,7 @@ pub(super) mod tests {
         );
         assert!(error
             .to_string()
-            .contains("is newer than this build reads (2)"));
+            .contains("is newer than this build reads (3)"));
         assert!(error.to_string().contains("upgrade Ratel"));
     }
 
@@ -561,6 +565,29 @@ pub(super) mod tests {
         let mut damaged_v1 = VERSION_1_FILE.to_vec();
         damaged_v1[preamble::VERSION] ^= 0x04;
         assert!(Artifact::from_bytes(damaged_v1).unwrap_err().is_damage());
+    }
+
+    /// A version-2 artifact as Ratel 0.2's tariff-compile wrote it (`retail`, 4 rows), before
+    /// the billing terms held a first interval.
+    const VERSION_2_FILE: &[u8] = include_bytes!("testdata/v2.ratel");
+
+    #[test]
+    fn a_version_2_file_says_recompile() {
+        let error = Artifact::from_bytes(VERSION_2_FILE.to_vec()).unwrap_err();
+        assert!(
+            matches!(error, ArtifactError::TooOld { found: 2, .. }),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("is no longer supported (this build reads 3)")
+                && error.to_string().contains("recompile the tariffs"),
+            "{error}"
+        );
+        let mut damaged_v2 = VERSION_2_FILE.to_vec();
+        damaged_v2[preamble::LEN + 1] ^= 0x01;
+        assert!(Artifact::from_bytes(damaged_v2).unwrap_err().is_damage());
     }
 
     #[test]

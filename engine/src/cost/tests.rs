@@ -11,6 +11,7 @@ fn terms(rate: &str, fee: &str, increment_s: u32, min_time_s: u32) -> Terms {
         connection_fee: d(fee),
         increment_s,
         min_time_s,
+        first_interval_s: 0,
     }
 }
 
@@ -139,6 +140,7 @@ fn amounts_out_of_range_are_errors_not_wrong_answers() {
         connection_fee: Decimal::new(i64::MAX.into(), 18),
         increment_s: 1,
         min_time_s: 0,
+        first_interval_s: 0,
     };
     assert_eq!(price(&huge, i64::MAX, d("1")), Err(CostError::OutOfRange));
     // Review: an exchange rate of 33 places wrapped `10^(6 + 33)` in 128 bits and a cost
@@ -201,6 +203,7 @@ proptest! {
             connection_fee: decimal(fee),
             increment_s: inc,
             min_time_s: min,
+            first_interval_s: 0,
         };
         let priced = price(&terms, billsec, decimal(x)).unwrap();
         prop_assert!(priced.cost.scale() <= COST_PLACES);
@@ -225,6 +228,117 @@ proptest! {
             connection_fee: decimal(fee),
             increment_s: inc,
             min_time_s: min,
+            first_interval_s: 0,
+        };
+        let (available, x) = (decimal(available), decimal(x));
+        let scanned = (1..=limit)
+            .filter(|&s| price(&terms, i64::from(s), x).unwrap().cost <= available)
+            .max();
+        prop_assert_eq!(max_seconds(&terms, &[available], x, limit).unwrap(), scanned);
+    }
+}
+
+/// Terms with a first interval (`FIRST/NEXT`): `first` seconds, then `next`.
+fn intervals(rate: &str, fee: &str, first: u32, next: u32, min_time_s: u32) -> Terms {
+    Terms {
+        first_interval_s: first,
+        ..terms(rate, fee, next, min_time_s)
+    }
+}
+
+#[test]
+fn first_next_examples_worked_by_hand() {
+    let rated =
+        |first, next, min, billsec| intervals("1", "0", first, next, min).rated_seconds(billsec);
+    // 45/10: the first 45 s are one interval, then steps of 10.
+    assert_eq!(rated(45, 10, 0, 1), 45);
+    assert_eq!(rated(45, 10, 0, 45), 45);
+    assert_eq!(rated(45, 10, 0, 46), 55);
+    assert_eq!(rated(45, 10, 0, 50), 55);
+    assert_eq!(rated(45, 10, 0, 56), 65);
+    // 60/60, 30/6, 1/1, 60/1.
+    assert_eq!(rated(60, 60, 0, 1), 60);
+    assert_eq!(rated(60, 60, 0, 61), 120);
+    assert_eq!(rated(30, 6, 0, 29), 30);
+    assert_eq!(rated(30, 6, 0, 31), 36);
+    assert_eq!(rated(1, 1, 0, 7), 7);
+    assert_eq!(rated(60, 1, 0, 61), 61);
+    // Nothing for a call that did not connect, whatever the terms.
+    assert_eq!(rated(45, 10, 90, 0), 0);
+    assert_eq!(rated(45, 10, 90, -3), 0);
+    // A minimum time above FIRST still applies; below what is billed it changes nothing.
+    assert_eq!(rated(30, 6, 90, 1), 90);
+    assert_eq!(rated(30, 6, 90, 91), 96);
+    assert_eq!(rated(30, 6, 10, 1), 30);
+    // No first interval is today's rule.
+    assert_eq!(rated(0, 10, 0, 50), 50);
+    assert_eq!(rated(0, 10, 0, 51), rated_seconds(51, 10, 0));
+    // 50 s at 1.2/min on 45/10: 55 s = 1.1, plus a fee of 0.05.
+    assert_eq!(
+        cost(&intervals("1.2", "0.05", 45, 10, 0), 50, "1"),
+        "1.150000"
+    );
+    assert_eq!(
+        cost(&intervals("1.2", "0.05", 45, 10, 0), 45, "1"),
+        "0.950000"
+    );
+    // No wrapping at the top of the range.
+    assert!(rated(u32::MAX, u32::MAX, 0, i64::MAX) >= i64::MAX as u64);
+}
+
+#[test]
+fn max_seconds_with_a_first_interval() {
+    // 45/10 at 0.6/min = 0.01/s: 0.45 pays for the first interval (45 s), 0.54 still
+    // does not reach 46 s (billed 55 s = 0.55), 0.55 does (up to 55 s).
+    let deck = intervals("0.6", "0", 45, 10, 0);
+    assert_eq!(max_seconds(&deck, &[d("0.44")], d("1"), 7200), Ok(None));
+    assert_eq!(max_seconds(&deck, &[d("0.45")], d("1"), 7200), Ok(Some(45)));
+    assert_eq!(max_seconds(&deck, &[d("0.54")], d("1"), 7200), Ok(Some(45)));
+    assert_eq!(max_seconds(&deck, &[d("0.55")], d("1"), 7200), Ok(Some(55)));
+}
+
+proptest! {
+    #[test]
+    fn rated_seconds_with_a_first_interval_is_the_rule_by_hand(
+        first in 1u32..200,
+        next in 0u32..90,
+        min in 0u32..400,
+        billsec in -5i64..2_000,
+    ) {
+        let terms = intervals("1", "0", first, next, min);
+        let by_hand = if billsec <= 0 {
+            0
+        } else {
+            // Count the intervals one by one: FIRST, then NEXT (1 when 0) at a time.
+            let mut rated = u64::from(first);
+            while rated < billsec as u64 {
+                rated += u64::from(next.max(1));
+            }
+            rated.max(u64::from(min))
+        };
+        prop_assert_eq!(terms.rated_seconds(billsec), by_hand);
+        // Billing never falls as the call grows, and never bills less than the call.
+        prop_assert!(terms.rated_seconds(billsec + 1) >= terms.rated_seconds(billsec));
+        prop_assert!(terms.rated_seconds(billsec) >= billsec.max(0) as u64);
+    }
+
+    #[test]
+    fn max_seconds_with_a_first_interval_is_the_largest_second_that_fits(
+        rate in (0u64..5_000, 0u32..3),
+        fee in (0u64..500, 0u32..3),
+        first in 1u32..120,
+        next in 1u32..90,
+        min in 0u32..120,
+        available in (0u64..20_000_000, 0u32..9),
+        x in (1u64..2_000, 0u32..3),
+        limit in 0u32..600,
+    ) {
+        let terms = Terms {
+            rate: decimal(rate),
+            connection_fee: decimal(fee),
+            increment_s: next,
+            min_time_s: min,
+            first_interval_s: first,
         };
         let (available, x) = (decimal(available), decimal(x));
         let scanned = (1..=limit)

@@ -37,6 +37,9 @@ struct Answer<'a> {
     increment_s: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     min_time_s: Option<u32>,
+    /// Present only for a rate with a first interval (`FIRST/NEXT`; `increment_s` is NEXT).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_interval_s: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     currency: Option<&'a str>,
 }
@@ -93,6 +96,8 @@ pub fn run(
     answer.connection_fee = Some(Canonical(rating.terms.connection_fee));
     answer.increment_s = Some(rating.terms.increment_s);
     answer.min_time_s = Some(rating.terms.min_time_s);
+    answer.first_interval_s =
+        (rating.terms.first_interval_s != 0).then_some(rating.terms.first_interval_s);
     answer.currency = Some(rating.currency());
     write_json(out, &answer);
     Ok(())

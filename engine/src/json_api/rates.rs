@@ -63,6 +63,9 @@ enum RateResult<'a> {
         connection_fee: Canonical,
         increment_s: u32,
         min_time_s: u32,
+        /// Present only for a row with a first interval (`FIRST/NEXT`; `increment_s` is NEXT).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        first_interval_s: Option<u32>,
         currency: &'a str,
     },
     NotFound {
@@ -139,6 +142,8 @@ pub fn run(
                 connection_fee: Canonical(found.record.connection_fee),
                 increment_s: found.record.increment_s,
                 min_time_s: found.record.min_time_s,
+                first_interval_s: (found.record.first_interval_s != 0)
+                    .then_some(found.record.first_interval_s),
                 currency: &found.tariff.currency,
             }
         })

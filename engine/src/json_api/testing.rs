@@ -101,6 +101,29 @@ pub(crate) fn vip_custom_in(currency: &str) -> Arc<Artifact> {
     Arc::new(Artifact::from_bytes(bytes).unwrap())
 }
 
+/// The demo tariffs with `vip_custom`'s 370 billed as `increment` says (`45/10`, say):
+/// `prefix,destination,rate,increment_s` `370,Lithuania (VIP),0.5,{increment}`.
+pub(crate) fn vip_custom_billed(increment: &str) -> Arc<Artifact> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vip_custom.csv");
+    std::fs::write(
+        &path,
+        format!("prefix,destination,rate,increment_s\n370,Lithuania (VIP),0.5,{increment}\n"),
+    )
+    .unwrap();
+    let sources: Vec<_> = crate::testing::demo_tariff_sources()
+        .into_iter()
+        .map(|mut source| {
+            if source.name == "vip_custom" {
+                source.path = path.clone();
+            }
+            source
+        })
+        .collect();
+    let bytes = crate::compile::compile(&sources, |_| {}).unwrap().bytes;
+    Arc::new(Artifact::from_bytes(bytes).unwrap())
+}
+
 /// Card groups priced: group 1 by `retail`, group 2 by `wholesale`; users as in the demo.
 pub(crate) fn priced_cards(file: &str, text: String) -> String {
     if file == "card_groups.csv" {

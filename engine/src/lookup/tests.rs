@@ -30,6 +30,7 @@ pub(super) fn build_bytes(tariffs: &[Vec<Spec>]) -> Vec<u8> {
                     connection_fee: Decimal::ZERO,
                     increment_s: 1,
                     min_time_s: 0,
+                    first_interval_s: 0,
                     destination: &destination,
                     effective_from: day.map(|d| Timestamp(d * 86_400)),
                 },

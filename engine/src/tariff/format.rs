@@ -7,7 +7,7 @@ use crate::time::DateFormat;
 
 /// The header names each field is recognised by (docs/tariff-compile.md), compared after
 /// [`normalize_header`]: case, spaces, dots and underscores do not matter.
-const HEADER_NAMES: [&[&str]; 7] = [
+const HEADER_NAMES: [&[&str]; 8] = [
     &["prefix", "code", "dial code", "dialcode"],
     &["rate", "price", "rate per minute"],
     &["destination", "code name", "description"],
@@ -20,6 +20,7 @@ const HEADER_NAMES: [&[&str]; 7] = [
         "effective date",
         "effective",
     ],
+    &["first_interval_s", "first interval", "initial increment"],
 ];
 
 /// Word beginnings that make an unused header cell an error: what the column would hold,

@@ -24,7 +24,7 @@ pub use values::MAX_AMOUNT_DIGITS;
 use crate::input::{read_csv_with, ColumnSpec, CsvInput, ErrorList, Row, TextEncoding};
 use crate::money::Decimal;
 use crate::time::Timestamp;
-use values::{parse_amount, NotADate};
+use values::{parse_amount, parse_intervals, NotADate};
 
 /// Longest prefix a tariff may hold, in digits.
 pub const MAX_PREFIX_DIGITS: usize = 20;
@@ -40,8 +40,11 @@ pub struct TariffRow<'a> {
     pub prefix: &'a [u8],
     pub rate: Decimal,
     pub connection_fee: Decimal,
+    /// Billing step in seconds; with a first interval, the `NEXT` of `FIRST/NEXT`.
     pub increment_s: u32,
     pub min_time_s: u32,
+    /// The `FIRST` of `FIRST/NEXT`: seconds billed for any call up to them; 0: none.
+    pub first_interval_s: u32,
     pub destination: &'a str,
     /// `None`: the row applies whenever no dated row does.
     pub effective_from: Option<Timestamp>,
@@ -65,8 +68,9 @@ const CONNECTION_FEE: usize = 3;
 const INCREMENT: usize = 4;
 const MIN_TIME: usize = 5;
 const EFFECTIVE_FROM: usize = 6;
+const FIRST_INTERVAL: usize = 7;
 
-const COLUMNS: [ColumnSpec; 7] = [
+const COLUMNS: [ColumnSpec; 8] = [
     ColumnSpec {
         name: "prefix",
         required: true,
@@ -93,6 +97,10 @@ const COLUMNS: [ColumnSpec; 7] = [
     },
     ColumnSpec {
         name: "effective_from",
+        required: false,
+    },
+    ColumnSpec {
+        name: "first_interval_s",
         required: false,
     },
 ];
@@ -190,7 +198,7 @@ fn parse_row<'r>(
     let connection_fee = row.parse_with(CONNECTION_FEE, Some(Decimal::ZERO), |text| {
         parse_amount(text, comma)
     });
-    let increment_s = row.whole(INCREMENT, Some(1), 1, u64::from(u32::MAX));
+    let (first_interval_s, increment_s) = billing_intervals(row);
     let min_time_s = row.whole(MIN_TIME, Some(0), 0, u64::from(u32::MAX));
     let destination = row.text(DESTINATION, MAX_DESTINATION_BYTES);
     if destination.is_none() && std::str::from_utf8(row.raw(DESTINATION).0).is_err() {
@@ -211,11 +219,51 @@ fn parse_row<'r>(
         prefix,
         rate: rate?,
         connection_fee: connection_fee?,
-        increment_s: u32::try_from(increment_s?).ok()?,
+        increment_s: increment_s?,
         min_time_s: u32::try_from(min_time_s?).ok()?,
+        first_interval_s: first_interval_s?,
         destination: destination?,
         effective_from: effective_from?,
     })
+}
+
+/// The first interval (0: none) and the increment of a row: the increment column holds a
+/// whole number or `FIRST/NEXT`; the first interval column, when there is one, holds FIRST
+/// (the increment column then being NEXT), and must agree with a `FIRST/NEXT` beside it.
+fn billing_intervals(row: &mut Row<'_, '_>) -> (Option<u32>, Option<u32>) {
+    let max = u64::from(u32::MAX);
+    let (text, _) = row.raw(INCREMENT);
+    let (paired, increment_s) = if text.contains(&b'/') {
+        match row.parse_with(INCREMENT, None, parse_intervals) {
+            Some((first, next)) => (Some(first), Some(next)),
+            None => (None, None),
+        }
+    } else {
+        let increment = row.whole(INCREMENT, Some(1), 1, max);
+        (None, increment.and_then(|i| u32::try_from(i).ok()))
+    };
+    let (first_text, first_column) = row.raw(FIRST_INTERVAL);
+    if first_text.is_empty() {
+        return (Some(paired.unwrap_or(0)), increment_s);
+    }
+    let Some(first) = row
+        .whole(FIRST_INTERVAL, None, 1, max)
+        .and_then(|f| u32::try_from(f).ok())
+    else {
+        return (None, increment_s);
+    };
+    match paired {
+        Some(paired) if paired != first => {
+            let message = format!(
+                "first_interval_s \"{first}\" disagrees with increment_s \"{}\", whose first \
+                 interval is {paired}: give the first interval in one column, or the same in both",
+                String::from_utf8_lossy(text)
+            );
+            row.fail(first_column, message);
+            (None, increment_s)
+        }
+        _ => (Some(first), increment_s),
+    }
 }
 
 #[cfg(test)]

@@ -473,3 +473,94 @@ fn tariff_names_follow_the_spec() {
     assert!(!is_valid_tariff_name("has space"));
     assert!(!is_valid_tariff_name(&"a".repeat(65)));
 }
+
+/// (prefix, first interval, increment) of every valid row, and the error messages.
+fn read_intervals(text: &str) -> (Vec<(String, u32, u32)>, Vec<String>) {
+    let mut errors = ErrorList::new();
+    let mut rows = Vec::new();
+    read_tariff(
+        text.as_bytes(),
+        "t.csv",
+        &mut errors,
+        |row| {
+            rows.push((
+                String::from_utf8(row.prefix.to_vec()).unwrap(),
+                row.first_interval_s,
+                row.increment_s,
+            ))
+        },
+        |_| {},
+    );
+    (rows, messages(&errors))
+}
+
+#[test]
+fn first_next_in_the_increment_column_sets_both_intervals() {
+    let (rows, errors) = read_intervals(
+        "Code,Price,Billing Increment\n1,0.1,60/60\n2,0.1,30/6\n3,0.1, 45 / 10 \n4,0.1,60\n5,0.1,\n",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        rows,
+        vec![
+            ("1".into(), 60, 60),
+            ("2".into(), 30, 6),
+            ("3".into(), 45, 10),
+            ("4".into(), 0, 60),
+            ("5".into(), 0, 1),
+        ]
+    );
+}
+
+#[test]
+fn a_first_interval_column_sets_first_with_the_increment_as_next() {
+    for header in ["first_interval_s", "First Interval", "Initial Increment"] {
+        let deck = format!(
+            "prefix,rate,increment_s,{header}\n1,0.1,6,30\n2,0.1,1,\n3,0.1,10/10,10\n4,0.1,,45\n"
+        );
+        let (rows, errors) = read_intervals(&deck);
+        assert!(errors.is_empty(), "{header}: {errors:?}");
+        assert_eq!(
+            rows,
+            vec![
+                ("1".into(), 30, 6),
+                ("2".into(), 0, 1),
+                ("3".into(), 10, 10),
+                ("4".into(), 45, 1),
+            ],
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn malformed_or_disagreeing_intervals_are_errors_with_line_and_column() {
+    let (rows, errors) = read_intervals(
+        "prefix,rate,increment_s,first_interval_s\n\
+         1,0.1,60/,\n\
+         2,0.1,0/60,\n\
+         3,0.1,a/b,\n\
+         4,0.1,60/60/60,\n\
+         5,0.1,30/6,45\n\
+         6,0.1,6,0\n\
+         7,0.1,6,x\n\
+         8,0.1,30/6,30\n",
+    );
+    let expected = "is not a billing interval pair: expected FIRST/NEXT in seconds, like 60/60 \
+                    or 30/6 (whole numbers from 1 to 4294967295)";
+    assert_eq!(
+        errors,
+        vec![
+            format!("t.csv:2:3: increment_s \"60/\" {expected}"),
+            format!("t.csv:3:3: increment_s \"0/60\" {expected}"),
+            format!("t.csv:4:3: increment_s \"a/b\" {expected}"),
+            format!("t.csv:5:3: increment_s \"60/60/60\" {expected}"),
+            "t.csv:6:4: first_interval_s \"45\" disagrees with increment_s \"30/6\", whose first \
+             interval is 30: give the first interval in one column, or the same in both"
+                .to_owned(),
+            "t.csv:7:4: first_interval_s \"0\" must be a whole number of at least 1".to_owned(),
+            "t.csv:8:4: first_interval_s \"x\" must be a whole number of at least 1".to_owned(),
+        ]
+    );
+    assert_eq!(rows, vec![("8".into(), 30, 6)]);
+}

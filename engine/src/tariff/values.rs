@@ -86,6 +86,40 @@ fn parse_any_amount(text: &[u8], decimal_comma: bool) -> Result<Decimal, AmountE
     })
 }
 
+/// A `FIRST/NEXT` pair of billing intervals that is not two whole numbers of at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct NotIntervals;
+
+impl fmt::Display for NotIntervals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "is not a billing interval pair: expected FIRST/NEXT in seconds, like 60/60 or \
+             30/6 (whole numbers from 1 to {})",
+            u32::MAX
+        )
+    }
+}
+
+/// `FIRST/NEXT` (like `30/6`, spaces around either number allowed): the first interval and
+/// the next ones, each a whole number of seconds from 1 to `u32::MAX`.
+pub(super) fn parse_intervals(text: &[u8]) -> Result<(u32, u32), NotIntervals> {
+    let seconds = |part: &[u8]| -> Result<u32, NotIntervals> {
+        let part = part.trim_ascii();
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return Err(NotIntervals);
+        }
+        std::str::from_utf8(part)
+            .ok()
+            .and_then(|t| t.parse::<u32>().ok())
+            .filter(|&s| s >= 1)
+            .ok_or(NotIntervals)
+    };
+    let slash = text.iter().position(|&b| b == b'/').ok_or(NotIntervals)?;
+    let (first, next) = (&text[..slash], &text[slash + 1..]);
+    Ok((seconds(first)?, seconds(next)?))
+}
+
 /// A date that does not match the deck's date format.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct NotADate<'a>(pub(super) &'a DateFormat);

@@ -28,7 +28,7 @@ struct Args {
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: PathBuf,
     /// The column headed HEADER holds FIELD (prefix, rate, destination, connection_fee,
-    /// increment_s, min_time_s, effective_from); repeatable.
+    /// increment_s, min_time_s, effective_from, first_interval_s); repeatable.
     #[arg(long = "column", value_name = "FIELD=HEADER")]
     columns: Vec<String>,
     /// Do not use the column headed HEADER, even if its name looks like a date or a price;

@@ -18,7 +18,7 @@ use ratel_tools::tariff_diff::DiffJob;
 /// tariff-compile), writes CSV to stdout, one row for every prefix either deck prices at
 /// --at, in prefix order: prefix,destination,status,old_rate,new_rate,change_pct (status new,
 /// closed, increased, decreased, unchanged or terms_changed, the last for the same rate with
-/// another fee, increment or minimum time; change_pct = (new - old) / old x 100 to 2 places,
+/// another fee, increment, minimum time or first interval; change_pct = (new - old) / old x 100 to 2 places,
 /// empty when old is missing or 0). With --notice-days N a last column, notice, says short
 /// for an increase taking effect less than N days after --received (an undated row takes
 /// effect at once). Prefixes are compared exactly. A summary per status goes to stderr.

@@ -12,7 +12,8 @@ use ratel_tools::tariff_lookup::LookupJob;
 /// Look up the rate of every number in one tariff of an artifact: reads numbers on stdin, one a
 /// line; writes CSV to stdout in input order,
 /// number,prefix,destination,rate,connection_fee,increment_s,min_time_s (rates as MOR prints
-/// them; a number without a rate gets the other fields empty).
+/// them; a number without a rate gets the other fields empty), and first_interval_s last
+/// when the artifact holds any FIRST/NEXT billing.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {

@@ -11,13 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use clap::Parser;
 use ratel_tools::cli;
 use ratel_tools::pipeline;
-use ratel_tools::tariff_rate::{CdrColumns, RateJob, RATED_COLUMNS};
+use ratel_tools::tariff_rate::{rated_columns, CdrColumns, RateJob};
 
 /// Price every call of a CDR file with one tariff, nothing charged: reads CSV on stdin (a
 /// header row naming `number` and `billsec`, and optionally `start`, "YYYY-MM-DD HH:MM:SS"
 /// UTC; other columns pass through), writes the same rows to stdout followed by
 /// prefix,destination,rate,connection_fee,increment_s,min_time_s,rated_s,cost (cost in the
-/// tariff's currency, 6 places; a number without a rate gets those columns empty). A bad
+/// tariff's currency, 6 places; a number without a rate gets those columns empty), and
+/// first_interval_s last when the artifact holds any FIRST/NEXT billing. A bad
 /// row is reported on stderr as stdin:LINE:COLUMN and written with empty rated columns; the
 /// exit status is then 1.
 #[derive(Debug, Parser)]
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
     };
     let mut out_header = header.to_vec();
     out_header.push(b',');
-    out_header.extend_from_slice(RATED_COLUMNS.as_bytes());
+    out_header.extend_from_slice(rated_columns(&artifact).as_bytes());
     out_header.push(b'\n');
     let job = RateJob {
         artifact: &artifact,

@@ -1,7 +1,9 @@
 //! `/v1/authorize`: the longest call a balance (with credit, or less `min_balance`) pays
 //! for, worked by hand.
 
-use super::super::testing::{live, live_on, priced_cards, vip_custom_in, Fixture};
+use super::super::testing::{
+    live, live_on, priced_cards, vip_custom_billed, vip_custom_in, Fixture,
+};
 use super::super::{respond, Endpoint, JsonRequest, JsonStatus};
 use crate::mor_api::{ApiSettings, Params};
 use crate::time::Timestamp;
@@ -186,4 +188,21 @@ fn field_errors_come_before_lookups() {
         let answer = authorize(&live, 7200, pairs);
         assert_eq!((answer.0, answer.1.as_str()), expected, "{pairs:?}");
     }
+}
+
+#[test]
+fn a_first_interval_is_billed_and_shown_only_when_the_rate_has_one() {
+    // 45/10 at 0.5/min: billed 45, 55, ... 7195, 7205 s; 7195 s cost 59.958333 ≤ 60, a
+    // second more is billed 7205 s, 60.041667.
+    let live = live_on(vip_custom_billed("45/10"), priced_cards);
+    assert_eq!(
+        authorize(&live, 100_000, &ALICE).1,
+        r#"{"allowed":true,"max_seconds":7195,"balance":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":10,"min_time_s":0,"first_interval_s":45,"currency":"USD"}"#
+    );
+    // A plain increment: no first_interval_s, as before.
+    let live = live_on(vip_custom_billed("10"), priced_cards);
+    assert_eq!(
+        authorize(&live, 100_000, &ALICE).1,
+        r#"{"allowed":true,"max_seconds":7200,"balance":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":10,"min_time_s":0,"currency":"USD"}"#
+    );
 }

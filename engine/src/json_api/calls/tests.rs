@@ -432,6 +432,7 @@ proptest! {
                 connection_fee: found.record.connection_fee,
                 increment_s: found.record.increment_s,
                 min_time_s: found.record.min_time_s,
+                first_interval_s: found.record.first_interval_s,
             };
             // Every demo tariff is in USD, at 1.
             let price = cost::price(&terms, billsec, d("1")).unwrap();

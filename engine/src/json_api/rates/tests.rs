@@ -1,6 +1,6 @@
 //! `/v1/rates`: batch lookups, matched as `rate_get` matches.
 
-use super::super::testing::{live, priced_cards, run};
+use super::super::testing::{live, live_on, priced_cards, run, vip_custom_billed};
 use super::super::{Endpoint, JsonStatus};
 
 fn rates(body: &str) -> (JsonStatus, String) {
@@ -89,4 +89,23 @@ fn the_body_is_checked_field_by_field() {
     let (status, answer) = rates(&format!(r#"{{"tariff":"retail","numbers":[{most}]}}"#));
     assert_eq!(status, JsonStatus::Ok);
     assert_eq!(answer.matches(r#""prefix":"44""#).count(), 10_000);
+}
+
+#[test]
+fn a_first_interval_is_shown_only_for_a_row_that_has_one() {
+    // alice: vip_custom (370 only, here 30/6), then retail (447, per second).
+    let live = live_on(vip_custom_billed("30/6"), priced_cards);
+    let answer = run(
+        &live,
+        Endpoint::Rates,
+        &[],
+        r#"{"account":"alice","numbers":["37061234567","447123"]}"#,
+    );
+    assert_eq!(
+        answer,
+        (
+            JsonStatus::Ok,
+            r#"{"results":[{"number":"37061234567","tariff":"vip_custom","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":6,"min_time_s":0,"first_interval_s":30,"currency":"USD"},{"number":"447123","tariff":"retail","prefix":"447","destination":"United Kingdom Mobile","rate":"0.055","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"}]}"#.into()
+        )
+    );
 }
