@@ -9,8 +9,37 @@
 //! size, and order is kept without a reorder buffer. Lines are cut into chunks at line ends.
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
+
+/// `N` counts of a run (rows rated, unmatched, …) for the summary a tool writes at its end.
+/// Workers count in a local `[u64; N]` and [`Tally::add`] it once a chunk or item: no shared
+/// counter is touched per row, so counting costs the streaming nothing.
+#[derive(Debug)]
+pub struct Tally<const N: usize>([AtomicU64; N]);
+
+impl<const N: usize> Default for Tally<N> {
+    fn default() -> Tally<N> {
+        Tally(std::array::from_fn(|_| AtomicU64::new(0)))
+    }
+}
+
+impl<const N: usize> Tally<N> {
+    /// Adds a worker's counts of one chunk or item.
+    pub fn add(&self, counts: [u64; N]) {
+        for (total, count) in self.0.iter().zip(counts) {
+            if count > 0 {
+                total.fetch_add(count, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The counts so far (all of them once the run is over).
+    pub fn get(&self) -> [u64; N] {
+        std::array::from_fn(|i| self.0[i].load(Ordering::Relaxed))
+    }
+}
 
 /// The lines of a chunk, without their `\n` (the last may have none); an empty line is a line.
 pub fn lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {

@@ -10,7 +10,7 @@ use ratel_engine::money::{write_difference, write_exact};
 use ratel_engine::tariff::MAX_PREFIX_DIGITS;
 
 use crate::csv_field::write_csv_field;
-use crate::pipeline::{self, ChunkWork, ItemWork, Output};
+use crate::pipeline::{self, ChunkWork, ItemWork, Output, Tally};
 
 /// The output's header row.
 pub const HEADER: &str =
@@ -30,6 +30,49 @@ pub struct LcrJob<'a> {
     pub unconverted: AtomicU64,
     /// Slices whose walk stopped at a damaged index (reported on the notes; exit 1).
     pub damaged: AtomicU64,
+    /// [numbers, with a sell rate, with a supplier] so far, added a chunk (or slice) at a
+    /// time ([`LcrJob::summary`]).
+    pub counts: Tally<3>,
+}
+
+/// The counts of a `tariff-lcr` run: numbers ranked (prefixes with `--prefixes`), and of
+/// them those with a sell rate, those with at least one supplier, and those with none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LcrSummary {
+    /// Counting prefixes (`--prefixes`) rather than numbers.
+    pub prefixes: bool,
+    pub numbers: u64,
+    pub with_sell_rate: u64,
+    pub with_supplier: u64,
+}
+
+impl LcrSummary {
+    /// Numbers without a sell rate or without any supplier: what `--fail-on-unrated` stops on.
+    pub fn unrated(&self) -> bool {
+        self.with_sell_rate < self.numbers || self.with_supplier < self.numbers
+    }
+}
+
+impl std::fmt::Display for LcrSummary {
+    /// `5 numbers: 4 with a sell rate, 3 with a supplier, 2 with no supplier`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {} with a sell rate, {} with a supplier, {} with no supplier",
+            self.numbers,
+            if self.prefixes { "prefixes" } else { "numbers" },
+            self.with_sell_rate,
+            self.with_supplier,
+            self.numbers - self.with_supplier
+        )
+    }
+}
+
+/// Adds one ranked number to a worker's [numbers, with a sell rate, with a supplier].
+fn count(counts: &mut [u64; 3], ranking: &Ranking) {
+    counts[0] += 1;
+    counts[1] += u64::from(ranking.sell.is_some());
+    counts[2] += u64::from(!ranking.offers.is_empty());
 }
 
 impl<'a> LcrJob<'a> {
@@ -48,6 +91,19 @@ impl<'a> LcrJob<'a> {
             currency,
             unconverted: AtomicU64::new(0),
             damaged: AtomicU64::new(0),
+            counts: Tally::default(),
+        }
+    }
+
+    /// The counts of the run so far (all of it once the pipeline has returned); `prefixes`:
+    /// the run ranked prefixes.
+    pub fn summary(&self, prefixes: bool) -> LcrSummary {
+        let [numbers, with_sell_rate, with_supplier] = self.counts.get();
+        LcrSummary {
+            prefixes,
+            numbers,
+            with_sell_rate,
+            with_supplier,
         }
     }
 
@@ -131,10 +187,12 @@ impl ChunkWork for LcrJob<'_> {
         scratch: &mut LcrScratch,
     ) {
         let mut buffer = [0u8; MAX_PREFIX_DIGITS];
+        let mut counts = [0u64; 3];
         for line in pipeline::lines(chunk) {
             let number = line.trim_ascii();
             let digits = dialed_digits(number, &mut buffer);
             self.market.rank_number(digits, &mut scratch.ranking);
+            count(&mut counts, &scratch.ranking);
             self.write(
                 number,
                 digits,
@@ -144,6 +202,7 @@ impl ChunkWork for LcrJob<'_> {
                 &mut scratch.lead,
             );
         }
+        self.counts.add(counts);
     }
 }
 
@@ -160,10 +219,13 @@ impl ItemWork for LcrJob<'_> {
         scratch: &mut LcrScratch,
     ) {
         let LcrScratch { ranking, lead } = scratch;
+        let mut counts = [0u64; 3];
         let walked = self.market.rank_slice(slice, ranking, |prefix, ranking| {
+            count(&mut counts, ranking);
             self.write(prefix, prefix, ranking, &mut out.rows, notes, lead);
             out.row_done();
         });
+        self.counts.add(counts);
         if let Err(damage) = walked {
             self.damaged.fetch_add(1, Ordering::Relaxed);
             notes.extend_from_slice(format!("tariff-lcr: {damage}\n").as_bytes());

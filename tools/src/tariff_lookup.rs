@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 
 use crate::csv_field::write_csv_field;
-use crate::pipeline::{self, ChunkWork};
+use crate::pipeline::{self, ChunkWork, Tally};
 use crate::tail_cache::{
     write_first_interval, write_record_columns, RateStyle, TailCache, FIRST_INTERVAL_COLUMN,
 };
@@ -38,15 +38,39 @@ pub struct LookupJob<'a> {
     pub exact: bool,
 }
 
+/// The counts of a `tariff-lookup` run: lines read (one output row each), and of them lines
+/// matched (a rate found) and unmatched (the fields after the number empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LookupSummary {
+    pub lines: u64,
+    pub matched: u64,
+    pub unmatched: u64,
+}
+
+impl std::fmt::Display for LookupSummary {
+    /// `3 lines: 2 matched, 1 unmatched`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} lines: {} matched, {} unmatched",
+            self.lines, self.matched, self.unmatched
+        )
+    }
+}
+
 impl LookupJob<'_> {
-    /// Appends one output row per line of `input` (lines end in `\n`; a final line may not).
-    pub fn process(&self, input: &[u8], out: &mut Vec<u8>, tails: &mut TailCache) {
+    /// Appends one output row per line of `input` (lines end in `\n`; a final line may not);
+    /// returns how many matched.
+    pub fn process(&self, input: &[u8], out: &mut Vec<u8>, tails: &mut TailCache) -> u64 {
+        let mut matched = 0;
         for line in pipeline::lines(input) {
-            self.process_line(line.trim_ascii(), out, tails);
+            matched += u64::from(self.process_line(line.trim_ascii(), out, tails));
         }
+        matched
     }
 
-    fn process_line(&self, number: &[u8], out: &mut Vec<u8>, tails: &mut TailCache) {
+    /// Appends the row of one number; whether it matched.
+    fn process_line(&self, number: &[u8], out: &mut Vec<u8>, tails: &mut TailCache) -> bool {
         write_csv_field(out, number);
         let mut buffer = [0u8; MAX_PREFIX_DIGITS];
         let found = if self.exact {
@@ -71,25 +95,48 @@ impl LookupJob<'_> {
                 out.push(b',');
                 out.extend_from_slice(prefix);
                 out.extend_from_slice(tail);
+                true
             }
-            None if first_intervals => out.extend_from_slice(b",,,,,,,\n"),
-            None => out.extend_from_slice(b",,,,,,\n"),
+            None => {
+                out.extend_from_slice(if first_intervals {
+                    b",,,,,,,\n"
+                } else {
+                    b",,,,,,\n"
+                });
+                false
+            }
         }
     }
 
-    /// Streams `input` to `output` (header first) on `threads` workers; returns lines read.
+    /// Streams `input` to `output` (header first) on `threads` workers; returns the counts.
     pub fn run(
         &self,
         input: impl Read,
         output: impl Write + Send,
         threads: usize,
-    ) -> io::Result<u64> {
+    ) -> io::Result<LookupSummary> {
         let header = header(self.artifact);
-        pipeline::run(self, input, output, &header, io::sink(), 1, threads)
+        let counting = Counting {
+            job: self,
+            matched: Tally::default(),
+        };
+        let lines = pipeline::run(&counting, input, output, &header, io::sink(), 1, threads)?;
+        let [matched] = counting.matched.get();
+        Ok(LookupSummary {
+            lines,
+            matched,
+            unmatched: lines - matched,
+        })
     }
 }
 
-impl ChunkWork for LookupJob<'_> {
+/// A lookup run and its count of lines matched, added a chunk at a time.
+struct Counting<'j, 'a> {
+    job: &'j LookupJob<'a>,
+    matched: Tally<1>,
+}
+
+impl ChunkWork for Counting<'_, '_> {
     type State = TailCache;
 
     fn process(
@@ -100,7 +147,7 @@ impl ChunkWork for LookupJob<'_> {
         _: &mut Vec<u8>,
         tails: &mut TailCache,
     ) {
-        LookupJob::process(self, chunk, out, tails);
+        self.matched.add([self.job.process(chunk, out, tails)]);
     }
 }
 
@@ -150,8 +197,12 @@ mod tests {
 
     fn run(job: &LookupJob<'_>, input: &[u8], threads: usize) -> String {
         let mut out = Vec::new();
-        job.run(input, &mut out, threads).unwrap();
-        String::from_utf8(out).unwrap()
+        let summary = job.run(input, &mut out, threads).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        // Every line is a row, matched or not.
+        assert_eq!(summary.lines, text.lines().count() as u64 - 1);
+        assert_eq!(summary.matched + summary.unmatched, summary.lines);
+        text
     }
 
     #[test]
@@ -159,6 +210,16 @@ mod tests {
         let artifact = artifact();
         let job = job(&artifact, Timestamp::parse("2026-01-01").unwrap(), false);
         let out = run(&job, b" +370 612 345 \r\n999\n\n1555\n37", 2);
+        let mut sink = Vec::new();
+        assert_eq!(
+            job.run(&b" +370 612 345 \r\n999\n\n1555\n37"[..], &mut sink, 2)
+                .unwrap(),
+            LookupSummary {
+                lines: 5,
+                matched: 2,
+                unmatched: 3
+            }
+        );
         assert_eq!(
             out,
             "number,prefix,destination,rate,connection_fee,increment_s,min_time_s\n\

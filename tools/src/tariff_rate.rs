@@ -12,7 +12,7 @@ use ratel_engine::money::write_fixed;
 use ratel_engine::rating::rate_in_tariff;
 use ratel_engine::time::Timestamp;
 
-use crate::pipeline::{self, ChunkWork};
+use crate::pipeline::{self, ChunkWork, Tally};
 use crate::tail_cache::{
     write_first_interval, write_record_columns, RateStyle, TailCache, FIRST_INTERVAL_COLUMN,
 };
@@ -167,9 +167,55 @@ pub struct RateJob<'a> {
     pub file: &'a str,
     /// Rows with a bad field so far (the exit status is 1 when any).
     pub bad_rows: AtomicU64,
+    /// Rows priced and rows without a rate so far, added a chunk at a time
+    /// ([`RateJob::summary`]).
+    pub counts: Tally<2>,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Rated,
+    /// No rate for the number at the call's start.
+    Unrated,
+    /// A bad field (reported on the notes).
+    Bad,
+}
+
+/// The counts of a `tariff-rate` run: rows read (blank lines aside), and of them rows
+/// priced, rows without a rate and rows with a bad field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateSummary {
+    pub rows: u64,
+    pub rated: u64,
+    pub unrated: u64,
+    pub bad: u64,
+}
+
+impl std::fmt::Display for RateSummary {
+    /// `3 rows: 1 rated, 1 unrated (no rate), 1 bad`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} rows: {} rated, {} unrated (no rate), {} bad",
+            self.rows, self.rated, self.unrated, self.bad
+        )
+    }
 }
 
 impl RateJob<'_> {
+    /// The counts of the run so far (all of it once the pipeline has returned).
+    pub fn summary(&self) -> RateSummary {
+        let [rated, unrated] = self.counts.get();
+        let bad = self.bad_rows.load(Ordering::Relaxed);
+        RateSummary {
+            rows: rated + unrated + bad,
+            rated,
+            unrated,
+            bad,
+        }
+    }
+
     /// Appends one row: the line as read, then its rated columns (empty for a miss or a bad
     /// field, which is also reported on `notes` as `file:line:column: message`).
     fn rate_line(
@@ -179,7 +225,7 @@ impl RateJob<'_> {
         out: &mut Vec<u8>,
         notes: &mut Vec<u8>,
         RateScratch { fields, tails }: &mut RateScratch,
-    ) {
+    ) -> Outcome {
         fields.split(line);
         out.extend_from_slice(line);
         let columns = self.columns;
@@ -202,7 +248,7 @@ impl RateJob<'_> {
                 ),
             );
             self.unrated(out);
-            return;
+            return Outcome::Bad;
         };
         let start_text = columns
             .start
@@ -218,7 +264,7 @@ impl RateJob<'_> {
                         format!("start {:?} {error}", String::from_utf8_lossy(start_text)),
                     );
                     self.unrated(out);
-                    return;
+                    return Outcome::Bad;
                 }
             }
         };
@@ -229,14 +275,14 @@ impl RateJob<'_> {
             start,
         ) else {
             self.unrated(out);
-            return;
+            return Outcome::Unrated;
         };
         let price = match rating.price(billsec) {
             Ok(price) => price,
             Err(error) => {
                 bad(columns.billsec, format!("billsec {billsec}: {error}"));
                 self.unrated(out);
-                return;
+                return Outcome::Bad;
             }
         };
         out.push(b',');
@@ -252,6 +298,7 @@ impl RateJob<'_> {
             write_first_interval(out, &rating.found.record);
         }
         out.push(b'\n');
+        Outcome::Rated
     }
 
     /// Ends a row without a price: every rated column empty.
@@ -289,13 +336,21 @@ impl ChunkWork for RateJob<'_> {
         notes: &mut Vec<u8>,
         scratch: &mut RateScratch,
     ) {
+        // [rated, unrated] in this chunk: added to the run's counts once, at its end.
+        let mut counts = [0u64; 2];
         for (line, number) in pipeline::lines(chunk).zip(first_line..) {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             // A blank line is no record: nothing to price, nothing written.
             if !line.trim_ascii().is_empty() {
-                self.rate_line(line, number, out, notes, scratch);
+                match self.rate_line(line, number, out, notes, scratch) {
+                    Outcome::Rated => counts[0] += 1,
+                    Outcome::Unrated => counts[1] += 1,
+                    // Counted as it is reported (`bad_rows`).
+                    Outcome::Bad => {}
+                }
             }
         }
+        self.counts.add(counts);
     }
 }
 

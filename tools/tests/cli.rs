@@ -80,7 +80,48 @@ fn demo_lookups_match_the_golden_file() {
         );
         assert!(result.status.success(), "{}", text(&result.stderr));
         assert_eq!(text(&result.stdout), golden);
+        assert_eq!(
+            text(&result.stderr),
+            "tariff-lookup: 10 lines: 8 matched, 2 unmatched\n"
+        );
     }
+}
+
+#[test]
+fn the_lookup_summary_counts_lines_and_fail_on_unrated_stops_on_an_unmatched_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = demo_artifact(dir.path());
+    let a = artifact.to_str().unwrap();
+    let args = ["-a", a, "-t", "wholesale", "--exact"];
+    let with_fail = [&args[..], &["--fail-on-unrated"]].concat();
+    let plain = lookup(&args, b"370\n3701\n\n");
+    assert_eq!(plain.status.code(), Some(0), "{}", text(&plain.stderr));
+    // A blank line is a line (and a row) too, unmatched.
+    assert_eq!(
+        text(&plain.stdout),
+        "number,prefix,destination,rate,connection_fee,increment_s,min_time_s\n\
+         370,370,Lithuania,0.021,0.0,1,0\n3701,,,,,,\n,,,,,,\n"
+    );
+    assert_eq!(
+        text(&plain.stderr),
+        "tariff-lookup: 3 lines: 1 matched, 2 unmatched\n"
+    );
+    // The flag changes the exit status only.
+    let failed = lookup(&with_fail, b"370\n3701\n\n");
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed.stderr));
+    assert_eq!((failed.stdout, failed.stderr), (plain.stdout, plain.stderr));
+    let all = lookup(&with_fail, b"370\n");
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all.stderr));
+    assert_eq!(
+        text(&all.stderr),
+        "tariff-lookup: 1 lines: 1 matched, 0 unmatched\n"
+    );
+    let none = lookup(&with_fail, b"");
+    assert_eq!(none.status.code(), Some(0), "{}", text(&none.stderr));
+    assert_eq!(
+        text(&none.stderr),
+        "tariff-lookup: 0 lines: 0 matched, 0 unmatched\n"
+    );
 }
 
 #[test]

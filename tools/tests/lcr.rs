@@ -199,7 +199,15 @@ fn the_demo_market_ranks_as_the_golden_files_say() {
         ],
         &numbers,
     );
-    assert_eq!((code, err.as_str()), (0, ""));
+    // The summary alone on stderr: 10 numbers, two without a sell rate, three no supplier
+    // prices (as the golden file shows).
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            0,
+            "tariff-lcr: 10 numbers: 8 with a sell rate, 7 with a supplier, 3 with no supplier\n"
+        )
+    );
     let golden =
         std::fs::read_to_string(repo.join("fixtures/golden/tariff-lcr-numbers.csv")).unwrap();
     assert_eq!(out, golden);
@@ -226,7 +234,13 @@ fn the_demo_market_ranks_as_the_golden_files_say() {
         ],
         "",
     );
-    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            0,
+            "tariff-lcr: 16 prefixes: 16 with a sell rate, 15 with a supplier, 1 with no supplier\n"
+        )
+    );
     let golden =
         std::fs::read_to_string(repo.join("fixtures/golden/tariff-lcr-prefixes.csv")).unwrap();
     assert_eq!(out, golden);
@@ -264,7 +278,13 @@ fn converted_rates_rank_by_their_exact_value() {
         currencies.to_str().unwrap(),
     ];
     let (code, out, err) = tariff_lcr(&args, "1\n");
-    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            0,
+            "tariff-lcr: 1 numbers: 1 with a sell rate, 1 with a supplier, 0 with no supplier\n"
+        )
+    );
     assert_eq!(
         out,
         format!(
@@ -364,4 +384,59 @@ fn usage_errors_exit_two_and_unusable_inputs_exit_one() {
         assert_eq!(code, 1);
         assert!(err.contains(error), "{err}");
     }
+}
+
+/// `--fail-on-unrated` changes the exit status only (1 when a number has no sell rate or no
+/// supplier, in either mode), after the same rows and the same summary.
+#[test]
+fn fail_on_unrated_stops_on_a_number_without_a_sell_rate_or_a_supplier() {
+    let dir = tempfile::tempdir().unwrap();
+    let deck = |name: &str, rows: &str| {
+        let path = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&path, format!("prefix,rate\n{rows}")).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (sell, supplier) = (
+        deck("sell", "1,0.01\n2,0.02\n"),
+        deck("supplier", "1,0.005\n3,0.004\n"),
+    );
+    let artifact = dir.path().join("a.ratel");
+    let artifact = artifact.to_str().unwrap();
+    common::tariff_compile(&["-o", artifact, &sell, &supplier]);
+    let args = ["-a", artifact, "--sell", "sell", "--supplier", "supplier"];
+    let with_fail = [&args[..], &["--fail-on-unrated"]].concat();
+    // 1: both; 2: a sell rate, no supplier; 3: a supplier, no sell rate; 9: neither.
+    let (code, out, err) = tariff_lcr(&args, "15\n25\n35\n95\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "{HEADER}15,1,0.01,1,supplier,1,0.005,0.005\n25,2,0.02,,,,,\n\
+             35,,,1,supplier,3,0.004,\n95,,,,,,,\n"
+        )
+    );
+    assert_eq!(
+        err,
+        "tariff-lcr: 4 numbers: 2 with a sell rate, 2 with a supplier, 2 with no supplier\n"
+    );
+    let failed = tariff_lcr(&with_fail, "15\n25\n35\n95\n");
+    assert_eq!(failed, (1, out, err));
+    // A number with a supplier and no sell rate is unrated too.
+    let (code, _, err) = tariff_lcr(&with_fail, "15\n35\n");
+    assert_eq!(code, 1, "{err}");
+    // Every number priced and routed: exit 0.
+    let (code, _, err) = tariff_lcr(&with_fail, "15\n1\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err,
+        "tariff-lcr: 2 numbers: 2 with a sell rate, 2 with a supplier, 0 with no supplier\n"
+    );
+    // --prefixes: 1, 2 and 3; 2 has no supplier, 3 no sell rate.
+    let prefixes = [&with_fail[..], &["--prefixes"]].concat();
+    let (code, _, err) = tariff_lcr(&prefixes, "");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err,
+        "tariff-lcr: 3 prefixes: 2 with a sell rate, 2 with a supplier, 1 with no supplier\n"
+    );
 }

@@ -40,6 +40,7 @@ proptest! {
             columns: CdrColumns::from_header(b"number,billsec,start").unwrap(),
             file: "stdin",
             bad_rows: AtomicU64::new(0),
+            counts: Default::default(),
         };
         let mut out = Vec::new();
         let header = format!("number,billsec,start,{RATED_COLUMNS}\n");
@@ -111,12 +112,59 @@ fn bad_rows_are_located_written_empty_and_make_the_exit_status_one() {
         err.contains("stdin:5:4: start \"2026-13-01\" is not a date"),
         "{err}"
     );
-    // Clean input: exit 0.
+    // The blank line is no row; the summary is the last line.
+    assert!(
+        err.ends_with(
+            "tariff-rate: 2 rows had a bad field (written with empty rated columns)\n\
+             tariff-rate: 4 rows: 1 rated, 1 unrated (no rate), 2 bad\n"
+        ),
+        "{err}"
+    );
+    // Clean input: exit 0, the summary alone on stderr.
     let (code, _, err) = tariff_rate(
         &["-a", artifact, "-t", "retail"],
         "number,billsec\n370,60\n",
     );
     assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err,
+        "tariff-rate: 1 rows: 1 rated, 0 unrated (no rate), 0 bad\n"
+    );
+}
+
+#[test]
+fn the_summary_counts_rows_and_fail_on_unrated_stops_on_a_row_without_a_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = demo_artifact(dir.path());
+    let artifact = artifact.to_str().unwrap();
+    let args = ["-a", artifact, "-t", "retail", "--at", "2026-11-26"];
+    let with_fail = [&args[..], &["--fail-on-unrated"]].concat();
+    let input = "id,number,billsec\nc1,37061234567,65\nc2,999,30\nc3,370,60\n";
+    let (code, out, err) = tariff_rate(&args, input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err,
+        "tariff-rate: 3 rows: 2 rated, 1 unrated (no rate), 0 bad\n"
+    );
+    // The flag changes the exit status only: the same rows, the same summary.
+    let (failed, failed_out, failed_err) = tariff_rate(&with_fail, input);
+    assert_eq!(failed, 1, "{failed_err}");
+    assert_eq!((failed_out, failed_err), (out, err));
+    // Every row rated: exit 0 with the flag.
+    let (code, _, err) = tariff_rate(&with_fail, "number,billsec\n370,60\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err,
+        "tariff-rate: 1 rows: 1 rated, 0 unrated (no rate), 0 bad\n"
+    );
+    // No rows at all: nothing unrated.
+    let (code, out, err) = tariff_rate(&with_fail, "number,billsec\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, format!("number,billsec,{RATED_COLUMNS}\n"));
+    assert_eq!(
+        err,
+        "tariff-rate: 0 rows: 0 rated, 0 unrated (no rate), 0 bad\n"
+    );
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! prefix of the named tariffs, as CSV on stdout.
 //!
 //! Exit codes: 0 done, 1 an artifact, tariff or currencies file that cannot be used, tariffs
-//! in two currencies without `--currencies`, or a rate that could not be converted; 2 usage.
+//! in two currencies without `--currencies`, a rate that could not be converted, or under
+//! `--fail-on-unrated` a number without a sell rate or without any supplier; 2 usage.
 
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -28,7 +29,9 @@ const TOOL: &str = "tariff-lcr";
 /// supplier_rate. A number no supplier prices gets one row with the supplier fields empty;
 /// without a sell rate, the sell fields and margins are empty. Rates are per minute, compared
 /// as stored; tariffs in other currencies than the sell tariff's are refused unless
-/// --currencies converts them (rounded half away from zero to 6 places).
+/// --currencies converts them (rounded half away from zero to 6 places). At the end one line
+/// on stderr sums the run up: "tariff-lcr: N numbers: S with a sell rate, R with a supplier,
+/// X with no supplier" ("N prefixes" with --prefixes).
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -57,6 +60,10 @@ struct Args {
     /// Worker threads; default: the number of cores.
     #[arg(long = "threads")]
     threads: Option<usize>,
+    /// Exit with status 1 when any number (or prefix) had no sell rate or no supplier (after
+    /// writing every row and the summary), for pipelines that must stop.
+    #[arg(long = "fail-on-unrated")]
+    fail_on_unrated: bool,
 }
 
 fn main() -> ExitCode {
@@ -124,6 +131,8 @@ fn run(args: &Args, at: ratel_engine::time::Timestamp) -> Result<ExitCode, ExitC
         let input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
         pipeline::run(&job, input, out, HEADER.as_bytes(), notes, 1, threads).map(|_| ())
     };
+    // The summary counts what was written: only a whole run has one.
+    let summary = ran.is_ok().then(|| job.summary(args.prefixes));
     let code = cli::finished(TOOL, ran);
     if job.damaged.load(Ordering::Relaxed) > 0 {
         eprintln!("{TOOL}: the output is incomplete: the artifact's index is damaged");
@@ -132,6 +141,11 @@ fn run(args: &Args, at: ratel_engine::time::Timestamp) -> Result<ExitCode, ExitC
     let unconverted = job.unconverted.load(Ordering::Relaxed);
     if unconverted > 0 {
         eprintln!("{TOOL}: {unconverted} supplier rates could not be converted and were left out");
+    }
+    if let Some(summary) = summary {
+        eprintln!("{TOOL}: {summary}");
+    }
+    if unconverted > 0 || (args.fail_on_unrated && summary.is_some_and(|s| s.unrated())) {
         return Ok(ExitCode::from(1));
     }
     Ok(code)

@@ -1,6 +1,7 @@
 //! `tariff-lookup`: numbers on stdin, their rates as CSV on stdout, in input order.
 //!
-//! Exit codes: 0 done, 1 the artifact or tariff cannot be used (one line on stderr), 2 usage.
+//! Exit codes: 0 done, 1 the artifact or tariff cannot be used (one line on stderr) or a
+//! number without a rate under `--fail-on-unrated`, 2 usage.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +14,8 @@ use ratel_tools::tariff_lookup::LookupJob;
 /// line; writes CSV to stdout in input order,
 /// number,prefix,destination,rate,connection_fee,increment_s,min_time_s (rates as MOR prints
 /// them; a number without a rate gets the other fields empty), and first_interval_s last
-/// when the artifact holds any FIRST/NEXT billing.
+/// when the artifact holds any FIRST/NEXT billing. At the end one line on stderr sums the
+/// run up: "tariff-lookup: N lines: M matched, U unmatched".
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -32,6 +34,10 @@ struct Args {
     /// Worker threads; default: the number of cores.
     #[arg(long = "threads")]
     threads: Option<usize>,
+    /// Exit with status 1 when any line had no rate (after writing every row and the
+    /// summary), for pipelines that must stop.
+    #[arg(long = "fail-on-unrated")]
+    fail_on_unrated: bool,
 }
 
 fn main() -> ExitCode {
@@ -56,5 +62,17 @@ fn main() -> ExitCode {
         std::io::stdout(),
         cli::threads(args.threads),
     );
-    cli::finished(TOOL, ran)
+    // The summary counts what was written: only a whole run has one.
+    let unmatched = match &ran {
+        Ok(summary) => {
+            eprintln!("{TOOL}: {summary}");
+            summary.unmatched
+        }
+        Err(_) => 0,
+    };
+    let code = cli::finished(TOOL, ran);
+    if args.fail_on_unrated && unmatched > 0 {
+        return ExitCode::from(1);
+    }
+    code
 }

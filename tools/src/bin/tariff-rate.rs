@@ -1,12 +1,13 @@
 //! `tariff-rate`: CDRs on stdin, the same rows priced on stdout, in input order.
 //!
 //! Exit codes: 0 every row read cleanly, 1 a bad row (reported on stderr, written with empty
-//! rated columns) or an artifact, tariff or header that cannot be used, 2 usage.
+//! rated columns), a row without a rate under `--fail-on-unrated`, or an artifact, tariff or
+//! header that cannot be used, 2 usage.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use clap::Parser;
 use ratel_tools::cli;
@@ -20,7 +21,8 @@ use ratel_tools::tariff_rate::{rated_columns, CdrColumns, RateJob};
 /// tariff's currency, 6 places; a number without a rate gets those columns empty), and
 /// first_interval_s last when the artifact holds any FIRST/NEXT billing. A bad
 /// row is reported on stderr as stdin:LINE:COLUMN and written with empty rated columns; the
-/// exit status is then 1.
+/// exit status is then 1. At the end one line on stderr sums the run up:
+/// "tariff-rate: R rows: A rated, U unrated (no rate), B bad".
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -37,6 +39,10 @@ struct Args {
     /// Worker threads; default: the number of cores.
     #[arg(long = "threads")]
     threads: Option<usize>,
+    /// Exit with status 1 when any row had no rate (after writing every row and the
+    /// summary), for pipelines that must stop rather than bill short.
+    #[arg(long = "fail-on-unrated")]
+    fail_on_unrated: bool,
 }
 
 fn main() -> ExitCode {
@@ -77,6 +83,7 @@ fn main() -> ExitCode {
         columns,
         file: "stdin",
         bad_rows: AtomicU64::new(0),
+        counts: Default::default(),
     };
     let ran = pipeline::run(
         &job,
@@ -87,10 +94,20 @@ fn main() -> ExitCode {
         2,
         cli::threads(args.threads),
     );
-    let bad = job.bad_rows.load(Ordering::Relaxed);
-    if bad > 0 {
-        eprintln!("{TOOL}: {bad} rows had a bad field (written with empty rated columns)");
+    let summary = job.summary();
+    if summary.bad > 0 {
+        eprintln!(
+            "{TOOL}: {} rows had a bad field (written with empty rated columns)",
+            summary.bad
+        );
+    }
+    // The summary counts what was written: only a whole run has one.
+    if ran.is_ok() {
+        eprintln!("{TOOL}: {summary}");
+    }
+    let code = cli::finished(TOOL, ran);
+    if summary.bad > 0 || (args.fail_on_unrated && summary.unrated > 0) {
         return ExitCode::from(1);
     }
-    cli::finished(TOOL, ran)
+    code
 }
