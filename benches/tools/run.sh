@@ -141,6 +141,9 @@ sell_prefixes=$(cut -d, -f1 "$data/wholesale.csv" | tail -n +2 | sort -u | wc -l
 if has rate; then
   checked rate "$data/cdrs.csv" $((cdrs + 1)) "${rate[@]}"
   [ "$lines" -eq $((cdrs + 1)) ] || fail "tariff-rate wrote $lines lines for $cdrs CDRs and a header"
+  # Its summary (stderr's last line) counts every CDR as a row.
+  grep -q "^tariff-rate: $cdrs rows: " "$work/rate.stderr" ||
+    fail "tariff-rate's summary does not count $cdrs rows: $(tail -1 "$work/rate.stderr")"
   checked rate_third "$data/cdrs_third.csv" $((third + 1)) "${rate[@]}"
 fi
 if has diff; then
@@ -231,6 +234,10 @@ if has diff && [ -s "$work/diff.stderr" ]; then
   out ""
   out "tariff-diff's summary (stderr of the check run): $(tr '\n' ' ' < "$work/diff.stderr")"
 fi
+# The other tools' summaries (the last line of each check run's stderr).
+for label in rate lcr_prefixes lcr_numbers; do
+  if [ -s "$work/$label.stderr" ]; then out "- $label: $(tail -1 "$work/$label.stderr")"; fi
+done
 out ""
 out "Failures: $failures"
 echo "report: $report"
