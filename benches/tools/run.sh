@@ -235,6 +235,8 @@ if has diff && [ -s "$work/diff.stderr" ]; then
   out "tariff-diff's summary (stderr of the check run): $(tr '\n' ' ' < "$work/diff.stderr")"
 fi
 # The other tools' summaries (the last line of each check run's stderr).
+out ""
+out "The other summaries (the last line of each check run's stderr):"
 for label in rate lcr_prefixes lcr_numbers; do
   if [ -s "$work/$label.stderr" ]; then out "- $label: $(tail -1 "$work/$label.stderr")"; fi
 done

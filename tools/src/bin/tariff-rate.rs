@@ -101,12 +101,14 @@ fn main() -> ExitCode {
             summary.bad
         );
     }
-    // The summary counts what was written: only a whole run has one.
-    if ran.is_ok() {
+    // The summary counts what was written: only a whole run has one (and is judged by
+    // --fail-on-unrated).
+    let whole = ran.is_ok();
+    if whole {
         eprintln!("{TOOL}: {summary}");
     }
     let code = cli::finished(TOOL, ran);
-    if summary.bad > 0 || (args.fail_on_unrated && summary.unrated > 0) {
+    if summary.bad > 0 || (whole && args.fail_on_unrated && summary.unrated > 0) {
         return ExitCode::from(1);
     }
     code
