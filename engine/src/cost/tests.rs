@@ -213,10 +213,12 @@ proptest! {
         );
     }
 
+    /// With or without a first interval (0: none).
     #[test]
     fn max_seconds_is_the_largest_second_that_fits(
         rate in (0u64..5_000, 0u32..3),
         fee in (0u64..500, 0u32..3),
+        first in prop_oneof![Just(0u32), 1u32..120],
         inc in 1u32..90,
         min in 0u32..120,
         available in (0u64..20_000_000, 0u32..9),
@@ -228,7 +230,7 @@ proptest! {
             connection_fee: decimal(fee),
             increment_s: inc,
             min_time_s: min,
-            first_interval_s: 0,
+            first_interval_s: first,
         };
         let (available, x) = (decimal(available), decimal(x));
         let scanned = (1..=limit)
@@ -320,30 +322,5 @@ proptest! {
         // Billing never falls as the call grows, and never bills less than the call.
         prop_assert!(terms.rated_seconds(billsec + 1) >= terms.rated_seconds(billsec));
         prop_assert!(terms.rated_seconds(billsec) >= billsec.max(0) as u64);
-    }
-
-    #[test]
-    fn max_seconds_with_a_first_interval_is_the_largest_second_that_fits(
-        rate in (0u64..5_000, 0u32..3),
-        fee in (0u64..500, 0u32..3),
-        first in 1u32..120,
-        next in 1u32..90,
-        min in 0u32..120,
-        available in (0u64..20_000_000, 0u32..9),
-        x in (1u64..2_000, 0u32..3),
-        limit in 0u32..600,
-    ) {
-        let terms = Terms {
-            rate: decimal(rate),
-            connection_fee: decimal(fee),
-            increment_s: next,
-            min_time_s: min,
-            first_interval_s: first,
-        };
-        let (available, x) = (decimal(available), decimal(x));
-        let scanned = (1..=limit)
-            .filter(|&s| price(&terms, i64::from(s), x).unwrap().cost <= available)
-            .max();
-        prop_assert_eq!(max_seconds(&terms, &[available], x, limit).unwrap(), scanned);
     }
 }
