@@ -57,51 +57,32 @@ impl NumberRules {
         buffer: &'b mut [u8; MAX_PREFIX_DIGITS],
     ) -> Option<&'b [u8]> {
         let international = number.trim_ascii_start().first() == Some(&b'+');
-        // All of the digits first (a prefix may be cut), then the rules, then 20 kept.
-        let mut all = [0u8; 64];
-        let mut n = 0;
-        let mut more = Vec::new();
-        for &byte in number {
-            if byte.is_ascii_digit() {
-                if n < all.len() {
-                    all[n] = byte;
-                    n += 1;
-                } else {
-                    more.push(byte);
-                }
-            }
-        }
-        let long;
-        let digits: &[u8] = if more.is_empty() {
-            &all[..n]
-        } else {
-            long = [&all[..], &more[..]].concat();
-            &long
+        let digits = || number.iter().copied().filter(u8::is_ascii_digit);
+        // Whether the number's digits start with `prefix` (never with an empty one).
+        let starts = |prefix: &[u8]| {
+            !prefix.is_empty() && digits().take(prefix.len()).eq(prefix.iter().copied())
         };
-        let mut head: &[u8] = &[];
-        let mut rest = digits;
-        if !international {
-            let stripped = self
-                .international_prefixes
-                .iter()
-                .map(String::as_bytes)
-                .find(|prefix| !prefix.is_empty() && digits.starts_with(prefix));
-            if let Some(prefix) = stripped {
-                rest = &digits[prefix.len()..];
-            } else if let (Some(national), Some(country)) =
-                (&self.national_prefix, &self.country_code)
-            {
-                if !national.is_empty() && digits.starts_with(national.as_bytes()) {
-                    head = country.as_bytes();
-                    rest = &digits[national.len()..];
+        // The digits put in front, and how many of the number's are dropped for them.
+        let (head, skip): (&[u8], usize) = if international {
+            (&[], 0)
+        } else if let Some(prefix) = self
+            .international_prefixes
+            .iter()
+            .map(String::as_bytes)
+            .find(|prefix| starts(prefix))
+        {
+            (&[], prefix.len())
+        } else {
+            match (&self.national_prefix, &self.country_code) {
+                (Some(national), Some(country)) if starts(national.as_bytes()) => {
+                    (country.as_bytes(), national.len())
                 }
+                _ => (&[], 0),
             }
-        }
+        };
         let mut len = 0;
-        for &byte in head.iter().filter(|b| b.is_ascii_digit()).chain(rest) {
-            if len == MAX_PREFIX_DIGITS {
-                break;
-            }
+        let kept = head.iter().copied().filter(u8::is_ascii_digit);
+        for byte in kept.chain(digits().skip(skip)).take(MAX_PREFIX_DIGITS) {
             buffer[len] = byte;
             len += 1;
         }
