@@ -92,6 +92,11 @@ check simple_balance_after_top_up "70.0000" "http://$api/billing/api/simple_bala
 token="Authorization: Bearer demo-token-change-me"
 check authorize '{"allowed":true,"max_seconds":7200,"balance":"70.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"}' \
   -H "$token" "http://$api/v1/authorize?account=alice&number=37061234567"
+# The demo's [numbers] rules: 00 and 011 dial abroad, an extension shorter than 5 digits is
+# not rated.
+rates='{"account":"alice","numbers":["011 370 612 34567","3706"]}'
+check rates_dialled '{"results":[{"number":"011 370 612 34567","tariff":"vip_custom","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"},{"number":"3706","error":"rate not found"}]}' \
+  -H "$token" -d "$rates" "http://$api/v1/rates"
 call='{"calls":[{"id":"smoke-c-1","account":"alice","number":"37061234567","start":"2026-11-26 10:00:00","billsec":65}]}'
 check calls '{"results":[{"id":"smoke-c-1","cost":"0.541667","currency":"USD","balance":"69.458333","prefix":"370","rated_s":65,"duplicate":false}]}' \
   -H "$token" -d "$call" "http://$api/v1/calls"

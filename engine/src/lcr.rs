@@ -126,7 +126,7 @@ pub struct Market<'a> {
 }
 
 impl Market<'_> {
-    /// Ranks the suppliers for a number's digits (as `lookup::dialed_digits` gives them).
+    /// Ranks the suppliers for a number's digits (as `lookup::NumberRules::normalize` gives them).
     pub fn rank_number(&self, digits: &[u8], ranking: &mut Ranking) {
         let quote = |tariff| {
             self.artifact

@@ -13,7 +13,7 @@ use crate::accounts::{Accounts, Card, Credit, User};
 use crate::artifact::{Artifact, RateRecord, TariffInfo};
 use crate::cost::COST_PLACES;
 use crate::cost::{self, CostError, Price, Terms};
-use crate::lookup::dialed_digits;
+use crate::lookup::NumberRules;
 use crate::money::{Decimal, MAX_DIGITS};
 use crate::tariff::MAX_PREFIX_DIGITS;
 use crate::time::Timestamp;
@@ -204,17 +204,21 @@ impl<'a> Rating<'a> {
     }
 }
 
-/// Rates a call to `number` (non-digits dropped, the first 20 digits kept, longest prefix)
-/// paid by `payer`, on the rows in force at `at`.
+/// Rates a call to `number` (normalised by `rules`, [`NumberRules::normalize`], longest
+/// prefix) paid by `payer`, on the rows in force at `at`. A number too short to be rated
+/// (`rules.min_digits`) is [`RatingError::RateNotFound`].
 pub fn rate<'a>(
     artifact: &'a Artifact,
     accounts: &'a Accounts,
     payer: Payer<'a>,
+    rules: &NumberRules,
     number: &[u8],
     at: Timestamp,
 ) -> Result<Rating<'a>, RatingError<'a>> {
     let mut digits = [0u8; MAX_PREFIX_DIGITS];
-    let digits = dialed_digits(number, &mut digits);
+    let digits = rules
+        .normalize(number, &mut digits)
+        .ok_or(RatingError::RateNotFound)?;
     let found = find_rate(
         artifact,
         payer.tariffs(accounts),
@@ -244,18 +248,19 @@ pub fn rating_of<'a>(
     Ok(rating_with(found, digits, exchange_rate))
 }
 
-/// Rates a call to `number` (non-digits dropped, the first 20 digits kept, longest prefix) on
+/// Rates a call to `number` (normalised by `rules`, longest prefix; too short: `None`) on
 /// the one tariff `tariff` (its id: looked up once by the caller, not once a call), at `at`,
 /// with costs in the tariff's own currency: how `tariff-rate` prices CDRs (no payer, no
 /// conversion). `None`: no row.
 pub fn rate_in_tariff<'a>(
     artifact: &'a Artifact,
     tariff: usize,
+    rules: &NumberRules,
     number: &[u8],
     at: Timestamp,
 ) -> Option<Rating<'a>> {
     let mut digits = [0u8; MAX_PREFIX_DIGITS];
-    let digits = dialed_digits(number, &mut digits);
+    let digits = rules.normalize(number, &mut digits)?;
     let found = found_in(
         artifact,
         tariff,

@@ -7,8 +7,73 @@ use std::process::ExitCode;
 use ratel_engine::artifact::Artifact;
 use ratel_engine::compile::TariffSource;
 use ratel_engine::input::{Delimiter, TextEncoding};
+use ratel_engine::lookup::NumberRules;
+use ratel_engine::tariff::MAX_PREFIX_DIGITS;
 use ratel_engine::tariff::{is_valid_tariff_name, DeckFormat};
 use ratel_engine::time::{DateFormat, Timestamp};
+
+/// The dialled-number options of `tariff-lookup`, `tariff-rate` and `tariff-lcr`: the
+/// server's `[numbers]` rules (docs/config.md), the same names with dashes. None given: every
+/// non-digit dropped, nothing else.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NumberOptions {
+    /// A prefix dialled before a country code, stripped from a number that starts with it
+    /// (a leading "+" is one already); repeat for several, like --international-prefix 00
+    /// --international-prefix 011.
+    #[arg(long = "international-prefix", value_name = "DIGITS")]
+    pub international_prefixes: Vec<String>,
+    /// The national trunk prefix, replaced by --country-code (give both), like 0.
+    #[arg(long = "national-prefix", value_name = "DIGITS")]
+    pub national_prefix: Option<String>,
+    /// The country code of national numbers, like 370.
+    #[arg(long = "country-code", value_name = "DIGITS")]
+    pub country_code: Option<String>,
+    /// Numbers of fewer digits (internal extensions) are not rated.
+    #[arg(long = "min-digits", value_name = "N", default_value_t = 0)]
+    pub min_digits: usize,
+}
+
+impl NumberOptions {
+    /// The rules, or the usage error (exit 2) to return: every prefix and code 1 to 20
+    /// digits, `--min-digits` at most 20.
+    pub fn rules(&self, tool: &str) -> Result<NumberRules, ExitCode> {
+        let code = |option: &str, text: &str| {
+            let ok = (1..=MAX_PREFIX_DIGITS).contains(&text.len())
+                && text.bytes().all(|b| b.is_ascii_digit());
+            match ok {
+                true => Ok(text.to_owned()),
+                false => Err(usage_error(
+                    tool,
+                    &format!("{option} {text:?} must be 1 to 20 digits"),
+                )),
+            }
+        };
+        let international_prefixes = self
+            .international_prefixes
+            .iter()
+            .map(|p| code("--international-prefix", p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let national_prefix = self
+            .national_prefix
+            .as_deref()
+            .map(|p| code("--national-prefix", p))
+            .transpose()?;
+        let country_code = self
+            .country_code
+            .as_deref()
+            .map(|c| code("--country-code", c))
+            .transpose()?;
+        if self.min_digits > MAX_PREFIX_DIGITS {
+            return Err(usage_error(tool, "--min-digits must be 0 to 20"));
+        }
+        Ok(NumberRules {
+            international_prefixes,
+            national_prefix,
+            country_code,
+            min_digits: self.min_digits,
+        })
+    }
+}
 
 /// Currency of a tariff when none is given.
 pub const DEFAULT_CURRENCY: &str = "USD";

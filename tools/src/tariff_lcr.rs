@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ratel_engine::lcr::{Market, Ranking};
-use ratel_engine::lookup::{dialed_digits, Slice};
+use ratel_engine::lookup::{NumberRules, Slice};
 use ratel_engine::money::{write_difference, write_exact};
 use ratel_engine::tariff::MAX_PREFIX_DIGITS;
 
@@ -26,6 +26,9 @@ pub struct LcrJob<'a> {
     pub top: Option<usize>,
     /// The sell tariff's currency, for messages.
     pub currency: String,
+    /// How a number becomes the digits ranked ([`LcrJob::with_rules`]; a number too short
+    /// is ranked on no digits: no rate).
+    pub rules: NumberRules,
     /// Supplier rates that could not be converted (reported on the notes; exit 1).
     pub unconverted: AtomicU64,
     /// Slices whose walk stopped at a damaged index (reported on the notes; exit 1).
@@ -89,10 +92,16 @@ impl<'a> LcrJob<'a> {
             names,
             top,
             currency,
+            rules: NumberRules::default(),
             unconverted: AtomicU64::new(0),
             damaged: AtomicU64::new(0),
             counts: Tally::default(),
         }
+    }
+
+    /// This run, with numbers normalised by `rules`.
+    pub fn with_rules(self, rules: NumberRules) -> LcrJob<'a> {
+        LcrJob { rules, ..self }
     }
 
     /// The counts of the run so far (all of it once the pipeline has returned); `prefixes`:
@@ -190,7 +199,10 @@ impl ChunkWork for LcrJob<'_> {
         let mut counts = [0u64; 3];
         for line in pipeline::lines(chunk) {
             let number = line.trim_ascii();
-            let digits = dialed_digits(number, &mut buffer);
+            let digits = self
+                .rules
+                .normalize(number, &mut buffer)
+                .unwrap_or_default();
             self.market.rank_number(digits, &mut scratch.ranking);
             count(&mut counts, &scratch.ranking);
             self.write(

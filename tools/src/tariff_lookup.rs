@@ -10,7 +10,7 @@ use crate::tail_cache::{
 };
 
 use ratel_engine::artifact::{Artifact, RateRecord};
-use ratel_engine::lookup::dialed_digits;
+use ratel_engine::lookup::NumberRules;
 use ratel_engine::tariff::MAX_PREFIX_DIGITS;
 use ratel_engine::time::Timestamp;
 
@@ -36,6 +36,8 @@ pub struct LookupJob<'a> {
     pub at: Timestamp,
     /// Match the trimmed line as an exact prefix instead of longest-prefix on its digits.
     pub exact: bool,
+    /// How a number becomes the digits matched (not used with `exact`).
+    pub rules: &'a NumberRules,
 }
 
 /// The counts of a `tariff-lookup` run: lines read (one output row each), and of them lines
@@ -78,10 +80,14 @@ impl LookupJob<'_> {
                 .exact_match(self.tariff, number, self.at)
                 .map(|m| (m, number))
         } else {
-            let digits = dialed_digits(number, &mut buffer);
-            self.artifact
-                .longest_match(self.tariff, digits, self.at)
-                .map(|m| (m, digits))
+            // Too short to be rated (`--min-digits`): unmatched.
+            self.rules
+                .normalize(number, &mut buffer)
+                .and_then(|digits| {
+                    self.artifact
+                        .longest_match(self.tariff, digits, self.at)
+                        .map(|m| (m, digits))
+                })
         };
         let first_intervals = self.artifact.has_first_intervals();
         let row = found.and_then(|(m, digits)| {
@@ -186,12 +192,20 @@ mod tests {
         Artifact::from_bytes(compile(&sources, |_| {}).unwrap().bytes).unwrap()
     }
 
+    static DEFAULT_RULES: NumberRules = NumberRules {
+        international_prefixes: Vec::new(),
+        national_prefix: None,
+        country_code: None,
+        min_digits: 0,
+    };
+
     fn job(artifact: &Artifact, at: Timestamp, exact: bool) -> LookupJob<'_> {
         LookupJob {
             artifact,
             tariff: 0,
             at,
             exact,
+            rules: &DEFAULT_RULES,
         }
     }
 

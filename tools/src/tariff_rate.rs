@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ratel_engine::artifact::{Artifact, RateRecord};
 use ratel_engine::cost::COST_PLACES;
+use ratel_engine::lookup::NumberRules;
 use ratel_engine::money::write_fixed;
 use ratel_engine::rating::rate_in_tariff;
 use ratel_engine::time::Timestamp;
@@ -163,6 +164,8 @@ pub struct RateJob<'a> {
     /// The time of a call without a `start` (column absent or empty).
     pub at: Timestamp,
     pub columns: CdrColumns,
+    /// How a number becomes the digits matched (a number too short is without a rate).
+    pub rules: &'a NumberRules,
     /// The input's name in error lines (`stdin` for standard input).
     pub file: &'a str,
     /// Rows with a bad field so far (the exit status is 1 when any).
@@ -271,6 +274,7 @@ impl RateJob<'_> {
         let Some(rating) = rate_in_tariff(
             self.artifact,
             self.tariff,
+            self.rules,
             fields.get(columns.number),
             start,
         ) else {

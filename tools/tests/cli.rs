@@ -767,3 +767,130 @@ fn help_says_what_each_tool_reads_and_writes() {
         );
     }
 }
+
+/// Runs `exe` with `args`, `stdin` piped in.
+fn run_tool(exe: &str, args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    match input.write_all(stdin) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("writing stdin: {e}"),
+        _ => {}
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Issue 18: the three tools take the server's `[numbers]` rules as options: the dialled
+/// forms of one number rate alike, an extension shorter than `--min-digits` is not rated, the
+/// number is written as given; a bad value is a usage error (exit 2).
+#[test]
+fn the_number_options_normalise_numbers_in_every_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = demo_artifact(dir.path());
+    let a = artifact.to_str().unwrap();
+    let rules = [
+        "--international-prefix",
+        "00",
+        "--international-prefix",
+        "011",
+        "--national-prefix",
+        "0",
+        "--country-code",
+        "370",
+        "--min-digits",
+        "5",
+    ];
+    let forms = "37061234567\n0037061234567\n01137061234567\n+37061234567\n061234567\n3706\n";
+    let args = [&["-a", a, "-t", "retail", "--at", "2026-11-26"][..], &rules].concat();
+    let looked = lookup(&args, forms.as_bytes());
+    assert!(looked.status.success(), "{}", text(&looked.stderr));
+    let out = text(&looked.stdout);
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    let tail = |row: &str| row.split_once(',').unwrap().1.to_owned();
+    for (row, form) in rows[1..5].iter().zip(forms.lines().skip(1)) {
+        assert!(row.starts_with(&format!("{form},")), "{row}");
+        assert_eq!(tail(row), tail(rows[0]), "{form}");
+    }
+    assert_eq!(rows[5], "3706,,,,,,");
+    // Without the options, 3706 is priced (as before) and 0037... is not.
+    let plain = lookup(
+        &["-a", a, "-t", "retail", "--at", "2026-11-26"],
+        b"3706\n0037061234567\n",
+    );
+    let plain = text(&plain.stdout);
+    assert!(!plain.contains("3706,,"), "{plain}");
+    assert!(plain.contains("0037061234567,,"), "{plain}");
+
+    let cdrs = format!("number,billsec\n{}", forms.replace('\n', ",60\n"));
+    let rated = run_tool(
+        env!("CARGO_BIN_EXE_tariff-rate"),
+        &[&["-a", a, "-t", "retail", "--at", "2026-11-26"][..], &rules].concat(),
+        cdrs.as_bytes(),
+    );
+    assert!(rated.status.success(), "{}", text(&rated.stderr));
+    assert_eq!(
+        text(&rated.stderr),
+        "tariff-rate: 6 rows: 5 rated, 1 unrated (no rate), 0 bad\n"
+    );
+    let out = text(&rated.stdout);
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    for row in &rows[1..5] {
+        assert_eq!(
+            row.split_once(',').unwrap().1,
+            rows[0].split_once(',').unwrap().1
+        );
+    }
+
+    let ranked = run_tool(
+        env!("CARGO_BIN_EXE_tariff-lcr"),
+        &[
+            &[
+                "-a",
+                a,
+                "--sell",
+                "retail",
+                "--supplier",
+                "wholesale",
+                "--at",
+                "2026-11-26",
+            ][..],
+            &rules,
+        ]
+        .concat(),
+        forms.as_bytes(),
+    );
+    assert!(ranked.status.success(), "{}", text(&ranked.stderr));
+    assert!(
+        text(&ranked.stderr).starts_with("tariff-lcr: 6 numbers: 5 with a sell rate"),
+        "{}",
+        text(&ranked.stderr)
+    );
+
+    for (bad, message) in [
+        (
+            &["--international-prefix", "+"][..],
+            "--international-prefix \"+\" must be 1 to 20 digits",
+        ),
+        (
+            &["--country-code", "3x"],
+            "--country-code \"3x\" must be 1 to 20 digits",
+        ),
+        (&["--min-digits", "21"], "--min-digits must be 0 to 20"),
+    ] {
+        let args = [&["-a", a, "-t", "retail"][..], bad].concat();
+        let refused = lookup(&args, b"");
+        assert_eq!(refused.status.code(), Some(2), "{bad:?}");
+        assert!(
+            text(&refused.stderr).contains(message),
+            "{}",
+            text(&refused.stderr)
+        );
+    }
+}

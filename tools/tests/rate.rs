@@ -38,6 +38,7 @@ proptest! {
             tariff: artifact.tariff_id("deck").unwrap(),
             at,
             columns: CdrColumns::from_header(b"number,billsec,start").unwrap(),
+            rules: &ratel_engine::lookup::NumberRules::default(),
             file: "stdin",
             bad_rows: AtomicU64::new(0),
             counts: Default::default(),

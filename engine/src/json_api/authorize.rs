@@ -73,7 +73,7 @@ pub fn run(
         balance: Some(Money(balance)),
         ..Answer::default()
     };
-    let rating = match rating::rate(artifact, accounts, payer, number, at) {
+    let rating = match rating::rate(artifact, accounts, payer, &settings.numbers, number, at) {
         Ok(rating) => rating,
         Err(error @ (RatingError::RateNotFound | RatingError::UnknownCurrency { .. })) => {
             answer.reason = Some(Cow::Owned(error.to_string()));

@@ -22,6 +22,7 @@ use crate::accounts::Account;
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
 use crate::ledger::{Applied, CallDetail, Change, Commit, Entry, Kind, RefKey, Submission};
+use crate::lookup::NumberRules;
 use crate::rating;
 use crate::time::Timestamp;
 
@@ -108,6 +109,7 @@ enum CallResult<'a> {
 pub fn run(
     artifact: &Artifact,
     accounts: &Accounts,
+    rules: &NumberRules,
     request: &JsonRequest<'_>,
     ledger: &dyn Commit,
     out: &mut Vec<u8>,
@@ -117,7 +119,7 @@ pub fn run(
     let mut submissions = Vec::with_capacity(calls.len());
     let plans: Vec<Plan<'_>> = calls
         .iter()
-        .map(|call| plan(artifact, accounts, call, &mut submissions))
+        .map(|call| plan(artifact, accounts, rules, call, &mut submissions))
         .collect();
     let submitted = submissions.len();
     let applied = if submitted == 0 {
@@ -186,6 +188,7 @@ fn charged<'a>(
 fn plan<'c>(
     artifact: &Artifact,
     accounts: &Accounts,
+    rules: &NumberRules,
     call: &'c CallIn<'_>,
     submissions: &mut Vec<Submission>,
 ) -> Plan<'c> {
@@ -197,7 +200,7 @@ fn plan<'c>(
         }
     };
     let id = valid.id;
-    submissions.push(match price(artifact, accounts, &valid) {
+    submissions.push(match price(artifact, accounts, rules, &valid) {
         Ok(change) => Submission::Change(change),
         Err((account, error)) => Submission::Unpriced {
             key: Some(RefKey::Call(id.to_owned())),
@@ -262,6 +265,7 @@ fn check<'c>(call: &'c CallIn<'_>) -> Result<Valid<'c>, String> {
 fn price(
     artifact: &Artifact,
     accounts: &Accounts,
+    rules: &NumberRules,
     call: &Valid<'_>,
 ) -> Result<Change, (Option<Account>, String)> {
     let payer = payer(accounts, call.payer).map_err(|error| (None, error.to_owned()))?;
@@ -271,6 +275,7 @@ fn price(
         artifact,
         accounts,
         payer,
+        rules,
         call.number.as_bytes(),
         call.start,
     )

@@ -49,9 +49,9 @@ pub fn respond(
     out: &mut Vec<u8>,
 ) -> JsonStatus {
     let result = match endpoint {
-        Endpoint::Rates => rates::run(artifact, accounts, request, out),
+        Endpoint::Rates => rates::run(artifact, accounts, &settings.numbers, request, out),
         Endpoint::Authorize => authorize::run(artifact, accounts, settings, request, out),
-        Endpoint::Calls => calls::run(artifact, accounts, request, ledger, out),
+        Endpoint::Calls => calls::run(artifact, accounts, &settings.numbers, request, ledger, out),
         Endpoint::Balance => balance::run(accounts, request, out),
     };
     match result {

@@ -12,7 +12,7 @@ use super::errors::{self, Failure};
 use super::{write_results, Canonical, JsonRequest, Text};
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
-use crate::lookup::dialed_digits;
+use crate::lookup::{dialed_digits, NumberRules};
 use crate::rating::{find_rate, Matching};
 use crate::tariff::MAX_PREFIX_DIGITS;
 
@@ -80,6 +80,7 @@ enum RateResult<'a> {
 pub fn run(
     artifact: &Artifact,
     accounts: &Accounts,
+    rules: &NumberRules,
     request: &JsonRequest<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), Failure> {
@@ -114,14 +115,18 @@ pub fn run(
         .iter()
         .map(|number| {
             let mut digits = [0u8; MAX_PREFIX_DIGITS];
-            let wanted = dialed_digits(number.as_bytes(), &mut digits);
+            // A dialled number is normalised (`[numbers]`); an exact prefix is not a number.
+            let wanted = match matching {
+                Matching::Longest => rules.normalize(number.as_bytes(), &mut digits),
+                Matching::Exact => Some(dialed_digits(number.as_bytes(), &mut digits)),
+            };
             // An exact prefix longer than any tariff prefix cannot match: never cut it.
             let too_long = matching == Matching::Exact
                 && number.bytes().filter(u8::is_ascii_digit).count() > MAX_PREFIX_DIGITS;
-            let found = (!too_long)
-                .then(|| find_rate(artifact, tariffs, wanted, at, matching))
-                .flatten();
-            let Some(found) = found else {
+            let found = wanted.filter(|_| !too_long).and_then(|wanted| {
+                find_rate(artifact, tariffs, wanted, at, matching).map(|f| (f, wanted))
+            });
+            let Some((found, wanted)) = found else {
                 return RateResult::NotFound {
                     number,
                     error: "rate not found",

@@ -9,8 +9,10 @@
 //! The walk itself, and the dense jump tables that start it four digits deep in large
 //! tariffs, are the artifact's (`artifact::index`): this module asks, they answer.
 
+mod dialing;
 mod prefixes;
 
+pub use dialing::NumberRules;
 pub use prefixes::{DamagedIndex, InForce, PrefixRow, Prefixes, Slice, SLICE_DIGITS};
 
 use crate::artifact::dense::{dense_index, DENSE_DIGITS, NO_NODE};

@@ -18,7 +18,6 @@ use super::{
 use crate::accounts::visibility::{self, Denied, RateRules};
 use crate::accounts::{Accounts, User};
 use crate::artifact::Artifact;
-use crate::lookup::dialed_digits;
 use crate::money::write_ruby_float;
 use crate::rating::{find_rate, Matching};
 use crate::tariff::MAX_PREFIX_DIGITS;
@@ -91,8 +90,13 @@ pub fn run<'a>(
     }
     let full_number = params.text("by_full_dst") == Some("1");
     let mut digits = [0u8; MAX_PREFIX_DIGITS];
+    // A full number is normalised (`[numbers]`); too short to be rated: not found.
     let (wanted, matching): (&[u8], _) = if full_number {
-        (dialed_digits(prefix, &mut digits), Matching::Longest)
+        let digits = settings
+            .numbers
+            .normalize(prefix, &mut digits)
+            .ok_or(Failure::page(ApiError::RateNotFound))?;
+        (digits, Matching::Longest)
     } else {
         (prefix, Matching::Exact)
     };

@@ -1,6 +1,8 @@
 //! The `[api]` settings of `ratel.toml` (docs/config.md), read straight from the file, with
 //! MOR's defaults.
 
+use crate::lookup::NumberRules;
+
 /// The `[api]` settings (docs/server.md), with its defaults.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -20,6 +22,10 @@ pub struct ApiSettings {
     pub native_token: String,
     /// The longest call `/v1/authorize` allows, in seconds.
     pub max_call_seconds: u32,
+    /// How a dialled number becomes the digits matched (`[numbers]` of `ratel.toml`, a
+    /// section of its own: not read from `[api]`).
+    #[serde(skip)]
+    pub numbers: NumberRules,
 }
 
 impl Default for ApiSettings {
@@ -37,6 +43,7 @@ impl Default for ApiSettings {
             payments_over_api: false,
             native_token: String::new(),
             max_call_seconds: 7200,
+            numbers: NumberRules::default(),
         }
     }
 }

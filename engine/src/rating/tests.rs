@@ -49,6 +49,7 @@ fn a_user_is_rated_by_its_tariffs_and_a_card_by_its_group_tariff() {
         artifact,
         accounts,
         alice,
+        &NumberRules::default(),
         b"+370 612 34567",
         at("2026-11-26"),
     )
@@ -71,16 +72,40 @@ fn a_user_is_rated_by_its_tariffs_and_a_card_by_its_group_tariff() {
     });
     let (artifact, accounts) = (&*live.artifact, &live.accounts);
     let card = Payer::Card(accounts.card_by_number("1111111120").unwrap());
-    let rating = rate(artifact, accounts, card, b"37061234567", at("2026-11-26")).unwrap();
+    let rating = rate(
+        artifact,
+        accounts,
+        card,
+        &NumberRules::default(),
+        b"37061234567",
+        at("2026-11-26"),
+    )
+    .unwrap();
     assert_eq!((rating.tariff(), rating.prefix()), ("retail", &b"3706"[..]));
     let card = Payer::Card(accounts.card_by_number("2222222201").unwrap());
     assert_eq!(
-        rate(artifact, accounts, card, b"370", at("2026-11-26")).unwrap_err(),
+        rate(
+            artifact,
+            accounts,
+            card,
+            &NumberRules::default(),
+            b"370",
+            at("2026-11-26")
+        )
+        .unwrap_err(),
         RatingError::RateNotFound
     );
     let carol = Payer::User(accounts.user_by_username("carol").unwrap());
     assert_eq!(
-        rate(artifact, accounts, carol, b"370", at("2026-11-26")).unwrap_err(),
+        rate(
+            artifact,
+            accounts,
+            carol,
+            &NumberRules::default(),
+            b"370",
+            at("2026-11-26")
+        )
+        .unwrap_err(),
         RatingError::RateNotFound
     );
 }
@@ -113,6 +138,7 @@ fn what_a_payer_may_spend() {
         &demo_data().artifact,
         accounts,
         Payer::User(&alice),
+        &NumberRules::default(),
         b"370",
         at("2026-11-26"),
     )
@@ -156,5 +182,60 @@ fn what_a_payer_may_spend() {
     assert_eq!(
         rating.max_seconds(deep, Some([deep, d("0")]), 7200),
         Ok(None)
+    );
+}
+
+/// Issue 18: the number is normalised by the rules before the match, and a number too short
+/// to be rated (an internal extension) is "rate not found".
+#[test]
+fn the_number_rules_apply_before_the_match() {
+    let data = demo_data();
+    let (artifact, accounts) = (&data.artifact, &data.accounts);
+    let alice = Payer::User(accounts.user_by_username("alice").unwrap());
+    let rules = NumberRules {
+        international_prefixes: vec!["00".into(), "011".into()],
+        national_prefix: Some("0".into()),
+        country_code: Some("370".into()),
+        min_digits: 5,
+    };
+    let plain = rate(
+        artifact,
+        accounts,
+        alice,
+        &NumberRules::default(),
+        b"37061234567",
+        at("2026-11-26"),
+    )
+    .unwrap();
+    for number in [
+        "0037061234567",
+        "01137061234567",
+        "+37061234567",
+        "061234567",
+    ] {
+        let rating = rate(
+            artifact,
+            accounts,
+            alice,
+            &rules,
+            number.as_bytes(),
+            at("2026-11-26"),
+        )
+        .unwrap();
+        assert_eq!(rating.prefix(), plain.prefix(), "{number}");
+        assert_eq!(rating.destination(), plain.destination(), "{number}");
+    }
+    assert!(rate(
+        artifact,
+        accounts,
+        alice,
+        &NumberRules::default(),
+        b"3706",
+        at("2026-11-26")
+    )
+    .is_ok());
+    assert_eq!(
+        rate(artifact, accounts, alice, &rules, b"3706", at("2026-11-26")).unwrap_err(),
+        RatingError::RateNotFound
     );
 }

@@ -32,11 +32,18 @@ pub(super) enum Form {
     Decimals,
     /// `api.max_call_seconds`: a `u32`.
     Seconds,
+    /// `numbers.international_prefixes`: a list of strings of 1 to 20 digits.
+    Prefixes,
+    /// `numbers.national_prefix`, `numbers.country_code`: 1 to 20 digits in quotes; the
+    /// example shown.
+    Digits(&'static str),
+    /// `numbers.min_digits`: 0 to 20.
+    MinDigits,
 }
 
 /// Every key of `ratel.toml`: its section (`""` for the top level), name and form. The
 /// sections' keys are the fields of [`File`]'s sections, in the same order.
-pub(super) const SETTINGS: [(&str, &str, Form); 25] = [
+pub(super) const SETTINGS: [(&str, &str, Form); 29] = [
     ("", "listen", Form::Address("127.0.0.1:8080")),
     ("", "admin_listen", Form::Address("127.0.0.1:9090")),
     ("", "workers", Form::Threads),
@@ -62,10 +69,31 @@ pub(super) const SETTINGS: [(&str, &str, Form); 25] = [
     ("api", "max_call_seconds", Form::Seconds),
     ("ledger", "path", Form::File("ledger.sqlite")),
     ("ledger", "create", Form::Bool),
+    ("numbers", "international_prefixes", Form::Prefixes),
+    ("numbers", "national_prefix", Form::Digits("0")),
+    ("numbers", "country_code", Form::Digits("370")),
+    ("numbers", "min_digits", Form::MinDigits),
 ];
 
 /// The sections, `[name]` tables of settings.
-pub(super) const SECTIONS: [&str; 3] = ["data", "api", "ledger"];
+pub(super) const SECTIONS: [&str; 4] = ["data", "api", "ledger", "numbers"];
+
+/// The sections as a message lists them: `[data], [api], [ledger] and [numbers]`.
+fn sections_listed() -> String {
+    let names: Vec<String> = SECTIONS.iter().map(|s| format!("[{s}]")).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// The longest prefix or code `[numbers]` takes, in digits: a number is matched on 20.
+const MAX_CODE_DIGITS: usize = 20;
+
+/// Whether `text` is 1 to [`MAX_CODE_DIGITS`] ASCII digits.
+fn is_code(text: &str) -> bool {
+    (1..=MAX_CODE_DIGITS).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
 
 /// The shortest `api.native_token` taken: a shorter one can be guessed.
 pub(super) const MIN_TOKEN_CHARS: usize = 16;
@@ -199,7 +227,10 @@ pub(super) fn not_a_setting(section: &str, name: &str, table: bool) -> String {
     if section.is_empty() && table {
         return match closest(name, SECTIONS.iter().map(|s| ("", *s))) {
             Some(similar) => format!("[{name}] is not a section; did you mean [{similar}]?"),
-            None => format!("[{name}] is not a section (those are [data], [api] and [ledger])"),
+            None => format!(
+                "[{name}] is not a section (those are {})",
+                sections_listed()
+            ),
         };
     }
     let here = SETTINGS.iter().filter(|(s, ..)| *s == section);
@@ -212,8 +243,9 @@ pub(super) fn not_a_setting(section: &str, name: &str, table: bool) -> String {
     let keys: Vec<&str> = here.map(|(_, key, _)| *key).collect();
     match section {
         "" => format!(
-            "{path} {not} (those are {}, and the sections [data], [api] and [ledger])",
-            keys.join(", ")
+            "{path} {not} (those are {}, and the sections {})",
+            keys.join(", "),
+            sections_listed()
         ),
         section => format!(
             "{path} {not} (the settings of [{section}] are {})",
@@ -329,6 +361,11 @@ impl Form {
             Form::Secret | Form::Token => "a string in double quotes".into(),
             Form::Decimals => "a whole number of decimal places from 0 to 8 (like 4)".into(),
             Form::Seconds => "a whole number of seconds (like 7200)".into(),
+            Form::Prefixes => {
+                "a list of digit strings in double quotes (like [\"00\", \"011\"])".into()
+            }
+            Form::Digits(like) => format!("1 to 20 digits in double quotes (like \"{like}\")"),
+            Form::MinDigits => "a whole number of digits from 0 to 20 (like 5)".into(),
         }
     }
 
@@ -447,6 +484,44 @@ impl Form {
                 match (0..=8).contains(&places) {
                     true => Ok(()),
                     false => Err(self.refused(self.expected(), Not::Value(places.to_string()))),
+                }
+            }
+            Form::Prefixes => {
+                let Some(list) = value.as_array() else {
+                    return Err(self.wrong_kind(kind_of(value)));
+                };
+                for item in list.iter() {
+                    let Some(text) = item.as_str() else {
+                        return Err(self.refused(
+                            self.expected(),
+                            Not::Kind(match kind_of(item) {
+                                "a number" => "a list holding a number",
+                                "a list" => "a list holding a list",
+                                _ => "a list holding something else than a string",
+                            }),
+                        ));
+                    };
+                    if !is_code(text) {
+                        return Err(self.refused(
+                            "a list of prefixes of 1 to 20 digits each (like [\"00\", \"011\"])",
+                            quoted(text),
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Form::Digits(_) => {
+                let text = self.string(value)?;
+                match is_code(text) {
+                    true => Ok(()),
+                    false => Err(self.refused(self.expected(), quoted(text))),
+                }
+            }
+            Form::MinDigits => {
+                let digits = self.integer(value)?;
+                match (0..=MAX_CODE_DIGITS as i64).contains(&digits) {
+                    true => Ok(()),
+                    false => Err(self.refused(self.expected(), Not::Value(digits.to_string()))),
                 }
             }
             Form::Seconds => {

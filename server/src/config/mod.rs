@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use ratel_engine::accounts::AccountFiles;
+use ratel_engine::lookup::NumberRules;
 use ratel_engine::mor_api::ApiSettings;
 use ratel_engine::snapshot::DataFiles;
 use serde::Deserialize;
@@ -32,6 +33,8 @@ pub struct Config {
     /// Path prefix of the API, like `/billing` (no trailing slash).
     pub web_dir: String,
     pub data: DataFiles,
+    /// `[api]`, with `[numbers]` (how a dialled number becomes the digits matched) in
+    /// `api.numbers`: every number the server rates goes through it.
     pub api: ApiSettings,
     /// The ledger file (`[ledger] path`, relative to the configuration file).
     pub ledger: PathBuf,
@@ -68,6 +71,7 @@ struct File {
     data: DataSection,
     api: ApiSettings,
     ledger: LedgerSection,
+    numbers: NumberRules,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +102,7 @@ impl Default for File {
             data: DataSection::default(),
             api: ApiSettings::default(),
             ledger: LedgerSection::default(),
+            numbers: NumberRules::default(),
         }
     }
 }
@@ -188,7 +193,10 @@ impl Config {
             },
             ledger: at(&file.ledger.path),
             ledger_create: file.ledger.create,
-            api: file.api,
+            api: ApiSettings {
+                numbers: file.numbers,
+                ..file.api
+            },
         })
     }
 }

@@ -1,5 +1,6 @@
 use super::check::{SECTIONS, SETTINGS};
 use super::*;
+use ratel_engine::lookup::NumberRules;
 
 /// The error `text` is refused with, as printed.
 fn error(text: &str) -> String {
@@ -19,6 +20,11 @@ fn the_demo_configuration_loads_with_paths_beside_it() {
         ApiSettings {
             payments_over_api: true,
             native_token: "demo-token-change-me".into(),
+            numbers: NumberRules {
+                international_prefixes: vec!["00".into(), "011".into()],
+                min_digits: 5,
+                ..NumberRules::default()
+            },
             ..ApiSettings::default()
         }
     );
@@ -77,7 +83,7 @@ fn ledger_create_parses() {
 /// [`SETTINGS`] lists the fields serde reads, section by section and in their order.
 #[test]
 fn the_settings_are_the_fields_serde_reads() {
-    for section in ["", "data", "api", "ledger"] {
+    for section in ["", "data", "api", "ledger", "numbers"] {
         let text = match section {
             "" => "unknown_key = 1\n".to_owned(),
             section => format!("[{section}]\nunknown_key = 1\n"),
@@ -152,6 +158,62 @@ fn an_unknown_key_is_named_with_the_closest_setting() {
         );
     }
     assert!(error("api = { payment_over_api = true }\n").starts_with("ratel.toml:1:9: "));
+}
+
+/// Issue 18: `[numbers]` is read into `api.numbers`; by default it changes nothing; its
+/// mistakes are named with what the value must be.
+#[test]
+fn the_number_rules_are_read_and_checked() {
+    let config = Config::parse("", Path::new("."), "r").unwrap();
+    assert!(config.api.numbers.is_default());
+    let text = "[numbers]\ninternational_prefixes = [\"00\", \"011\"]\nnational_prefix = \"0\"\n\
+                country_code = \"370\"\nmin_digits = 5\n";
+    let config = Config::parse(text, Path::new("."), "r").unwrap();
+    assert_eq!(
+        config.api.numbers,
+        NumberRules {
+            international_prefixes: vec!["00".into(), "011".into()],
+            national_prefix: Some("0".into()),
+            country_code: Some("370".into()),
+            min_digits: 5,
+        }
+    );
+    assert_eq!(
+        error("[numbers]\ninternational_prefixes = \"00\"\n"),
+        "ratel.toml:2:26: numbers.international_prefixes must be a list of digit strings in double quotes (like [\"00\", \"011\"]), not a string"
+    );
+    assert_eq!(
+        error("[numbers]\ninternational_prefixes = [\"00\", 11]\n"),
+        "ratel.toml:2:26: numbers.international_prefixes must be a list of digit strings in double quotes (like [\"00\", \"011\"]), not a list holding a number"
+    );
+    assert_eq!(
+        error("[numbers]\ninternational_prefixes = [\"+\"]\n"),
+        "ratel.toml:2:26: numbers.international_prefixes must be a list of prefixes of 1 to 20 digits each (like [\"00\", \"011\"]), not \"+\""
+    );
+    assert_eq!(
+        error("[numbers]\ncountry_code = \"+370\"\n"),
+        "ratel.toml:2:16: numbers.country_code must be 1 to 20 digits in double quotes (like \"370\"), not \"+370\""
+    );
+    assert_eq!(
+        error("[numbers]\nnational_prefix = 0\n"),
+        "ratel.toml:2:19: numbers.national_prefix must be 1 to 20 digits in double quotes (like \"0\"), not a number"
+    );
+    assert_eq!(
+        error("[numbers]\nmin_digits = 21\n"),
+        "ratel.toml:2:14: numbers.min_digits must be a whole number of digits from 0 to 20 (like 5), not 21"
+    );
+    assert_eq!(
+        error("[numbers]\nmin_digit = 5\n"),
+        "ratel.toml:2:1: numbers.min_digit is not a setting; did you mean numbers.min_digits?"
+    );
+    assert_eq!(
+        error("[api]\nmin_digits = 5\n"),
+        "ratel.toml:2:1: api.min_digits is not a setting; it belongs in [numbers]"
+    );
+    assert_eq!(
+        error("[number]\nmin_digits = 5\n"),
+        "ratel.toml:1:2: [number] is not a section; did you mean [numbers]?"
+    );
 }
 
 /// Issue 16: type errors said `invalid type: string "3600", expected u32`, no key.

@@ -281,3 +281,73 @@ fn balances_past_eighteen_digits_are_charged_exactly() {
         .unwrap();
     assert_eq!(kept, "99999999999999999944.2540336134454");
 }
+
+/// Issue 18: with `[numbers]`, `0037061234567`, `01137061234567`, `+37061234567` and the
+/// national `061234567` are one destination in `/v1/rates`, `/v1/authorize` and `rate_get`
+/// (`by_full_dst=1`); the internal extension `3706` is not rated; the number echoed is the
+/// one sent.
+#[test]
+fn the_number_rules_apply_to_every_number_rated() {
+    let _serial = serial();
+    let server = Server::start(&format!(
+        "native_token = \"{TOKEN}\"\ndisable_hash_check = true\n\n[numbers]\n\
+         international_prefixes = [\"00\", \"011\"]\nnational_prefix = \"0\"\n\
+         country_code = \"370\"\nmin_digits = 5\n"
+    ));
+    let mut client = server.client();
+    let forms = [
+        "0037061234567",
+        "01137061234567",
+        "+37061234567",
+        "061234567",
+    ];
+    let body = format!(
+        r#"{{"account":"alice","numbers":["37061234567","{}","{}","{}","{}","3706"]}}"#,
+        forms[0], forms[1], forms[2], forms[3]
+    );
+    let answer = authorized(&mut client, "POST", "/v1/rates", &body).json();
+    let results = answer["results"].as_array().unwrap();
+    let plain = &results[0];
+    assert!(plain["prefix"].is_string(), "{answer}");
+    for (result, form) in results[1..5].iter().zip(forms) {
+        assert_eq!(result["number"], form);
+        for field in ["tariff", "prefix", "destination", "rate"] {
+            assert_eq!(result[field], plain[field], "{form}: {field}");
+        }
+    }
+    assert_eq!(results[5]["number"], "3706");
+    assert_eq!(results[5]["error"], "rate not found");
+    let authorize = |client: &mut Client, number: &str| {
+        authorized(
+            client,
+            "GET",
+            &format!(
+                "/v1/authorize?account=alice&number={}",
+                number.replace('+', "%2B")
+            ),
+            "",
+        )
+        .json()
+    };
+    let allowed = authorize(&mut client, "37061234567");
+    assert_eq!(authorize(&mut client, "01137061234567"), allowed);
+    assert_eq!(authorize(&mut client, "3706")["reason"], "rate not found");
+    let rate = |number: &str| {
+        server
+            .get(&format!(
+                "/billing/api/rate_get?u=admin&username=admin&by_full_dst=1&hash=x&prefix={}",
+                number.replace('+', "%2B")
+            ))
+            .body
+    };
+    let expected = rate("37061234567");
+    assert!(expected.contains("<rate>"), "{expected}");
+    for form in forms {
+        assert_eq!(rate(form), expected, "{form}");
+    }
+    assert!(
+        rate("3706").contains("Rate was not found"),
+        "{}",
+        rate("3706")
+    );
+}

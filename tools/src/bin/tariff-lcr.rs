@@ -64,6 +64,8 @@ struct Args {
     /// writing every row and the summary), for pipelines that must stop.
     #[arg(long = "fail-on-unrated")]
     fail_on_unrated: bool,
+    #[command(flatten)]
+    numbers: cli::NumberOptions,
 }
 
 fn main() -> ExitCode {
@@ -80,12 +82,20 @@ fn main() -> ExitCode {
         Ok(at) => at,
         Err(code) => return code,
     };
-    match run(&args, at) {
+    let rules = match args.numbers.rules(TOOL) {
+        Ok(rules) => rules,
+        Err(code) => return code,
+    };
+    match run(&args, at, rules) {
         Ok(code) | Err(code) => code,
     }
 }
 
-fn run(args: &Args, at: ratel_engine::time::Timestamp) -> Result<ExitCode, ExitCode> {
+fn run(
+    args: &Args,
+    at: ratel_engine::time::Timestamp,
+    rules: ratel_engine::lookup::NumberRules,
+) -> Result<ExitCode, ExitCode> {
     let artifact = cli::open_artifact(TOOL, &args.artifact)?;
     let sell = cli::find_tariff(TOOL, &artifact, &args.sell)?;
     let currencies = match &args.currencies {
@@ -122,7 +132,8 @@ fn run(args: &Args, at: ratel_engine::time::Timestamp) -> Result<ExitCode, ExitC
         args.suppliers.clone(),
         args.top.map(|k| k as usize),
         sell_currency,
-    );
+    )
+    .with_rules(rules);
     let threads = cli::threads(args.threads);
     let (out, notes) = (std::io::stdout(), std::io::stderr());
     let ran = if args.prefixes {

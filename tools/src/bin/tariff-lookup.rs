@@ -38,6 +38,8 @@ struct Args {
     /// summary), for pipelines that must stop.
     #[arg(long = "fail-on-unrated")]
     fail_on_unrated: bool,
+    #[command(flatten)]
+    numbers: cli::NumberOptions,
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,10 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let at = match cli::at_or_now(TOOL, args.at.as_deref()) {
         Ok(at) => at,
+        Err(code) => return code,
+    };
+    let rules = match args.numbers.rules(TOOL) {
+        Ok(rules) => rules,
         Err(code) => return code,
     };
     let (artifact, tariff) = match cli::open_tariff(TOOL, &args.artifact, &args.tariff) {
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
         tariff,
         at,
         exact: args.exact,
+        rules: &rules,
     };
     let ran = job.run(
         std::io::stdin().lock(),

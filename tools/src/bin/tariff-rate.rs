@@ -43,11 +43,17 @@ struct Args {
     /// summary), for pipelines that must stop rather than bill short.
     #[arg(long = "fail-on-unrated")]
     fail_on_unrated: bool,
+    #[command(flatten)]
+    numbers: cli::NumberOptions,
 }
 
 fn main() -> ExitCode {
     const TOOL: &str = "tariff-rate";
     let args = Args::parse();
+    let rules = match args.numbers.rules(TOOL) {
+        Ok(rules) => rules,
+        Err(code) => return code,
+    };
     let at = match cli::at_or_now(TOOL, args.at.as_deref()) {
         Ok(at) => at,
         Err(code) => return code,
@@ -81,6 +87,7 @@ fn main() -> ExitCode {
         tariff,
         at,
         columns,
+        rules: &rules,
         file: "stdin",
         bad_rows: AtomicU64::new(0),
         counts: Default::default(),

@@ -1,0 +1,94 @@
+//! Dialled-number normalisation ("localization" in MOR): the one rule set that turns a number
+//! as dialled into the digits the longest-prefix match runs on, shared by every place a number
+//! comes in (`rate_get` with `by_full_dst=1`, `/v1/*`, `tariff-lookup`, `tariff-rate`,
+//! `tariff-lcr`). The defaults are the rule Ratel always had: non-digits dropped, the first
+//! 20 digits kept, nothing else.
+
+use crate::tariff::MAX_PREFIX_DIGITS;
+
+/// The `[numbers]` rules (docs/config.md), with defaults that change nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NumberRules {
+    /// Prefixes dialled before a country code (`"00"`, `"011"`): the first that starts the
+    /// number's digits is stripped.
+    pub international_prefixes: Vec<String>,
+    /// The national trunk prefix (`"0"`): replaced by [`NumberRules::country_code`] when
+    /// both are set.
+    pub national_prefix: Option<String>,
+    /// The country code a national number belongs to (`"370"`).
+    pub country_code: Option<String>,
+    /// Numbers of fewer digits (after normalisation) are not rated: internal extensions.
+    pub min_digits: usize,
+}
+
+impl NumberRules {
+    /// Whether these are the defaults (today's behaviour: non-digits dropped, nothing else).
+    pub fn is_default(&self) -> bool {
+        *self == NumberRules::default()
+    }
+
+    /// The digits `number` is matched on, in `buffer`, or `None` when it is not rated
+    /// (fewer than `min_digits` digits):
+    ///
+    /// 1. a leading `+` (after spaces) means the number is international as written;
+    /// 2. otherwise every non-digit is dropped and the first international prefix it starts
+    ///    with is stripped; if none, a number starting with the national prefix has it
+    ///    replaced by the country code (when both are set);
+    /// 3. the first 20 digits are kept.
+    ///
+    /// ```
+    /// use ratel_engine::lookup::NumberRules;
+    /// let rules = NumberRules {
+    ///     international_prefixes: vec!["00".into(), "011".into()],
+    ///     national_prefix: Some("0".into()),
+    ///     country_code: Some("370".into()),
+    ///     min_digits: 5,
+    /// };
+    /// let mut buffer = [0; 20];
+    /// for number in ["0037061234567", "01137061234567", "+370 612 34-567", "061234567"] {
+    ///     assert_eq!(rules.normalize(number.as_bytes(), &mut buffer), Some(&b"37061234567"[..]));
+    /// }
+    /// assert_eq!(rules.normalize(b"3706", &mut buffer), None);
+    /// ```
+    pub fn normalize<'b>(
+        &self,
+        number: &[u8],
+        buffer: &'b mut [u8; MAX_PREFIX_DIGITS],
+    ) -> Option<&'b [u8]> {
+        let international = number.trim_ascii_start().first() == Some(&b'+');
+        let digits = || number.iter().copied().filter(u8::is_ascii_digit);
+        // Whether the number's digits start with `prefix` (never with an empty one).
+        let starts = |prefix: &[u8]| {
+            !prefix.is_empty() && digits().take(prefix.len()).eq(prefix.iter().copied())
+        };
+        // The digits put in front, and how many of the number's are dropped for them.
+        let (head, skip): (&[u8], usize) = if international {
+            (&[], 0)
+        } else if let Some(prefix) = self
+            .international_prefixes
+            .iter()
+            .map(String::as_bytes)
+            .find(|prefix| starts(prefix))
+        {
+            (&[], prefix.len())
+        } else {
+            match (&self.national_prefix, &self.country_code) {
+                (Some(national), Some(country)) if starts(national.as_bytes()) => {
+                    (country.as_bytes(), national.len())
+                }
+                _ => (&[], 0),
+            }
+        };
+        let mut len = 0;
+        let kept = head.iter().copied().filter(u8::is_ascii_digit);
+        for byte in kept.chain(digits().skip(skip)).take(MAX_PREFIX_DIGITS) {
+            buffer[len] = byte;
+            len += 1;
+        }
+        (len >= self.min_digits).then_some(&buffer[..len])
+    }
+}
+
+#[cfg(test)]
+mod tests;
