@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::calendar::{days_from_civil, days_in_month};
-use super::{parse_zone, Timestamp};
+use super::{parse_zone, Timestamp, WallTime};
 
 /// How effective dates are written in a deck: [`DateFormat::Iso`], or a pattern of
 /// `strftime`-style specifiers given to `tariff-compile --date-format`.
@@ -14,7 +14,8 @@ use super::{parse_zone, Timestamp};
 /// full, any case; also `%B`), `%H` `%M` `%S` (hour, minute, second, 1 or 2 digits), `%z`
 /// (`Z` or an offset `+HH:MM`, `+HHMM`, `+HH`), `%T` (`%H:%M:%S`), `%F` (`%Y-%m-%d`), `%%`
 /// (a `%`). Anything else matches itself. A pattern needs a year, a month and a day; time
-/// fields left out are zero, and without `%z` the time is UTC. Two-digit years (`%y`) are
+/// fields left out are zero, and without `%z` the time is UTC (or, in `tariff-rate`, the
+/// `--timezone`). Two-digit years (`%y`) are
 /// refused: they leave the century to a guess.
 ///
 /// ```
@@ -89,9 +90,15 @@ impl fmt::Display for DateFormat {
 impl DateFormat {
     /// The timestamp `text` gives in this format, or `None` when it does not match.
     pub fn parse(&self, text: &[u8]) -> Option<Timestamp> {
+        self.parse_wall(text).map(WallTime::as_utc)
+    }
+
+    /// The date and time `text` gives in this format, its zone (if it writes one) kept apart,
+    /// or `None` when it does not match.
+    pub fn parse_wall(&self, text: &[u8]) -> Option<WallTime> {
         match self {
-            DateFormat::Iso => Timestamp::parse_iso8601(text).ok(),
-            DateFormat::Pattern(pattern) => pattern.parse(text),
+            DateFormat::Iso => WallTime::parse_iso8601(text).ok(),
+            DateFormat::Pattern(pattern) => pattern.parse_wall(text),
         }
     }
 }
@@ -197,8 +204,13 @@ impl DatePattern {
 
     /// The UTC timestamp of `text`, or `None` when it does not match or names no real time.
     pub fn parse(&self, text: &[u8]) -> Option<Timestamp> {
+        self.parse_wall(text).map(WallTime::as_utc)
+    }
+
+    /// [`DatePattern::parse`], the zone (`%z`) kept apart.
+    pub fn parse_wall(&self, text: &[u8]) -> Option<WallTime> {
         let (mut year, mut month, mut day) = (0i64, 0i64, 0i64);
-        let (mut hour, mut minute, mut second, mut offset) = (0i64, 0i64, 0i64, 0i64);
+        let (mut hour, mut minute, mut second, mut offset) = (0i64, 0i64, 0i64, None);
         let mut at = 0;
         // Up to `max` digits (at least `min`), greedily.
         let number = |at: &mut usize, min: usize, max: usize| -> Option<i64> {
@@ -268,7 +280,7 @@ impl DatePattern {
                     if zone == 0 {
                         return None;
                     }
-                    offset = parse_zone(&text[at..at + zone])?;
+                    offset = Some(parse_zone(&text[at..at + zone])?);
                     at += zone;
                 }
                 DateItem::Literal(byte) => {
@@ -289,7 +301,12 @@ impl DatePattern {
         {
             return None;
         }
-        let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-        Some(Timestamp(local - offset))
+        Some(WallTime {
+            seconds: days_from_civil(year, month, day) * 86_400
+                + hour * 3600
+                + minute * 60
+                + second,
+            offset,
+        })
     }
 }

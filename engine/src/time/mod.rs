@@ -7,8 +7,10 @@ mod calendar;
 mod date_format;
 #[cfg(test)]
 mod tests;
+mod zone;
 
 pub use date_format::{DateFormat, DatePattern};
+pub use zone::{LocalClock, Zone, ZoneError};
 
 use calendar::{civil_from_days, days_from_civil, days_in_month};
 use std::fmt;
@@ -93,27 +95,7 @@ impl Timestamp {
     /// assert_eq!(Timestamp::parse_iso8601(b"2026-12-01T02:00:00+02:00"), Ok(utc));
     /// ```
     pub fn parse_iso8601(text: &[u8]) -> Result<Timestamp, DateError> {
-        if text.len() == 10 || (text.len() == 19 && text[10] == b' ') {
-            return Self::parse_bytes(text);
-        }
-        if text.len() < 19 || !matches!(text[10], b'T' | b't' | b' ') {
-            return Err(DateError);
-        }
-        let mut head = [0u8; 19];
-        head.copy_from_slice(&text[..19]);
-        head[10] = b' ';
-        let local = Self::parse_bytes(&head)?;
-        let mut rest = &text[19..];
-        if let [b'.' | b',', fraction @ ..] = rest {
-            let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-            // A rate must not start early: a fraction of a second is refused, not rounded.
-            if digits == 0 || fraction[..digits].iter().any(|&d| d != b'0') {
-                return Err(DateError);
-            }
-            rest = &fraction[digits..];
-        }
-        let offset = parse_zone(rest).ok_or(DateError)?;
-        Ok(Timestamp(local.0 - offset))
+        WallTime::parse_iso8601(text).map(WallTime::as_utc)
     }
 
     /// The HTTP `Date` form: `Sun, 06 Nov 1994 08:49:37 GMT` (always 29 bytes).
@@ -165,11 +147,72 @@ impl fmt::Debug for Timestamp {
     }
 }
 
+/// A date and time as written, before any zone is applied: the clock's reading as seconds
+/// (counted as if it were UTC), and the offset the text itself gave, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WallTime {
+    /// The written date and time, as seconds since 1970-01-01 00:00:00 on that clock.
+    pub seconds: i64,
+    /// Seconds east of UTC written with the time (`Z` is 0); `None` when the text has no zone.
+    pub offset: Option<i64>,
+}
+
+impl WallTime {
+    /// The instant, a time without a zone taken as UTC.
+    pub fn as_utc(self) -> Timestamp {
+        Timestamp(self.seconds - self.offset.unwrap_or(0))
+    }
+
+    /// The instant, a time without a zone read on `clock`'s zone.
+    pub fn on(self, clock: &mut LocalClock<'_>) -> Result<Timestamp, ZoneError> {
+        match self.offset {
+            Some(offset) => Ok(Timestamp(self.seconds - offset)),
+            None => clock.to_utc(self.seconds),
+        }
+    }
+
+    /// [`Timestamp::parse_iso8601`]'s forms, the zone kept apart.
+    pub fn parse_iso8601(text: &[u8]) -> Result<WallTime, DateError> {
+        if text.len() == 10 || (text.len() == 19 && text[10] == b' ') {
+            return Timestamp::parse_bytes(text).map(|local| WallTime {
+                seconds: local.0,
+                offset: None,
+            });
+        }
+        if text.len() < 19 || !matches!(text[10], b'T' | b't' | b' ') {
+            return Err(DateError);
+        }
+        let mut head = [0u8; 19];
+        head.copy_from_slice(&text[..19]);
+        head[10] = b' ';
+        let local = Timestamp::parse_bytes(&head)?;
+        let mut rest = &text[19..];
+        if let [b'.' | b',', fraction @ ..] = rest {
+            let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+            // A rate must not start early: a fraction of a second is refused, not rounded.
+            if digits == 0 || fraction[..digits].iter().any(|&d| d != b'0') {
+                return Err(DateError);
+            }
+            rest = &fraction[digits..];
+        }
+        Ok(WallTime {
+            seconds: local.0,
+            offset: parse_written_zone(rest).ok_or(DateError)?,
+        })
+    }
+}
+
 /// A zone designator: empty or `Z` (UTC), or `+HH:MM`, `+HHMM`, `+HH` (or `-`), as the
 /// seconds to subtract from the local time to get UTC.
 pub(super) fn parse_zone(text: &[u8]) -> Option<i64> {
+    parse_written_zone(text).map(|offset| offset.unwrap_or(0))
+}
+
+/// [`parse_zone`], telling no zone at all (`Some(None)`) from `Z`.
+fn parse_written_zone(text: &[u8]) -> Option<Option<i64>> {
     let (sign, digits) = match text {
-        [] | [b'Z' | b'z'] => return Some(0),
+        [] => return Some(None),
+        [b'Z' | b'z'] => return Some(Some(0)),
         [b'+', rest @ ..] => (1, rest),
         [b'-', rest @ ..] => (-1, rest),
         _ => return None,
@@ -191,5 +234,5 @@ pub(super) fn parse_zone(text: &[u8]) -> Option<i64> {
     if hours > 23 || minutes > 59 {
         return None;
     }
-    Some(sign * (hours * 3600 + minutes * 60))
+    Some(Some(sign * (hours * 3600 + minutes * 60)))
 }
