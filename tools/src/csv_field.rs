@@ -3,9 +3,15 @@
 
 /// Writes a CSV field, quoted (RFC 4180) only when it holds a comma, quote or line break.
 pub fn write_csv_field(out: &mut Vec<u8>, field: &[u8]) {
+    write_field(out, field, b',');
+}
+
+/// [`write_csv_field`] for a file whose fields are split at `delimiter` (`;`, tab, `|`):
+/// quoted when it holds that delimiter, a quote or a line break.
+pub fn write_field(out: &mut Vec<u8>, field: &[u8], delimiter: u8) {
     if !field
         .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        .any(|&b| b == delimiter || matches!(b, b'"' | b'\n' | b'\r'))
     {
         out.extend_from_slice(field);
         return;

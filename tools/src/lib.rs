@@ -18,8 +18,10 @@
 //! `tools/tests/`: a file a tool checked against answers worked out by hand (`rate`, `diff`,
 //! `lcr`, `gen`), a file a concern shared by all (`cli`, `closed_output`), helpers in `common/`.
 
+pub mod cdr_columns;
 pub mod cli;
 pub mod csv_field;
+pub mod csv_line;
 pub mod pipeline;
 pub mod ratel_gen;
 pub mod ratel_load;

@@ -5,7 +5,7 @@
 use ratel_engine::artifact::{Artifact, RateRecord};
 use ratel_engine::money::{write_exact, write_ruby_float};
 
-use crate::csv_field::write_csv_field;
+use crate::csv_field::write_field;
 
 /// How a tool writes rates and fees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,28 +16,33 @@ pub enum RateStyle {
     Exact,
 }
 
-/// Writes a record's columns, each after a comma:
-/// `,destination,rate,connection_fee,increment_s,min_time_s`.
-pub fn write_record_columns(out: &mut Vec<u8>, rate: &RateRecord<'_>, style: RateStyle) {
+/// Writes a record's columns, each after a `delimiter` (a comma but in `tariff-rate`, which
+/// writes the input's): `,destination,rate,connection_fee,increment_s,min_time_s`.
+pub fn write_record_columns(
+    out: &mut Vec<u8>,
+    rate: &RateRecord<'_>,
+    style: RateStyle,
+    delimiter: u8,
+) {
     let mut number = itoa::Buffer::new();
-    out.push(b',');
-    write_csv_field(out, rate.destination);
-    out.push(b',');
+    out.push(delimiter);
+    write_field(out, rate.destination, delimiter);
+    out.push(delimiter);
     match style {
         RateStyle::Mor => {
             write_ruby_float(out, rate.rate_f64);
-            out.push(b',');
+            out.push(delimiter);
             write_ruby_float(out, rate.connection_fee_f64);
         }
         RateStyle::Exact => {
             write_exact(out, rate.rate);
-            out.push(b',');
+            out.push(delimiter);
             write_exact(out, rate.connection_fee);
         }
     }
-    out.push(b',');
+    out.push(delimiter);
     out.extend_from_slice(number.format(rate.increment_s).as_bytes());
-    out.push(b',');
+    out.push(delimiter);
     out.extend_from_slice(number.format(rate.min_time_s).as_bytes());
 }
 
@@ -45,10 +50,10 @@ pub fn write_record_columns(out: &mut Vec<u8>, rate: &RateRecord<'_>, style: Rat
 /// holds any first interval (`Artifact::has_first_intervals`).
 pub const FIRST_INTERVAL_COLUMN: &str = "first_interval_s";
 
-/// Writes a record's first interval after a comma: its seconds, or nothing when it has none
-/// (`increment_s` is then every step).
-pub fn write_first_interval(out: &mut Vec<u8>, rate: &RateRecord<'_>) {
-    out.push(b',');
+/// Writes a record's first interval after a `delimiter`: its seconds, or nothing when it has
+/// none (`increment_s` is then every step).
+pub fn write_first_interval(out: &mut Vec<u8>, rate: &RateRecord<'_>, delimiter: u8) {
+    out.push(delimiter);
     if rate.first_interval_s != 0 {
         out.extend_from_slice(itoa::Buffer::new().format(rate.first_interval_s).as_bytes());
     }

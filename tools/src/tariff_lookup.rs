@@ -160,9 +160,9 @@ impl ChunkWork for Counting<'_, '_> {
 /// `tariff-lookup`'s row tail after the prefix: the record's columns, rates as MOR prints
 /// them, the first interval when the artifact has any, and the line end.
 fn write_mor_tail(rate: &RateRecord<'_>, first_intervals: bool, out: &mut Vec<u8>) {
-    write_record_columns(out, rate, RateStyle::Mor);
+    write_record_columns(out, rate, RateStyle::Mor, b',');
     if first_intervals {
-        write_first_interval(out, rate);
+        write_first_interval(out, rate, b',');
     }
     out.push(b'\n');
 }

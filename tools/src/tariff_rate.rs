@@ -2,7 +2,9 @@
 //! streaming [`pipeline`]. Each row is priced by the engine's one cost function
 //! (`rating::rate_in_tariff`, then `cost::price`): the row of the tariff in force at the
 //! call's `start`, its increment, minimum time and connection fee, the cost in the tariff's
-//! currency to 6 places. Nothing is charged.
+//! currency to 6 places. Nothing is charged. Where the fields are is [`cdr_columns`]'s
+//! business; a row not answered (Asterisk's disposition, FreeSWITCH's answer time) passes
+//! through unpriced.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -11,8 +13,10 @@ use ratel_engine::cost::COST_PLACES;
 use ratel_engine::lookup::NumberRules;
 use ratel_engine::money::write_fixed;
 use ratel_engine::rating::rate_in_tariff;
-use ratel_engine::time::Timestamp;
+use ratel_engine::time::{DateFormat, HourMemo, Timestamp, Zone};
 
+use crate::cdr_columns::CdrColumns;
+use crate::csv_line::CsvLine;
 use crate::pipeline::{self, ChunkWork, Tally};
 use crate::tail_cache::{
     write_first_interval, write_record_columns, RateStyle, TailCache, FIRST_INTERVAL_COLUMN,
@@ -25,135 +29,18 @@ pub const RATED_COLUMNS: &str =
 /// The columns `tariff-rate` appends to every row when pricing with `artifact`:
 /// [`RATED_COLUMNS`], and `first_interval_s` after them when the artifact holds any first
 /// interval (empty for a row without one).
-pub fn rated_columns(artifact: &Artifact) -> String {
-    if artifact.has_first_intervals() {
+/// (the names split at `delimiter`, the input's).
+pub fn rated_columns(artifact: &Artifact, delimiter: u8) -> String {
+    let names = if artifact.has_first_intervals() {
         format!("{RATED_COLUMNS},{FIRST_INTERVAL_COLUMN}")
     } else {
         RATED_COLUMNS.to_owned()
-    }
+    };
+    names.replace(',', &char::from(delimiter).to_string())
 }
 
-/// The rated columns of a row that has no rate (or a bad field): all empty.
-const UNRATED: &[u8] = b",,,,,,,,";
-
-/// Where the CDR columns `tariff-rate` reads are, by position (0-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CdrColumns {
-    pub number: usize,
-    pub billsec: usize,
-    /// `None`: every call is priced at the `--at` time.
-    pub start: Option<usize>,
-}
-
-impl CdrColumns {
-    /// Finds `number`, `billsec` and `start` in a header row (names trimmed, any case).
-    /// `Err` names the missing required column.
-    pub fn from_header(header: &[u8]) -> Result<CdrColumns, String> {
-        let mut fields = Fields::default();
-        fields.split(header);
-        let find = |name: &str| {
-            (0..fields.len()).find(|&i| {
-                fields
-                    .get(i)
-                    .trim_ascii()
-                    .eq_ignore_ascii_case(name.as_bytes())
-            })
-        };
-        let required = |name: &str| find(name).ok_or(format!("the header has no {name} column"));
-        Ok(CdrColumns {
-            number: required("number")?,
-            billsec: required("billsec")?,
-            start: find("start"),
-        })
-    }
-}
-
-/// One CSV line's fields, unescaped (RFC 4180 quotes), reusing its buffers and its reader
-/// (building a reader builds its state machine: microseconds a line) line after line.
-#[derive(Debug)]
-pub struct Fields {
-    reader: csv_core::Reader,
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl Default for Fields {
-    fn default() -> Fields {
-        // `csv_core::Reader::default()` has no state machine built; `new` builds it.
-        Fields {
-            reader: csv_core::Reader::new(),
-            bytes: Vec::new(),
-            ends: Vec::new(),
-        }
-    }
-}
-
-impl Fields {
-    /// Splits one line (no line end) into its fields.
-    fn split(&mut self, line: &[u8]) {
-        // Without a quote, RFC 4180 fields are the text between commas: taken as they are
-        // (most CDR files never quote); a line with a quote (or a stray carriage return, which
-        // the reader takes for a line end) goes through the CSV reader.
-        if memchr::memchr2(b'"', b'\r', line).is_some() {
-            return self.split_quoted(line);
-        }
-        // As the reader lays fields out: their bytes end to end, and where each ends.
-        self.bytes.clear();
-        self.ends.clear();
-        if line.is_empty() {
-            return;
-        }
-        for field in line.split(|&b| b == b',') {
-            self.bytes.extend_from_slice(field);
-            self.ends.push(self.bytes.len());
-        }
-    }
-
-    /// [`Fields::split`] through the CSV reader: quotes, doubled quotes, commas in quotes.
-    fn split_quoted(&mut self, line: &[u8]) {
-        use csv_core::ReadRecordResult;
-        let reader = &mut self.reader;
-        reader.reset();
-        self.bytes.clear();
-        self.bytes.resize(line.len() + 1, 0);
-        self.ends.clear();
-        self.ends.resize(line.len() + 2, 0);
-        let (mut input, mut written, mut fields) = (line, 0, 0);
-        loop {
-            let (result, read, out, ends) =
-                reader.read_record(input, &mut self.bytes[written..], &mut self.ends[fields..]);
-            // Field ends count from the record's start, across calls.
-            input = &input[read..];
-            written += out;
-            fields += ends;
-            match result {
-                // The line is read; the empty input of the next call ends the record.
-                ReadRecordResult::InputEmpty => {}
-                // Buffers sized to the line never run out; the other results end it.
-                ReadRecordResult::Record
-                | ReadRecordResult::End
-                | ReadRecordResult::OutputFull
-                | ReadRecordResult::OutputEndsFull => break,
-            }
-        }
-        self.ends.truncate(fields);
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Field `i`, or empty past the last.
-    fn get(&self, i: usize) -> &[u8] {
-        match self.ends.get(i) {
-            None => &[],
-            Some(&end) => {
-                let start = if i == 0 { 0 } else { self.ends[i - 1] };
-                &self.bytes[start..end]
-            }
-        }
-    }
-}
+/// How many columns [`RATED_COLUMNS`] names.
+const RATED_COUNT: usize = 8;
 
 /// What `tariff-rate` prices CDRs with.
 #[derive(Debug)]
@@ -164,15 +51,21 @@ pub struct RateJob<'a> {
     /// The time of a call without a `start` (column absent or empty).
     pub at: Timestamp,
     pub columns: CdrColumns,
+    /// The field delimiter, of the input and of the columns added.
+    pub delimiter: u8,
+    /// How `start` is written (`--date-format`).
+    pub dates: &'a DateFormat,
+    /// The zone of a `start` written without one (`--timezone`).
+    pub zone: &'a Zone,
     /// How a number becomes the digits matched (a number too short is without a rate).
     pub rules: &'a NumberRules,
     /// The input's name in error lines (`stdin` for standard input).
     pub file: &'a str,
     /// Rows with a bad field so far (the exit status is 1 when any).
     pub bad_rows: AtomicU64,
-    /// Rows priced and rows without a rate so far, added a chunk at a time
-    /// ([`RateJob::summary`]).
-    pub counts: Tally<2>,
+    /// Rows priced, rows without a rate and rows not answered so far, added a chunk at a
+    /// time ([`RateJob::summary`]).
+    pub counts: Tally<3>,
 }
 
 /// What became of one row.
@@ -181,63 +74,103 @@ enum Outcome {
     Rated,
     /// No rate for the number at the call's start.
     Unrated,
+    /// Not answered: passed through unpriced.
+    NotAnswered,
     /// A bad field (reported on the notes).
     Bad,
 }
 
 /// The counts of a `tariff-rate` run: rows read (blank lines aside), and of them rows
-/// priced, rows without a rate and rows with a bad field.
+/// priced, rows without a rate, rows not answered and rows with a bad field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateSummary {
     pub rows: u64,
     pub rated: u64,
     pub unrated: u64,
+    pub not_answered: u64,
     pub bad: u64,
+    /// Whether the CDRs say which calls were answered (a disposition or answer column): only
+    /// then is `not_answered` part of the summary line.
+    pub tells_answered: bool,
 }
 
 impl std::fmt::Display for RateSummary {
-    /// `3 rows: 1 rated, 1 unrated (no rate), 1 bad`.
+    /// `4 rows: 1 rated, 1 unrated (no rate), 1 not answered, 1 bad` (`3 rows: 1 rated,
+    /// 1 unrated (no rate), 1 bad` when the CDRs do not say which calls were answered).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} rows: {} rated, {} unrated (no rate), {} bad",
-            self.rows, self.rated, self.unrated, self.bad
-        )
+            "{} rows: {} rated, {} unrated (no rate), ",
+            self.rows, self.rated, self.unrated
+        )?;
+        if self.tells_answered {
+            write!(f, "{} not answered, ", self.not_answered)?;
+        }
+        write!(f, "{} bad", self.bad)
     }
 }
 
 impl RateJob<'_> {
     /// The counts of the run so far (all of it once the pipeline has returned).
     pub fn summary(&self) -> RateSummary {
-        let [rated, unrated] = self.counts.get();
+        let [rated, unrated, not_answered] = self.counts.get();
         let bad = self.bad_rows.load(Ordering::Relaxed);
         RateSummary {
-            rows: rated + unrated + bad,
+            rows: rated + unrated + not_answered + bad,
             rated,
             unrated,
+            not_answered,
             bad,
+            tells_answered: self.columns.disposition.is_some() || self.columns.answer.is_some(),
         }
     }
 
-    /// Appends one row: the line as read, then its rated columns (empty for a miss or a bad
-    /// field, which is also reported on `notes` as `file:line:column: message`).
+    /// Appends one row: the line as read, then its rated columns (empty for a miss, a call
+    /// not answered or a bad field, which is also reported on `notes` as
+    /// `file:line:column: message`).
     fn rate_line(
         &self,
         line: &[u8],
         number: u64,
         out: &mut Vec<u8>,
         notes: &mut Vec<u8>,
-        RateScratch { fields, tails }: &mut RateScratch,
+        RateScratch {
+            fields,
+            tails,
+            hours,
+        }: &mut RateScratch,
     ) -> Outcome {
-        fields.split(line);
-        out.extend_from_slice(line);
         let columns = self.columns;
+        fields.split(line, columns.wanted().max(columns.min_fields));
+        out.extend_from_slice(line);
         let mut bad = |column: usize, message: String| {
             self.bad_rows.fetch_add(1, Ordering::Relaxed);
             notes.extend_from_slice(
                 format!("{}:{number}:{}: {message}\n", self.file, column + 1).as_bytes(),
             );
         };
+        if fields.len() < columns.min_fields {
+            bad(
+                fields.len().saturating_sub(1),
+                format!(
+                    "the row has {} fields; every row of this format has at least {}",
+                    fields.len(),
+                    columns.min_fields
+                ),
+            );
+            self.unrated(out);
+            return Outcome::Bad;
+        }
+        let answered = columns
+            .disposition
+            .is_none_or(|i| fields.get(i).trim_ascii().eq_ignore_ascii_case(b"ANSWERED"))
+            && columns
+                .answer
+                .is_none_or(|i| !fields.get(i).trim_ascii().is_empty());
+        if !answered {
+            self.unrated(out);
+            return Outcome::NotAnswered;
+        }
         let billsec_text = fields.get(columns.billsec).trim_ascii();
         let billsec = std::str::from_utf8(billsec_text)
             .ok()
@@ -257,18 +190,22 @@ impl RateJob<'_> {
             .start
             .map_or(&[][..], |i| fields.get(i).trim_ascii());
         let start = if start_text.is_empty() {
-            self.at
+            Ok(self.at)
         } else {
-            match Timestamp::parse_bytes(start_text) {
-                Ok(start) => start,
-                Err(error) => {
-                    bad(
-                        columns.start.unwrap_or_default(),
-                        format!("start {:?} {error}", String::from_utf8_lossy(start_text)),
-                    );
-                    self.unrated(out);
-                    return Outcome::Bad;
-                }
+            match self.dates.parse_wall(start_text) {
+                Some(wall) => wall.on(self.zone, hours).map_err(|error| error.to_string()),
+                None => Err(self.date_error()),
+            }
+        };
+        let start = match start {
+            Ok(start) => start,
+            Err(error) => {
+                bad(
+                    columns.start.unwrap_or_default(),
+                    format!("start {:?} {error}", String::from_utf8_lossy(start_text)),
+                );
+                self.unrated(out);
+                return Outcome::Bad;
             }
         };
         let Some(rating) = rate_in_tariff(
@@ -289,44 +226,61 @@ impl RateJob<'_> {
                 return Outcome::Bad;
             }
         };
-        out.push(b',');
+        let delimiter = self.delimiter;
+        out.push(delimiter);
         out.extend_from_slice(rating.prefix());
-        match tails.tail(self.artifact, rating.found.record_index, write_terms_tail) {
+        let write_tail =
+            |rate: &RateRecord<'_>, out: &mut Vec<u8>| write_terms_tail(rate, out, delimiter);
+        match tails.tail(self.artifact, rating.found.record_index, write_tail) {
             Some(tail) => out.extend_from_slice(tail),
-            None => write_terms_tail(&rating.found.record, out),
+            None => write_terms_tail(&rating.found.record, out, delimiter),
         }
         out.extend_from_slice(itoa::Buffer::new().format(price.rated_s).as_bytes());
-        out.push(b',');
+        out.push(delimiter);
         write_fixed(out, price.cost, COST_PLACES);
         if self.artifact.has_first_intervals() {
-            write_first_interval(out, &rating.found.record);
+            write_first_interval(out, &rating.found.record, delimiter);
         }
         out.push(b'\n');
         Outcome::Rated
     }
 
+    /// What a `start` that does not match the date format is told.
+    fn date_error(&self) -> String {
+        match self.dates {
+            DateFormat::Iso => {
+                "is not a date: expected YYYY-MM-DD HH:MM:SS, YYYY-MM-DD or ISO 8601 \
+                                like 2026-12-01T00:00:00Z; another form needs --date-format"
+                    .to_owned()
+            }
+            DateFormat::Pattern(pattern) => {
+                format!("is not a date in --date-format {}", pattern.as_str())
+            }
+        }
+    }
+
     /// Ends a row without a price: every rated column empty.
     fn unrated(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(UNRATED);
-        if self.artifact.has_first_intervals() {
-            out.push(b',');
-        }
+        let columns = RATED_COUNT + usize::from(self.artifact.has_first_intervals());
+        out.resize(out.len() + columns, self.delimiter);
         out.push(b'\n');
     }
 }
 
 /// The rated columns a record decides (`,destination,rate,connection_fee,increment_s,
-/// min_time_s`), rates exactly as the deck wrote them, and the comma before `rated_s`.
-fn write_terms_tail(rate: &RateRecord<'_>, out: &mut Vec<u8>) {
-    write_record_columns(out, rate, RateStyle::Exact);
-    out.push(b',');
+/// min_time_s`), rates exactly as the deck wrote them, and the delimiter before `rated_s`.
+fn write_terms_tail(rate: &RateRecord<'_>, out: &mut Vec<u8>, delimiter: u8) {
+    write_record_columns(out, rate, RateStyle::Exact, delimiter);
+    out.push(delimiter);
 }
 
 /// A `tariff-rate` worker's buffers and caches, kept from chunk to chunk.
 #[derive(Debug, Default)]
 pub struct RateScratch {
-    fields: Fields,
+    fields: CsvLine,
     tails: TailCache,
+    /// The last hour whose zone offset held throughout.
+    hours: HourMemo,
 }
 
 impl ChunkWork for RateJob<'_> {
@@ -340,8 +294,12 @@ impl ChunkWork for RateJob<'_> {
         notes: &mut Vec<u8>,
         scratch: &mut RateScratch,
     ) {
-        // [rated, unrated] in this chunk: added to the run's counts once, at its end.
-        let mut counts = [0u64; 2];
+        if scratch.fields.delimiter() != self.delimiter {
+            scratch.fields = CsvLine::new(self.delimiter);
+        }
+        // [rated, unrated, not answered] in this chunk: added to the run's counts once, at
+        // its end.
+        let mut counts = [0u64; 3];
         for (line, number) in pipeline::lines(chunk).zip(first_line..) {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             // A blank line is no record: nothing to price, nothing written.
@@ -349,51 +307,12 @@ impl ChunkWork for RateJob<'_> {
                 match self.rate_line(line, number, out, notes, scratch) {
                     Outcome::Rated => counts[0] += 1,
                     Outcome::Unrated => counts[1] += 1,
+                    Outcome::NotAnswered => counts[2] += 1,
                     // Counted as it is reported (`bad_rows`).
                     Outcome::Bad => {}
                 }
             }
         }
         self.counts.add(counts);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The quote-free fast path splits as the CSV reader does.
-        #[test]
-        fn unquoted_lines_split_as_the_csv_reader_splits_them(line in "[a-c0-9 ,;\t\r]{0,40}") {
-            let (mut fast, mut reader) = (Fields::default(), Fields::default());
-            fast.split(line.as_bytes());
-            reader.split_quoted(line.as_bytes());
-            let fields = |f: &Fields| (0..f.len()).map(|i| f.get(i).to_vec()).collect::<Vec<_>>();
-            prop_assert_eq!(fields(&fast), fields(&reader));
-        }
-    }
-
-    #[test]
-    fn fields_are_split_with_quotes_and_found_by_header_name() {
-        let mut fields = Fields::default();
-        fields.split(br#"a,"b, ""c""",,d"#);
-        let all: Vec<&[u8]> = (0..fields.len()).map(|i| fields.get(i)).collect();
-        assert_eq!(all, [&b"a"[..], b"b, \"c\"", b"", b"d"]);
-        fields.split(b"");
-        assert_eq!((fields.len(), fields.get(0)), (0, &b""[..]));
-        assert_eq!(
-            CdrColumns::from_header(b"id, Number ,BillSec,start,x"),
-            Ok(CdrColumns {
-                number: 1,
-                billsec: 2,
-                start: Some(3)
-            })
-        );
-        assert_eq!(
-            CdrColumns::from_header(b"number,duration"),
-            Err("the header has no billsec column".into())
-        );
     }
 }

@@ -743,7 +743,7 @@ fn help_says_what_each_tool_reads_and_writes() {
         ),
         (
             env!("CARGO_BIN_EXE_tariff-rate"),
-            "reads CSV on stdin",
+            "reads CDRs on stdin",
             "writes the same rows to stdout",
         ),
         (

@@ -14,8 +14,10 @@ use common::{compile_decks, day, deck, longest, milli};
 use proptest::prelude::*;
 use ratel_engine::cost::{price, Terms};
 use ratel_engine::money::Decimal;
+use ratel_engine::time::{DateFormat, Zone};
+use ratel_tools::cdr_columns::{CdrFormat, CdrLayout};
 use ratel_tools::pipeline;
-use ratel_tools::tariff_rate::{CdrColumns, RateJob, RATED_COLUMNS};
+use ratel_tools::tariff_rate::{RateJob, RATED_COLUMNS};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
@@ -37,7 +39,13 @@ proptest! {
             artifact: &artifact,
             tariff: artifact.tariff_id("deck").unwrap(),
             at,
-            columns: CdrColumns::from_header(b"number,billsec,start").unwrap(),
+            columns: CdrLayout::new(CdrFormat::Csv, &[], &[])
+                .unwrap()
+                .from_header("number,billsec,start".split(',').map(str::as_bytes))
+                .unwrap(),
+            delimiter: b',',
+            dates: &DateFormat::Iso,
+            zone: &Zone::utc(),
             rules: &ratel_engine::lookup::NumberRules::default(),
             file: "stdin",
             bad_rows: AtomicU64::new(0),
@@ -182,7 +190,7 @@ fn usage_errors_exit_two_and_unusable_inputs_exit_one() {
     assert_eq!(code, 1);
     assert!(err.contains("tariff \"nope\" is not in"), "{err}");
     let (code, _, err) = tariff_rate(&["-a", artifact, "-t", "retail"], "number,duration\n1,2\n");
-    assert_eq!((code, err.trim_end()), (1, "stdin:1:1: the header has no billsec column (a header row naming number and billsec is required)"));
+    assert_eq!((code, err.trim_end()), (1, "stdin:1:1: the header has no billsec column (recognised names: billsec, billable seconds; name another with --column billsec=HEADER, or read a switch's file with --cdr-format asterisk or freeswitch)"));
 }
 
 #[test]

@@ -170,6 +170,29 @@ pub fn normalize_header(name: &str) -> String {
         .collect()
 }
 
+/// The words of a header cell, as readers judge what an unused column would hold: its runs
+/// of letters and digits, split at lower-to-upper case changes too (`NewRate` is `new rate`),
+/// lowercased.
+pub fn header_words(header: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in header.chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower {
+            words.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_ascii_lowercase();
+        word.push(c.to_ascii_lowercase());
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    words
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{CsvFormat, LineReader};

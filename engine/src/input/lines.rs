@@ -363,6 +363,17 @@ fn parser(delimiter: u8) -> csv_core::Reader {
         .build()
 }
 
+impl Delimiter {
+    /// The delimiter byte of a file whose first line is `first_line`: the one given, or for
+    /// [`Delimiter::Auto`] the candidate that splits that line into the most fields.
+    pub fn resolve(self, first_line: &[u8]) -> u8 {
+        match self {
+            Delimiter::Byte(byte) => byte,
+            Delimiter::Auto => choose_delimiter(first_line),
+        }
+    }
+}
+
 /// The candidate that splits `line` into the most fields, quotes respected.
 fn choose_delimiter(line: &[u8]) -> u8 {
     let mut record = Record::new();

@@ -16,7 +16,9 @@ mod read_ahead;
 mod reader;
 mod row;
 
-pub use columns::{normalize_header, ColumnSpec, Columns, HeaderMatch, HeaderNames, SpecNames};
+pub use columns::{
+    header_words, normalize_header, ColumnSpec, Columns, HeaderMatch, HeaderNames, SpecNames,
+};
 pub use decode::TextEncoding;
 pub use errors::{ErrorList, InputError, MAX_REPORTED_ERRORS};
 pub use lines::{CsvFormat, Delimiter, LineError, LineReader, Record, MAX_LINE_BYTES};

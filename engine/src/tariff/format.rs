@@ -2,7 +2,9 @@
 //! `--ignore-column`, and the unused header cells that are errors rather than warnings.
 
 use super::COLUMNS;
-use crate::input::{normalize_header, ColumnSpec, CsvFormat, Delimiter, HeaderMatch, HeaderNames};
+use crate::input::{
+    header_words, normalize_header, ColumnSpec, CsvFormat, Delimiter, HeaderMatch, HeaderNames,
+};
 use crate::time::DateFormat;
 
 /// The header names each field is recognised by (docs/tariff-compile.md), compared after
@@ -127,27 +129,6 @@ const HARMLESS_HEADERS: [&str; 5] = [
     "billingname",
     "lastupdated",
 ];
-
-/// The words of a header cell as [`RISKY_HEADERS`] reads them.
-fn header_words(header: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut previous_lower = false;
-    for c in header.chars() {
-        if !c.is_ascii_alphanumeric() {
-            words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
-            previous_lower = false;
-            continue;
-        }
-        if c.is_ascii_uppercase() && previous_lower {
-            words.push(std::mem::take(&mut word));
-        }
-        previous_lower = c.is_ascii_lowercase();
-        word.push(c.to_ascii_lowercase());
-    }
-    words.extend((!word.is_empty()).then_some(word));
-    words
-}
 
 /// What an unused header cell named `header` (normalized: `name`) would hold, when ignoring
 /// it could bill calls wrong.

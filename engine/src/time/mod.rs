@@ -10,7 +10,7 @@ mod tests;
 mod zone;
 
 pub use date_format::{DateFormat, DatePattern};
-pub use zone::{LocalClock, Zone, ZoneError};
+pub use zone::{HourMemo, Zone, ZoneError};
 
 use calendar::{civil_from_days, days_from_civil, days_in_month};
 use std::fmt;
@@ -163,11 +163,11 @@ impl WallTime {
         Timestamp(self.seconds - self.offset.unwrap_or(0))
     }
 
-    /// The instant, a time without a zone read on `clock`'s zone.
-    pub fn on(self, clock: &mut LocalClock<'_>) -> Result<Timestamp, ZoneError> {
+    /// The instant, a time without a zone read on `zone` ([`Zone::to_utc`]).
+    pub fn on(self, zone: &Zone, memo: &mut HourMemo) -> Result<Timestamp, ZoneError> {
         match self.offset {
             Some(offset) => Ok(Timestamp(self.seconds - offset)),
-            None => clock.to_utc(self.seconds),
+            None => zone.to_utc(self.seconds, memo),
         }
     }
 

@@ -10,12 +10,16 @@
 //! time in it is an error ([`ZoneError::Skipped`]), as no switch on that zone could have
 //! written it (the zone is most likely not the switch's).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::{civil_from_days, Timestamp};
 
 /// A zone whose wall clock times are read: UTC, or a named IANA zone.
 #[derive(Debug, Clone)]
 pub struct Zone {
     name: String,
+    /// Tells zones apart in a [`HourMemo`] (a clone keeps it: the same rules).
+    id: u64,
     /// `None`: UTC, no rules to apply.
     rules: Option<jiff::tz::TimeZone>,
 }
@@ -42,6 +46,7 @@ impl Zone {
     pub fn utc() -> Zone {
         Zone {
             name: "UTC".to_owned(),
+            id: 0,
             rules: None,
         }
     }
@@ -54,9 +59,13 @@ impl Zone {
             return Ok(Zone::utc());
         }
         jiff::tz::TimeZone::get(name)
-            .map(|rules| Zone {
-                name: name.to_owned(),
-                rules: Some(rules),
+            .map(|rules| {
+                static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+                Zone {
+                    name: name.to_owned(),
+                    id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                    rules: Some(rules),
+                }
             })
             .map_err(|_| {
                 format!(
@@ -109,9 +118,9 @@ impl Zone {
                 let hour = local - local.rem_euclid(3600);
                 // No zone changes its offset twice within one hour: the same offset at both
                 // ends of the hour holds all through it.
-                let whole_hour = [hour, hour + 3599].into_iter().all(|edge| {
-                    matches!(offset(edge), Ok(Unambiguous { offset }) if offset == at)
-                });
+                let whole_hour = [hour, hour + 3599]
+                    .into_iter()
+                    .all(|edge| matches!(offset(edge), Ok(Unambiguous { offset }) if offset == at));
                 Ok((seconds(at), whole_hour))
             }
             Fold { before, .. } => Ok((seconds(before), false)),
@@ -121,41 +130,35 @@ impl Zone {
         }
     }
 
-    /// A clock reading times on this zone, remembering the last hour's offset (one per
-    /// worker: most calls in a file start in the same hours).
-    pub fn clock(&self) -> LocalClock<'_> {
-        LocalClock {
-            zone: self,
-            hour: i64::MIN,
-            offset: 0,
-        }
-    }
-}
-
-/// Reads wall clock times on a [`Zone`], with the last hour whose offset held throughout
-/// remembered (a zone's rules are a search; a file's calls mostly share their hours).
-#[derive(Debug, Clone)]
-pub struct LocalClock<'a> {
-    zone: &'a Zone,
-    /// The remembered hour (`local / 3600`), `i64::MIN` for none.
-    hour: i64,
-    offset: i64,
-}
-
-impl LocalClock<'_> {
     /// The instant of the wall clock time `local` (seconds since 1970-01-01 00:00:00 on this
-    /// clock).
-    pub fn to_utc(&mut self, local: i64) -> Result<Timestamp, ZoneError> {
+    /// zone's clock). `memo` keeps the last hour whose offset held throughout (a zone's rules
+    /// are a search; a file's calls mostly share their hours): one a worker, any zone.
+    pub fn to_utc(&self, local: i64, memo: &mut HourMemo) -> Result<Timestamp, ZoneError> {
         let hour = local.div_euclid(3600);
-        if hour != self.hour {
-            let (offset, whole_hour) = self.zone.offset_of(local)?;
+        if memo.hour != Some((hour, self.id())) {
+            let (offset, whole_hour) = self.offset_of(local)?;
             if !whole_hour {
                 return Ok(Timestamp(local - offset));
             }
-            (self.hour, self.offset) = (hour, offset);
+            *memo = HourMemo {
+                hour: Some((hour, self.id())),
+                offset,
+            };
         }
-        Ok(Timestamp(local - self.offset))
+        Ok(Timestamp(local - memo.offset))
     }
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// The last hour [`Zone::to_utc`] read whose offset held all through it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HourMemo {
+    /// The hour (`local / 3600`) and the zone it was read on; `None` for none yet.
+    hour: Option<(i64, u64)>,
+    offset: i64,
 }
 
 #[cfg(test)]
@@ -167,7 +170,8 @@ mod tests {
     }
 
     fn utc(zone: &Zone, text: &str) -> Result<String, ZoneError> {
-        zone.clock().to_utc(local(text)).map(|t| t.to_string())
+        zone.to_utc(local(text), &mut HourMemo::default())
+            .map(|t| t.to_string())
     }
 
     #[test]
@@ -216,14 +220,22 @@ mod tests {
 
     #[test]
     fn the_remembered_hour_never_changes_an_answer() {
-        // Every 7 minutes across both changes of 2026, with one clock (remembering) and a
-        // fresh clock a time (not): the same instants.
-        let zone = Zone::named("America/New_York").unwrap();
-        let mut clock = zone.clock();
-        for start in ["2026-03-07 00:00:00", "2026-10-31 00:00:00"] {
+        // Every 7 minutes across both changes of 2026, with one memo (remembering) and a
+        // fresh memo a time (not), alternating two zones on the one memo: the same instants.
+        let new_york = Zone::named("America/New_York").unwrap();
+        let vilnius = Zone::named("Europe/Vilnius").unwrap();
+        let mut memo = HourMemo::default();
+        for start in [
+            "2026-03-07 00:00:00",
+            "2026-10-24 00:00:00",
+            "2026-10-31 00:00:00",
+        ] {
             for step in 0..(3 * 24 * 60 / 7) {
                 let at = local(start) + step * 420;
-                assert_eq!(clock.to_utc(at), zone.clock().to_utc(at), "{step}");
+                for zone in [&new_york, &vilnius] {
+                    let fresh = zone.to_utc(at, &mut HourMemo::default());
+                    assert_eq!(zone.to_utc(at, &mut memo), fresh, "{} {step}", zone.name());
+                }
             }
         }
     }

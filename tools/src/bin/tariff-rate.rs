@@ -10,19 +10,25 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
 
 use clap::Parser;
+use ratel_engine::input::Delimiter;
+use ratel_engine::time::{DateFormat, Zone};
+use ratel_tools::cdr_columns::{CdrFormat, CdrLayout};
 use ratel_tools::cli;
+use ratel_tools::csv_line::CsvLine;
 use ratel_tools::pipeline;
-use ratel_tools::tariff_rate::{rated_columns, CdrColumns, RateJob};
+use ratel_tools::tariff_rate::{rated_columns, RateJob};
 
-/// Price every call of a CDR file with one tariff, nothing charged: reads CSV on stdin (a
-/// header row naming `number` and `billsec`, and optionally `start`, "YYYY-MM-DD HH:MM:SS"
-/// UTC; other columns pass through), writes the same rows to stdout followed by
+/// Price every call of a CDR file with one tariff, nothing charged: reads CDRs on stdin, writes
+/// the same rows to stdout followed by
 /// prefix,destination,rate,connection_fee,increment_s,min_time_s,rated_s,cost (cost in the
-/// tariff's currency, 6 places; a number without a rate gets those columns empty), and
-/// first_interval_s last when the artifact holds any FIRST/NEXT billing. A bad
-/// row is reported on stderr as stdin:LINE:COLUMN and written with empty rated columns; the
-/// exit status is then 1. At the end one line on stderr sums the run up:
-/// "tariff-rate: R rows: A rated, U unrated (no rate), B bad".
+/// tariff's currency, 6 places; a number without a rate, a call not answered or a bad row get
+/// those columns empty), and first_interval_s last when the artifact holds any FIRST/NEXT
+/// billing. The input is a header CSV (--cdr-format csv: a header row naming number and
+/// billsec, and optionally start, disposition and answer; other columns pass through, and the
+/// header is written out with the added names), an Asterisk Master.csv or a FreeSWITCH
+/// mod_cdr_csv file (no header in, none out). A bad row is reported on stderr as
+/// stdin:LINE:COLUMN; the exit status is then 1. At the end one line on stderr sums the run
+/// up: "tariff-rate: R rows: A rated, U unrated (no rate), N not answered, B bad".
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -32,6 +38,32 @@ struct Args {
     /// The tariff to price with.
     #[arg(short = 't', long = "tariff")]
     tariff: String,
+    /// How the CDRs are laid out: csv (a header row), asterisk (cdr_csv Master.csv: dst,
+    /// start, billsec, disposition) or freeswitch (mod_cdr_csv: destination_number,
+    /// start_stamp, answer_stamp, billsec).
+    #[arg(long = "cdr-format", value_enum, default_value = "csv")]
+    cdr_format: CdrFormat,
+    /// The column headed HEADER holds FIELD (number, billsec, start, disposition, answer);
+    /// with asterisk or freeswitch, HEADER is one of the format's column names (such as
+    /// start=answer); repeatable.
+    #[arg(long = "column", value_name = "FIELD=HEADER")]
+    columns: Vec<String>,
+    /// Do not use the column headed HEADER, even if its name looks like a time (csv only);
+    /// repeatable.
+    #[arg(long = "ignore-column", value_name = "HEADER")]
+    ignore_columns: Vec<String>,
+    /// Field delimiter: , ; tab | or auto (the one that splits the first line most). The
+    /// added columns use it too.
+    #[arg(long, value_name = "DELIM", default_value = "auto")]
+    delimiter: Delimiter,
+    /// How start times are written: iso (YYYY-MM-DD HH:MM:SS, YYYY-MM-DD, ISO 8601 with T
+    /// and Z or an offset) or a pattern such as %d.%m.%Y %H:%M:%S or %m/%d/%Y %H:%M.
+    #[arg(long = "date-format", value_name = "FORMAT", default_value = "iso")]
+    date_format: DateFormat,
+    /// The zone of start times written without one: an IANA name such as Europe/Vilnius
+    /// (the switch's local time, as Asterisk writes it), or UTC.
+    #[arg(long = "timezone", value_name = "ZONE", default_value = "UTC")]
+    timezone: String,
     /// The time of calls without a start, "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" (UTC);
     /// default: now.
     #[arg(long = "at")]
@@ -54,6 +86,14 @@ fn main() -> ExitCode {
         Ok(rules) => rules,
         Err(code) => return code,
     };
+    let layout = match CdrLayout::new(args.cdr_format, &args.columns, &args.ignore_columns) {
+        Ok(layout) => layout,
+        Err(message) => return cli::usage_error(TOOL, &message),
+    };
+    let zone = match Zone::named(&args.timezone) {
+        Ok(zone) => zone,
+        Err(message) => return cli::usage_error(TOOL, &format!("--timezone: {message}")),
+    };
     let at = match cli::at_or_now(TOOL, args.at.as_deref()) {
         Ok(at) => at,
         Err(code) => return code,
@@ -63,30 +103,61 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     let mut input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
-    let mut header = Vec::new();
-    if let Err(error) = input.read_until(b'\n', &mut header) {
-        eprintln!("{TOOL}: cannot read stdin: {error}");
-        return ExitCode::from(1);
-    }
-    let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&header);
-    let header = header.strip_suffix(b"\n").unwrap_or(header);
-    let header = header.strip_suffix(b"\r").unwrap_or(header);
-    let columns = match CdrColumns::from_header(header) {
-        Ok(columns) => columns,
-        Err(message) => {
-            eprintln!("stdin:1:1: {message} (a header row naming number and billsec is required)");
+    // The first line: the header of a header CSV, else the first CDR (which chooses the
+    // delimiter, and is priced with the rest).
+    let first = match input.fill_buf() {
+        Ok(buffer) => {
+            let line = buffer.split(|&b| b == b'\n').next().unwrap_or_default();
+            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line).to_vec()
+        }
+        Err(error) => {
+            eprintln!("{TOOL}: cannot read stdin: {error}");
             return ExitCode::from(1);
         }
     };
-    let mut out_header = header.to_vec();
-    out_header.push(b',');
-    out_header.extend_from_slice(rated_columns(&artifact).as_bytes());
-    out_header.push(b'\n');
+    let delimiter = args.delimiter.resolve(&first);
+    let mut out_header = Vec::new();
+    let columns = match layout.fixed() {
+        Some(columns) => columns,
+        None => {
+            let mut header = Vec::new();
+            if let Err(error) = input.read_until(b'\n', &mut header) {
+                eprintln!("{TOOL}: cannot read stdin: {error}");
+                return ExitCode::from(1);
+            }
+            let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&header);
+            let header = header.strip_suffix(b"\n").unwrap_or(header);
+            let header = header.strip_suffix(b"\r").unwrap_or(header);
+            let mut cells = CsvLine::new(delimiter);
+            cells.split(header, usize::MAX);
+            match layout.from_header(cells.fields()) {
+                Ok(columns) => {
+                    out_header.extend_from_slice(header);
+                    out_header.push(delimiter);
+                    out_header.extend_from_slice(rated_columns(&artifact, delimiter).as_bytes());
+                    out_header.push(b'\n');
+                    columns
+                }
+                Err((column, message)) => {
+                    let hint = if delimiter == b',' && header.contains(&b';') {
+                        " (the header has semicolons: is the file split at ';'? try --delimiter ';')"
+                    } else {
+                        ""
+                    };
+                    eprintln!("stdin:1:{column}: {message}{hint}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+    };
     let job = RateJob {
         artifact: &artifact,
         tariff,
         at,
         columns,
+        delimiter,
+        dates: &args.date_format,
+        zone: &zone,
         rules: &rules,
         file: "stdin",
         bad_rows: AtomicU64::new(0),
@@ -98,7 +169,7 @@ fn main() -> ExitCode {
         std::io::stdout(),
         &out_header,
         std::io::stderr(),
-        2,
+        if layout.format().has_header() { 2 } else { 1 },
         cli::threads(args.threads),
     );
     let summary = job.summary();
