@@ -72,7 +72,7 @@ out() { echo "$@" | tee -a "$report"; }
 supplier_names=(); supplier_files=()
 for k in $(seq "$suppliers"); do supplier_names+=("supplier_$k"); supplier_files+=("$data/supplier_$k.csv"); done
 
-gen_args=(--rows "$rows" --cdrs "$cdrs" --numbers "$numbers" --suppliers "$suppliers" --next --users 10 --cards 10)
+gen_args=(--rows "$rows" --cdrs "$cdrs" --asterisk --numbers "$numbers" --suppliers "$suppliers" --next --users 10 --cards 10)
 # The data is kept between runs while the arguments and the generator's last commit stay.
 stamp="${gen_args[*]} ratel_gen@$(git log -1 --format=%h -- tools/src/ratel_gen 2>/dev/null || echo unknown)"
 if [ "$(cat "$data/.complete" 2>/dev/null)" != "$stamp" ]; then
@@ -133,6 +133,8 @@ compiled "${compile_sell[@]}"
 compiled "${compile_next[@]}"
 compiled "${compile_all[@]}"
 rate=("$bin/tariff-rate" -a "$sell" -t wholesale)
+# The same calls as Asterisk writes them (Master.csv: quoted, no header, local time, 00).
+rate_asterisk=("$bin/tariff-rate" -a "$sell" -t wholesale --cdr-format asterisk --timezone Europe/Vilnius --international-prefix 00)
 diff=("$bin/tariff-diff" "$sell" "$next" -t wholesale --at 2026-12-15 --notice-days 7 --received 2026-11-26)
 supplier_args=(); for name in "${supplier_names[@]}"; do supplier_args+=(--supplier "$name"); done
 lcr=("$bin/tariff-lcr" -a "$all" --sell wholesale "${supplier_args[@]}")
@@ -145,6 +147,10 @@ if has rate; then
   grep -q "^tariff-rate: $cdrs rows: " "$work/rate.stderr" ||
     fail "tariff-rate's summary does not count $cdrs rows: $(tail -1 "$work/rate.stderr")"
   checked rate_third "$data/cdrs_third.csv" $((third + 1)) "${rate[@]}"
+  checked rate_asterisk "$data/Master.csv" "$cdrs" "${rate_asterisk[@]}"
+  [ "$lines" -eq "$cdrs" ] || fail "tariff-rate --cdr-format asterisk wrote $lines lines for $cdrs CDRs"
+  grep -q "^tariff-rate: $cdrs rows: .* not answered, 0 bad$" "$work/rate_asterisk.stderr" ||
+    fail "tariff-rate's Asterisk summary does not count $cdrs rows: $(tail -1 "$work/rate_asterisk.stderr")"
 fi
 if has diff; then
   # Every prefix of either deck has a row; the old deck's distinct prefixes are a floor.
@@ -170,6 +176,7 @@ for round in $(seq "$rounds"); do
   if has rate; then
     timed rate "$data/cdrs.csv" "${rate[@]}"
     timed rate_third "$data/cdrs_third.csv" "${rate[@]}"
+    timed rate_asterisk "$data/Master.csv" "${rate_asterisk[@]}"
   fi
   if has diff; then
     timed diff /dev/null "${diff[@]}"
@@ -216,6 +223,8 @@ if has rate; then
   rate_s=$(m rate); rate_per_s=$(awk -v n="$cdrs" -v s="$rate_s" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
   row rate "tariff-rate, $cdrs CDRs" "$(per "$cdrs" "$rate_s") CDRs/s, $(per "$rate_per_s" 10000)x Asterisell (10,000/s)" "≥ 3,000,000 CDRs/s (≥ 300x): $(verdict "$rate_per_s" 3000000 min)"
   # shellcheck disable=SC2086
+  asterisk_s=$(m rate_asterisk); asterisk_per_s=$(awk -v n="$cdrs" -v s="$asterisk_s" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
+  row rate_asterisk "tariff-rate --cdr-format asterisk, the same $cdrs CDRs as Master.csv ($(mb $(($(stat -c %s "$data/Master.csv") / 1024))) MB), --timezone Europe/Vilnius" "$(per "$cdrs" "$asterisk_s") CDRs/s" "≥ 3,000,000 CDRs/s: $(verdict "$asterisk_per_s" 3000000 min)"
   row rate_third "tariff-rate, $third CDRs (a third)" "$(per "$third" "$(m rate_third)") CDRs/s; peak RSS $(awk -v a="$(median ${rss[rate_third]:-0})" -v b="$(median ${rss[rate]:-0})" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }') of the full run's" "memory flat in the input size"
 fi
 if has diff; then
@@ -227,7 +236,7 @@ if has lcr; then
 fi
 out ""
 out "Commands (in $(shown "$work")/, data in $(shown "$data")/; tools in target/release/):"
-for label in compile_sell compile_next compile_all rate rate_third diff lcr_prefixes lcr_numbers; do
+for label in compile_sell compile_next compile_all rate rate_third rate_asterisk diff lcr_prefixes lcr_numbers; do
   [ -z "${cmds[$label]:-}" ] || out "- $label: \`${cmds[$label]}\`"
 done
 if has diff && [ -s "$work/diff.stderr" ]; then
@@ -237,7 +246,7 @@ fi
 # The other tools' summaries (the last line of each check run's stderr).
 out ""
 out "The other summaries (the last line of each check run's stderr):"
-for label in rate lcr_prefixes lcr_numbers; do
+for label in rate rate_asterisk lcr_prefixes lcr_numbers; do
   if [ -s "$work/$label.stderr" ]; then out "- $label: $(tail -1 "$work/$label.stderr")"; fi
 done
 out ""

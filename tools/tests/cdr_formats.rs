@@ -231,3 +231,77 @@ fn semicolons_iso_starts_date_patterns_and_zones() {
         "{err}"
     );
 }
+
+#[test]
+fn ratel_gen_s_master_csv_prices_as_its_cdrs_csv() {
+    // The same calls in both layouts: every answered call costs the same, and every call
+    // with billsec 0 is a call not answered in Master.csv.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, _, err) = common::run(
+        env!("CARGO_BIN_EXE_ratel-gen"),
+        &[
+            "-o",
+            data.to_str().unwrap(),
+            "--rows",
+            "2000",
+            "--numbers",
+            "10",
+            "--cdrs",
+            "3000",
+            "--asterisk",
+            "--users",
+            "1",
+            "--cards",
+            "1",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let artifact = dir.path().join("w.ratel");
+    common::tariff_compile(&[
+        "-o".as_ref(),
+        artifact.as_os_str(),
+        data.join("wholesale.csv").as_os_str(),
+    ]);
+    let artifact = artifact.to_str().unwrap();
+    let read = |name: &str| std::fs::read_to_string(data.join(name)).unwrap();
+    let (code, csv, _) = tariff_rate(&["-a", artifact, "-t", "wholesale"], &read("cdrs.csv"));
+    assert_eq!(code, 0);
+    let (code, asterisk, err) = tariff_rate(
+        &[
+            "-a",
+            artifact,
+            "-t",
+            "wholesale",
+            "--cdr-format",
+            "asterisk",
+            "--international-prefix",
+            "00",
+        ],
+        &read("Master.csv"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut unanswered = 0;
+    let mut rated = 0;
+    for (plain, switch) in csv.lines().skip(1).zip(asterisk.lines()) {
+        let cost = |line: &str| line.rsplit(',').next().unwrap().to_owned();
+        let billsec = plain.split(',').nth(2).unwrap();
+        if billsec == "0" {
+            unanswered += 1;
+            assert_eq!(cost(switch), "", "{switch}");
+        } else {
+            rated += usize::from(!cost(plain).is_empty());
+            assert_eq!(cost(plain), cost(switch), "{plain} / {switch}");
+        }
+    }
+    assert_eq!(asterisk.lines().count(), 3000);
+    assert!(unanswered > 50 && rated > 2000, "{unanswered} {rated}");
+    assert!(
+        err.ends_with(&format!(
+            "tariff-rate: 3000 rows: {rated} rated, {} unrated (no rate), {unanswered} not answered, 0 bad\n",
+            3000 - rated - unanswered
+        )),
+        "{err}"
+    );
+}

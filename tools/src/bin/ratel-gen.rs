@@ -30,6 +30,10 @@ struct Args {
     /// CDRs to write as cdrs.csv (id,number,billsec,start; for tariff-rate); 0: none.
     #[arg(long, default_value_t = 0)]
     cdrs: usize,
+    /// Also write the CDRs as Asterisk's cdr_csv writes them (Master.csv: no header, every
+    /// field quoted, numbers dialled with 00, unanswered calls as NO ANSWER, BUSY, FAILED).
+    #[arg(long, requires = "cdrs")]
+    asterisk: bool,
     /// Plain users, besides the admin, an accountant and the resellers.
     #[arg(long, default_value_t = 1_000)]
     users: usize,
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         },
         numbers: args.numbers,
         cdrs: args.cdrs,
+        asterisk: args.asterisk,
         users: args.users,
         cards: args.cards,
         suppliers: args.suppliers,

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use accounts::{write_cards, write_currencies, write_users, CURRENCIES};
-pub use cdrs::{write_cdrs, CDR_HEADER};
+pub use cdrs::{write_asterisk_cdrs, write_cdrs, CDR_HEADER};
 pub use deck::deck;
 pub use next_deck::{next_deck, NEXT_RECEIVED};
 pub use npanxx_deck::{npanxx_deck, NPANXX_MAX_ROWS};
@@ -59,6 +59,8 @@ pub struct Dataset {
     pub numbers: usize,
     /// Calls (`cdrs.csv`); 0: no file.
     pub cdrs: usize,
+    /// Also write the calls as Asterisk's `Master.csv` ([`write_asterisk_cdrs`]).
+    pub asterisk: bool,
     /// Plain users, besides the admin, an accountant and the resellers.
     pub users: usize,
     pub cards: usize,
@@ -165,6 +167,14 @@ pub fn write_dataset(dataset: &Dataset) -> std::io::Result<String> {
             dataset.seed,
             create(&dataset.out, "cdrs.csv")?,
         )?;
+        if dataset.asterisk {
+            write_asterisk_cdrs(
+                &main,
+                dataset.cdrs,
+                dataset.seed,
+                create(&dataset.out, "Master.csv")?,
+            )?;
+        }
     }
     write_currencies(create(&dataset.out, "currencies.csv")?)?;
     let owners = write_users(
@@ -186,7 +196,11 @@ pub fn write_dataset(dataset: &Dataset) -> std::io::Result<String> {
         dataset.tariff,
         main.len(),
         dataset.numbers,
-        if dataset.cdrs > 0 { format!(", cdrs.csv ({})", dataset.cdrs) } else { String::new() },
+        match (dataset.cdrs, dataset.asterisk) {
+            (0, _) => String::new(),
+            (cdrs, false) => format!(", cdrs.csv ({cdrs})"),
+            (cdrs, true) => format!(", cdrs.csv and Master.csv ({cdrs} each)"),
+        },
         dataset.users,
         dataset.cards
     ))
