@@ -14,7 +14,9 @@
 //! (`tariff-rate`) go through [`price`] and [`max_seconds`], by way of
 //! [`crate::rating::Rating`], which finds the row and the exchange rate.
 
-use crate::money::{divide_rounded, wide_pow10, Decimal, Wide, MAX_DIGITS};
+use crate::money::{
+    divide_rounded, divide_rounded_narrow, wide_pow10, Decimal, Wide, MAX_DIGITS, POW10,
+};
 
 /// Places of every charged amount.
 pub const COST_PLACES: u8 = 6;
@@ -167,6 +169,37 @@ fn charged_units(terms: &Terms, rated_s: u64, exchange_rate: Decimal) -> Result<
     if exchange_rate.units() <= 0 {
         return Err(CostError::BadExchangeRate);
     }
+    if let Some(units) = charged_units_narrow(terms, rated_s, exchange_rate) {
+        return Ok(units);
+    }
+    charged_units_wide(terms, rated_s, exchange_rate)
+}
+
+/// [`charged_units`] in 128 bits, the same steps; `None` when a step would not fit (then the
+/// 256-bit steps decide). Every call of an ordinary deck is priced here: 256-bit division
+/// costs several times more.
+fn charged_units_narrow(terms: &Terms, rated_s: u64, exchange_rate: Decimal) -> Option<i128> {
+    let scale = terms.rate.scale().max(terms.connection_fee.scale());
+    let widen = |d: Decimal| d.units().checked_mul(*POW10.get(usize::from(scale - d.scale()))?);
+    let numerator = widen(terms.rate)?
+        .checked_mul(i128::from(rated_s))?
+        .checked_add(widen(terms.connection_fee)?.checked_mul(60)?)?;
+    let numerator = numerator.checked_mul(
+        *POW10.get(usize::from(COST_PLACES) + usize::from(exchange_rate.scale()))?,
+    )?;
+    let denominator = POW10
+        .get(usize::from(scale))?
+        .checked_mul(60)?
+        .checked_mul(exchange_rate.units())?;
+    Some(divide_rounded_narrow(numerator, denominator))
+}
+
+/// [`charged_units`] in 256 bits.
+fn charged_units_wide(
+    terms: &Terms,
+    rated_s: u64,
+    exchange_rate: Decimal,
+) -> Result<i128, CostError> {
     let scale = terms.rate.scale().max(terms.connection_fee.scale());
     let widen = |d: Decimal| Wide::from(d.units()) * wide_pow10(u32::from(scale - d.scale()));
     // cost × 60 × 10^scale, exactly.

@@ -42,7 +42,7 @@ pub enum DecimalError {
 }
 
 /// `10^0 ..= 10^38`: every power of ten an `i128` holds.
-const POW10: [i128; 39] = {
+pub(crate) const POW10: [i128; 39] = {
     let mut table = [1i128; 39];
     let mut i = 1;
     while i < 39 {
@@ -54,7 +54,10 @@ const POW10: [i128; 39] = {
 
 /// `10^exponent` as a [`Wide`] (any exponent up to 76).
 pub(crate) fn wide_pow10(exponent: u32) -> Wide {
-    Wide::from(10i128).pow(exponent)
+    match POW10.get(exponent as usize) {
+        Some(&power) => Wide::from(power),
+        None => Wide::from(10i128).pow(exponent),
+    }
 }
 
 // A Decimal is 24 bytes (see its doc).
@@ -321,7 +324,7 @@ fn rescale_wide(units: Wide, from: u32, to: u32) -> Wide {
 }
 
 /// `numerator / denominator` (denominator > 0) rounded half away from zero.
-fn divide_rounded_narrow(numerator: i128, denominator: i128) -> i128 {
+pub(crate) fn divide_rounded_narrow(numerator: i128, denominator: i128) -> i128 {
     let (quotient, remainder) = (numerator / denominator, numerator % denominator);
     if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
         quotient + numerator.signum()

@@ -9,7 +9,10 @@ pub struct CsvLine {
     delimiter: u8,
     reader: csv_core::Reader,
     bytes: Vec<u8>,
+    /// Where each field ends in `bytes`: the first `count` entries (the vector only grows,
+    /// so that no line pays for clearing it).
     ends: Vec<usize>,
+    count: usize,
 }
 
 impl Default for CsvLine {
@@ -27,6 +30,7 @@ impl CsvLine {
             reader: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             bytes: Vec::new(),
             ends: Vec::new(),
+            count: 0,
         }
     }
 
@@ -46,65 +50,72 @@ impl CsvLine {
         }
         // As the reader lays fields out: their bytes end to end, and where each ends.
         self.bytes.clear();
-        self.ends.clear();
+        self.count = 0;
         if line.is_empty() {
             return;
         }
         for field in line.split(|&b| b == self.delimiter).take(wanted) {
             self.bytes.extend_from_slice(field);
-            self.ends.push(self.bytes.len());
+            if self.count == self.ends.len() {
+                self.ends.push(0);
+            }
+            self.ends[self.count] = self.bytes.len();
+            self.count += 1;
         }
     }
 
     /// [`CsvLine::split`] through the CSV reader: quotes, doubled quotes, delimiters in
-    /// quotes.
+    /// quotes. The whole line is read in one call (field by field costs twice as much), then
+    /// the fields past `wanted` are dropped.
     fn split_quoted(&mut self, line: &[u8], wanted: usize) {
-        use csv_core::ReadFieldResult;
+        use csv_core::ReadRecordResult;
         let reader = &mut self.reader;
         reader.reset();
-        self.bytes.clear();
         // Unescaping only shrinks a field; one spare byte for the end of input.
+        self.bytes.clear();
         self.bytes.resize(line.len() + 1, 0);
-        self.ends.clear();
-        let (mut input, mut written) = (line, 0);
-        while self.ends.len() < wanted {
-            let (result, read, out) = reader.read_field(input, &mut self.bytes[written..]);
+        // A line of n bytes has at most n + 1 fields.
+        if self.ends.len() < line.len() + 2 {
+            self.ends.resize(line.len() + 2, 0);
+        }
+        let (mut input, mut written, mut fields) = (line, 0, 0);
+        loop {
+            let (result, read, out, ends) =
+                reader.read_record(input, &mut self.bytes[written..], &mut self.ends[fields..]);
+            // Field ends count from the record's start, across calls.
             input = &input[read..];
             written += out;
+            fields += ends;
             match result {
-                // Fed the line; the empty input of the next call ends its last field.
-                ReadFieldResult::InputEmpty => {}
-                ReadFieldResult::Field { record_end } => {
-                    self.ends.push(written);
-                    if record_end {
-                        break;
-                    }
-                }
-                // A buffer sized to the line never fills; the end of input ends the line.
-                ReadFieldResult::OutputFull | ReadFieldResult::End => break,
+                // The line is read; the empty input of the next call ends the record.
+                ReadRecordResult::InputEmpty => {}
+                // Buffers sized to the line never run out; the other results end it.
+                ReadRecordResult::Record
+                | ReadRecordResult::End
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => break,
             }
         }
+        self.count = fields.min(wanted);
     }
 
     /// The number of fields split.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.count
     }
 
     /// Whether the line had no field (it was empty).
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.count == 0
     }
 
     /// Field `i`, or empty past the last.
     pub fn get(&self, i: usize) -> &[u8] {
-        match self.ends.get(i) {
-            None => &[],
-            Some(&end) => {
-                let start = if i == 0 { 0 } else { self.ends[i - 1] };
-                &self.bytes[start..end]
-            }
+        if i >= self.count {
+            return &[];
         }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
     }
 
     /// Every field split, in order.

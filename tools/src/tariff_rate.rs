@@ -13,7 +13,7 @@ use ratel_engine::cost::COST_PLACES;
 use ratel_engine::lookup::NumberRules;
 use ratel_engine::money::write_fixed;
 use ratel_engine::rating::rate_in_tariff;
-use ratel_engine::time::{DateFormat, HourMemo, Timestamp, Zone};
+use ratel_engine::time::{DateFormat, OffsetMemo, Timestamp, Zone};
 
 use crate::cdr_columns::CdrColumns;
 use crate::csv_line::CsvLine;
@@ -279,8 +279,8 @@ fn write_terms_tail(rate: &RateRecord<'_>, out: &mut Vec<u8>, delimiter: u8) {
 pub struct RateScratch {
     fields: CsvLine,
     tails: TailCache,
-    /// The last hour whose zone offset held throughout.
-    hours: HourMemo,
+    /// The last span of wall clock times with one zone offset.
+    hours: OffsetMemo,
 }
 
 impl ChunkWork for RateJob<'_> {

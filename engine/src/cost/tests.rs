@@ -324,3 +324,42 @@ proptest! {
         prop_assert!(terms.rated_seconds(billsec) >= billsec.max(0) as u64);
     }
 }
+
+proptest! {
+    /// The 128-bit steps give what the 256-bit steps give whenever they fit, from tiny to
+    /// 18-digit amounts at any scale, negative fees and huge calls included.
+    #[test]
+    fn the_narrow_steps_equal_the_wide_steps_whenever_they_fit(
+        rate in (0i128..1_000_000_000_000_000_000, 0u8..=18),
+        fee in (-1_000_000_000_000_000_000i128..1_000_000_000_000_000_000, 0u8..=18),
+        rated_s in prop_oneof![0u64..100_000, any::<u64>()],
+        x in (1i128..1_000_000_000_000_000_000, 0u8..=18),
+    ) {
+        let terms = Terms {
+            rate: Decimal::new(rate.0, rate.1),
+            connection_fee: Decimal::new(fee.0, fee.1),
+            increment_s: 1,
+            min_time_s: 0,
+            first_interval_s: 0,
+        };
+        let exchange_rate = Decimal::new(x.0, x.1);
+        if let Some(narrow) = charged_units_narrow(&terms, rated_s, exchange_rate) {
+            prop_assert_eq!(Ok(narrow), charged_units_wide(&terms, rated_s, exchange_rate));
+        }
+    }
+}
+
+#[test]
+fn ordinary_calls_are_priced_in_128_bits() {
+    let terms = Terms {
+        rate: Decimal::new(1234, 4),
+        connection_fee: Decimal::new(5, 2),
+        increment_s: 6,
+        min_time_s: 0,
+        first_interval_s: 0,
+    };
+    assert_eq!(
+        charged_units_narrow(&terms, 3600, Decimal::new(1, 0)),
+        Some(7_454_000)
+    );
+}

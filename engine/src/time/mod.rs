@@ -10,7 +10,7 @@ mod tests;
 mod zone;
 
 pub use date_format::{DateFormat, DatePattern};
-pub use zone::{HourMemo, Zone, ZoneError};
+pub use zone::{OffsetMemo, Zone, ZoneError};
 
 use calendar::{civil_from_days, days_from_civil, days_in_month};
 use std::fmt;
@@ -164,7 +164,7 @@ impl WallTime {
     }
 
     /// The instant, a time without a zone read on `zone` ([`Zone::to_utc`]).
-    pub fn on(self, zone: &Zone, memo: &mut HourMemo) -> Result<Timestamp, ZoneError> {
+    pub fn on(self, zone: &Zone, memo: &mut OffsetMemo) -> Result<Timestamp, ZoneError> {
         match self.offset {
             Some(offset) => Ok(Timestamp(self.seconds - offset)),
             None => zone.to_utc(self.seconds, memo),

@@ -18,7 +18,7 @@ use super::{civil_from_days, Timestamp};
 #[derive(Debug, Clone)]
 pub struct Zone {
     name: String,
-    /// Tells zones apart in a [`HourMemo`] (a clone keeps it: the same rules).
+    /// Tells zones apart in a [`OffsetMemo`] (a clone keeps it: the same rules).
     id: u64,
     /// `None`: UTC, no rules to apply.
     rules: Option<jiff::tz::TimeZone>,
@@ -86,44 +86,50 @@ impl Zone {
     }
 
     /// The offset (seconds east of UTC) of the wall clock time `local` (seconds since
-    /// 1970-01-01 00:00:00 on this clock), and whether every second of its hour has that
-    /// same single offset.
-    fn offset_of(&self, local: i64) -> Result<(i64, bool), ZoneError> {
+    /// 1970-01-01 00:00:00 on this clock), and the wall clock times around it that surely
+    /// have that same single offset (`None` near a change of offset).
+    fn offset_of(&self, local: i64) -> Result<(i64, Option<(i64, i64)>), ZoneError> {
         let Some(rules) = &self.rules else {
-            return Ok((0, true));
+            return Ok((0, Some((i64::MIN, i64::MAX))));
         };
-        let offset = |local: i64| -> Result<jiff::tz::AmbiguousOffset, ZoneError> {
-            let days = local.div_euclid(86_400);
-            let second = local.rem_euclid(86_400);
-            let (year, month, day) = civil_from_days(days);
-            let out_of_range = || ZoneError::OutOfRange {
-                zone: self.name.clone(),
-            };
-            let time = jiff::civil::DateTime::new(
-                i16::try_from(year).map_err(|_| out_of_range())?,
-                month as i8,
-                day as i8,
-                (second / 3600) as i8,
-                (second / 60 % 60) as i8,
-                (second % 60) as i8,
-                0,
-            )
-            .map_err(|_| out_of_range())?;
-            Ok(rules.to_ambiguous_timestamp(time).offset())
+        let out_of_range = || ZoneError::OutOfRange {
+            zone: self.name.clone(),
         };
+        let days = local.div_euclid(86_400);
+        let second = local.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let time = jiff::civil::DateTime::new(
+            i16::try_from(year).map_err(|_| out_of_range())?,
+            month as i8,
+            day as i8,
+            (second / 3600) as i8,
+            (second / 60 % 60) as i8,
+            (second % 60) as i8,
+            0,
+        )
+        .map_err(|_| out_of_range())?;
         use jiff::tz::AmbiguousOffset::{Fold, Gap, Unambiguous};
-        let seconds = |o: jiff::tz::Offset| i64::from(o.seconds());
-        match offset(local)? {
-            Unambiguous { offset: at } => {
-                let hour = local - local.rem_euclid(3600);
-                // No zone changes its offset twice within one hour: the same offset at both
-                // ends of the hour holds all through it.
-                let whole_hour = [hour, hour + 3599]
-                    .into_iter()
-                    .all(|edge| matches!(offset(edge), Ok(Unambiguous { offset }) if offset == at));
-                Ok((seconds(at), whole_hour))
+        match rules.to_ambiguous_timestamp(time).offset() {
+            Unambiguous { offset } => {
+                let offset = i64::from(offset.seconds());
+                let instant =
+                    jiff::Timestamp::from_second(local - offset).map_err(|_| out_of_range())?;
+                // Between the changes before and after this instant the offset is this one;
+                // a wall clock time further than any offset (under 2 days) from either change
+                // can only be read with it.
+                let transition = |t: Option<jiff::tz::TimeZoneTransition<'_>>| {
+                    t.map(|t| t.timestamp().as_second() + offset)
+                };
+                let before = transition(rules.preceding(instant).next())
+                    .map_or(i64::MIN, |at| at.saturating_add(SAFE_FROM_A_CHANGE));
+                let after = transition(rules.following(instant).next())
+                    .map_or(i64::MAX, |at| at.saturating_sub(SAFE_FROM_A_CHANGE));
+                Ok((
+                    offset,
+                    (before <= local && local < after).then_some((before, after)),
+                ))
             }
-            Fold { before, .. } => Ok((seconds(before), false)),
+            Fold { before, .. } => Ok((i64::from(before.seconds()), None)),
             Gap { .. } => Err(ZoneError::Skipped {
                 zone: self.name.clone(),
             }),
@@ -131,17 +137,19 @@ impl Zone {
     }
 
     /// The instant of the wall clock time `local` (seconds since 1970-01-01 00:00:00 on this
-    /// zone's clock). `memo` keeps the last hour whose offset held throughout (a zone's rules
-    /// are a search; a file's calls mostly share their hours): one a worker, any zone.
-    pub fn to_utc(&self, local: i64, memo: &mut HourMemo) -> Result<Timestamp, ZoneError> {
-        let hour = local.div_euclid(3600);
-        if memo.hour != Some((hour, self.id())) {
-            let (offset, whole_hour) = self.offset_of(local)?;
-            if !whole_hour {
+    /// zone's clock). `memo` keeps the last span of wall clock times with one offset (a
+    /// zone's rules are a search; a file's calls mostly fall between the same two changes):
+    /// one a worker, any zone.
+    pub fn to_utc(&self, local: i64, memo: &mut OffsetMemo) -> Result<Timestamp, ZoneError> {
+        if memo.zone != Some(self.id()) || local < memo.from || local >= memo.until {
+            let (offset, span) = self.offset_of(local)?;
+            let Some((from, until)) = span else {
                 return Ok(Timestamp(local - offset));
-            }
-            *memo = HourMemo {
-                hour: Some((hour, self.id())),
+            };
+            *memo = OffsetMemo {
+                zone: Some(self.id()),
+                from,
+                until,
                 offset,
             };
         }
@@ -153,11 +161,19 @@ impl Zone {
     }
 }
 
-/// The last hour [`Zone::to_utc`] read whose offset held all through it.
+/// How far (seconds) a wall clock time must be from a change of offset to be read with the
+/// offset of its side only: more than the largest difference between two offsets of a zone
+/// (Samoa skipped a whole day in 2011).
+const SAFE_FROM_A_CHANGE: i64 = 3 * 86_400;
+
+/// The last span of wall clock times [`Zone::to_utc`] read with one offset throughout.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct HourMemo {
-    /// The hour (`local / 3600`) and the zone it was read on; `None` for none yet.
-    hour: Option<(i64, u64)>,
+pub struct OffsetMemo {
+    /// The zone it was read on; `None` for none yet.
+    zone: Option<u64>,
+    /// The span `[from, until)` of wall clock times.
+    from: i64,
+    until: i64,
     offset: i64,
 }
 
@@ -170,7 +186,7 @@ mod tests {
     }
 
     fn utc(zone: &Zone, text: &str) -> Result<String, ZoneError> {
-        zone.to_utc(local(text), &mut HourMemo::default())
+        zone.to_utc(local(text), &mut OffsetMemo::default())
             .map(|t| t.to_string())
     }
 
@@ -219,22 +235,30 @@ mod tests {
     }
 
     #[test]
-    fn the_remembered_hour_never_changes_an_answer() {
-        // Every 7 minutes across both changes of 2026, with one memo (remembering) and a
-        // fresh memo a time (not), alternating two zones on the one memo: the same instants.
+    fn the_remembered_span_never_changes_an_answer() {
+        // Every 7 minutes for 10 days walking into each change of 2026 (the memo set far from
+        // it, then carried up to it), one memo a zone and one shared by both, against a fresh
+        // memo a time: the same instants.
         let new_york = Zone::named("America/New_York").unwrap();
         let vilnius = Zone::named("Europe/Vilnius").unwrap();
-        let mut memo = HourMemo::default();
+        let (mut shared, mut own) = (OffsetMemo::default(), [OffsetMemo::default(); 2]);
         for start in [
-            "2026-03-07 00:00:00",
-            "2026-10-24 00:00:00",
-            "2026-10-31 00:00:00",
+            "2026-03-01 00:00:00",
+            "2026-03-22 00:00:00",
+            "2026-10-18 00:00:00",
+            "2026-10-26 00:00:00",
         ] {
-            for step in 0..(3 * 24 * 60 / 7) {
+            for step in 0..(10 * 24 * 60 / 7) {
                 let at = local(start) + step * 420;
-                for zone in [&new_york, &vilnius] {
-                    let fresh = zone.to_utc(at, &mut HourMemo::default());
-                    assert_eq!(zone.to_utc(at, &mut memo), fresh, "{} {step}", zone.name());
+                for (zone, memo) in [&new_york, &vilnius].into_iter().zip(own.iter_mut()) {
+                    let fresh = zone.to_utc(at, &mut OffsetMemo::default());
+                    assert_eq!(zone.to_utc(at, memo), fresh, "{} {step}", zone.name());
+                    assert_eq!(
+                        zone.to_utc(at, &mut shared),
+                        fresh,
+                        "{} {step}",
+                        zone.name()
+                    );
                 }
             }
         }
