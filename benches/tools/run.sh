@@ -9,7 +9,7 @@
 #   bash benches/tools/run.sh --smoke       # CI: 20k-row decks, one round, under a minute
 #
 # Options: --rounds N (default 3, at most 9; an even N reports the lower middle), --smoke,
-# --only "compile rate diff lcr" (the parts to run; default all), --data DIR (the generated
+# --only "compile rate lookup diff lcr" (the parts to run; default all), --data DIR (the generated
 # CSVs; default target/data/tools, or a temporary folder with --smoke).
 # Each tool first runs once untimed with its output counted (the check: exit status 0 and the
 # expected rows), then N timed rounds, every part in turn, output to /dev/null. Exit status:
@@ -21,7 +21,7 @@ root=$PWD
 
 rounds=3
 smoke=0
-parts="compile rate diff lcr"
+parts="compile rate lookup diff lcr"
 data=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -36,7 +36,7 @@ if ! [[ "$rounds" =~ ^[1-9]$ ]]; then
   echo "run.sh: --rounds must be 1 to 9" >&2; exit 2
 fi
 for part in $parts; do
-  case $part in compile | rate | diff | lcr) ;; *) echo "run.sh: unknown part $part (compile rate diff lcr)" >&2; exit 2 ;; esac
+  case $part in compile | rate | lookup | diff | lcr) ;; *) echo "run.sh: unknown part $part (compile rate lookup diff lcr)" >&2; exit 2 ;; esac
 done
 has() { [[ " $parts " == *" $1 "* ]]; }
 
@@ -82,6 +82,12 @@ if [ "$(cat "$data/.complete" 2>/dev/null)" != "$stamp" ]; then
   # A third of the CDRs, to show that peak memory does not grow with the input.
   head -n $((cdrs / 3 + 1)) "$data/cdrs.csv" > "$data/cdrs_third.csv"
   echo "$stamp" > "$data/.complete"
+fi
+# The numbers five times over, as dialled (plain) and with the international prefix 00:
+# tariff-lookup without and with the dialled-number rules on the same destinations.
+if [ ! -s "$data/numbers_x5_00.txt" ] || [ "$data/numbers.txt" -nt "$data/numbers_x5_00.txt" ]; then
+  for _ in 1 2 3 4 5; do cat "$data/numbers.txt"; done > "$data/numbers_x5.txt"
+  sed 's/^/00/' "$data/numbers_x5.txt" > "$data/numbers_x5_00.txt"
 fi
 third=$((cdrs / 3))
 
@@ -133,6 +139,8 @@ compiled "${compile_sell[@]}"
 compiled "${compile_next[@]}"
 compiled "${compile_all[@]}"
 rate=("$bin/tariff-rate" -a "$sell" -t wholesale)
+lookup=("$bin/tariff-lookup" -a "$sell" -t wholesale)
+lookup_rules=("${lookup[@]}" --international-prefix 00 --international-prefix 011 --national-prefix 0 --country-code 370 --min-digits 5)
 # The same calls as Asterisk writes them (Master.csv: quoted, no header, local time, 00).
 rate_asterisk=("$bin/tariff-rate" -a "$sell" -t wholesale --cdr-format asterisk --timezone Europe/Vilnius --international-prefix 00)
 diff=("$bin/tariff-diff" "$sell" "$next" -t wholesale --at 2026-12-15 --notice-days 7 --received 2026-11-26)
@@ -151,6 +159,13 @@ if has rate; then
   [ "$lines" -eq "$cdrs" ] || fail "tariff-rate --cdr-format asterisk wrote $lines lines for $cdrs CDRs"
   grep -q "^tariff-rate: $cdrs rows: .* not answered, 0 bad$" "$work/rate_asterisk.stderr" ||
     fail "tariff-rate's Asterisk summary does not count $cdrs rows: $(tail -1 "$work/rate_asterisk.stderr")"
+fi
+if has lookup; then
+  checked lookup "$data/numbers_x5.txt" $((5 * numbers + 1)) "${lookup[@]}"
+  checked lookup_rules "$data/numbers_x5_00.txt" $((5 * numbers + 1)) "${lookup_rules[@]}"
+  # The same rates either way: the rules strip 00 and nothing else here.
+  cmp -s <("${lookup[@]}" < "$data/numbers.txt" | cut -d, -f2-) <("${lookup_rules[@]}" < <(sed 's/^/00/' "$data/numbers.txt") | cut -d, -f2-) ||
+    fail "tariff-lookup gives other rates for the numbers dialled with 00 under the rules"
 fi
 if has diff; then
   # Every prefix of either deck has a row; the old deck's distinct prefixes are a floor.
@@ -177,6 +192,10 @@ for round in $(seq "$rounds"); do
     timed rate "$data/cdrs.csv" "${rate[@]}"
     timed rate_third "$data/cdrs_third.csv" "${rate[@]}"
     timed rate_asterisk "$data/Master.csv" "${rate_asterisk[@]}"
+  fi
+  if has lookup; then
+    timed lookup "$data/numbers_x5.txt" "${lookup[@]}"
+    timed lookup_rules "$data/numbers_x5_00.txt" "${lookup_rules[@]}"
   fi
   if has diff; then
     timed diff /dev/null "${diff[@]}"
@@ -227,6 +246,11 @@ if has rate; then
   row rate_asterisk "tariff-rate --cdr-format asterisk, the same $cdrs CDRs as Master.csv ($(mb $(($(stat -c %s "$data/Master.csv") / 1024))) MB), --timezone Europe/Vilnius" "$(per "$cdrs" "$asterisk_s") CDRs/s" "≥ 3,000,000 CDRs/s: $(verdict "$asterisk_per_s" 3000000 min)"
   row rate_third "tariff-rate, $third CDRs (a third)" "$(per "$third" "$(m rate_third)") CDRs/s; peak RSS $(awk -v a="$(median ${rss[rate_third]:-0})" -v b="$(median ${rss[rate]:-0})" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }') of the full run's" "memory flat in the input size"
 fi
+if has lookup; then
+  row lookup "tariff-lookup, $((5 * numbers)) numbers, no rules" "$(per $((5 * numbers)) "$(m lookup)") numbers/s" "the anchor"
+  cost=$(awk -v a="$(m lookup)" -v b="$(m lookup_rules)" 'BEGIN { if (a > 0) printf "%.1f", 100 * (b - a) / a; else print "n/a" }')
+  row lookup_rules "tariff-lookup, the same numbers dialled with 00, rules on (00, 011, 0 -> 370, 5 digits)" "$(per $((5 * numbers)) "$(m lookup_rules)") numbers/s; normalisation costs ${cost}% of the time" "≤ 5%: $(verdict "$cost" 5 max)"
+fi
 if has diff; then
   row diff "tariff-diff, sell vs next ($diff_rows rows out)" "$(per "$diff_rows" "$(m diff)") rows/s" "≤ 2 s: $(verdict "$(m diff)" 2 max)"
 fi
@@ -236,7 +260,7 @@ if has lcr; then
 fi
 out ""
 out "Commands (in $(shown "$work")/, data in $(shown "$data")/; tools in target/release/):"
-for label in compile_sell compile_next compile_all rate rate_third rate_asterisk diff lcr_prefixes lcr_numbers; do
+for label in compile_sell compile_next compile_all rate rate_third rate_asterisk lookup lookup_rules diff lcr_prefixes lcr_numbers; do
   [ -z "${cmds[$label]:-}" ] || out "- $label: \`${cmds[$label]}\`"
 done
 if has diff && [ -s "$work/diff.stderr" ]; then
