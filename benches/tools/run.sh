@@ -264,6 +264,15 @@ if has lookup; then
   row lookup "tariff-lookup, $((5 * numbers)) numbers, no rules" "$(per $((5 * numbers)) "$(m lookup)") numbers/s" "the anchor"
   cost=$(awk -v a="$(m lookup)" -v b="$(m lookup_rules)" 'BEGIN { if (a > 0) printf "%.1f", 100 * (b - a) / a; else print "n/a" }')
   row lookup_rules "tariff-lookup, the same numbers, rules on (00, 011, at least 5 digits)" "$(per $((5 * numbers)) "$(m lookup_rules)") numbers/s; normalisation costs ${cost}% of the time" "≤ 5%: $(verdict "$cost" 5 max)"
+  # Instructions (callgrind, one thread, the first 200,000 numbers with a country code): a
+  # count the machine's noise does not move.
+  if command -v valgrind > /dev/null; then
+    grep -v '^0' "$data/numbers.txt" | head -n 200000 > "$work/numbers_200k.txt"
+    counted() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" --threads 1 < "$work/numbers_200k.txt" 2>&1 > /dev/null | sed -n 's/.*Collected : //p'; }
+    plain_ir=$(counted "${lookup[@]}"); rules_ir=$(counted "${lookup_rules[@]}")
+    counted_numbers=$(wc -l < "$work/numbers_200k.txt")
+    out "| tariff-lookup under callgrind, $counted_numbers numbers, one thread | | | $(per "$plain_ir" "$counted_numbers") instructions a number without rules, $(per "$rules_ir" "$counted_numbers") with: normalisation costs $(awk -v a="$plain_ir" -v b="$rules_ir" 'BEGIN { printf "%.1f", 100 * (b - a) / a }')% | ≤ 5%: $(verdict "$(awk -v a="$plain_ir" -v b="$rules_ir" 'BEGIN { printf "%.1f", 100 * (b - a) / a }')" 5 max) | |"
+  fi
   row lookup_00 "tariff-lookup, the numbers dialled with 00 (2 bytes more each, in and out), rules on" "$(per $((5 * numbers)) "$(m lookup_00)") numbers/s" "reported"
 fi
 if has diff; then

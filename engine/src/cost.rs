@@ -180,13 +180,15 @@ fn charged_units(terms: &Terms, rated_s: u64, exchange_rate: Decimal) -> Result<
 /// costs several times more.
 fn charged_units_narrow(terms: &Terms, rated_s: u64, exchange_rate: Decimal) -> Option<i128> {
     let scale = terms.rate.scale().max(terms.connection_fee.scale());
-    let widen = |d: Decimal| d.units().checked_mul(*POW10.get(usize::from(scale - d.scale()))?);
+    let widen = |d: Decimal| {
+        d.units()
+            .checked_mul(*POW10.get(usize::from(scale - d.scale()))?)
+    };
     let numerator = widen(terms.rate)?
         .checked_mul(i128::from(rated_s))?
         .checked_add(widen(terms.connection_fee)?.checked_mul(60)?)?;
-    let numerator = numerator.checked_mul(
-        *POW10.get(usize::from(COST_PLACES) + usize::from(exchange_rate.scale()))?,
-    )?;
+    let numerator = numerator
+        .checked_mul(*POW10.get(usize::from(COST_PLACES) + usize::from(exchange_rate.scale()))?)?;
     let denominator = POW10
         .get(usize::from(scale))?
         .checked_mul(60)?

@@ -56,6 +56,18 @@ impl NumberRules {
         number: &[u8],
         buffer: &'b mut [u8; MAX_PREFIX_DIGITS],
     ) -> Option<&'b [u8]> {
+        if let Some(len) = self.normalize_plain(number, buffer) {
+            return (len >= self.min_digits).then_some(&buffer[..len]);
+        }
+        self.normalize_general(number, buffer)
+    }
+
+    /// [`NumberRules::normalize`] digit by digit, for any number.
+    fn normalize_general<'b>(
+        &self,
+        number: &[u8],
+        buffer: &'b mut [u8; MAX_PREFIX_DIGITS],
+    ) -> Option<&'b [u8]> {
         let international = number.trim_ascii_start().first() == Some(&b'+');
         let digits = || number.iter().copied().filter(u8::is_ascii_digit);
         // Whether the number's digits start with `prefix` (never with an empty one).
@@ -87,6 +99,44 @@ impl NumberRules {
             len += 1;
         }
         (len >= self.min_digits).then_some(&buffer[..len])
+    }
+
+    /// [`NumberRules::normalize`] for a number of digits only (as switches send them), on
+    /// slices rather than digit by digit: its length in `buffer`, or `None` for a number
+    /// with anything but digits (then the general steps run).
+    fn normalize_plain(
+        &self,
+        number: &[u8],
+        buffer: &mut [u8; MAX_PREFIX_DIGITS],
+    ) -> Option<usize> {
+        if !number.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        // Byte by byte: prefixes are a few digits, shorter than a call to `memcmp`.
+        let starts = |prefix: &str| {
+            let prefix = prefix.as_bytes();
+            !prefix.is_empty()
+                && prefix.len() <= number.len()
+                && prefix.iter().zip(number).all(|(a, b)| a == b)
+        };
+        let (head, rest): (&[u8], &[u8]) =
+            match self.international_prefixes.iter().find(|p| starts(p)) {
+                Some(prefix) => (&[], &number[prefix.len()..]),
+                None => match (&self.national_prefix, &self.country_code) {
+                    (Some(national), Some(country)) if starts(national) => {
+                        (country.as_bytes(), &number[national.len()..])
+                    }
+                    _ => (&[], number),
+                },
+            };
+        if !head.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let head = &head[..head.len().min(MAX_PREFIX_DIGITS)];
+        let rest = &rest[..rest.len().min(MAX_PREFIX_DIGITS - head.len())];
+        buffer[..head.len()].copy_from_slice(head);
+        buffer[head.len()..head.len() + rest.len()].copy_from_slice(rest);
+        Some(head.len() + rest.len())
     }
 }
 

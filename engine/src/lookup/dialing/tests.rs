@@ -166,3 +166,22 @@ proptest! {
         prop_assert_eq!(found, naive);
     }
 }
+
+proptest! {
+    /// The slice steps for numbers of digits only give what the digit-by-digit steps give.
+    #[test]
+    fn plain_numbers_normalise_as_the_general_steps_do(
+        number in "[0-9]{0,30}",
+        international in proptest::collection::vec("[0-9]{0,3}", 0..3),
+        national in proptest::option::of("[0-9]{0,2}"),
+        country in proptest::option::of("[0-9]{0,4}"),
+        min_digits in 0usize..8,
+    ) {
+        let rules = NumberRules { international_prefixes: international, national_prefix: national, country_code: country, min_digits };
+        let (mut plain, mut general) = ([0u8; MAX_PREFIX_DIGITS], [0u8; MAX_PREFIX_DIGITS]);
+        let len = rules.normalize_plain(number.as_bytes(), &mut plain).unwrap();
+        let expected = rules.normalize_general(number.as_bytes(), &mut general);
+        let got = (len >= min_digits).then_some(&plain[..len]);
+        prop_assert_eq!(got, expected);
+    }
+}
