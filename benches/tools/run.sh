@@ -267,7 +267,7 @@ if has lookup; then
   # Instructions (callgrind, one thread, the first 200,000 numbers with a country code): a
   # count the machine's noise does not move.
   if command -v valgrind > /dev/null; then
-    grep -v '^0' "$data/numbers.txt" | head -n 200000 > "$work/numbers_200k.txt"
+    awk '!/^0/ { print; if (++n == 200000) exit }' "$data/numbers.txt" > "$work/numbers_200k.txt"
     counted() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" --threads 1 < "$work/numbers_200k.txt" 2>&1 > /dev/null | sed -n 's/.*Collected : //p'; }
     plain_ir=$(counted "${lookup[@]}"); rules_ir=$(counted "${lookup_rules[@]}")
     counted_numbers=$(wc -l < "$work/numbers_200k.txt")
