@@ -130,6 +130,19 @@ pub fn max_seconds(
     exchange_rate: Decimal,
     limit: u32,
 ) -> Result<Option<u32>, CostError> {
+    max_seconds_after(terms, available, exchange_rate, 0, limit)
+}
+
+/// [`max_seconds`] for a call already `used` seconds long: the largest `s` in `1..=limit`
+/// whose price of `used + s` seconds fits in `available` (a call in progress asking for more
+/// time, `/v1/sessions/update`).
+pub fn max_seconds_after(
+    terms: &Terms,
+    available: &[Decimal],
+    exchange_rate: Decimal,
+    used: u32,
+    limit: u32,
+) -> Result<Option<u32>, CostError> {
     // Compared exactly, at the finest scale of the amounts: never by rounding `available`.
     let scale = available
         .iter()
@@ -139,7 +152,8 @@ pub fn max_seconds(
         sum + Wide::from(amount.units()) * wide_pow10(scale - u32::from(amount.scale()))
     });
     let fits = |seconds: u64| -> Result<bool, CostError> {
-        let billsec = i64::try_from(seconds).map_err(|_| CostError::OutOfRange)?;
+        let billsec =
+            i64::try_from(seconds + u64::from(used)).map_err(|_| CostError::OutOfRange)?;
         let rated = terms.rated_seconds(billsec);
         let charged = charged_units(terms, rated, exchange_rate)?;
         let charged = Wide::from(charged) * wide_pow10(scale - u32::from(COST_PLACES));

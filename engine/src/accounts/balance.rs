@@ -7,11 +7,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::money::Decimal;
 
 /// A balance and its nearest `f64` (card balances are printed the way MOR prints a Float),
-/// kept together so a reader gets both from one moment.
+/// and the money its calls in progress hold (sessions), kept together so a reader gets them
+/// from one moment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Value {
     exact: Decimal,
     float: f64,
+    reserved: Decimal,
 }
 
 /// One account's live balance. Shared by every snapshot that holds the account: a reload
@@ -28,6 +30,7 @@ impl BalanceCell {
             value: Mutex::new(Value {
                 exact: balance,
                 float: balance.to_f64(),
+                reserved: Decimal::ZERO,
             }),
         })
     }
@@ -42,13 +45,26 @@ impl BalanceCell {
         self.read().float
     }
 
+    /// The balance and the money reserved by the account's open sessions, of one moment.
+    pub fn get_with_reserved(&self) -> (Decimal, Decimal) {
+        let value = self.read();
+        (value.exact, value.reserved)
+    }
+
     /// Replaces the balance (the committer, after a commit).
     pub(crate) fn set(&self, balance: Decimal) {
         let float = balance.to_f64();
-        *self.value.lock().unwrap_or_else(PoisonError::into_inner) = Value {
-            exact: balance,
-            float,
-        };
+        let mut value = self.value.lock().unwrap_or_else(PoisonError::into_inner);
+        value.exact = balance;
+        value.float = float;
+    }
+
+    /// Replaces the money reserved by open sessions (the committer, after a commit).
+    pub(crate) fn set_reserved(&self, reserved: Decimal) {
+        self.value
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reserved = reserved;
     }
 
     fn read(&self) -> Value {

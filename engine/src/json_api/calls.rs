@@ -150,7 +150,7 @@ pub fn run(
                     error: Cow::Borrowed(error),
                 },
                 // Counted above: every submission has an outcome and none failed.
-                Some(Applied::Failed(_)) | None => CallResult::Error {
+                Some(Applied::Failed(_) | Applied::Session(_)) | None => CallResult::Error {
                     id: Some(id),
                     error: Cow::Borrowed(errors::LEDGER_UNAVAILABLE),
                 },

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::kind::{Kind, RefKey};
+use super::session::{SessionOp, SessionOutcome};
 use super::store::{CallDetail, Entry};
 use crate::accounts::{Account, BalanceCell};
 use crate::money::Decimal;
@@ -46,6 +47,8 @@ pub enum Submission {
         account: Option<Account>,
         error: String,
     },
+    /// A call in progress: a session opened, extended, ended or expired.
+    Session(SessionOp),
 }
 
 /// Why a change whose key was applied to another account is refused: two switches that
@@ -63,6 +66,8 @@ pub enum Applied {
     Refused(String),
     /// The store failed; nothing was applied and the change may be sent again.
     Failed(String),
+    /// What a session start or update came to (durable when granted).
+    Session(SessionOutcome),
 }
 
 /// A callback the committer calls with a batch's outcomes.

@@ -9,13 +9,17 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::change::{Applied, Done, Submission, OTHER_PAYER};
+use super::change::{Applied, Change, Done, Submission, OTHER_PAYER};
 use super::kind::{Kind, RefKey};
 use super::options::{Level, Log};
 use super::references::References;
+use super::session::{
+    grant, OpenSession, SessionBook, SessionOp, SessionOutcome, SessionWrite,
+};
 use super::stats::Stats;
-use super::store::{Entry, Store, WATCH_EVERY};
+use super::store::{CallDetail, Entry, Store, WATCH_EVERY};
 use crate::accounts::{Account, BalanceCell};
+use crate::cost;
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
@@ -57,7 +61,12 @@ pub(crate) struct Committer<S> {
     /// The failure of the commits failing now, logged once for the run (a full disk under
     /// load would otherwise log thousands of identical lines a second).
     failing: Option<String>,
+    /// The open sessions (calls in progress), as of the last commit.
+    sessions: SessionBook,
 }
+
+/// Sessions expired in one commit at most (more wait for the next).
+const EXPIRE_AT_ONCE: usize = 1_000;
 
 /// Runs the committer until every sender is gone.
 pub(crate) fn run<S: Store>(
@@ -67,7 +76,11 @@ pub(crate) fn run<S: Store>(
     next_seq: u64,
     stats: Arc<Stats>,
     log: Log,
+    sessions: SessionBook,
 ) {
+    stats
+        .sessions_open
+        .store(sessions.len() as u64, Ordering::Relaxed);
     let mut committer = Committer {
         store,
         references,
@@ -75,9 +88,11 @@ pub(crate) fn run<S: Store>(
         stats,
         log,
         failing: None,
+        sessions,
     };
     let mut last_jobs = 0;
     loop {
+        committer.expire_due();
         let first = match jobs.recv_timeout(WATCH_EVERY) {
             Ok(job) => job,
             Err(RecvTimeoutError::Timeout) => {
@@ -124,9 +139,123 @@ enum Planned {
     Stored(Entry),
     Refused(String),
     Failed(String),
+    /// A session answer that stands whatever the commit does (a refusal, an unknown id).
+    Answer(SessionOutcome),
+    /// A grant: answered only if the batch commits.
+    Granted(SessionOutcome),
+}
+
+/// The sessions as a batch leaves them: what it opens, extends and closes, on top of the
+/// committer's book (applied to it only once the batch is durable).
+#[derive(Default)]
+struct SessionOverlay {
+    /// Per id: the session as this batch leaves it (`None`: closed).
+    pending: HashMap<String, Option<OpenSession>>,
+    /// Per payer touched: the money its sessions reserve as this batch leaves them.
+    reserved: HashMap<Account, Decimal>,
+    /// Open sessions added (or, negative, closed) by this batch.
+    opened: i64,
+    /// What the store writes, in order.
+    writes: Vec<SessionWrite>,
+    /// Sessions this batch started and expired (counted once it commits).
+    started: u64,
+    expired: u64,
+}
+
+impl SessionOverlay {
+    fn get<'a>(&'a self, book: &'a SessionBook, id: &str) -> Option<&'a OpenSession> {
+        match self.pending.get(id) {
+            Some(session) => session.as_ref(),
+            None => book.get(id),
+        }
+    }
+
+    fn reserved(&self, book: &SessionBook, account: Account) -> Decimal {
+        self.reserved
+            .get(&account)
+            .copied()
+            .unwrap_or_else(|| book.reserved(account))
+    }
+
+    fn open(&self, book: &SessionBook) -> i64 {
+        book.len() as i64 + self.opened
+    }
+
+    /// Adds `amount` to what `account`'s sessions reserve.
+    fn reserve(&mut self, book: &SessionBook, account: Account, amount: Decimal) {
+        let total = self
+            .reserved(book, account)
+            .checked_add(amount)
+            .unwrap_or(Decimal::ZERO);
+        self.reserved.insert(account, total);
+    }
+
+    fn put(&mut self, book: &SessionBook, session: OpenSession) {
+        match self.get(book, &session.id).map(|old| old.reserved) {
+            Some(old) => self.reserve(book, session.account, old.negated()),
+            None => self.opened += 1,
+        }
+        self.reserve(book, session.account, session.reserved);
+        self.writes.push(SessionWrite::Put(session.clone()));
+        self.pending.insert(session.id.clone(), Some(session));
+    }
+
+    fn remove(&mut self, book: &SessionBook, id: &str) {
+        let Some((account, reserved)) = self.get(book, id).map(|s| (s.account, s.reserved))
+        else {
+            return;
+        };
+        self.reserve(book, account, reserved.negated());
+        self.opened -= 1;
+        self.writes.push(SessionWrite::Remove(id.to_owned()));
+        self.pending.insert(id.to_owned(), None);
+    }
+}
+
+/// The `call` entry's change that charges `session` for `billsec` seconds, priced at its
+/// start with its terms; `Err` when the price is out of range.
+fn charge_session(
+    session: &OpenSession,
+    cell: Arc<BalanceCell>,
+    billsec: i64,
+) -> Result<Change, String> {
+    let price = cost::price(&session.terms, billsec, session.exchange_rate)
+        .map_err(|error| error.to_string())?;
+    Ok(Change {
+        account: session.account,
+        cell,
+        amount: price.cost.negated(),
+        kind: Kind::Call,
+        reference: session.id.clone(),
+        description: String::new(),
+        call: Some(CallDetail {
+            number: session.number.clone(),
+            start: session.start,
+            billsec,
+            rated_s: price.rated_s,
+            prefix: session.prefix.clone(),
+        }),
+    })
 }
 
 impl<S: Store> Committer<S> {
+    /// Closes, and charges for every second granted, the sessions whose grant ran out
+    /// `grace_s` ago (a softswitch that died, or lost the BYE).
+    fn expire_due(&mut self) {
+        let due = self.sessions.due(Timestamp::now(), EXPIRE_AT_ONCE);
+        if due.is_empty() {
+            return;
+        }
+        let submissions = due
+            .into_iter()
+            .map(|id| Submission::Session(SessionOp::Expire { id }))
+            .collect();
+        self.commit(vec![Job {
+            submissions,
+            done: Box::new(|_| {}),
+        }]);
+    }
+
     /// Applies one batch and answers every job in it.
     pub(crate) fn commit(&mut self, batch: Vec<Job>) {
         let now = Timestamp::now();
@@ -134,27 +263,29 @@ impl<S: Store> Committer<S> {
         // Balances as this batch leaves them, set on the cells after the commit.
         let mut balances: HashMap<Account, (Decimal, Arc<BalanceCell>)> = HashMap::new();
         let mut keys: HashMap<RefKey, usize> = HashMap::new();
+        let mut sessions = SessionOverlay::default();
         let mut outcomes: Vec<Vec<Planned>> = Vec::with_capacity(batch.len());
         let mut answers: Vec<Done> = Vec::with_capacity(batch.len());
         for job in batch {
             let mut job_outcomes = Vec::with_capacity(job.submissions.len());
             for submission in job.submissions {
-                job_outcomes.push(self.plan(
-                    submission,
+                let mut batch = Batch {
                     now,
-                    &mut entries,
-                    &mut balances,
-                    &mut keys,
-                ));
+                    entries: &mut entries,
+                    balances: &mut balances,
+                    keys: &mut keys,
+                    sessions: &mut sessions,
+                };
+                job_outcomes.push(self.plan(submission, &mut batch));
             }
             outcomes.push(job_outcomes);
             answers.push(job.done);
         }
-        let committed = if entries.is_empty() {
+        let committed = if entries.is_empty() && sessions.writes.is_empty() {
             Ok(())
         } else {
             let started = Instant::now();
-            let committed = self.store.append(&entries);
+            let committed = self.store.append(&entries, &sessions.writes);
             let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             self.stats
                 .commit_micros
@@ -199,6 +330,27 @@ impl<S: Store> Committer<S> {
             for key in keys.keys() {
                 self.references.insert(key);
             }
+            if !sessions.writes.is_empty() {
+                for (id, session) in sessions.pending {
+                    match session {
+                        Some(session) => self.sessions.put(session),
+                        None => {
+                            self.sessions.remove(&id);
+                        }
+                    }
+                }
+                self.sessions.publish(sessions.reserved.into_keys());
+                let stats = &self.stats;
+                stats
+                    .sessions_open
+                    .store(self.sessions.len() as u64, Ordering::Relaxed);
+                stats
+                    .sessions_started
+                    .fetch_add(sessions.started, Ordering::Relaxed);
+                stats
+                    .sessions_expired
+                    .fetch_add(sessions.expired, Ordering::Relaxed);
+            }
         }
         // Each new entry moves to the request that made it, in order: no copy on the way back.
         let mut fresh = entries.into_iter();
@@ -218,24 +370,246 @@ impl<S: Store> Committer<S> {
                     (Planned::Stored(entry), _) => Applied::Duplicate(entry),
                     (Planned::Refused(reason), _) => Applied::Refused(reason),
                     (Planned::Failed(reason), _) => Applied::Failed(reason),
+                    (Planned::Answer(outcome), _) | (Planned::Granted(outcome), Ok(())) => {
+                        Applied::Session(outcome)
+                    }
+                    (Planned::Granted(_), Err(error)) => {
+                        Applied::Failed(format!("the ledger could not write: {error}"))
+                    }
                 })
                 .collect();
             done(applied);
         }
     }
 
-    /// Works out what one submission does, adding its entry to the batch.
-    fn plan(
+    /// Works out what one submission does, adding its entry (and its session writes) to
+    /// the batch.
+    fn plan(&mut self, submission: Submission, batch: &mut Batch<'_>) -> Planned {
+        let submission = match submission {
+            Submission::Session(op) => return self.plan_session(op, batch),
+            // A call charged by `/v1/calls` whose id is an open session ends that session.
+            Submission::Change(change) if change.kind == Kind::Call => {
+                match batch.sessions.get(&self.sessions, &change.reference) {
+                    Some(open) if open.account != change.account => {
+                        return Planned::Refused(OTHER_PAYER.into())
+                    }
+                    Some(_) => {
+                        let billsec = change.call.as_ref().map_or(0, |call| call.billsec);
+                        let id = change.reference.clone();
+                        return self.end_session(&id, billsec, Some(change.cell), batch, false);
+                    }
+                    None => Submission::Change(change),
+                }
+            }
+            other => other,
+        };
+        self.plan_keyed(submission, batch)
+    }
+
+    /// What a session request does.
+    fn plan_session(&mut self, op: SessionOp, batch: &mut Batch<'_>) -> Planned {
+        match op {
+            SessionOp::Start {
+                session,
+                cell,
+                settings,
+            } => self.start_session(*session, cell, settings, batch),
+            SessionOp::Update {
+                id,
+                used_s,
+                settings,
+            } => {
+                let Some(open) = batch.sessions.get(&self.sessions, &id).cloned() else {
+                    return Planned::Answer(SessionOutcome::NotFound);
+                };
+                let Some(cell) = self.sessions.cell(open.account).cloned() else {
+                    return Planned::Failed(format!("session {id}: its payer is unknown"));
+                };
+                let balance = batch.balance(open.account, &cell);
+                let others = batch
+                    .sessions
+                    .reserved(&self.sessions, open.account)
+                    .checked_add(open.reserved.negated())
+                    .unwrap_or(Decimal::ZERO);
+                match grant(
+                    &open.terms,
+                    open.exchange_rate,
+                    balance,
+                    open.limit,
+                    others,
+                    used_s,
+                    settings,
+                ) {
+                    Err(reason) => {
+                        self.stats.sessions_refused.fetch_add(1, Ordering::Relaxed);
+                        Planned::Answer(SessionOutcome::Refused(reason))
+                    }
+                    Ok(grant) => {
+                        let session = OpenSession {
+                            used_s,
+                            granted_s: grant.granted_s,
+                            final_grant: grant.final_grant,
+                            reserved: grant.reserved,
+                            expires: expiry(batch.now, grant.granted_s, settings.grace_s),
+                            ..open
+                        };
+                        batch.sessions.put(&self.sessions, session.clone());
+                        let available = available_after(balance, &session, others);
+                        Planned::Granted(SessionOutcome::Granted {
+                            session: Box::new(session),
+                            available,
+                            again: false,
+                        })
+                    }
+                }
+            }
+            SessionOp::End {
+                id,
+                billsec,
+                fallback,
+            } => {
+                if batch.sessions.get(&self.sessions, &id).is_some() {
+                    return self.end_session(&id, billsec, None, batch, false);
+                }
+                match fallback {
+                    Some(change) => self.plan_keyed(Submission::Change(*change), batch),
+                    None => self.plan_keyed(
+                        Submission::Unpriced {
+                            key: Some(RefKey::Call(id)),
+                            account: None,
+                            error: super::session::SESSION_NOT_FOUND.into(),
+                        },
+                        batch,
+                    ),
+                }
+            }
+            SessionOp::Expire { id } => match batch.sessions.get(&self.sessions, &id) {
+                Some(open) => {
+                    let billsec = open.granted_total();
+                    self.end_session(&id, billsec, None, batch, true)
+                }
+                None => Planned::Answer(SessionOutcome::NotFound),
+            },
+        }
+    }
+
+    /// Opens a session, or answers why not.
+    fn start_session(
         &mut self,
-        submission: Submission,
-        now: Timestamp,
-        entries: &mut Vec<Entry>,
-        balances: &mut HashMap<Account, (Decimal, Arc<BalanceCell>)>,
-        keys: &mut HashMap<RefKey, usize>,
+        mut session: OpenSession,
+        cell: Arc<BalanceCell>,
+        settings: super::session::SessionSettings,
+        batch: &mut Batch<'_>,
     ) -> Planned {
+        if let Some(open) = batch.sessions.get(&self.sessions, &session.id) {
+            if open.account != session.account {
+                return Planned::Answer(SessionOutcome::Refused(OTHER_PAYER));
+            }
+            let open = open.clone();
+            let balance = batch.balance(open.account, &cell);
+            let others = batch
+                .sessions
+                .reserved(&self.sessions, open.account)
+                .checked_add(open.reserved.negated())
+                .unwrap_or(Decimal::ZERO);
+            let available = available_after(balance, &open, others);
+            return Planned::Granted(SessionOutcome::Granted {
+                session: Box::new(open),
+                available,
+                again: true,
+            });
+        }
+        let key = RefKey::Call(session.id.clone());
+        if batch.keys.contains_key(&key) {
+            return Planned::Answer(SessionOutcome::AlreadyCharged);
+        }
+        if self.references.may_contain(&key) {
+            match self.store.find(&key) {
+                Ok(Some(_)) => return Planned::Answer(SessionOutcome::AlreadyCharged),
+                Ok(None) => {}
+                Err(error) => {
+                    return Planned::Failed(format!("the ledger could not be read: {error}"))
+                }
+            }
+        }
+        if batch.sessions.open(&self.sessions) >= settings.max_open as i64 {
+            return Planned::Answer(SessionOutcome::TooMany);
+        }
+        let balance = batch.balance(session.account, &cell);
+        let others = batch.sessions.reserved(&self.sessions, session.account);
+        match grant(
+            &session.terms,
+            session.exchange_rate,
+            balance,
+            session.limit,
+            others,
+            0,
+            settings,
+        ) {
+            Err(reason) => {
+                self.stats.sessions_refused.fetch_add(1, Ordering::Relaxed);
+                Planned::Answer(SessionOutcome::Refused(reason))
+            }
+            Ok(grant) => {
+                session.used_s = 0;
+                session.granted_s = grant.granted_s;
+                session.final_grant = grant.final_grant;
+                session.reserved = grant.reserved;
+                session.expires = expiry(batch.now, grant.granted_s, settings.grace_s);
+                self.sessions.remember_cell(session.account, &cell);
+                batch.sessions.put(&self.sessions, session.clone());
+                batch.sessions.started += 1;
+                let available = available_after(balance, &session, others);
+                Planned::Granted(SessionOutcome::Granted {
+                    session: Box::new(session),
+                    available,
+                    again: false,
+                })
+            }
+        }
+    }
+
+    /// Charges the open session `id` for `billsec` seconds and closes it, in the batch.
+    fn end_session(
+        &mut self,
+        id: &str,
+        billsec: i64,
+        cell: Option<Arc<BalanceCell>>,
+        batch: &mut Batch<'_>,
+        expired: bool,
+    ) -> Planned {
+        let Some(open) = batch.sessions.get(&self.sessions, id).cloned() else {
+            return Planned::Answer(SessionOutcome::NotFound);
+        };
+        let Some(cell) = cell.or_else(|| self.sessions.cell(open.account).cloned()) else {
+            return Planned::Failed(format!("session {id}: its payer is unknown"));
+        };
+        let change = match charge_session(&open, cell, billsec) {
+            Ok(change) => change,
+            Err(error) => return Planned::Refused(error),
+        };
+        let planned = self.plan_keyed(Submission::Change(change), batch);
+        if matches!(planned, Planned::New) {
+            batch.sessions.remove(&self.sessions, id);
+            batch.sessions.expired += u64::from(expired);
+        }
+        planned
+    }
+
+    /// Works out what one change (or unpriced call) does, by its key first.
+    fn plan_keyed(&mut self, submission: Submission, batch: &mut Batch<'_>) -> Planned {
+        let Batch {
+            now,
+            entries,
+            balances,
+            keys,
+            ..
+        } = batch;
+        let now = *now;
         let (key, payer) = match &submission {
             Submission::Change(change) => (change.key(), Some(change.account)),
             Submission::Unpriced { key, account, .. } => (key.clone(), *account),
+            Submission::Session(_) => (None, None),
         };
         // A repeat answers the entry first made with its key, but only to the same payer.
         let repeat = |entry: &Entry| payer.is_none_or(|payer| payer == entry.account);
@@ -260,6 +634,7 @@ impl<S: Store> Committer<S> {
         let change = match submission {
             Submission::Change(change) => change,
             Submission::Unpriced { error, .. } => return Planned::Refused(error),
+            Submission::Session(_) => return Planned::Failed("a session op planned as a change".into()),
         };
         let before = match balances.get(&change.account) {
             Some((balance, _)) => *balance,
@@ -291,4 +666,38 @@ impl<S: Store> Committer<S> {
         }
         Planned::New
     }
+}
+
+/// What one batch has planned so far.
+struct Batch<'b> {
+    now: Timestamp,
+    entries: &'b mut Vec<Entry>,
+    /// Balances as this batch leaves them, set on the cells after the commit.
+    balances: &'b mut HashMap<Account, (Decimal, Arc<BalanceCell>)>,
+    keys: &'b mut HashMap<RefKey, usize>,
+    sessions: &'b mut SessionOverlay,
+}
+
+impl Batch<'_> {
+    /// `account`'s balance as this batch leaves it so far.
+    fn balance(&self, account: Account, cell: &BalanceCell) -> Decimal {
+        match self.balances.get(&account) {
+            Some((balance, _)) => *balance,
+            None => cell.get(),
+        }
+    }
+}
+
+/// When a session granted `granted_s` seconds at `now` is closed if nothing is heard.
+fn expiry(now: Timestamp, granted_s: u32, grace_s: u32) -> Timestamp {
+    Timestamp(now.0 + i64::from(granted_s) + i64::from(grace_s))
+}
+
+/// What the payer of `session` may still spend once it and the others' `others` are held:
+/// `None` without a limit.
+fn available_after(balance: Decimal, session: &OpenSession, others: Decimal) -> Option<Decimal> {
+    let limit = session.limit?;
+    [limit, others.negated(), session.reserved.negated()]
+        .into_iter()
+        .try_fold(balance, Decimal::checked_add)
 }

@@ -19,6 +19,7 @@ mod file_watch;
 mod kind;
 mod options;
 mod references;
+pub mod session;
 mod sqlite;
 mod stats;
 pub mod store;
@@ -31,6 +32,7 @@ pub use error::LedgerError;
 pub use kind::{Kind, RefKey};
 pub use options::{Level, Log, Options, WAL_WARN_BYTES};
 pub use stats::Stats;
+pub use session::{OpenSession, SessionOp, SessionOutcome, SessionSettings};
 pub use store::{CallDetail, Entry, Store};
 
 use std::collections::HashMap;
@@ -111,7 +113,8 @@ impl Ledger {
         log: Log,
     ) -> Result<Ledger, LedgerError> {
         let next_seq = loaded.next_seq;
-        let known = loaded
+        let open_sessions = loaded.sessions;
+        let known: HashMap<Account, Known> = loaded
             .accounts
             .into_iter()
             .map(|(account, opening, balance)| {
@@ -122,11 +125,18 @@ impl Ledger {
                 (account, known)
             })
             .collect();
+        let cells = known
+            .iter()
+            .map(|(account, known)| (*account, Arc::clone(&known.cell)))
+            .collect();
+        let sessions = session::SessionBook::load(open_sessions, &cells);
         let (sender, receiver) = mpsc::channel();
         let shared = Arc::clone(&stats);
         let thread = std::thread::Builder::new()
             .name("ratel-ledger".into())
-            .spawn(move || committer::run(store, receiver, references, next_seq, shared, log))
+            .spawn(move || {
+                committer::run(store, receiver, references, next_seq, shared, log, sessions)
+            })
             .map_err(|error| LedgerError::Store {
                 path: path.display().to_string(),
                 message: format!("cannot start the committer thread: {error}"),
@@ -214,7 +224,9 @@ impl Ledger {
                 // One job is one transaction: it fails whole, and its first failure says why.
                 let reason = match outcome {
                     Applied::Refused(reason) | Applied::Failed(reason) => reason,
-                    Applied::Done(_) | Applied::Duplicate(_) => "unexpected outcome".into(),
+                    Applied::Done(_) | Applied::Duplicate(_) | Applied::Session(_) => {
+                        "unexpected outcome".into()
+                    }
                 };
                 return Err(LedgerError::Store {
                     path: self.path.display().to_string(),

@@ -14,14 +14,20 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::file_watch::{self, Files, WalSize};
 use super::references::References;
+use super::session::{OpenSession, SessionWrite};
 use super::store::{CallDetail, Entry, Loaded, Store, StoreError};
 use super::{Kind, LedgerError, Level, Log, Options, RefKey, Stats};
 use crate::accounts::Account;
+use crate::cost::Terms;
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
-/// The schema's version, kept in `meta`.
-const SCHEMA_VERSION: &str = "1";
+/// The schema's version, kept in `meta`. Version 2 added `sessions`; a version-1 ledger is
+/// upgraded when opened (the table is created empty), and an older Ratel then refuses it.
+const SCHEMA_VERSION: &str = "2";
+
+/// The versions this Ratel opens, upgrading them to [`SCHEMA_VERSION`].
+const UPGRADED_VERSIONS: [&str; 1] = ["1"];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -54,6 +60,27 @@ CREATE TABLE IF NOT EXISTS accounts (
     balance TEXT NOT NULL,
     last_seq INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    number TEXT NOT NULL,
+    start TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    rate TEXT NOT NULL,
+    connection_fee TEXT NOT NULL,
+    increment_s INTEGER NOT NULL,
+    min_time_s INTEGER NOT NULL,
+    first_interval_s INTEGER NOT NULL,
+    exchange_rate TEXT NOT NULL,
+    credit_limit TEXT,
+    used_s INTEGER NOT NULL,
+    granted_s INTEGER NOT NULL,
+    final INTEGER NOT NULL,
+    reserved TEXT NOT NULL,
+    expires TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS entries_are_never_updated BEFORE UPDATE ON entries
     BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_are_never_deleted BEFORE DELETE ON entries
@@ -66,6 +93,14 @@ const INSERT_ENTRY: &str = "INSERT INTO entries (seq, time, account, amount, kin
 const INSERT_ACCOUNT: &str =
     "INSERT INTO accounts (account, opening, balance, last_seq) VALUES (?1, ?2, ?3, ?4)";
 const UPDATE_ACCOUNT: &str = "UPDATE accounts SET balance = ?2, last_seq = ?3 WHERE account = ?1";
+const SESSION_COLUMNS: &str = "id, account, number, start, prefix, destination, currency, rate, \
+    connection_fee, increment_s, min_time_s, first_interval_s, exchange_rate, credit_limit, \
+    used_s, granted_s, final, reserved, expires";
+const PUT_SESSION: &str = "INSERT OR REPLACE INTO sessions (id, account, number, start, prefix, \
+    destination, currency, rate, connection_fee, increment_s, min_time_s, first_interval_s, \
+    exchange_rate, credit_limit, used_s, granted_s, final, reserved, expires) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+const REMOVE_SESSION: &str = "DELETE FROM sessions WHERE id = ?1";
 const ENTRY_COLUMNS: &str = "seq, time, account, amount, kind, reference, balance, description, \
     number, start, billsec, rated_s, prefix";
 
@@ -352,6 +387,15 @@ fn check_meta(connection: &Connection, path: &Path, currency: &str) -> Result<()
                 )
                 .map_err(&fail)?;
         }
+        Some(version) if UPGRADED_VERSIONS.contains(&version.as_str()) => {
+            // The schema's new tables were created (empty) before this check.
+            connection
+                .execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                    [SCHEMA_VERSION],
+                )
+                .map_err(&fail)?;
+        }
         Some(version) if version != SCHEMA_VERSION => {
             return Err(LedgerError::Store {
                 path: path.display().to_string(),
@@ -412,9 +456,54 @@ fn load(connection: &Connection, references: &mut References) -> rusqlite::Resul
     }
     let last: Option<i64> =
         connection.query_row("SELECT max(seq) FROM entries", [], |row| row.get(0))?;
+    let mut sessions = Vec::new();
+    let mut statement = connection.prepare(&format!("SELECT {SESSION_COLUMNS} FROM sessions"))?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        sessions.push(read_session(row)?);
+    }
     Ok(Loaded {
         accounts,
         next_seq: last.map_or(1, |seq| seq.unsigned_abs() + 1),
+        sessions,
+    })
+}
+
+fn read_session(row: &rusqlite::Row<'_>) -> rusqlite::Result<OpenSession> {
+    let text = |i: usize| -> rusqlite::Result<String> { row.get(i) };
+    let time = |i: usize| -> rusqlite::Result<Timestamp> {
+        let value = text(i)?;
+        Timestamp::parse(&value).map_err(|_| corrupt("time", &value))
+    };
+    let seconds = |i: usize| -> rusqlite::Result<u32> {
+        let value: i64 = row.get(i)?;
+        u32::try_from(value).map_err(|_| corrupt("number of seconds", &value.to_string()))
+    };
+    Ok(OpenSession {
+        id: text(0)?,
+        account: account(&text(1)?)?,
+        number: text(2)?,
+        start: time(3)?,
+        prefix: text(4)?,
+        destination: text(5)?,
+        currency: text(6)?,
+        terms: Terms {
+            rate: decimal(&text(7)?)?,
+            connection_fee: decimal(&text(8)?)?,
+            increment_s: seconds(9)?,
+            min_time_s: seconds(10)?,
+            first_interval_s: seconds(11)?,
+        },
+        exchange_rate: decimal(&text(12)?)?,
+        limit: row
+            .get::<_, Option<String>>(13)?
+            .map(|limit| decimal(&limit))
+            .transpose()?,
+        used_s: seconds(14)?,
+        granted_s: seconds(15)?,
+        final_grant: row.get::<_, i64>(16)? != 0,
+        reserved: decimal(&text(17)?)?,
+        expires: time(18)?,
     })
 }
 
@@ -483,7 +572,7 @@ impl Texts {
 }
 
 impl Store for SqliteStore {
-    fn append(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
+    fn append(&mut self, entries: &[Entry], sessions: &[SessionWrite]) -> Result<(), StoreError> {
         self.files
             .verify(&self.connection, &self.stats, &self.log)?;
         let transaction = self.connection.transaction().map_err(|e| e.to_string())?;
@@ -557,6 +646,45 @@ impl Store for SqliteStore {
                     .map_err(|e| e.to_string())?;
                 if updated != 1 {
                     return Err(format!("{account} has no opening entry"));
+                }
+            }
+            if !sessions.is_empty() {
+                let mut put = transaction
+                    .prepare_cached(PUT_SESSION)
+                    .map_err(|e| e.to_string())?;
+                let mut remove = transaction
+                    .prepare_cached(REMOVE_SESSION)
+                    .map_err(|e| e.to_string())?;
+                for write in sessions {
+                    match write {
+                        SessionWrite::Put(session) => {
+                            put.execute(params![
+                                session.id,
+                                session.account.to_string(),
+                                session.number,
+                                session.start.to_string(),
+                                session.prefix,
+                                session.destination,
+                                session.currency,
+                                session.terms.rate.to_string(),
+                                session.terms.connection_fee.to_string(),
+                                session.terms.increment_s,
+                                session.terms.min_time_s,
+                                session.terms.first_interval_s,
+                                session.exchange_rate.to_string(),
+                                session.limit.map(|limit| limit.to_string()),
+                                session.used_s,
+                                session.granted_s,
+                                i64::from(session.final_grant),
+                                session.reserved.to_string(),
+                                session.expires.to_string(),
+                            ])
+                            .map_err(|e| e.to_string())?;
+                        }
+                        SessionWrite::Remove(id) => {
+                            remove.execute([id]).map_err(|e| e.to_string())?;
+                        }
+                    }
                 }
             }
         }

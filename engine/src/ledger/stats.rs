@@ -19,6 +19,14 @@ pub struct Stats {
     pub commit_micros: AtomicU64,
     /// The write-ahead log's size at the last look (every 200 ms), in bytes.
     pub wal_bytes: AtomicU64,
+    /// Sessions open now (calls in progress).
+    pub sessions_open: AtomicU64,
+    /// Sessions granted and opened.
+    pub sessions_started: AtomicU64,
+    /// Session starts and updates refused for money.
+    pub sessions_refused: AtomicU64,
+    /// Sessions the server closed because their grant ran out `grace_s` ago.
+    pub sessions_expired: AtomicU64,
     /// Why the store may not be written any more (its file was removed or replaced), once
     /// that happened: every change is refused until the server is restarted.
     unusable: Mutex<Option<String>>,

@@ -2,6 +2,7 @@
 //! PostgreSQL backend for servers that share balances is to follow). Only the committer
 //! thread calls it, so a backend needs no locking of its own.
 
+use super::session::{OpenSession, SessionWrite};
 use super::{Kind, RefKey};
 use crate::accounts::Account;
 use crate::money::Decimal;
@@ -48,6 +49,8 @@ pub struct Loaded {
     pub accounts: Vec<(Account, Decimal, Decimal)>,
     /// The sequence number the next entry gets.
     pub next_seq: u64,
+    /// The sessions open (calls in progress).
+    pub sessions: Vec<OpenSession>,
 }
 
 /// How often an idle committer lets its store [`Store::watch`]: a ledger file removed while
@@ -60,9 +63,9 @@ pub type StoreError = String;
 /// Where entries are kept.
 pub trait Store: Send {
     /// Appends `entries` (in order, numbered from the store's next sequence number) and the
-    /// balances they leave, in one transaction that is durable when this returns `Ok`. On
-    /// error nothing of it is kept.
-    fn append(&mut self, entries: &[Entry]) -> Result<(), StoreError>;
+    /// balances they leave, and writes `sessions` (opened, extended, closed), in one
+    /// transaction that is durable when this returns `Ok`. On error nothing of it is kept.
+    fn append(&mut self, entries: &[Entry], sessions: &[SessionWrite]) -> Result<(), StoreError>;
 
     /// The entry applied with `key`, if any.
     fn find(&mut self, key: &RefKey) -> Result<Option<Entry>, StoreError>;

@@ -385,7 +385,7 @@ mod properties {
                     .iter()
                     .map(|submission| match submission {
                         Submission::Change(c) => c.key().map(|key| (key, c.account)),
-                        Submission::Unpriced { .. } => None,
+                        Submission::Unpriced { .. } | Submission::Session(_) => None,
                     })
                     .collect();
                 for (outcome, key) in ledger.commit(batch).into_iter().zip(keys) {
@@ -439,7 +439,11 @@ struct BrokenStore {
 }
 
 impl Store for BrokenStore {
-    fn append(&mut self, _: &[Entry]) -> Result<(), store::StoreError> {
+    fn append(
+        &mut self,
+        _: &[Entry],
+        _: &[session::SessionWrite],
+    ) -> Result<(), store::StoreError> {
         assert!(!self.panics, "a bug in the store");
         Err("disk full".into())
     }

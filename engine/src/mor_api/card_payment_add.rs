@@ -128,7 +128,7 @@ pub fn run<'a>(
     let entry = match ledger.commit(vec![Submission::Change(change)]).pop() {
         Some(Applied::Done(entry) | Applied::Duplicate(entry)) => entry,
         Some(Applied::Refused(_)) => return Err(invalid),
-        Some(Applied::Failed(_)) | None => {
+        Some(Applied::Failed(_) | Applied::Session(_)) | None => {
             return Err(Failure::page_status(ApiError::FeatureDisabled))
         }
     };

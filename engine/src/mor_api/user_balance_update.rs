@@ -101,7 +101,9 @@ pub fn run<'a>(
             user,
             balance: entry.balance_after,
         }),
-        Some(Applied::Refused(_) | Applied::Failed(_)) | None => Err(not_updated),
+        Some(Applied::Refused(_) | Applied::Failed(_) | Applied::Session(_)) | None => {
+            Err(not_updated)
+        }
     }
 }
 
