@@ -106,18 +106,31 @@ impl<'a> Payer<'a> {
         }
     }
 
-    /// What the payer may still spend with `balance` (its balance, read once by the caller),
-    /// in the default currency, as the two amounts whose exact sum it is: a user's balance
-    /// and its credit, a card's balance and minus its `min_balance`. `None`: no limit (a user
-    /// with unlimited credit). The sum is left to [`cost::max_seconds`], which takes it
-    /// exactly: a sum may need more digits than either amount.
-    pub fn available(self, balance: Decimal) -> Option<[Decimal; 2]> {
+    /// The payer's balance and the money its calls in progress hold, of one moment.
+    pub fn balance_and_reserved(self) -> (Decimal, Decimal) {
+        match self {
+            Payer::User(user) => user.live.get_with_reserved(),
+            Payer::Card(card) => card.live.get_with_reserved(),
+        }
+    }
+
+    /// What the payer may still spend with `balance` while its calls in progress hold
+    /// `reserved`: balance + limit − reserved (`None`: no limit, or beyond 38 digits).
+    pub fn spendable(self, balance: Decimal, reserved: Decimal) -> Option<Decimal> {
+        balance
+            .checked_add(self.limit()?)?
+            .checked_add(reserved.negated())
+    }
+
+    /// What the payer may spend beyond its balance: a user's credit, minus a card's
+    /// `min_balance`; `None` for a user with unlimited credit.
+    pub fn limit(self) -> Option<Decimal> {
         match self {
             Payer::User(user) => match user.credit {
                 Credit::Unlimited => None,
-                Credit::Limited(credit) => Some([balance, credit]),
+                Credit::Limited(credit) => Some(credit),
             },
-            Payer::Card(card) => Some([balance, card.min_balance.negated()]),
+            Payer::Card(card) => Some(card.min_balance.negated()),
         }
     }
 }
@@ -177,12 +190,12 @@ impl<'a> Rating<'a> {
     pub fn max_seconds(
         &self,
         balance: Decimal,
-        available: Option<[Decimal; 2]>,
+        available: Option<&[Decimal]>,
         limit: u32,
     ) -> Result<Option<u32>, CostError> {
         let longest = match available {
             None => (limit > 0).then_some(limit),
-            Some(parts) => cost::max_seconds(&self.terms, &parts, self.exchange_rate, limit)?,
+            Some(parts) => cost::max_seconds(&self.terms, parts, self.exchange_rate, limit)?,
         };
         if let Some(seconds) = longest {
             // Any call up to `seconds` costs at most `cost`, to at most 6 places: the balance

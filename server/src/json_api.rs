@@ -105,6 +105,7 @@ fn http_status(status: json_api::JsonStatus) -> HttpStatus {
         json_api::JsonStatus::Unauthorized => HttpStatus::Unauthorized,
         json_api::JsonStatus::NotFound => HttpStatus::NotFound,
         json_api::JsonStatus::MethodNotAllowed => HttpStatus::MethodNotAllowed,
+        json_api::JsonStatus::Conflict => HttpStatus::Conflict,
         json_api::JsonStatus::PayloadTooLarge => HttpStatus::PayloadTooLarge,
         json_api::JsonStatus::Unavailable => HttpStatus::Unavailable,
     }

@@ -25,6 +25,10 @@ struct Answer<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<Cow<'a, str>>,
     balance: Option<Money>,
+    /// Held by the payer's calls in progress (sessions).
+    reserved: Option<Money>,
+    /// What the payer may still spend: balance + credit − reserved (`null`: no limit).
+    available: Option<Money>,
     #[serde(skip_serializing_if = "Option::is_none")]
     prefix: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,6 +46,8 @@ struct Answer<'a> {
     first_interval_s: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     currency: Option<&'a str>,
+    /// The default currency, in which `balance`, `reserved` and `available` are.
+    balance_currency: &'a str,
 }
 
 /// Answers `/v1/authorize`. Field errors (400) come before lookups (404): exactly one of
@@ -68,9 +74,14 @@ pub fn run(
     };
     let payer = payer(accounts, named).map_err(Failure::not_found)?;
     // Read once: the balance shown and the longest call it pays for are of one moment.
-    let balance = payer.balance();
+    let (balance, reserved) = payer.balance_and_reserved();
+    let limit = payer.limit();
+    let available = payer.spendable(balance, reserved);
     let mut answer = Answer {
         balance: Some(Money(balance)),
+        reserved: Some(Money(reserved)),
+        available: available.map(Money),
+        balance_currency: &accounts.currencies.default_currency().code,
         ..Answer::default()
     };
     let rating = match rating::rate(artifact, accounts, payer, &settings.numbers, number, at) {
@@ -81,7 +92,8 @@ pub fn run(
             return Ok(());
         }
     };
-    match rating.max_seconds(balance, payer.available(balance), settings.max_call_seconds) {
+    let parts = limit.map(|limit| [balance, limit, reserved.negated()]);
+    match rating.max_seconds(balance, parts.as_ref().map(|p| &p[..]), settings.max_call_seconds) {
         Ok(Some(seconds)) => {
             answer.allowed = true;
             answer.max_seconds = seconds;

@@ -1,5 +1,7 @@
 //! `GET /v1/balance?account=NAME` (or `card=NUMBER`): the live balance, in the default
-//! currency with 6 places: `{"balance":"60.000000","currency":"USD"}`.
+//! currency with 6 places, what the payer's calls in progress hold and what it may still
+//! spend (`null` for unlimited credit):
+//! `{"balance":"60.000000","currency":"USD","reserved":"0.000000","available":"60.000000"}`.
 
 use serde::Serialize;
 
@@ -10,6 +12,8 @@ use crate::accounts::Accounts;
 struct Answer<'a> {
     balance: Money,
     currency: &'a str,
+    reserved: Money,
+    available: Option<Money>,
 }
 
 /// Answers `/v1/balance`: 400 without exactly one of `account` and `card`, 404 when it
@@ -20,11 +24,15 @@ pub fn run(
     out: &mut Vec<u8>,
 ) -> Result<(), Failure> {
     let payer = payer_of_params(accounts, request.params)?;
+    let (balance, reserved) = payer.balance_and_reserved();
+    let available = payer.spendable(balance, reserved);
     write_json(
         out,
         &Answer {
-            balance: Money(payer.balance()),
+            balance: Money(balance),
             currency: &accounts.currencies.default_currency().code,
+            reserved: Money(reserved),
+            available: available.map(Money),
         },
     );
     Ok(())
@@ -67,16 +75,16 @@ mod tests {
             balance(&live, &[("account", "alice")]),
             (
                 JsonStatus::Ok,
-                r#"{"balance":"60.000000","currency":"USD"}"#.into()
+                r#"{"balance":"60.000000","currency":"USD","reserved":"0.000000","available":"60.000000"}"#.into()
             )
         );
         assert_eq!(
             balance(&live, &[("card", "1111111119")]).1,
-            r#"{"balance":"10.084034","currency":"USD"}"#
+            r#"{"balance":"10.084034","currency":"USD","reserved":"0.000000","available":"-9.915966"}"#
         );
         assert_eq!(
             balance(&live, &[("account", "bob")]).1,
-            r#"{"balance":"-12.340000","currency":"USD"}"#
+            r#"{"balance":"-12.340000","currency":"USD","reserved":"0.000000","available":"-12.340000"}"#
         );
     }
 

@@ -68,12 +68,12 @@ struct CallIn<'a> {
 }
 
 /// A call whose fields are all valid.
-struct Valid<'c> {
-    id: &'c str,
-    payer: (usize, &'c str),
-    number: &'c str,
-    start: Timestamp,
-    billsec: i64,
+pub(crate) struct Valid<'c> {
+    pub(crate) id: &'c str,
+    pub(crate) payer: (usize, &'c str),
+    pub(crate) number: &'c str,
+    pub(crate) start: Timestamp,
+    pub(crate) billsec: i64,
 }
 
 /// What became of one call before the commit.
@@ -87,7 +87,7 @@ enum Plan<'c> {
 /// One result, in input order.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum CallResult<'a> {
+pub(crate) enum CallResult<'a> {
     Charged {
         id: &'a str,
         cost: Money,
@@ -163,7 +163,7 @@ pub fn run(
 
 /// A charged call's result from its entry (new, or stored when `duplicate`): the cost is
 /// the entry's debit, the balance the one it left.
-fn charged<'a>(
+pub(crate) fn charged<'a>(
     id: &'a str,
     entry: &'a Entry,
     currency: &'a str,
@@ -262,7 +262,7 @@ fn check<'c>(call: &'c CallIn<'_>) -> Result<Valid<'c>, String> {
 /// The ledger change that charges a valid call, or why it cannot be priced (answered as
 /// the call's error unless its id was charged before) with the payer's account when it was
 /// found (a resend to another payer is told so).
-fn price(
+pub(crate) fn price(
     artifact: &Artifact,
     accounts: &Accounts,
     rules: &NumberRules,

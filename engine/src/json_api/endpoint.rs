@@ -9,15 +9,21 @@ pub enum Endpoint {
     Authorize,
     Calls,
     Balance,
+    Sessions,
+    SessionsUpdate,
+    SessionsEnd,
 }
 
 impl Endpoint {
     /// Every endpoint, for metrics labels.
-    pub const ALL: [Endpoint; 4] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::Rates,
         Endpoint::Authorize,
         Endpoint::Calls,
         Endpoint::Balance,
+        Endpoint::Sessions,
+        Endpoint::SessionsUpdate,
+        Endpoint::SessionsEnd,
     ];
 
     /// The name after `/v1/`.
@@ -27,13 +33,20 @@ impl Endpoint {
             Endpoint::Authorize => "authorize",
             Endpoint::Calls => "calls",
             Endpoint::Balance => "balance",
+            Endpoint::Sessions => "sessions",
+            Endpoint::SessionsUpdate => "sessions/update",
+            Endpoint::SessionsEnd => "sessions/end",
         }
     }
 
     /// The one method it answers.
     pub fn method(self) -> Method {
         match self {
-            Endpoint::Rates | Endpoint::Calls => Method::Post,
+            Endpoint::Rates
+            | Endpoint::Calls
+            | Endpoint::Sessions
+            | Endpoint::SessionsUpdate
+            | Endpoint::SessionsEnd => Method::Post,
             Endpoint::Authorize | Endpoint::Balance => Method::Get,
         }
     }

@@ -9,6 +9,9 @@ pub const ACCOUNT_NOT_FOUND: &str = "account not found";
 pub const CARD_NOT_FOUND: &str = "card not found";
 pub const TARIFF_NOT_FOUND: &str = "tariff not found";
 pub const LEDGER_UNAVAILABLE: &str = "ledger unavailable";
+pub const CALL_ALREADY_CHARGED: &str = "call already charged";
+pub const TOO_MANY_SESSIONS: &str = "too many open sessions";
+pub const SESSION_NOT_FOUND: &str = crate::ledger::session::SESSION_NOT_FOUND;
 
 /// A request refused as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +69,8 @@ pub enum JsonStatus {
     Unauthorized,
     NotFound,
     MethodNotAllowed,
+    /// 409: a session started with the id of a call already charged.
+    Conflict,
     PayloadTooLarge,
     /// The ledger could not write (`{"error":"ledger unavailable"}`): resend, ids make it safe.
     Unavailable,

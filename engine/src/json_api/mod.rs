@@ -1,5 +1,6 @@
 //! Ratel's own JSON API (docs/api.md, "JSON API"): `/v1/rates`, `/v1/authorize`,
-//! `/v1/calls` and `/v1/balance`, for softswitches and scripts. Plain functions like
+//! `/v1/calls`, `/v1/balance` and the sessions of calls in progress (`/v1/sessions`,
+//! `/v1/sessions/update`, `/v1/sessions/end`), for softswitches and scripts. Plain functions like
 //! [`crate::mor_api`]: the data, the settings and the decoded request in, a status and a JSON
 //! body out; HTTP stays in the server.
 //!
@@ -20,6 +21,7 @@ mod gate;
 mod payers;
 pub mod rates;
 mod request;
+pub mod sessions;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
@@ -53,6 +55,13 @@ pub fn respond(
         Endpoint::Authorize => authorize::run(artifact, accounts, settings, request, out),
         Endpoint::Calls => calls::run(artifact, accounts, &settings.numbers, request, ledger, out),
         Endpoint::Balance => balance::run(accounts, request, out),
+        Endpoint::Sessions => {
+            sessions::start::run(artifact, accounts, settings, request, ledger, out)
+        }
+        Endpoint::SessionsUpdate => sessions::update::run(accounts, settings, request, ledger, out),
+        Endpoint::SessionsEnd => {
+            sessions::end::run(artifact, accounts, &settings.numbers, request, ledger, out)
+        }
     };
     match result {
         Ok(()) => JsonStatus::Ok,

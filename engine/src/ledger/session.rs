@@ -51,6 +51,28 @@ impl OpenSession {
     }
 }
 
+/// The `[sessions]` section of `ratel.toml` (docs/config.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionLimits {
+    /// Seconds one grant covers at most; 0: `max_call_seconds` (one grant a call, as MOR).
+    pub grant_s: u32,
+    /// How long past its grant a silent session stays open, in seconds.
+    pub grace_s: u32,
+    /// Open sessions at most; beyond it a start answers 503.
+    pub max_open: usize,
+}
+
+impl Default for SessionLimits {
+    fn default() -> SessionLimits {
+        SessionLimits {
+            grant_s: 0,
+            grace_s: 60,
+            max_open: 1_000_000,
+        }
+    }
+}
+
 /// The `[sessions]` settings a session request carries to the committer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionSettings {

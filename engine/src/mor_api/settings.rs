@@ -1,6 +1,7 @@
 //! The `[api]` settings of `ratel.toml` (docs/config.md), read straight from the file, with
 //! MOR's defaults.
 
+use crate::ledger::session::SessionLimits;
 use crate::lookup::NumberRules;
 
 /// The `[api]` settings (docs/server.md), with its defaults.
@@ -26,6 +27,21 @@ pub struct ApiSettings {
     /// section of its own: not read from `[api]`).
     #[serde(skip)]
     pub numbers: NumberRules,
+    /// Calls in progress (`[sessions]` of `ratel.toml`, a section of its own).
+    #[serde(skip)]
+    pub sessions: SessionLimits,
+}
+
+impl ApiSettings {
+    /// What a session request carries to the ledger: `[sessions]` and the longest call.
+    pub fn session_settings(&self) -> crate::ledger::SessionSettings {
+        crate::ledger::SessionSettings {
+            grant_s: self.sessions.grant_s,
+            grace_s: self.sessions.grace_s,
+            max_open: self.sessions.max_open,
+            max_call_seconds: self.max_call_seconds,
+        }
+    }
 }
 
 impl Default for ApiSettings {
@@ -44,6 +60,7 @@ impl Default for ApiSettings {
             native_token: String::new(),
             max_call_seconds: 7200,
             numbers: NumberRules::default(),
+            sessions: SessionLimits::default(),
         }
     }
 }

@@ -116,22 +116,24 @@ fn what_a_payer_may_spend() {
     let d = |text: &str| Decimal::parse(text, true).unwrap();
     let mut alice = accounts.user_by_username("alice").unwrap().clone();
     let balance = alice.balance();
+    assert_eq!(Payer::User(&alice).limit(), Some(d("0")));
     assert_eq!(
-        Payer::User(&alice).available(balance),
-        Some([d("60"), d("0")])
+        Payer::User(&alice).spendable(balance, d("2.5")),
+        Some(d("57.5"))
     );
     alice.credit = Credit::Limited(d("10.5"));
     assert_eq!(
-        Payer::User(&alice).available(balance),
-        Some([d("60"), d("10.5")])
+        Payer::User(&alice).spendable(balance, d("0")),
+        Some(d("70.5"))
     );
     alice.credit = Credit::Unlimited;
-    assert_eq!(Payer::User(&alice).available(balance), None);
+    assert_eq!(Payer::User(&alice).limit(), None);
+    assert_eq!(Payer::User(&alice).spendable(balance, d("1")), None);
     // Card 26: 10.0840336134454 less its minimum of 20.
     let card = accounts.card_by_number("1111111119").unwrap();
     assert_eq!(
-        Payer::Card(card).available(card.balance()),
-        Some([d("10.0840336134454"), d("-20")])
+        Payer::Card(card).spendable(card.balance(), d("0")),
+        Some(d("-9.9159663865546"))
     );
     // No limit means the configured longest call, when at least 1 s.
     let rating = rate(
@@ -146,13 +148,13 @@ fn what_a_payer_may_spend() {
     assert_eq!(rating.max_seconds(d("0"), None, 7200), Ok(Some(7200)));
     assert_eq!(rating.max_seconds(d("0"), None, 0), Ok(None));
     assert_eq!(
-        rating.max_seconds(d("0.01"), Some([d("0.01"), d("0")]), 7200),
+        rating.max_seconds(d("0.01"), Some(&[d("0.01"), d("0")][..]), 7200),
         Ok(Some(1))
     );
     // Review: a sum past 18 digits is neither "no limit" nor "nothing".
     let tiny = d("0.000000000000000001");
     assert_eq!(
-        rating.max_seconds(tiny, Some([tiny, d("10")]), 7200),
+        rating.max_seconds(tiny, Some(&[tiny, d("10")][..]), 7200),
         Ok(Some(1200))
     );
     // Issue 16: a call is allowed only when it can be charged. A balance at the edge
@@ -168,19 +170,19 @@ fn what_a_payer_may_spend() {
     // shorter call's six places would pass 38 digits: every call must be chargeable.
     let big = d("150000000000000000000000000000000");
     assert_eq!(
-        rating.max_seconds(big, Some([big, d("0")]), 7200),
+        rating.max_seconds(big, Some(&[big, d("0")][..]), 7200),
         Err(CostError::OutOfRange)
     );
     // Review: many places in the balance are no reason to refuse (it was "out of
     // range" from widening the cost to 37 places in 128 bits).
     let fine = d("6.0000000000000000000000000000000000001");
     assert_eq!(
-        rating.max_seconds(fine, Some([fine, d("0")]), 7200),
+        rating.max_seconds(fine, Some(&[fine, d("0")][..]), 7200),
         Ok(Some(720))
     );
     let deep = d(&format!("-{}", "9".repeat(38)));
     assert_eq!(
-        rating.max_seconds(deep, Some([deep, d("0")]), 7200),
+        rating.max_seconds(deep, Some(&[deep, d("0")][..]), 7200),
         Ok(None)
     );
 }

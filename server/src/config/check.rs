@@ -39,11 +39,13 @@ pub(super) enum Form {
     Digits(&'static str),
     /// `numbers.min_digits`: 0 to 20.
     MinDigits,
+    /// `sessions.max_open`: 1 or more.
+    Count,
 }
 
 /// Every key of `ratel.toml`: its section (`""` for the top level), name and form. The
 /// sections' keys are the fields of [`File`]'s sections, in the same order.
-pub(super) const SETTINGS: [(&str, &str, Form); 29] = [
+pub(super) const SETTINGS: [(&str, &str, Form); 32] = [
     ("", "listen", Form::Address("127.0.0.1:8080")),
     ("", "admin_listen", Form::Address("127.0.0.1:9090")),
     ("", "workers", Form::Threads),
@@ -73,12 +75,16 @@ pub(super) const SETTINGS: [(&str, &str, Form); 29] = [
     ("numbers", "national_prefix", Form::Digits("0")),
     ("numbers", "country_code", Form::Digits("370")),
     ("numbers", "min_digits", Form::MinDigits),
+    ("sessions", "grant_s", Form::Seconds),
+    ("sessions", "grace_s", Form::Seconds),
+    ("sessions", "max_open", Form::Count),
 ];
 
 /// The sections, `[name]` tables of settings.
-pub(super) const SECTIONS: [&str; 4] = ["data", "api", "ledger", "numbers"];
+pub(super) const SECTIONS: [&str; 5] = ["data", "api", "ledger", "numbers", "sessions"];
 
-/// The sections as a message lists them: `[data], [api], [ledger] and [numbers]`.
+/// The sections as a message lists them: `[data], [api], [ledger], [numbers] and
+/// [sessions]`.
 fn sections_listed() -> String {
     let names: Vec<String> = SECTIONS.iter().map(|s| format!("[{s}]")).collect();
     match names.split_last() {
@@ -366,6 +372,7 @@ impl Form {
             }
             Form::Digits(like) => format!("1 to 20 digits in double quotes (like \"{like}\")"),
             Form::MinDigits => "a whole number of digits from 0 to 20 (like 5)".into(),
+            Form::Count => "a whole number, 1 or more (like 1000000)".into(),
         }
     }
 
@@ -515,6 +522,13 @@ impl Form {
                 match is_code(text) {
                     true => Ok(()),
                     false => Err(self.refused(self.expected(), quoted(text))),
+                }
+            }
+            Form::Count => {
+                let count = self.integer(value)?;
+                match usize::try_from(count) {
+                    Ok(count) if count >= 1 => Ok(()),
+                    _ => Err(self.refused(self.expected(), Not::Value(count.to_string()))),
                 }
             }
             Form::MinDigits => {

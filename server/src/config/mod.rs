@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use ratel_engine::accounts::AccountFiles;
+use ratel_engine::ledger::session::SessionLimits;
 use ratel_engine::lookup::NumberRules;
 use ratel_engine::mor_api::ApiSettings;
 use ratel_engine::snapshot::DataFiles;
@@ -72,6 +73,7 @@ struct File {
     api: ApiSettings,
     ledger: LedgerSection,
     numbers: NumberRules,
+    sessions: SessionLimits,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +105,7 @@ impl Default for File {
             api: ApiSettings::default(),
             ledger: LedgerSection::default(),
             numbers: NumberRules::default(),
+            sessions: SessionLimits::default(),
         }
     }
 }
@@ -195,6 +198,7 @@ impl Config {
             ledger_create: file.ledger.create,
             api: ApiSettings {
                 numbers: file.numbers,
+                sessions: file.sessions,
                 ..file.api
             },
         })

@@ -63,12 +63,12 @@ fn limits_and_malformed_requests_are_rejected() {
     let big_head = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(9_000));
     assert_eq!(
         parse(big_head.as_bytes()).unwrap_err(),
-        "431 HttpRequest Header Fields Too Large"
+        "431 Request Header Fields Too Large"
     );
     let many = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(200));
     assert_eq!(
         parse(many.as_bytes()).unwrap_err(),
-        "431 HttpRequest Header Fields Too Large"
+        "431 Request Header Fields Too Large"
     );
     let sixty_four = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(64));
     assert!(parse(sixty_four.as_bytes()).is_ok());
@@ -81,7 +81,7 @@ fn limits_and_malformed_requests_are_rejected() {
     ] {
         assert_eq!(
             parse(bad).unwrap_err(),
-            "400 Bad HttpRequest",
+            "400 Bad Request",
             "{}",
             String::from_utf8_lossy(bad)
         );
@@ -92,7 +92,7 @@ fn limits_and_malformed_requests_are_rejected() {
     );
     assert_eq!(
         parse(b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n").unwrap_err(),
-        "400 Bad HttpRequest"
+        "400 Bad Request"
     );
     assert_eq!(
         parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap_err(),

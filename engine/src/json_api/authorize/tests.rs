@@ -68,7 +68,7 @@ fn the_spec_example_allows_the_longest_call_the_balance_pays_for() {
         authorize(&live, 7200, &ALICE),
         (
             JsonStatus::Ok,
-            r#"{"allowed":true,"max_seconds":7200,"balance":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"}"#.into()
+            r#"{"allowed":true,"max_seconds":7200,"balance":"60.000000","reserved":"0.000000","available":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD","balance_currency":"USD"}"#.into()
         )
     );
     // 0.5/min per second: s / 120 ≤ 60 up to s = 7200 exactly; nothing was reserved.
@@ -89,12 +89,12 @@ fn credit_raises_what_a_user_may_spend_and_unlimited_credit_allows_the_limit() {
     let dave = [("account", "dave"), ("number", "4470123")];
     assert_eq!(
         authorize(&live, 100_000, &dave).1,
-        r#"{"allowed":true,"max_seconds":100000,"balance":"15.500000","prefix":"4470","destination":"United Kingdom Personal Numbering","rate":"0.35","connection_fee":"0.05","increment_s":60,"min_time_s":60,"currency":"USD"}"#
+        r#"{"allowed":true,"max_seconds":100000,"balance":"15.500000","reserved":"0.000000","available":null,"prefix":"4470","destination":"United Kingdom Personal Numbering","rate":"0.35","connection_fee":"0.05","increment_s":60,"min_time_s":60,"currency":"USD","balance_currency":"USD"}"#
     );
     // ...but only where a rate exists.
     assert_eq!(
         authorize(&live, 100_000, &[("account", "dave"), ("number", "999")]).1,
-        r#"{"allowed":false,"max_seconds":0,"reason":"rate not found","balance":"15.500000"}"#
+        r#"{"allowed":false,"max_seconds":0,"reason":"rate not found","balance":"15.500000","reserved":"0.000000","available":null,"balance_currency":"USD"}"#
     );
 }
 
@@ -107,7 +107,7 @@ fn a_card_spends_its_balance_less_its_minimum_at_its_group_tariff() {
     // Card 26: 10.084… with a minimum of 20: nothing to spend.
     assert_eq!(
         authorize(&live, 7200, &[("card", "1111111119"), ("number", "370")]).1,
-        r#"{"allowed":false,"max_seconds":0,"reason":"insufficient balance","balance":"10.084034","prefix":"370","destination":"Lithuania","rate":"0.987","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"}"#
+        r#"{"allowed":false,"max_seconds":0,"reason":"insufficient balance","balance":"10.084034","reserved":"0.000000","available":"-9.915966","prefix":"370","destination":"Lithuania","rate":"0.987","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD","balance_currency":"USD"}"#
     );
 }
 
@@ -119,7 +119,9 @@ fn costs_are_compared_in_the_default_currency() {
     assert_eq!(seconds(&answer), 6624);
     assert!(
         answer.1.ends_with(
-            r#""rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"EUR"}"#
+            // Issue 19: the balance's currency beside the rate's, so a USD balance next to
+            // an EUR rate is not read as euros.
+            r#""rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"EUR","balance_currency":"USD"}"#
         ),
         "{}",
         answer.1
@@ -197,12 +199,12 @@ fn a_first_interval_is_billed_and_shown_only_when_the_rate_has_one() {
     let live = live_on(vip_custom_billed("45/10"), priced_cards);
     assert_eq!(
         authorize(&live, 100_000, &ALICE).1,
-        r#"{"allowed":true,"max_seconds":7195,"balance":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":10,"min_time_s":0,"first_interval_s":45,"currency":"USD"}"#
+        r#"{"allowed":true,"max_seconds":7195,"balance":"60.000000","reserved":"0.000000","available":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":10,"min_time_s":0,"first_interval_s":45,"currency":"USD","balance_currency":"USD"}"#
     );
     // A plain increment: no first_interval_s, as before.
     let live = live_on(vip_custom_billed("10"), priced_cards);
     assert_eq!(
         authorize(&live, 100_000, &ALICE).1,
-        r#"{"allowed":true,"max_seconds":7200,"balance":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":10,"min_time_s":0,"currency":"USD"}"#
+        r#"{"allowed":true,"max_seconds":7200,"balance":"60.000000","reserved":"0.000000","available":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":10,"min_time_s":0,"currency":"USD","balance_currency":"USD"}"#
     );
 }

@@ -47,7 +47,7 @@ fn the_spec_example_is_charged_once_and_a_resend_answers_the_stored_result() {
     );
     assert_eq!(
         balance(&live, &[("account", "alice")]),
-        r#"{"balance":"59.458333","currency":"USD"}"#
+        r#"{"balance":"59.458333","currency":"USD","reserved":"0.000000","available":"59.458333"}"#
     );
 }
 
@@ -62,7 +62,7 @@ fn the_same_id_twice_in_one_batch_is_charged_once() {
     );
     assert_eq!(
         balance(&live, &[("account", "alice")]),
-        r#"{"balance":"59.458333","currency":"USD"}"#
+        r#"{"balance":"59.458333","currency":"USD","reserved":"0.000000","available":"59.458333"}"#
     );
 }
 
@@ -103,7 +103,7 @@ fn a_resent_id_answers_what_was_charged_even_when_it_could_not_be_priced_now() {
     );
     assert_eq!(
         balance(&live, &[("account", "bob")]),
-        r#"{"balance":"-12.340000","currency":"USD"}"#
+        r#"{"balance":"-12.340000","currency":"USD","reserved":"0.000000","available":"-12.340000"}"#
     );
 }
 
@@ -233,7 +233,7 @@ fn per_call_errors_charge_nothing_and_name_the_field() {
     assert_eq!(body, format!(r#"{{"results":[{}]}}"#, expected.join(",")));
     assert_eq!(
         balance(&live, &[("account", "alice")]),
-        r#"{"balance":"60.000000","currency":"USD"}"#
+        r#"{"balance":"60.000000","currency":"USD","reserved":"0.000000","available":"60.000000"}"#
     );
     // The ids refused for a field were never taken; those refused by the ledger neither.
     let retry = r#"{"id":"e-4","account":"alice","number":"370","start":"2026-11-26 10:00:00","billsec":60}"#;
@@ -334,7 +334,7 @@ fn malformed_bodies_are_refused_whole() {
     // Nothing was charged by any of them.
     assert_eq!(
         balance(&live, &[("account", "alice")]),
-        r#"{"balance":"60.000000","currency":"USD"}"#
+        r#"{"balance":"60.000000","currency":"USD","reserved":"0.000000","available":"60.000000"}"#
     );
 }
 
