@@ -49,7 +49,7 @@ struct Shard {
     in_flight: AtomicI64,
     /// JSON API requests per endpoint (in `json_api::Endpoint::ALL` order), by
     /// `JSON_OUTCOMES`.
-    json: [[AtomicU64; JSON_OUTCOMES.len()]; 4],
+    json: [[AtomicU64; JSON_OUTCOMES.len()]; json_api::Endpoint::ALL.len()],
 }
 
 /// The `outcome` labels of `ratel_native_requests_total`: 200, any 4xx, 503.
@@ -484,6 +484,30 @@ pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
             "gauge",
             "1 when the ledger file or its log was removed or replaced under the server: every change is refused until a restart.",
             f64::from(u8::from(stats.unusable().is_some())),
+        ),
+        (
+            "ratel_sessions_open",
+            "gauge",
+            "Sessions open: calls in progress holding money.",
+            stats.sessions_open.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_sessions_started_total",
+            "counter",
+            "Sessions granted and opened.",
+            stats.sessions_started.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_sessions_refused_total",
+            "counter",
+            "Session starts and updates refused for money (insufficient, or held by calls in progress).",
+            stats.sessions_refused.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_sessions_expired_total",
+            "counter",
+            "Sessions closed by the server, their grant run out grace_s ago, and charged every second granted.",
+            stats.sessions_expired.load(Relaxed) as f64,
         ),
     ];
     write_plain(out, &metrics);

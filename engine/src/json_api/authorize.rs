@@ -13,6 +13,8 @@ use serde::Serialize;
 use super::decode;
 use super::{payer, payer_param, write_json, Canonical, Failure, JsonRequest, Money, Text};
 use crate::accounts::Accounts;
+use crate::ledger::session::{INSUFFICIENT_BALANCE, RESERVED_BY_CALLS};
+use crate::money::Decimal;
 use crate::artifact::Artifact;
 use crate::mor_api::ApiSettings;
 use crate::rating::{self, RatingError};
@@ -93,12 +95,23 @@ pub fn run(
         }
     };
     let parts = limit.map(|limit| [balance, limit, reserved.negated()]);
-    match rating.max_seconds(balance, parts.as_ref().map(|p| &p[..]), settings.max_call_seconds) {
+    let longest = |parts: Option<&[Decimal]>| {
+        rating.max_seconds(balance, parts, settings.max_call_seconds)
+    };
+    match longest(parts.as_ref().map(|p| &p[..])) {
         Ok(Some(seconds)) => {
             answer.allowed = true;
             answer.max_seconds = seconds;
         }
-        Ok(None) => answer.reason = Some(Cow::Borrowed("insufficient balance")),
+        Ok(None) => {
+            // Said apart when the balance alone would have paid: calls in progress hold it.
+            let alone = parts.map(|[balance, limit, _]| [balance, limit]);
+            let reason = match longest(alone.as_ref().map(|p| &p[..])) {
+                Ok(Some(_)) if !reserved.is_zero() => RESERVED_BY_CALLS,
+                _ => INSUFFICIENT_BALANCE,
+            };
+            answer.reason = Some(Cow::Borrowed(reason));
+        }
         Err(error) => answer.reason = Some(Cow::Owned(error.to_string())),
     }
     let prefix = rating.prefix();

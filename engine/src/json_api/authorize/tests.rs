@@ -129,7 +129,7 @@ fn costs_are_compared_in_the_default_currency() {
     let live = live_on(vip_custom_in("CHF"), priced_cards);
     assert_eq!(
         authorize(&live, 7200, &ALICE).1,
-        r#"{"allowed":false,"max_seconds":0,"reason":"tariff vip_custom is in CHF, which currencies.csv does not list","balance":"60.000000"}"#
+        r#"{"allowed":false,"max_seconds":0,"reason":"tariff vip_custom is in CHF, which currencies.csv does not list","balance":"60.000000","reserved":"0.000000","available":"60.000000","balance_currency":"USD"}"#
     );
 }
 
