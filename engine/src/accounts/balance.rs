@@ -59,6 +59,16 @@ impl BalanceCell {
         value.float = float;
     }
 
+    /// Replaces the balance and the money reserved by open sessions at once (the committer,
+    /// after a commit that moved both): a reader never sees one without the other.
+    pub(crate) fn set_with_reserved(&self, balance: Decimal, reserved: Decimal) {
+        let float = balance.to_f64();
+        let mut value = self.value.lock().unwrap_or_else(PoisonError::into_inner);
+        value.exact = balance;
+        value.float = float;
+        value.reserved = reserved;
+    }
+
     /// Replaces the money reserved by open sessions (the committer, after a commit).
     pub(crate) fn set_reserved(&self, reserved: Decimal) {
         self.value

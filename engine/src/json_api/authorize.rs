@@ -13,9 +13,9 @@ use serde::Serialize;
 use super::decode;
 use super::{payer, payer_param, write_json, Canonical, Failure, JsonRequest, Money, Text};
 use crate::accounts::Accounts;
+use crate::artifact::Artifact;
 use crate::ledger::session::{INSUFFICIENT_BALANCE, RESERVED_BY_CALLS};
 use crate::money::Decimal;
-use crate::artifact::Artifact;
 use crate::mor_api::ApiSettings;
 use crate::rating::{self, RatingError};
 
@@ -95,9 +95,8 @@ pub fn run(
         }
     };
     let parts = limit.map(|limit| [balance, limit, reserved.negated()]);
-    let longest = |parts: Option<&[Decimal]>| {
-        rating.max_seconds(balance, parts, settings.max_call_seconds)
-    };
+    let longest =
+        |parts: Option<&[Decimal]>| rating.max_seconds(balance, parts, settings.max_call_seconds);
     match longest(parts.as_ref().map(|p| &p[..])) {
         Ok(Some(seconds)) => {
             answer.allowed = true;

@@ -13,9 +13,7 @@ use super::change::{Applied, Change, Done, Submission, OTHER_PAYER};
 use super::kind::{Kind, RefKey};
 use super::options::{Level, Log};
 use super::references::References;
-use super::session::{
-    grant, OpenSession, SessionBook, SessionOp, SessionOutcome, SessionWrite,
-};
+use super::session::{grant, OpenSession, SessionBook, SessionOp, SessionOutcome, SessionWrite};
 use super::stats::Stats;
 use super::store::{CallDetail, Entry, Store, WATCH_EVERY};
 use crate::accounts::{Account, BalanceCell};
@@ -201,8 +199,7 @@ impl SessionOverlay {
     }
 
     fn remove(&mut self, book: &SessionBook, id: &str) {
-        let Some((account, reserved)) = self.get(book, id).map(|s| (s.account, s.reserved))
-        else {
+        let Some((account, reserved)) = self.get(book, id).map(|s| (s.account, s.reserved)) else {
             return;
         };
         self.reserve(book, account, reserved.negated());
@@ -324,21 +321,26 @@ impl<S: Store> Committer<S> {
                 .entries
                 .fetch_add(entries.len() as u64, Ordering::Relaxed);
             self.next_seq += entries.len() as u64;
-            for (balance, cell) in balances.values() {
-                cell.set(*balance);
-            }
             for key in keys.keys() {
                 self.references.insert(key);
             }
-            if !sessions.writes.is_empty() {
-                for (id, session) in sessions.pending {
-                    match session {
-                        Some(session) => self.sessions.put(session),
-                        None => {
-                            self.sessions.remove(&id);
-                        }
+            for (id, session) in sessions.pending {
+                match session {
+                    Some(session) => self.sessions.put(session),
+                    None => {
+                        self.sessions.remove(&id);
                     }
                 }
+            }
+            // A balance and what its sessions hold are set together: no reader sees a
+            // charge without the release of what the call held, or the reverse.
+            for (account, (balance, cell)) in &balances {
+                match sessions.reserved.remove(account) {
+                    Some(_) => cell.set_with_reserved(*balance, self.sessions.reserved(*account)),
+                    None => cell.set(*balance),
+                }
+            }
+            if !sessions.writes.is_empty() {
                 self.sessions.publish(sessions.reserved.into_keys());
                 let stats = &self.stats;
                 stats
@@ -634,7 +636,9 @@ impl<S: Store> Committer<S> {
         let change = match submission {
             Submission::Change(change) => change,
             Submission::Unpriced { error, .. } => return Planned::Refused(error),
-            Submission::Session(_) => return Planned::Failed("a session op planned as a change".into()),
+            Submission::Session(_) => {
+                return Planned::Failed("a session op planned as a change".into())
+            }
         };
         let before = match balances.get(&change.account) {
             Some((balance, _)) => *balance,

@@ -31,8 +31,8 @@ pub use commit::{Commit, NoLedger};
 pub use error::LedgerError;
 pub use kind::{Kind, RefKey};
 pub use options::{Level, Log, Options, WAL_WARN_BYTES};
-pub use stats::Stats;
 pub use session::{OpenSession, SessionOp, SessionOutcome, SessionSettings};
+pub use stats::Stats;
 pub use store::{CallDetail, Entry, Store};
 
 use std::collections::HashMap;

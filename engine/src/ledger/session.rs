@@ -251,7 +251,10 @@ impl SessionBook {
 
     /// The money `account`'s open sessions reserve.
     pub(crate) fn reserved(&self, account: Account) -> Decimal {
-        self.reserved.get(&account).copied().unwrap_or(Decimal::ZERO)
+        self.reserved
+            .get(&account)
+            .copied()
+            .unwrap_or(Decimal::ZERO)
     }
 
     /// The live balance of `account`, if a session of it was ever seen.
@@ -272,8 +275,7 @@ impl SessionBook {
         let total = self.reserved(session.account).checked_add(session.reserved);
         self.reserved
             .insert(session.account, total.unwrap_or(Decimal::ZERO));
-        self.by_expiry
-            .insert((session.expires, session.id.clone()));
+        self.by_expiry.insert((session.expires, session.id.clone()));
         self.open.insert(session.id.clone(), session);
     }
 
@@ -315,100 +317,4 @@ impl SessionBook {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(text: &str) -> Decimal {
-        Decimal::parse(text, true).unwrap()
-    }
-
-    fn per_minute(rate: &str) -> Terms {
-        Terms {
-            rate: d(rate),
-            connection_fee: Decimal::ZERO,
-            increment_s: 1,
-            min_time_s: 0,
-            first_interval_s: 0,
-        }
-    }
-
-    const SETTINGS: SessionSettings = SessionSettings {
-        grant_s: 300,
-        grace_s: 60,
-        max_open: 10,
-        max_call_seconds: 7200,
-    };
-
-    #[test]
-    fn grants_are_cut_by_money_by_the_grant_and_by_the_longest_call() {
-        let terms = per_minute("0.6"); // 0.01 a second
-        let one = Decimal::new(1, 0);
-        // 10.00 pays for 300 s (3.00): a full grant, not final.
-        let full = grant(&terms, one, d("10"), Some(d("0")), d("0"), 0, SETTINGS).unwrap();
-        assert_eq!(
-            (full.granted_s, full.final_grant, full.reserved.to_string()),
-            (300, false, "3".into())
-        );
-        // Others hold 8.50: 1.50 left pays 150 s, final.
-        let cut = grant(&terms, one, d("10"), Some(d("0")), d("8.5"), 0, SETTINGS).unwrap();
-        assert_eq!((cut.granted_s, cut.final_grant), (150, true));
-        // Nothing left: refused, and why.
-        assert_eq!(
-            grant(&terms, one, d("10"), Some(d("0")), d("10"), 0, SETTINGS),
-            Err(RESERVED_BY_CALLS)
-        );
-        assert_eq!(
-            grant(&terms, one, d("0.001"), Some(d("0")), d("0"), 0, SETTINGS),
-            Err(INSUFFICIENT_BALANCE)
-        );
-        // Credit counts; an update prices used + more; the longest call caps it.
-        let credit = grant(&terms, one, d("0"), Some(d("1")), d("0"), 0, SETTINGS).unwrap();
-        assert_eq!(credit.granted_s, 100);
-        let update = grant(&terms, one, d("100"), Some(d("0")), d("0"), 7000, SETTINGS).unwrap();
-        assert_eq!(
-            (update.granted_s, update.final_grant, update.reserved.to_string()),
-            (200, true, "72".into())
-        );
-        // grant_s 0: one grant for the whole call, final by definition.
-        let whole = SessionSettings {
-            grant_s: 0,
-            ..SETTINGS
-        };
-        let unlimited = grant(&terms, one, d("0"), None, d("5"), 0, whole).unwrap();
-        assert_eq!((unlimited.granted_s, unlimited.final_grant), (7200, true));
-    }
-
-    #[test]
-    fn the_book_keeps_each_payer_s_reservations_and_the_expiry_order() {
-        let session = |id: &str, account: Account, reserved: &str, expires: i64| OpenSession {
-            id: id.into(),
-            account,
-            number: "370".into(),
-            start: Timestamp(0),
-            prefix: "370".into(),
-            destination: String::new(),
-            currency: "USD".into(),
-            terms: per_minute("1"),
-            exchange_rate: Decimal::new(1, 0),
-            limit: Some(Decimal::ZERO),
-            used_s: 0,
-            granted_s: 60,
-            final_grant: false,
-            reserved: d(reserved),
-            expires: Timestamp(expires),
-        };
-        let (alice, bob) = (Account::User(1), Account::Card(2));
-        let mut book = SessionBook::default();
-        book.put(session("a", alice, "1.5", 30));
-        book.put(session("b", alice, "2", 10));
-        book.put(session("c", bob, "4", 20));
-        assert_eq!(book.reserved(alice), d("3.5"));
-        assert_eq!(book.due(Timestamp(20), 10), ["b", "c"]);
-        book.put(session("b", alice, "0.5", 40));
-        assert_eq!((book.reserved(alice), book.len()), (d("2"), 3));
-        assert_eq!(book.remove("a").map(|s| s.id), Some("a".into()));
-        assert_eq!(book.reserved(alice), d("0.5"));
-        assert_eq!(book.remove("a"), None);
-        assert_eq!(book.due(Timestamp(100), 10), ["c", "b"]);
-    }
-}
+mod tests;

@@ -130,11 +130,7 @@ fn check_id(id: &str) -> Result<(), String> {
 }
 
 /// A whole number of seconds from 0 to `max`, named `name`.
-fn seconds(
-    name: &str,
-    value: Option<&super::decode::Scalar<'_>>,
-    max: i64,
-) -> Result<i64, String> {
+fn seconds(name: &str, value: Option<&super::decode::Scalar<'_>>, max: i64) -> Result<i64, String> {
     use super::decode::Scalar;
     match value {
         None | Some(Scalar::Null) => Err(format!("{name} is required")),
