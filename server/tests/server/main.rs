@@ -16,6 +16,8 @@
 //! - `json_api`: the JSON API's token, charging, many clients at once.
 //! - `ledger`: SIGKILL under load, the ledger's files removed or replaced, one server to a
 //!   ledger, a missing ledger, balances that survive a restart and sum exactly.
+//! - `sessions`: calls in progress: fifty simultaneous starts on one payer, SIGKILL with
+//!   open sessions and charges in flight, expiry after the restart.
 //! - `docs`: the documents held to the code.
 //!
 //! What goes here, and why: every test that takes a few seconds at most and holds on a busy
@@ -41,4 +43,5 @@ mod json_api;
 mod ledger;
 mod lifecycle;
 mod limits;
+mod sessions;
 mod timeouts;
