@@ -105,7 +105,7 @@ fn mor_and_json_api_requests_reach_their_endpoints() {
         (
             HttpStatus::Ok,
             ContentType::Json,
-            r#"{"balance":"60.000000","currency":"USD"}"#.into(),
+            r#"{"balance":"60.000000","currency":"USD","reserved":"0.000000","available":"60.000000"}"#.into(),
             "GET"
         )
     );
