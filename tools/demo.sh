@@ -48,6 +48,8 @@ if [ "${1:-}" != "--smoke" ]; then
    curl 'http://127.0.0.1:9090/metrics'
    curl -H 'Authorization: Bearer demo-token-change-me' 'http://127.0.0.1:8080/v1/authorize?account=alice&number=37061234567'
    curl -H 'Authorization: Bearer demo-token-change-me' -d '{"calls":[{"id":"c-1","account":"alice","number":"37061234567","start":"2026-11-26 10:00:00","billsec":65}]}' http://127.0.0.1:8080/v1/calls
+   curl -H 'Authorization: Bearer demo-token-change-me' -d '{"id":"s-1","account":"alice","number":"37061234567"}' http://127.0.0.1:8080/v1/sessions
+   curl -H 'Authorization: Bearer demo-token-change-me' -d '{"id":"s-1","billsec":42}' http://127.0.0.1:8080/v1/sessions/end
    (balances persist in fixtures/demo/ledger.sqlite; delete it, server stopped, to start over)
 TXT
   exec target/release/ratel-server --config fixtures/demo/ratel.toml
@@ -90,7 +92,7 @@ contains user_balance_update "<balance>70.0</balance>" \
   "http://$api/billing/api/user_balance_update?u=admin&user_id=3&balance=10&reference=smoke-1&hash=$(hash 310secret)"
 check simple_balance_after_top_up "70.0000" "http://$api/billing/api/simple_balance/a1b2c3d4e5"
 token="Authorization: Bearer demo-token-change-me"
-check authorize '{"allowed":true,"max_seconds":7200,"balance":"70.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD"}' \
+check authorize '{"allowed":true,"max_seconds":7200,"balance":"70.000000","reserved":"0.000000","available":"70.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD","balance_currency":"USD"}' \
   -H "$token" "http://$api/v1/authorize?account=alice&number=37061234567"
 # The demo's [numbers] rules: 00 and 011 dial abroad, an extension shorter than 5 digits is
 # not rated.
@@ -102,9 +104,16 @@ check calls '{"results":[{"id":"smoke-c-1","cost":"0.541667","currency":"USD","b
   -H "$token" -d "$call" "http://$api/v1/calls"
 check calls_resent '{"results":[{"id":"smoke-c-1","cost":"0.541667","currency":"USD","balance":"69.458333","prefix":"370","rated_s":65,"duplicate":true}]}' \
   -H "$token" -d "$call" "http://$api/v1/calls"
-check balance '{"balance":"69.458333","currency":"USD"}' -H "$token" "http://$api/v1/balance?account=alice"
+check balance '{"balance":"69.458333","currency":"USD","reserved":"0.000000","available":"69.458333"}' -H "$token" "http://$api/v1/balance?account=alice"
+# A call in progress: 5 minutes granted and held (the demo's grant_s), then ended and charged.
+check session_start '{"id":"smoke-s-1","allowed":true,"granted_s":300,"final":false,"reserved":"2.500000","available":"66.958333","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD","balance_currency":"USD"}' \
+  -H "$token" -d '{"id":"smoke-s-1","account":"alice","number":"37061234567"}' "http://$api/v1/sessions"
+check session_held '{"balance":"69.458333","currency":"USD","reserved":"2.500000","available":"66.958333"}' -H "$token" "http://$api/v1/balance?account=alice"
+check session_end '{"id":"smoke-s-1","cost":"0.350000","currency":"USD","balance":"69.108333","prefix":"370","rated_s":42,"duplicate":false}' \
+  -H "$token" -d '{"id":"smoke-s-1","billsec":42}' "http://$api/v1/sessions/end"
 check healthz "ok: generation 1" "http://$admin/healthz"
 contains reload "reloaded: generation 2" -X POST "http://$admin/reload"
 contains metrics 'ratel_requests_total{endpoint="rate_get",outcome="answered"} 1' "http://$admin/metrics"
+contains metrics_sessions 'ratel_sessions_started_total 1' "http://$admin/metrics"
 [ "$failures" -eq 0 ] || { cat "$work/log"; exit 1; }
 echo "demo smoke test passed"

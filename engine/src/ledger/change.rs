@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::kind::{Kind, RefKey};
-use super::session::{SessionOp, SessionOutcome};
+use super::session::{OpenSession, SessionSettings};
 use super::store::{CallDetail, Entry};
 use crate::accounts::{Account, BalanceCell};
 use crate::money::Decimal;
@@ -72,3 +72,51 @@ pub enum Applied {
 
 /// A callback the committer calls with a batch's outcomes.
 pub type Done = Box<dyn FnOnce(Vec<Applied>) + Send>;
+
+/// A session request, as the committer takes it.
+#[derive(Debug, Clone)]
+pub enum SessionOp {
+    /// `/v1/sessions`: open `session` (its grant fields are the committer's to fill) for the
+    /// payer whose live balance is `cell`.
+    Start {
+        session: Box<OpenSession>,
+        cell: Arc<BalanceCell>,
+        settings: SessionSettings,
+    },
+    /// `/v1/sessions/update`: the call is still up after `used_s` seconds.
+    Update {
+        id: String,
+        used_s: u32,
+        settings: SessionSettings,
+    },
+    /// `/v1/sessions/end`: the call is over after `billsec` seconds. Without an open session,
+    /// `fallback` (the call as `/v1/calls` would charge it, when the request said enough to
+    /// price it) is charged instead.
+    End {
+        id: String,
+        billsec: i64,
+        fallback: Option<Box<Change>>,
+    },
+    /// The server closes a session whose grant ran out `grace_s` ago.
+    Expire { id: String },
+}
+
+/// What a start or an update came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionOutcome {
+    /// Granted (`again`: the id was already open and is answered as it stands); `available`
+    /// is what the payer may still spend after this session's reservation (`None`: no limit).
+    Granted {
+        session: Box<OpenSession>,
+        available: Option<Decimal>,
+        again: bool,
+    },
+    /// Not granted, for this reason; nothing is held.
+    Refused(&'static str),
+    /// The id was charged already (a start).
+    AlreadyCharged,
+    /// No open session has the id (an update).
+    NotFound,
+    /// `max_open` sessions are open.
+    TooMany,
+}

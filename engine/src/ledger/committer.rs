@@ -10,10 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::change::{Applied, Change, Done, Submission, OTHER_PAYER};
+use super::change::{SessionOp, SessionOutcome};
 use super::kind::{Kind, RefKey};
 use super::options::{Level, Log};
 use super::references::References;
-use super::session::{grant, OpenSession, SessionBook, SessionOp, SessionOutcome, SessionWrite};
+use super::session::{grant, OpenSession, SessionBook, SessionWrite};
 use super::stats::Stats;
 use super::store::{CallDetail, Entry, Store, WATCH_EVERY};
 use crate::accounts::{Account, BalanceCell};
@@ -194,7 +195,8 @@ impl SessionOverlay {
             None => self.opened += 1,
         }
         self.reserve(book, session.account, session.reserved);
-        self.writes.push(SessionWrite::Put(session.clone()));
+        self.writes
+            .push(SessionWrite::Put(Box::new(session.clone())));
         self.pending.insert(session.id.clone(), Some(session));
     }
 

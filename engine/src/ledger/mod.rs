@@ -26,12 +26,12 @@ pub mod store;
 #[cfg(test)]
 mod tests;
 
-pub use change::{Applied, Change, Done, Submission, OTHER_PAYER};
+pub use change::{Applied, Change, Done, SessionOp, SessionOutcome, Submission, OTHER_PAYER};
 pub use commit::{Commit, NoLedger};
 pub use error::LedgerError;
 pub use kind::{Kind, RefKey};
 pub use options::{Level, Log, Options, WAL_WARN_BYTES};
-pub use session::{OpenSession, SessionOp, SessionOutcome, SessionSettings};
+pub use session::{OpenSession, SessionSettings};
 pub use stats::Stats;
 pub use store::{CallDetail, Entry, Store};
 

@@ -86,54 +86,6 @@ pub struct SessionSettings {
     pub max_call_seconds: u32,
 }
 
-/// A session request, as the committer takes it.
-#[derive(Debug, Clone)]
-pub enum SessionOp {
-    /// `/v1/sessions`: open `session` (its grant fields are the committer's to fill) for the
-    /// payer whose live balance is `cell`.
-    Start {
-        session: Box<OpenSession>,
-        cell: Arc<BalanceCell>,
-        settings: SessionSettings,
-    },
-    /// `/v1/sessions/update`: the call is still up after `used_s` seconds.
-    Update {
-        id: String,
-        used_s: u32,
-        settings: SessionSettings,
-    },
-    /// `/v1/sessions/end`: the call is over after `billsec` seconds. Without an open session,
-    /// `fallback` (the call as `/v1/calls` would charge it, when the request said enough to
-    /// price it) is charged instead.
-    End {
-        id: String,
-        billsec: i64,
-        fallback: Option<Box<super::Change>>,
-    },
-    /// The server closes a session whose grant ran out `grace_s` ago.
-    Expire { id: String },
-}
-
-/// What a start or an update came to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SessionOutcome {
-    /// Granted (`again`: the id was already open and is answered as it stands); `available`
-    /// is what the payer may still spend after this session's reservation (`None`: no limit).
-    Granted {
-        session: Box<OpenSession>,
-        available: Option<Decimal>,
-        again: bool,
-    },
-    /// Not granted, for this reason; nothing is held.
-    Refused(&'static str),
-    /// The id was charged already (a start).
-    AlreadyCharged,
-    /// No open session has the id (an update).
-    NotFound,
-    /// `max_open` sessions are open.
-    TooMany,
-}
-
 /// Why a session gets no grant, as the answer says it.
 pub const INSUFFICIENT_BALANCE: &str = "insufficient balance";
 /// Why a session gets no grant when its balance alone would have paid for one.
@@ -147,7 +99,7 @@ pub const COST_OUT_OF_RANGE: &str = "the cost is out of range";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionWrite {
     /// Open or replace the session.
-    Put(OpenSession),
+    Put(Box<OpenSession>),
     /// Close the session with this id.
     Remove(String),
 }

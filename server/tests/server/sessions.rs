@@ -14,7 +14,9 @@ use crate::support::TOKEN;
 
 /// A server on the demo data with the JSON API on and `sessions` as its `[sessions]`.
 fn start(sessions: &str) -> Server {
-    Server::start(&format!("native_token = \"{TOKEN}\"\n[sessions]\n{sessions}"))
+    Server::start(&format!(
+        "native_token = \"{TOKEN}\"\n[sessions]\n{sessions}"
+    ))
 }
 
 fn post(client: &mut Client, target: &str, body: &str) -> (u16, Value) {
@@ -110,7 +112,11 @@ fn fifty_simultaneous_starts_on_money_for_three_and_a_half_grants() {
             "/v1/sessions/end",
             &format!(r#"{{"id":"{id}","billsec":{billsec}}}"#),
         );
-        assert_eq!((status, &ended["duplicate"]), (200, &Value::from(false)), "{ended}");
+        assert_eq!(
+            (status, &ended["duplicate"]),
+            (200, &Value::from(false)),
+            "{ended}"
+        );
     }
     let after = balance(&mut client, "account=alice");
     assert_eq!(
@@ -127,7 +133,11 @@ fn fifty_simultaneous_starts_on_money_for_three_and_a_half_grants() {
         ("ratel_sessions_started_total", 4.0),
         ("ratel_sessions_refused_total", 46.0),
     ] {
-        assert_eq!(crate::support::probe::metric(&metrics, name), Some(value), "{name}");
+        assert_eq!(
+            crate::support::probe::metric(&metrics, name),
+            Some(value),
+            "{name}"
+        );
     }
 }
 
@@ -144,9 +154,17 @@ fn sessions_survive_sigkill_hold_their_money_and_expire_on_time() {
             "/v1/sessions",
             &format!(r#"{{"id":"{id}","account":"alice","number":"37061234567"}}"#),
         );
-        assert_eq!((status, granted["granted_s"].as_u64()), (200, Some(3)), "{granted}");
+        assert_eq!(
+            (status, granted["granted_s"].as_u64()),
+            (200, Some(3)),
+            "{granted}"
+        );
     }
-    let (status, ended) = post(&mut client, "/v1/sessions/end", r#"{"id":"k-1","billsec":2}"#);
+    let (status, ended) = post(
+        &mut client,
+        "/v1/sessions/end",
+        r#"{"id":"k-1","billsec":2}"#,
+    );
     assert_eq!(status, 200, "{ended}");
     // Charges in flight on other connections when the server dies.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -182,7 +200,11 @@ fn sessions_survive_sigkill_hold_their_money_and_expire_on_time() {
         (&Value::from("59.983333"), &Value::from("0.050000")),
         "{held}"
     );
-    let (status, again) = post(&mut client, "/v1/sessions/end", r#"{"id":"k-1","billsec":2}"#);
+    let (status, again) = post(
+        &mut client,
+        "/v1/sessions/end",
+        r#"{"id":"k-1","billsec":2}"#,
+    );
     assert_eq!(
         (status, &again["duplicate"], &again["cost"]),
         (200, &Value::from(true), &Value::from("0.016667")),

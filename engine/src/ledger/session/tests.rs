@@ -107,7 +107,7 @@ mod through_the_ledger {
 
     use proptest::prelude::*;
 
-    use super::super::super::{Applied, Commit, Ledger, Submission};
+    use super::super::super::{Applied, Commit, Ledger, SessionOp, SessionOutcome, Submission};
     use super::super::*;
     use crate::accounts::Accounts;
     use crate::testing::demo_accounts;
@@ -166,6 +166,10 @@ mod through_the_ledger {
         })
     }
 
+    /// A step's outcome, and the (balance, reserved) of the payers holding more than their
+    /// balance just after it (none, if all is well).
+    type Stepped = (Applied, Vec<(Decimal, Decimal)>);
+
     #[derive(Debug, Clone)]
     enum Step {
         Start { payer: usize, id: usize },
@@ -202,7 +206,7 @@ mod through_the_ledger {
             ledger.attach(&mut accounts).unwrap();
             let openings: Vec<Decimal> =
                 (0..3).map(|p| payer(&accounts, p).1.get()).collect();
-            let outcomes: Vec<Vec<(Applied, Vec<(Decimal, Decimal)>)>> = std::thread::scope(|scope| {
+            let outcomes: Vec<Vec<Stepped>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = threads
                     .iter()
                     .map(|steps| {
@@ -289,8 +293,8 @@ mod through_the_ledger {
             let mut reopened = demo_accounts();
             let ledger = Ledger::open(&path, "USD").unwrap();
             ledger.attach(&mut reopened).unwrap();
-            for p in 0..3 {
-                prop_assert_eq!(payer(&reopened, p).1.get(), expected[p]);
+            for (p, expected) in expected.iter().enumerate() {
+                prop_assert_eq!(payer(&reopened, p).1.get(), *expected);
             }
             let file = rusqlite::Connection::open(&path).unwrap();
             let (calls, distinct, open): (i64, i64, i64) = file
