@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# End to end with real SIP (issue 19): the Ratel server on the demo data, Kamailio with
+# deploy/kamailio/ratel.cfg in front of it, and SIPp as callers and as the carrier's gateway,
+# all on loopback. Each case checks what the caller saw (SIPp's exit status) and what Ratel
+# charged (balances to the cent, exact).
+#
+#   bash deploy/kamailio/sip-test.sh      # needs kamailio and sipp: deploy/kamailio/install.sh
+#
+# The cases: an answered call is charged its answered seconds; a call longer than the payer
+# can afford is cut by the proxy at granted_s and charged that; an unknown caller gets 404 and
+# a payer without money 402, with nothing held; two simultaneous calls on a payer that can
+# afford one get one 200 and one 402; a call cancelled before the answer is charged nothing
+# and releases what it held. Exit status 0 when every case passed. About 20 s.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+for tool in kamailio sipp curl python3; do
+  command -v "$tool" >/dev/null || { echo "sip-test: $tool is missing (sudo bash deploy/kamailio/install.sh)" >&2; exit 1; }
+done
+cargo build --release --quiet -p ratel-server
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Free UDP ports on loopback for the proxy, the gateway and the callers.
+free_ports() {
+  python3 -c 'import socket
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))'
+}
+read -r proxy_port gateway_port caller_port < <(free_ports)
+
+# --- Ratel on the demo data, with two more payers: tiny (0.03 USD: 3 s at 0.5 a minute) and
+# single (1 USD: one whole call of 120 s, since a grant is the whole call here).
+cp fixtures/demo/*.csv fixtures/demo/tariffs.ratel "$work/"
+printf '90,tiny,user,0,retail,vip_custom,USD,0.03,0.03,t1nyh4sh,,,,Tiny,Caller,\n91,single,user,0,retail,vip_custom,USD,1,1,s1ngleh4sh,,,,Single,Line,\n' >> "$work/users.csv"
+sed -e 's/^listen = .*/listen = "127.0.0.1:0"/' -e 's/^admin_listen = .*/admin_listen = "127.0.0.1:0"/' \
+    -e 's/^grant_s = .*/grant_s = 0/' fixtures/demo/ratel.toml > "$work/ratel.toml"
+target/release/ratel-server --config "$work/ratel.toml" 2> "$work/server.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
+api=$(sed -n 's|.*listening on http://\([^/]*\)/.*|\1|p' "$work/server.log")
+admin=$(sed -n 's|.*admin on http://\([^ ]*\) .*|\1|p' "$work/server.log")
+[ -n "$api" ] || { cat "$work/server.log"; echo "sip-test: the server did not start" >&2; exit 1; }
+
+# --- Kamailio, started as deploy/kamailio/README.md shows.
+mkdir -p "$work/run"
+kamailio -DD -E -Y "$work/run" -f deploy/kamailio/ratel.cfg \
+  -A "LISTEN=udp:127.0.0.1:$proxy_port" -A "UPSTREAM=\"sip:127.0.0.1:$gateway_port\"" \
+  -A "RATEL_URL=\"http://$api\"" -A 'RATEL_TOKEN="demo-token-change-me"' -A 'CHILDREN=4' \
+  > "$work/kamailio.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do grep -q "SO_RCVBUF is finally" "$work/kamailio.log" && break; sleep 0.1; done
+sleep 0.5
+kill -0 "${pids[1]}" 2>/dev/null || { cat "$work/kamailio.log"; echo "sip-test: kamailio did not start" >&2; exit 1; }
+
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+token="Authorization: Bearer demo-token-change-me"
+balance() { curl -sS --max-time 5 -H "$token" "http://$api/v1/balance?account=$1"; }
+expect_balance() { # case, account, balance, reserved
+  local got; got=$(balance "$2")
+  local want="{\"balance\":\"$3\",\"currency\":\"USD\",\"reserved\":\"$4\",\"available\":\"$3\"}"
+  [ "$4" = "0.000000" ] || want=""
+  if [ -n "$want" ] && [ "$got" = "$want" ]; then pass "$1: $2 has $3, holds nothing"; else fail "$1: $2: got $got"; fi
+}
+callers() { printf 'SEQUENTIAL\n%s;\n' "$1" > "$work/$1.csv"; echo "$work/$1.csv"; }
+# gateway SCENARIO CALLS: the carrier's gateway, in the background until its calls are done.
+gateway() {
+  # The previous case's gateway is done with its call (it may still linger in its timewait):
+  # it gives the port up first.
+  pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
+  for _ in $(seq 50); do pgrep -f "sipp .*-p $gateway_port" >/dev/null || break; sleep 0.05; done
+  # SIPp in the background exits 99 once its child runs.
+  sipp -sf "deploy/kamailio/sipp/$1" -i 127.0.0.1 -p "$gateway_port" -m "$2" -bg \
+    -trace_err -error_file "$work/gateway-errors.log" > /dev/null 2>&1 || true
+  sleep 0.3
+}
+# call SCENARIO ACCOUNT EXTRA...: one or more calls to 37061234567; SIPp's exit status.
+call() {
+  local scenario=$1 account=$2; shift 2
+  timeout 60 sipp "127.0.0.1:$proxy_port" -sf "$scenario" -inf "$(callers "$account")" \
+    -s 37061234567 -i 127.0.0.1 -p "$caller_port" -nostdin -timeout 30 \
+    -trace_err -error_file "$work/caller-errors.log" "$@" > "$work/caller.out" 2>&1
+}
+# refused STATUS: the refused caller's scenario for STATUS.
+refused() { sed "s/STATUS/$1/" deploy/kamailio/sipp/uac_refused.xml > "$work/refused_$1.xml"; echo "$work/refused_$1.xml"; }
+
+# 1. An answered call of 2 s: charged 2 s at 0.5 a minute.
+gateway uas.xml 1
+if call deploy/kamailio/sipp/uac.xml alice -m 1 -d 2000; then pass "answered call"; else fail "answered call"; fi
+expect_balance "answered call" alice 59.983333 0.000000
+
+# 2. A call of 10 s by a payer who can afford 3 s: cut by the proxy, charged the 3 s granted.
+gateway uas.xml 1
+started=$(date +%s%N)
+if call deploy/kamailio/sipp/uac.xml tiny -m 1 -d 10000; then pass "cut call"; else fail "cut call"; fi
+took_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+if [ "$took_ms" -lt 8000 ]; then pass "cut call: ended by the proxy after $took_ms ms"; else fail "cut call lasted $took_ms ms"; fi
+expect_balance "cut call" tiny 0.005000 0.000000
+
+# 3. An unknown caller: 404, nothing held. 4. A payer without money (tiny, 0.005): 402.
+if call "$(refused 404)" nobody -m 1; then pass "unknown caller: 404"; else fail "unknown caller: not 404"; fi
+if call "$(refused 402)" tiny -m 1; then pass "no money: 402"; else fail "no money: not 402"; fi
+expect_balance "no money" tiny 0.005000 0.000000
+
+# 5. Two simultaneous calls by a payer who can afford one: one 200 (charged 2 s), one 402.
+gateway uas.xml 1
+call deploy/kamailio/sipp/uac.xml single -m 2 -l 2 -r 10 -d 2000 || true
+counts=$(awk -F'|' '/Successful call|Failed call/ { gsub(/ /, "", $3); printf "%s ", $3 }' "$work/caller.out")
+if [ "$counts" = "1 1 " ]; then pass "two calls at once: one answered, one refused"; else fail "two calls at once: successful/failed $counts"; fi
+if grep -q "SIP/2.0 402 Payment Required" "$work/caller.out" "$work/caller-errors.log" 2>/dev/null; then
+  pass "two calls at once: the second got 402"
+else
+  fail "two calls at once: no 402 seen"
+fi
+expect_balance "two calls at once" single 0.983333 0.000000
+
+# 6. A call cancelled while it rings: charged nothing, nothing held after.
+gateway uas_ring.xml 1
+if call deploy/kamailio/sipp/uac_cancel.xml alice -m 1 -d 1000; then pass "cancelled call"; else fail "cancelled call"; fi
+expect_balance "cancelled call" alice 59.983333 0.000000
+
+metrics=$(curl -sS --max-time 5 "http://$admin/metrics")
+open=$(echo "$metrics" | sed -n 's/^ratel_sessions_open \(.*\)/\1/p')
+started=$(echo "$metrics" | sed -n 's/^ratel_sessions_started_total \(.*\)/\1/p')
+if [ "$open" = "0" ] && [ "$started" = "4" ]; then pass "sessions: 4 opened, none left open"; else fail "sessions: open $open, started $started"; fi
+
+if [ "$failures" -ne 0 ]; then
+  echo "--- kamailio.log (ratel lines)"; grep -i "ratel\|error" "$work/kamailio.log" | tail -30
+  echo "--- caller.out"; tail -30 "$work/caller.out"
+  echo "--- server.log"; tail -10 "$work/server.log"
+  exit 1
+fi
+echo "SIP end-to-end test passed"
