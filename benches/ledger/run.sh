@@ -5,6 +5,8 @@
 #      then INSERT of the entry with a unique reference), at 2, 16 and 64 clients;
 #   2. ratel-server's POST /v1/calls with one call per request, 64 connections (wrk);
 #   3. /v1/calls with 100 calls per request;
+#   3b. sessions (calls in progress): starts, and the end of each one granted once its start
+#      was answered, 64 connections (wrk with sessions.lua): completed sessions a second;
 #   4. balance reads (user_simple_balance_get) against the hello-world ceiling, alone and
 #      while a rate-limited charger sends 5,000 calls a second (its p99 is the p99 of a charge);
 #   5. the SQLite ledger's size per entry.
@@ -15,7 +17,7 @@
 #   bash benches/ledger/run.sh --rounds 3  # three rounds of everything, medians (about 10 minutes)
 #
 # Options: --seconds N (each pgbench/wrk run, default 20, at most 120), --quick (= --seconds 5),
-# --only "pg single batch reads size" (the parts to run; default all), --data DIR (ratel-gen
+# --only "pg single batch sessions reads size" (the parts to run; default all), --data DIR (ratel-gen
 # data; default target/load/data when benches/load made it, else target/ledger/data),
 # --batch N (calls per request in part 3, default 100), --batch-connections N (default 64),
 # --charge-rate N (calls a second in part 4, default 5000), --profile (perf record of the
@@ -30,7 +32,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 
 seconds=20
-parts="pg single batch reads size"
+parts="pg single batch sessions reads size"
 data=""
 batch=100
 batch_connections=64
@@ -53,7 +55,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 for part in $parts; do
-  case $part in pg | single | batch | reads | size) ;; *) echo "run.sh: unknown part $part" >&2; exit 2 ;; esac
+  case $part in pg | single | batch | sessions | reads | size) ;; *) echo "run.sh: unknown part $part" >&2; exit 2 ;; esac
 done
 [[ "$seconds" =~ ^[0-9]+$ ]] && [ "$seconds" -ge 1 ] && [ "$seconds" -le 120 ] \
   && [[ "$batch" =~ ^[0-9]+$ ]] && [ "$batch" -ge 1 ] && [ "$batch" -le 1000 ] \
@@ -185,7 +187,7 @@ fi
 
 # --- Ratel: binaries, data, server -----------------------------------------------------
 ratel=0
-if has single || has batch || has reads || has size; then ratel=1; fi
+if has single || has batch || has sessions || has reads || has size; then ratel=1; fi
 if [ "$ratel" = 1 ]; then
 command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 [ "$profile" = 0 ] || command -v perf >/dev/null || { echo "run.sh: --profile needs perf (apt-get install linux-perf)" >&2; exit 1; }
@@ -381,6 +383,7 @@ fi
 # anchor and Ratel see the same moments of a noisy host; sections give medians and rounds.
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 single_rate=(); single_info=(); batch_rate=(); batch_info=(); pg_round_best=()
+sessions_rate=(); sessions_info=()
 for round in $(seq "$rounds"); do
   if has pg; then
     pg_round "$round"
@@ -409,6 +412,20 @@ for round in $(seq "$rounds"); do
     batch_rate+=("$(field calls_per_s "$line")")
     batch_info+=("round $round: $(field calls_per_s "$line") calls/s, $(field rps "$line") requests/s, $(field charged "$line") calls charged, p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request; CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy; ledger: $group; $diskinfo.")
     charge_errors "batch-$round"
+  fi
+  if has sessions; then
+    cpu_mark "$server"; ledger_mark
+    wrk -t2 -c64 -d"$seconds"s --timeout 5s --latency -s "$root/benches/ledger/sessions.lua" "http://$api" -- \
+      "$work/users.txt" "$work/numbers.txt" "$token" "$tag-s$round" > "$work/sessions-$round.txt" 2>&1 || true
+    cpu_report "$server"; ledger_report
+    line=$(grep '^RESULT' "$work/sessions-$round.txt" || true)
+    [ -n "$line" ] || { cat "$work/sessions-$round.txt"; echo "run.sh: wrk gave no RESULT line" >&2; exit 1; }
+    acknowledged=$((acknowledged + $(field completed "$line"))); in_flight=$((in_flight + 64))
+    sessions_rate+=("$(field sessions_per_s "$line")")
+    sessions_info+=("round $round: $(field sessions_per_s "$line") completed sessions/s ($(field completed "$line") completed, $(field granted "$line") granted, $(field refused "$line") refused for money), p50 $(ms "$(field p50_us "$line")") ms, p99 $(ms "$(field p99_us "$line")") ms a request (a start or an end: each one durable commit); CPU in cores: server $cores ($threads), wrk $wrk_cores; machine busy $busy; ledger: $group; $diskinfo.")
+    n=$(( $(field other "$line") + $(field non200 "$line") + $(field socket_errors "$line") ))
+    errors_total=$((errors_total + n))
+    [ "$n" -eq 0 ] || out "  errors in sessions-$round: other $(field other "$line"), non-200 $(field non200 "$line"), socket errors $(field socket_errors "$line"); $(grep '^SAMPLE' "$work/sessions-$round.txt" | tr '\n' ' ')"
   fi
 done
 
@@ -473,6 +490,21 @@ if has batch; then
   out ""
   out "Command: \`$(charge_command 2 "$batch_connections" "$seconds" "$batch")\`"
   profile_print batch
+fi
+
+if has sessions; then
+  sessions=$(median "${sessions_rate[@]}")
+  out ""
+  out "## 3b. Sessions: starts and ends, 64 connections"
+  out ""
+  if [ "$pg_best" -gt 0 ]; then
+    out "**$sessions completed sessions/s** (median; each a durable start and a durable end); PostgreSQL's best debit: $pg_best TPS; ratio **$(ratio "$sessions" "$pg_best")×** (target ≥ 1.5×)."
+  else
+    out "**$sessions completed sessions/s** (median); no PostgreSQL figure in this run: no ratio."
+  fi
+  for info in "${sessions_info[@]}"; do out "- $info"; done
+  out ""
+  out "Command: \`wrk -t2 -c64 -d${seconds}s --timeout 5s --latency -s benches/ledger/sessions.lua http://\$API -- users.txt numbers.txt \$TOKEN TAG\`"
 fi
 
 # --- 4. Balance reads while calls are charged --------------------------------------------
