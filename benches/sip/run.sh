@@ -85,6 +85,9 @@ run() {
   ok=$(awk -F'|' '/Successful call/ { gsub(/ /, "", $3); print $3 }' "$work/$1.out")
   failed=$(awk -F'|' '/Failed call/ { gsub(/ /, "", $3); print $3 }' "$work/$1.out")
   per_s=$(awk -v n="${ok:-0}" -v ns=$((ended - started)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+  # Why calls failed, in SIPp's words (its message table's timeout and unexpected columns).
+  why=$(awk '/Timeout|Unexpected/ && /[0-9]/ { print }' "$work/$1.out" | tr -s ' ' | head -3 | tr '\n' ';')
+  [ "${failed:-0}" = 0 ] || echo "$1: $failed failed calls; SIPp: $(grep -c 'Aborting\|timeout' "$work/$1.out" || true) aborts; $(grep -m2 -i 'aborting\|timeout' "$work/$1.out" | tr '\n' ' ')"
 }
 
 results=()
