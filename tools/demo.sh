@@ -105,10 +105,11 @@ check calls '{"results":[{"id":"smoke-c-1","cost":"0.541667","currency":"USD","b
 check calls_resent '{"results":[{"id":"smoke-c-1","cost":"0.541667","currency":"USD","balance":"69.458333","prefix":"370","rated_s":65,"duplicate":true}]}' \
   -H "$token" -d "$call" "http://$api/v1/calls"
 check balance '{"balance":"69.458333","currency":"USD","reserved":"0.000000","available":"69.458333"}' -H "$token" "http://$api/v1/balance?account=alice"
-# A call in progress: 5 minutes granted and held (the demo's grant_s), then ended and charged.
-check session_start '{"id":"smoke-s-1","allowed":true,"granted_s":300,"final":false,"reserved":"2.500000","available":"66.958333","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD","balance_currency":"USD"}' \
+# A call in progress: the whole call granted (2 hours, the longest call) and its price held,
+# then ended and charged.
+check session_start '{"id":"smoke-s-1","allowed":true,"granted_s":7200,"final":true,"reserved":"60.000000","available":"9.458333","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":1,"min_time_s":0,"currency":"USD","balance_currency":"USD"}' \
   -H "$token" -d '{"id":"smoke-s-1","account":"alice","number":"37061234567"}' "http://$api/v1/sessions"
-check session_held '{"balance":"69.458333","currency":"USD","reserved":"2.500000","available":"66.958333"}' -H "$token" "http://$api/v1/balance?account=alice"
+check session_held '{"balance":"69.458333","currency":"USD","reserved":"60.000000","available":"9.458333"}' -H "$token" "http://$api/v1/balance?account=alice"
 check session_end '{"id":"smoke-s-1","cost":"0.350000","currency":"USD","balance":"69.108333","prefix":"370","rated_s":42,"duplicate":false}' \
   -H "$token" -d '{"id":"smoke-s-1","billsec":42}' "http://$api/v1/sessions/end"
 check healthz "ok: generation 1" "http://$admin/healthz"
