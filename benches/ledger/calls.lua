@@ -23,56 +23,16 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
-local function read_lines(file)
-  local lines = {}
-  for line in io.lines(file) do
-    if line ~= "" then
-      lines[#lines + 1] = line
-    end
-  end
-  if #lines == 0 then
-    error(file .. ": no lines")
-  end
-  return lines
-end
-
-local ffi = require("ffi")
-ffi.cdef [[
-  typedef struct { long tv_sec; long tv_nsec; } ratel_timespec;
-  int clock_gettime(int clock_id, ratel_timespec *tp);
-]]
-local CLOCK_MONOTONIC = 1
-local timespec = ffi.new("ratel_timespec")
-
-local function now_ms()
-  ffi.C.clock_gettime(CLOCK_MONOTONIC, timespec)
-  return tonumber(timespec.tv_sec) * 1000 + tonumber(timespec.tv_nsec) / 1e6
-end
-
--- Pacing (only with a rate: wrk calls delay() when the script defines it, so it is defined
--- in init): one schedule per thread, shared by its connections. Each request takes the next
--- slot, interval_ms after the previous one; a thread that fell behind catches up at most
--- 1 s of backlog (a wrk thread starved of CPU on a busy host must not lose its slots; no
--- burst longer than that after a stall).
-local function paced_delay()
-  local now = now_ms()
-  if next_ms == nil then
-    next_ms = now
-  end
-  next_ms = math.max(next_ms + interval_ms, now - 1000)
-  local wait = next_ms - now
-  if wait <= 0 then
-    return 0
-  end
-  return wait
-end
+-- The helpers shared with sessions.lua, from this script's own folder.
+package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
+local common = require("common")
 
 function init(args)
   if #args < 5 then
     error("usage: wrk ... -s calls.lua URL -- USERS NUMBERS PER_REQUEST TOKEN TAG [RATE_PER_THREAD]")
   end
-  users = read_lines(args[1])
-  numbers = read_lines(args[2])
+  users = common.read_lines(args[1])
+  numbers = common.read_lines(args[2])
   per_request = tonumber(args[3])
   headers = {
     ["Content-Type"] = "application/json",
@@ -81,9 +41,7 @@ function init(args)
   id_prefix = args[5] .. "-" .. thread_index .. "-"
   local rate = tonumber(args[6] or "0")
   if rate > 0 then
-    interval_ms = 1000 / rate
-    next_ms = nil
-    delay = paced_delay
+    delay = common.pacer(rate)
   end
   counter = 0
   next_user = (thread_index * 7919) % #users

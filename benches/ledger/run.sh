@@ -20,7 +20,9 @@
 # --only "pg single batch sessions reads size" (the parts to run; default all), --data DIR (ratel-gen
 # data; default target/load/data when benches/load made it, else target/ledger/data),
 # --batch N (calls per request in part 3, default 100), --batch-connections N (default 64),
-# --charge-rate N (calls a second in part 4, default 5000), --profile (perf record of the
+# --charge-rate N (calls a second in part 4, default 5000), --charger calls|sessions (part 4's
+# charger charges finished calls, or opens and ends sessions: --charge-rate requests a second,
+# starts and ends together), --profile (perf record of the
 # server during parts 2-4: its top functions go into the report), --rounds N (default 1, at
 # most 5: parts 1-3 run N times in turn, PostgreSQL then Ratel, and part 4 runs N rounds of
 # ceiling / reads alone / reads while charging; medians and every round are reported).
@@ -38,6 +40,7 @@ batch=100
 batch_connections=64
 charge_rate=5000
 charger_connections=100
+charger_kind=calls
 rounds=1
 profile=0
 while [ $# -gt 0 ]; do
@@ -49,11 +52,13 @@ while [ $# -gt 0 ]; do
     --batch) batch=$2; shift 2 ;;
     --batch-connections) batch_connections=$2; shift 2 ;;
     --charge-rate) charge_rate=$2; shift 2 ;;
+    --charger) charger_kind=$2; shift 2 ;;
     --profile) profile=1; shift ;;
     --rounds) rounds=$2; shift 2 ;;
     *) echo "run.sh: unknown option $1 (see the head of this script)" >&2; exit 2 ;;
   esac
 done
+case ${charger_kind:-calls} in calls | sessions) ;; *) echo "run.sh: --charger is calls or sessions" >&2; exit 2 ;; esac
 for part in $parts; do
   case $part in pg | single | batch | sessions | reads | size) ;; *) echo "run.sh: unknown part $part" >&2; exit 2 ;; esac
 done
@@ -328,7 +333,7 @@ ledger_report() {
 charge() {
   local rate_per_thread=0
   [ -z "${6:-}" ] || rate_per_thread=$(awk -v r="$6" -v t="$2" 'BEGIN { printf "%.3f", r / t }')
-  wrk -t"$2" -c"$3" -d"$4"s --timeout 5s --latency -s "$lua" "http://$api" -- \
+  wrk -t"$2" -c"$3" -d"$4"s --timeout 5s --latency -s "${charge_lua:-$lua}" "http://$api" -- \
     "$work/users.txt" "$work/numbers.txt" "$5" "$token" "$tag-$1" "$rate_per_thread" > "$work/$1.txt" 2>&1 || true
   line=$(grep '^RESULT' "$work/$1.txt" || true)
   [ -n "$line" ] || { cat "$work/$1.txt"; echo "run.sh: wrk gave no RESULT line" >&2; exit 1; }
@@ -339,7 +344,7 @@ charge_errors() {
   errors_total=$((errors_total + n))
   [ "$n" -eq 0 ] || out "  errors in $1: call errors $(field call_errors "$line"), duplicates $(field duplicates "$line"), non-200 $(field non200 "$line"), socket errors $(field socket_errors "$line"); $(grep '^SAMPLE' "$work/$1.txt" | tr '\n' ' ')"
 }
-charge_command() { echo "wrk -t$1 -c$2 -d$3s --timeout 5s --latency -s benches/ledger/calls.lua http://\$API -- users.txt numbers.txt $4 \$TOKEN TAG${5:+ $5}"; }
+charge_command() { echo "wrk -t$1 -c$2 -d$3s --timeout 5s --latency -s benches/ledger/${charger_kind}.lua http://\$API -- users.txt numbers.txt $4 \$TOKEN TAG${5:+ $5}"; }
 
 # profile_start NAME SECONDS / profile_stop NAME / profile_print NAME: with --profile, a flat
 # CPU profile of the server (perf record -F 499) over the next SECONDS, its top functions
@@ -416,7 +421,7 @@ for round in $(seq "$rounds"); do
   if has sessions; then
     cpu_mark "$server"; ledger_mark
     wrk -t2 -c64 -d"$seconds"s --timeout 5s --latency -s "$root/benches/ledger/sessions.lua" "http://$api" -- \
-      "$work/users.txt" "$work/numbers.txt" "$token" "$tag-s$round" > "$work/sessions-$round.txt" 2>&1 || true
+      "$work/users.txt" "$work/numbers.txt" 1 "$token" "$tag-s$round" > "$work/sessions-$round.txt" 2>&1 || true
     cpu_report "$server"; ledger_report
     line=$(grep '^RESULT' "$work/sessions-$round.txt" || true)
     [ -n "$line" ] || { cat "$work/sessions-$round.txt"; echo "run.sh: wrk gave no RESULT line" >&2; exit 1; }
@@ -504,7 +509,7 @@ if has sessions; then
   fi
   for info in "${sessions_info[@]}"; do out "- $info"; done
   out ""
-  out "Command: \`wrk -t2 -c64 -d${seconds}s --timeout 5s --latency -s benches/ledger/sessions.lua http://\$API -- users.txt numbers.txt \$TOKEN TAG\`"
+  out "Command: \`wrk -t2 -c64 -d${seconds}s --timeout 5s --latency -s benches/ledger/sessions.lua http://\$API -- users.txt numbers.txt 1 \$TOKEN TAG\`"
 fi
 
 # --- 4. Balance reads while calls are charged --------------------------------------------
@@ -530,6 +535,8 @@ if has reads; then
   # connections that the pace, not the answers' latency, sets the rate (with 2 x 20, a
   # 5,000/s charger reached 4,510/s: too few connections were free when their slots came).
   charge_seconds=$((seconds + 3))
+  # --charger sessions: the charger opens and ends sessions (calls in progress) instead.
+  charge_lua=$root/benches/ledger/$charger_kind.lua
   start_hello "$bytes"
   ceil=(); ceil_p99=(); ceil_srv=(); ceil_wrk=(); ceil_busy=()
   alone=(); alone_p99=(); alone_srv=(); alone_wrk=(); alone_busy=()
@@ -564,7 +571,11 @@ if has reads; then
   kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""
   m_ceil=$(median "${ceil[@]}"); m_alone=$(median "${alone[@]}"); m_with=$(median "${with[@]}")
   out ""
-  out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $charge_rate calls/s charged alongside"
+  if [ "$charger_kind" = sessions ]; then
+    out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $charge_rate session requests/s (starts and ends) alongside"
+  else
+    out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $charge_rate calls/s charged alongside"
+  fi
   out ""
   out "$rounds round(s) of ${seconds} s each: ceiling, reads alone, reads while charging; medians (CPU in cores; machine busy: every process and tenant)."
   out ""

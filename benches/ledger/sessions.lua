@@ -3,9 +3,10 @@
 -- id, billsec 65) with its next request once the start was answered: an end never overtakes
 -- its start.
 --
---   wrk -t2 -c64 -d20s -s sessions.lua http://ADDR -- USERS NUMBERS TOKEN TAG
+--   wrk -t2 -c64 -d20s -s sessions.lua http://ADDR -- USERS NUMBERS PER_REQUEST TOKEN TAG [RATE_PER_THREAD]
 --
--- USERS, NUMBERS, TOKEN, TAG as in calls.lua. A session counts as completed when its end
+-- The arguments of calls.lua (PER_REQUEST is ignored: one start or end a request), so that
+-- run.sh's charger can be either script; RATE_PER_THREAD paces the requests (starts and ends). A session counts as completed when its end
 -- charged it (a "cost", not a duplicate); starts refused for money are counted apart (the
 -- caller has too little left), as are other answers and non-200 statuses (errors). wrk's
 -- latency is each request's, a start's or an end's (both are one durable commit). One RESULT
@@ -18,30 +19,25 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
-local function read_lines(file)
-  local lines = {}
-  for line in io.lines(file) do
-    if line ~= "" then
-      lines[#lines + 1] = line
-    end
-  end
-  if #lines == 0 then
-    error(file .. ": no lines")
-  end
-  return lines
-end
+-- The helpers shared with calls.lua, from this script's own folder.
+package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
+local common = require("common")
 
 function init(args)
-  if #args < 4 then
-    error("usage: wrk ... -s sessions.lua URL -- USERS NUMBERS TOKEN TAG")
+  if #args < 5 then
+    error("usage: wrk ... -s sessions.lua URL -- USERS NUMBERS PER_REQUEST TOKEN TAG [RATE_PER_THREAD]")
   end
-  users = read_lines(args[1])
-  numbers = read_lines(args[2])
+  users = common.read_lines(args[1])
+  numbers = common.read_lines(args[2])
   headers = {
     ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. args[3],
+    ["Authorization"] = "Bearer " .. args[4],
   }
-  id_prefix = args[4] .. "-" .. thread_index .. "-"
+  id_prefix = args[5] .. "-" .. thread_index .. "-"
+  local rate = tonumber(args[6] or "0")
+  if rate > 0 then
+    delay = common.pacer(rate)
+  end
   counter = 0
   next_user = (thread_index * 7919) % #users
   next_number = (thread_index * 104729) % #numbers
@@ -100,10 +96,11 @@ function done(summary, latency, _)
   local seconds = summary.duration / 1e6
   local e = summary.errors
   io.write(string.format(
-    "RESULT requests=%d duration_us=%d granted=%d refused=%d completed=%d sessions_per_s=%.0f other=%d non200=%d p50_us=%d p99_us=%d max_us=%d socket_errors=%d\n",
+    "RESULT requests=%d duration_us=%d granted=%d refused=%d completed=%d sessions_per_s=%.0f charged=%d calls_per_s=%.0f other=%d call_errors=%d duplicates=0 non200=%d p50_us=%d p99_us=%d max_us=%d socket_errors=%d\n",
     summary.requests, summary.duration, total.granted, total.refused, total.completed,
-    total.completed / seconds, total.other, total.non200, latency:percentile(50),
-    latency:percentile(99), latency.max, e.connect + e.read + e.write + e.timeout))
+    total.completed / seconds, total.completed, total.completed / seconds, total.other,
+    total.other, total.non200, latency:percentile(50), latency:percentile(99), latency.max,
+    e.connect + e.read + e.write + e.timeout))
   if first ~= "" then
     io.write("SAMPLE " .. (string.gsub(first, "\n", " ")) .. "\n")
   end

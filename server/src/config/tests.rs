@@ -1,5 +1,6 @@
 use super::check::{SECTIONS, SETTINGS};
 use super::*;
+use ratel_engine::ledger::session::SessionLimits;
 use ratel_engine::lookup::NumberRules;
 
 /// The error `text` is refused with, as printed.
@@ -463,4 +464,37 @@ fn hiding_a_secret_never_moves_an_error() {
         error("api = { secret_key = \"TOPSECRET\n"),
         "ratel.toml:1:32: api.secret_key must be a string in double quotes (its value is not shown)"
     );
+}
+
+/// Issue 19: `[sessions]` is read into `api.sessions` (defaults: one grant a call, 60 s of
+/// grace, a million sessions); its mistakes are named.
+#[test]
+fn the_session_limits_are_read_and_checked() {
+    let config = Config::parse("", Path::new("."), "r").unwrap();
+    assert_eq!(config.api.sessions, SessionLimits::default());
+    assert_eq!(
+        (config.api.sessions.grant_s, config.api.sessions.grace_s),
+        (0, 60)
+    );
+    let text = "[sessions]\ngrant_s = 300\ngrace_s = 5\nmax_open = 10\n";
+    let config = Config::parse(text, Path::new("."), "r").unwrap();
+    assert_eq!(
+        config.api.sessions,
+        SessionLimits {
+            grant_s: 300,
+            grace_s: 5,
+            max_open: 10
+        }
+    );
+    let settings = config.api.session_settings();
+    assert_eq!((settings.grant_s, settings.max_call_seconds), (300, 7200));
+    assert_eq!(
+        error("[sessions]\nmax_open = 0\n"),
+        "ratel.toml:2:12: sessions.max_open must be a whole number, 1 or more (like 1000000), not 0"
+    );
+    assert_eq!(
+        error("[sessions]\ngrant_s = -1\n"),
+        "ratel.toml:2:11: sessions.grant_s must be a whole number of seconds up to 4294967295 (like 7200), not -1"
+    );
+    assert!(error("[sessions]\ngrant = 300\n").contains("sessions.grant"));
 }
