@@ -33,48 +33,24 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
+  [ -z "${gateway_port:-}" ] || pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-read -r proxy_port gateway_port caller_port < <(python3 -c 'import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
-[x.bind(("127.0.0.1", 0)) for x in s]
-print(" ".join(str(x.getsockname()[1]) for x in s))')
-
+source deploy/kamailio/harness.sh
+harness_ports
 # Ratel on the demo data with one caller rich enough for every call at once.
-cp fixtures/demo/*.csv fixtures/demo/tariffs.ratel "$work/"
-printf '92,bench,user,0,retail,vip_custom,USD,1000000000,1000000000,b3nchh4sh,,,,Bench,Caller,\n' >> "$work/users.csv"
-sed -e 's/^listen = .*/listen = "127.0.0.1:0"/' -e 's/^admin_listen = .*/admin_listen = "127.0.0.1:0"/' \
-    -e 's/^grant_s = .*/grant_s = 0/' fixtures/demo/ratel.toml > "$work/ratel.toml"
-target/release/ratel-server --config "$work/ratel.toml" 2> "$work/server.log" &
-pids+=($!)
-for _ in $(seq 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
-api=$(sed -n 's|.*listening on http://\([^/]*\)/.*|\1|p' "$work/server.log")
-admin=$(sed -n 's|.*admin on http://\([^ ]*\) .*|\1|p' "$work/server.log")
+harness_ratel $'92,bench,user,0,retail,vip_custom,USD,1000000000,1000000000,b3nchh4sh,,,,Bench,Caller,\n'
 printf 'SEQUENTIAL\nbench;\n' > "$work/callers.csv"
 
 # kamailio_start [RELAY_ONLY]: the proxy, with Ratel or relaying alone; sets kamailio.
 kamailio_start() {
-  local extra=()
-  [ -z "${1:-}" ] || extra=(-A RELAY_ONLY)
-  rm -rf "$work/run"; mkdir -p "$work/run"
-  kamailio -DD -E -Y "$work/run" -f deploy/kamailio/ratel.cfg \
-    -A "LISTEN=udp:127.0.0.1:$proxy_port" -A "UPSTREAM=\"sip:127.0.0.1:$gateway_port\"" \
-    -A "RATEL_URL=\"http://$api\"" -A 'RATEL_TOKEN="demo-token-change-me"' "${extra[@]}" \
-    > "$work/kamailio.log" 2>&1 &
-  kamailio=$!
-  for _ in $(seq 50); do grep -q "SO_RCVBUF is finally" "$work/kamailio.log" && break; sleep 0.1; done
-  sleep 0.5
+  if [ -n "${1:-}" ]; then harness_kamailio -A RELAY_ONLY; else harness_kamailio; fi
 }
 # run NAME: one SIPp run of $calls calls at $rate a second; sets per_s and failed.
 run() {
-  pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
-  sleep 0.2
-  sipp -sf deploy/kamailio/sipp/uas.xml -i 127.0.0.1 -p "$gateway_port" -m "$calls" -bg \
-    > /dev/null 2>&1 || true
-  sleep 0.3
+  harness_gateway uas.xml "$calls"
   local started ended
   started=$(date +%s%N)
   timeout 600 sipp "127.0.0.1:$proxy_port" -sf deploy/kamailio/sipp/uac.xml -inf "$work/callers.csv" \

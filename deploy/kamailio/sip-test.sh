@@ -24,44 +24,19 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
+  [ -z "${gateway_port:-}" ] || pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# Free UDP ports on loopback for the proxy, the gateway and the callers.
-free_ports() {
-  python3 -c 'import socket
-socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))'
-}
-read -r proxy_port gateway_port caller_port < <(free_ports)
-
-# --- Ratel on the demo data, with two more payers: tiny (0.03 USD: 3 s at 0.5 a minute) and
+source deploy/kamailio/harness.sh
+harness_ports
+# Ratel on the demo data, with two more payers: tiny (0.03 USD: 3 s at 0.5 a minute) and
 # single (1 USD: one whole call of 120 s, since a grant is the whole call here).
-cp fixtures/demo/*.csv fixtures/demo/tariffs.ratel "$work/"
-printf '90,tiny,user,0,retail,vip_custom,USD,0.03,0.03,t1nyh4sh,,,,Tiny,Caller,\n91,single,user,0,retail,vip_custom,USD,1,1,s1ngleh4sh,,,,Single,Line,\n' >> "$work/users.csv"
-sed -e 's/^listen = .*/listen = "127.0.0.1:0"/' -e 's/^admin_listen = .*/admin_listen = "127.0.0.1:0"/' \
-    -e 's/^grant_s = .*/grant_s = 0/' fixtures/demo/ratel.toml > "$work/ratel.toml"
-target/release/ratel-server --config "$work/ratel.toml" 2> "$work/server.log" &
-pids+=($!)
-for _ in $(seq 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
-api=$(sed -n 's|.*listening on http://\([^/]*\)/.*|\1|p' "$work/server.log")
-admin=$(sed -n 's|.*admin on http://\([^ ]*\) .*|\1|p' "$work/server.log")
-[ -n "$api" ] || { cat "$work/server.log"; echo "sip-test: the server did not start" >&2; exit 1; }
-
-# --- Kamailio, started as deploy/kamailio/README.md shows.
-mkdir -p "$work/run"
-kamailio -DD -E -Y "$work/run" -f deploy/kamailio/ratel.cfg \
-  -A "LISTEN=udp:127.0.0.1:$proxy_port" -A "UPSTREAM=\"sip:127.0.0.1:$gateway_port\"" \
-  -A "RATEL_URL=\"http://$api\"" -A 'RATEL_TOKEN="demo-token-change-me"' -A 'CHILDREN=4' \
-  > "$work/kamailio.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do grep -q "SO_RCVBUF is finally" "$work/kamailio.log" && break; sleep 0.1; done
-sleep 0.5
-kill -0 "${pids[1]}" 2>/dev/null || { cat "$work/kamailio.log"; echo "sip-test: kamailio did not start" >&2; exit 1; }
+harness_ratel $'90,tiny,user,0,retail,vip_custom,USD,0.03,0.03,t1nyh4sh,,,,Tiny,Caller,\n91,single,user,0,retail,vip_custom,USD,1,1,s1ngleh4sh,,,,Single,Line,\n'
+harness_kamailio -A 'CHILDREN=4'
+pids+=("$kamailio")
 
 failures=0
 pass() { echo "ok   $1"; }
@@ -75,17 +50,7 @@ expect_balance() { # case, account, balance, reserved
   if [ -n "$want" ] && [ "$got" = "$want" ]; then pass "$1: $2 has $3, holds nothing"; else fail "$1: $2: got $got"; fi
 }
 callers() { printf 'SEQUENTIAL\n%s;\n' "$1" > "$work/$1.csv"; echo "$work/$1.csv"; }
-# gateway SCENARIO CALLS: the carrier's gateway, in the background until its calls are done.
-gateway() {
-  # The previous case's gateway is done with its call (it may still linger in its timewait):
-  # it gives the port up first.
-  pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
-  for _ in $(seq 50); do pgrep -f "sipp .*-p $gateway_port" >/dev/null || break; sleep 0.05; done
-  # SIPp in the background exits 99 once its child runs.
-  sipp -sf "deploy/kamailio/sipp/$1" -i 127.0.0.1 -p "$gateway_port" -m "$2" -bg \
-    -trace_err -error_file "$work/gateway-errors.log" > /dev/null 2>&1 || true
-  sleep 0.3
-}
+gateway() { harness_gateway "$@"; }
 # call SCENARIO ACCOUNT EXTRA...: one or more calls to 37061234567; SIPp's exit status.
 call() {
   local scenario=$1 account=$2; shift 2

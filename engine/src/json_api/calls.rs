@@ -49,22 +49,23 @@ fn calls_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<CallIn<'de>
     decode::named("calls", d)
 }
 
-/// One call as sent; every field is checked after parsing, so its error can name it.
+/// One call as sent (and a session's start or end: `sessions`); every field is checked after
+/// parsing, so its error can name it.
 #[derive(Deserialize)]
 #[serde(expecting = "a call: an object with id, account or card, number, start and billsec")]
-struct CallIn<'a> {
+pub(crate) struct CallIn<'a> {
     #[serde(borrow)]
-    id: Option<Scalar<'a>>,
+    pub(crate) id: Option<Scalar<'a>>,
     #[serde(borrow)]
-    account: Option<Scalar<'a>>,
+    pub(crate) account: Option<Scalar<'a>>,
     #[serde(borrow)]
-    card: Option<Scalar<'a>>,
+    pub(crate) card: Option<Scalar<'a>>,
     #[serde(borrow)]
-    number: Option<Scalar<'a>>,
+    pub(crate) number: Option<Scalar<'a>>,
     #[serde(borrow)]
-    start: Option<Scalar<'a>>,
+    pub(crate) start: Option<Scalar<'a>>,
     #[serde(borrow)]
-    billsec: Option<Scalar<'a>>,
+    pub(crate) billsec: Option<Scalar<'a>>,
 }
 
 /// A call whose fields are all valid.
@@ -214,25 +215,12 @@ fn plan<'c>(
 /// The call's fields, checked in order: `id`, `account`/`card`, `number`, `start`,
 /// `billsec`; the first wrong one is the call's error.
 fn check<'c>(call: &'c CallIn<'_>) -> Result<Valid<'c>, String> {
-    let id = required_str("id", call.id.as_ref())?;
-    if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-        return Err(format!(
-            "id must be 1 to {MAX_ID_LEN} printable ASCII characters"
-        ));
-    }
+    let id = checked_id(call)?;
     let payer = decode::one_of(
         ("account", call.account.as_ref()),
         ("card", call.card.as_ref()),
     )?;
-    let number = required_str("number", call.number.as_ref())?;
-    if !number.bytes().any(|b| b.is_ascii_digit()) {
-        return Err("number must contain digits".into());
-    }
-    if number.len() > MAX_NUMBER_LEN {
-        return Err(format!(
-            "number must be at most {MAX_NUMBER_LEN} characters"
-        ));
-    }
+    let number = checked_number(call)?;
     let start = decode::time(
         "start",
         required_str("start", call.start.as_ref())?.as_bytes(),
@@ -257,6 +245,37 @@ fn check<'c>(call: &'c CallIn<'_>) -> Result<Valid<'c>, String> {
         start,
         billsec,
     })
+}
+
+/// A call's `id`: 1 to [`MAX_ID_LEN`] printable ASCII characters.
+pub(crate) fn checked_id<'c>(call: &'c CallIn<'_>) -> Result<&'c str, String> {
+    let id = required_str("id", call.id.as_ref())?;
+    check_id(id)?;
+    Ok(id)
+}
+
+/// [`checked_id`]'s rule for an id already read as text.
+pub(crate) fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Err(format!(
+            "id must be 1 to {MAX_ID_LEN} printable ASCII characters"
+        ));
+    }
+    Ok(())
+}
+
+/// A call's `number`: with digits, at most [`MAX_NUMBER_LEN`] characters.
+pub(crate) fn checked_number<'c>(call: &'c CallIn<'_>) -> Result<&'c str, String> {
+    let number = required_str("number", call.number.as_ref())?;
+    if !number.bytes().any(|b| b.is_ascii_digit()) {
+        return Err("number must contain digits".into());
+    }
+    if number.len() > MAX_NUMBER_LEN {
+        return Err(format!(
+            "number must be at most {MAX_NUMBER_LEN} characters"
+        ));
+    }
+    Ok(number)
 }
 
 /// The ledger change that charges a valid call, or why it cannot be priced (answered as

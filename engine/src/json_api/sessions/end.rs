@@ -10,34 +10,17 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-
-use super::super::calls::{charged, price, CallResult, Valid, MAX_BILLSEC};
+use super::super::calls::{
+    charged, checked_id, checked_number, price, CallIn, CallResult, Valid, MAX_BILLSEC,
+};
 use super::super::decode::{self, required_str, Scalar};
 use super::super::errors::{self, Failure};
 use super::super::{write_json, JsonRequest, JsonStatus};
-use super::{check_id, seconds};
+use super::seconds;
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
 use crate::ledger::{Applied, Commit, SessionOp, Submission};
 use crate::lookup::NumberRules;
-
-#[derive(Deserialize)]
-#[serde(expecting = "an end: an object with id and billsec")]
-struct Body<'a> {
-    #[serde(borrow)]
-    id: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    billsec: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    account: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    card: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    number: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    start: Option<Scalar<'a>>,
-}
 
 /// Answers `/v1/sessions/end`: 400 for a missing or invalid field, 404 for an id with no
 /// session and no charge (and nothing to charge it with), 503 when the ledger cannot write;
@@ -50,9 +33,8 @@ pub fn run(
     ledger: &dyn Commit,
     out: &mut Vec<u8>,
 ) -> Result<(), Failure> {
-    let body: Body<'_> = decode::body(request.body)?;
-    let id = required_str("id", body.id.as_ref())?;
-    check_id(id)?;
+    let body: CallIn<'_> = decode::body(request.body)?;
+    let id = checked_id(&body)?;
     let billsec = seconds("billsec", body.billsec.as_ref(), MAX_BILLSEC)?;
     let given = |value: &Option<Scalar<'_>>| !matches!(value, None | Some(Scalar::Null));
     let fallback = if [&body.account, &body.card, &body.number, &body.start]
@@ -63,7 +45,7 @@ pub fn run(
             ("account", body.account.as_ref()),
             ("card", body.card.as_ref()),
         )?;
-        let number = required_str("number", body.number.as_ref())?;
+        let number = checked_number(&body)?;
         let start = decode::time(
             "start",
             required_str("start", body.start.as_ref())?.as_bytes(),

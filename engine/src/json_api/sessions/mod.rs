@@ -120,15 +120,6 @@ fn refused(id: &str, reason: &str, out: &mut Vec<u8>) {
     );
 }
 
-/// A call id as `/v1/calls` takes it: 1 to 128 printable ASCII characters.
-fn check_id(id: &str) -> Result<(), String> {
-    let max = super::calls::MAX_ID_LEN;
-    if id.is_empty() || id.len() > max || !id.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-        return Err(format!("id must be 1 to {max} printable ASCII characters"));
-    }
-    Ok(())
-}
-
 /// A whole number of seconds from 0 to `max`, named `name`.
 fn seconds(name: &str, value: Option<&super::decode::Scalar<'_>>, max: i64) -> Result<i64, String> {
     use super::decode::Scalar;

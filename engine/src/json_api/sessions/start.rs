@@ -4,12 +4,11 @@
 //! call (up to `grant_s`) that the payer's money not held by its other calls pays for, and
 //! holds its price.
 
-use serde::Deserialize;
-
+use super::super::calls::{checked_id, checked_number, CallIn};
 use super::super::decode::{self, required_str, Scalar};
 use super::super::errors::Failure;
 use super::super::{ledger_account, payer, JsonRequest};
-use super::{answer, check_id, refused};
+use super::{answer, refused};
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
 use crate::ledger::{Commit, OpenSession, SessionOp, Submission};
@@ -17,21 +16,6 @@ use crate::money::Decimal;
 use crate::mor_api::ApiSettings;
 use crate::rating::{self, RatingError};
 use crate::time::Timestamp;
-
-#[derive(Deserialize)]
-#[serde(expecting = "a session: an object with id, account or card, number and start")]
-struct Body<'a> {
-    #[serde(borrow)]
-    id: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    account: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    card: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    number: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    start: Option<Scalar<'a>>,
-}
 
 /// Answers `/v1/sessions`: 400 for a missing or invalid field, 404 for an unknown payer,
 /// then 200 with the grant or the refusal (`rate not found` too), 409 for an id already
@@ -44,23 +28,14 @@ pub fn run(
     ledger: &dyn Commit,
     out: &mut Vec<u8>,
 ) -> Result<(), Failure> {
-    let body: Body<'_> = decode::body(request.body)?;
-    let id = required_str("id", body.id.as_ref())?;
-    check_id(id)?;
+    // A start is a call without its billsec (one sent is not read).
+    let body: CallIn<'_> = decode::body(request.body)?;
+    let id = checked_id(&body)?;
     let named = decode::one_of(
         ("account", body.account.as_ref()),
         ("card", body.card.as_ref()),
     )?;
-    let number = required_str("number", body.number.as_ref())?;
-    if !number.bytes().any(|b| b.is_ascii_digit()) {
-        return Err(Failure::bad_request("number must contain digits"));
-    }
-    let max_number = super::super::calls::MAX_NUMBER_LEN;
-    if number.len() > max_number {
-        return Err(Failure::bad_request(format!(
-            "number must be at most {max_number} characters"
-        )));
-    }
+    let number = checked_number(&body)?;
     let start = match body.start.as_ref() {
         None | Some(Scalar::Null) => request.now,
         Some(start) => decode::time("start", required_str("start", Some(start))?.as_bytes())?,

@@ -5,10 +5,11 @@
 
 use serde::Deserialize;
 
+use super::super::calls::check_id;
 use super::super::decode::{self, required_str, Scalar};
 use super::super::errors::Failure;
 use super::super::JsonRequest;
-use super::{answer, check_id, seconds};
+use super::{answer, seconds};
 use crate::accounts::Accounts;
 use crate::ledger::{Commit, SessionOp, Submission};
 use crate::mor_api::ApiSettings;
