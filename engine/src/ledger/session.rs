@@ -90,6 +90,8 @@ pub struct SessionSettings {
 pub const INSUFFICIENT_BALANCE: &str = "insufficient balance";
 /// Why a session gets no grant when its balance alone would have paid for one.
 pub const RESERVED_BY_CALLS: &str = "balance reserved by calls in progress";
+/// Why an update gets no more seconds: the call has lasted `max_call_seconds` already.
+pub const LONGEST_CALL_REACHED: &str = "the longest call is reached";
 /// Why an end or an update names no session (and no charged call).
 pub const SESSION_NOT_FOUND: &str = "session not found";
 /// Why a session gets no grant when its price cannot be worked out within range.
@@ -132,6 +134,9 @@ pub(crate) fn grant(
         settings.grant_s.min(settings.max_call_seconds)
     };
     let cap = per_grant.min(settings.max_call_seconds.saturating_sub(used_s));
+    if cap == 0 && per_grant > 0 {
+        return Err(LONGEST_CALL_REACHED);
+    }
     let out_of_range = |_: CostError| COST_OUT_OF_RANGE;
     let granted_s = match limit {
         None => (cap > 0).then_some(cap),

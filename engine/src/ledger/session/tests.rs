@@ -55,6 +55,11 @@ fn grants_are_cut_by_money_by_the_grant_and_by_the_longest_call() {
         ),
         (200, true, "72".into())
     );
+    // A call already as long as the longest call gets nothing more, and is told why.
+    assert_eq!(
+        grant(&terms, one, d("100"), Some(d("0")), d("0"), 7200, SETTINGS),
+        Err(LONGEST_CALL_REACHED)
+    );
     // grant_s 0: one grant for the whole call, final by definition.
     let whole = SessionSettings {
         grant_s: 0,
