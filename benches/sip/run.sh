@@ -24,22 +24,8 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option $1 (see the head of this script)" >&2; exit 2 ;;
   esac
 done
-for tool in kamailio sipp curl python3; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing (deploy/kamailio/install.sh)" >&2; exit 1; }
-done
-cargo build --release --quiet -p ratel-server
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -z "${gateway_port:-}" ] || pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source deploy/kamailio/harness.sh
-harness_ports
+harness_start run.sh
 # Ratel on the demo data with one caller rich enough for every call at once.
 harness_ratel $'92,bench,user,0,retail,vip_custom,USD,1000000000,1000000000,b3nchh4sh,,,,Bench,Caller,\n'
 printf 'SEQUENTIAL\nbench;\n' > "$work/callers.csv"

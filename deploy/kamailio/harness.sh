@@ -1,6 +1,26 @@
-# Sourced by deploy/kamailio/sip-test.sh and benches/sip/run.sh (from the repository's root,
-# after `work` is set to a fresh folder and `pids` to an empty array): the Ratel server on the
-# demo data and Kamailio with ratel.cfg in front of it, on free loopback ports.
+# Sourced by deploy/kamailio/sip-test.sh and benches/sip/run.sh (from the repository's root):
+# the Ratel server on the demo data and Kamailio with ratel.cfg in front of it, on free
+# loopback ports, everything stopped and removed when the script exits.
+
+# harness_start NAME: checks the tools, builds the server, makes the work folder ($work),
+# the list of processes to stop ($pids) and the exit trap; picks the ports.
+harness_start() {
+  for tool in kamailio sipp curl python3; do
+    command -v "$tool" >/dev/null || { echo "$1: $tool is missing (sudo bash deploy/kamailio/install.sh)" >&2; exit 1; }
+  done
+  cargo build --release --quiet -p ratel-server
+  work=$(mktemp -d)
+  pids=()
+  trap harness_cleanup EXIT
+  harness_ports
+}
+
+harness_cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -z "${gateway_port:-}" ] || pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 
 # Sets proxy_port, gateway_port and caller_port: three free UDP ports on loopback.
 harness_ports() {

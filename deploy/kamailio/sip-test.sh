@@ -15,23 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-for tool in kamailio sipp curl python3; do
-  command -v "$tool" >/dev/null || { echo "sip-test: $tool is missing (sudo bash deploy/kamailio/install.sh)" >&2; exit 1; }
-done
-cargo build --release --quiet -p ratel-server
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -z "${gateway_port:-}" ] || pkill -f "sipp .*-p $gateway_port" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 source deploy/kamailio/harness.sh
-harness_ports
+harness_start sip-test
 # Ratel on the demo data, with two more payers: tiny (0.03 USD: 3 s at 0.5 a minute) and
 # single (1 USD: one whole call of 120 s, since a grant is the whole call here).
 harness_ratel $'90,tiny,user,0,retail,vip_custom,USD,0.03,0.03,t1nyh4sh,,,,Tiny,Caller,\n91,single,user,0,retail,vip_custom,USD,1,1,s1ngleh4sh,,,,Single,Line,\n'
