@@ -117,9 +117,7 @@ impl<'a> Payer<'a> {
     /// What the payer may still spend with `balance` while its calls in progress hold
     /// `reserved`: balance + limit − reserved (`None`: no limit, or beyond 38 digits).
     pub fn spendable(self, balance: Decimal, reserved: Decimal) -> Option<Decimal> {
-        balance
-            .checked_add(self.limit()?)?
-            .checked_add(reserved.negated())
+        spendable(balance, self.limit(), reserved)
     }
 
     /// What the payer may spend beyond its balance: a user's credit, minus a card's
@@ -133,6 +131,14 @@ impl<'a> Payer<'a> {
             Payer::Card(card) => Some(card.min_balance.negated()),
         }
     }
+}
+
+/// What a payer with `balance`, `limit` beyond it (its credit, or minus a card's
+/// `min_balance`; `None`: no limit) and `reserved` held by its calls in progress may still
+/// spend: balance + limit − reserved (`None` without a limit, or beyond 38 digits). The one
+/// rule for `/v1/authorize`, `/v1/balance` and the sessions' grants.
+pub fn spendable(balance: Decimal, limit: Option<Decimal>, reserved: Decimal) -> Option<Decimal> {
+    balance.checked_add(limit?)?.checked_add(reserved.negated())
 }
 
 /// Why a call could not be rated.

@@ -702,8 +702,6 @@ fn expiry(now: Timestamp, granted_s: u32, grace_s: u32) -> Timestamp {
 /// What the payer of `session` may still spend once it and the others' `others` are held:
 /// `None` without a limit.
 fn available_after(balance: Decimal, session: &OpenSession, others: Decimal) -> Option<Decimal> {
-    let limit = session.limit?;
-    [limit, others.negated(), session.reserved.negated()]
-        .into_iter()
-        .try_fold(balance, Decimal::checked_add)
+    let reserved = others.checked_add(session.reserved)?;
+    crate::rating::spendable(balance, session.limit, reserved)
 }

@@ -80,11 +80,6 @@ impl Zone {
         &self.name
     }
 
-    /// Whether times are read as UTC.
-    pub fn is_utc(&self) -> bool {
-        self.rules.is_none()
-    }
-
     /// The offset (seconds east of UTC) of the wall clock time `local` (seconds since
     /// 1970-01-01 00:00:00 on this clock), and the wall clock times around it that surely
     /// have that same single offset (`None` near a change of offset).
@@ -224,7 +219,7 @@ mod tests {
             Ok("2026-03-29 01:00:00".into())
         );
         let utc_zone = Zone::named("utc").unwrap();
-        assert!(utc_zone.is_utc());
+        assert_eq!(utc_zone.name(), "UTC");
         assert_eq!(
             utc(&utc_zone, "2026-03-29 03:30:00"),
             Ok("2026-03-29 03:30:00".into())
