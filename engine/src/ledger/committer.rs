@@ -3,10 +3,10 @@
 //! writes them all in one transaction with one sync, and only then sets the live balances
 //! and answers. Many requests, one commit: that is what makes a durable ledger fast.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::change::{Applied, Change, Done, Submission, OTHER_PAYER};
@@ -16,7 +16,8 @@ use super::options::{Level, Log};
 use super::references::References;
 use super::session::{grant, OpenSession, SessionBook, SessionWrite};
 use super::stats::Stats;
-use super::store::{CallDetail, Entry, Store, WATCH_EVERY};
+use super::store::{AppendError, CallDetail, Changes, Entry, Store, WATCH_EVERY};
+use super::Known;
 use crate::accounts::{Account, BalanceCell};
 use crate::cost;
 use crate::money::Decimal;
@@ -62,12 +63,30 @@ pub(crate) struct Committer<S> {
     failing: Option<String>,
     /// The open sessions (calls in progress), as of the last commit.
     sessions: SessionBook,
+    /// The accounts the ledger holds, shared with [`super::Ledger`]: the committer adds
+    /// those opened by a commit, and those another server opened (a shared store).
+    known: Arc<Mutex<HashMap<Account, Known>>>,
+}
+
+/// Times a batch is worked out again after conflicting with another server's changes (a
+/// shared store) before its requests are answered as failed (503: resend).
+const MAX_ATTEMPTS: usize = 8;
+
+/// A batch worked out, ready for the store.
+struct Plan {
+    entries: Vec<Entry>,
+    /// Balances as this batch leaves them, set on the cells after the commit.
+    balances: HashMap<Account, (Decimal, Arc<BalanceCell>)>,
+    keys: HashMap<RefKey, usize>,
+    sessions: SessionOverlay,
+    outcomes: Vec<Vec<Planned>>,
 }
 
 /// Sessions expired in one commit at most (more wait for the next).
 const EXPIRE_AT_ONCE: usize = 1_000;
 
 /// Runs the committer until every sender is gone.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run<S: Store>(
     store: S,
     jobs: Receiver<Job>,
@@ -76,6 +95,7 @@ pub(crate) fn run<S: Store>(
     stats: Arc<Stats>,
     log: Log,
     sessions: SessionBook,
+    known: Arc<Mutex<HashMap<Account, Known>>>,
 ) {
     stats
         .sessions_open
@@ -88,9 +108,11 @@ pub(crate) fn run<S: Store>(
         log,
         failing: None,
         sessions,
+        known,
     };
     let mut last_jobs = 0;
     loop {
+        committer.catch_up(false);
         committer.expire_due();
         let first = match jobs.recv_timeout(WATCH_EVERY) {
             Ok(job) => job,
@@ -257,17 +279,49 @@ impl<S: Store> Committer<S> {
 
     /// Applies one batch and answers every job in it.
     pub(crate) fn commit(&mut self, batch: Vec<Job>) {
+        let (mut submissions, answers): (Vec<Vec<Submission>>, Vec<Done>) = batch
+            .into_iter()
+            .map(|job| (job.submissions, job.done))
+            .unzip();
+        let shared = self.store.shared();
+        let mut attempt = 1;
+        let (plan, committed) = loop {
+            // A shared store may refuse the batch for another server's change: keep what
+            // is needed to work it out again.
+            let again = (shared && attempt < MAX_ATTEMPTS).then(|| submissions.clone());
+            let mut plan = self.plan_all(submissions);
+            let committed = self.append(&mut plan);
+            match (committed, again) {
+                (Err(AppendError::Conflict(_)), Some(again)) => {
+                    self.stats.conflicts.fetch_add(1, Ordering::Relaxed);
+                    self.catch_up(true);
+                    submissions = again;
+                    attempt += 1;
+                }
+                (Err(AppendError::Conflict(error)), None) => {
+                    break (
+                        plan,
+                        Err(format!("other servers kept changing these accounts: {error}")),
+                    )
+                }
+                (Err(AppendError::Failed(error)), _) => break (plan, Err(error)),
+                (Ok(()), _) => break (plan, Ok(())),
+            }
+        };
+        self.finish(plan, committed, answers);
+    }
+
+    /// Works out every submission of a batch, in order.
+    fn plan_all(&mut self, submissions: Vec<Vec<Submission>>) -> Plan {
         let now = Timestamp::now();
         let mut entries: Vec<Entry> = Vec::new();
-        // Balances as this batch leaves them, set on the cells after the commit.
         let mut balances: HashMap<Account, (Decimal, Arc<BalanceCell>)> = HashMap::new();
         let mut keys: HashMap<RefKey, usize> = HashMap::new();
         let mut sessions = SessionOverlay::default();
-        let mut outcomes: Vec<Vec<Planned>> = Vec::with_capacity(batch.len());
-        let mut answers: Vec<Done> = Vec::with_capacity(batch.len());
-        for job in batch {
-            let mut job_outcomes = Vec::with_capacity(job.submissions.len());
-            for submission in job.submissions {
+        let mut outcomes: Vec<Vec<Planned>> = Vec::with_capacity(submissions.len());
+        for job in submissions {
+            let mut job_outcomes = Vec::with_capacity(job.len());
+            for submission in job {
                 let mut batch = Batch {
                     now,
                     entries: &mut entries,
@@ -278,51 +332,76 @@ impl<S: Store> Committer<S> {
                 job_outcomes.push(self.plan(submission, &mut batch));
             }
             outcomes.push(job_outcomes);
-            answers.push(job.done);
         }
-        let committed = if entries.is_empty() && sessions.writes.is_empty() {
-            Ok(())
-        } else {
-            let started = Instant::now();
-            let committed = self.store.append(&entries, &sessions.writes);
-            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-            self.stats
-                .commit_micros
-                .fetch_add(micros, Ordering::Relaxed);
-            match &committed {
-                Ok(()) => {
-                    self.stats.commits.fetch_add(1, Ordering::Relaxed);
-                    let failed = self.stats.failing.swap(0, Ordering::Relaxed);
-                    if self.failing.take().is_some() {
-                        self.log.say(
-                            Level::Info,
-                            &format!("ledger: commits succeed again, after {failed} failed"),
-                        );
-                    }
-                }
-                Err(error) => {
-                    self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                    self.stats.failing.fetch_add(1, Ordering::Relaxed);
-                    // The engine has no logger of its own: the server's log gets it, dated.
-                    if self.failing.as_ref() != Some(error) {
-                        self.log.say(
-                            Level::Error,
-                            &format!(
-                                "ledger: a commit failed, nothing of it was applied: {error} \
-                                 (said once while commits keep failing so)"
-                            ),
-                        );
-                        self.failing = Some(error.clone());
-                    }
+        Plan {
+            entries,
+            balances,
+            keys,
+            sessions,
+            outcomes,
+        }
+    }
+
+    /// Writes a planned batch, timing and counting the commit.
+    fn append(&mut self, plan: &mut Plan) -> Result<(), AppendError> {
+        if plan.entries.is_empty() && plan.sessions.writes.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let committed = self.store.append(&mut plan.entries, &plan.sessions.writes);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.stats
+            .commit_micros
+            .fetch_add(micros, Ordering::Relaxed);
+        if committed.is_ok() {
+            self.stats.commits.fetch_add(1, Ordering::Relaxed);
+        }
+        committed
+    }
+
+    /// Notes a commit's outcome, applies a durable batch to the live balances and the
+    /// sessions, and answers every job.
+    fn finish(&mut self, plan: Plan, committed: Result<(), String>, answers: Vec<Done>) {
+        let Plan {
+            entries,
+            balances,
+            keys,
+            mut sessions,
+            outcomes,
+        } = plan;
+        match &committed {
+            Ok(()) => {
+                let failed = self.stats.failing.swap(0, Ordering::Relaxed);
+                if self.failing.take().is_some() {
+                    self.log.say(
+                        Level::Info,
+                        &format!("ledger: commits succeed again, after {failed} failed"),
+                    );
                 }
             }
-            committed
-        };
+            Err(error) => {
+                self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                self.stats.failing.fetch_add(1, Ordering::Relaxed);
+                // The engine has no logger of its own: the server's log gets it, dated.
+                if self.failing.as_ref() != Some(error) {
+                    self.log.say(
+                        Level::Error,
+                        &format!(
+                            "ledger: a commit failed, nothing of it was applied: {error} \
+                             (said once while commits keep failing so)"
+                        ),
+                    );
+                    self.failing = Some(error.clone());
+                }
+            }
+        }
         if committed.is_ok() {
             self.stats
                 .entries
                 .fetch_add(entries.len() as u64, Ordering::Relaxed);
-            self.next_seq += entries.len() as u64;
+            if let Some(last) = entries.last() {
+                self.next_seq = last.seq + 1;
+            }
             for key in keys.keys() {
                 self.references.insert(key);
             }
@@ -342,6 +421,17 @@ impl<S: Store> Committer<S> {
                     None => cell.set(*balance),
                 }
             }
+            // The accounts this batch opened are the ledger's from now on.
+            let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+            for entry in entries.iter().filter(|entry| entry.kind == Kind::Opening) {
+                if let Some((_, cell)) = balances.get(&entry.account) {
+                    known.entry(entry.account).or_insert_with(|| Known {
+                        cell: Arc::clone(cell),
+                        opening: entry.amount,
+                    });
+                }
+            }
+            drop(known);
             if !sessions.writes.is_empty() {
                 self.sessions.publish(sessions.reserved.into_keys());
                 let stats = &self.stats;
@@ -358,6 +448,7 @@ impl<S: Store> Committer<S> {
         }
         // Each new entry moves to the request that made it, in order: no copy on the way back.
         let mut fresh = entries.into_iter();
+        let mut refused = 0;
         for (job_outcomes, done) in outcomes.into_iter().zip(answers) {
             let applied = job_outcomes
                 .into_iter()
@@ -375,6 +466,10 @@ impl<S: Store> Committer<S> {
                     (Planned::Refused(reason), _) => Applied::Refused(reason),
                     (Planned::Failed(reason), _) => Applied::Failed(reason),
                     (Planned::Answer(outcome), _) | (Planned::Granted(outcome), Ok(())) => {
+                        if matches!(outcome, SessionOutcome::Refused(reason) if reason != OTHER_PAYER)
+                        {
+                            refused += 1;
+                        }
                         Applied::Session(outcome)
                     }
                     (Planned::Granted(_), Err(error)) => {
@@ -384,6 +479,54 @@ impl<S: Store> Committer<S> {
                 .collect();
             done(applied);
         }
+        self.stats
+            .sessions_refused
+            .fetch_add(refused, Ordering::Relaxed);
+    }
+
+    /// Takes in what other servers changed (a shared store): their balances, their
+    /// sessions, their keys. `after_conflict`: a commit was just refused for it.
+    pub(crate) fn catch_up(&mut self, after_conflict: bool) {
+        match self.store.changes(after_conflict) {
+            Ok(Some(changes)) => self.take_in(changes),
+            Ok(None) => {}
+            // The store says so in its health (`Stats`); the next look tries again.
+            Err(_) => {}
+        }
+    }
+
+    /// Sets what another server changed on the live balances and the session book.
+    fn take_in(&mut self, changes: Changes) {
+        for key in &changes.keys {
+            self.references.insert(key);
+        }
+        let changed: HashSet<Account> = changes.accounts.iter().map(|a| a.0).collect();
+        self.sessions.close_all_of(&changed);
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cells = Vec::with_capacity(changes.accounts.len());
+        for (account, opening, balance) in changes.accounts {
+            let cell = Arc::clone(
+                &known
+                    .entry(account)
+                    .or_insert_with(|| Known {
+                        cell: BalanceCell::new(balance),
+                        opening,
+                    })
+                    .cell,
+            );
+            self.sessions.remember_cell(account, &cell);
+            cells.push((account, balance, cell));
+        }
+        drop(known);
+        for session in changes.sessions {
+            self.sessions.put(session);
+        }
+        for (account, balance, cell) in cells {
+            cell.set_with_reserved(balance, self.sessions.reserved(account));
+        }
+        self.stats
+            .sessions_open
+            .store(self.sessions.len() as u64, Ordering::Relaxed);
     }
 
     /// Works out what one submission does, adding its entry (and its session writes) to
@@ -401,6 +544,26 @@ impl<S: Store> Committer<S> {
                         let billsec = change.call.as_ref().map_or(0, |call| call.billsec);
                         let id = change.reference.clone();
                         return self.end_session(&id, billsec, Some(change.cell), batch, false);
+                    }
+                    None => Submission::Change(change),
+                }
+            }
+            // An account another server opened first (a shared store): its opening stands.
+            Submission::Change(change) if change.kind == Kind::Opening => {
+                let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+                match known.get(&change.account) {
+                    Some(held) => {
+                        return Planned::Stored(Entry {
+                            seq: 0,
+                            time: batch.now,
+                            account: change.account,
+                            amount: held.opening,
+                            kind: Kind::Opening,
+                            reference: String::new(),
+                            balance_after: held.cell.get(),
+                            description: String::new(),
+                            call: None,
+                        })
                     }
                     None => Submission::Change(change),
                 }
@@ -444,10 +607,7 @@ impl<S: Store> Committer<S> {
                     used_s,
                     settings,
                 ) {
-                    Err(reason) => {
-                        self.stats.sessions_refused.fetch_add(1, Ordering::Relaxed);
-                        Planned::Answer(SessionOutcome::Refused(reason))
-                    }
+                    Err(reason) => Planned::Answer(SessionOutcome::Refused(reason)),
                     Ok(grant) => {
                         let session = OpenSession {
                             used_s,
@@ -550,10 +710,7 @@ impl<S: Store> Committer<S> {
             0,
             settings,
         ) {
-            Err(reason) => {
-                self.stats.sessions_refused.fetch_add(1, Ordering::Relaxed);
-                Planned::Answer(SessionOutcome::Refused(reason))
-            }
+            Err(reason) => Planned::Answer(SessionOutcome::Refused(reason)),
             Ok(grant) => {
                 session.used_s = 0;
                 session.granted_s = grant.granted_s;

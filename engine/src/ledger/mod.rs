@@ -44,7 +44,7 @@ use crate::money::Decimal;
 
 /// What the ledger knows of an account it has seen.
 #[derive(Debug)]
-struct Known {
+pub(crate) struct Known {
     cell: Arc<BalanceCell>,
     opening: Decimal,
 }
@@ -55,7 +55,7 @@ pub struct Ledger {
     path: PathBuf,
     sender: Option<mpsc::Sender<committer::Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    known: Mutex<HashMap<Account, Known>>,
+    known: Arc<Mutex<HashMap<Account, Known>>>,
     stats: Arc<Stats>,
 }
 
@@ -132,10 +132,14 @@ impl Ledger {
         let sessions = session::SessionBook::load(open_sessions, &cells);
         let (sender, receiver) = mpsc::channel();
         let shared = Arc::clone(&stats);
+        let known = Arc::new(Mutex::new(known));
+        let held = Arc::clone(&known);
         let thread = std::thread::Builder::new()
             .name("ratel-ledger".into())
             .spawn(move || {
-                committer::run(store, receiver, references, next_seq, shared, log, sessions)
+                committer::run(
+                    store, receiver, references, next_seq, shared, log, sessions, held,
+                )
             })
             .map_err(|error| LedgerError::Store {
                 path: path.display().to_string(),
@@ -145,7 +149,7 @@ impl Ledger {
             path: path.to_owned(),
             sender: Some(sender),
             thread: Some(thread),
-            known: Mutex::new(known),
+            known,
             stats,
         })
     }
@@ -217,29 +221,27 @@ impl Ledger {
             return Ok(report);
         }
         report.opened = openings.len();
-        let outcomes = self.commit(openings.clone());
-        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        for (submission, outcome) in openings.into_iter().zip(outcomes) {
-            let (Submission::Change(change), Applied::Done(entry)) = (submission, &outcome) else {
-                // One job is one transaction: it fails whole, and its first failure says why.
-                let reason = match outcome {
-                    Applied::Refused(reason) | Applied::Failed(reason) => reason,
-                    Applied::Done(_) | Applied::Duplicate(_) | Applied::Session(_) => {
-                        "unexpected outcome".into()
-                    }
-                };
-                return Err(LedgerError::Store {
-                    path: self.path.display().to_string(),
-                    message: format!("the opening balances could not be written: {reason}"),
-                });
+        let outcomes = self.commit(openings);
+        for outcome in outcomes {
+            let reason = match outcome {
+                // The committer keeps every account opened (by this server or, with a
+                // shared store, another one first).
+                Applied::Done(_) | Applied::Duplicate(_) => continue,
+                Applied::Refused(reason) | Applied::Failed(reason) => reason,
+                Applied::Session(_) => "unexpected outcome".into(),
             };
-            known.insert(
-                change.account,
-                Known {
-                    cell: change.cell,
-                    opening: entry.amount,
-                },
-            );
+            // One job is one transaction: it fails whole, and its first failure says why.
+            return Err(LedgerError::Store {
+                path: self.path.display().to_string(),
+                message: format!("the opening balances could not be written: {reason}"),
+            });
+        }
+        // Accounts another server opened first hold their balance in the ledger's cell.
+        let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        for (account, _, live) in accounts.live_cells_mut() {
+            if let Some(seen) = known.get(&account) {
+                *live = Arc::clone(&seen.cell);
+            }
         }
         Ok(report)
     }

@@ -253,6 +253,23 @@ impl SessionBook {
         Some(session)
     }
 
+    /// Closes every session of `accounts` (another server changed them: what it holds now
+    /// is put back).
+    pub(crate) fn close_all_of(&mut self, accounts: &std::collections::HashSet<Account>) {
+        if accounts.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = self
+            .open
+            .values()
+            .filter(|session| accounts.contains(&session.account))
+            .map(|session| session.id.clone())
+            .collect();
+        for id in ids {
+            self.remove(&id);
+        }
+    }
+
     /// The ids of sessions due to expire at `now`, at most `limit`.
     pub(crate) fn due(&self, now: Timestamp, limit: usize) -> Vec<String> {
         self.by_expiry

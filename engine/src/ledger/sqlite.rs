@@ -15,7 +15,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::file_watch::{self, Files, WalSize};
 use super::references::References;
 use super::session::{OpenSession, SessionWrite};
-use super::store::{CallDetail, Entry, Loaded, Store, StoreError};
+use super::store::{AppendError, CallDetail, Entry, Loaded, Store, StoreError};
 use super::{Kind, LedgerError, Level, Log, Options, RefKey, Stats};
 use crate::accounts::Account;
 use crate::cost::Terms;
@@ -572,7 +572,49 @@ impl Texts {
 }
 
 impl Store for SqliteStore {
-    fn append(&mut self, entries: &[Entry], sessions: &[SessionWrite]) -> Result<(), StoreError> {
+    fn append(
+        &mut self,
+        entries: &mut [Entry],
+        sessions: &[SessionWrite],
+    ) -> Result<(), AppendError> {
+        // One server owns the file: nothing else changes it, so nothing conflicts.
+        self.write(entries, sessions).map_err(AppendError::Failed)
+    }
+
+    fn watch(&mut self) {
+        // The outcome is kept in `stats` (and logged) the first time it fails.
+        let _ = self.files.verify(&self.connection, &self.stats, &self.log);
+    }
+
+    fn find(&mut self, key: &RefKey) -> Result<Option<Entry>, StoreError> {
+        let result = match key {
+            RefKey::Call(id) => self
+                .connection
+                .prepare_cached(&format!(
+                    // `reference <> ''` lets SQLite use the partial index.
+                    "SELECT {ENTRY_COLUMNS} FROM entries \
+                     WHERE kind = 'call' AND reference <> '' AND reference = ?1"
+                ))
+                .and_then(|mut s| s.query_row(params![id], read_entry).optional()),
+            RefKey::Adjustment(account, reference) => self
+                .connection
+                .prepare_cached(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM entries \
+                     WHERE kind = 'adjustment' AND reference <> '' AND account = ?1 \
+                     AND reference = ?2"
+                ))
+                .and_then(|mut s| {
+                    s.query_row(params![account.to_string(), reference], read_entry)
+                        .optional()
+                }),
+        };
+        result.map_err(|e| e.to_string())
+    }
+}
+
+impl SqliteStore {
+    /// Writes a batch in one transaction (see [`Store::append`]).
+    fn write(&mut self, entries: &[Entry], sessions: &[SessionWrite]) -> Result<(), StoreError> {
         self.files
             .verify(&self.connection, &self.stats, &self.log)?;
         let transaction = self.connection.transaction().map_err(|e| e.to_string())?;
@@ -689,36 +731,6 @@ impl Store for SqliteStore {
             }
         }
         transaction.commit().map_err(|e| e.to_string())
-    }
-
-    fn watch(&mut self) {
-        // The outcome is kept in `stats` (and logged) the first time it fails.
-        let _ = self.files.verify(&self.connection, &self.stats, &self.log);
-    }
-
-    fn find(&mut self, key: &RefKey) -> Result<Option<Entry>, StoreError> {
-        let result = match key {
-            RefKey::Call(id) => self
-                .connection
-                .prepare_cached(&format!(
-                    // `reference <> ''` lets SQLite use the partial index.
-                    "SELECT {ENTRY_COLUMNS} FROM entries \
-                     WHERE kind = 'call' AND reference <> '' AND reference = ?1"
-                ))
-                .and_then(|mut s| s.query_row(params![id], read_entry).optional()),
-            RefKey::Adjustment(account, reference) => self
-                .connection
-                .prepare_cached(&format!(
-                    "SELECT {ENTRY_COLUMNS} FROM entries \
-                     WHERE kind = 'adjustment' AND reference <> '' AND account = ?1 \
-                     AND reference = ?2"
-                ))
-                .and_then(|mut s| {
-                    s.query_row(params![account.to_string(), reference], read_entry)
-                        .optional()
-                }),
-        };
-        result.map_err(|e| e.to_string())
     }
 }
 

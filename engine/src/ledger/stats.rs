@@ -27,6 +27,12 @@ pub struct Stats {
     pub sessions_refused: AtomicU64,
     /// Sessions the server closed because their grant ran out `grace_s` ago.
     pub sessions_expired: AtomicU64,
+    /// Batches worked out again because another server changed an account they touch (a
+    /// shared store).
+    pub conflicts: AtomicU64,
+    /// Why the store cannot be reached now (a shared store: its database is down), while
+    /// that lasts.
+    unreachable: Mutex<Option<String>>,
     /// Why the store may not be written any more (its file was removed or replaced), once
     /// that happened: every change is refused until the server is restarted.
     unusable: Mutex<Option<String>>,
@@ -39,6 +45,21 @@ impl Stats {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Why the store cannot be reached now, if it cannot.
+    pub fn unreachable(&self) -> Option<String> {
+        self.unreachable
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_unreachable(&self, reason: Option<String>) {
+        *self
+            .unreachable
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = reason;
     }
 
     pub(crate) fn set_unusable(&self, reason: &str) {

@@ -1,6 +1,6 @@
-//! The ledger's store: the one narrow interface a backend implements (SQLite today; a
-//! PostgreSQL backend for servers that share balances is to follow). Only the committer
-//! thread calls it, so a backend needs no locking of its own.
+//! The ledger's store: the one narrow interface a backend implements (SQLite, the default;
+//! PostgreSQL, for servers that share balances). Only the committer thread calls it, so a
+//! backend needs no locking of its own.
 
 use super::session::{OpenSession, SessionWrite};
 use super::{Kind, RefKey};
@@ -60,12 +60,39 @@ pub const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(10
 /// A store's failure, as a message for the log and the caller.
 pub type StoreError = String;
 
+/// Why an append kept nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendError {
+    /// The store could not write (a full disk, a lost database).
+    Failed(StoreError),
+    /// A store shared by several servers: an account the batch touches, or a key it uses,
+    /// was changed by another server since this one last read it. The committer reads what
+    /// changed ([`Store::changes`]) and works the batch out again.
+    Conflict(StoreError),
+}
+
+/// What other servers changed in a shared store since this one last looked.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Each account changed: its opening amount and its balance now.
+    pub accounts: Vec<(Account, Decimal, Decimal)>,
+    /// Every session open now of the accounts in `accounts` (the others' are unchanged).
+    pub sessions: Vec<OpenSession>,
+    /// The keys of the entries made since.
+    pub keys: Vec<RefKey>,
+}
+
 /// Where entries are kept.
 pub trait Store: Send {
-    /// Appends `entries` (in order, numbered from the store's next sequence number) and the
-    /// balances they leave, and writes `sessions` (opened, extended, closed), in one
-    /// transaction that is durable when this returns `Ok`. On error nothing of it is kept.
-    fn append(&mut self, entries: &[Entry], sessions: &[SessionWrite]) -> Result<(), StoreError>;
+    /// Appends `entries` (in order) and the balances they leave, and writes `sessions`
+    /// (opened, extended, closed), in one transaction that is durable when this returns
+    /// `Ok`. On error nothing of it is kept. The entries come numbered from the committer's
+    /// next sequence number; a shared store numbers them itself, and rewrites `seq`.
+    fn append(
+        &mut self,
+        entries: &mut [Entry],
+        sessions: &[SessionWrite],
+    ) -> Result<(), AppendError>;
 
     /// The entry applied with `key`, if any.
     fn find(&mut self, key: &RefKey) -> Result<Option<Entry>, StoreError>;
@@ -74,4 +101,17 @@ pub trait Store: Send {
     /// that its files are still the ones it opened). Called at least every
     /// [`WATCH_EVERY`] while no change arrives.
     fn watch(&mut self) {}
+
+    /// Whether other servers write to this store too (then a batch may conflict with their
+    /// changes, and is worked out again).
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// What other servers changed since the last call, when the store is shared and
+    /// something did (`Ok(None)`: nothing new, or a store of this server's alone). Called
+    /// between commits, and after a [`AppendError::Conflict`].
+    fn changes(&mut self, _after_conflict: bool) -> Result<Option<Changes>, StoreError> {
+        Ok(None)
+    }
 }

@@ -441,11 +441,11 @@ struct BrokenStore {
 impl Store for BrokenStore {
     fn append(
         &mut self,
-        _: &[Entry],
+        _: &mut [Entry],
         _: &[session::SessionWrite],
-    ) -> Result<(), store::StoreError> {
+    ) -> Result<(), store::AppendError> {
         assert!(!self.panics, "a bug in the store");
-        Err("disk full".into())
+        Err(store::AppendError::Failed("disk full".into()))
     }
 
     fn find(&mut self, _: &RefKey) -> Result<Option<Entry>, store::StoreError> {
