@@ -13,7 +13,7 @@ the same way.
 Prints every cycle (strongly connected group of files, and of each crate's top-level
 modules) and every engine module that depends on a layer above its own (ENGINE_LAYERS,
 docs/architecture.md), and exits 1 when there is one; `--edges` prints the whole graph.
-Test code (`tests.rs`, `testing.rs`) is left out: tests may lean on anything.
+Test code (`tests.rs`, `testing.rs` or `testing/`, `test_backend.rs`) is left out: tests may lean on anything.
 """
 
 import os
@@ -148,8 +148,9 @@ class Crate:
                 else:
                     module = tuple(rel)
                 # Test code: a module's `tests.rs` (`#[cfg(test)] mod tests;`) and the test
-                # support modules (`testing.rs`, compiled only for tests).
-                if rel[-1] in ("tests", "testing"):
+                # support modules (`testing.rs` or `testing/`, `test_backend.rs`, compiled
+                # only for tests).
+                if rel[-1] in ("tests", "test_backend") or "testing" in rel:
                     continue
                 self.files[module] = path
                 self.module_of[path] = module

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 use super::change::{Applied, Change, Done, Submission, OTHER_PAYER};
 use super::change::{SessionOp, SessionOutcome};
 use super::kind::{Kind, RefKey};
+use super::known::Known;
 use super::options::{Level, Log};
 use super::references::References;
 use super::session::{grant, OpenSession, SessionBook, SessionWrite};
 use super::stats::Stats;
 use super::store::{AppendError, CallDetail, Changes, Entry, Store, WATCH_EVERY};
-use super::Known;
 use crate::accounts::{Account, BalanceCell};
 use crate::cost;
 use crate::money::Decimal;
@@ -228,7 +228,8 @@ impl SessionOverlay {
         };
         self.reserve(book, account, reserved.negated());
         self.opened -= 1;
-        self.writes.push(SessionWrite::Remove(id.to_owned()));
+        self.writes
+            .push(SessionWrite::Remove(id.to_owned(), account));
         self.pending.insert(id.to_owned(), None);
     }
 }
@@ -301,7 +302,9 @@ impl<S: Store> Committer<S> {
                 (Err(AppendError::Conflict(error)), None) => {
                     break (
                         plan,
-                        Err(format!("other servers kept changing these accounts: {error}")),
+                        Err(format!(
+                            "other servers kept changing these accounts: {error}"
+                        )),
                     )
                 }
                 (Err(AppendError::Failed(error)), _) => break (plan, Err(error)),

@@ -17,12 +17,16 @@ mod committer;
 mod error;
 mod file_watch;
 mod kind;
+mod known;
 mod options;
+pub mod postgres;
 mod references;
 pub mod session;
 mod sqlite;
 mod stats;
 pub mod store;
+#[cfg(test)]
+mod test_backend;
 #[cfg(test)]
 mod tests;
 
@@ -39,15 +43,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
-use crate::accounts::{Account, Accounts, BalanceCell};
-use crate::money::Decimal;
+use known::Known;
 
-/// What the ledger knows of an account it has seen.
-#[derive(Debug)]
-pub(crate) struct Known {
-    cell: Arc<BalanceCell>,
-    opening: Decimal,
-}
+use crate::accounts::{Account, Accounts, BalanceCell};
 
 /// The ledger: its committer thread and the accounts it has seen.
 #[derive(Debug)]
@@ -94,6 +92,27 @@ impl Ledger {
             &mut references,
         )?;
         Ledger::start(path, store, loaded, references, stats, options.log)
+    }
+
+    /// Opens the ledger in the PostgreSQL database `target` names (creating its schema in
+    /// an empty database), whose balances are kept in `default_currency`, and starts its
+    /// committer. Any number of servers may share it (docs/ledger.md, "PostgreSQL").
+    pub fn open_postgres(
+        target: postgres::Target,
+        default_currency: &str,
+        options: Options,
+    ) -> Result<Ledger, LedgerError> {
+        let mut references = references::References::new();
+        let stats = Arc::new(Stats::default());
+        let shown = PathBuf::from(target.to_string());
+        let (store, loaded) = postgres::PgStore::open(
+            target,
+            default_currency,
+            options.log.clone(),
+            Arc::clone(&stats),
+            &mut references,
+        )?;
+        Ledger::start(&shown, store, loaded, references, stats, options.log)
     }
 
     /// Refuses `path` when another server holds it, without creating or opening anything

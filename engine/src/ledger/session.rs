@@ -102,8 +102,8 @@ pub const COST_OUT_OF_RANGE: &str = "the cost is out of range";
 pub enum SessionWrite {
     /// Open or replace the session.
     Put(Box<OpenSession>),
-    /// Close the session with this id.
-    Remove(String),
+    /// Close the session with this id, of this payer.
+    Remove(String, Account),
 }
 
 /// A grant worked out: the seconds, whether it is final, what it reserves.

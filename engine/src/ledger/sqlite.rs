@@ -723,7 +723,7 @@ impl SqliteStore {
                             ])
                             .map_err(|e| e.to_string())?;
                         }
-                        SessionWrite::Remove(id) => {
+                        SessionWrite::Remove(id, _) => {
                             remove.execute([id]).map_err(|e| e.to_string())?;
                         }
                     }

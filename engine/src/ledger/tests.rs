@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::test_backend::{private_postgres, Backend};
 use super::*;
 use crate::testing::demo_accounts;
 
@@ -42,9 +43,18 @@ fn done(applied: &Applied) -> &Entry {
 }
 
 #[test]
-fn openings_then_changes_then_a_restart_rebuilds_the_balances() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = ledger_in(dir.path());
+fn openings_changes_and_a_restart_sqlite() {
+    openings_changes_and_a_restart(&Backend::sqlite());
+}
+
+#[test]
+fn openings_changes_and_a_restart_postgres() {
+    let Some(pg) = private_postgres() else { return };
+    openings_changes_and_a_restart(&Backend::postgres(&pg, "t"));
+}
+
+fn openings_changes_and_a_restart(backend: &Backend<'_>) {
+    let ledger = backend.open();
     let mut accounts = demo_accounts();
     let attached = ledger.attach(&mut accounts).unwrap();
     assert_eq!(
@@ -94,7 +104,7 @@ fn openings_then_changes_then_a_restart_rebuilds_the_balances() {
     drop(ledger);
 
     // Restart: balances from the ledger, not the files; repeats still recognised.
-    let ledger = ledger_in(dir.path());
+    let ledger = backend.open();
     let mut accounts = demo_accounts();
     assert_eq!(ledger.attach(&mut accounts).unwrap(), Attached::default());
     assert_eq!(
@@ -116,9 +126,18 @@ fn openings_then_changes_then_a_restart_rebuilds_the_balances() {
 }
 
 #[test]
-fn a_reload_keeps_balances_and_counts_files_that_disagree() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = ledger_in(dir.path());
+fn a_reload_keeps_balances_sqlite() {
+    a_reload_keeps_balances(&Backend::sqlite());
+}
+
+#[test]
+fn a_reload_keeps_balances_postgres() {
+    let Some(pg) = private_postgres() else { return };
+    a_reload_keeps_balances(&Backend::postgres(&pg, "t"));
+}
+
+fn a_reload_keeps_balances(backend: &Backend<'_>) {
+    let ledger = backend.open();
     let mut first = demo_accounts();
     ledger.attach(&mut first).unwrap();
     ledger.commit(vec![change(&first, "alice", "-5", Kind::Adjustment, "")]);
@@ -241,9 +260,18 @@ fn finding_a_key_uses_the_unique_indexes() {
 }
 
 #[test]
-fn an_unpriced_call_is_refused_unless_its_id_was_charged() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = ledger_in(dir.path());
+fn an_unpriced_call_is_refused_unless_charged_sqlite() {
+    an_unpriced_call_is_refused_unless_charged(&Backend::sqlite());
+}
+
+#[test]
+fn an_unpriced_call_is_refused_unless_charged_postgres() {
+    let Some(pg) = private_postgres() else { return };
+    an_unpriced_call_is_refused_unless_charged(&Backend::postgres(&pg, "t"));
+}
+
+fn an_unpriced_call_is_refused_unless_charged(backend: &Backend<'_>) {
+    let ledger = backend.open();
     let mut accounts = demo_accounts();
     ledger.attach(&mut accounts).unwrap();
     let charged = ledger.commit(vec![change(&accounts, "alice", "-1", Kind::Call, "c-9")]);
@@ -276,9 +304,18 @@ fn an_unpriced_call_is_refused_unless_its_id_was_charged() {
 /// Many threads charge the same accounts at once: every balance is its opening plus the
 /// exact sum of the changes acknowledged, and each id was applied once.
 #[test]
-fn concurrent_writers_leave_exact_sums() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Arc::new(ledger_in(dir.path()));
+fn concurrent_writers_leave_exact_sums_sqlite() {
+    concurrent_writers_leave_exact_sums(&Backend::sqlite());
+}
+
+#[test]
+fn concurrent_writers_leave_exact_sums_postgres() {
+    let Some(pg) = private_postgres() else { return };
+    concurrent_writers_leave_exact_sums(&Backend::postgres(&pg, "t"));
+}
+
+fn concurrent_writers_leave_exact_sums(backend: &Backend<'_>) {
+    let ledger = Arc::new(backend.open());
     let mut accounts = demo_accounts();
     ledger.attach(&mut accounts).unwrap();
     let accounts = Arc::new(accounts);

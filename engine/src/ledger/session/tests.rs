@@ -112,10 +112,12 @@ mod through_the_ledger {
 
     use proptest::prelude::*;
 
-    use super::super::super::{Applied, Commit, Ledger, SessionOp, SessionOutcome, Submission};
+    use super::super::super::test_backend::{private_postgres, Backend};
+    use super::super::super::{Applied, Commit, SessionOp, SessionOutcome, Submission};
     use super::super::*;
     use crate::accounts::Accounts;
     use crate::testing::demo_accounts;
+    use proptest::test_runner::TestCaseError;
 
     const SETTINGS: SessionSettings = SessionSettings {
         grant_s: 120,
@@ -190,19 +192,51 @@ mod through_the_ledger {
         ]
     }
 
+    /// Three threads' steps, and whether every call is short.
+    fn case() -> impl Strategy<Value = (Vec<Vec<Step>>, bool)> {
+        (
+            proptest::collection::vec(proptest::collection::vec(step(), 1..25), 3),
+            any::<bool>(),
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(12))]
 
-        /// Random starts, updates and ends from three threads at once on three payers:
-        /// every grant leaves what its payer may spend at zero or more (the money held by
-        /// its open sessions never exceeds what it has), every id is charged at most once,
-        /// and every balance is its opening plus the exact sum of the charges acknowledged,
-        /// in memory and in the file after a restart.
         #[test]
-        fn reservations_never_exceed_the_money_and_every_charge_is_counted_once(
-            threads in proptest::collection::vec(proptest::collection::vec(step(), 1..25), 3),
-            short_calls in any::<bool>(),
+        fn reservations_never_exceed_the_money_and_every_charge_is_counted_once_sqlite(
+            (threads, short_calls) in case(),
         ) {
+            reservations_never_exceed_the_money(&Backend::sqlite(), threads, short_calls)?;
+        }
+    }
+
+    /// The same on PostgreSQL, a new database a case.
+    #[test]
+    fn reservations_never_exceed_the_money_and_every_charge_is_counted_once_postgres() {
+        let Some(pg) = private_postgres() else { return };
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(8));
+        let cases = std::cell::Cell::new(0);
+        runner
+            .run(&case(), |(threads, short_calls)| {
+                cases.set(cases.get() + 1);
+                let backend = Backend::postgres(&pg, &format!("case{}", cases.get()));
+                reservations_never_exceed_the_money(&backend, threads, short_calls)
+            })
+            .unwrap();
+    }
+
+    /// Random starts, updates and ends from three threads at once on three payers:
+    /// every grant leaves what its payer may spend at zero or more (the money held by
+    /// its open sessions never exceeds what it has), every id is charged at most once,
+    /// and every balance is its opening plus the exact sum of the charges acknowledged,
+    /// in memory and in the store after a restart.
+    fn reservations_never_exceed_the_money(
+        backend: &Backend<'_>,
+        threads: Vec<Vec<Step>>,
+        short_calls: bool,
+    ) -> Result<(), TestCaseError> {
+        {
             // With short calls every call ends within its grant (a grant is at least 1 s):
             // then no payer may ever hold more than it has. A call that ran past its grant
             // (the long calls) is charged in full and may rightly leave the other calls of
@@ -213,21 +247,19 @@ mod through_the_ledger {
                     steps
                         .into_iter()
                         .map(|step| match step {
-                            Step::End { id, billsec } if short_calls => {
-                                Step::End { id, billsec: billsec.min(1) }
-                            }
+                            Step::End { id, billsec } if short_calls => Step::End {
+                                id,
+                                billsec: billsec.min(1),
+                            },
                             other => other,
                         })
                         .collect()
                 })
                 .collect();
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("ledger.sqlite");
             let mut accounts = demo_accounts();
-            let ledger = Ledger::open(&path, "USD").unwrap();
+            let ledger = backend.open();
             ledger.attach(&mut accounts).unwrap();
-            let openings: Vec<Decimal> =
-                (0..3).map(|p| payer(&accounts, p).1.get()).collect();
+            let openings: Vec<Decimal> = (0..3).map(|p| payer(&accounts, p).1.get()).collect();
             let outcomes: Vec<Vec<Stepped>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = threads
                     .iter()
@@ -260,8 +292,11 @@ mod through_the_ledger {
                                     // What the payers hold never exceeds what they have,
                                     // read at any moment (a balance and its reservations
                                     // are set together).
-                                    let held = (0..3).map(|p| payer(accounts, p).1.get_with_reserved());
-                                    let over: Vec<_> = held.filter(|(balance, reserved)| reserved > balance).collect();
+                                    let held =
+                                        (0..3).map(|p| payer(accounts, p).1.get_with_reserved());
+                                    let over: Vec<_> = held
+                                        .filter(|(balance, reserved)| reserved > balance)
+                                        .collect();
                                     (outcome, over)
                                 })
                                 .collect()
@@ -272,17 +307,25 @@ mod through_the_ledger {
             });
             let mut charged: HashMap<String, (Account, Decimal)> = HashMap::new();
             for (outcome, over) in outcomes.iter().flatten() {
-                prop_assert!(!short_calls || over.is_empty(), "held more than the balance: {over:?}");
+                prop_assert!(
+                    !short_calls || over.is_empty(),
+                    "held more than the balance: {over:?}"
+                );
                 match outcome {
                     // A fresh grant never holds more than the payer has (an answer again may:
                     // a call that ran past its grant has since been charged in full).
-                    Applied::Session(SessionOutcome::Granted { available, session, again: false }) => {
+                    Applied::Session(SessionOutcome::Granted {
+                        available,
+                        session,
+                        again: false,
+                    }) => {
                         let available = available.unwrap();
                         prop_assert!(available >= Decimal::ZERO, "{session:?} left {available}");
                         prop_assert!(session.granted_s >= 1);
                     }
                     Applied::Done(entry) => {
-                        let first = charged.insert(entry.reference.clone(), (entry.account, entry.amount));
+                        let first =
+                            charged.insert(entry.reference.clone(), (entry.account, entry.amount));
                         prop_assert!(first.is_none(), "{} charged twice", entry.reference);
                     }
                     Applied::Session(_) | Applied::Duplicate(_) | Applied::Refused(_) => {}
@@ -294,7 +337,9 @@ mod through_the_ledger {
                 charged
                     .values()
                     .filter(|(owner, _)| *owner == account)
-                    .fold(openings[p], |sum, (_, amount)| sum.checked_add(*amount).unwrap())
+                    .fold(openings[p], |sum, (_, amount)| {
+                        sum.checked_add(*amount).unwrap()
+                    })
             };
             for p in 0..3 {
                 prop_assert_eq!(payer(&accounts, p).1.get(), expected(p));
@@ -313,33 +358,36 @@ mod through_the_ledger {
             let expected: Vec<Decimal> = (0..3).map(|p| payer(&accounts, p).1.get()).collect();
             drop(ledger);
             let mut reopened = demo_accounts();
-            let ledger = Ledger::open(&path, "USD").unwrap();
+            let ledger = backend.open();
             ledger.attach(&mut reopened).unwrap();
             for (p, expected) in expected.iter().enumerate() {
                 prop_assert_eq!(payer(&reopened, p).1.get(), *expected);
             }
-            let file = rusqlite::Connection::open(&path).unwrap();
-            let (calls, distinct, open): (i64, i64, i64) = file
-                .query_row(
-                    "SELECT (SELECT count(*) FROM entries WHERE kind = 'call'), \
-                            (SELECT count(DISTINCT reference) FROM entries WHERE kind = 'call'), \
-                            (SELECT count(*) FROM sessions)",
-                    [],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )
-                .unwrap();
+            let calls = backend.count("SELECT count(*) FROM entries WHERE kind = 'call'");
+            let distinct =
+                backend.count("SELECT count(DISTINCT reference) FROM entries WHERE kind = 'call'");
+            let open = backend.count("SELECT count(*) FROM sessions");
             prop_assert_eq!((calls, open), (distinct, 0));
         }
+        Ok(())
     }
 
     /// A session left open survives a restart of the ledger: still open, still holding its
     /// money, and it still expires (charged every second granted) once its time has passed.
     #[test]
-    fn open_sessions_survive_a_restart_and_still_expire() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.sqlite");
+    fn open_sessions_survive_a_restart_and_still_expire_sqlite() {
+        open_sessions_survive_a_restart_and_still_expire(&Backend::sqlite());
+    }
+
+    #[test]
+    fn open_sessions_survive_a_restart_and_still_expire_postgres() {
+        let Some(pg) = private_postgres() else { return };
+        open_sessions_survive_a_restart_and_still_expire(&Backend::postgres(&pg, "t"));
+    }
+
+    fn open_sessions_survive_a_restart_and_still_expire(backend: &Backend<'_>) {
         let mut accounts = demo_accounts();
-        let ledger = Ledger::open(&path, "USD").unwrap();
+        let ledger = backend.open();
         ledger.attach(&mut accounts).unwrap();
         let quick = SessionSettings {
             grant_s: 2,
@@ -357,7 +405,7 @@ mod through_the_ledger {
         );
         drop(ledger);
         let mut reopened = demo_accounts();
-        let ledger = Ledger::open(&path, "USD").unwrap();
+        let ledger = backend.open();
         ledger.attach(&mut reopened).unwrap();
         let alice = payer(&reopened, 0).1;
         // 2 s at 1.5/min rounded up to 6 s, plus 0.05: 0.2.

@@ -106,3 +106,5 @@ pub fn demo_data() -> &'static Data {
         }
     })
 }
+
+pub mod postgres;

@@ -1,0 +1,60 @@
+//! The stores the ledger's test suites run against: a SQLite file, and a database of a
+//! private PostgreSQL (`testing::postgres`). A suite written once against [`Backend`] runs
+//! on both.
+
+use super::{postgres::Target, Ledger, Options};
+use crate::testing::postgres::PrivatePostgres;
+
+/// Where a test's ledger lives.
+pub(crate) enum Backend<'pg> {
+    Sqlite(tempfile::TempDir),
+    /// A database of a private PostgreSQL (which outlives it).
+    Postgres {
+        _pg: &'pg PrivatePostgres,
+        url: String,
+    },
+}
+
+impl<'pg> Backend<'pg> {
+    pub(crate) fn sqlite() -> Backend<'static> {
+        Backend::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    /// A new database `name` of `pg`.
+    pub(crate) fn postgres(pg: &'pg PrivatePostgres, name: &str) -> Backend<'pg> {
+        Backend::Postgres {
+            _pg: pg,
+            url: pg.new_database(name),
+        }
+    }
+
+    /// Opens the ledger (again: a restart), in USD.
+    pub(crate) fn open(&self) -> Ledger {
+        match self {
+            Backend::Sqlite(dir) => Ledger::open(&dir.path().join("ledger.sqlite"), "USD").unwrap(),
+            Backend::Postgres { url, .. } => {
+                Ledger::open_postgres(Target::parse(url).unwrap(), "USD", Options::default())
+                    .unwrap()
+            }
+        }
+    }
+
+    /// One number the store answers to `sql` (the same SQL on both).
+    pub(crate) fn count(&self, sql: &str) -> i64 {
+        match self {
+            Backend::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("ledger.sqlite"))
+                .unwrap()
+                .query_row(sql, [], |row| row.get(0))
+                .unwrap(),
+            Backend::Postgres { url, .. } => {
+                let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                client.query_one(sql, &[]).unwrap().get(0)
+            }
+        }
+    }
+}
+
+/// A private PostgreSQL for a test, or `None` (skipped: `RATEL_SKIP_POSTGRES=1`).
+pub(crate) fn private_postgres() -> Option<PrivatePostgres> {
+    PrivatePostgres::start()
+}
