@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::test_backend::{private_postgres, Backend};
 use super::*;
+use crate::money::Decimal;
 use crate::testing::demo_accounts;
 
 fn d(text: &str) -> Decimal {
