@@ -127,6 +127,14 @@ pub(crate) fn admin(
                      balances cannot change until the server is restarted"
                         .to_owned(),
                 ),
+                Some(ledger) if ledger.stats().unreachable().is_some() => (
+                    HttpStatus::Unavailable,
+                    format!(
+                        "ledger unavailable: {}; balances are answered from memory, changes \
+                         are refused until it is back",
+                        ledger.stats().unreachable().unwrap_or_default()
+                    ),
+                ),
                 Some(ledger) if ledger.stats().unusable().is_some() => (
                     HttpStatus::Unavailable,
                     format!(

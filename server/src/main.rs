@@ -61,9 +61,12 @@ fn main() -> ExitCode {
     // A second server on the same ledger stops here, before it reads anything or binds a
     // port; nothing is created on disk before the data is checked.
     let mut config = config;
-    if let Err(error) = Ledger::check_free(&config.ledger) {
-        log::error(error);
-        return ExitCode::from(1);
+    // (Any number of servers share a PostgreSQL ledger.)
+    if config.ledger_url.is_none() {
+        if let Err(error) = Ledger::check_free(&config.ledger) {
+            log::error(error);
+            return ExitCode::from(1);
+        }
     }
     let started = Instant::now();
     let mut warnings = Vec::new();
@@ -83,7 +86,12 @@ fn main() -> ExitCode {
         }),
         ..Options::default()
     };
-    let ledger = match Ledger::open_with(&config.ledger, &config.data.default_currency, options) {
+    let currency = &config.data.default_currency;
+    let opened = match &config.ledger_url {
+        Some(target) => Ledger::open_postgres(target.clone(), currency, options),
+        None => Ledger::open_with(&config.ledger, currency, options),
+    };
+    let ledger = match opened {
         Ok(ledger) => Arc::new(ledger),
         Err(error) => {
             log::error(error);
@@ -96,7 +104,7 @@ fn main() -> ExitCode {
     }
     log::info(format_args!(
         "ledger {}: {} accounts",
-        config.ledger.display(),
+        ledger.path().display(),
         ledger.accounts()
     ));
     config.data.ledger = Some(ledger);

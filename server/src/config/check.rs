@@ -45,7 +45,7 @@ pub(super) enum Form {
 
 /// Every key of `ratel.toml`: its section (`""` for the top level), name and form. The
 /// sections' keys are the fields of [`File`]'s sections, in the same order.
-pub(super) const SETTINGS: [(&str, &str, Form); 32] = [
+pub(super) const SETTINGS: [(&str, &str, Form); 33] = [
     ("", "listen", Form::Address("127.0.0.1:8080")),
     ("", "admin_listen", Form::Address("127.0.0.1:9090")),
     ("", "workers", Form::Threads),
@@ -71,6 +71,8 @@ pub(super) const SETTINGS: [(&str, &str, Form); 32] = [
     ("api", "max_call_seconds", Form::Seconds),
     ("ledger", "path", Form::File("ledger.sqlite")),
     ("ledger", "create", Form::Bool),
+    // A PostgreSQL URL may hold a password: never shown.
+    ("ledger", "url", Form::Secret),
     ("numbers", "international_prefixes", Form::Prefixes),
     ("numbers", "national_prefix", Form::Digits("0")),
     ("numbers", "country_code", Form::Digits("370")),

@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use ratel_engine::accounts::AccountFiles;
+use ratel_engine::ledger::postgres::Target;
 use ratel_engine::ledger::session::SessionLimits;
 use ratel_engine::lookup::NumberRules;
 use ratel_engine::mor_api::ApiSettings;
@@ -42,6 +43,9 @@ pub struct Config {
     /// `[ledger] create`: `true` (the default) creates a missing ledger file; `false` (for
     /// production) makes a missing ledger a startup error.
     pub ledger_create: bool,
+    /// `[ledger] url`: the ledger is in this PostgreSQL database, shared with other servers,
+    /// instead of the file `ledger`.
+    pub ledger_url: Option<Target>,
     /// Where the access log goes: `None` off (the default), `-` stderr, or a file path
     /// (relative to the configuration file).
     pub access_log: Option<String>,
@@ -79,15 +83,17 @@ struct File {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct LedgerSection {
-    path: PathBuf,
+    path: Option<PathBuf>,
     create: bool,
+    url: Option<String>,
 }
 
 impl Default for LedgerSection {
     fn default() -> LedgerSection {
         LedgerSection {
-            path: "ledger.sqlite".into(),
+            path: None,
             create: true,
+            url: None,
         }
     }
 }
@@ -177,6 +183,26 @@ impl Config {
             path => Some(base.join(path).display().to_string()),
         };
         let d = &file.data;
+        let ledger_url = match (&file.ledger.url, &file.ledger.path) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    None,
+                    "[ledger] has both path and url: the ledger is a file (path) or a \
+                     PostgreSQL database shared by several servers (url), not both"
+                        .into(),
+                ))
+            }
+            (Some(url), None) => Some(
+                Target::parse(url)
+                    .map_err(|message| invalid(None, format!("ledger.url: {message}")))?,
+            ),
+            (None, _) => None,
+        };
+        let ledger_path = file
+            .ledger
+            .path
+            .clone()
+            .unwrap_or_else(|| "ledger.sqlite".into());
         Ok(Config {
             listen: address("listen", &file.listen)?,
             admin_listen: address("admin_listen", &file.admin_listen)?,
@@ -194,8 +220,9 @@ impl Config {
                 default_currency: file.default_currency,
                 ledger: None,
             },
-            ledger: at(&file.ledger.path),
+            ledger: at(&ledger_path),
             ledger_create: file.ledger.create,
+            ledger_url,
             api: ApiSettings {
                 numbers: file.numbers,
                 sessions: file.sessions,

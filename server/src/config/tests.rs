@@ -143,7 +143,7 @@ fn an_unknown_key_is_named_with_the_closest_setting() {
     );
     assert_eq!(
         error("[ledger]\nfoo = 1\n"),
-        "ratel.toml:2:1: ledger.foo is not a setting (the settings of [ledger] are path, create)"
+        "ratel.toml:2:1: ledger.foo is not a setting (the settings of [ledger] are path, create, url)"
     );
     // Dotted keys and inline tables are named the same, at the key.
     for text in [
@@ -497,4 +497,40 @@ fn the_session_limits_are_read_and_checked() {
         "ratel.toml:2:11: sessions.grant_s must be a whole number of seconds up to 4294967295 (like 7200), not -1"
     );
     assert!(error("[sessions]\ngrant = 300\n").contains("sessions.grant"));
+}
+
+/// `[ledger] url` puts the ledger in PostgreSQL; with `path` too it is refused; its password
+/// is never shown, not even in a mistake.
+#[test]
+fn a_postgresql_ledger_is_a_url_and_never_also_a_path() {
+    let config = Config::parse(
+        "[ledger]\nurl = \"postgresql://ratel:pw-s3cret@/billing?host=/run/postgresql\"\n",
+        Path::new("/r"),
+        "r",
+    )
+    .unwrap();
+    let target = config.ledger_url.expect("a PostgreSQL ledger");
+    assert_eq!(
+        target.to_string(),
+        "postgresql://ratel@/run/postgresql/billing"
+    );
+    assert_eq!(
+        error("[ledger]\npath = \"l.sqlite\"\nurl = \"postgresql://ratel:pw-s3cret@/b?host=/x\"\n"),
+        "ratel.toml: [ledger] has both path and url: the ledger is a file (path) or a \
+         PostgreSQL database shared by several servers (url), not both"
+    );
+    let bad = error("[ledger]\nurl = \"postgresql://ratel:pw-s3cret@/?host=/x\"\n");
+    assert_eq!(
+        bad,
+        "ratel.toml: ledger.url: the PostgreSQL URL names no database"
+    );
+    let wrong = error("[ledger]\nurl = 5\n");
+    assert!(
+        !wrong.contains("s3cret") && wrong.contains("ledger.url"),
+        "{wrong}"
+    );
+    assert!(Config::parse("", Path::new("/r"), "r")
+        .unwrap()
+        .ledger_url
+        .is_none());
 }
