@@ -462,6 +462,18 @@ pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
             stats.failures.load(Relaxed) as f64,
         ),
         (
+            "ratel_ledger_conflicts_total",
+            "counter",
+            "Batches worked out again because another server changed an account they touch (PostgreSQL ledger).",
+            stats.conflicts.load(Relaxed) as f64,
+        ),
+        (
+            "ratel_ledger_unreachable",
+            "gauge",
+            "1 while the ledger's database cannot be reached (PostgreSQL ledger), else 0.",
+            f64::from(u8::from(stats.unreachable().is_some())),
+        ),
+        (
             "ratel_ledger_commit_seconds_total",
             "counter",
             "Time spent writing and syncing ledger commits.",

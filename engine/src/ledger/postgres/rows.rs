@@ -211,6 +211,10 @@ pub(super) fn changes_since(
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()?;
+    // The rows read are the few written since the last look, found by index; a table whose
+    // statistics lag its growth (a busy ledger between two ANALYZEs) would otherwise be
+    // scanned whole, many times a second (seen: 236M rows read in a 5-s benchmark).
+    transaction.batch_execute("SET LOCAL enable_seqscan = off")?;
     let counter = transaction.query_one("SELECT next_seq, commits FROM ratel_counter", &[])?;
     let next_seq = counter.try_get::<_, i64>(0)?.unsigned_abs();
     let commits = counter.try_get::<_, i64>(1)?.unsigned_abs();
