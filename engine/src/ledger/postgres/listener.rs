@@ -1,10 +1,10 @@
 //! The listener: a thread with its own connection that `LISTEN`s for other servers' commits
-//! and notes the highest commit number announced; the committer then reads what changed.
+//! and notes that one was announced; the committer then reads what changed.
 //! A lost connection is made again, and the committer told to read everything it may have
 //! missed (notifications are not replayed). It also says when the database is unreachable,
 //! for `/healthz`, while no write has found out.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,8 +17,10 @@ use crate::ledger::{Level, Log, Stats};
 /// What the committer and the listener share.
 #[derive(Debug, Default)]
 pub(super) struct Shared {
-    /// The highest commit number notified.
-    pub(super) notified: AtomicU64,
+    /// This server's name in notifications.
+    pub(super) name: String,
+    /// Set when another server notified a commit.
+    pub(super) others: AtomicBool,
     /// Set when notifications may have been missed (the listener reconnected).
     pub(super) resync: AtomicBool,
     /// Tells the listener to stop.
@@ -73,8 +75,8 @@ fn run(target: &Target, shared: &Shared, stats: &Stats, log: &Log) {
             loop {
                 match waiting.next() {
                     Ok(Some(notification)) => {
-                        if let Ok(commit) = notification.payload().parse::<u64>() {
-                            shared.notified.fetch_max(commit, Ordering::Relaxed);
+                        if notification.payload() != shared.name {
+                            shared.others.store(true, Ordering::Relaxed);
                         }
                     }
                     Ok(None) => break,

@@ -10,9 +10,12 @@
 //! the database serialises changes to an account across servers, and holds no lock across a
 //! round trip.
 //!
-//! Other servers' commits are learnt from `NOTIFY` (the [`listener`] thread) and read by
-//! commit number, so a notification missed while disconnected is caught up on by the next
-//! read.
+//! Other servers' commits are learnt from `NOTIFY` (the [`listener`] thread; each server
+//! notifies after its commits) and read by transaction id: a read takes every account row
+//! and entry written by a transaction its previous read could not see (an id at or past that
+//! read's snapshot `xmin`), so nothing is missed, whatever order commits become visible in.
+//! A read also follows a conflict, a reconnection, and every second without one (a
+//! notification lost with a crashed server).
 
 mod error;
 mod listener;
@@ -55,7 +58,10 @@ const RECONNECT_EVERY: Duration = Duration::from_millis(250);
 
 /// The least time between two reads of other servers' changes when nothing conflicted:
 /// under load a server reads them at most this often, well within the second allowed.
-const CATCH_UP_EVERY: Duration = Duration::from_millis(20);
+const CATCH_UP_EVERY: Duration = Duration::from_millis(10);
+
+/// The most time between two reads of other servers' changes, notified or not.
+const CATCH_UP_AT_LEAST: Duration = Duration::from_secs(1);
 
 /// The ledger in PostgreSQL, as one server sees it.
 pub(crate) struct PgStore {
@@ -65,11 +71,12 @@ pub(crate) struct PgStore {
     retry_at: Instant,
     /// The commit each account was last changed by, as this server last read it.
     versions: HashMap<Account, u64>,
-    /// Every commit up to this one has been read (or made) by this server.
-    seen_commit: u64,
-    /// Entries from this sequence number on may hold keys this server has not read.
-    seen_seq: u64,
+    /// Every transaction before this id had ended when this server last read the database:
+    /// what others wrote since is in rows with an `xid` at or past it.
+    low_xid: u64,
     last_catch_up: Instant,
+    /// This server's name in notifications (its own are ignored).
+    name: String,
     shared: Arc<Shared>,
     listener: Option<std::thread::JoinHandle<()>>,
     stats: Arc<Stats>,
@@ -98,10 +105,13 @@ impl PgStore {
         };
         let mut client = target.connect().map_err(|e| fail(say(&e)))?;
         create_schema(&mut client, currency).map_err(&fail)?;
-        let (loaded, versions, seen_commit, seen_seq) =
+        let (loaded, versions, low_xid) =
             load(&mut client, references).map_err(|e| fail(e.message()))?;
-        let shared = Arc::new(Shared::default());
-        shared.notified.store(seen_commit, Ordering::Relaxed);
+        let name = server_name();
+        let shared = Arc::new(Shared {
+            name: name.clone(),
+            ..Shared::default()
+        });
         let listener = listener::start(
             target.clone(),
             Arc::clone(&shared),
@@ -114,9 +124,9 @@ impl PgStore {
             client: Some(client),
             retry_at: Instant::now(),
             versions,
-            seen_commit,
-            seen_seq,
+            low_xid,
             last_catch_up: Instant::now(),
+            name,
             shared,
             listener: Some(listener),
             stats,
@@ -269,19 +279,28 @@ impl Store for PgStore {
             Err(error)
                 if matches!(
                     state(&error),
-                    Some(&SqlState::T_R_SERIALIZATION_FAILURE | &SqlState::UNIQUE_VIOLATION)
+                    Some(
+                        &SqlState::T_R_SERIALIZATION_FAILURE
+                            | &SqlState::UNIQUE_VIOLATION
+                            | &SqlState::T_R_DEADLOCK_DETECTED
+                    )
                 ) =>
             {
                 return Err(AppendError::Conflict(say(&error)))
             }
             Err(error) => return Err(AppendError::Failed(self.failed(&error))),
         };
-        let (Some(&first), Some(&commit)) = (numbers.first(), numbers.get(1)) else {
+        let Some((&commit, seqs)) = numbers.split_first() else {
             return Err(AppendError::Failed("ratel_commit answered nothing".into()));
         };
-        let (first, commit) = (first.unsigned_abs(), commit.unsigned_abs());
-        for (i, entry) in entries.iter_mut().enumerate() {
-            entry.seq = first + i as u64;
+        if seqs.len() != entries.len() {
+            return Err(AppendError::Failed(
+                "ratel_commit numbered another number of entries".into(),
+            ));
+        }
+        let commit = commit.unsigned_abs();
+        for (entry, seq) in entries.iter_mut().zip(seqs) {
+            entry.seq = seq.unsigned_abs();
         }
         for entry in entries.iter() {
             self.versions.insert(entry.account, commit);
@@ -293,9 +312,10 @@ impl Store for PgStore {
             };
             self.versions.insert(account, commit);
         }
-        // No other server committed in between: nothing to read for it.
-        if commit == self.seen_commit + 1 {
-            self.seen_commit = commit;
+        // The other servers learn of it now. Durable already: a lost notification only
+        // delays them to their next read (at most a second).
+        if let Some(client) = self.client.as_mut() {
+            let _ = client.execute("SELECT pg_notify('ratel_ledger', $1)", &[&self.name]);
         }
         Ok(())
     }
@@ -330,32 +350,45 @@ impl Store for PgStore {
     }
 
     fn changes(&mut self, after_conflict: bool) -> Result<Option<Changes>, StoreError> {
-        let resync = self.shared.resync.load(Ordering::Relaxed);
-        let behind = self.shared.notified.load(Ordering::Relaxed) > self.seen_commit;
-        if !after_conflict && !resync && !behind {
-            return Ok(None);
-        }
-        if !after_conflict && !resync && self.last_catch_up.elapsed() < CATCH_UP_EVERY {
+        let since = self.last_catch_up.elapsed();
+        let must = after_conflict
+            || self.shared.resync.load(Ordering::Relaxed)
+            || since >= CATCH_UP_AT_LEAST;
+        let notified = self.shared.others.load(Ordering::Relaxed);
+        let due = must || (notified && since >= CATCH_UP_EVERY);
+        if !due {
             return Ok(None);
         }
         self.last_catch_up = Instant::now();
-        let (seen_commit, seen_seq) = (self.seen_commit, self.seen_seq);
+        // Cleared before the read: a notification arriving during it asks for the next one.
+        self.shared.others.store(false, Ordering::Relaxed);
+        let low_xid = self.low_xid;
         let client = self.client()?;
-        let read = rows::changes_since(client, seen_commit, seen_seq);
-        let (changes, versions, commit, next_seq) = match read {
+        let read = rows::changes_since(client, low_xid);
+        let (changes, versions, low_xid) = match read {
             Ok(read) => read,
             Err(ReadError::Db(error)) => return Err(self.failed(&error)),
             Err(ReadError::Bad(message)) => return Err(message),
         };
         self.shared.resync.store(false, Ordering::Relaxed);
         self.versions.extend(versions);
-        self.seen_commit = self.seen_commit.max(commit);
-        self.seen_seq = self.seen_seq.max(next_seq);
+        self.low_xid = self.low_xid.max(low_xid);
         if changes.accounts.is_empty() && changes.keys.is_empty() {
             return Ok(None);
         }
         Ok(Some(changes))
     }
+}
+
+/// A name for this server's notifications, unique among the servers of a database: the
+/// process, the time it opened the ledger, and a count of the ledgers this process opened.
+fn server_name() -> String {
+    static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    let count = OPENED.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{nanos}-{count}", std::process::id())
 }
 
 /// Creates the schema if the database has none (one server at a time), and refuses a
@@ -408,19 +441,21 @@ fn create_schema(client: &mut Client, currency: &str) -> Result<(), String> {
 }
 
 /// Everything the database holds, as of one snapshot: the accounts, the open sessions, the
-/// keys; each account's version; the last commit and the next sequence number.
+/// keys; each account's version; the snapshot's `xmin` (see [`PgStore::low_xid`]).
 fn load(
     client: &mut Client,
     references: &mut References,
-) -> Result<(Loaded, HashMap<Account, u64>, u64, u64), ReadError> {
+) -> Result<(Loaded, HashMap<Account, u64>, u64), ReadError> {
     let mut transaction = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()?;
-    let counter = transaction.query_one("SELECT next_seq, commits FROM ratel_counter", &[])?;
-    let next_seq = counter.try_get::<_, i64>(0)?.unsigned_abs();
-    let commits = counter.try_get::<_, i64>(1)?.unsigned_abs();
+    let low_xid = rows::snapshot_xmin(&mut transaction)?;
+    let next_seq = transaction
+        .query_one("SELECT coalesce(max(seq), 0) + 1 FROM entries", &[])?
+        .try_get::<_, i64>(0)?
+        .unsigned_abs();
     let mut accounts = Vec::new();
     let mut versions = HashMap::new();
     for row in transaction.query(
@@ -450,7 +485,7 @@ fn load(
         next_seq,
         sessions,
     };
-    Ok((loaded, versions, commits, next_seq))
+    Ok((loaded, versions, low_xid))
 }
 
 #[cfg(test)]

@@ -196,16 +196,20 @@ pub(super) fn key(row: &Row) -> Result<Option<RefKey>, ReadError> {
     Ok(RefKey::of(kind, owner, &row.try_get::<_, String>(2)?))
 }
 
-/// What changed after commit `seen_commit` (and the keys of entries from `seen_seq` on), in
-/// one snapshot: the changes, each changed account's version, the last commit and the next
-/// sequence number of that snapshot.
-pub(super) type Read = (Changes, HashMap<Account, u64>, u64, u64);
+/// The `xmin` of the transaction's snapshot: every transaction with a smaller id had ended
+/// when it was taken.
+pub(super) fn snapshot_xmin(transaction: &mut postgres::Transaction<'_>) -> Result<u64, ReadError> {
+    let text: String = transaction
+        .query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", &[])?
+        .try_get(0)?;
+    text.parse().map_err(|_| bad("transaction id", &text))
+}
 
-pub(super) fn changes_since(
-    client: &mut Client,
-    seen_commit: u64,
-    seen_seq: u64,
-) -> Result<Read, ReadError> {
+/// What transactions at or past `low_xid` wrote, in one snapshot: the changes, each changed
+/// account's version, and the snapshot's `xmin` (the next read's `low_xid`).
+pub(super) type Read = (Changes, HashMap<Account, u64>, u64);
+
+pub(super) fn changes_since(client: &mut Client, low_xid: u64) -> Result<Read, ReadError> {
     let mut transaction = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -215,16 +219,15 @@ pub(super) fn changes_since(
     // statistics lag its growth (a busy ledger between two ANALYZEs) would otherwise be
     // scanned whole, many times a second (seen: 236M rows read in a 5-s benchmark).
     transaction.batch_execute("SET LOCAL enable_seqscan = off")?;
-    let counter = transaction.query_one("SELECT next_seq, commits FROM ratel_counter", &[])?;
-    let next_seq = counter.try_get::<_, i64>(0)?.unsigned_abs();
-    let commits = counter.try_get::<_, i64>(1)?.unsigned_abs();
+    let next_low = snapshot_xmin(&mut transaction)?;
+    let low = i64::try_from(low_xid).unwrap_or(i64::MAX);
     let mut changes = Changes::default();
     let mut versions = HashMap::new();
-    let since = i64::try_from(seen_commit).unwrap_or(i64::MAX);
     let mut names = Vec::new();
     for row in transaction.query(
-        "SELECT account, opening::text, balance::text, version FROM accounts WHERE version > $1",
-        &[&since],
+        "SELECT account, opening::text, balance::text, version FROM accounts \
+         WHERE xid >= $1",
+        &[&low],
     )? {
         let (account, opening, balance, version) = account(&row)?;
         versions.insert(account, version);
@@ -239,16 +242,15 @@ pub(super) fn changes_since(
             changes.sessions.push(session(&row)?);
         }
     }
-    let from = i64::try_from(seen_seq).unwrap_or(i64::MAX);
     for row in transaction.query(
         "SELECT kind, account, reference FROM entries \
-         WHERE seq >= $1 AND reference <> '' AND kind IN ('call', 'adjustment')",
-        &[&from],
+         WHERE xid >= $1 AND reference <> '' AND kind IN ('call', 'adjustment')",
+        &[&low],
     )? {
         if let Some(key) = key(&row)? {
             changes.keys.push(key);
         }
     }
     transaction.commit()?;
-    Ok((changes, versions, commits, next_seq))
+    Ok((changes, versions, next_low))
 }
