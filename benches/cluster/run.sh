@@ -46,6 +46,10 @@ if [ ! -s "$data/.complete" ]; then
 fi
 "$bin/tariff-compile" -o "$work/tariffs.ratel" wholesale="$data/wholesale.csv" >/dev/null
 awk -F, 'NR > 1 && $3 == "user" { print $2 }' "$data/users.csv" > "$work/users.txt"
+# The second server's load generator walks the users from the other end: two softswitches
+# charge different callers (walking the same list in step, every batch of one server would
+# touch the accounts the other just changed, a conflict a batch).
+tac "$work/users.txt" > "$work/users2.txt"
 head -50000 "$data/numbers.txt" | "$bin/tariff-lookup" -a "$work/tariffs.ratel" -t wholesale \
   | awk -F, 'NR > 1 && $2 != "" { print $1 }' > "$work/numbers.txt"
 
@@ -118,7 +122,9 @@ field() { sed -n "s/.* $1=\\([0-9.]*\\).*/\\1/p" <<< "$2"; }
 lua=$root/benches/ledger/calls.lua
 # charge PORT CONNECTIONS PER_REQUEST TAG: one wrk run; prints its RESULT line.
 charge() {
-  wrk -t1 -c"$2" -d"${seconds}s" -s "$lua" "http://127.0.0.1:$1" -- "$work/users.txt" "$work/numbers.txt" \
+  local users=$work/users.txt
+  [ "$1" != 18082 ] || users=$work/users2.txt
+  wrk -t1 -c"$2" -d"${seconds}s" -s "$lua" "http://127.0.0.1:$1" -- "$users" "$work/numbers.txt" \
     "$3" "$token" "$4" 2>&1 | grep '^RESULT' || echo "RESULT calls_per_s=0 call_errors=1 non200=1"
 }
 

@@ -60,6 +60,12 @@ const RECONNECT_EVERY: Duration = Duration::from_millis(250);
 /// under load a server reads them at most this often, well within the second allowed.
 const CATCH_UP_EVERY: Duration = Duration::from_millis(10);
 
+/// Notifications a server sends at most this often under load: one tells the others to read
+/// every commit since, so one a commit would only cost the database a statement more each.
+/// The last commits of a burst are told of when the committer next looks, within
+/// [`super::store::WATCH_EVERY`] or at its next commit.
+const NOTIFY_EVERY: Duration = Duration::from_millis(5);
+
 /// The most time between two reads of other servers' changes, notified or not.
 const CATCH_UP_AT_LEAST: Duration = Duration::from_secs(1);
 
@@ -77,6 +83,9 @@ pub(crate) struct PgStore {
     last_catch_up: Instant,
     /// This server's name in notifications (its own are ignored).
     name: String,
+    /// A commit the other servers have not been told of yet, and when they last were.
+    unnotified: bool,
+    last_notify: Instant,
     shared: Arc<Shared>,
     listener: Option<std::thread::JoinHandle<()>>,
     stats: Arc<Stats>,
@@ -127,12 +136,30 @@ impl PgStore {
             low_xid,
             last_catch_up: Instant::now(),
             name,
+            unnotified: false,
+            last_notify: Instant::now(),
             shared,
             listener: Some(listener),
             stats,
             log,
         };
         Ok((store, loaded))
+    }
+
+    /// Tells the other servers of the commits made since the last notification, if any.
+    fn notify_pending(&mut self) {
+        if !self.unnotified {
+            return;
+        }
+        if let Some(client) = self.client.as_mut() {
+            if client
+                .execute("SELECT pg_notify('ratel_ledger', $1)", &[&self.name])
+                .is_ok()
+            {
+                self.unnotified = false;
+                self.last_notify = Instant::now();
+            }
+        }
     }
 
     /// The connection, made again if it was lost (at most every [`RECONNECT_EVERY`]).
@@ -312,10 +339,11 @@ impl Store for PgStore {
             };
             self.versions.insert(account, commit);
         }
-        // The other servers learn of it now. Durable already: a lost notification only
-        // delays them to their next read (at most a second).
-        if let Some(client) = self.client.as_mut() {
-            let _ = client.execute("SELECT pg_notify('ratel_ledger', $1)", &[&self.name]);
+        // The other servers learn of it (durable already: a lost notification only delays
+        // them to their next read, at most a second away).
+        self.unnotified = true;
+        if self.last_notify.elapsed() >= NOTIFY_EVERY {
+            self.notify_pending();
         }
         Ok(())
     }
@@ -349,6 +377,10 @@ impl Store for PgStore {
         true
     }
 
+    fn watch(&mut self) {
+        self.notify_pending();
+    }
+
     fn changes(&mut self, after_conflict: bool) -> Result<Option<Changes>, StoreError> {
         let since = self.last_catch_up.elapsed();
         let must = after_conflict
@@ -363,8 +395,12 @@ impl Store for PgStore {
         // Cleared before the read: a notification arriving during it asks for the next one.
         self.shared.others.store(false, Ordering::Relaxed);
         let low_xid = self.low_xid;
-        let client = self.client()?;
-        let read = rows::changes_since(client, low_xid);
+        self.notify_pending();
+        self.client()?;
+        let Some(client) = self.client.as_mut() else {
+            return Err("no connection".into());
+        };
+        let read = rows::changes_since(client, low_xid, &self.versions);
         let (changes, versions, low_xid) = match read {
             Ok(read) => read,
             Err(ReadError::Db(error)) => return Err(self.failed(&error)),

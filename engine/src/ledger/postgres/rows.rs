@@ -209,7 +209,13 @@ pub(super) fn snapshot_xmin(transaction: &mut postgres::Transaction<'_>) -> Resu
 /// account's version, and the snapshot's `xmin` (the next read's `low_xid`).
 pub(super) type Read = (Changes, HashMap<Account, u64>, u64);
 
-pub(super) fn changes_since(client: &mut Client, low_xid: u64) -> Result<Read, ReadError> {
+/// Accounts whose version is the one in `known` are left out: this server wrote (or read)
+/// them as they are.
+pub(super) fn changes_since(
+    client: &mut Client,
+    low_xid: u64,
+    known: &HashMap<Account, u64>,
+) -> Result<Read, ReadError> {
     let mut transaction = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -230,17 +236,12 @@ pub(super) fn changes_since(client: &mut Client, low_xid: u64) -> Result<Read, R
         &[&low],
     )? {
         let (account, opening, balance, version) = account(&row)?;
+        if known.get(&account) == Some(&version) {
+            continue;
+        }
         versions.insert(account, version);
         names.push(account.to_string());
         changes.accounts.push((account, opening, balance));
-    }
-    if !names.is_empty() {
-        for row in transaction.query(
-            &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE account = ANY($1)"),
-            &[&names],
-        )? {
-            changes.sessions.push(session(&row)?);
-        }
     }
     for row in transaction.query(
         "SELECT kind, account, reference FROM entries \
@@ -249,6 +250,16 @@ pub(super) fn changes_since(client: &mut Client, low_xid: u64) -> Result<Read, R
     )? {
         if let Some(key) = key(&row)? {
             changes.keys.push(key);
+        }
+    }
+    if !names.is_empty() {
+        // Few sessions or many, the planner knows best here.
+        transaction.batch_execute("SET LOCAL enable_seqscan = on")?;
+        for row in transaction.query(
+            &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE account = ANY($1)"),
+            &[&names],
+        )? {
+            changes.sessions.push(session(&row)?);
         }
     }
     transaction.commit()?;

@@ -36,9 +36,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS entries_adjustment_reference
     ON entries (account, reference) WHERE kind = 'adjustment' AND reference <> '';
 CREATE UNIQUE INDEX IF NOT EXISTS entries_one_opening
     ON entries (account) WHERE kind = 'opening';
--- Entries are written in xid order, near enough: a block-range index finds the recent ones
--- for a few bytes and almost no work at each insert.
-CREATE INDEX IF NOT EXISTS entries_xid ON entries USING brin (xid);
+-- The entries other servers have not read yet. (A block-range index would be smaller, but
+-- it scans every page written since the last VACUUM summarised them: on a busy ledger, the
+-- whole tail, many times a second.)
+CREATE INDEX IF NOT EXISTS entries_xid ON entries (xid);
 
 -- Each account's balance now; the commit that last changed it or its sessions (`version`,
 -- what a server's guard compares), and that commit's transaction (`xid`, what other servers
