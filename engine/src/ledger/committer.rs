@@ -651,11 +651,13 @@ impl<S: Store> Committer<S> {
                 }
             }
             SessionOp::Expire { id } => match batch.sessions.get(&self.sessions, &id) {
-                Some(open) => {
+                // Due when planned (worked out again after another server's change, it may
+                // have been extended since).
+                Some(open) if open.expires <= batch.now => {
                     let billsec = open.granted_total();
                     self.end_session(&id, billsec, None, batch, true)
                 }
-                None => Planned::Answer(SessionOutcome::NotFound),
+                Some(_) | None => Planned::Answer(SessionOutcome::NotFound),
             },
         }
     }

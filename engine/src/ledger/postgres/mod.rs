@@ -83,6 +83,10 @@ pub(crate) struct PgStore {
     last_catch_up: Instant,
     /// This server's name in notifications (its own are ignored).
     name: String,
+    /// The process serving this server's connection in the database.
+    backend: Option<i32>,
+    /// Commits sent so far (with the name, each one's token).
+    commits: u64,
     /// A commit the other servers have not been told of yet, and when they last were.
     unnotified: bool,
     last_notify: Instant,
@@ -113,6 +117,7 @@ impl PgStore {
             message,
         };
         let mut client = target.connect().map_err(|e| fail(say(&e)))?;
+        let backend = backend_pid(&mut client);
         create_schema(&mut client, currency).map_err(&fail)?;
         let (loaded, versions, low_xid) =
             load(&mut client, references).map_err(|e| fail(e.message()))?;
@@ -138,12 +143,46 @@ impl PgStore {
             name,
             unnotified: false,
             last_notify: Instant::now(),
+            backend,
+            commits: 0,
             shared,
             listener: Some(listener),
             stats,
             log,
         };
         Ok((store, loaded))
+    }
+
+    /// Whether the commit sent with `token` was made (its answer) or not, asked on a new
+    /// connection once the old one's backend has ended (until then it could still commit).
+    fn outcome_of(&mut self, token: &str) -> Result<Option<Vec<i64>>, String> {
+        let old = self.backend.take();
+        let client = self.client()?;
+        if let Some(pid) = old {
+            let ended = Instant::now() + Duration::from_secs(10);
+            let _ = client.execute("SELECT pg_terminate_backend($1)", &[&pid]);
+            loop {
+                let alive = client
+                    .query_opt("SELECT 1 FROM pg_stat_activity WHERE pid = $1", &[&pid])
+                    .map_err(|e| say(&e))?;
+                if alive.is_none() {
+                    break;
+                }
+                if Instant::now() > ended {
+                    return Err("the old connection's backend did not end".into());
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        let client = self.client()?;
+        let row = client
+            .query_opt(
+                "SELECT answer FROM ratel_commits WHERE token = $1",
+                &[&token],
+            )
+            .map_err(|e| say(&e))?;
+        row.map(|row| row.try_get(0).map_err(|e| say(&e)))
+            .transpose()
     }
 
     /// Tells the other servers of the commits made since the last notification, if any.
@@ -175,7 +214,8 @@ impl PgStore {
                     .unwrap_or_else(|| "cannot reach PostgreSQL".into()));
             }
             match self.target.connect() {
-                Ok(client) => {
+                Ok(mut client) => {
+                    self.backend = backend_pid(&mut client);
                     self.client = Some(client);
                     // Commits made while away are read by commit number before the next.
                     self.shared.resync.store(true, Ordering::Relaxed);
@@ -222,7 +262,7 @@ impl PgStore {
         &self,
         entries: &[Entry],
         sessions: &[SessionWrite],
-    ) -> Result<(String, String, String, Vec<String>), AppendError> {
+    ) -> Result<(String, String, String, String), AppendError> {
         // Per account touched: whether the batch opens it, the balance it leaves.
         let mut touched: Vec<(Account, Option<String>, Option<String>)> = Vec::new();
         let mut at: HashMap<Account, usize> = HashMap::new();
@@ -256,9 +296,13 @@ impl PgStore {
         for write in last.into_values() {
             match write {
                 SessionWrite::Put(session) => puts.push(rows::session_json(session)),
-                SessionWrite::Remove(id, _) => closed.push(id.clone()),
+                SessionWrite::Remove(id, account) => {
+                    closed.push(json!({"id": id, "account": account.to_string()}))
+                }
             }
         }
+        // In account order, as the database locks them.
+        touched.sort_unstable_by_key(|(account, _, _)| account.to_string());
         let mut guards = Vec::with_capacity(touched.len());
         for (account, opening, balance) in touched {
             let version = self.versions.get(&account).copied();
@@ -275,7 +319,7 @@ impl PgStore {
             Value::Array(guards).to_string(),
             Value::Array(rows).to_string(),
             Value::Array(puts).to_string(),
-            closed,
+            Value::Array(closed).to_string(),
         ))
     }
 }
@@ -296,10 +340,13 @@ impl Store for PgStore {
         sessions: &[SessionWrite],
     ) -> Result<(), AppendError> {
         let (guards, rows, puts, closed) = self.arguments(entries, sessions)?;
+        self.commits += 1;
+        let token = format!("{}-{}", self.name, self.commits);
         let client = self.client().map_err(AppendError::Failed)?;
         let answer = client.query_one(
-            "SELECT ratel_commit($1::text::jsonb, $2::text::jsonb, $3::text::jsonb, $4)",
-            &[&guards, &rows, &puts, &closed],
+            "SELECT ratel_commit($1, $2::text::jsonb, $3::text::jsonb, $4::text::jsonb, \
+             $5::text::jsonb)",
+            &[&token, &guards, &rows, &puts, &closed],
         );
         let numbers: Vec<i64> = match answer.and_then(|row| row.try_get(0)) {
             Ok(numbers) => numbers,
@@ -315,7 +362,24 @@ impl Store for PgStore {
             {
                 return Err(AppendError::Conflict(say(&error)))
             }
-            Err(error) => return Err(AppendError::Failed(self.failed(&error))),
+            Err(error) if error.as_db_error().is_some() => {
+                return Err(AppendError::Failed(say(&error)))
+            }
+            // The connection was lost with the commit on its way: made or not, the
+            // database knows. Ask it on a new connection.
+            Err(error) => {
+                let lost = self.failed(&error);
+                match self.outcome_of(&token) {
+                    Ok(Some(numbers)) => numbers,
+                    Ok(None) => return Err(AppendError::Failed(lost)),
+                    Err(reason) => {
+                        return Err(AppendError::Failed(format!(
+                            "{lost}; whether the commit was made is unknown ({reason}): \
+                             resend (ids and references make it safe)"
+                        )))
+                    }
+                }
+            }
         };
         let Some((&commit, seqs)) = numbers.split_first() else {
             return Err(AppendError::Failed("ratel_commit answered nothing".into()));
@@ -404,9 +468,25 @@ impl Store for PgStore {
         let (changes, versions, low_xid) = match read {
             Ok(read) => read,
             Err(ReadError::Db(error)) => return Err(self.failed(&error)),
-            Err(ReadError::Bad(message)) => return Err(message),
+            Err(ReadError::Bad(message)) => {
+                // Said once a run of failures: every commit conflicts until it is fixed.
+                if self.stats.unreachable().as_deref() != Some(message.as_str()) {
+                    self.log.say(
+                        Level::Error,
+                        &format!(
+                            "ledger {}: cannot read other servers' changes: {message}",
+                            self.target
+                        ),
+                    );
+                    self.stats.set_unreachable(Some(message.clone()));
+                }
+                return Err(message);
+            }
         };
         self.shared.resync.store(false, Ordering::Relaxed);
+        if self.stats.unreachable().is_some() {
+            self.stats.set_unreachable(None);
+        }
         self.versions.extend(versions);
         self.low_xid = self.low_xid.max(low_xid);
         if changes.accounts.is_empty() && changes.keys.is_empty() {
@@ -414,6 +494,14 @@ impl Store for PgStore {
         }
         Ok(Some(changes))
     }
+}
+
+/// The process serving a connection in the database (`None` if it cannot be asked).
+fn backend_pid(client: &mut Client) -> Option<i32> {
+    client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .and_then(|row| row.try_get(0))
+        .ok()
 }
 
 /// A name for this server's notifications, unique among the servers of a database: the

@@ -76,6 +76,14 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account);
 
+-- The answer of each commit, by the token its server gave: a server that lost its connection
+-- while a commit was on its way reads here whether it was made (kept a day).
+CREATE TABLE IF NOT EXISTS ratel_commits (
+    token text PRIMARY KEY,
+    answer bigint[] NOT NULL,
+    at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+);
+
 CREATE OR REPLACE FUNCTION ratel_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'ledger entries are append-only';
@@ -93,7 +101,8 @@ CREATE TRIGGER entries_are_never_changed BEFORE UPDATE OR DELETE ON entries
 -- statement and its commit run, never across a round trip; commits of different accounts
 -- never wait for each other. (No NOTIFY here: PostgreSQL serialises the commits of
 -- notifying transactions; the server notifies after its commit, in a statement of its own.)
-CREATE OR REPLACE FUNCTION ratel_commit(guards jsonb, new_entries jsonb, puts jsonb, closed text[])
+CREATE OR REPLACE FUNCTION ratel_commit(token text, guards jsonb, new_entries jsonb, puts jsonb,
+                                        closed jsonb)
 RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
     commit_no bigint := nextval('ratel_commit_seq');
@@ -104,6 +113,11 @@ DECLARE
 BEGIN
     SELECT coalesce(array_agg(nextval('ratel_entry_seq')), '{}') INTO seqs
         FROM generate_series(1, jsonb_array_length(new_entries));
+    -- The accounts are locked in one order, whatever the batch's: two servers' commits
+    -- wait for each other, never deadlock.
+    PERFORM 1 FROM accounts
+        WHERE account IN (SELECT g.a FROM jsonb_to_recordset(guards) AS g(a text))
+        ORDER BY account FOR UPDATE;
     INSERT INTO accounts (account, opening, balance, version, xid)
         SELECT g.a, g.o::numeric, g.b::numeric, commit_no, writer
         FROM jsonb_to_recordset(guards) AS g(a text, v bigint, o text, b text)
@@ -125,7 +139,15 @@ BEGIN
                e.n, e.s::timestamp, e.bs, e.rs, e.p, writer
         FROM jsonb_to_recordset(new_entries) AS e(i int, t text, a text, m text, k text,
              r text, b text, d text, n text, s text, bs bigint, rs bigint, p text);
-    DELETE FROM sessions WHERE id = ANY(closed);
+    -- A session is closed and extended only for its own payer (the one this server guarded).
+    DELETE FROM sessions AS x
+        USING jsonb_to_recordset(closed) AS c(id text, account text)
+        WHERE x.id = c.id AND x.account = c.account;
+    GET DIAGNOSTICS touched = ROW_COUNT;
+    IF touched <> jsonb_array_length(closed) THEN
+        RAISE EXCEPTION 'a session of this commit was changed by another server'
+            USING ERRCODE = 'serialization_failure';
+    END IF;
     INSERT INTO sessions (id, account, number, start, prefix, destination, currency, rate,
                           connection_fee, increment_s, min_time_s, first_interval_s,
                           exchange_rate, credit_limit, used_s, granted_s, final, reserved,
@@ -142,6 +164,16 @@ BEGIN
              final boolean, reserved text, expires text)
         ON CONFLICT (id) DO UPDATE SET
             used_s = EXCLUDED.used_s, granted_s = EXCLUDED.granted_s, final = EXCLUDED.final,
-            reserved = EXCLUDED.reserved, expires = EXCLUDED.expires;
+            reserved = EXCLUDED.reserved, expires = EXCLUDED.expires
+        WHERE sessions.account = EXCLUDED.account;
+    GET DIAGNOSTICS touched = ROW_COUNT;
+    IF touched <> jsonb_array_length(puts) THEN
+        RAISE EXCEPTION 'a session of this commit is open for another payer'
+            USING ERRCODE = 'serialization_failure';
+    END IF;
+    INSERT INTO ratel_commits (token, answer) VALUES (token, commit_no || seqs);
+    IF commit_no % 10000 = 0 THEN
+        DELETE FROM ratel_commits WHERE at < (now() AT TIME ZONE 'UTC') - interval '1 day';
+    END IF;
     RETURN commit_no || seqs;
 END $$;

@@ -12,6 +12,20 @@ use postgres::{Client, Config, NoTls};
 /// How long a connection attempt may take when the URL does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long data sent may go unacknowledged before the connection is dropped (a database
+/// host gone without a reset): the committer's writes fail after this instead of hanging
+/// for the kernel's quarter of an hour.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Idle time before keepalive probes, and between them: a lost host is found by an idle
+/// connection (the listener's) in about 10 s.
+const KEEPALIVE: Duration = Duration::from_secs(5);
+
+/// What every session of the ledger runs with: a statement that takes longer fails (a
+/// commit is one statement); a commit is durable when it returns, whatever the server's
+/// default says.
+const SESSION_OPTIONS: &str = "-c statement_timeout=10s -c synchronous_commit=on";
+
 /// A database to connect to.
 #[derive(Clone)]
 pub struct Target {
@@ -41,6 +55,16 @@ impl Target {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
+        config
+            .tcp_user_timeout(TCP_USER_TIMEOUT)
+            .keepalives_idle(KEEPALIVE)
+            .keepalives_interval(KEEPALIVE)
+            .keepalives_retries(2);
+        let options = match config.get_options() {
+            Some(given) => format!("{given} {SESSION_OPTIONS}"),
+            None => SESSION_OPTIONS.to_owned(),
+        };
+        config.options(&options);
         config.application_name("ratel-server");
         Ok(Target { config })
     }

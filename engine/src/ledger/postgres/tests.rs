@@ -377,3 +377,97 @@ fn the_database_keeps_entries_append_only_and_refuses_a_foreign_ledger() {
         .to_string();
     assert!(error.contains("schema version 9"), "{error}");
 }
+
+/// One session id started for two payers through two servers at once: one payer gets it,
+/// the other is refused as another payer's, and the database holds one session, the
+/// winner's; ending it through the loser's server charges the winner.
+#[test]
+fn one_session_id_for_two_payers_on_two_servers_goes_to_one() {
+    let Some(pg) = private_postgres() else { return };
+    let servers = two_servers(&pg, "shared_id");
+    let settings = session::SessionSettings {
+        grant_s: 60,
+        grace_s: 60,
+        max_open: 1000,
+        max_call_seconds: 7200,
+    };
+    let start = |accounts: &Accounts, name: &str| {
+        let user = accounts.user_by_username(name).unwrap();
+        Submission::Session(SessionOp::Start {
+            session: Box::new(OpenSession {
+                id: "same-id".into(),
+                account: Account::User(user.id),
+                number: "37061234567".into(),
+                start: crate::time::Timestamp(0),
+                prefix: "370".into(),
+                destination: "Lithuania".into(),
+                currency: "USD".into(),
+                terms: crate::cost::Terms {
+                    rate: d("0.6"),
+                    connection_fee: Decimal::ZERO,
+                    increment_s: 1,
+                    min_time_s: 0,
+                    first_interval_s: 0,
+                },
+                exchange_rate: Decimal::new(1, 0),
+                limit: Some(Decimal::ZERO),
+                used_s: 0,
+                granted_s: 0,
+                final_grant: false,
+                reserved: Decimal::ZERO,
+                expires: crate::time::Timestamp(0),
+            }),
+            cell: Arc::clone(&user.live),
+            settings,
+        })
+    };
+    for round in 0..5 {
+        let id = format!("same-{round}");
+        let outcomes: Vec<Applied> = std::thread::scope(|scope| {
+            let handles = [("alice", 0), ("dave", 1)].map(|(name, server)| {
+                let (ledger, accounts) = &servers[server];
+                let mut submission = start(accounts, name);
+                if let Submission::Session(SessionOp::Start { session, .. }) = &mut submission {
+                    session.id = id.clone();
+                }
+                scope.spawn(move || ledger.commit(vec![submission]).remove(0))
+            });
+            handles.map(|h| h.join().unwrap()).into()
+        });
+        let granted: Vec<&Applied> = outcomes
+            .iter()
+            .filter(|o| matches!(o, Applied::Session(SessionOutcome::Granted { .. })))
+            .collect();
+        assert_eq!(granted.len(), 1, "{outcomes:?}");
+        assert!(
+            outcomes.iter().any(
+                |o| matches!(o, Applied::Session(SessionOutcome::Refused(r)) if *r == OTHER_PAYER)
+            ),
+            "{outcomes:?}"
+        );
+        assert_eq!(
+            pg.psql(
+                "shared_id",
+                &format!("SELECT count(*) FROM sessions WHERE id = '{id}'")
+            ),
+            "1"
+        );
+        let Applied::Session(SessionOutcome::Granted { session, .. }) = granted[0] else {
+            unreachable!()
+        };
+        // Ended through either server: charged to the winner, once.
+        for (ledger, _) in &servers {
+            let ended = ledger.commit(vec![Submission::Session(SessionOp::End {
+                id: id.clone(),
+                billsec: 30,
+                fallback: None,
+            })]);
+            match &ended[0] {
+                Applied::Done(entry) | Applied::Duplicate(entry) => {
+                    assert_eq!((entry.account, entry.amount), (session.account, d("-0.3")))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
