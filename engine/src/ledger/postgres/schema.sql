@@ -113,17 +113,17 @@ DECLARE
 BEGIN
     SELECT coalesce(array_agg(nextval('ratel_entry_seq')), '{}') INTO seqs
         FROM generate_series(1, jsonb_array_length(new_entries));
-    -- The accounts are locked in one order, whatever the batch's: two servers' commits
-    -- wait for each other, never deadlock.
-    PERFORM 1 FROM accounts
-        WHERE account IN (SELECT g.a FROM jsonb_to_recordset(guards) AS g(a text))
-        ORDER BY account FOR UPDATE;
     INSERT INTO accounts (account, opening, balance, version, xid)
         SELECT g.a, g.o::numeric, g.b::numeric, commit_no, writer
         FROM jsonb_to_recordset(guards) AS g(a text, v bigint, o text, b text)
         WHERE g.v IS NULL
         ON CONFLICT (account) DO NOTHING;
     GET DIAGNOSTICS opened = ROW_COUNT;
+    -- The guards come sorted by account, and a batch's few rows are updated in that order
+    -- (a nested loop over them): two servers lock the accounts they share in one order and
+    -- wait for each other instead of deadlocking. (A large batch may be joined otherwise; a
+    -- deadlock is then broken by PostgreSQL after deadlock_timeout, and the server that
+    -- lost works its batch out again.)
     UPDATE accounts AS x SET balance = coalesce(g.b::numeric, x.balance), version = commit_no,
                              xid = writer
         FROM jsonb_to_recordset(guards) AS g(a text, v bigint, o text, b text)
