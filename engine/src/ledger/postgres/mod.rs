@@ -58,13 +58,13 @@ const RECONNECT_EVERY: Duration = Duration::from_millis(250);
 
 /// The least time between two reads of other servers' changes when nothing conflicted:
 /// under load a server reads them at most this often, well within the second allowed.
-const CATCH_UP_EVERY: Duration = Duration::from_millis(10);
+const CATCH_UP_EVERY: Duration = Duration::from_millis(25);
 
 /// Notifications a server sends at most this often under load: one tells the others to read
 /// every commit since, so one a commit would only cost the database a statement more each.
 /// The last commits of a burst are told of when the committer next looks, within
 /// [`super::store::WATCH_EVERY`] or at its next commit.
-const NOTIFY_EVERY: Duration = Duration::from_millis(5);
+const NOTIFY_EVERY: Duration = Duration::from_millis(10);
 
 /// The most time between two reads of other servers' changes, notified or not.
 const CATCH_UP_AT_LEAST: Duration = Duration::from_secs(1);
