@@ -62,24 +62,9 @@ as_pg "$PGBIN/pg_ctl" -D "$sock/data" -l "$sock/log" -w \
   -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c max_connections=200" start >/dev/null
 psql_() { as_pg psql -h "$sock" -U ratel -v ON_ERROR_STOP=1 -qAtX "$@"; }
 psql_ -d postgres -c "CREATE DATABASE ratel" -c "CREATE DATABASE anchor"
-psql_ -d anchor <<'SQL'
-CREATE TABLE accounts (id int PRIMARY KEY, balance numeric NOT NULL);
-INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 100000) AS g;
-CREATE TABLE entries (seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
-  account int NOT NULL, amount numeric NOT NULL, kind text NOT NULL, reference text NOT NULL,
-  balance numeric NOT NULL);
-CREATE UNIQUE INDEX entries_reference ON entries (reference);
-VACUUM ANALYZE;
-SQL
-cat > "$work/debit.sql" <<'SQL'
-\set aid random(1, 100000)
-\set micros random(1, 2000000)
-\set n :n + 1
-BEGIN;
-UPDATE accounts SET balance = balance - :micros::numeric / 1000000 WHERE id = :aid RETURNING balance \gset
-INSERT INTO entries (account, amount, kind, reference, balance) VALUES (:aid, -(:micros::numeric / 1000000), 'call', :tag::text || '-' || :client_id || '-' || :n, :balance);
-END;
-SQL
+# The anchor's tables and its debit transaction (benches/peers/, shared with benches/ledger).
+psql_ -d anchor < benches/peers/debit-schema.sql
+cp benches/peers/debit.sql "$work/debit.sql"
 chmod 644 "$work/debit.sql"
 
 token=bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')

@@ -131,34 +131,10 @@ if has pg; then
     -o "-c listen_addresses='' -c unix_socket_directories='$pgdir'" start >/dev/null
   psql_() { as_pg psql -h "$pgdir" -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
   settings=$(psql_ -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'max_connections')")
-  psql_ <<'SQL'
-CREATE TABLE accounts (id int PRIMARY KEY, balance numeric NOT NULL);
-INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 100000) AS g;
-CREATE TABLE entries (
-  seq bigserial PRIMARY KEY,
-  at timestamptz NOT NULL DEFAULT now(),
-  account int NOT NULL,
-  amount numeric NOT NULL,
-  kind text NOT NULL,
-  reference text NOT NULL,
-  balance numeric NOT NULL
-);
-CREATE UNIQUE INDEX entries_reference ON entries (reference);
-VACUUM ANALYZE;
-SQL
-  # One debit a transaction, as an application does it: the UPDATE's RETURNING balance comes
-  # back to the client (\gset) and goes into the entry. The reference is unique by
-  # construction (run tag, client id, a per-client counter kept across transactions), so no
-  # transaction can fail on the UNIQUE index; the amount has 6 decimal places.
-  cat > "$pgdir/debit.sql" <<'SQL'
-\set aid random(1, 100000)
-\set micros random(1, 2000000)
-\set n :n + 1
-BEGIN;
-UPDATE accounts SET balance = balance - :micros::numeric / 1000000 WHERE id = :aid RETURNING balance \gset
-INSERT INTO entries (account, amount, kind, reference, balance) VALUES (:aid, -(:micros::numeric / 1000000), 'call', :tag::text || '-' || :client_id || '-' || :n, :balance);
-END;
-SQL
+  # The anchor's tables and its debit transaction (benches/peers/, shared with
+  # benches/cluster/run.sh).
+  psql_ < "$root/benches/peers/debit-schema.sql"
+  cp "$root/benches/peers/debit.sql" "$pgdir/debit.sql"
   [ "$(id -u)" != 0 ] || chown postgres "$pgdir/debit.sql"
   run_tag=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
   # pg_round ROUND: pgbench at 2, 16 and 64 clients; sets pg_tps[CLIENTS,ROUND] and

@@ -2,8 +2,15 @@
 //! private PostgreSQL (`testing::postgres`). A suite written once against [`Backend`] runs
 //! on both.
 
-use super::{postgres::Target, Ledger, Options};
+use std::sync::Arc;
+
+use super::session::{OpenSession, SessionSettings};
+use super::{postgres::Target, Ledger, Options, SessionOp, Submission};
+use crate::accounts::{Account, BalanceCell};
+use crate::cost::Terms;
+use crate::money::Decimal;
 use crate::testing::postgres::PrivatePostgres;
+use crate::time::Timestamp;
 
 /// Where a test's ledger lives.
 pub(crate) enum Backend<'pg> {
@@ -57,4 +64,47 @@ impl<'pg> Backend<'pg> {
 /// A private PostgreSQL for a test, or `None` (skipped: `RATEL_SKIP_POSTGRES=1`).
 pub(crate) fn private_postgres() -> Option<PrivatePostgres> {
     PrivatePostgres::start()
+}
+
+/// A session start: the call `id` of `account` to a Lithuanian number (prefix 370, in USD),
+/// priced with `terms`, under `settings`.
+pub(crate) fn session_start(
+    account: Account,
+    cell: &Arc<BalanceCell>,
+    id: String,
+    terms: Terms,
+    settings: SessionSettings,
+) -> Submission {
+    Submission::Session(SessionOp::Start {
+        session: Box::new(OpenSession {
+            id,
+            account,
+            number: "37061234567".into(),
+            start: Timestamp(0),
+            prefix: "370".into(),
+            destination: "Lithuania".into(),
+            currency: "USD".into(),
+            terms,
+            exchange_rate: Decimal::new(1, 0),
+            limit: Some(Decimal::ZERO),
+            used_s: 0,
+            granted_s: 0,
+            final_grant: false,
+            reserved: Decimal::ZERO,
+            expires: Timestamp(0),
+        }),
+        cell: Arc::clone(cell),
+        settings,
+    })
+}
+
+/// Terms of `rate` a minute, per second, no fee.
+pub(crate) fn per_minute(rate: &str) -> Terms {
+    Terms {
+        rate: Decimal::parse(rate, true).unwrap(),
+        connection_fee: Decimal::ZERO,
+        increment_s: 1,
+        min_time_s: 0,
+        first_interval_s: 0,
+    }
 }

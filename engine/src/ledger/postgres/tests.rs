@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::super::test_backend::private_postgres;
+use super::super::test_backend::{per_minute, private_postgres, session_start};
 use super::super::*;
 use super::Target;
 use crate::accounts::{Account, Accounts};
@@ -201,33 +201,8 @@ fn sessions_through_two_servers_never_over_reserve() {
     // final one of 20 s (0.50).
     let start = |accounts: &Accounts, id: String| {
         let user = accounts.user_by_username("dave").unwrap();
-        Submission::Session(SessionOp::Start {
-            session: Box::new(OpenSession {
-                id,
-                account: Account::User(user.id),
-                number: "37061234567".into(),
-                start: crate::time::Timestamp(0),
-                prefix: "370".into(),
-                destination: "Lithuania".into(),
-                currency: "USD".into(),
-                terms: crate::cost::Terms {
-                    rate: d("1.5"),
-                    connection_fee: Decimal::ZERO,
-                    increment_s: 1,
-                    min_time_s: 0,
-                    first_interval_s: 0,
-                },
-                exchange_rate: Decimal::new(1, 0),
-                limit: Some(Decimal::ZERO),
-                used_s: 0,
-                granted_s: 0,
-                final_grant: false,
-                reserved: Decimal::ZERO,
-                expires: crate::time::Timestamp(0),
-            }),
-            cell: Arc::clone(&user.live),
-            settings,
-        })
+        let account = Account::User(user.id);
+        session_start(account, &user.live, id, per_minute("1.5"), settings)
     };
     let outcomes: Vec<(usize, Applied)> = std::thread::scope(|scope| {
         let threads: Vec<_> = (0..10)
@@ -391,45 +366,17 @@ fn one_session_id_for_two_payers_on_two_servers_goes_to_one() {
         max_open: 1000,
         max_call_seconds: 7200,
     };
-    let start = |accounts: &Accounts, name: &str| {
+    let start = |accounts: &Accounts, name: &str, id: String| {
         let user = accounts.user_by_username(name).unwrap();
-        Submission::Session(SessionOp::Start {
-            session: Box::new(OpenSession {
-                id: "same-id".into(),
-                account: Account::User(user.id),
-                number: "37061234567".into(),
-                start: crate::time::Timestamp(0),
-                prefix: "370".into(),
-                destination: "Lithuania".into(),
-                currency: "USD".into(),
-                terms: crate::cost::Terms {
-                    rate: d("0.6"),
-                    connection_fee: Decimal::ZERO,
-                    increment_s: 1,
-                    min_time_s: 0,
-                    first_interval_s: 0,
-                },
-                exchange_rate: Decimal::new(1, 0),
-                limit: Some(Decimal::ZERO),
-                used_s: 0,
-                granted_s: 0,
-                final_grant: false,
-                reserved: Decimal::ZERO,
-                expires: crate::time::Timestamp(0),
-            }),
-            cell: Arc::clone(&user.live),
-            settings,
-        })
+        let account = Account::User(user.id);
+        session_start(account, &user.live, id, per_minute("0.6"), settings)
     };
     for round in 0..5 {
         let id = format!("same-{round}");
         let outcomes: Vec<Applied> = std::thread::scope(|scope| {
             let handles = [("alice", 0), ("dave", 1)].map(|(name, server)| {
                 let (ledger, accounts) = &servers[server];
-                let mut submission = start(accounts, name);
-                if let Submission::Session(SessionOp::Start { session, .. }) = &mut submission {
-                    session.id = id.clone();
-                }
+                let submission = start(accounts, name, id.clone());
                 scope.spawn(move || ledger.commit(vec![submission]).remove(0))
             });
             handles.map(|h| h.join().unwrap()).into()

@@ -112,7 +112,7 @@ mod through_the_ledger {
 
     use proptest::prelude::*;
 
-    use super::super::super::test_backend::{private_postgres, Backend};
+    use super::super::super::test_backend::{private_postgres, session_start, Backend};
     use super::super::super::{Applied, Commit, SessionOp, SessionOutcome, Submission};
     use super::super::*;
     use crate::accounts::Accounts;
@@ -143,34 +143,15 @@ mod through_the_ledger {
 
     fn start(accounts: &Accounts, which: usize, id: &str) -> Submission {
         let (account, cell) = payer(accounts, which);
-        Submission::Session(SessionOp::Start {
-            session: Box::new(OpenSession {
-                id: id.into(),
-                account,
-                number: "37061234567".into(),
-                start: Timestamp(0),
-                prefix: "370".into(),
-                destination: "Lithuania".into(),
-                currency: "USD".into(),
-                // 1.5 a minute and a fee: a grant of 120 s holds 3.05.
-                terms: Terms {
-                    rate: Decimal::new(15, 1),
-                    connection_fee: Decimal::new(5, 2),
-                    increment_s: 6,
-                    min_time_s: 0,
-                    first_interval_s: 0,
-                },
-                exchange_rate: Decimal::new(1, 0),
-                limit: Some(Decimal::ZERO),
-                used_s: 0,
-                granted_s: 0,
-                final_grant: false,
-                reserved: Decimal::ZERO,
-                expires: Timestamp(0),
-            }),
-            cell,
-            settings: SETTINGS,
-        })
+        // 1.5 a minute and a fee: a grant of 120 s holds 3.05.
+        let terms = Terms {
+            rate: Decimal::new(15, 1),
+            connection_fee: Decimal::new(5, 2),
+            increment_s: 6,
+            min_time_s: 0,
+            first_interval_s: 0,
+        };
+        session_start(account, &cell, id.into(), terms, SETTINGS)
     }
 
     /// A step's outcome, and the (balance, reserved) of the payers holding more than their
