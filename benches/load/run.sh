@@ -79,7 +79,10 @@ else
   fi
   decks=(wholesale="$data/wholesale.csv")
   # Deck B: the same prefixes at different rates (twice the rate plus 0.0001), for reloads.
+  # Also made again by a newer tariff-compile: a cached deck of an older artifact format
+  # would not load (seen: format 2 decks left from an earlier run).
   if [ ! -s "$work/deck_b.ratel" ] || [ "$data/wholesale.csv" -nt "$work/deck_b.ratel" ] \
+     || [ "$bin/tariff-compile" -nt "$work/deck_a.ratel" ] \
      || cmp -s "$work/deck_a.ratel" "$work/deck_b.ratel"; then
     rm -f "$work/deck_a.ratel" "$work/deck_b.ratel"  # new inodes: nothing else may link them
     "$bin/tariff-compile" -o "$work/deck_a.ratel" "${decks[@]}"
