@@ -12,8 +12,9 @@
 //!
 //! Other servers' commits are learnt from `NOTIFY` (the [`listener`] thread; each server
 //! notifies after its commits) and read by transaction id: a read takes every account row
-//! and entry written by a transaction its previous read could not see (an id at or past that
-//! read's snapshot `xmin`), so nothing is missed, whatever order commits become visible in.
+//! and entry written by a transaction its previous read could not see (one in progress then,
+//! or one at or past that snapshot's `xmax`), so nothing is missed, whatever order commits
+//! become visible in.
 //! A read also follows a conflict, a reconnection, and every second without one (a
 //! notification lost with a crashed server).
 
@@ -33,7 +34,7 @@ use serde_json::{json, Value};
 
 use error::{say, state};
 use listener::Shared;
-use rows::{ReadError, ENTRY_COLUMNS, SESSION_COLUMNS};
+use rows::{ReadError, Unseen, ENTRY_COLUMNS, SESSION_COLUMNS};
 
 use super::references::References;
 use super::session::SessionWrite;
@@ -77,9 +78,9 @@ pub(crate) struct PgStore {
     retry_at: Instant,
     /// The commit each account was last changed by, as this server last read it.
     versions: HashMap<Account, u64>,
-    /// Every transaction before this id had ended when this server last read the database:
-    /// what others wrote since is in rows with an `xid` at or past it.
-    low_xid: u64,
+    /// The transactions this server's last read could not see: what others wrote since is
+    /// in rows with those `xid`s.
+    unseen: Unseen,
     last_catch_up: Instant,
     /// This server's name in notifications (its own are ignored).
     name: String,
@@ -119,7 +120,7 @@ impl PgStore {
         let mut client = target.connect().map_err(|e| fail(say(&e)))?;
         let backend = backend_pid(&mut client);
         create_schema(&mut client, currency).map_err(&fail)?;
-        let (loaded, versions, low_xid) =
+        let (loaded, versions, unseen) =
             load(&mut client, references).map_err(|e| fail(e.message()))?;
         let name = server_name();
         let shared = Arc::new(Shared {
@@ -138,7 +139,7 @@ impl PgStore {
             client: Some(client),
             retry_at: Instant::now(),
             versions,
-            low_xid,
+            unseen,
             last_catch_up: Instant::now(),
             name,
             unnotified: false,
@@ -458,14 +459,13 @@ impl Store for PgStore {
         self.last_catch_up = Instant::now();
         // Cleared before the read: a notification arriving during it asks for the next one.
         self.shared.others.store(false, Ordering::Relaxed);
-        let low_xid = self.low_xid;
         self.notify_pending();
         self.client()?;
         let Some(client) = self.client.as_mut() else {
             return Err("no connection".into());
         };
-        let read = rows::changes_since(client, low_xid, &self.versions);
-        let (changes, versions, low_xid) = match read {
+        let read = rows::changes_since(client, &self.unseen, &self.versions);
+        let (changes, versions, unseen) = match read {
             Ok(read) => read,
             Err(ReadError::Db(error)) => return Err(self.failed(&error)),
             Err(ReadError::Bad(message)) => {
@@ -488,7 +488,7 @@ impl Store for PgStore {
             self.stats.set_unreachable(None);
         }
         self.versions.extend(versions);
-        self.low_xid = self.low_xid.max(low_xid);
+        self.unseen = unseen;
         if changes.accounts.is_empty() && changes.keys.is_empty() {
             return Ok(None);
         }
@@ -565,17 +565,17 @@ fn create_schema(client: &mut Client, currency: &str) -> Result<(), String> {
 }
 
 /// Everything the database holds, as of one snapshot: the accounts, the open sessions, the
-/// keys; each account's version; the snapshot's `xmin` (see [`PgStore::low_xid`]).
+/// keys; each account's version; what the snapshot could not see (see [`PgStore::unseen`]).
 fn load(
     client: &mut Client,
     references: &mut References,
-) -> Result<(Loaded, HashMap<Account, u64>, u64), ReadError> {
+) -> Result<(Loaded, HashMap<Account, u64>, Unseen), ReadError> {
     let mut transaction = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()?;
-    let low_xid = rows::snapshot_xmin(&mut transaction)?;
+    let unseen = rows::unseen(&mut transaction)?;
     let next_seq = transaction
         .query_one("SELECT coalesce(max(seq), 0) + 1 FROM entries", &[])?
         .try_get::<_, i64>(0)?
@@ -609,7 +609,7 @@ fn load(
         next_seq,
         sessions,
     };
-    Ok((loaded, versions, low_xid))
+    Ok((loaded, versions, unseen))
 }
 
 #[cfg(test)]

@@ -196,24 +196,42 @@ pub(super) fn key(row: &Row) -> Result<Option<RefKey>, ReadError> {
     Ok(RefKey::of(kind, owner, &row.try_get::<_, String>(2)?))
 }
 
-/// The `xmin` of the transaction's snapshot: every transaction with a smaller id had ended
-/// when it was taken.
-pub(super) fn snapshot_xmin(transaction: &mut postgres::Transaction<'_>) -> Result<u64, ReadError> {
-    let text: String = transaction
-        .query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", &[])?
-        .try_get(0)?;
-    text.parse().map_err(|_| bad("transaction id", &text))
+/// The transactions a read could not see: those in progress when its snapshot was taken,
+/// and every one from `xmax` on. What the next read must look at, and only that: a
+/// transaction left open for long (an idle `psql` in `BEGIN`) stays one id in the list
+/// instead of holding every read back to where it began.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Unseen {
+    pub(super) xmax: i64,
+    pub(super) in_progress: Vec<i64>,
 }
 
-/// What transactions at or past `low_xid` wrote, in one snapshot: the changes, each changed
-/// account's version, and the snapshot's `xmin` (the next read's `low_xid`).
-pub(super) type Read = (Changes, HashMap<Account, u64>, u64);
+/// What the transaction's snapshot cannot see.
+pub(super) fn unseen(transaction: &mut postgres::Transaction<'_>) -> Result<Unseen, ReadError> {
+    let row = transaction.query_one(
+        "SELECT pg_snapshot_xmax(s)::text, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) \
+         FROM pg_current_snapshot() AS s",
+        &[],
+    )?;
+    let id = |text: &str| text.parse::<i64>().map_err(|_| bad("transaction id", text));
+    let xmax = id(&row.try_get::<_, String>(0)?)?;
+    let in_progress = row
+        .try_get::<_, Vec<String>>(1)?
+        .iter()
+        .map(|text| id(text))
+        .collect::<Result<_, _>>()?;
+    Ok(Unseen { xmax, in_progress })
+}
+
+/// What the transactions `unseen` by the last read wrote, in one snapshot: the changes, each
+/// changed account's version, and what this read could not see (the next read's `unseen`).
+pub(super) type Read = (Changes, HashMap<Account, u64>, Unseen);
 
 /// Accounts whose version is the one in `known` are left out: this server wrote (or read)
 /// them as they are.
 pub(super) fn changes_since(
     client: &mut Client,
-    low_xid: u64,
+    unseen_before: &Unseen,
     known: &HashMap<Account, u64>,
 ) -> Result<Read, ReadError> {
     let mut transaction = client
@@ -225,15 +243,15 @@ pub(super) fn changes_since(
     // statistics lag its growth (a busy ledger between two ANALYZEs) would otherwise be
     // scanned whole, many times a second (seen: 236M rows read in a 5-s benchmark).
     transaction.batch_execute("SET LOCAL enable_seqscan = off")?;
-    let next_low = snapshot_xmin(&mut transaction)?;
-    let low = i64::try_from(low_xid).unwrap_or(i64::MAX);
+    let unseen_now = unseen(&mut transaction)?;
+    let (from, open) = (&unseen_before.xmax, &unseen_before.in_progress);
     let mut changes = Changes::default();
     let mut versions = HashMap::new();
     let mut names = Vec::new();
     for row in transaction.query(
         "SELECT account, opening::text, balance::text, version FROM accounts \
-         WHERE xid >= $1",
-        &[&low],
+         WHERE xid >= $1 OR xid = ANY($2)",
+        &[from, open],
     )? {
         let (account, opening, balance, version) = account(&row)?;
         if known.get(&account) == Some(&version) {
@@ -245,8 +263,9 @@ pub(super) fn changes_since(
     }
     for row in transaction.query(
         "SELECT kind, account, reference FROM entries \
-         WHERE xid >= $1 AND reference <> '' AND kind IN ('call', 'adjustment')",
-        &[&low],
+         WHERE (xid >= $1 OR xid = ANY($2)) AND reference <> '' \
+         AND kind IN ('call', 'adjustment')",
+        &[from, open],
     )? {
         if let Some(key) = key(&row)? {
             changes.keys.push(key);
@@ -263,5 +282,5 @@ pub(super) fn changes_since(
         }
     }
     transaction.commit()?;
-    Ok((changes, versions, next_low))
+    Ok((changes, versions, unseen_now))
 }

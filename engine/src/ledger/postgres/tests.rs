@@ -418,3 +418,38 @@ fn one_session_id_for_two_payers_on_two_servers_goes_to_one() {
         }
     }
 }
+
+/// A transaction left open on the database (an operator's `BEGIN` in psql, holding a
+/// transaction id) neither hides the servers' changes from each other nor makes them read
+/// everything since it began: it is one id in the list the next read looks at.
+#[test]
+fn a_transaction_left_open_on_the_database_hides_nothing() {
+    let Some(pg) = private_postgres() else { return };
+    let [(a, accounts_a), (_b, accounts_b)] = two_servers(&pg, "left_open");
+    let url = format!(
+        "postgresql://ratel@/left_open?host={}",
+        pg.socket_dir().display()
+    );
+    let mut operator = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    let mut open = operator.transaction().unwrap();
+    open.query_one("SELECT pg_current_xact_id()", &[]).unwrap();
+    for i in 0..20 {
+        let outcome = a.commit(vec![charge(
+            &accounts_a,
+            "alice",
+            "-0.01",
+            &format!("o-{i}"),
+        )]);
+        let Applied::Done(entry) = &outcome[0] else {
+            panic!("{outcome:?}")
+        };
+        let after = entry.balance_after;
+        let seen =
+            within_a_second(|| accounts_b.user_by_username("alice").unwrap().balance() == after);
+        assert!(
+            seen.is_some(),
+            "change {i} not seen with a transaction left open"
+        );
+    }
+    open.rollback().unwrap();
+}
