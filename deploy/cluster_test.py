@@ -84,6 +84,15 @@ def balance(base, account):
     return Decimal(answer["balance"]), Decimal(answer["reserved"])
 
 
+def metric(admin, name):
+    """The value of metric `name` in `admin`'s /metrics, as text (None when absent)."""
+    status, text = request(admin, "/metrics")
+    for line in str(text).splitlines() if status == 200 else []:
+        if line.startswith(name + " "):
+            return line.split()[1]
+    return None
+
+
 def psql(sql):
     runas = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     out = subprocess.run(runas + [f"{PGBIN}/psql", "-h", f"{DIR}/pg", "-U", "ratel", "-d", "ratel",
@@ -297,6 +306,7 @@ def test_database_lost():
         pg_ctl("-m", "fast", "-w", "stop")
         time.sleep(0.6)
         seen["health"] = [request(a, "/healthz")[0] for a in ADMINS]
+        seen["gauge"] = [metric(a, "ratel_ledger_unreachable") for a in ADMINS]
         seen["write"] = charge(SERVERS[0], "down-probe", "bob", 3)
         seen["read"] = request(SERVERS[1], "/v1/balance?account=bob")[0]
         seen["proxy_read"] = request(PROXY, "/billing/api/simple_balance/a1b2c3d4e5")[0]
@@ -308,6 +318,8 @@ def test_database_lost():
     sent, acked = under_load("down", outage, seconds=4.0)
     if seen["health"] != [503, 503]:
         fail(f"/healthz while PostgreSQL is down: {seen['health']}")
+    if seen["gauge"] != ["1", "1"]:
+        fail(f"ratel_ledger_unreachable while PostgreSQL is down: {seen['gauge']}")
     if seen["write"][0] != 503 or seen["write"][1] != {"error": "ledger unavailable"}:
         fail(f"a charge while PostgreSQL is down: {seen['write']}")
     if seen["read"] != 200 or seen["proxy_read"] != 200:
@@ -315,6 +327,9 @@ def test_database_lost():
     for admin in ADMINS:
         if settled(lambda a=admin: request(a, "/healthz")[0] == 200, 10) is None:
             fail(f"{admin}/healthz after PostgreSQL came back")
+    for admin in ADMINS:
+        if settled(lambda a=admin: metric(a, "ratel_ledger_unreachable") == "0", 10) is None:
+            fail(f"{admin} ratel_ledger_unreachable after PostgreSQL came back")
     resent = resend_all(sent, SERVERS[0])
     check_once("down", sent, acked, resent)
     total = sum(cost for cost, _ in resent.values())
@@ -324,7 +339,7 @@ def test_database_lost():
             fail(f"bob at {base}: {balance(base, 'bob')[0]}, expected {bob_before - total}")
     lost = len(sent) - len(acked) - fresh
     ok(f"PostgreSQL stopped for about 1 s under load: /healthz 503 on both, charges 503 "
-       f"{{\"error\":\"ledger unavailable\"}}, reads 200 (direct and through HAProxy); back "
+       f"{{\"error\":\"ledger unavailable\"}}, ratel_ledger_unreachable 1, reads 200 (direct and through HAProxy); back "
        f"without a restart; {len(sent)} ids sent, {len(acked)} acknowledged, {fresh} "
        f"charged on resend, {lost} applied though their answer was lost; each once")
 

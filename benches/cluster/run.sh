@@ -39,19 +39,12 @@ trap cleanup EXIT
 cargo build --release --quiet -p ratel-tools -p ratel-server
 bin=$root/target/release
 data=$root/target/load/data
-if [ ! -s "$data/.complete" ]; then
-  echo "== generating (as benches/load does): 1M-row deck, 100k users, 100k cards, 200k numbers =="
-  "$bin/ratel-gen" -o "$data" --rows 1000000 --numbers 200000 --users 100000 --cards 100000
-  echo "done" > "$data/.complete"
-fi
-"$bin/tariff-compile" -o "$work/tariffs.ratel" wholesale="$data/wholesale.csv" >/dev/null
-awk -F, 'NR > 1 && $3 == "user" { print $2 }' "$data/users.csv" > "$work/users.txt"
+. benches/ledger/callers.sh
+prepare_callers "$bin" "$data" "$work" || exit 1
 # The second server's load generator walks the users from the other end: two softswitches
 # charge different callers (walking the same list in step, every batch of one server would
 # touch the accounts the other just changed, a conflict a batch).
 tac "$work/users.txt" > "$work/users2.txt"
-head -50000 "$data/numbers.txt" | "$bin/tariff-lookup" -a "$work/tariffs.ratel" -t wholesale \
-  | awk -F, 'NR > 1 && $2 != "" { print $1 }' > "$work/numbers.txt"
 
 # The database server: a private cluster, Unix socket only, default durability.
 sock=$work/pg

@@ -180,21 +180,8 @@ lua=$root/benches/ledger/calls.lua
 if [ -z "$data" ]; then
   if [ -s "$root/target/load/data/.complete" ]; then data=$root/target/load/data; else data=$work/data; fi
 fi
-if [ ! -s "$data/.complete" ]; then
-  echo "== generating (as benches/load does): 1M-row deck, 100k users, 100k cards, 200k numbers =="
-  "$bin/ratel-gen" -o "$data" --rows 1000000 --numbers 200000 --users 100000 --cards 100000
-  echo "done" > "$data/.complete"
-fi
-if [ ! -s "$work/tariffs.ratel" ] || [ "$data/wholesale.csv" -nt "$work/tariffs.ratel" ] || [ "$data/.complete" -nt "$work/tariffs.ratel" ]; then
-  "$bin/tariff-compile" -o "$work/tariffs.ratel" wholesale="$data/wholesale.csv" >/dev/null
-fi
-# Callers: the generated plain users (every one is on the `wholesale` tariff). Numbers: those
-# of numbers.txt that have a rate in that tariff (about 10% have none), so every charge is a
-# real one; a "rate not found" answer would be cheap and flatter the figures.
-awk -F, 'NR > 1 && $3 == "user" { print $2 }' "$data/users.csv" > "$work/users.txt"
-head -50000 "$data/numbers.txt" | "$bin/tariff-lookup" -a "$work/tariffs.ratel" -t wholesale \
-  | awk -F, 'NR > 1 && $2 != "" { print $1 }' > "$work/numbers.txt"
-[ -s "$work/users.txt" ] && [ -s "$work/numbers.txt" ] || { echo "run.sh: no users or no rated numbers in $data" >&2; exit 1; }
+. "$root/benches/ledger/callers.sh"
+prepare_callers "$bin" "$data" "$work" || exit 1
 secret=ledgersecret
 if has reads && { [ ! -s "$work/requests/user_simple_balance_get.txt" ] || [ "$data/.complete" -nt "$work/requests/user_simple_balance_get.txt" ]; }; then
   "$bin/ratel-load" requests --data "$data" --deck wholesale="$data/wholesale.csv" --secret "$secret" \

@@ -241,11 +241,16 @@ impl Ledger {
         }
         report.opened = openings.len();
         let outcomes = self.commit(openings);
+        let mut opened_elsewhere = false;
         for outcome in outcomes {
             let reason = match outcome {
                 // The committer keeps every account opened (by this server or, with a
                 // shared store, another one first).
-                Applied::Done(_) | Applied::Duplicate(_) => continue,
+                Applied::Done(_) => continue,
+                Applied::Duplicate(_) => {
+                    opened_elsewhere = true;
+                    continue;
+                }
                 Applied::Refused(reason) | Applied::Failed(reason) => reason,
                 Applied::Session(_) => "unexpected outcome".into(),
             };
@@ -254,6 +259,9 @@ impl Ledger {
                 path: self.path.display().to_string(),
                 message: format!("the opening balances could not be written: {reason}"),
             });
+        }
+        if !opened_elsewhere {
+            return Ok(report);
         }
         // Accounts another server opened first hold their balance in the ledger's cell.
         let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);

@@ -108,6 +108,9 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
         "ratel_ledger_commits_total 1",
         "ratel_ledger_entries_total 13",
         "ratel_ledger_commit_failures_total 0",
+        // A ledger of its own (SQLite): nobody else to conflict with, nothing to reach.
+        "ratel_ledger_conflicts_total 0",
+        "ratel_ledger_unreachable 0",
         "ratel_tariff_rows 25",
         "ratel_users 9",
     ] {

@@ -17,7 +17,7 @@ use crate::ledger::{Level, Log, Stats};
 /// What the committer and the listener share.
 #[derive(Debug, Default)]
 pub(super) struct Shared {
-    /// This server's name in notifications.
+    /// This server's name in notifications (its own are ignored) and in its commits' tokens.
     pub(super) name: String,
     /// Set when another server notified a commit.
     pub(super) others: AtomicBool,

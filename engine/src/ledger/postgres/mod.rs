@@ -82,8 +82,6 @@ pub(crate) struct PgStore {
     /// in rows with those `xid`s.
     unseen: Unseen,
     last_catch_up: Instant,
-    /// This server's name in notifications (its own are ignored).
-    name: String,
     /// The process serving this server's connection in the database.
     backend: Option<i32>,
     /// Commits sent so far (with the name, each one's token).
@@ -122,9 +120,8 @@ impl PgStore {
         create_schema(&mut client, currency).map_err(&fail)?;
         let (loaded, versions, unseen) =
             load(&mut client, references).map_err(|e| fail(e.message()))?;
-        let name = server_name();
         let shared = Arc::new(Shared {
-            name: name.clone(),
+            name: server_name(),
             ..Shared::default()
         });
         let listener = listener::start(
@@ -141,7 +138,6 @@ impl PgStore {
             versions,
             unseen,
             last_catch_up: Instant::now(),
-            name,
             unnotified: false,
             last_notify: Instant::now(),
             backend,
@@ -193,7 +189,7 @@ impl PgStore {
         }
         if let Some(client) = self.client.as_mut() {
             if client
-                .execute("SELECT pg_notify('ratel_ledger', $1)", &[&self.name])
+                .execute("SELECT pg_notify('ratel_ledger', $1)", &[&self.shared.name])
                 .is_ok()
             {
                 self.unnotified = false;
@@ -342,7 +338,7 @@ impl Store for PgStore {
     ) -> Result<(), AppendError> {
         let (guards, rows, puts, closed) = self.arguments(entries, sessions)?;
         self.commits += 1;
-        let token = format!("{}-{}", self.name, self.commits);
+        let token = format!("{}-{}", self.shared.name, self.commits);
         let client = self.client().map_err(AppendError::Failed)?;
         let answer = client.query_one(
             "SELECT ratel_commit($1, $2::text::jsonb, $3::text::jsonb, $4::text::jsonb, \
