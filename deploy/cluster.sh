@@ -89,7 +89,7 @@ for i in 0 1; do
       -e "s|^admin_listen = .*|admin_listen = \"127.0.0.1:${admin_ports[$i]}\"|" \
       -e "s#^\(artifact\|users\|cards\|card_groups\|currencies\) = \"\(.*\)\"#\1 = \"$root/fixtures/demo/\2\"#" \
       -e "s|^path = \"ledger.sqlite\"|url = \"$url\"|" \
-      -e "/^create = /d" \
+      -e "/^create = /d" -e "/^# A missing ledger file/d" -e "/^# production, where a missing ledger/d" \
       fixtures/demo/ratel.toml > "$dir/server$n.toml"
   target/release/ratel-server --config "$dir/server$n.toml" >> "$dir/server$n.log" 2>&1 &
   echo $! > "$dir/server$n.pid"

@@ -372,7 +372,10 @@ impl<S: Store> Committer<S> {
             mut sessions,
             outcomes,
         } = plan;
+        let wrote = !entries.is_empty() || !sessions.writes.is_empty();
         match &committed {
+            // A batch that wrote nothing (repeats, refusals) proves nothing about the store.
+            Ok(()) if !wrote => {}
             Ok(()) => {
                 let failed = self.stats.failing.swap(0, Ordering::Relaxed);
                 if self.failing.take().is_some() {

@@ -80,23 +80,14 @@ struct File {
     sessions: SessionLimits,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct LedgerSection {
     path: Option<PathBuf>,
-    create: bool,
+    create: Option<bool>,
     url: Option<String>,
 }
 
-impl Default for LedgerSection {
-    fn default() -> LedgerSection {
-        LedgerSection {
-            path: None,
-            create: true,
-            url: None,
-        }
-    }
-}
 
 impl Default for File {
     fn default() -> File {
@@ -192,6 +183,14 @@ impl Config {
                         .into(),
                 ))
             }
+            (Some(_), None) if file.ledger.create.is_some() => {
+                return Err(invalid(
+                    None,
+                    "[ledger] create is about a ledger file (path); with url the first \
+                     server creates the schema in an empty database"
+                        .into(),
+                ))
+            }
             (Some(url), None) => Some(
                 Target::parse(url)
                     .map_err(|message| invalid(None, format!("ledger.url: {message}")))?,
@@ -221,7 +220,7 @@ impl Config {
                 ledger: None,
             },
             ledger: at(&ledger_path),
-            ledger_create: file.ledger.create,
+            ledger_create: file.ledger.create.unwrap_or(true),
             ledger_url,
             api: ApiSettings {
                 numbers: file.numbers,

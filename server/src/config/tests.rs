@@ -512,7 +512,7 @@ fn a_postgresql_ledger_is_a_url_and_never_also_a_path() {
     let target = config.ledger_url.expect("a PostgreSQL ledger");
     assert_eq!(
         target.to_string(),
-        "postgresql://ratel@/run/postgresql/billing"
+        "postgresql://ratel@/billing?host=/run/postgresql"
     );
     assert_eq!(
         error("[ledger]\npath = \"l.sqlite\"\nurl = \"postgresql://ratel:pw-s3cret@/b?host=/x\"\n"),

@@ -12,6 +12,15 @@ pub(super) fn state(error: &postgres::Error) -> Option<&SqlState> {
 pub(super) fn say(error: &postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => format!("cannot reach PostgreSQL: {error}"),
+        None => {
+            // The cause (no such socket, connection refused, ...) is in the source chain.
+            let mut said = format!("cannot reach PostgreSQL: {error}");
+            let mut cause = std::error::Error::source(error);
+            while let Some(inner) = cause {
+                said.push_str(&format!(": {inner}"));
+                cause = inner.source();
+            }
+            said
+        }
     }
 }

@@ -91,6 +91,24 @@ END $$;
 DROP TRIGGER IF EXISTS entries_are_never_changed ON entries;
 CREATE TRIGGER entries_are_never_changed BEFORE UPDATE OR DELETE ON entries
     FOR EACH ROW EXECUTE FUNCTION ratel_append_only();
+DROP TRIGGER IF EXISTS entries_are_never_truncated ON entries;
+CREATE TRIGGER entries_are_never_truncated BEFORE TRUNCATE ON entries
+    FOR EACH STATEMENT EXECUTE FUNCTION ratel_append_only();
+
+-- An account changed by anything but ratel_commit (an operator's UPDATE in psql) gets a new
+-- version and the writing transaction's id, so every server reads the change and takes it in
+-- instead of overwriting it or refusing every commit of that account. ratel_commit sets
+-- both itself: the condition is false for it, and the function is never called.
+CREATE OR REPLACE FUNCTION ratel_account_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.version := nextval('ratel_commit_seq');
+    NEW.xid := pg_current_xact_id()::text::bigint;
+    RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS accounts_changed_by_hand ON accounts;
+CREATE TRIGGER accounts_changed_by_hand BEFORE UPDATE ON accounts
+    FOR EACH ROW WHEN (NEW.version = OLD.version OR NEW.xid = OLD.xid)
+    EXECUTE FUNCTION ratel_account_changed();
 
 -- One commit of one server, in one statement: checks that no account it touches changed
 -- since the server last read it (the version it read, or absent for an account it opens),

@@ -75,18 +75,34 @@ impl Target {
 }
 
 impl fmt::Display for Target {
-    /// `postgresql://USER@HOST:PORT/DB`, never the password.
+    /// `postgresql://USER@HOST:PORT/DB`, or `postgresql://USER@/DB?host=/SOCKET/DIR` for a
+    /// Unix socket (as it is written in `[ledger] url`); never the password.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let user = self.config.get_user().unwrap_or("");
         let db = self.config.get_dbname().unwrap_or("");
-        let host = match self.config.get_hosts().first() {
-            Some(Host::Tcp(name)) => name.clone(),
-            Some(Host::Unix(dir)) => dir.display().to_string(),
-            None => String::new(),
-        };
-        match self.config.get_ports().first() {
-            Some(port) => write!(f, "postgresql://{user}@{host}:{port}/{db}"),
-            None => write!(f, "postgresql://{user}@{host}/{db}"),
+        let port = self
+            .config
+            .get_ports()
+            .first()
+            .map(|port| format!(":{port}"));
+        match self.config.get_hosts().first() {
+            Some(Host::Unix(dir)) => {
+                let port = port.map(|port| format!("&port={}", &port[1..]));
+                write!(
+                    f,
+                    "postgresql://{user}@/{db}?host={}{}",
+                    dir.display(),
+                    port.unwrap_or_default()
+                )
+            }
+            Some(Host::Tcp(name)) => {
+                write!(
+                    f,
+                    "postgresql://{user}@{name}{}/{db}",
+                    port.unwrap_or_default()
+                )
+            }
+            None => write!(f, "postgresql://{user}@/{db}"),
         }
     }
 }
@@ -112,7 +128,7 @@ mod tests {
         let socket = Target::parse("postgresql://ratel@/billing?host=/run/postgresql").unwrap();
         assert_eq!(
             socket.to_string(),
-            "postgresql://ratel@/run/postgresql/billing"
+            "postgresql://ratel@/billing?host=/run/postgresql"
         );
         let no_db = Target::parse("postgresql://ratel:s3cret@db.example").unwrap_err();
         assert_eq!(no_db, "the PostgreSQL URL names no database");

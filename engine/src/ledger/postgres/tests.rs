@@ -333,7 +333,11 @@ fn the_database_keeps_entries_append_only_and_refuses_a_foreign_ledger() {
     ledger.attach(&mut demo_accounts()).unwrap();
     drop(ledger);
     let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
-    for statement in ["UPDATE entries SET amount = 1", "DELETE FROM entries"] {
+    for statement in [
+        "UPDATE entries SET amount = 1",
+        "DELETE FROM entries",
+        "TRUNCATE entries",
+    ] {
         let error = format!("{:?}", client.execute(statement, &[]).unwrap_err());
         assert!(error.contains("append-only"), "{statement}: {error}");
     }
@@ -452,4 +456,60 @@ fn a_transaction_left_open_on_the_database_hides_nothing() {
         );
     }
     open.rollback().unwrap();
+}
+
+/// An operator's UPDATE of a balance in psql (with or without touching `version`) is taken
+/// in by every server: they answer it, and their next commits for the account build on it
+/// instead of overwriting it or being refused.
+#[test]
+fn a_balance_changed_by_hand_is_taken_in_by_every_server() {
+    let Some(pg) = private_postgres() else { return };
+    let [(a, accounts_a), (b, accounts_b)] = two_servers(&pg, "by_hand");
+    let alice = |accounts: &Accounts| accounts.user_by_username("alice").unwrap().balance();
+    // What the operator sets, and the balance after one charge of 0.50 through each server.
+    for (statement, set, expected) in [
+        (
+            "UPDATE accounts SET balance = 1000 WHERE account = 'user:3'",
+            "1000",
+            "999",
+        ),
+        (
+            "UPDATE accounts SET balance = 2000, version = version + 1 WHERE account = 'user:3'",
+            "2000",
+            "1999",
+        ),
+    ] {
+        pg.psql("by_hand", statement);
+        for accounts in [&accounts_a, &accounts_b] {
+            let seen = within(Duration::from_secs(3), || alice(accounts) == d(set));
+            assert!(seen, "{statement}: {}", alice(accounts));
+        }
+        let id = format!("after-{expected}");
+        assert!(matches!(
+            a.commit(vec![charge(&accounts_a, "alice", "-0.5", &id)])[0],
+            Applied::Done(_)
+        ));
+        let id = format!("after-b-{expected}");
+        assert!(matches!(
+            b.commit(vec![charge(&accounts_b, "alice", "-0.5", &id)])[0],
+            Applied::Done(_)
+        ));
+        let stored = pg.psql(
+            "by_hand",
+            "SELECT balance FROM accounts WHERE account = 'user:3'",
+        );
+        assert_eq!(d(&stored), d(expected), "{statement}");
+    }
+}
+
+/// Waits (at most `limit`) until `check` holds.
+fn within(limit: Duration, check: impl Fn() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    check()
 }
