@@ -88,7 +88,6 @@ struct LedgerSection {
     url: Option<String>,
 }
 
-
 impl Default for File {
     fn default() -> File {
         File {
