@@ -282,13 +282,15 @@ cpu_report() {
 # sets group (commits, entries a commit, share of the time spent committing and syncing).
 ledger_metrics() {
   curl -s "http://$admin/metrics" | awk '$1 == "ratel_ledger_commits_total" { c = $2 } $1 == "ratel_ledger_entries_total" { e = $2 }
-    $1 == "ratel_ledger_commit_seconds_total" { s = $2 } END { print c + 0, e + 0, s + 0 }'
+    $1 == "ratel_ledger_commit_seconds_total" { s = $2 } $1 == "ratel_ledger_committer_wakeups_total" { w = $2 }
+    END { print c + 0, e + 0, s + 0, w + 0 }'
 }
 ledger_mark() { ledger_before=$(ledger_metrics); ledger_wall=$(date +%s.%N); }
 ledger_report() {
   group=$(awk -v a="$ledger_before" -v b="$(ledger_metrics)" -v t0="$ledger_wall" -v t1="$(date +%s.%N)" \
     'BEGIN { split(a, x, " "); split(b, y, " "); c = y[1] - x[1]; e = y[2] - x[2]; per = 0; if (c > 0) per = e / c
-             printf "%d commits, %.1f entries a commit, committing %.0f%% of the time", c, per, 100 * (y[3] - x[3]) / (t1 - t0) }')
+             w = 0; if (e > 0) w = (y[4] - x[4]) / e
+             printf "%d commits, %.1f entries a commit, committing %.0f%% of the time, %.3f committer wake-ups an entry", c, per, 100 * (y[3] - x[3]) / (t1 - t0), w }')
 }
 
 # charge NAME THREADS CONNECTIONS SECONDS PER_REQUEST [RATE]: one wrk run of calls.lua;

@@ -99,8 +99,26 @@ impl Input {
 /// socket has now (`None`: not known to be set).
 #[derive(Debug)]
 struct Deadline {
-    at: Instant,
+    /// `None` after an answer: set by the first read that waits for the next request (one
+    /// clock read for both the deadline and the wait; none when that request is already
+    /// in the buffer).
+    at: Option<Instant>,
+    /// The time a request may take: `request_timeout`.
+    length: Duration,
     armed: Option<Duration>,
+}
+
+impl Deadline {
+    /// What is left to wait, armed as a socket timeout; `None` once the deadline passed.
+    fn left(&mut self) -> Option<Duration> {
+        match self.at {
+            Some(at) => timeout_until(at),
+            None => {
+                self.at = Some(Instant::now() + self.length);
+                socket_timeout(self.length)
+            }
+        }
+    }
 }
 
 /// How a wait for input ended when it brought nothing.
@@ -136,7 +154,8 @@ pub(crate) fn serve(
     let mut params = Params::new();
     let mut snapshots = arc_swap::Cache::new(app.store.cell());
     let mut deadline = Deadline {
-        at: Instant::now() + app.request_timeout,
+        at: None,
+        length: app.request_timeout,
         armed: None,
     };
     let mut continue_sent = false;
@@ -156,8 +175,9 @@ pub(crate) fn serve(
                 out.clear();
                 let snapshot = snapshots.load();
                 // One reading of each clock per request: the time rates are taken at (also
-                // the Date header), and the start of the handler's time.
-                let (now, received) = (Timestamp::now(), Instant::now());
+                // the Date header; the coarse clock, read without the hardware clock), and
+                // the start of the handler's time.
+                let (now, received) = (Timestamp::now_coarse(), Instant::now());
                 let (status, content, json, allow) = match kind {
                     Listener::Api => {
                         let answered = answer(app, snapshot, &request, now, &mut params, &mut body);
@@ -211,7 +231,7 @@ pub(crate) fn serve(
                         *buffer = Vec::with_capacity(4096);
                     }
                 }
-                deadline.at = Instant::now() + app.request_timeout;
+                deadline.at = None;
                 continue_sent = false;
             }
             Parsed::AwaitingBody {
@@ -344,7 +364,7 @@ fn read_more(
     deadline: &mut Deadline,
 ) -> Result<(), Ended> {
     loop {
-        let left = timeout_until(deadline.at).ok_or(Ended::TimedOut)?;
+        let left = deadline.left().ok_or(Ended::TimedOut)?;
         if deadline
             .armed
             .is_none_or(|armed| armed > left + DEADLINE_SLACK)

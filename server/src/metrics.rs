@@ -468,6 +468,12 @@ pub fn render_ledger(ledger: &ratel_engine::ledger::Ledger, out: &mut String) {
             stats.conflicts.load(Relaxed) as f64,
         ),
         (
+            "ratel_ledger_committer_wakeups_total",
+            "counter",
+            "Times a request woke the ledger's committer thread (it was waiting for work); under load far fewer than the changes.",
+            ledger.committer_wakeups() as f64,
+        ),
+        (
             "ratel_ledger_unreachable",
             "gauge",
             "1 while the ledger's database cannot be reached (PostgreSQL ledger), else 0.",

@@ -5,12 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::change::{Applied, Change, Done, Submission, OTHER_PAYER};
 use super::change::{SessionOp, SessionOutcome};
+use super::inbox::{Inbox, Taken};
 use super::kind::{Kind, RefKey};
 use super::known::Known;
 use super::options::{Level, Log};
@@ -85,11 +85,11 @@ struct Plan {
 /// Sessions expired in one commit at most (more wait for the next).
 const EXPIRE_AT_ONCE: usize = 1_000;
 
-/// Runs the committer until every sender is gone.
+/// Runs the committer until the ledger is closed (and what was queued is committed).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run<S: Store>(
     store: S,
-    jobs: Receiver<Job>,
+    inbox: Arc<Inbox>,
     references: References,
     next_seq: u64,
     stats: Arc<Stats>,
@@ -114,36 +114,28 @@ pub(crate) fn run<S: Store>(
     loop {
         committer.catch_up(false);
         committer.expire_due();
-        let first = match jobs.recv_timeout(WATCH_EVERY) {
-            Ok(job) => job,
-            Err(RecvTimeoutError::Timeout) => {
+        let (mut batch, mut count) = (Vec::new(), 0);
+        match inbox.take(WATCH_EVERY, 1, &mut count, &mut batch) {
+            Taken::Closed => break,
+            Taken::TimedOut if batch.is_empty() => {
                 committer.store.watch();
                 continue;
             }
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        let mut batch = vec![first];
-        let mut count = batch[0].submissions.len();
-        let gather_until = (last_jobs >= GATHER_AFTER_JOBS).then(|| Instant::now() + GATHER_FOR);
-        while count < MAX_BATCH {
-            let next = match jobs.try_recv() {
-                Ok(job) => Some(job),
-                // Nothing queued: commit now, unless gathering and not yet enough.
-                Err(_) => match gather_until {
-                    Some(until) if count < GATHER_ENOUGH => {
-                        let left = until.saturating_duration_since(Instant::now());
-                        if left.is_zero() {
-                            None
-                        } else {
-                            jobs.recv_timeout(left).ok()
-                        }
-                    }
-                    _ => None,
-                },
-            };
-            let Some(job) = next else { break };
-            count += job.submissions.len();
-            batch.push(job);
+            Taken::TimedOut | Taken::Jobs => {}
+        }
+        // Many clients at once: wait a little for more of them (woken early only when
+        // enough have come), so that one commit carries them all.
+        if last_jobs >= GATHER_AFTER_JOBS {
+            let until = Instant::now() + GATHER_FOR;
+            while count < GATHER_ENOUGH.min(MAX_BATCH) {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero()
+                    || inbox.take(left, GATHER_ENOUGH - count, &mut count, &mut batch)
+                        != Taken::Jobs
+                {
+                    break;
+                }
+            }
         }
         last_jobs = batch.len();
         committer.commit(batch);

@@ -16,6 +16,7 @@ mod commit;
 mod committer;
 mod error;
 mod file_watch;
+mod inbox;
 mod kind;
 mod known;
 mod options;
@@ -43,6 +44,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
+use inbox::Inbox;
+
 use known::Known;
 
 use crate::accounts::{Account, Accounts, BalanceCell};
@@ -51,7 +54,8 @@ use crate::accounts::{Account, Accounts, BalanceCell};
 #[derive(Debug)]
 pub struct Ledger {
     path: PathBuf,
-    sender: Option<mpsc::Sender<committer::Job>>,
+    /// The queue to the committer (closed when the ledger is dropped).
+    inbox: Arc<Inbox>,
     thread: Option<std::thread::JoinHandle<()>>,
     known: Arc<Mutex<HashMap<Account, Known>>>,
     stats: Arc<Stats>,
@@ -149,7 +153,8 @@ impl Ledger {
             .map(|(account, known)| (*account, Arc::clone(&known.cell)))
             .collect();
         let sessions = session::SessionBook::load(open_sessions, &cells);
-        let (sender, receiver) = mpsc::channel();
+        let inbox = Arc::new(Inbox::default());
+        let receiver = Arc::clone(&inbox);
         let shared = Arc::clone(&stats);
         let known = Arc::new(Mutex::new(known));
         let held = Arc::clone(&known);
@@ -166,7 +171,7 @@ impl Ledger {
             })?;
         Ok(Ledger {
             path: path.to_owned(),
-            sender: Some(sender),
+            inbox,
             thread: Some(thread),
             known,
             stats,
@@ -203,9 +208,13 @@ impl Ledger {
     /// durable. When the committer has stopped, `done` is dropped uncalled (a waiter sees
     /// its channel close).
     pub fn submit(&self, submissions: Vec<Submission>, done: Done) {
-        if let Some(sender) = &self.sender {
-            let _ = sender.send(committer::Job { submissions, done });
-        }
+        self.inbox.push(committer::Job { submissions, done });
+    }
+
+    /// Times a request had to wake the committer (it waited for work): under load, far
+    /// fewer than the requests (see `inbox`).
+    pub fn committer_wakeups(&self) -> u64 {
+        self.inbox.wakeups()
     }
 
     /// Gives `accounts` their live balances: an account the ledger owns gets its cell (the
@@ -295,7 +304,7 @@ impl Commit for Ledger {
 impl Drop for Ledger {
     /// Stops the committer after the batches already handed to it, and waits for it.
     fn drop(&mut self) {
-        drop(self.sender.take());
+        self.inbox.close();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

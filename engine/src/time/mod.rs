@@ -33,6 +33,25 @@ impl Timestamp {
         Timestamp(i64::try_from(seconds).unwrap_or(i64::MAX))
     }
 
+    /// The current time, whole seconds, from the kernel's coarse clock: no hardware clock
+    /// read (a few nanoseconds), at most one scheduler tick (1 to 4 ms) behind
+    /// [`Timestamp::now`]. The server reads it once a request: a request answered in the
+    /// first milliseconds of a second may be dated the second before (docs/server.md).
+    pub fn now_coarse() -> Timestamp {
+        let mut spec = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `spec` is a valid, writable timespec for the call's duration.
+        #[allow(unsafe_code)]
+        let read = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut spec) };
+        if read == 0 {
+            Timestamp(i64::from(spec.tv_sec))
+        } else {
+            Timestamp::now()
+        }
+    }
+
     /// Parses `YYYY-MM-DD` (midnight) or `YYYY-MM-DD HH:MM:SS`, validating the calendar.
     ///
     /// ```

@@ -175,3 +175,15 @@ proptest::proptest! {
         proptest::prop_assert_eq!(days_from_civil(y, m, d), days);
     }
 }
+
+#[test]
+fn the_coarse_clock_is_at_most_a_second_behind_and_never_ahead() {
+    for _ in 0..1000 {
+        let coarse = Timestamp::now_coarse();
+        let precise = Timestamp::now();
+        assert!(
+            coarse <= precise && precise.0 - coarse.0 <= 1,
+            "{coarse:?} {precise:?}"
+        );
+    }
+}

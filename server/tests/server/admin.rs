@@ -120,6 +120,15 @@ fn admin_health_metrics_and_reload_by_request_and_by_sighup() {
             metrics.body
         );
     }
+    // The committer is woken at most once a commit (requests that find it busy only queue).
+    let value = |name: &str| {
+        metrics
+            .body
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} missing from\n{}", metrics.body))
+    };
+    assert!(value("ratel_ledger_committer_wakeups_total") <= value("ratel_ledger_commits_total"));
     assert_eq!(server.admin_request("GET", "/reload").status, 405);
 
     // A changed users.csv is picked up by POST /reload: alice's new unique_hash answers, and
