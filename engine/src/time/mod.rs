@@ -46,7 +46,7 @@ impl Timestamp {
         #[allow(unsafe_code)]
         let read = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut spec) };
         if read == 0 {
-            Timestamp(i64::from(spec.tv_sec))
+            Timestamp(spec.tv_sec)
         } else {
             Timestamp::now()
         }
