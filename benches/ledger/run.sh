@@ -8,7 +8,9 @@
 #   3b. sessions (calls in progress): starts, and the end of each one granted once its start
 #      was answered, 64 connections (wrk with sessions.lua): completed sessions a second;
 #   4. balance reads (user_simple_balance_get) against the hello-world ceiling, alone and
-#      while a rate-limited charger sends 5,000 calls a second (its p99 is the p99 of a charge);
+#      while rate-limited chargers send 5,000 calls and 2,500 sessions a second (their p99 is
+#      the p99 of a charge), and against the ceiling under the same side load (the chargers
+#      then send to the ceiling, so their load generators cost both sides alike);
 #   5. the SQLite ledger's size per entry.
 # See benches/ledger/README.md.
 #
@@ -20,9 +22,10 @@
 # --only "pg single batch sessions reads size" (the parts to run; default all), --data DIR (ratel-gen
 # data; default target/load/data when benches/load made it, else target/ledger/data),
 # --batch N (calls per request in part 3, default 100), --batch-connections N (default 64),
-# --charge-rate N (calls a second in part 4, default 5000), --charger calls|sessions (part 4's
-# charger charges finished calls, or opens and ends sessions: --charge-rate requests a second,
-# starts and ends together), --profile (perf record of the
+# --charge-rate N (calls a second in part 4, default 5000), --session-rate N (sessions a second
+# in part 4, each a start and an end: twice as many requests; default 2500), --charger
+# calls|sessions|both (part 4's side load: finished calls, sessions, or both at once; default
+# both), --profile (perf record of the
 # server during parts 2-4: its top functions go into the report), --rounds N (default 1, at
 # most 5: parts 1-3 run N times in turn, PostgreSQL then Ratel, and part 4 runs N rounds of
 # ceiling / reads alone / reads while charging; medians and every round are reported).
@@ -40,7 +43,8 @@ batch=100
 batch_connections=64
 charge_rate=5000
 charger_connections=100
-charger_kind=calls
+session_rate=2500
+charger_kind=both
 rounds=1
 profile=0
 while [ $# -gt 0 ]; do
@@ -52,13 +56,14 @@ while [ $# -gt 0 ]; do
     --batch) batch=$2; shift 2 ;;
     --batch-connections) batch_connections=$2; shift 2 ;;
     --charge-rate) charge_rate=$2; shift 2 ;;
+    --session-rate) session_rate=$2; shift 2 ;;
     --charger) charger_kind=$2; shift 2 ;;
     --profile) profile=1; shift ;;
     --rounds) rounds=$2; shift 2 ;;
     *) echo "run.sh: unknown option $1 (see the head of this script)" >&2; exit 2 ;;
   esac
 done
-case ${charger_kind:-calls} in calls | sessions) ;; *) echo "run.sh: --charger is calls or sessions" >&2; exit 2 ;; esac
+case $charger_kind in calls | sessions | both) ;; *) echo "run.sh: --charger is calls, sessions or both" >&2; exit 2 ;; esac
 for part in $parts; do
   case $part in pg | single | batch | sessions | reads | size) ;; *) echo "run.sh: unknown part $part" >&2; exit 2 ;; esac
 done
@@ -66,8 +71,9 @@ done
   && [[ "$batch" =~ ^[0-9]+$ ]] && [ "$batch" -ge 1 ] && [ "$batch" -le 1000 ] \
   && [[ "$batch_connections" =~ ^[0-9]+$ ]] && [ "$batch_connections" -ge 2 ] \
   && [[ "$charge_rate" =~ ^[0-9]+$ ]] && [ "$charge_rate" -ge 2 ] \
+  && [[ "$session_rate" =~ ^[0-9]+$ ]] && [ "$session_rate" -ge 1 ] \
   && [[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -ge 1 ] && [ "$rounds" -le 5 ] || {
-  echo "run.sh: --seconds 1..120, --batch 1..1000, --batch-connections >= 2, --charge-rate >= 2, --rounds 1..5" >&2; exit 2; }
+  echo "run.sh: --seconds 1..120, --batch 1..1000, --batch-connections >= 2, --charge-rate >= 2, --session-rate >= 1, --rounds 1..5" >&2; exit 2; }
 has() { [[ " $parts " == *" $1 "* ]]; }
 
 work=$root/target/ledger
@@ -298,7 +304,7 @@ ledger_report() {
 charge() {
   local rate_per_thread=0
   [ -z "${6:-}" ] || rate_per_thread=$(awk -v r="$6" -v t="$2" 'BEGIN { printf "%.3f", r / t }')
-  wrk -t"$2" -c"$3" -d"$4"s --timeout 5s --latency -s "${charge_lua:-$lua}" "http://$api" -- \
+  wrk -t"$2" -c"$3" -d"$4"s --timeout 5s --latency -s "${charge_lua:-$lua}" "http://${charge_addr:-$api}" -- \
     "$work/users.txt" "$work/numbers.txt" "$5" "$token" "$tag-$1" "$rate_per_thread" > "$work/$1.txt" 2>&1 || true
   line=$(grep '^RESULT' "$work/$1.txt" || true)
   [ -n "$line" ] || { cat "$work/$1.txt"; echo "run.sh: wrk gave no RESULT line" >&2; exit 1; }
@@ -309,7 +315,7 @@ charge_errors() {
   errors_total=$((errors_total + n))
   [ "$n" -eq 0 ] || out "  errors in $1: call errors $(field call_errors "$line"), duplicates $(field duplicates "$line"), non-200 $(field non200 "$line"), socket errors $(field socket_errors "$line"); $(grep '^SAMPLE' "$work/$1.txt" | tr '\n' ' ')"
 }
-charge_command() { echo "wrk -t$1 -c$2 -d$3s --timeout 5s --latency -s benches/ledger/${charger_kind}.lua http://\$API -- users.txt numbers.txt $4 \$TOKEN TAG${5:+ $5}"; }
+charge_command() { echo "wrk -t$1 -c$2 -d$3s --timeout 5s --latency -s benches/ledger/${6:-calls}.lua http://\$API -- users.txt numbers.txt $4 \$TOKEN TAG${5:+ $5}"; }
 
 # profile_start NAME SECONDS / profile_stop NAME / profile_print NAME: with --profile, a flat
 # CPU profile of the server (perf record -F 499) over the next SECONDS, its top functions
@@ -493,68 +499,102 @@ if has reads; then
   }
   read_errors() { errors_total=$((errors_total + $(field non2xx "$rline") + $(field socket_errors "$rline"))); }
   median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-  # Rounds alternate ceiling, reads alone and reads while charging, so all three see the same
-  # moments of a noisy host; the table gives medians, and every round's figures below it.
-  # The charger: 2 threads x 50 connections, one call a request, paced to --charge-rate in
-  # total; it starts a second before the reads and ends two seconds after them. Enough
-  # connections that the pace, not the answers' latency, sets the rate (with 2 x 20, a
+  # The side load: 2 wrk threads x 50 connections a charger, paced to its rate in total;
+  # enough connections that the pace, not the answers' latency, sets the rate (with 2 x 20, a
   # 5,000/s charger reached 4,510/s: too few connections were free when their slots came).
+  # Calls: one finished call a request (calls.lua); sessions: a start, then its end
+  # (sessions.lua), two requests a session. Each starts a second before the reads and ends
+  # two seconds after them.
   charge_seconds=$((seconds + 3))
-  # --charger sessions: the charger opens and ends sessions (calls in progress) instead.
-  charge_lua=$root/benches/ledger/$charger_kind.lua
+  kinds=(); [ "$charger_kind" = sessions ] || kinds+=(calls); [ "$charger_kind" = calls ] || kinds+=(sessions)
+  side_rate() { case $1 in calls) echo "$charge_rate" ;; *) echo $((2 * session_rate)) ;; esac; }
+  # side_start ADDR NAME: the chargers against ADDR (ratel-server, or the ceiling: the same
+  # load generators then cost the ceiling what they cost Ratel); sets side_pids, side_wrks.
+  side_start() {
+    side_pids=(); side_wrks=""
+    local kind
+    for kind in "${kinds[@]}"; do
+      charge_addr=$1 charge_lua=$root/benches/ledger/$kind.lua \
+        charge "$2-$kind" 2 "$charger_connections" "$charge_seconds" 1 "$(side_rate "$kind")" &
+      side_pids+=($!)
+    done
+    charger="${side_pids[*]}"
+    sleep 1
+    local pid
+    for pid in "${side_pids[@]}"; do side_wrks="$side_wrks $(pgrep -P "$pid" -x wrk || true)"; done
+  }
+  side_ticks() { local t=0 pid; for pid in $side_wrks; do t=$((t + $(cpu_ticks "$pid" 2>/dev/null || echo 0))); done; echo "$t"; }
+  side_mark() { side_t0=$(date +%s.%N); side_ticks0=$(side_ticks); }
+  side_cores() { awk -v a="$side_ticks0" -v b="$(side_ticks)" -v t0="$side_t0" -v t1="$(date +%s.%N)" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }'; }
+  side_wait() { local pid; for pid in "${side_pids[@]}"; do wait "$pid" || { echo "run.sh: a charger failed" >&2; exit 1; }; done; charger=""; }
+  # Rounds alternate the ceiling alone, the ceiling under the side load, reads alone and reads
+  # under the side load, so all four see the same moments of a noisy host; the table gives
+  # medians, and every round's figures below it.
   start_hello "$bytes"
   ceil=(); ceil_p99=(); ceil_srv=(); ceil_wrk=(); ceil_busy=()
+  lceil=(); lceil_p99=(); lceil_srv=(); lceil_wrk=(); lceil_busy=(); lceil_side=()
   alone=(); alone_p99=(); alone_srv=(); alone_wrk=(); alone_busy=()
-  with=(); with_p99=(); with_srv=(); with_wrk=(); with_busy=(); with_charger_wrk=(); with_disk=()
-  rate=(); rate_p50=(); rate_p99=(); rate_max=()
+  with=(); with_p99=(); with_srv=(); with_wrk=(); with_busy=(); with_side=(); with_disk=()
+  declare -A side_got side_p50 side_p99 side_max
   for round in $(seq "$rounds"); do
     read_run "ceiling-$round" "$hello_addr" "$hello"
     ceil+=("$(field rps "$rline")"); ceil_p99+=("$(field p99_us "$rline")"); ceil_srv+=("$cores"); ceil_wrk+=("$wrk_cores"); ceil_busy+=("${busy%\%}")
+    side_start "$hello_addr" "ceiling-side-$round"
+    side_mark
+    read_run "ceiling-loaded-$round" "$hello_addr" "$hello"
+    lceil+=("$(field rps "$rline")"); lceil_p99+=("$(field p99_us "$rline")"); lceil_srv+=("$cores"); lceil_wrk+=("$wrk_cores"); lceil_busy+=("${busy%\%}"); lceil_side+=("$(side_cores)")
+    side_wait
     read_run "reads-alone-$round" "$api" "$server"; read_errors
     alone+=("$(field rps "$rline")"); alone_p99+=("$(field p99_us "$rline")"); alone_srv+=("$cores"); alone_wrk+=("$wrk_cores"); alone_busy+=("${busy%\%}")
-    charge "charger-$round" 2 "$charger_connections" "$charge_seconds" 1 "$charge_rate" &
-    charger=$!
-    sleep 1
-    charger_wrk=$(pgrep -P "$charger" -x wrk || true)
+    side_start "$api" "charger-$round"
     [ "$round" != 1 ] || profile_start reads-charged "$seconds"
     ledger_mark
-    charger_t0=$(date +%s.%N); charger_ticks=$(cpu_ticks "$charger_wrk" 2>/dev/null || echo x)
+    side_mark
     read_run "reads-charged-$round" "$api" "$server"; read_errors
-    with+=("$(field rps "$rline")"); with_p99+=("$(field p99_us "$rline")"); with_srv+=("$cores"); with_wrk+=("$wrk_cores"); with_busy+=("${busy%\%}"); with_disk+=("round $round: $diskinfo")
-    # The charger's wrk over the same window (it is still running: it ends 2 s later).
-    with_charger_wrk+=("$(awk -v a="$charger_ticks" -v b="$(cpu_ticks "$charger_wrk" 2>/dev/null || echo x)" -v t0="$charger_t0" -v t1="$(date +%s.%N)" -v hz="$hz" \
-      'BEGIN { if (a == "x" || b == "x") print "n/a"; else printf "%.2f", (b - a) / hz / (t1 - t0) }')")
+    with+=("$(field rps "$rline")"); with_p99+=("$(field p99_us "$rline")"); with_srv+=("$cores"); with_wrk+=("$wrk_cores"); with_busy+=("${busy%\%}"); with_disk+=("round $round: $diskinfo"); with_side+=("$(side_cores)")
     ledger_report
     [ "$round" != 1 ] || { with_threads=$threads; with_group=$group; }
-    wait "$charger" || { echo "run.sh: the charger failed" >&2; exit 1; }
-    charger=""
-    line=$(grep '^RESULT' "$work/charger-$round.txt")
-    acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + charger_connections))
-    rate+=("$(field calls_per_s "$line")"); rate_p50+=("$(field p50_us "$line")"); rate_p99+=("$(field p99_us "$line")"); rate_max+=("$(field max_us "$line")")
-    charge_errors "charger-$round"
+    side_wait
+    for kind in "${kinds[@]}"; do
+      line=$(grep '^RESULT' "$work/charger-$round-$kind.txt")
+      acknowledged=$((acknowledged + $(field charged "$line"))); in_flight=$((in_flight + charger_connections))
+      if [ "$kind" = calls ]; then got=$(field calls_per_s "$line"); else got=$(field sessions_per_s "$line"); fi
+      side_got[$kind]="${side_got[$kind]:-} $got"; side_p50[$kind]="${side_p50[$kind]:-} $(field p50_us "$line")"
+      side_p99[$kind]="${side_p99[$kind]:-} $(field p99_us "$line")"; side_max[$kind]="${side_max[$kind]:-} $(field max_us "$line")"
+      # A session start refused for money is an answer, not an error (a payer ran low).
+      charge_errors "charger-$round-$kind"
+    done
   done
   kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""
-  m_ceil=$(median "${ceil[@]}"); m_alone=$(median "${alone[@]}"); m_with=$(median "${with[@]}")
+  m_ceil=$(median "${ceil[@]}"); m_lceil=$(median "${lceil[@]}"); m_alone=$(median "${alone[@]}"); m_with=$(median "${with[@]}")
+  side_words=(); for kind in "${kinds[@]}"; do
+    if [ "$kind" = calls ]; then side_words+=("$charge_rate calls/s"); else side_words+=("$session_rate sessions/s ($((2 * session_rate)) starts and ends/s)"); fi
+  done
+  side_text=$(IFS=';'; echo "${side_words[*]}" | sed 's/;/ and /g')
   out ""
-  if [ "$charger_kind" = sessions ]; then
-    out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $charge_rate session requests/s (starts and ends) alongside"
-  else
-    out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $charge_rate calls/s charged alongside"
-  fi
+  out "## 4. Balance reads (user_simple_balance_get), 64 connections, with $side_text charged alongside"
   out ""
-  out "$rounds round(s) of ${seconds} s each: ceiling, reads alone, reads while charging; medians (CPU in cores; machine busy: every process and tenant)."
+  out "$rounds round(s) of ${seconds} s each: the ceiling alone, the ceiling under the same side load (the chargers send to it: their load generators cost it what they cost Ratel), reads alone, reads under the side load; medians (CPU in cores; machine busy: every process and tenant)."
   out ""
-  out "| run | requests/s | p99 ms | ratio to ceiling | server CPU | reads wrk CPU | charger wrk CPU | machine busy |"
+  out "| run | requests/s | p99 ms | ratio | server CPU | reads wrk CPU | chargers' wrk CPU | machine busy |"
   out "|---|---:|---:|---:|---:|---:|---:|---:|"
   out "| hello ceiling ($bytes-byte body) | $m_ceil | $(ms "$(median "${ceil_p99[@]}")") | 100% | $(median "${ceil_srv[@]}") | $(median "${ceil_wrk[@]}") | | $(median "${ceil_busy[@]}")% |"
-  out "| reads alone | $m_alone | $(ms "$(median "${alone_p99[@]}")") | $(pct "$m_alone" "$m_ceil") | $(median "${alone_srv[@]}") | $(median "${alone_wrk[@]}") | | $(median "${alone_busy[@]}")% |"
-  out "| reads while charging | $m_with | $(ms "$(median "${with_p99[@]}")") | **$(pct "$m_with" "$m_ceil")** (target ≥ 85%) | $(median "${with_srv[@]}") | $(median "${with_wrk[@]}") | $(median "${with_charger_wrk[@]}") | $(median "${with_busy[@]}")% |"
+  out "| reads alone | $m_alone | $(ms "$(median "${alone_p99[@]}")") | $(pct "$m_alone" "$m_ceil") of the ceiling | $(median "${alone_srv[@]}") | $(median "${alone_wrk[@]}") | | $(median "${alone_busy[@]}")% |"
+  out "| hello ceiling under the side load | $m_lceil | $(ms "$(median "${lceil_p99[@]}")") | $(pct "$m_lceil" "$m_ceil") of the ceiling | $(median "${lceil_srv[@]}") | $(median "${lceil_wrk[@]}") | $(median "${lceil_side[@]}") | $(median "${lceil_busy[@]}")% |"
+  out "| reads under the side load | $m_with | $(ms "$(median "${with_p99[@]}")") | **$(pct "$m_with" "$m_lceil")** of the loaded ceiling (target ≥ 85%); $(pct "$m_with" "$m_ceil") of the ceiling | $(median "${with_srv[@]}") | $(median "${with_wrk[@]}") | $(median "${with_side[@]}") | $(median "${with_busy[@]}")% |"
   out ""
-  out "Rounds (requests/s): ceiling ${ceil[*]}; alone ${alone[*]}; while charging ${with[*]}."
-  out "Charger: **$(median "${rate[@]}") calls/s achieved** (asked $charge_rate; rounds: ${rate[*]}), latency of a single charge p50 $(ms "$(median "${rate_p50[@]}")") ms, **p99 $(ms "$(median "${rate_p99[@]}")") ms** (rounds: $(for v in "${rate_p99[@]}"; do printf '%s ' "$(ms "$v")"; done)ms), max $(ms "$(median "${rate_max[@]}")") ms."
-  out "First round while charging: server threads (cores) $with_threads; ledger $with_group."
-  out "Disk while charging: $(printf '%s; ' "${with_disk[@]}")"
-  out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (ceiling, alone, while charging); charger \`$(charge_command 2 "$charger_connections" "$charge_seconds" 1 "$(awk -v r="$charge_rate" 'BEGIN { printf "%.3f", r / 2 }')")\` (the last argument: requests a second per thread)."
+  out "Rounds (requests/s): ceiling ${ceil[*]}; loaded ceiling ${lceil[*]}; alone ${alone[*]}; under the side load ${with[*]}."
+  for kind in "${kinds[@]}"; do
+    # shellcheck disable=SC2086
+    if [ "$kind" = calls ]; then what="calls/s achieved (asked $charge_rate)"; else what="sessions/s completed (asked $session_rate)"; fi
+    out "Side load, $kind: **$(median ${side_got[$kind]}) $what** (rounds:${side_got[$kind]}); latency of one request p50 $(ms "$(median ${side_p50[$kind]})") ms, **p99 $(ms "$(median ${side_p99[$kind]})") ms**, max $(ms "$(median ${side_max[$kind]})") ms."
+  done
+  out "First round under the side load: server threads (cores) $with_threads; ledger $with_group."
+  out "Disk under the side load: $(printf '%s; ' "${with_disk[@]}")"
+  out "Commands: \`wrk -t2 -c64 -d${seconds}s --timeout 5s -s benches/load/paths.lua http://\$ADDR -- user_simple_balance_get.txt\` (every run); side load, against the ceiling or Ratel:"
+  for kind in "${kinds[@]}"; do
+    out "- \`$(charge_command 2 "$charger_connections" "$charge_seconds" 1 "$(awk -v r="$(side_rate "$kind")" 'BEGIN { printf "%.3f", r / 2 }')" "$kind")\` (the last argument: requests a second per thread)."
+  done
   profile_stop reads-charged
   profile_print reads-charged
 fi

@@ -2,6 +2,8 @@
 -- the first script argument (one path a line, from `ratel-load requests`), each wrk thread
 -- from its own starting point, so consecutive requests name different numbers, users and
 -- cards. Requests are formatted once at start, so wrk spends its time sending, not in Lua.
+-- A second argument is the JSON API's bearer token, sent as `Authorization: Bearer TOKEN`
+-- with every request (for /v1/authorize; the MOR endpoints ignore it).
 -- At the end it prints one machine-readable RESULT line for the harness.
 
 local threads = 0
@@ -12,11 +14,15 @@ function setup(thread)
 end
 
 function init(args)
-  local file = args[1] or error("usage: wrk ... -s paths.lua URL -- PATHS_FILE")
+  local file = args[1] or error("usage: wrk ... -s paths.lua URL -- PATHS_FILE [TOKEN]")
+  local headers = nil
+  if args[2] and args[2] ~= "" then
+    headers = { ["Authorization"] = "Bearer " .. args[2] }
+  end
   requests = {}
   for line in io.lines(file) do
     if line ~= "" then
-      requests[#requests + 1] = wrk.format("GET", line)
+      requests[#requests + 1] = wrk.format("GET", line, headers)
     end
   end
   if #requests == 0 then error(file .. ": no request paths") end

@@ -26,7 +26,7 @@ abuse_seconds=10
 soak_minutes=0
 smoke=0
 only=""
-endpoints="rate_get_full rate_get_exact user_balance_get user_simple_balance_get calling_cards_get card_balance_get balance_php"
+endpoints="rate_get_full rate_get_exact user_balance_get user_simple_balance_get calling_cards_get card_balance_get balance_php authorize"
 work=$root/target/load
 while [ $# -gt 0 ]; do
   case $1 in
@@ -102,6 +102,8 @@ install_artifact() {
   mv -f "$work/tariffs.ratel.next" "$work/tariffs.ratel"
 }
 install_artifact "$work/deck_a.ratel"
+# The JSON API's token (/v1/authorize), fresh each run.
+token=load-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 cat > "$work/ratel.toml" <<TOML
 listen = "127.0.0.1:0"
 admin_listen = "127.0.0.1:0"
@@ -113,6 +115,7 @@ card_groups = "$accounts/card_groups.csv"
 currencies = "$accounts/currencies.csv"
 [api]
 secret_key = "$secret"
+native_token = "$token"
 TOML
 "$bin/ratel-load" requests --data "$accounts" "${decks[@]/#/--deck=}" --secret "$secret" \
   --count "$count" -o "$work/requests" >/dev/null
@@ -156,10 +159,13 @@ start_hello() {
 rss_mb() { awk -v k="$1:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$server/status"; }
 
 # run_wrk ADDR CONNECTIONS SECONDS FILE: sets rps p50 p99 non2xx sockerr from wrk's RESULT line.
+# The bearer token goes with the JSON API's list (authorize) and the mixed list that holds it,
+# on both sides (the ceiling pays for the header's bytes too).
 errors_total=0
 run_wrk() {
-  local line
-  line=$(wrk -t2 -c"$2" -d"$3"s --timeout 5s -s "$lua" "http://$1" -- "$4" | grep '^RESULT')
+  local line bearer=""
+  case $4 in */authorize.txt | */mixed.txt) bearer=$token ;; esac
+  line=$(wrk -t2 -c"$2" -d"$3"s --timeout 5s -s "$lua" "http://$1" -- "$4" "$bearer" | grep '^RESULT')
   rps=$(sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<< "$line")
   p50=$(sed -n 's/.* p50_us=\([0-9]*\).*/\1/p' <<< "$line")
   p99=$(sed -n 's/.* p99_us=\([0-9]*\).*/\1/p' <<< "$line")
@@ -174,7 +180,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b
 
 start_server
 echo "ratel-server on $api (admin $admin); $(sed -n 's/.*listening on [^ ]* //p' "$work/server.log")"
-"$bin/ratel-load" check --addr "$api" --requests "$work/requests" --sample 200
+"$bin/ratel-load" check --addr "$api" --requests "$work/requests" --sample 200 --token "$token"
 out ""
 out "Ratel load run, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)); wrk -t2, keep-alive, wrk and servers on the same cores"
 
@@ -197,7 +203,7 @@ if [ -z "$only" ] || [ "$only" = table ]; then
   for target in $endpoints; do
     [ -s "$work/requests/$target.txt" ] || { echo "run.sh: no endpoint $target" >&2; exit 2; }
     file=$work/requests/$target.txt
-    bytes=$(curl -s -o /dev/null -w '%{size_download}' "http://$api$(head -1 "$file")")
+    bytes=$(curl -s -H "Authorization: Bearer $token" -o /dev/null -w '%{size_download}' "http://$api$(head -1 "$file")")
     start_hello "$bytes"
     for c in $connections; do
       # Rounds alternate ceiling and Ratel so both see the same moments of a noisy host;
@@ -307,7 +313,7 @@ fi
 # --- 5. Soak -----------------------------------------------------------------------------
 if [ "$soak_minutes" -gt 0 ]; then
   file=$work/requests/mixed.txt
-  wrk -t2 -c64 -d"$((soak_minutes * 60))"s --timeout 5s -s "$lua" "http://$api" -- "$file" > "$work/soak.txt" &
+  wrk -t2 -c64 -d"$((soak_minutes * 60))"s --timeout 5s -s "$lua" "http://$api" -- "$file" "$token" > "$work/soak.txt" &
   soaker=$!; side+=($soaker)
   sleep 10
   rss_start=$(rss_mb VmRSS)

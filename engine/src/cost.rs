@@ -164,6 +164,20 @@ pub fn max_seconds_after(
     }
     // The price never falls as the call grows: find the last second that fits by halving.
     let (mut fitting, mut too_long) = (1u64, u64::from(limit) + 1);
+    // Narrowed first around a guess in binary floating point; a bound moves only once
+    // `fits` confirms it, so the answer is decided exactly whatever the guess (a wrong guess
+    // costs the whole search). Most answers then take 4 prices instead of 13.
+    if let Some(guess) = guess_seconds(terms, available, exchange_rate, used) {
+        let margin = u64::from(terms.increment_s.max(1)) + 2;
+        let low = guess.saturating_sub(margin);
+        if low > fitting && low < too_long && fits(low)? {
+            fitting = low;
+        }
+        let high = guess.saturating_add(margin);
+        if high > fitting && high < too_long && !fits(high)? {
+            too_long = high;
+        }
+    }
     while too_long - fitting > 1 {
         let middle = fitting + (too_long - fitting) / 2;
         if fits(middle)? {
@@ -173,6 +187,27 @@ pub fn max_seconds_after(
         }
     }
     Ok(u32::try_from(fitting).ok())
+}
+
+/// Roughly the seconds past `used` that `available` pays for at these terms, in binary
+/// floating point (never an answer: only where [`max_seconds_after`] starts its exact
+/// search); `None` for a free rate or nothing to spend.
+fn guess_seconds(
+    terms: &Terms,
+    available: &[Decimal],
+    exchange_rate: Decimal,
+    used: u32,
+) -> Option<u64> {
+    let rate = terms.rate.to_f64();
+    if rate.is_nan() || rate <= 0.0 {
+        return None;
+    }
+    let money = available.iter().map(|amount| amount.to_f64()).sum::<f64>()
+        * exchange_rate.to_f64()
+        - terms.connection_fee.to_f64();
+    let seconds = money * 60.0 / rate - f64::from(used);
+    // `as` saturates: a huge guess is cut to the search's own bounds by the caller.
+    (seconds.is_finite() && seconds >= 1.0).then_some(seconds as u64)
 }
 
 /// `(rate × rated / 60 + fee) / exchange_rate` in units of `10^-6`, rounded half away from

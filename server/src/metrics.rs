@@ -43,7 +43,9 @@ struct Shard {
     requests: [[AtomicU64; 2]; Endpoint::ALL.len()],
     /// Latency buckets (`BUCKETS_US`), then the bucket past the last bound.
     buckets: [AtomicU64; BUCKETS_US.len() + 1],
-    latency_sum_us: AtomicU64,
+    /// Summed in nanoseconds: most answers take under a microsecond, which whole
+    /// microseconds would count as 0.
+    latency_sum_ns: AtomicU64,
     /// Requests received whole and not yet answered, as counted through this shard (a
     /// request may finish on another thread: only the sum over shards means anything).
     in_flight: AtomicI64,
@@ -121,7 +123,8 @@ impl Metrics {
             .position(|&bound| us <= bound)
             .unwrap_or(BUCKETS_US.len());
         shard.buckets[bucket].fetch_add(1, Relaxed);
-        shard.latency_sum_us.fetch_add(us, Relaxed);
+        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        shard.latency_sum_ns.fetch_add(ns, Relaxed);
     }
 
     /// A JSON API request that named an endpoint, with the status it was answered.
@@ -148,7 +151,8 @@ impl Metrics {
             .position(|&bound| us <= bound)
             .unwrap_or(BUCKETS_US.len());
         shard.buckets[bucket].fetch_add(1, Relaxed);
-        shard.latency_sum_us.fetch_add(us, Relaxed);
+        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        shard.latency_sum_ns.fetch_add(ns, Relaxed);
     }
 
     /// A successful reload: how long it took and what it read again.
@@ -258,7 +262,7 @@ impl Metrics {
             "Time to answer an API request, from the parsed request to the answer built (before it is written).",
             BUCKETS_US.iter().map(|bound| *bound as f64 / 1e6).zip(counts.iter().copied()),
             counts.iter().sum(),
-            self.summed(|s| &s.latency_sum_us) as f64 / 1e6,
+            self.summed(|s| &s.latency_sum_ns) as f64 / 1e9,
         );
         describe(
             out,

@@ -27,7 +27,12 @@ struct Args {
 struct Fixed(&'static str);
 
 impl HttpService for Fixed {
-    fn call(&mut self, _request: Request, response: &mut Response) -> io::Result<()> {
+    fn call(&mut self, request: Request, response: &mut Response) -> io::Result<()> {
+        // A request's body is read and dropped (the side load of benches/ledger posts
+        // charges here); a GET skips even the look for its length.
+        if request.method() != "GET" {
+            drop(request.body());
+        }
         response.header("Content-Type: text/xml; charset=utf-8");
         response.body(self.0);
         Ok(())

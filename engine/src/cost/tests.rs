@@ -224,6 +224,7 @@ proptest! {
         available in (0u64..20_000_000, 0u32..9),
         x in (1u64..2_000, 0u32..3),
         limit in 0u32..600,
+        used in prop_oneof![Just(0u32), 1u32..300],
     ) {
         let terms = Terms {
             rate: decimal(rate),
@@ -237,6 +238,14 @@ proptest! {
             .filter(|&s| price(&terms, i64::from(s), x).unwrap().cost <= available)
             .max();
         prop_assert_eq!(max_seconds(&terms, &[available], x, limit).unwrap(), scanned);
+        // A call in progress asking for more: the price of `used + s` seconds.
+        let scanned = (1..=limit)
+            .filter(|&s| price(&terms, i64::from(used + s), x).unwrap().cost <= available)
+            .max();
+        prop_assert_eq!(
+            max_seconds_after(&terms, &[available], x, used, limit).unwrap(),
+            scanned
+        );
     }
 }
 

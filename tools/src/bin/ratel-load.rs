@@ -3,7 +3,8 @@
 //! - `requests`: writes one file of request paths per endpoint, with valid hashes, from the
 //!   data the server loads; `benches/load/paths.lua` cycles through them in wrk.
 //! - `check`: sends a sample of each file to a running server and fails unless every one is
-//!   answered 200 with the endpoint's success page (so the load figures are for real answers).
+//!   answered 200 with the endpoint's success page (so the load figures are for real answers);
+//!   `authorize` (the JSON API) goes with `--token`.
 //! - `abuse`: slowloris connections plus a stream of malformed requests, for a bounded time.
 //!
 //! Exit codes: 0 done, 1 failure (a message on stderr), 2 usage.
@@ -69,6 +70,9 @@ enum Command {
         requests: PathBuf,
         #[arg(long, default_value_t = 200)]
         sample: usize,
+        /// The server's `api.native_token`, sent with the JSON API's requests (`authorize`).
+        #[arg(long)]
+        token: Option<String>,
     },
     /// For SECONDS: every EVERY_MS rename the next deck over ARTIFACT and send SIGHUP to
     /// PID, while asking PROBE every PROBE_MS; fails unless every swap worked and the probe
@@ -129,7 +133,8 @@ fn main() -> ExitCode {
             addr,
             requests,
             sample,
-        } => check(addr, &requests, sample),
+            token,
+        } => check(addr, &requests, sample, token.as_deref()),
         Command::Reloads {
             artifact,
             decks,
@@ -241,14 +246,20 @@ fn write_lines(path: &Path, lines: &[String]) -> Result<(), String> {
     writer.flush().map_err(fail)
 }
 
-fn check(addr: SocketAddr, folder: &Path, sample: usize) -> Result<(), String> {
+fn check(
+    addr: SocketAddr,
+    folder: &Path,
+    sample: usize,
+    token: Option<&str>,
+) -> Result<(), String> {
     let mut failures = 0;
     for target in Target::ALL {
         let file = folder.join(format!("{}.txt", target.name()));
         let paths = ratel_load::read_lines(&file).map_err(|e| e.to_string())?;
         let (mut found, mut unmatched) = (0, 0);
         for path in paths.iter().take(sample) {
-            match ratel_load::get(addr, path, Duration::from_secs(5)) {
+            let token = token.filter(|_| target == Target::Authorize);
+            match ratel_load::get_with_token(addr, path, token, Duration::from_secs(5)) {
                 Ok((200, body)) => match target.classify(&body) {
                     Answer::Success => found += 1,
                     Answer::NoMatch => unmatched += 1,

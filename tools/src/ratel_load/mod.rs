@@ -18,7 +18,7 @@ mod requests;
 mod target;
 
 pub use abuse::{abuse, AbuseReport, MALFORMED};
-pub use client::get;
+pub use client::{get, get_with_token};
 pub use inputs::{current_prefixes, read_lines};
 pub use reload::{ReloadLoop, ReloadReport};
 pub use requests::{requests, RequestData};

@@ -75,6 +75,27 @@ pub fn requests(target: Target, data: &RequestData<'_>, count: usize) -> Vec<Str
     let cards = accounts.cards();
     let mut out = Vec::with_capacity(count);
     match target {
+        Target::Authorize => {
+            // Users with a tariff, each asked about a prefix of its own deck: a rate is found.
+            let rated: Vec<(&User, &Vec<String>)> = rated_users(accounts)
+                .into_iter()
+                .filter_map(|u| Some((u, data.prefixes.get(u.tariff.as_ref()?)?)))
+                .filter(|(_, prefixes)| !prefixes.is_empty())
+                .collect();
+            if rated.is_empty() {
+                return out;
+            }
+            for i in 0..count {
+                let (user, prefixes) = rated[i % rated.len()];
+                out.push(path(
+                    "/v1/authorize",
+                    &[
+                        ("account", &user.username),
+                        ("number", &prefixes[i % prefixes.len()]),
+                    ],
+                ));
+            }
+        }
         Target::RateFull | Target::RateExact => {
             let admin = &accounts.admin().username;
             let no_prefixes = Vec::new();

@@ -14,10 +14,12 @@ pub enum Target {
     CallingCards,
     CardBalance,
     BalancePhp,
+    /// The JSON API's `GET /v1/authorize` (sent with the bearer token).
+    Authorize,
 }
 
 impl Target {
-    pub const ALL: [Target; 7] = [
+    pub const ALL: [Target; 8] = [
         Target::RateFull,
         Target::RateExact,
         Target::UserBalance,
@@ -25,6 +27,7 @@ impl Target {
         Target::CallingCards,
         Target::CardBalance,
         Target::BalancePhp,
+        Target::Authorize,
     ];
 
     /// The request list's file stem, also the harness's row label.
@@ -37,6 +40,7 @@ impl Target {
             Target::CallingCards => "calling_cards_get",
             Target::CardBalance => "card_balance_get",
             Target::BalancePhp => "balance_php",
+            Target::Authorize => "authorize",
         }
     }
 
@@ -77,6 +81,8 @@ impl Target {
             Target::CardBalance => body.contains("<calling_card>"),
             // Formats 2-4 all end in the balance: "...|Balance=1.00", "EUR 1.00", "1.00".
             Target::BalancePhp => body.rsplit(['=', ' ']).next().is_some_and(amount),
+            // A decision with a rate found ("allowed" true or false for money), not an error.
+            Target::Authorize => body.contains("\"allowed\":") && body.contains("\"prefix\":"),
         }
     }
 }
@@ -112,5 +118,10 @@ mod tests {
         assert_eq!(Target::RateExact.classify(none), Answer::Error);
         let denied = "<page>\n  <error>User was not found</error>\n</page>";
         assert_eq!(Target::RateFull.classify(denied), Answer::Error);
+        let allowed = r#"{"allowed":true,"max_seconds":7200,"balance":"60.000000","prefix":"370"}"#;
+        assert!(Target::Authorize.is_success(allowed));
+        let no_rate = r#"{"allowed":false,"max_seconds":0,"reason":"rate not found"}"#;
+        assert!(!Target::Authorize.is_success(no_rate));
+        assert!(!Target::Authorize.is_success(r#"{"error":"unknown account"}"#));
     }
 }
