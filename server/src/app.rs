@@ -17,7 +17,7 @@ use crate::http::Limits;
 use crate::log;
 use crate::metrics::Metrics;
 use crate::reload::{self, Failures, ReloadResult, Reloads};
-use crate::write_watch::WriteWatch;
+use crate::stall_watch::StallWatch;
 
 /// Everything a connection needs.
 #[derive(Debug)]
@@ -29,13 +29,11 @@ pub struct App {
     pub limits: Limits,
     /// The memory all connections together may hold for request bodies, for each API.
     pub bodies: BodyBudgets,
-    /// Time a client has to send a complete request (docs/server.md: 10 s).
-    pub request_timeout: Duration,
     /// Time an answer may go without any byte of it accepted by the client before the
     /// connection is closed (10 s).
     pub write_stall_timeout: Duration,
-    /// The backstop for writes whose socket timeout keeps being re-armed (see `write_watch`).
-    pub write_watch: Arc<WriteWatch>,
+    /// The deadlines of requests being read and of answers stalled (see `stall_watch`).
+    pub stall_watch: Arc<StallWatch>,
     pub metrics: Metrics,
     /// The queue to the reload thread (`reload`).
     pub reloads: Reloads,

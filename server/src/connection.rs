@@ -1,9 +1,9 @@
 //! One connection, from its first byte to its close: one coroutine reading into a buffer of
 //! its own, answering pipelined requests in order, and closing on any rule broken: the 10 s
-//! to send a complete request, the 10 s an answer may go without progress, the checks made
-//! on a request's head before its body is read (the JSON API's token, the body budget), a
-//! lingering close after a refusal (so the client reads the 4xx instead of a reset), every
-//! timeout armed through `deadline`.
+//! to send a complete request and the 10 s an answer may go without progress (both kept by
+//! `stall_watch`), the checks made on a request's head before its body is read (the JSON
+//! API's token, the body budget), a lingering close after a refusal (so the client reads the
+//! 4xx instead of a reset), every socket timeout armed through `deadline`.
 
 use std::io::{ErrorKind, Read};
 use std::net::Shutdown;
@@ -22,12 +22,7 @@ use crate::http::{
     parse_request, write_response, write_response_allowing, HttpStatus, Parsed, RequestMethod,
 };
 use crate::listener::Listener;
-use crate::write_watch::WriteGuard;
-
-/// How far a read timeout may reach past the request deadline. The socket's timeout is
-/// changed only when it would overshoot by more than this, which spares a `setsockopt` per
-/// request on keep-alive connections: a connection is closed at most this late.
-const DEADLINE_SLACK: Duration = Duration::from_millis(100);
+use crate::stall_watch::StallGuard;
 
 /// Bytes read from a connection and not yet consumed: `data[start..end]`. Reads go straight
 /// into the spare room after `end`, so nothing is zeroed or shifted per request.
@@ -95,32 +90,6 @@ impl Input {
     }
 }
 
-/// The time by which the request being read must be complete, and the read timeout the
-/// socket has now (`None`: not known to be set).
-#[derive(Debug)]
-struct Deadline {
-    /// `None` after an answer: set by the first read that waits for the next request (one
-    /// clock read for both the deadline and the wait; none when that request is already
-    /// in the buffer).
-    at: Option<Instant>,
-    /// The time a request may take: `request_timeout`.
-    length: Duration,
-    armed: Option<Duration>,
-}
-
-impl Deadline {
-    /// What is left to wait, armed as a socket timeout; `None` once the deadline passed.
-    fn left(&mut self) -> Option<Duration> {
-        match self.at {
-            Some(at) => timeout_until(at),
-            None => {
-                self.at = Some(Instant::now() + self.length);
-                socket_timeout(self.length)
-            }
-        }
-    }
-}
-
 /// How a wait for input ended when it brought nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ended {
@@ -147,17 +116,13 @@ pub(crate) fn serve(
         return;
     }
     // Declared after `stream` (a parameter), so dropped before the socket is closed.
-    let watch = app.write_watch.watch(&stream);
+    let watch = app.stall_watch.watch(&stream);
+    watch.awaiting_request();
     let mut input = Input::new();
     let mut out: Vec<u8> = Vec::with_capacity(4096);
     let mut body: Vec<u8> = Vec::with_capacity(1024);
     let mut params = Params::new();
     let mut snapshots = arc_swap::Cache::new(app.store.cell());
-    let mut deadline = Deadline {
-        at: None,
-        length: app.request_timeout,
-        armed: None,
-    };
     let mut continue_sent = false;
     // The body memory reserved for the request being read, once its head was accepted.
     let mut reserved: Option<Reservation<'_>> = None;
@@ -170,6 +135,7 @@ pub(crate) fn serve(
                 // Its body is read: what it reserved of the budget is given back (the bytes
                 // stay in the buffer until the request is answered, bounded by the read size).
                 reserved = None;
+                watch.request_complete();
                 let _in_flight = app.metrics.answering();
                 body.clear();
                 out.clear();
@@ -231,7 +197,7 @@ pub(crate) fn serve(
                         *buffer = Vec::with_capacity(4096);
                     }
                 }
-                deadline.at = None;
+                watch.awaiting_request();
                 continue_sent = false;
             }
             Parsed::AwaitingBody {
@@ -276,13 +242,13 @@ pub(crate) fn serve(
                         return;
                     }
                 }
-                if let Err(ended) = read_more(&mut stream, &mut input, &mut deadline) {
+                if let Err(ended) = read_more(&mut stream, &mut input, &watch) {
                     app.metrics.read_ended(kind, ended == Ended::TimedOut);
                     return;
                 }
             }
             Parsed::Partial => {
-                if let Err(ended) = read_more(&mut stream, &mut input, &mut deadline) {
+                if let Err(ended) = read_more(&mut stream, &mut input, &watch) {
                     app.metrics.read_ended(kind, ended == Ended::TimedOut);
                     return;
                 }
@@ -325,7 +291,7 @@ fn refuse(
     app: &App,
     (kind, peer): (Listener, std::net::SocketAddr),
     stream: &mut may::net::TcpStream,
-    watch: &WriteGuard<'_>,
+    watch: &StallGuard<'_>,
     refusal: Refusal<'_>,
     body: &[u8],
     line: &mut String,
@@ -356,36 +322,30 @@ fn refuse(
     linger(stream);
 }
 
-/// Reads what the client sends next into `input`, waiting at most until the deadline (plus
-/// `DEADLINE_SLACK`); an error when the connection is over (closed, failed, or out of time).
+/// Reads what the client sends next into `input`; an error when the connection is over
+/// (closed, failed, or shut down by the stall watch because the request is late). The read
+/// itself has no timeout: the stall watch keeps the request's deadline.
 fn read_more(
     stream: &mut may::net::TcpStream,
     input: &mut Input,
-    deadline: &mut Deadline,
+    watch: &StallGuard<'_>,
 ) -> Result<(), Ended> {
-    loop {
-        let left = deadline.left().ok_or(Ended::TimedOut)?;
-        if deadline
-            .armed
-            .is_none_or(|armed| armed > left + DEADLINE_SLACK)
-        {
-            stream
-                .set_read_timeout(Some(left))
-                .map_err(|_| Ended::Closed)?;
-            deadline.armed = Some(left);
+    let ended = || {
+        if watch.request_late() {
+            Ended::TimedOut
+        } else {
+            Ended::Closed
         }
+    };
+    loop {
         match stream.read(input.spare()) {
-            Ok(0) => return Err(Ended::Closed),
+            Ok(0) => return Err(ended()),
             Ok(n) => {
                 input.filled(n);
                 return Ok(());
             }
-            // The timeout set for an earlier, shorter wait ran out (or this one, a rounding
-            // short of the deadline): wait again for what is left, if anything is.
-            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
-                deadline.armed = None;
-            }
-            Err(_) => return Err(Ended::Closed),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return Err(ended()),
         }
     }
 }

@@ -8,7 +8,7 @@
 //!   (what a request is answered, without sockets), `http` and `form` (parsing, decoding),
 //!   `routes` (MOR paths), `json_api` (the JSON API's glue), `commit` (waiting for the ledger
 //!   from a coroutine);
-//! - guards: `body_budget`, `deadline`, `write_watch`;
+//! - guards: `body_budget`, `deadline`, `stall_watch`;
 //! - watching: `metrics`, `access_log`, `reload` (the reload thread).
 
 pub mod access_log;
@@ -28,4 +28,4 @@ pub mod metrics;
 pub mod reload;
 pub mod routes;
 pub mod service;
-pub mod write_watch;
+pub mod stall_watch;

@@ -26,7 +26,7 @@ use ratel_server::log;
 use ratel_server::metrics::Metrics;
 use ratel_server::reload::{Failures, Reloads};
 use ratel_server::service::{bind_exclusive, serve};
-use ratel_server::write_watch::WriteWatch;
+use ratel_server::stall_watch::StallWatch;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 /// How long a stop waits for the requests in flight.
@@ -151,11 +151,11 @@ fn main() -> ExitCode {
         }
     };
     let (reloads, queue) = Reloads::new();
-    let write_stall_timeout = Duration::from_secs(10);
-    let write_watch = match WriteWatch::start(write_stall_timeout) {
+    let (request_timeout, write_stall_timeout) = (Duration::from_secs(10), Duration::from_secs(10));
+    let stall_watch = match StallWatch::start(request_timeout, write_stall_timeout) {
         Ok(watch) => watch,
         Err(error) => {
-            log::error(format_args!("cannot start the write watch thread: {error}"));
+            log::error(format_args!("cannot start the stall watch thread: {error}"));
             return ExitCode::from(1);
         }
     };
@@ -166,9 +166,8 @@ fn main() -> ExitCode {
         api: config.api.clone(),
         limits: Limits::default(),
         bodies: BodyBudgets::new(DEFAULT_BODY_BUDGET),
-        request_timeout: Duration::from_secs(10),
         write_stall_timeout,
-        write_watch,
+        stall_watch,
         metrics: Metrics::default(),
         reloads,
         reload_failures: Failures::default(),

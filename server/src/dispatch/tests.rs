@@ -17,7 +17,7 @@ use crate::body_budget::BodyBudgets;
 use crate::http::{HttpRequest, HttpStatus, Limits, RequestMethod};
 use crate::metrics::Metrics;
 use crate::reload::{Failures, Reloads};
-use crate::write_watch::WriteWatch;
+use crate::stall_watch::StallWatch;
 
 const TOKEN: &str = "t0k3n-for-dispatch-tests";
 
@@ -38,9 +38,8 @@ fn app() -> App {
         },
         limits: Limits::default(),
         bodies: BodyBudgets::new(1 << 20),
-        request_timeout: Duration::from_secs(10),
         write_stall_timeout: Duration::from_secs(10),
-        write_watch: WriteWatch::start(Duration::from_secs(10)).unwrap(),
+        stall_watch: StallWatch::start(Duration::from_secs(10), Duration::from_secs(10)).unwrap(),
         metrics: Metrics::default(),
         reloads: Reloads::new().0,
         reload_failures: Failures::default(),
