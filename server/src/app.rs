@@ -12,7 +12,7 @@ use ratel_engine::snapshot::{Data, DataFiles, Snapshot, SnapshotStore};
 
 use crate::access_log::AccessLog;
 use crate::body_budget::BodyBudgets;
-use crate::commit::CoroutineCommit;
+use crate::commit::{CoroutineCommit, Replies};
 use crate::http::Limits;
 use crate::log;
 use crate::metrics::Metrics;
@@ -43,6 +43,8 @@ pub struct App {
     pub stopping: AtomicBool,
     /// The access log, when `access_log` is set.
     pub access_log: Option<Arc<AccessLog>>,
+    /// The ledger's answers on their way back to the requests (see `commit`).
+    pub replies: Arc<Replies>,
 }
 
 impl App {
@@ -51,7 +53,10 @@ impl App {
     /// fails. The one place that choice is made.
     pub fn with_commit<R>(&self, f: impl FnOnce(&dyn Commit) -> R) -> R {
         match self.data.ledger.as_deref() {
-            Some(ledger) => f(&CoroutineCommit { ledger }),
+            Some(ledger) => f(&CoroutineCommit {
+                ledger,
+                replies: &self.replies,
+            }),
             None => f(&NoLedger),
         }
     }

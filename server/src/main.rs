@@ -19,6 +19,7 @@ use ratel_engine::snapshot::{Data, SnapshotStore};
 use ratel_server::access_log::AccessLog;
 use ratel_server::app::App;
 use ratel_server::body_budget::{BodyBudgets, DEFAULT_BODY_BUDGET};
+use ratel_server::commit::Replies;
 use ratel_server::config::Config;
 use ratel_server::http::Limits;
 use ratel_server::listener::Listener;
@@ -173,6 +174,7 @@ fn main() -> ExitCode {
         reload_failures: Failures::default(),
         stopping: Default::default(),
         access_log,
+        replies: Replies::start(),
     });
     if let Err(error) = app.start_reloads(queue) {
         log::error(format_args!("cannot start the reload thread: {error}"));

@@ -45,6 +45,7 @@ fn app() -> App {
         reload_failures: Failures::default(),
         stopping: AtomicBool::new(false),
         access_log: None,
+        replies: crate::commit::Replies::start(),
     }
 }
 
