@@ -25,7 +25,8 @@
 # --charge-rate N (calls a second in part 4, default 5000), --session-rate N (sessions a second
 # in part 4, each a start and an end: twice as many requests; default 2500), --charger
 # calls|sessions|both (part 4's side load: finished calls, sessions, or both at once; default
-# both), --profile (perf record of the
+# both), --server-bin PATH (the ratel-server binary to measure, such as an older build kept
+# for a before/after; default the one this script builds), --profile (perf record of the
 # server during parts 2-4: its top functions go into the report), --rounds N (default 1, at
 # most 5: parts 1-3 run N times in turn, PostgreSQL then Ratel, and part 4 runs N rounds of
 # ceiling / reads alone / reads while charging; medians and every round are reported).
@@ -47,6 +48,7 @@ session_rate=2500
 charger_kind=both
 rounds=1
 profile=0
+server_bin=""
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
     --session-rate) session_rate=$2; shift 2 ;;
     --charger) charger_kind=$2; shift 2 ;;
     --profile) profile=1; shift ;;
+    --server-bin) server_bin=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     *) echo "run.sh: unknown option $1 (see the head of this script)" >&2; exit 2 ;;
   esac
@@ -119,7 +122,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 out "# Ratel ledger benchmark"
 out ""
 out "Run $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); ${seconds} s per measured run; load generators and servers share the cores (the machine may be shared: figures are noisy)."
-out "Command: \`bash benches/ledger/run.sh --seconds $seconds --only \"$parts\" --batch $batch --batch-connections $batch_connections --charge-rate $charge_rate --rounds $rounds$([ "$profile" = 0 ] || echo " --profile")\`"
+out "Command: \`bash benches/ledger/run.sh --seconds $seconds --only \"$parts\" --batch $batch --batch-connections $batch_connections --charge-rate $charge_rate --session-rate $session_rate --charger $charger_kind --rounds $rounds$([ "$profile" = 0 ] || echo " --profile")$([ "$server_bin" = "$bin/ratel-server" ] || echo " --server-bin $server_bin")\`"
 
 # --- 1. PostgreSQL anchor ---------------------------------------------------------------
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -181,6 +184,8 @@ command -v wrk >/dev/null || { echo "run.sh: wrk is missing (apt-get install -y 
 command -v python3 >/dev/null || { echo "run.sh: python3 is missing (used to count the ledger's entries)" >&2; exit 1; }
 cargo build --release --quiet -p ratel-tools -p ratel-server -p ratel-benches --bins
 bin=$root/target/release
+server_bin=${server_bin:-$bin/ratel-server}
+[ -x "$server_bin" ] || { echo "run.sh: --server-bin $server_bin is not an executable" >&2; exit 2; }
 lua=$root/benches/ledger/calls.lua
 
 if [ -z "$data" ]; then
@@ -219,7 +224,7 @@ TOML
 start_server() {
   local started
   started=$(date +%s.%N)
-  "$bin/ratel-server" --config "$work/ratel.toml" 2> "$work/server.log" &
+  "$server_bin" --config "$work/ratel.toml" 2> "$work/server.log" &
   server=$!
   for _ in $(seq 1200); do
     grep -q "listening on" "$work/server.log" && break
