@@ -57,12 +57,24 @@ struct Watched {
     /// The tick past which the request being read is late; 0 when none is being read.
     request_due: AtomicU64,
     /// Set when the watching thread shut the socket down for a stalled write.
-    cut: AtomicBool,
+    stalled: AtomicBool,
     /// Set when the watching thread shut the socket down for a late request.
     late: AtomicBool,
     /// Held by the watching thread while it shuts the socket down; set (under it) when the
     /// connection is about to close its socket, after which `fd` may name another socket.
     closed: Mutex<bool>,
+}
+
+impl Watched {
+    /// Shuts the socket down and sets `why`, unless the connection is closing or `mark`
+    /// moved on from `seen` meanwhile (the request completed, the write progressed).
+    fn cut(&self, mark: &AtomicU64, seen: u64, why: &AtomicBool) {
+        let closed = lock(&self.closed);
+        if !*closed && mark.compare_exchange(seen, 0, Relaxed, Relaxed).is_ok() {
+            why.store(true, Release);
+            let _ = shutdown(self.fd, Shutdown::Both);
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -108,31 +120,11 @@ impl StallWatch {
             };
             let due = entry.request_due.load(Relaxed);
             if due != 0 && now > due {
-                let closed = lock(&entry.closed);
-                // The compare keeps a request completed meanwhile from being cut.
-                if !*closed
-                    && entry
-                        .request_due
-                        .compare_exchange(due, 0, Relaxed, Relaxed)
-                        .is_ok()
-                {
-                    entry.late.store(true, Release);
-                    let _ = shutdown(entry.fd, Shutdown::Both);
-                }
+                entry.cut(&entry.request_due, due, &entry.late);
             }
             let since = entry.since.load(Relaxed);
             if since != 0 && now.saturating_sub(since) > self.limit_ticks {
-                let closed = lock(&entry.closed);
-                // The compare keeps a write that progressed meanwhile from being cut.
-                if !*closed
-                    && entry
-                        .since
-                        .compare_exchange(since, 0, Relaxed, Relaxed)
-                        .is_ok()
-                {
-                    entry.cut.store(true, Release);
-                    let _ = shutdown(entry.fd, Shutdown::Both);
-                }
+                entry.cut(&entry.since, since, &entry.stalled);
             }
             true
         });
@@ -145,7 +137,7 @@ impl StallWatch {
             fd: stream.as_raw_fd(),
             since: AtomicU64::new(0),
             request_due: AtomicU64::new(0),
-            cut: AtomicBool::new(false),
+            stalled: AtomicBool::new(false),
             late: AtomicBool::new(false),
             closed: Mutex::new(false),
         });
@@ -203,7 +195,7 @@ impl StallGuard<'_> {
         };
         self.entry.since.store(0, Relaxed);
         match result {
-            Err(_) if self.entry.cut.load(Acquire) => Err(ErrorKind::TimedOut.into()),
+            Err(_) if self.entry.stalled.load(Acquire) => Err(ErrorKind::TimedOut.into()),
             other => other,
         }
     }

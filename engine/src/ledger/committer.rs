@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::change::{Applied, Change, Done, Submission, OTHER_PAYER};
 use super::change::{SessionOp, SessionOutcome};
-use super::inbox::{Inbox, Taken};
+use super::inbox::{Inbox, Job, Taken, MAX_BATCH};
 use super::kind::{Kind, RefKey};
 use super::known::Known;
 use super::options::{Level, Log};
@@ -23,10 +23,6 @@ use crate::cost;
 use crate::money::Decimal;
 use crate::time::Timestamp;
 
-/// Submissions gathered into one transaction at most (a batch is never split, so one
-/// larger batch is committed alone).
-pub(crate) const MAX_BATCH: usize = 10_000;
-
 /// Requests that must have been committed together last time for the committer to wait for
 /// more before the next commit: many clients are charging at once, so a short wait gathers
 /// several of them into one commit (one sync, one write of each index page touched) instead
@@ -38,18 +34,6 @@ const GATHER_FOR: Duration = Duration::from_millis(1);
 
 /// Submissions that end the gathering wait early: a commit this large gains little more.
 const GATHER_ENOUGH: usize = 64;
-
-/// A batch handed over by a request, and whom to tell.
-pub(crate) struct Job {
-    pub(crate) submissions: Vec<Submission>,
-    pub(crate) done: Done,
-}
-
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Job({} submissions)", self.submissions.len())
-    }
-}
 
 /// The state the committer carries from one commit to the next.
 pub(crate) struct Committer<S> {

@@ -15,7 +15,23 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::committer::{Job, MAX_BATCH};
+use super::change::{Done, Submission};
+
+/// Submissions gathered into one transaction at most (a batch is never split, so one
+/// larger batch is committed alone).
+pub(crate) const MAX_BATCH: usize = 10_000;
+
+/// A batch handed over by a request, and whom to tell.
+pub(crate) struct Job {
+    pub(crate) submissions: Vec<Submission>,
+    pub(crate) done: Done,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Job({} submissions)", self.submissions.len())
+    }
+}
 
 /// The queue between the requests and the committer.
 #[derive(Debug, Default)]
@@ -145,7 +161,6 @@ impl Inbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::change::Submission;
     use std::sync::Arc;
 
     fn job(submissions: usize) -> Job {

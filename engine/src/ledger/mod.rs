@@ -208,7 +208,7 @@ impl Ledger {
     /// durable. When the committer has stopped, `done` is dropped uncalled (a waiter sees
     /// its channel close).
     pub fn submit(&self, submissions: Vec<Submission>, done: Done) {
-        self.inbox.push(committer::Job { submissions, done });
+        self.inbox.push(inbox::Job { submissions, done });
     }
 
     /// Times a request had to wake the committer (it waited for work): under load, far
