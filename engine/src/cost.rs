@@ -170,11 +170,12 @@ pub fn max_seconds_after(
     if let Some(guess) = guess_seconds(terms, available, exchange_rate, used) {
         let margin = u64::from(terms.increment_s.max(1)) + 2;
         let low = guess.saturating_sub(margin);
-        if low > fitting && low < too_long && fits(low)? {
+        // A price that cannot be worked out tells nothing here: the search decides.
+        if low > fitting && low < too_long && matches!(fits(low), Ok(true)) {
             fitting = low;
         }
         let high = guess.saturating_add(margin);
-        if high > fitting && high < too_long && !fits(high)? {
+        if high > fitting && high < too_long && matches!(fits(high), Ok(false)) {
             too_long = high;
         }
     }

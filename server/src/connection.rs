@@ -296,6 +296,8 @@ fn refuse(
     body: &[u8],
     line: &mut String,
 ) {
+    // The request's deadline ends here: the answer and the lingering close have their own.
+    watch.request_complete();
     app.metrics.refusal(refusal.status);
     let mut out = Vec::with_capacity(256 + body.len());
     write_response(

@@ -12,7 +12,7 @@
 //! (`ratel_ledger_committer_wakeups_total`).
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::change::{Done, Submission};
@@ -51,6 +51,18 @@ struct State {
     waiting_for: Option<usize>,
     /// No more jobs will come (the ledger is being dropped).
     closed: bool,
+}
+
+/// Closes the inbox when dropped, and drops what is still queued: held by the committer's
+/// thread, so that a committer that ends for any reason, a panic included, leaves no request
+/// waiting. A job pushed after that is refused, and each queued job's waiter sees its answer
+/// channel close (answered "the committer has stopped").
+pub(crate) struct ClosedOnExit(pub(crate) Arc<Inbox>);
+
+impl Drop for ClosedOnExit {
+    fn drop(&mut self) {
+        drop(self.0.close_and_take());
+    }
 }
 
 /// How a [`Inbox::take`] ended.
@@ -98,6 +110,18 @@ impl Inbox {
         self.ready.notify_one();
     }
 
+    /// Closes, and gives back what is still queued (for its caller to drop outside the
+    /// lock, so that each waiter sees its answer channel close).
+    fn close_and_take(&self) -> Vec<Job> {
+        let mut state = self.lock();
+        state.closed = true;
+        state.queued = 0;
+        let left = std::mem::take(&mut state.jobs);
+        drop(state);
+        self.ready.notify_one();
+        left
+    }
+
     /// Waits until `wanted` submissions are queued (or at most `wait`), then moves the
     /// queued jobs into `batch` while it holds fewer than `MAX_BATCH` submissions (a job is
     /// never split, and an empty batch always takes one). `held` is what `batch` holds.
@@ -125,8 +149,13 @@ impl Inbox {
                 .0;
             state.waiting_for = None;
         }
-        if state.closed && state.jobs.is_empty() && batch.is_empty() {
-            return Taken::Closed;
+        if state.closed && state.jobs.is_empty() {
+            // Nothing more will come: an empty batch ends the committer, a gathering ends.
+            return if batch.is_empty() {
+                Taken::Closed
+            } else {
+                Taken::TimedOut
+            };
         }
         let mut taken = 0;
         for job in &state.jobs {
@@ -161,7 +190,7 @@ impl Inbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use crate::ledger::change::Applied;
 
     fn job(submissions: usize) -> Job {
         Job {
@@ -239,6 +268,24 @@ mod tests {
     }
 
     #[test]
+    fn a_committer_that_ends_leaves_nothing_waiting() {
+        let inbox = Arc::new(Inbox::default());
+        let (told, heard) = std::sync::mpsc::channel::<Vec<Applied>>();
+        inbox.push(Job {
+            submissions: Vec::new(),
+            done: Box::new(move |outcomes| {
+                let _ = told.send(outcomes);
+            }),
+        });
+        drop(ClosedOnExit(Arc::clone(&inbox)));
+        assert!(
+            heard.recv().is_err(),
+            "the queued job was dropped: its waiter is told"
+        );
+        assert!(!inbox.push(job(1)), "a job after the end is refused");
+    }
+
+    #[test]
     fn once_closed_the_queued_jobs_are_taken_then_the_end_is_said() {
         let inbox = Inbox::default();
         inbox.push(job(1));
@@ -249,6 +296,14 @@ mod tests {
             inbox.take(Duration::from_secs(5), 1, &mut held, &mut batch),
             Taken::Jobs
         );
+        // A gathering after the close ends at once, without waiting for its time.
+        let (mut held, mut batch) = (0, vec![job(1)]);
+        let started = Instant::now();
+        assert_eq!(
+            inbox.take(Duration::from_secs(5), 64, &mut held, &mut batch),
+            Taken::TimedOut
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
         let (mut held, mut batch) = (0, Vec::new());
         assert_eq!(
             inbox.take(Duration::from_secs(5), 1, &mut held, &mut batch),

@@ -161,6 +161,8 @@ impl Ledger {
         let thread = std::thread::Builder::new()
             .name("ratel-ledger".into())
             .spawn(move || {
+                // However the committer ends (a panic included), nothing is left waiting.
+                let _closed = inbox::ClosedOnExit(Arc::clone(&receiver));
                 committer::run(
                     store, receiver, references, next_seq, shared, log, sessions, held,
                 )

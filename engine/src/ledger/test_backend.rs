@@ -5,12 +5,31 @@
 use std::sync::Arc;
 
 use super::session::{OpenSession, SessionSettings};
-use super::{postgres::Target, Ledger, Options, SessionOp, Submission};
+use super::{postgres::Target, Ledger, LedgerError, Options, SessionOp, Submission};
 use crate::accounts::{Account, BalanceCell};
 use crate::cost::Terms;
 use crate::money::Decimal;
 use crate::testing::postgres::PrivatePostgres;
 use crate::time::Timestamp;
+
+/// Opens a SQLite ledger that this test has just dropped (a restart). Tests run in threads
+/// of one process, and some of them start processes (a private PostgreSQL, `id`, `kill`):
+/// a child between its fork and its exec holds a copy of every descriptor, the ledger's
+/// locked file too, so the lock of a ledger just dropped can outlive it by that moment. A
+/// refusal as in use is therefore retried for up to 2 s; any other error is returned.
+pub(crate) fn reopen(
+    open: impl Fn() -> Result<Ledger, LedgerError>,
+) -> Result<Ledger, LedgerError> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match open() {
+            Err(LedgerError::InUse { .. }) if std::time::Instant::now() < until => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Where a test's ledger lives.
 pub(crate) enum Backend<'pg> {
@@ -38,7 +57,9 @@ impl<'pg> Backend<'pg> {
     /// Opens the ledger (again: a restart), in USD.
     pub(crate) fn open(&self) -> Ledger {
         match self {
-            Backend::Sqlite(dir) => Ledger::open(&dir.path().join("ledger.sqlite"), "USD").unwrap(),
+            Backend::Sqlite(dir) => {
+                reopen(|| Ledger::open(&dir.path().join("ledger.sqlite"), "USD")).unwrap()
+            }
             Backend::Postgres { url, .. } => {
                 Ledger::open_postgres(Target::parse(url).unwrap(), "USD", Options::default())
                     .unwrap()

@@ -37,6 +37,7 @@ impl Timestamp {
     /// read (a few nanoseconds), at most one scheduler tick (1 to 4 ms) behind
     /// [`Timestamp::now`]. The server reads it once a request: a request answered in the
     /// first milliseconds of a second may be dated the second before (docs/server.md).
+    #[cfg(target_os = "linux")]
     pub fn now_coarse() -> Timestamp {
         let mut spec = libc::timespec {
             tv_sec: 0,
@@ -50,6 +51,12 @@ impl Timestamp {
         } else {
             Timestamp::now()
         }
+    }
+
+    /// [`Timestamp::now`] where the kernel has no coarse clock.
+    #[cfg(not(target_os = "linux"))]
+    pub fn now_coarse() -> Timestamp {
+        Timestamp::now()
     }
 
     /// Parses `YYYY-MM-DD` (midnight) or `YYYY-MM-DD HH:MM:SS`, validating the calendar.
