@@ -109,6 +109,20 @@ impl Drop for OpenConnection<'_> {
     }
 }
 
+impl Shard {
+    /// One answer's time, in the latency histogram and its sum.
+    fn answered_in(&self, took: Duration) {
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let bucket = BUCKETS_US
+            .iter()
+            .position(|&bound| us <= bound)
+            .unwrap_or(BUCKETS_US.len());
+        self.buckets[bucket].fetch_add(1, Relaxed);
+        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.latency_sum_ns.fetch_add(ns, Relaxed);
+    }
+}
+
 impl Metrics {
     pub fn request(&self, endpoint: Endpoint, outcome: Counted, took: Duration) {
         let index = Endpoint::ALL
@@ -117,14 +131,7 @@ impl Metrics {
             .unwrap_or(0);
         let shard = &self.shards[shard_index()];
         shard.requests[index][usize::from(outcome == Counted::Refused)].fetch_add(1, Relaxed);
-        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        let bucket = BUCKETS_US
-            .iter()
-            .position(|&bound| us <= bound)
-            .unwrap_or(BUCKETS_US.len());
-        shard.buckets[bucket].fetch_add(1, Relaxed);
-        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        shard.latency_sum_ns.fetch_add(ns, Relaxed);
+        shard.answered_in(took);
     }
 
     /// A JSON API request that named an endpoint, with the status it was answered.
@@ -145,14 +152,7 @@ impl Metrics {
         };
         let shard = &self.shards[shard_index()];
         shard.json[index][outcome].fetch_add(1, Relaxed);
-        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        let bucket = BUCKETS_US
-            .iter()
-            .position(|&bound| us <= bound)
-            .unwrap_or(BUCKETS_US.len());
-        shard.buckets[bucket].fetch_add(1, Relaxed);
-        let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        shard.latency_sum_ns.fetch_add(ns, Relaxed);
+        shard.answered_in(took);
     }
 
     /// A successful reload: how long it took and what it read again.
@@ -636,5 +636,30 @@ mod tests {
         );
         assert_eq!(value(&text, "ratel_requests_in_flight"), 0.0);
         assert_eq!(metrics.in_flight(), 0);
+    }
+
+    /// Answers of under a microsecond (most of them) still add to the sum: it is kept in
+    /// nanoseconds, not whole microseconds.
+    #[test]
+    fn answers_under_a_microsecond_count_in_the_latency_sum() {
+        let metrics = Metrics::default();
+        let store = SnapshotStore::new(ratel_engine::testing::demo_data().clone(), Duration::ZERO);
+        for _ in 0..1000 {
+            metrics.request(
+                Endpoint::ALL[0],
+                Counted::Answered,
+                Duration::from_nanos(850),
+            );
+        }
+        metrics.json_request(
+            json_api::Endpoint::ALL[0],
+            json_api::JsonStatus::Ok,
+            Duration::from_nanos(150_000),
+        );
+        let mut text = String::new();
+        metrics.render(&store.load(), 0, &mut text);
+        let sum = value(&text, "ratel_request_duration_seconds_sum");
+        assert!((sum - 0.001).abs() < 1e-9, "{sum}");
+        assert_eq!(value(&text, "ratel_request_duration_seconds_count"), 1001.0);
     }
 }

@@ -63,6 +63,22 @@ fn within_a_second(check: impl Fn() -> bool) -> Option<Duration> {
     check().then(|| started.elapsed())
 }
 
+/// Charges alice 0.01 through server `a` (call id `id`), then waits for the other server's
+/// accounts to show her balance after it: how long that took, if within a second.
+fn charge_then_watch(
+    a: &Ledger,
+    accounts_a: &Accounts,
+    accounts_b: &Accounts,
+    id: &str,
+) -> Option<Duration> {
+    let outcome = a.commit(vec![charge(accounts_a, "alice", "-0.01", id)]);
+    let Applied::Done(entry) = &outcome[0] else {
+        panic!("{outcome:?}")
+    };
+    let after = entry.balance_after;
+    within_a_second(|| accounts_b.user_by_username("alice").unwrap().balance() == after)
+}
+
 #[test]
 fn both_servers_starting_at_once_open_each_account_once() {
     let Some(pg) = private_postgres() else { return };
@@ -162,18 +178,7 @@ fn a_change_through_one_server_is_seen_by_the_other_within_a_second() {
     let [(a, accounts_a), (_b, accounts_b)] = two_servers(&pg, "visible");
     let mut delays = Vec::new();
     for i in 0..40 {
-        let outcome = a.commit(vec![charge(
-            &accounts_a,
-            "alice",
-            "-0.01",
-            &format!("v-{i}"),
-        )]);
-        let Applied::Done(entry) = &outcome[0] else {
-            panic!("{outcome:?}")
-        };
-        let after = entry.balance_after;
-        let seen =
-            within_a_second(|| accounts_b.user_by_username("alice").unwrap().balance() == after);
+        let seen = charge_then_watch(&a, &accounts_a, &accounts_b, &format!("v-{i}"));
         delays.push(seen.expect("seen by the other server within 1 s"));
     }
     delays.sort_unstable();
@@ -438,18 +443,7 @@ fn a_transaction_left_open_on_the_database_hides_nothing() {
     let mut open = operator.transaction().unwrap();
     open.query_one("SELECT pg_current_xact_id()", &[]).unwrap();
     for i in 0..20 {
-        let outcome = a.commit(vec![charge(
-            &accounts_a,
-            "alice",
-            "-0.01",
-            &format!("o-{i}"),
-        )]);
-        let Applied::Done(entry) = &outcome[0] else {
-            panic!("{outcome:?}")
-        };
-        let after = entry.balance_after;
-        let seen =
-            within_a_second(|| accounts_b.user_by_username("alice").unwrap().balance() == after);
+        let seen = charge_then_watch(&a, &accounts_a, &accounts_b, &format!("o-{i}"));
         assert!(
             seen.is_some(),
             "change {i} not seen with a transaction left open"
