@@ -74,6 +74,17 @@ impl Decimal {
             "a Decimal's scale is at most 38"
         );
         let (mut units, mut scale) = (units, scale);
+        // Ordinary amounts fit 64 bits, whose division is an instruction, not a library call.
+        if let Ok(mut short) = i64::try_from(units) {
+            while scale > 0 && short % 10 == 0 {
+                short /= 10;
+                scale -= 1;
+            }
+            return Decimal {
+                units: i128::from(short),
+                scale,
+            };
+        }
         while scale > 0 && units % 10 == 0 {
             units /= 10;
             scale -= 1;
@@ -325,6 +336,19 @@ fn rescale_wide(units: Wide, from: u32, to: u32) -> Wide {
 
 /// `numerator / denominator` (denominator > 0) rounded half away from zero.
 pub(crate) fn divide_rounded_narrow(numerator: i128, denominator: i128) -> i128 {
+    // Ordinary amounts fit 64 bits, whose division is a single instruction (128-bit
+    // division is a library call many times slower).
+    if let (Ok(numerator), Ok(denominator)) = (i64::try_from(numerator), i64::try_from(denominator))
+    {
+        let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+        return i128::from(
+            if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
+                quotient + numerator.signum()
+            } else {
+                quotient
+            },
+        );
+    }
     let (quotient, remainder) = (numerator / denominator, numerator % denominator);
     if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
         quotient + numerator.signum()
@@ -363,9 +387,11 @@ pub fn write_scaled(out: &mut Vec<u8>, units: impl Into<Wide>, places: u8) {
     let mut digits = itoa::Buffer::new();
     let wide_digits: String;
     let magnitude = units.unsigned_abs();
-    let magnitude = match u128::try_from(magnitude) {
-        Ok(narrow) => digits.format(narrow).as_bytes(),
-        Err(_) => {
+    // Formatting 64 bits is several times cheaper than 128: ordinary amounts take that way.
+    let magnitude = match (u64::try_from(magnitude), u128::try_from(magnitude)) {
+        (Ok(short), _) => digits.format(short).as_bytes(),
+        (_, Ok(narrow)) => digits.format(narrow).as_bytes(),
+        _ => {
             wide_digits = magnitude.to_string();
             wide_digits.as_bytes()
         }

@@ -71,17 +71,24 @@ impl CsvLine {
         use csv_core::ReadRecordResult;
         let reader = &mut self.reader;
         reader.reset();
-        // Unescaping only shrinks a field; one spare byte for the end of input.
-        self.bytes.clear();
-        self.bytes.resize(line.len() + 1, 0);
-        // A line of n bytes has at most n + 1 fields.
-        if self.ends.len() < line.len() + 2 {
-            self.ends.resize(line.len() + 2, 0);
+        // Unescaping only shrinks a field; one spare byte for the end of input. The buffers
+        // only grow: a line pays for no clearing.
+        if self.bytes.len() < line.len() + 1 {
+            self.bytes.resize(line.len() + 1, 0);
+        }
+        // A line of n bytes has at most n + 1 fields; the reader stops once `wanted` have
+        // ended (the rest of the line is not read).
+        let most = wanted.min(line.len() + 1);
+        if self.ends.len() < most {
+            self.ends.resize(most, 0);
         }
         let (mut input, mut written, mut fields) = (line, 0, 0);
         loop {
-            let (result, read, out, ends) =
-                reader.read_record(input, &mut self.bytes[written..], &mut self.ends[fields..]);
+            let (result, read, out, ends) = reader.read_record(
+                input,
+                &mut self.bytes[written..],
+                &mut self.ends[fields..most],
+            );
             // Field ends count from the record's start, across calls.
             input = &input[read..];
             written += out;
@@ -96,7 +103,7 @@ impl CsvLine {
                 | ReadRecordResult::OutputEndsFull => break,
             }
         }
-        self.count = fields.min(wanted);
+        self.count = fields;
     }
 
     /// The number of fields split.
@@ -149,6 +156,22 @@ mod tests {
             let mut whole = CsvLine::new(delimiter);
             whole.split(line.as_bytes(), usize::MAX);
             prop_assert_eq!(&fields(&whole)[..whole.len().min(wanted)], &fields(&fast)[..]);
+        }
+    }
+
+    proptest! {
+        /// The reader stopped after `wanted` fields gives the first `wanted` fields of the
+        /// whole line, quotes or not.
+        #[test]
+        fn a_split_stopped_early_gives_the_first_fields_of_the_whole_line(
+            line in "[a\",\r ]{0,30}",
+            wanted in 0usize..8,
+        ) {
+            let (mut early, mut whole) = (CsvLine::default(), CsvLine::default());
+            early.split(line.as_bytes(), wanted);
+            whole.split(line.as_bytes(), usize::MAX);
+            let first = &fields(&whole)[..whole.len().min(wanted)];
+            prop_assert_eq!(&fields(&early)[..], first);
         }
     }
 

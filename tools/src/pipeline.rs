@@ -130,6 +130,9 @@ impl Output<'_> {
     }
 }
 
+/// Writes smaller than this are gathered before they go out; larger ones go out as they are.
+const SMALL_WRITE: usize = 64 << 10;
+
 /// Input bytes per chunk handed to a worker.
 pub const CHUNK_BYTES: usize = 256 << 10;
 
@@ -215,19 +218,13 @@ pub fn run<W: ChunkWork>(
                 }
             };
             let start = chunk.len();
-            chunk.resize(start + CHUNK_BYTES, 0);
-            let mut filled = start;
-            // Fill the chunk (short reads from pipes are common).
-            while filled < chunk.len() {
-                match input.read(&mut chunk[filled..]) {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            let at_end = filled < chunk.len();
-            chunk.truncate(filled);
+            // Fill the chunk (short reads from pipes are common): `read_to_end` reads into
+            // the spare capacity, which nothing has to clear first.
+            chunk.reserve(CHUNK_BYTES);
+            let filled = (&mut input)
+                .take(CHUNK_BYTES as u64)
+                .read_to_end(&mut chunk)?;
+            let at_end = filled < CHUNK_BYTES;
             if !at_end {
                 // Hand over whole lines only; the partial last line waits for more.
                 // Only the bytes read this round can hold a line end: what came before
@@ -336,7 +333,9 @@ fn ordered<W: ItemWork>(
         // `send` fails and the producer stops too, instead of waiting on a full queue.
         drop(work_rx);
         let writer = scope.spawn(move || -> io::Result<()> {
-            let mut output = io::BufWriter::with_capacity(1 << 20, output);
+            // Blocks of rows are written as they are (a write as large as the buffer goes
+            // past it); the buffer gathers only the header and small blocks.
+            let mut output = io::BufWriter::with_capacity(SMALL_WRITE, output);
             let mut notes = notes;
             output.write_all(header)?;
             for pending in order_rx {

@@ -1,4 +1,5 @@
 use super::*;
+use proptest::strategy::Strategy as _;
 
 #[test]
 fn conversions_multiply_divide_and_round_once() {
@@ -203,5 +204,80 @@ proptest::proptest! {
         let back: f64 = text.replace("e+", "e").parse().unwrap();
         proptest::prop_assert_eq!(back, x);
         proptest::prop_assert!(text.contains('.'));
+    }
+}
+
+/// Halves round away from zero, in 64 bits and past them.
+#[test]
+fn rounded_division_takes_halves_away_from_zero() {
+    for (numerator, denominator, expected) in [
+        (5i128, 2i128, 3i128),
+        (-5, 2, -3),
+        (150, 100, 2),
+        (-149, 100, -1),
+        (i128::from(i64::MAX), 2, (i128::from(i64::MAX) + 1) / 2),
+        ((1i128 << 100) + (1 << 40), 1 << 41, (1 << 59) + 1),
+        (-((1i128 << 100) + (1 << 40)), 1 << 41, -((1 << 59) + 1)),
+    ] {
+        assert_eq!(
+            divide_rounded_narrow(numerator, denominator),
+            expected,
+            "{numerator} / {denominator}"
+        );
+    }
+}
+
+proptest::proptest! {
+    /// The 64-bit shortcut of a rounded division gives the 256-bit division's answer, on
+    /// both sides of the 64-bit limits.
+    #[test]
+    fn narrow_rounded_division_equals_the_wide_one(
+        numerator in proptest::prop_oneof![
+            proptest::num::i128::ANY,
+            -(1i128 << 64)..(1i128 << 64),
+            i128::from(i64::MIN) - 5..i128::from(i64::MIN) + 5,
+            i128::from(i64::MAX) - 5..i128::from(i64::MAX) + 5,
+            -1_000_000i128..1_000_000,
+            -100i128..100,
+        ],
+        denominator in proptest::prop_oneof![
+            1i128..1_000,
+            1i128..8,
+            1i128..i128::MAX,
+            i128::from(i64::MAX) - 2..i128::from(i64::MAX) + 2,
+        ],
+    ) {
+        let wide = divide_rounded(Wide::from(numerator), Wide::from(denominator));
+        proptest::prop_assert_eq!(Wide::from(divide_rounded_narrow(numerator, denominator)), wide);
+    }
+
+    /// A decimal drops its trailing zeros the same way whether its units fit 64 bits or not,
+    /// and is written as the same digits.
+    #[test]
+    fn canonical_form_and_digits_do_not_depend_on_the_width(
+        units in proptest::prop_oneof![
+            proptest::num::i64::ANY.prop_map(i128::from),
+            proptest::num::i128::ANY.prop_map(|u| u / 10),
+        ],
+        zeros in 0u32..6,
+        scale in 0u8..12,
+    ) {
+        let scaled = units.checked_mul(10i128.pow(zeros));
+        proptest::prop_assume!(scaled.is_some() && u32::from(scale) + zeros <= MAX_DIGITS);
+        let d = Decimal::new(scaled.unwrap_or_default(), scale + zeros as u8);
+        let mut reference = (units, scale);
+        while reference.1 > 0 && reference.0 % 10 == 0 {
+            reference = (reference.0 / 10, reference.1 - 1);
+        }
+        proptest::prop_assert_eq!((d.units(), d.scale()), reference);
+        let mut written = Vec::new();
+        write_exact(&mut written, d);
+        let (units, scale) = (reference.0, usize::from(reference.1));
+        let mut digits = format!("{:0>width$}", units.unsigned_abs(), width = scale + 1);
+        if scale > 0 {
+            digits.insert(digits.len() - scale, '.');
+        }
+        let sign = if units < 0 { "-" } else { "" };
+        proptest::prop_assert_eq!(String::from_utf8(written).unwrap(), format!("{sign}{digits}"));
     }
 }
