@@ -122,7 +122,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 out "# Ratel ledger benchmark"
 out ""
 out "Run $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); ${seconds} s per measured run; load generators and servers share the cores (the machine may be shared: figures are noisy)."
-out "Command: \`bash benches/ledger/run.sh --seconds $seconds --only \"$parts\" --batch $batch --batch-connections $batch_connections --charge-rate $charge_rate --session-rate $session_rate --charger $charger_kind --rounds $rounds$([ "$profile" = 0 ] || echo " --profile")$([ "$server_bin" = "$bin/ratel-server" ] || echo " --server-bin $server_bin")\`"
+out "Command: \`bash benches/ledger/run.sh --seconds $seconds --only \"$parts\" --batch $batch --batch-connections $batch_connections --charge-rate $charge_rate --session-rate $session_rate --charger $charger_kind --rounds $rounds$([ "$profile" = 0 ] || echo " --profile")$([ -z "$server_bin" ] || echo " --server-bin $server_bin")\`"
 
 # --- 1. PostgreSQL anchor ---------------------------------------------------------------
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

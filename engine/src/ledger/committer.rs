@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::change::{Applied, Change, Done, Submission, OTHER_PAYER};
 use super::change::{SessionOp, SessionOutcome};
+use super::cpu_busy::CpuBusy;
 use super::inbox::{Inbox, Job, Taken, MAX_BATCH};
 use super::kind::{Kind, RefKey};
 use super::known::Known;
@@ -26,7 +27,11 @@ use crate::time::Timestamp;
 /// Requests that must have been committed together last time for the committer to wait for
 /// more before the next commit: many clients are charging at once, so a short wait gathers
 /// several of them into one commit (one sync, one write of each index page touched) instead
-/// of paying a commit each. A lone client (or two) never waits.
+/// of paying a commit each. A lone client (or two) never waits, and nobody waits while the
+/// machine has idle processors ([`CpuBusy`]): the commits saved would free processor time
+/// nothing needs, and under many clients that each wait for their answer, the wait would
+/// only make every round trip longer (no gathering: +15% calls and sessions a second in
+/// closed loop, docs/performance.md, issue 19).
 const GATHER_AFTER_JOBS: usize = 4;
 
 /// How long the committer waits, at most, to gather more requests into a commit.
@@ -95,6 +100,7 @@ pub(crate) fn run<S: Store>(
         known,
     };
     let mut last_jobs = 0;
+    let mut cpu = CpuBusy::default();
     loop {
         committer.catch_up(false);
         committer.expire_due();
@@ -107,9 +113,10 @@ pub(crate) fn run<S: Store>(
             }
             Taken::TimedOut | Taken::Jobs => {}
         }
-        // Many clients at once: wait a little for more of them (woken early only when
-        // enough have come), so that one commit carries them all.
-        if last_jobs >= GATHER_AFTER_JOBS {
+        // Many clients at once, and other work waiting for the processors: wait a little for
+        // more of them (woken early only when enough have come), so that one commit carries
+        // them all and the commits not made leave their processor time to that work.
+        if last_jobs >= GATHER_AFTER_JOBS && cpu.busy(Instant::now()) {
             let until = Instant::now() + GATHER_FOR;
             while count < GATHER_ENOUGH.min(MAX_BATCH) {
                 let left = until.saturating_duration_since(Instant::now());

@@ -14,6 +14,7 @@
 mod change;
 mod commit;
 mod committer;
+mod cpu_busy;
 mod error;
 mod file_watch;
 mod inbox;
