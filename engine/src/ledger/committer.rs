@@ -28,7 +28,7 @@ use crate::time::Timestamp;
 /// more before the next commit: many clients are charging at once, so a short wait gathers
 /// several of them into one commit (one sync, one write of each index page touched) instead
 /// of paying a commit each. A lone client (or two) never waits, and nobody waits while the
-/// machine has idle processors ([`CpuBusy`]): the commits saved would free processor time
+/// processors it may use are not busy ([`CpuBusy`]): the commits saved would free processor time
 /// nothing needs, and under many clients that each wait for their answer, the wait would
 /// only make every round trip longer (no gathering: +15% calls and sessions a second in
 /// closed loop, docs/performance.md, issue 19).
@@ -102,6 +102,8 @@ pub(crate) fn run<S: Store>(
     let mut last_jobs = 0;
     let mut cpu = CpuBusy::default();
     loop {
+        // Every turn (at least every 10 ms): the processors' last 100 ms, for the gathering.
+        cpu.sample(Instant::now());
         committer.catch_up(false);
         committer.expire_due();
         let (mut batch, mut count) = (Vec::new(), 0);
@@ -116,7 +118,7 @@ pub(crate) fn run<S: Store>(
         // Many clients at once, and other work waiting for the processors: wait a little for
         // more of them (woken early only when enough have come), so that one commit carries
         // them all and the commits not made leave their processor time to that work.
-        if last_jobs >= GATHER_AFTER_JOBS && cpu.busy(Instant::now()) {
+        if last_jobs >= GATHER_AFTER_JOBS && cpu.busy() {
             let until = Instant::now() + GATHER_FOR;
             while count < GATHER_ENOUGH.min(MAX_BATCH) {
                 let left = until.saturating_duration_since(Instant::now());
