@@ -63,6 +63,31 @@ pub(crate) fn wide_pow10(exponent: u32) -> Wide {
 // A Decimal is 24 bytes (see its doc).
 const _: () = assert!(std::mem::size_of::<Decimal>() == 24);
 
+/// Drops the trailing zeros of the decimal `$units / 10^$scale` (both variables), in the
+/// width of `$units`: the one canonical form, whatever integer type carries it.
+macro_rules! strip_trailing_zeros {
+    ($units:ident, $scale:ident) => {
+        while $scale > 0 && $units % 10 == 0 {
+            $units /= 10;
+            $scale -= 1;
+        }
+    };
+}
+
+/// `numerator / denominator` (denominator > 0) rounded half away from zero, in the width of
+/// its operands: the one rounding rule of every division, in 64, 128 and 256 bits.
+macro_rules! rounded_quotient {
+    ($numerator:expr, $denominator:expr) => {{
+        let (numerator, denominator) = ($numerator, $denominator);
+        let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+        if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
+            quotient + numerator.signum()
+        } else {
+            quotient
+        }
+    }};
+}
+
 impl Decimal {
     /// Zero.
     pub const ZERO: Decimal = Decimal { units: 0, scale: 0 };
@@ -76,19 +101,13 @@ impl Decimal {
         let (mut units, mut scale) = (units, scale);
         // Ordinary amounts fit 64 bits, whose division is an instruction, not a library call.
         if let Ok(mut short) = i64::try_from(units) {
-            while scale > 0 && short % 10 == 0 {
-                short /= 10;
-                scale -= 1;
-            }
+            strip_trailing_zeros!(short, scale);
             return Decimal {
                 units: i128::from(short),
                 scale,
             };
         }
-        while scale > 0 && units % 10 == 0 {
-            units /= 10;
-            scale -= 1;
-        }
+        strip_trailing_zeros!(units, scale);
         Decimal { units, scale }
     }
 
@@ -338,33 +357,15 @@ fn rescale_wide(units: Wide, from: u32, to: u32) -> Wide {
 pub(crate) fn divide_rounded_narrow(numerator: i128, denominator: i128) -> i128 {
     // Ordinary amounts fit 64 bits, whose division is a single instruction (128-bit
     // division is a library call many times slower).
-    if let (Ok(numerator), Ok(denominator)) = (i64::try_from(numerator), i64::try_from(denominator))
-    {
-        let (quotient, remainder) = (numerator / denominator, numerator % denominator);
-        return i128::from(
-            if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
-                quotient + numerator.signum()
-            } else {
-                quotient
-            },
-        );
-    }
-    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
-    if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
-        quotient + numerator.signum()
-    } else {
-        quotient
+    match (i64::try_from(numerator), i64::try_from(denominator)) {
+        (Ok(numerator), Ok(denominator)) => i128::from(rounded_quotient!(numerator, denominator)),
+        _ => rounded_quotient!(numerator, denominator),
     }
 }
 
 /// [`divide_rounded_narrow`] in 256 bits.
 pub(crate) fn divide_rounded(numerator: Wide, denominator: Wide) -> Wide {
-    let (quotient, remainder) = (numerator / denominator, numerator % denominator);
-    if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
-        quotient + numerator.signum()
-    } else {
-        quotient
-    }
+    rounded_quotient!(numerator, denominator)
 }
 
 impl fmt::Display for Decimal {

@@ -5,10 +5,11 @@
 //! A coroutine woken from a thread outside `may`'s workers (the committer) is queued
 //! globally and its worker is signalled through an eventfd: one `write` system call, and one
 //! wake-up of the worker's event loop, per request. So the committer does not wake the
-//! requests itself: it queues their answers in [`Replies`], and only the answer that finds
-//! the queue empty wakes the one replier coroutine. That coroutine, on a worker, hands every
-//! queued answer to its request; a coroutine woken from a worker goes on that worker's own
-//! queue, with no system call. A commit of many requests costs one wake-up.
+//! requests itself: it sends their answers on one `may` channel ([`Replies`]), whose send
+//! wakes the one replier coroutine only when it is parked, waiting for an empty channel.
+//! That coroutine, on a worker, hands every answer to its request; a coroutine woken from a
+//! worker goes on that worker's own queue, with no system call. A commit of many requests
+//! costs one wake-up.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -17,54 +18,33 @@ use ratel_engine::ledger::{Applied, Commit, Ledger, LedgerError, Submission};
 /// One request's answer on its way back to it.
 type Reply = (may::sync::mpsc::Sender<Vec<Applied>>, Vec<Applied>);
 
-/// The committer's answers, queued for the replier coroutine.
+/// The committer's answers on their way to the replier coroutine. (`may`'s `Sender` is not
+/// `Sync`: the mutex lets the committer's thread and the tests share it; only the committer
+/// sends in the server.)
 #[derive(Debug)]
-pub struct Replies {
-    queue: Mutex<Vec<Reply>>,
-    /// Wakes the replier (one message when the queue stops being empty).
-    wake: Mutex<may::sync::mpsc::Sender<()>>,
-}
+pub struct Replies(Mutex<may::sync::mpsc::Sender<Reply>>);
 
 impl Replies {
-    /// The queue, and the replier coroutine that empties it (it runs for the life of the
-    /// process).
+    /// The channel, and the replier coroutine that empties it (it ends once the channel is
+    /// dropped).
     pub fn start() -> Arc<Replies> {
-        let (wake, woken) = may::sync::mpsc::channel();
-        let replies = Arc::new(Replies {
-            queue: Mutex::new(Vec::new()),
-            wake: Mutex::new(wake),
-        });
-        let queued = Arc::clone(&replies);
+        let (sender, answers) = may::sync::mpsc::channel::<Reply>();
         may::go!(move || {
-            let mut taken = Vec::new();
-            while woken.recv().is_ok() {
-                std::mem::swap(&mut taken, &mut *queued.lock());
-                for (request, outcomes) in taken.drain(..) {
-                    // A request that went away (its connection closed) needs no answer.
-                    let _ = request.send(outcomes);
-                }
+            while let Ok((request, outcomes)) = answers.recv() {
+                // A request that went away (its connection closed) needs no answer.
+                let _ = request.send(outcomes);
             }
         });
-        replies
+        Arc::new(Replies(Mutex::new(sender)))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Reply>> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Queues one answer (the committer's thread); wakes the replier if nothing was queued.
+    /// Sends one answer (the committer's thread); the replier is woken only if it waits.
     fn send(&self, reply: Reply) {
-        let mut queue = self.lock();
-        let first = queue.is_empty();
-        queue.push(reply);
-        drop(queue);
-        if first {
-            let _ = self
-                .wake
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .send(());
-        }
+        let _ = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(reply);
     }
 }
 
@@ -112,13 +92,18 @@ mod tests {
                 }
             })
         };
-        for (i, receiver) in receivers.into_iter().enumerate() {
+        for (i, receiver) in receivers.iter().enumerate() {
             assert_eq!(
                 receiver.recv().unwrap(),
                 vec![Applied::Refused(format!("answer {i}"))]
             );
         }
         committer.join().unwrap();
-        assert!(replies.lock().is_empty());
+        // Nothing is left queued for the replier: every answer went out, once.
+        drop(replies);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        for (i, receiver) in receivers.iter().enumerate() {
+            assert!(receiver.try_recv().is_err(), "request {i} answered twice");
+        }
     }
 }

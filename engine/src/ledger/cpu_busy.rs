@@ -45,6 +45,9 @@ pub(crate) struct CpuBusy {
     /// When the counters were last read (or failed to be), and what they said.
     last: Option<(Instant, Option<Counters>)>,
     busy: bool,
+    /// The processors this process may use, read once (`available_parallelism` reads the
+    /// container's quota from files each time it is asked).
+    allowed: f64,
 }
 
 impl Default for CpuBusy {
@@ -52,6 +55,7 @@ impl Default for CpuBusy {
         CpuBusy {
             last: None,
             busy: true,
+            allowed: std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
         }
     }
 }
@@ -69,7 +73,9 @@ impl CpuBusy {
         }
         let counters = read_counters();
         self.busy = match (self.last.and_then(|(_, last)| last), counters) {
-            (Some(before), Some(after)) => next_busy(self.busy, shares(before, after)),
+            (Some(before), Some(after)) => {
+                next_busy(self.busy, shares(before, after, self.allowed))
+            }
             // No counters (not Linux, no /proc): busy, the committer gathers as it always did.
             (_, None) => true,
             // The first sample: nothing to compare with yet.
@@ -84,16 +90,15 @@ impl CpuBusy {
     }
 }
 
-/// The machine's share of processor time in use, and this process's share of the processors
-/// it may use, between two readings (`None` when no time passed).
-fn shares(before: Counters, after: Counters) -> Option<(f64, f64)> {
+/// The machine's share of processor time in use, and this process's share of the `allowed`
+/// processors it may use, between two readings (`None` when no time passed).
+fn shares(before: Counters, after: Counters, allowed: f64) -> Option<(f64, f64)> {
     let total = after.machine_total.checked_sub(before.machine_total)?;
     if total == 0 || after.machine_cpus == 0 {
         return None;
     }
     let machine = after.machine_busy.saturating_sub(before.machine_busy) as f64 / total as f64;
     // Ticks of one processor over the interval, times the processors this process may use.
-    let allowed = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let one_cpu = total as f64 / after.machine_cpus as f64;
     let own = after.own.saturating_sub(before.own) as f64 / (one_cpu * allowed);
     Some((machine, own))
@@ -208,17 +213,24 @@ mod tests {
     fn the_machine_or_this_process_can_make_the_processors_busy() {
         let before = counters(0, 0, 0);
         // The machine 95% in use over 200 ticks (100 a processor).
-        let machine = shares(before, counters(190, 200, 0)).unwrap();
+        let machine = shares(before, counters(190, 200, 0), 2.0).unwrap();
         assert!((machine.0 - 0.95).abs() < 1e-9);
         assert!(next_busy(false, Some(machine)));
-        // The machine half idle: not busy, unless this process used all it may use.
-        let allowed = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-        let own = shares(before, counters(100, 200, 100 * allowed)).unwrap();
+        // The machine half idle: not busy, unless this process used all it may use (one
+        // processor of a quota of one: 100 ticks of the 100 one processor had).
+        let own = shares(before, counters(100, 200, 100), 1.0).unwrap();
         assert!((own.1 - 1.0).abs() < 1e-9);
         assert!(next_busy(false, Some(own)));
-        assert!(!next_busy(false, shares(before, counters(100, 200, 0))));
+        // The same 100 ticks with two processors allowed: half of them, not busy.
+        let half = shares(before, counters(100, 200, 100), 2.0).unwrap();
+        assert!((half.1 - 0.5).abs() < 1e-9);
+        assert!(!next_busy(false, Some(half)));
+        assert!(!next_busy(
+            false,
+            shares(before, counters(100, 200, 0), 2.0)
+        ));
         // No time passed: the answer stands.
-        assert_eq!(shares(before, before), None);
+        assert_eq!(shares(before, before, 2.0), None);
         assert!(next_busy(true, None) && !next_busy(false, None));
     }
 

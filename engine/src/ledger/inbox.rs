@@ -61,7 +61,11 @@ pub(crate) struct ClosedOnExit(pub(crate) Arc<Inbox>);
 
 impl Drop for ClosedOnExit {
     fn drop(&mut self) {
-        drop(self.0.close_and_take());
+        self.0.close();
+        // What is still queued is dropped outside the lock, so that each waiter sees its
+        // answer channel close.
+        let left = std::mem::take(&mut self.0.lock().jobs);
+        drop(left);
     }
 }
 
@@ -108,18 +112,6 @@ impl Inbox {
         state.closed = true;
         drop(state);
         self.ready.notify_one();
-    }
-
-    /// Closes, and gives back what is still queued (for its caller to drop outside the
-    /// lock, so that each waiter sees its answer channel close).
-    fn close_and_take(&self) -> Vec<Job> {
-        let mut state = self.lock();
-        state.closed = true;
-        state.queued = 0;
-        let left = std::mem::take(&mut state.jobs);
-        drop(state);
-        self.ready.notify_one();
-        left
     }
 
     /// Waits until `wanted` submissions are queued (or at most `wait`), then moves the
