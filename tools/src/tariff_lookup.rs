@@ -117,7 +117,7 @@ impl LookupJob<'_> {
     /// Streams `input` to `output` (header first) on `threads` workers; returns the counts.
     pub fn run(
         &self,
-        input: impl Read,
+        input: impl Read + Send,
         output: impl Write + Send,
         threads: usize,
     ) -> io::Result<LookupSummary> {

@@ -172,10 +172,7 @@ impl RateJob<'_> {
             return Outcome::NotAnswered;
         }
         let billsec_text = fields.get(columns.billsec).trim_ascii();
-        let billsec = std::str::from_utf8(billsec_text)
-            .ok()
-            .and_then(|t| t.parse::<i64>().ok());
-        let Some(billsec) = billsec else {
+        let Some(billsec) = whole_number(billsec_text) else {
             bad(
                 columns.billsec,
                 format!(
@@ -265,6 +262,18 @@ impl RateJob<'_> {
         out.resize(out.len() + columns, self.delimiter);
         out.push(b'\n');
     }
+}
+
+/// `text` as a whole number, as `i64`'s own parse reads it, without going through `str` for
+/// the few plain digits nearly every CDR's billsec is.
+fn whole_number(text: &[u8]) -> Option<i64> {
+    if (1..=18).contains(&text.len()) && text.iter().all(u8::is_ascii_digit) {
+        return Some(
+            text.iter()
+                .fold(0, |number, &digit| number * 10 + i64::from(digit - b'0')),
+        );
+    }
+    std::str::from_utf8(text).ok()?.parse().ok()
 }
 
 /// The rated columns a record decides (`,destination,rate,connection_fee,increment_s,

@@ -139,7 +139,7 @@ fn run(
     let ran = if args.prefixes {
         pipeline::run_items(&job, Slice::all(), out, HEADER.as_bytes(), notes, threads)
     } else {
-        let input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+        let input = BufReader::with_capacity(1 << 16, std::io::stdin());
         pipeline::run(&job, input, out, HEADER.as_bytes(), notes, 1, threads).map(|_| ())
     };
     // The summary counts what was written: only a whole run has one.

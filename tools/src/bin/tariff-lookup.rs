@@ -65,7 +65,7 @@ fn main() -> ExitCode {
         rules: &rules,
     };
     let ran = job.run(
-        std::io::stdin().lock(),
+        std::io::stdin(),
         std::io::stdout(),
         cli::threads(args.threads),
     );

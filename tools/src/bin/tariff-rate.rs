@@ -102,7 +102,7 @@ fn main() -> ExitCode {
         Ok(opened) => opened,
         Err(code) => return code,
     };
-    let mut input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+    let mut input = BufReader::with_capacity(1 << 16, std::io::stdin());
     // The first line: the header of a header CSV, else the first CDR (which chooses the
     // delimiter, and is priced with the rest).
     let first = match input.fill_buf() {
