@@ -3,10 +3,12 @@
 //! `tariff-diff` and `tariff-lcr --prefixes` feed it slices of the prefix space
 //! ([`run_items`]).
 //!
-//! Worker threads turn items into output while the caller produces items and a writer thread
-//! writes, each item's result handed over through its own one-slot channel queued in item
-//! order. The queues are bounded, so memory stays a few items' output whatever the input
-//! size, and order is kept without a reorder buffer. Lines are cut into chunks at line ends.
+//! Worker threads (the caller's among them) each take the next item in turn (reading the
+//! next chunk of input, one worker at a time) and turn it into output, while a writer thread
+//! writes, each item's result handed over through its own two-message channel queued in item
+//! order as the item is taken. The queues are bounded, so memory stays a few items' output
+//! whatever the input size, and order is kept without a reorder buffer. Lines are cut into
+//! chunks at line ends. With one thread, reading and processing take turns.
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -135,7 +137,7 @@ impl Output<'_> {
 const SMALL_WRITE: usize = 64 << 10;
 
 /// Input bytes per chunk handed to a worker.
-pub const CHUNK_BYTES: usize = 256 << 10;
+pub const CHUNK_BYTES: usize = 512 << 10;
 
 /// Buffers handed back after use, so that a run of any length allocates only as many as are
 /// ever in flight at once (a few dozen): memory is flat, and the allocator is out of the loop.
@@ -285,8 +287,8 @@ pub fn run_items<W: ItemWork>(
 /// the queue that tells the writer the order items were taken in.
 struct Feed<'n, I> {
     next: &'n mut (dyn FnMut() -> io::Result<Option<I>> + Send),
-    /// `None` once the feed is over (the items are all taken, reading failed, or the writer
-    /// stopped): the writer then ends after the items taken.
+    /// `None` once the feed is over (the items are all taken, reading failed or panicked, or
+    /// the writer stopped): the writer then ends after the items taken.
     order: Option<SyncSender<Receiver<Part>>>,
     /// Why the feed ended early.
     error: Option<io::Error>,
@@ -296,7 +298,11 @@ impl<I> Feed<'_, I> {
     /// The next item and where its output goes, queued for the writer in the order taken.
     fn take(&mut self) -> Option<(I, SyncSender<Part>)> {
         let order = self.order.as_ref()?;
-        match (self.next)() {
+        // A panic while reading ends the feed here, so that the writer ends (it waits for the
+        // queue's sender to go) and the run fails with an error instead of hanging.
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut self.next))
+            .unwrap_or_else(|_| Err(io::Error::other("reading the input panicked")));
+        match next {
             Ok(Some(item)) => {
                 let (reply_tx, reply_rx) = sync_channel(2);
                 if order.send(reply_rx).is_ok() {
@@ -337,14 +343,12 @@ fn ordered<W: ItemWork>(
     let worker = move || {
         let mut state = W::State::default();
         loop {
+            // `take` catches a panic of the reading, so the lock is never poisoned; if it
+            // were, the feed is over all the same.
             let taken = match feed.lock() {
                 Ok(mut feed) => feed.take(),
-                // A worker panicked while reading: end the feed, so that the writer ends.
                 Err(poisoned) => {
-                    let mut feed = poisoned.into_inner();
-                    if feed.order.take().is_some() {
-                        feed.error = Some(io::Error::other("reading the input panicked"));
-                    }
+                    poisoned.into_inner().order = None;
                     None
                 }
             };
@@ -544,6 +548,39 @@ mod tests {
                 expected,
                 "{threads} threads"
             );
+        }
+    }
+
+    /// An input of line ends whose reading panics after `.0` reads (of 4 KB at most).
+    struct PanickingAfter(usize);
+
+    impl Read for PanickingAfter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            assert!(self.0 > 0, "a reader with a bug");
+            self.0 -= 1;
+            let n = buf.len().min(4_096);
+            buf[..n].fill(b'\n');
+            Ok(n)
+        }
+    }
+
+    /// A panic while reading ends the run with an error, on one thread as on several (the
+    /// writer does not wait for ever for more items).
+    #[test]
+    fn a_reading_that_panics_fails_the_run_instead_of_hanging_it() {
+        for threads in [1, 2, 3] {
+            let mut out = Vec::new();
+            let ran = run(
+                &Lengths,
+                PanickingAfter(3 * CHUNK_BYTES / 4_096),
+                &mut out,
+                b"",
+                io::sink(),
+                1,
+                threads,
+            );
+            assert_eq!(ran.unwrap_err().to_string(), "reading the input panicked");
+            assert!(out.starts_with(b"1:0\n2:0\n"), "{threads} threads");
         }
     }
 

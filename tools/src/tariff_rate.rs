@@ -325,3 +325,30 @@ impl ChunkWork for RateJob<'_> {
         self.counts.add(counts);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::whole_number;
+
+    /// The digits-only path reads what `i64`'s own parse reads, and the rest goes to it.
+    #[test]
+    fn billsec_is_read_as_i64_reads_it() {
+        for text in [
+            "0",
+            "007",
+            "177",
+            "+5",
+            "-5",
+            "",
+            "1e3",
+            "12 3",
+            "999999999999999999",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "١٢",
+        ] {
+            assert_eq!(whole_number(text.as_bytes()), text.parse().ok(), "{text:?}");
+        }
+    }
+}
