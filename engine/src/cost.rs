@@ -148,16 +148,31 @@ pub fn max_seconds_after(
         .iter()
         .map(|amount| u32::from(amount.scale()))
         .fold(u32::from(COST_PLACES), u32::max);
-    let available_units = available.iter().fold(Wide::ZERO, |sum, amount| {
-        sum + Wide::from(amount.units()) * wide_pow10(scale - u32::from(amount.scale()))
+    let available_units = || {
+        available.iter().fold(Wide::ZERO, |sum, amount| {
+            sum + Wide::from(amount.units()) * wide_pow10(scale - u32::from(amount.scale()))
+        })
+    };
+    // The same sum and comparisons in 128 bits where they fit (every ordinary balance):
+    // 256-bit products cost several times more, and a search prices 4 to 13 lengths.
+    let available_narrow = available.iter().try_fold(0i128, |sum, amount| {
+        let power = *POW10.get(scale as usize - usize::from(amount.scale()))?;
+        amount.units().checked_mul(power)?.checked_add(sum)
     });
+    let charged_power = POW10
+        .get(scale as usize - usize::from(COST_PLACES))
+        .copied();
     let fits = |seconds: u64| -> Result<bool, CostError> {
         let billsec =
             i64::try_from(seconds + u64::from(used)).map_err(|_| CostError::OutOfRange)?;
         let rated = terms.rated_seconds(billsec);
         let charged = charged_units(terms, rated, exchange_rate)?;
+        let narrow = charged_power.and_then(|power| charged.checked_mul(power));
+        if let (Some(charged), Some(available)) = (narrow, available_narrow) {
+            return Ok(charged <= available);
+        }
         let charged = Wide::from(charged) * wide_pow10(scale - u32::from(COST_PLACES));
-        Ok(charged <= available_units)
+        Ok(charged <= available_units())
     };
     if limit == 0 || !fits(1)? {
         return Ok(None);

@@ -7,6 +7,12 @@
 
 use std::fmt;
 
+/// Powers of ten up to 10^22, every one exactly an `f64`.
+const POW10_F64: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// Most significant digits a [`Decimal`] holds (balances and every sum of amounts); more
 /// than this is refused, never rounded. 38 digits is 128 bits: a balance of 10^24 kept to
 /// 13 places still fits.
@@ -205,9 +211,20 @@ impl Decimal {
         self.units < 0
     }
 
-    /// The nearest `f64`, correctly rounded (through the decimal text, not `units / 10^scale`,
-    /// which would round twice). MOR stores amounts as floats; printing uses this value.
+    /// The nearest `f64`, correctly rounded. MOR stores amounts as floats; printing uses this
+    /// value. When the units are exactly an `f64` (at most 2^53) and so is 10^scale (scale at
+    /// most 22), one IEEE division of the two is correctly rounded: the value parsing the
+    /// decimal text gives, without the text. Otherwise through the text (`units / 10^scale`
+    /// in floating point would round twice).
     pub fn to_f64(self) -> f64 {
+        match POW10_F64.get(usize::from(self.scale)) {
+            Some(&power) if self.units.unsigned_abs() <= 1 << 53 => self.units as f64 / power,
+            _ => self.to_f64_through_text(),
+        }
+    }
+
+    /// [`Decimal::to_f64`] by parsing the decimal text: correctly rounded for every value.
+    fn to_f64_through_text(self) -> f64 {
         let mut buf = Vec::with_capacity(48);
         write_exact(&mut buf, self);
         std::str::from_utf8(&buf)

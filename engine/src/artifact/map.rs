@@ -307,8 +307,8 @@ impl Artifact {
         Some(RateRecord {
             rate,
             connection_fee,
-            rate_f64: nearest_f64(rate),
-            connection_fee_f64: nearest_f64(connection_fee),
+            rate_f64: rate.to_f64(),
+            connection_fee_f64: connection_fee.to_f64(),
             destination: self.destination(indices.destination)?,
             increment_s,
             min_time_s,
@@ -405,24 +405,6 @@ impl Artifact {
     /// Entries in the versions section.
     pub(super) fn version_count(&self) -> usize {
         self.sections.get(layout::Section::Versions).len() / layout::version::LEN
-    }
-}
-
-/// Powers of ten up to 10^22, every one exactly an `f64`.
-const POW10_F64: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
-/// The nearest `f64` to a decimal: [`Decimal::to_f64`], computed without text. When the units
-/// are exactly an `f64` (below 2^53) and so is 10^scale (scale at most 22), one IEEE division
-/// of the two is correctly rounded, the same value parsing the decimal text gives.
-#[inline]
-pub(crate) fn nearest_f64(value: Decimal) -> f64 {
-    let units = value.units();
-    match POW10_F64.get(usize::from(value.scale())) {
-        Some(&power) if units.unsigned_abs() <= 1 << 53 => units as f64 / power,
-        _ => value.to_f64(),
     }
 }
 

@@ -372,3 +372,40 @@ fn ordinary_calls_are_priced_in_128_bits() {
         Some(7_454_000)
     );
 }
+
+/// Amounts whose sum passes 128 bits midway are compared in 256 bits, and the answer is the
+/// one a scan gives; so are amounts at 18 places, whose charged units need widening.
+#[test]
+fn max_seconds_of_amounts_past_128_bits() {
+    let terms = terms("0.6", "0.01", 6, 0);
+    let half = i128::MAX / 2;
+    let five = 5 * 10i128.pow(18);
+    let cases = [
+        // Sum: half + half overflows 128 bits, then comes back to 5.
+        vec![
+            Decimal::new(half, 18),
+            Decimal::new(half, 18),
+            Decimal::new(-2 * half + five, 18),
+        ],
+        vec![Decimal::new(five, 18)],
+        vec![d("5")],
+    ];
+    let scan = |available: Decimal| {
+        (1..=600)
+            .filter(|&s| {
+                price(&terms, i64::from(s), Decimal::new(1, 0))
+                    .unwrap()
+                    .cost
+                    <= available
+            })
+            .max()
+    };
+    for amounts in cases {
+        assert_eq!(
+            max_seconds(&terms, &amounts, Decimal::new(1, 0), 600).unwrap(),
+            scan(d("5")),
+            "{amounts:?}"
+        );
+    }
+    assert_eq!(scan(d("5")), Some(498));
+}

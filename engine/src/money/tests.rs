@@ -281,3 +281,39 @@ proptest::proptest! {
         proptest::prop_assert_eq!(String::from_utf8(written).unwrap(), format!("{sign}{digits}"));
     }
 }
+
+#[test]
+fn to_f64_without_text_equals_the_correctly_rounded_parse() {
+    for (units, scale) in [
+        (987, 3),
+        (1, 5),
+        (12_345, 6),
+        (10_0840336134454, 13),
+        (9_007_199_254_740_993, 0),
+        (i64::MAX, 18),
+        (i64::MAX, 0),
+        (0, 0),
+        (123_456_789_012_345_678, 18),
+    ] {
+        let value = Decimal::new(units.into(), scale);
+        assert_eq!(
+            value.to_f64().to_bits(),
+            value.to_f64_through_text().to_bits(),
+            "{value}"
+        );
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn to_f64_equals_the_parse_of_the_text(units in -i64::MAX..i64::MAX, scale in 0u8..=18) {
+        let value = Decimal::new(units.into(), scale);
+        proptest::prop_assert_eq!(value.to_f64().to_bits(), value.to_f64_through_text().to_bits());
+    }
+
+    #[test]
+    fn to_f64_equals_the_parse_of_the_text_for_short_decimals(units in 0i64..10_000_000, scale in 0u8..=8) {
+        let value = Decimal::new(units.into(), scale);
+        proptest::prop_assert_eq!(value.to_f64().to_bits(), value.to_f64_through_text().to_bits());
+    }
+}

@@ -126,39 +126,3 @@ fn the_copy_is_bounded_by_the_size_read_first() {
     assert!(copy_exactly(&[1u8, 2, 3][..], 3, &mut copy).is_ok());
     assert_eq!(copy, [1, 2, 3]);
 }
-
-#[test]
-fn nearest_f64_equals_the_correctly_rounded_parse() {
-    for (units, scale) in [
-        (987, 3),
-        (1, 5),
-        (12_345, 6),
-        (10_0840336134454, 13),
-        (9_007_199_254_740_993, 0),
-        (i64::MAX, 18),
-        (i64::MAX, 0),
-        (0, 0),
-        (123_456_789_012_345_678, 18),
-    ] {
-        let value = Decimal::new(units.into(), scale);
-        assert_eq!(
-            nearest_f64(value).to_bits(),
-            value.to_f64().to_bits(),
-            "{value}"
-        );
-    }
-}
-
-proptest::proptest! {
-    #[test]
-    fn nearest_f64_equals_to_f64(units in 0i64..i64::MAX, scale in 0u8..=18) {
-        let value = Decimal::new(units.into(), scale);
-        proptest::prop_assert_eq!(nearest_f64(value).to_bits(), value.to_f64().to_bits());
-    }
-
-    #[test]
-    fn nearest_f64_equals_to_f64_for_short_decimals(units in 0i64..10_000_000, scale in 0u8..=8) {
-        let value = Decimal::new(units.into(), scale);
-        proptest::prop_assert_eq!(nearest_f64(value).to_bits(), value.to_f64().to_bits());
-    }
-}
