@@ -148,9 +148,13 @@ pub fn max_seconds_after(
         .iter()
         .map(|amount| u32::from(amount.scale()))
         .fold(u32::from(COST_PLACES), u32::max);
+    // Summed in 256 bits once, on first need.
+    let available_wide = std::cell::OnceCell::new();
     let available_units = || {
-        available.iter().fold(Wide::ZERO, |sum, amount| {
-            sum + Wide::from(amount.units()) * wide_pow10(scale - u32::from(amount.scale()))
+        *available_wide.get_or_init(|| {
+            available.iter().fold(Wide::ZERO, |sum, amount| {
+                sum + Wide::from(amount.units()) * wide_pow10(scale - u32::from(amount.scale()))
+            })
         })
     };
     // The same sum and comparisons in 128 bits where they fit (every ordinary balance):

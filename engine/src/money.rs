@@ -223,8 +223,9 @@ impl Decimal {
         }
     }
 
-    /// [`Decimal::to_f64`] by parsing the decimal text: correctly rounded for every value.
-    fn to_f64_through_text(self) -> f64 {
+    /// [`Decimal::to_f64`] by parsing the decimal text: correctly rounded for every value
+    /// (the reference the fast path is tested against).
+    pub(crate) fn to_f64_through_text(self) -> f64 {
         let mut buf = Vec::with_capacity(48);
         write_exact(&mut buf, self);
         std::str::from_utf8(&buf)

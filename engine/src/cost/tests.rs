@@ -373,20 +373,24 @@ fn ordinary_calls_are_priced_in_128_bits() {
     );
 }
 
-/// Amounts whose sum passes 128 bits midway are compared in 256 bits, and the answer is the
-/// one a scan gives; so are amounts at 18 places, whose charged units need widening.
+/// Amounts whose sum passes 128 bits midway, or whose widening to the finest scale does, are
+/// compared in 256 bits, and the answer is the one a scan gives; so are amounts at 18 places,
+/// whose charged units need widening, in 128 bits.
 #[test]
 fn max_seconds_of_amounts_past_128_bits() {
     let terms = terms("0.6", "0.01", 6, 0);
-    let half = i128::MAX / 2;
+    let half = i128::MAX / 2 + 1;
     let five = 5 * 10i128.pow(18);
     let cases = [
-        // Sum: half + half overflows 128 bits, then comes back to 5.
+        // Sum: half + half is 2^127, past i128::MAX; then it comes back to 5.
         vec![
             Decimal::new(half, 18),
             Decimal::new(half, 18),
-            Decimal::new(-2 * half + five, 18),
+            Decimal::new(-half, 18),
+            Decimal::new(-half + five, 18),
         ],
+        // 10^-38 sets the scale to 38: 5 widened to it is 5 × 10^38, past i128::MAX.
+        vec![Decimal::new(1, 38), d("5"), Decimal::new(-1, 38)],
         vec![Decimal::new(five, 18)],
         vec![d("5")],
     ];

@@ -284,18 +284,28 @@ proptest::proptest! {
 
 #[test]
 fn to_f64_without_text_equals_the_correctly_rounded_parse() {
-    for (units, scale) in [
+    let edge = 1i128 << 53;
+    let mut cases = vec![
         (987, 3),
         (1, 5),
         (12_345, 6),
         (10_0840336134454, 13),
-        (9_007_199_254_740_993, 0),
-        (i64::MAX, 18),
-        (i64::MAX, 0),
+        (i128::from(i64::MAX), 18),
+        (i128::from(i64::MAX), 0),
         (0, 0),
         (123_456_789_012_345_678, 18),
-    ] {
-        let value = Decimal::new(units.into(), scale);
+        (i128::MAX, 38),
+        (i128::MIN + 1, 0),
+    ];
+    // Both sides of the fast path's limits: units ±2^53 (exact) and ±(2^53 + 1) (not),
+    // scale 22 (the last exact power of ten) and 23.
+    for units in [edge, edge + 1, -edge, -edge - 1, edge - 1, 3, -3] {
+        for scale in [0, 1, 18, 22, 23] {
+            cases.push((units, scale));
+        }
+    }
+    for (units, scale) in cases {
+        let value = Decimal::new(units, scale);
         assert_eq!(
             value.to_f64().to_bits(),
             value.to_f64_through_text().to_bits(),
@@ -305,8 +315,12 @@ fn to_f64_without_text_equals_the_correctly_rounded_parse() {
 }
 
 proptest::proptest! {
+    /// Units drawn half the time where the fast path takes them (at most 2^53 either way).
     #[test]
-    fn to_f64_equals_the_parse_of_the_text(units in -i64::MAX..i64::MAX, scale in 0u8..=18) {
+    fn to_f64_equals_the_parse_of_the_text(
+        units in proptest::prop_oneof![-(1i64 << 53)..=(1i64 << 53), proptest::prelude::any::<i64>()],
+        scale in 0u8..=24,
+    ) {
         let value = Decimal::new(units.into(), scale);
         proptest::prop_assert_eq!(value.to_f64().to_bits(), value.to_f64_through_text().to_bits());
     }
