@@ -178,15 +178,35 @@ pub fn max_seconds_after(
         let charged = Wide::from(charged) * wide_pow10(scale - u32::from(COST_PLACES));
         Ok(charged <= available_units())
     };
-    if limit == 0 || !fits(1)? {
+    if limit == 0 {
         return Ok(None);
     }
-    // The price never falls as the call grows: find the last second that fits by halving.
-    let (mut fitting, mut too_long) = (1u64, u64::from(limit) + 1);
-    // Narrowed first around a guess in binary floating point; a bound moves only once
-    // `fits` confirms it, so the answer is decided exactly whatever the guess (a wrong guess
-    // costs the whole search). Most answers then take 4 prices instead of 13.
-    if let Some(guess) = guess_seconds(terms, available, exchange_rate, used) {
+    let limit_s = u64::from(limit);
+    let guess = guess_seconds(terms, available, exchange_rate, used);
+    // The price never falls as the call grows, so `s` is the answer when it fits and `s + 1`
+    // does not (or `s` is the limit). The second the guess's billed time ends on is tried
+    // that way first: two prices decide most answers. Any other outcome (a guess in the
+    // wrong step, a price that cannot be worked out) leaves it to the search below.
+    if let Some(guess) = guess {
+        let billed = i64::try_from(guess.clamp(1, limit_s) + u64::from(used))
+            .map(|billsec| terms.rated_seconds(billsec));
+        if let Ok(billed) = billed {
+            let end = billed.saturating_sub(u64::from(used)).clamp(1, limit_s);
+            if matches!(fits(end), Ok(true))
+                && (end == limit_s || matches!(fits(end + 1), Ok(false)))
+            {
+                return Ok(u32::try_from(end).ok());
+            }
+        }
+    }
+    if !fits(1)? {
+        return Ok(None);
+    }
+    // Otherwise, find the last second that fits by halving.
+    let (mut fitting, mut too_long) = (1u64, limit_s + 1);
+    // Narrowed first around the guess; a bound moves only once `fits` confirms it, so the
+    // answer is decided exactly whatever the guess (a wrong guess costs the whole search).
+    if let Some(guess) = guess {
         let margin = u64::from(terms.increment_s.max(1)) + 2;
         let low = guess.saturating_sub(margin);
         // A price that cannot be worked out tells nothing here: the search decides.
