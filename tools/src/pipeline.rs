@@ -64,6 +64,10 @@ pub trait ChunkWork: Sync {
     /// A worker's own state (caches), kept from chunk to chunk.
     type State: Default;
 
+    /// Input bytes a chunk holds. A chunk's output is held whole until it is written, so a
+    /// tool whose rows are many times the size of its input lines takes smaller chunks.
+    const CHUNK_BYTES: usize = CHUNK_BYTES;
+
     /// Appends the output rows of `chunk` (whole lines, the first being line `first_line` of
     /// the input) to `out`, and anything to report about them (error lines) to `notes`.
     fn process(
@@ -136,7 +140,8 @@ impl Output<'_> {
 /// Writes smaller than this are gathered before they go out; larger ones go out as they are.
 const SMALL_WRITE: usize = 64 << 10;
 
-/// Input bytes per chunk handed to a worker.
+/// Input bytes per chunk handed to a worker, unless the work says otherwise
+/// ([`ChunkWork::CHUNK_BYTES`]).
 pub const CHUNK_BYTES: usize = 512 << 10;
 
 /// Buffers handed back after use, so that a run of any length allocates only as many as are
@@ -204,6 +209,7 @@ pub fn run<W: ChunkWork>(
     };
     let mut reader = ChunkReader {
         input,
+        chunk_bytes: W::CHUNK_BYTES.max(1),
         pool: &chunks.pool,
         carry: Vec::new(),
         next_line: first_line.max(1),
@@ -219,6 +225,8 @@ pub fn run<W: ChunkWork>(
 /// An input cut into chunks of whole lines, read when a worker asks for the next one.
 struct ChunkReader<'p, R> {
     input: R,
+    /// Input bytes a chunk holds ([`ChunkWork::CHUNK_BYTES`]).
+    chunk_bytes: usize,
     pool: &'p BufferPool,
     /// The partial last line of the chunk before: the start of the next chunk.
     carry: Vec<u8>,
@@ -237,11 +245,11 @@ impl<R: Read> ChunkReader<'_, R> {
             let start = chunk.len();
             // Fill the chunk (short reads from pipes are common): `read_to_end` reads into
             // the spare capacity, which nothing has to clear first.
-            chunk.reserve(CHUNK_BYTES);
+            chunk.reserve(self.chunk_bytes);
             let filled = (&mut self.input)
-                .take(CHUNK_BYTES as u64)
+                .take(self.chunk_bytes as u64)
                 .read_to_end(&mut chunk)?;
-            if filled < CHUNK_BYTES {
+            if filled < self.chunk_bytes {
                 self.at_end = true;
                 break;
             }

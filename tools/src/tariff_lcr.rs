@@ -186,6 +186,9 @@ pub struct LcrScratch {
 /// Numbers on stdin: one a line, ranked on the digits `tariff-lookup` would match.
 impl ChunkWork for LcrJob<'_> {
     type State = LcrScratch;
+    /// A number of 13 bytes gives a row per supplier (about 16 times its size): a smaller
+    /// chunk keeps the output held in flight to a few MB.
+    const CHUNK_BYTES: usize = 64 << 10;
 
     fn process(
         &self,
