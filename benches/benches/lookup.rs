@@ -18,7 +18,9 @@ const NPANXX_ROWS: usize = 316_867;
 /// Longest match, then the record's rate as `rate_get` prints it.
 fn rate_of(artifact: &Artifact, tariff: usize, digits: &[u8], at: Timestamp) -> Option<f64> {
     let found = artifact.longest_match(tariff, digits, at)?;
-    artifact.record(found.record).map(|record| record.rate_f64)
+    artifact
+        .record(found.record)
+        .map(|record| record.rate_f64())
 }
 
 fn lookup(c: &mut Criterion) {

@@ -324,8 +324,6 @@ mod tests {
         let old = RateRecord {
             rate: d("0.1"),
             connection_fee: Decimal::ZERO,
-            rate_f64: 0.1,
-            connection_fee_f64: 0.0,
             destination: b"X",
             increment_s: 6,
             min_time_s: 0,
@@ -360,8 +358,6 @@ mod tests {
         let record = RateRecord {
             rate: d("0.1"),
             connection_fee: Decimal::ZERO,
-            rate_f64: 0.1,
-            connection_fee_f64: 0.0,
             destination: b"X",
             increment_s: 1,
             min_time_s: 0,

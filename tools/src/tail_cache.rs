@@ -30,9 +30,9 @@ pub fn write_record_columns(
     out.push(delimiter);
     match style {
         RateStyle::Mor => {
-            write_ruby_float(out, rate.rate_f64);
+            write_ruby_float(out, rate.rate_f64());
             out.push(delimiter);
-            write_ruby_float(out, rate.connection_fee_f64);
+            write_ruby_float(out, rate.connection_fee_f64());
         }
         RateStyle::Exact => {
             write_exact(out, rate.rate);

@@ -638,8 +638,8 @@ mod tests {
                 let (rate, fee) = (Decimal::new(rate.into(), rate_scale), Decimal::new(fee.into(), fee_scale));
                 proptest::prop_assert_eq!(record.rate, rate);
                 proptest::prop_assert_eq!(record.connection_fee, fee);
-                proptest::prop_assert_eq!(record.rate_f64.to_bits(), rate.to_f64_through_text().to_bits());
-                proptest::prop_assert_eq!(record.connection_fee_f64.to_bits(), fee.to_f64_through_text().to_bits());
+                proptest::prop_assert_eq!(record.rate_f64().to_bits(), rate.to_f64_through_text().to_bits());
+                proptest::prop_assert_eq!(record.connection_fee_f64().to_bits(), fee.to_f64_through_text().to_bits());
                 proptest::prop_assert_eq!(record.increment_s, [1, 6, 30, 60][increment as usize]);
                 proptest::prop_assert_eq!(record.min_time_s, minimum * 30);
                 proptest::prop_assert_eq!(

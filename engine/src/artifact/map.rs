@@ -114,20 +114,31 @@ pub struct TariffInfo {
     pub(crate) dense: Option<DenseTable>,
 }
 
-/// A rate record: exact decimals for arithmetic, their nearest `f64` for printing the way
-/// MOR does (derived from the decimal, not stored), and the destination name's bytes
-/// (UTF-8, verified at load).
+/// A rate record: exact decimals for arithmetic (their nearest `f64`, for printing the way
+/// MOR does, is derived on demand: [`RateRecord::rate_f64`]), and the destination name's
+/// bytes (UTF-8, verified at load).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateRecord<'a> {
     pub rate: Decimal,
     pub connection_fee: Decimal,
-    pub rate_f64: f64,
-    pub connection_fee_f64: f64,
     pub destination: &'a [u8],
     pub increment_s: u32,
     pub min_time_s: u32,
     /// The `FIRST` of a deck's `FIRST/NEXT` (then `increment_s` is `NEXT`); 0: none.
     pub first_interval_s: u32,
+}
+
+impl RateRecord<'_> {
+    /// The rate per minute's nearest `f64`, as MOR prints it. Derived when asked, not at
+    /// every record read: the tools that print exact decimals never pay for it.
+    pub fn rate_f64(&self) -> f64 {
+        self.rate.to_f64()
+    }
+
+    /// The connection fee's nearest `f64`, as MOR prints it.
+    pub fn connection_fee_f64(&self) -> f64 {
+        self.connection_fee.to_f64()
+    }
 }
 
 /// One entry of the versions section.
@@ -307,8 +318,6 @@ impl Artifact {
         Some(RateRecord {
             rate,
             connection_fee,
-            rate_f64: rate.to_f64(),
-            connection_fee_f64: connection_fee.to_f64(),
             destination: self.destination(indices.destination)?,
             increment_s,
             min_time_s,

@@ -469,10 +469,10 @@ pub(super) mod tests {
         let record = artifact.record(found.record).unwrap();
         assert_eq!(found.prefix_len, 4);
         assert_eq!(record.destination, b"Lithuania & more");
-        assert_eq!(record.rate_f64, 0.987);
+        assert_eq!(record.rate_f64(), 0.987);
         assert_eq!(record.rate.to_string(), "0.987");
         assert_eq!(record.connection_fee.to_string(), "0.05");
-        assert_eq!(record.connection_fee_f64, 0.05);
+        assert_eq!(record.connection_fee_f64(), 0.05);
         assert_eq!(record.increment_s, 60);
         assert_eq!(artifact.record_count(), 2);
         assert!(artifact.record(artifact.record_count() as u32).is_none());

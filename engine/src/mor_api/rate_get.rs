@@ -109,7 +109,7 @@ pub fn run<'a>(
     )
     .ok_or(Failure::page(ApiError::RateNotFound))?;
     let mut rate = Rate {
-        rate: found.record.rate_f64,
+        rate: found.record.rate_f64(),
         destination: found.record.destination,
         prefix: [0; MAX_PREFIX_DIGITS],
         prefix_len: found.prefix_len,
