@@ -13,6 +13,8 @@ pub struct CsvLine {
     /// so that no line pays for clearing it).
     ends: Vec<usize>,
     count: usize,
+    /// The line has more fields than the `wanted` of the last split (they were not read).
+    more: bool,
 }
 
 impl Default for CsvLine {
@@ -31,6 +33,7 @@ impl CsvLine {
             bytes: Vec::new(),
             ends: Vec::new(),
             count: 0,
+            more: false,
         }
     }
 
@@ -40,7 +43,8 @@ impl CsvLine {
     }
 
     /// Splits one line (no line end) into its fields, the first `wanted` of them at most
-    /// (the fields after are not read: [`CsvLine::len`] is then at most `wanted`).
+    /// (the fields after are not read: [`CsvLine::len`] is then at most `wanted`, and
+    /// [`CsvLine::has_at_least`] tells whether more follow).
     pub fn split(&mut self, line: &[u8], wanted: usize) {
         // Without a quote, RFC 4180 fields are the text between delimiters: taken as they are;
         // a line with a quote (or a stray carriage return, which the reader takes for a line
@@ -51,10 +55,12 @@ impl CsvLine {
         // As the reader lays fields out: their bytes end to end, and where each ends.
         self.bytes.clear();
         self.count = 0;
+        self.more = false;
         if line.is_empty() {
             return;
         }
-        for field in line.split(|&b| b == self.delimiter).take(wanted) {
+        let mut fields = line.split(|&b| b == self.delimiter);
+        for field in fields.by_ref().take(wanted) {
             self.bytes.extend_from_slice(field);
             if self.count == self.ends.len() {
                 self.ends.push(0);
@@ -62,11 +68,13 @@ impl CsvLine {
             self.ends[self.count] = self.bytes.len();
             self.count += 1;
         }
+        self.more = wanted > 0 && self.count == wanted && fields.next().is_some();
     }
 
     /// [`CsvLine::split`] through the CSV reader: quotes, doubled quotes, delimiters in
-    /// quotes. The whole line is read in one call (field by field costs twice as much), then
-    /// the fields past `wanted` are dropped.
+    /// quotes. The line is read in one call (field by field costs twice as much), up to the
+    /// delimiter after field `wanted` at most: the reader says then that its room for field
+    /// ends is full with input left, which is how a line with more fields shows, unread.
     fn split_quoted(&mut self, line: &[u8], wanted: usize) {
         use csv_core::ReadRecordResult;
         let reader = &mut self.reader;
@@ -83,7 +91,7 @@ impl CsvLine {
             self.ends.resize(most, 0);
         }
         let (mut input, mut written, mut fields) = (line, 0, 0);
-        loop {
+        let last = loop {
             let (result, read, out, ends) = reader.read_record(
                 input,
                 &mut self.bytes[written..],
@@ -100,15 +108,27 @@ impl CsvLine {
                 ReadRecordResult::Record
                 | ReadRecordResult::End
                 | ReadRecordResult::OutputFull
-                | ReadRecordResult::OutputEndsFull => break,
+                | ReadRecordResult::OutputEndsFull => break result,
             }
-        }
+        };
         self.count = fields;
+        // `wanted` fields ended, and the reader has more: a delimiter came after the last one
+        // (with input after it, or as the line's last byte, which the end of input then
+        // finds with no room left for the field it would end).
+        self.more =
+            wanted > 0 && fields == wanted && matches!(last, ReadRecordResult::OutputEndsFull);
     }
 
     /// The number of fields split.
     pub fn len(&self) -> usize {
         self.count
+    }
+
+    /// Whether the line has at least `n` fields, read or not, for `n` up to one past the
+    /// `wanted` of the split (at least 1): the fields after `wanted` are not read, but
+    /// whether there are more is known.
+    pub fn has_at_least(&self, n: usize) -> bool {
+        self.count >= n || (self.more && self.count + 1 >= n)
     }
 
     /// Whether the line had no field (it was empty).
@@ -156,6 +176,11 @@ mod tests {
             let mut whole = CsvLine::new(delimiter);
             whole.split(line.as_bytes(), usize::MAX);
             prop_assert_eq!(&fields(&whole)[..whole.len().min(wanted)], &fields(&fast)[..]);
+            // Known one field past the ones read.
+            for n in (0..=wanted + 1).filter(|_| wanted > 0) {
+                prop_assert_eq!(fast.has_at_least(n), whole.len() >= n, "{}", n);
+                prop_assert_eq!(reader.has_at_least(n), whole.len() >= n, "{}", n);
+            }
         }
     }
 
@@ -172,6 +197,10 @@ mod tests {
             whole.split(line.as_bytes(), usize::MAX);
             let first = &fields(&whole)[..whole.len().min(wanted)];
             prop_assert_eq!(&fields(&early)[..], first);
+            // Whether the line has `n` fields is known one field past the ones read.
+            for n in (0..=wanted + 1).filter(|_| wanted > 0) {
+                prop_assert_eq!(early.has_at_least(n), whole.len() >= n, "{}", n);
+            }
         }
     }
 
