@@ -72,33 +72,23 @@ impl Timestamp {
 
     /// [`Timestamp::parse`] over raw bytes.
     pub fn parse_bytes(text: &[u8]) -> Result<Timestamp, DateError> {
-        let number = |range: std::ops::Range<usize>| -> Result<i64, DateError> {
-            let field = text.get(range).ok_or(DateError)?;
-            if !field.iter().all(u8::is_ascii_digit) {
-                return Err(DateError);
-            }
-            Ok(field
-                .iter()
-                .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0')))
-        };
-        let separators_ok = |positions: &[(usize, u8)]| {
-            positions
-                .iter()
-                .all(|&(index, byte)| text.get(index) == Some(&byte))
-        };
-        if !(text.len() == 10 || text.len() == 19) || !separators_ok(&[(4, b'-'), (7, b'-')]) {
+        // Fixed places: each field is read where it must be, digit by digit, in one pass
+        // (this runs once a CDR in `tariff-rate`).
+        if !(text.len() == 10 || text.len() == 19) || text[4] != b'-' || text[7] != b'-' {
             return Err(DateError);
         }
-        let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+        let year = digits_at(text, 0, 4)?;
+        let (month, day) = (digits_at(text, 5, 2)?, digits_at(text, 8, 2)?);
         if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
             return Err(DateError);
         }
         let mut seconds = days_from_civil(year, month, day) * 86_400;
         if text.len() == 19 {
-            if !separators_ok(&[(10, b' '), (13, b':'), (16, b':')]) {
+            if text[10] != b' ' || text[13] != b':' || text[16] != b':' {
                 return Err(DateError);
             }
-            let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+            let hour = digits_at(text, 11, 2)?;
+            let (minute, second) = (digits_at(text, 14, 2)?, digits_at(text, 17, 2)?);
             if hour > 23 || minute > 59 || second > 59 {
                 return Err(DateError);
             }
@@ -106,6 +96,22 @@ impl Timestamp {
         }
         Ok(Timestamp(seconds))
     }
+}
+
+/// The number the `len` ASCII digits at `text[at..]` write; an error when one is not a digit
+/// (or `text` ends before them).
+#[inline(always)]
+fn digits_at(text: &[u8], at: usize, len: usize) -> Result<i64, DateError> {
+    let field = text.get(at..at + len).ok_or(DateError)?;
+    let mut value = 0i64;
+    for &byte in field {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(DateError);
+        }
+        value = value * 10 + i64::from(digit);
+    }
+    Ok(value)
 }
 
 impl Timestamp {

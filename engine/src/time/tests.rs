@@ -187,3 +187,31 @@ fn the_coarse_clock_is_at_most_a_second_behind_and_never_ahead() {
         );
     }
 }
+
+proptest::proptest! {
+    /// The fixed-place reader of `YYYY-MM-DD[ HH:MM:SS]` accepts and reads what the pattern
+    /// reader (an independent one) reads with `%Y-%m-%d` and `%Y-%m-%d %T`: every date of
+    /// the four-digit years, and the same text with one byte changed (to a digit, making
+    /// impossible dates, or to anything).
+    #[test]
+    fn fixed_places_read_as_the_pattern_reads(
+        seconds in -62_167_219_200i64..253_402_300_800,
+        date_only: bool,
+        flaw in proptest::option::of((0usize..19, proptest::prop_oneof![b'0'..=b'9', proptest::num::u8::ANY])),
+    ) {
+        let mut text = Timestamp(seconds).to_string().into_bytes();
+        if date_only {
+            text.truncate(10);
+        }
+        if let Some((at, byte)) = flaw.filter(|&(at, _)| at < text.len()) {
+            text[at] = byte;
+        }
+        let pattern: DateFormat = if date_only { "%Y-%m-%d" } else { "%Y-%m-%d %T" }.parse().unwrap();
+        let read = Timestamp::parse_bytes(&text);
+        proptest::prop_assert_eq!(read.clone().ok(), pattern.parse(&text));
+        if flaw.is_none() {
+            let midnight = seconds - seconds.rem_euclid(86_400);
+            proptest::prop_assert_eq!(read, Ok(Timestamp(if date_only { midnight } else { seconds })));
+        }
+    }
+}
