@@ -230,6 +230,40 @@ fn semicolons_iso_starts_date_patterns_and_zones() {
         ),
         "{err}"
     );
+    // At the boundary: the 15 fields read are not enough without a 16th after them, however
+    // empty, and the count said is the row's own.
+    let fifteen = "\"1001\",\"100\",\"0037061234567\",\"from-internal\",\"\"\"Alice\"\" <100>\",\
+                   \"SIP/100-1\",\"SIP/trunk-2\",\"Dial\",\"SIP/trunk/0037061234567,60,tT\",\
+                   \"2026-10-25 02:30:00\",\"2026-10-25 02:30:05\",\"2026-10-25 02:32:05\",\"125\",\
+                   \"120\",\"ANSWERED\"";
+    // No header in this format: every line is a row.
+    let costs = |out: &str| -> Vec<String> {
+        out.lines()
+            .map(|l| l.rsplit(',').nth(1).unwrap().to_owned())
+            .collect()
+    };
+    let (code, out, err) = rate(
+        &["--cdr-format", "asterisk", "--international-prefix", "00"],
+        &format!("{fifteen}\n"),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(
+            "stdin:1:15: the row has 15 fields; every row of this format has at least 16"
+        ),
+        "{err}"
+    );
+    assert_eq!(costs(&out), [""]);
+    // 120 s from 2026-10-25 02:30 UTC: the 0.09 row, 30/6 bills 120 s, 0.09 × 2.
+    let asterisk = ["--cdr-format", "asterisk", "--international-prefix", "00"];
+    for sixteen in [
+        format!("{fifteen},"),
+        format!("{fifteen},\"DOCUMENTATION\""),
+    ] {
+        let (code, out, err) = rate(&asterisk, &format!("{sixteen}\n"));
+        assert_eq!((code, err.lines().count()), (0, 1), "{sixteen}: {err}");
+        assert_eq!(costs(&out), ["0.180000"], "{sixteen}");
+    }
 }
 
 #[test]

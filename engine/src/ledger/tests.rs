@@ -808,12 +808,12 @@ fn a_missing_ledger_is_created_only_when_allowed_and_logged() {
     // Free once dropped. A test running beside this one that starts a process holds a copy
     // of every descriptor, the ledger's locked one too, between its fork and its exec
     // (microseconds): the check is retried for a second before it counts as held.
-    let freed = (0..100).any(|_| {
-        let free = Ledger::check_free(&path).is_ok();
-        if !free {
+    let freed = (0..100).any(|_| match Ledger::check_free(&path) {
+        Err(LedgerError::InUse { .. }) => {
             std::thread::sleep(std::time::Duration::from_millis(10));
+            false
         }
-        free
+        other => other.map(|()| true).unwrap(),
     });
     assert!(freed, "the ledger is still held after its drop");
 }
