@@ -347,9 +347,9 @@ fn ordered<W: ItemWork>(
         error: None,
     });
     let pool = BufferPool::default();
-    let (feed_ref, pool) = (&feed, &pool);
-    let worker = move || {
-        let feed = feed_ref;
+    let pool = &pool;
+    // Borrows the feed and the pool only: every thread runs a copy.
+    let worker = || {
         let mut state = W::State::default();
         loop {
             // `take` catches a panic of the reading, so nothing can poison the lock.

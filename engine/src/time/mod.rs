@@ -249,18 +249,11 @@ fn parse_written_zone(text: &[u8]) -> Option<Option<i64>> {
         [b'-', rest @ ..] => (-1, rest),
         _ => return None,
     };
-    let two = |pair: &[u8]| -> Option<i64> {
-        match pair {
-            [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
-                Some(i64::from(a - b'0') * 10 + i64::from(b - b'0'))
-            }
-            _ => None,
-        }
-    };
+    let two = |at: usize| digits_at(digits, at, 2).ok();
     let (hours, minutes) = match digits.len() {
-        2 => (two(digits)?, 0),
-        4 => (two(&digits[..2])?, two(&digits[2..])?),
-        5 if digits[2] == b':' => (two(&digits[..2])?, two(&digits[3..])?),
+        2 => (two(0)?, 0),
+        4 => (two(0)?, two(2)?),
+        5 if digits[2] == b':' => (two(0)?, two(3)?),
         _ => return None,
     };
     if hours > 23 || minutes > 59 {
