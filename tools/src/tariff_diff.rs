@@ -9,7 +9,7 @@ use ratel_engine::lookup::Slice;
 use ratel_engine::money::write_exact;
 
 use crate::csv_field::write_csv_field;
-use crate::pipeline::{ItemWork, Output};
+use crate::pipeline::{ItemWork, Notes, Output};
 
 /// The columns of every row.
 pub const COLUMNS: &str = "prefix,destination,status,old_rate,new_rate,change_pct";
@@ -114,7 +114,7 @@ impl ItemWork for DiffJob<'_> {
     type Item = Slice;
     type State = ();
 
-    fn process(&self, slice: Slice, out: &mut Output<'_>, notes: &mut Vec<u8>, _state: &mut ()) {
+    fn process(&self, slice: Slice, out: &mut Output<'_>, notes: &mut Notes, _state: &mut ()) {
         let (mut counts, mut short) = ([0u64; PrefixStatus::ALL.len()], 0u64);
         let walked = self.decks.diff(slice, |change| {
             self.write(change, &mut out.rows, &mut counts, &mut short);
@@ -122,7 +122,7 @@ impl ItemWork for DiffJob<'_> {
         });
         if let Err(damage) = walked {
             self.damaged.fetch_add(1, Ordering::Relaxed);
-            notes.extend_from_slice(format!("tariff-diff: {damage}\n").as_bytes());
+            notes.push(format!("tariff-diff: {damage}\n").as_bytes());
         }
         for (total, count) in self.counts.iter().zip(counts) {
             total.fetch_add(count, Ordering::Relaxed);

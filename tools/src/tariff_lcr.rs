@@ -1,5 +1,5 @@
 //! `tariff-lcr`'s work: the engine's ranking ([`Market`]) written as CSV rows, for numbers
-//! read on stdin (chunks of lines on the [`pipeline`]) or for every prefix of the tariffs
+//! read on stdin (chunks of lines on the [`pipeline`](crate::pipeline)) or for every prefix of the tariffs
 //! (slices of the prefix space on the same pipeline), in order, on all cores.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +10,7 @@ use ratel_engine::money::{write_difference, write_exact};
 use ratel_engine::tariff::MAX_PREFIX_DIGITS;
 
 use crate::csv_field::write_csv_field;
-use crate::pipeline::{self, ChunkWork, ItemWork, Output, Tally};
+use crate::pipeline::{ChunkLines, ChunkWork, ItemWork, Notes, Output, Tally};
 
 /// The output's header row.
 pub const HEADER: &str =
@@ -124,7 +124,7 @@ impl<'a> LcrJob<'a> {
         digits: &[u8],
         ranking: &Ranking,
         out: &mut Vec<u8>,
-        notes: &mut Vec<u8>,
+        notes: &mut Notes,
         lead: &mut Vec<u8>,
     ) {
         // number,sell_prefix,sell_rate, — the same on every row of the number.
@@ -162,7 +162,7 @@ impl<'a> LcrJob<'a> {
         }
         for &(supplier, quote) in &ranking.unconverted {
             self.unconverted.fetch_add(1, Ordering::Relaxed);
-            notes.extend_from_slice(
+            notes.push(
                 format!(
                     "tariff-lcr: {}: the rate of supplier {} at prefix {} cannot be converted into {} (out of range); left out\n",
                     String::from_utf8_lossy(number),
@@ -192,15 +192,14 @@ impl ChunkWork for LcrJob<'_> {
 
     fn process(
         &self,
-        chunk: &[u8],
-        _first_line: u64,
+        lines: &mut ChunkLines<'_>,
         out: &mut Vec<u8>,
-        notes: &mut Vec<u8>,
+        notes: &mut Notes,
         scratch: &mut LcrScratch,
     ) {
         let mut buffer = [0u8; MAX_PREFIX_DIGITS];
         let mut counts = [0u64; 3];
-        for line in pipeline::lines(chunk) {
+        for line in lines {
             let number = line.trim_ascii();
             let digits = self
                 .rules
@@ -230,7 +229,7 @@ impl ItemWork for LcrJob<'_> {
         &self,
         slice: Slice,
         out: &mut Output<'_>,
-        notes: &mut Vec<u8>,
+        notes: &mut Notes,
         scratch: &mut LcrScratch,
     ) {
         let LcrScratch { ranking, lead } = scratch;
@@ -243,7 +242,7 @@ impl ItemWork for LcrJob<'_> {
         self.counts.add(counts);
         if let Err(damage) = walked {
             self.damaged.fetch_add(1, Ordering::Relaxed);
-            notes.extend_from_slice(format!("tariff-lcr: {damage}\n").as_bytes());
+            notes.push(format!("tariff-lcr: {damage}\n").as_bytes());
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 
 use crate::csv_field::write_csv_field;
-use crate::pipeline::{self, ChunkWork, Tally};
+use crate::pipeline::{self, ChunkLines, ChunkWork, Notes, Tally};
 use crate::tail_cache::{
     write_first_interval, write_record_columns, RateStyle, TailCache, FIRST_INTERVAL_COLUMN,
 };
@@ -61,11 +61,16 @@ impl std::fmt::Display for LookupSummary {
 }
 
 impl LookupJob<'_> {
-    /// Appends one output row per line of `input` (lines end in `\n`; a final line may not);
-    /// returns how many matched.
-    pub fn process(&self, input: &[u8], out: &mut Vec<u8>, tails: &mut TailCache) -> u64 {
+    /// Appends one output row per line of `lines` (see [`pipeline::lines`]); returns how many
+    /// matched.
+    pub fn process<'l>(
+        &self,
+        lines: impl Iterator<Item = &'l [u8]>,
+        out: &mut Vec<u8>,
+        tails: &mut TailCache,
+    ) -> u64 {
         let mut matched = 0;
-        for line in pipeline::lines(input) {
+        for line in lines {
             matched += u64::from(self.process_line(line.trim_ascii(), out, tails));
         }
         matched
@@ -147,13 +152,12 @@ impl ChunkWork for Counting<'_, '_> {
 
     fn process(
         &self,
-        chunk: &[u8],
-        _: u64,
+        lines: &mut ChunkLines<'_>,
         out: &mut Vec<u8>,
-        _: &mut Vec<u8>,
+        _: &mut Notes,
         tails: &mut TailCache,
     ) {
-        self.matched.add([self.job.process(chunk, out, tails)]);
+        self.matched.add([self.job.process(lines, out, tails)]);
     }
 }
 

@@ -1,5 +1,5 @@
 //! `tariff-rate`'s work: CDR rows in, the same rows priced out, in input order, on the
-//! streaming [`pipeline`]. Each row is priced by the engine's one cost function
+//! streaming [`pipeline`](crate::pipeline). Each row is priced by the engine's one cost function
 //! (`rating::rate_in_tariff`, then `cost::price`): the row of the tariff in force at the
 //! call's `start`, its increment, minimum time and connection fee, the cost in the tariff's
 //! currency to 6 places. Nothing is charged. Where the fields are is [`cdr_columns`]'s
@@ -17,7 +17,7 @@ use ratel_engine::time::{DateFormat, OffsetMemo, Timestamp, Zone};
 
 use crate::cdr_columns::CdrColumns;
 use crate::csv_line::CsvLine;
-use crate::pipeline::{self, ChunkWork, Tally};
+use crate::pipeline::{ChunkLines, ChunkWork, Notes, Tally};
 use crate::tail_cache::{
     write_first_interval, write_record_columns, RateStyle, TailCache, FIRST_INTERVAL_COLUMN,
 };
@@ -127,13 +127,13 @@ impl RateJob<'_> {
 
     /// Appends one row: the line as read, then its rated columns (empty for a miss, a call
     /// not answered or a bad field, which is also reported on `notes` as
-    /// `file:line:column: message`).
+    /// `file:line:column: message`, the line being line `in_chunk` of its chunk).
     fn rate_line(
         &self,
         line: &[u8],
-        number: u64,
+        in_chunk: u64,
         out: &mut Vec<u8>,
-        notes: &mut Vec<u8>,
+        notes: &mut Notes,
         RateScratch {
             fields,
             tails,
@@ -150,9 +150,10 @@ impl RateJob<'_> {
         out.extend_from_slice(line);
         let mut bad = |column: usize, message: String| {
             self.bad_rows.fetch_add(1, Ordering::Relaxed);
-            notes.extend_from_slice(
-                format!("{}:{number}:{}: {message}\n", self.file, column + 1).as_bytes(),
-            );
+            notes.push(self.file.as_bytes());
+            notes.push(b":");
+            notes.line(in_chunk);
+            notes.push(format!(":{}: {message}\n", column + 1).as_bytes());
         };
         if !fields.has_at_least(columns.min_fields) {
             bad(
@@ -168,7 +169,7 @@ impl RateJob<'_> {
         }
         let answered = columns
             .disposition
-            .is_none_or(|i| fields.get(i).trim_ascii().eq_ignore_ascii_case(b"ANSWERED"))
+            .is_none_or(|i| is_answered(fields.get(i)))
             && columns
                 .answer
                 .is_none_or(|i| !fields.get(i).trim_ascii().is_empty());
@@ -269,6 +270,13 @@ impl RateJob<'_> {
     }
 }
 
+/// Whether an Asterisk disposition says the call was answered: `ANSWERED`, in any case,
+/// spaces around it ignored. The exact word, which Asterisk writes, is tried first: the
+/// general compare costs more than the rest of the check.
+fn is_answered(disposition: &[u8]) -> bool {
+    disposition == b"ANSWERED" || disposition.trim_ascii().eq_ignore_ascii_case(b"ANSWERED")
+}
+
 /// `text` as a whole number, as `i64`'s own parse reads it, without going through `str` for
 /// the few plain digits nearly every CDR's billsec is.
 fn whole_number(text: &[u8]) -> Option<i64> {
@@ -302,10 +310,9 @@ impl ChunkWork for RateJob<'_> {
 
     fn process(
         &self,
-        chunk: &[u8],
-        first_line: u64,
+        lines: &mut ChunkLines<'_>,
         out: &mut Vec<u8>,
-        notes: &mut Vec<u8>,
+        notes: &mut Notes,
         scratch: &mut RateScratch,
     ) {
         if scratch.fields.delimiter() != self.delimiter {
@@ -314,11 +321,11 @@ impl ChunkWork for RateJob<'_> {
         // [rated, unrated, not answered] in this chunk: added to the run's counts once, at
         // its end.
         let mut counts = [0u64; 3];
-        for (line, number) in pipeline::lines(chunk).zip(first_line..) {
+        for (line, in_chunk) in lines.zip(0..) {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             // A blank line is no record: nothing to price, nothing written.
             if !line.trim_ascii().is_empty() {
-                match self.rate_line(line, number, out, notes, scratch) {
+                match self.rate_line(line, in_chunk, out, notes, scratch) {
                     Outcome::Rated => counts[0] += 1,
                     Outcome::Unrated => counts[1] += 1,
                     Outcome::NotAnswered => counts[2] += 1,
@@ -333,7 +340,25 @@ impl ChunkWork for RateJob<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::whole_number;
+    use super::{is_answered, whole_number};
+
+    #[test]
+    fn answered_is_the_word_in_any_case_with_spaces_around() {
+        for yes in ["ANSWERED", "answered", " Answered ", "ANSWERED\t"] {
+            assert!(is_answered(yes.as_bytes()), "{yes:?}");
+        }
+        for no in [
+            "NO ANSWER",
+            "BUSY",
+            "FAILED",
+            "",
+            "ANSWERE",
+            "ANSWERED2",
+            "AN SWERED",
+        ] {
+            assert!(!is_answered(no.as_bytes()), "{no:?}");
+        }
+    }
 
     /// The digits-only path reads what `i64`'s own parse reads, and the rest goes to it.
     #[test]

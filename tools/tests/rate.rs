@@ -87,6 +87,36 @@ fn tariff_rate(args: &[&str], stdin: &str) -> (i32, String, String) {
     common::run(env!("CARGO_BIN_EXE_tariff-rate"), args, stdin)
 }
 
+/// Bad rows deep in a large input (chunks read by one worker, processed by others) are
+/// located at their line of the input, as on a small one.
+#[test]
+fn bad_rows_past_the_first_chunks_are_located_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = demo_artifact(dir.path());
+    let artifact = artifact.to_str().unwrap();
+    let mut input = String::from("number,billsec\n");
+    let good = "37061234567,65\n".repeat(100_000);
+    for _ in 0..2 {
+        input.push_str(&good);
+        input.push_str("37061234567,x\n");
+    }
+    assert!(input.len() > 4 * ratel_tools::pipeline::CHUNK_BYTES);
+    for threads in ["1", "2", "3"] {
+        let (code, _, err) = tariff_rate(
+            &["-a", artifact, "-t", "retail", "--threads", threads],
+            &input,
+        );
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.starts_with(
+                "stdin:100002:2: billsec \"x\" is not a whole number of seconds\n\
+                 stdin:200003:2: billsec \"x\" is not a whole number of seconds\n"
+            ),
+            "{threads} threads: {err}"
+        );
+    }
+}
+
 #[test]
 fn bad_rows_are_located_written_empty_and_make_the_exit_status_one() {
     let dir = tempfile::tempdir().unwrap();

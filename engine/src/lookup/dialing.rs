@@ -109,7 +109,7 @@ impl NumberRules {
         number: &[u8],
         buffer: &mut [u8; MAX_PREFIX_DIGITS],
     ) -> Option<usize> {
-        if !number.iter().all(u8::is_ascii_digit) {
+        if !all_digits(number) {
             return None;
         }
         // Byte by byte: prefixes are a few digits, shorter than a call to `memcmp`.
@@ -138,6 +138,21 @@ impl NumberRules {
         buffer[head.len()..head.len() + rest.len()].copy_from_slice(rest);
         Some(head.len() + rest.len())
     }
+}
+
+/// Whether every byte of `bytes` is an ASCII digit, eight bytes at a time (a number is
+/// checked once a call, and byte by byte cost more than the rest of its normalisation).
+#[inline]
+fn all_digits(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    let mut words = bytes.chunks_exact(8);
+    // A byte is a digit when its high nibble is 3 and its low nibble plus 6 stays below 16:
+    // neither test carries out of its byte.
+    let digits = words.by_ref().all(|word| {
+        let word = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        word & (0xf0 * ONES) == 0x30 * ONES && (word + 0x06 * ONES) & (0xf0 * ONES) == 0x30 * ONES
+    });
+    digits && words.remainder().iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]

@@ -185,3 +185,24 @@ proptest! {
         prop_assert_eq!(got, expected);
     }
 }
+
+/// The word-at-a-time digit test says what the byte-at-a-time one says: every byte value at
+/// every place of numbers up to 20 bytes long.
+#[test]
+fn all_digits_agrees_with_the_byte_test() {
+    for len in 0..=20usize {
+        for place in 0..len.max(1) {
+            for byte in 0..=255u8 {
+                let mut number = vec![b'7'; len];
+                if let Some(at) = number.get_mut(place) {
+                    *at = byte;
+                }
+                assert_eq!(
+                    all_digits(&number),
+                    number.iter().all(u8::is_ascii_digit),
+                    "{number:?}"
+                );
+            }
+        }
+    }
+}
