@@ -130,9 +130,11 @@ impl HttpStatus {
 
 /// Parses the request at the start of `buf` under `limits`.
 pub fn parse_request<'b>(buf: &'b [u8], limits: &Limits) -> Parsed<'b> {
-    let mut headers = [httparse::EMPTY_HEADER; HEADER_SLOTS];
-    let mut request = httparse::Request::new(&mut headers);
-    let head_len = match request.parse(buf) {
+    // Left uninitialised: the parser writes the headers it finds, and filling 65 empty ones
+    // first (2 KB a parse) was 3% of a balance read's time. `may_minihttp` does the same.
+    let mut headers = [std::mem::MaybeUninit::uninit(); HEADER_SLOTS];
+    let mut request = httparse::Request::new(&mut []);
+    let head_len = match request.parse_with_uninit_headers(buf, &mut headers) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => {
             if buf.len() > limits.max_head {

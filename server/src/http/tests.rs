@@ -72,6 +72,11 @@ fn limits_and_malformed_requests_are_rejected() {
     );
     let sixty_four = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(64));
     assert!(parse(sixty_four.as_bytes()).is_ok());
+    let sixty_five = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(65));
+    assert_eq!(
+        parse(sixty_five.as_bytes()).unwrap_err(),
+        "431 Request Header Fields Too Large"
+    );
     for bad in [
         &b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"[..],
         b"POST / HTTP/1.1\r\nContent-Length: \xff\r\n\r\n",
