@@ -46,7 +46,8 @@ impl<const N: usize> Tally<N> {
     }
 }
 
-/// The lines of a chunk, without their `\n` (the last may have none); an empty line is a line.
+/// The lines of a chunk, without their `\n` (the last may have none; an empty line is a
+/// line), each with its place in the chunk (0 first).
 pub fn lines(chunk: &[u8]) -> ChunkLines<'_> {
     ChunkLines {
         rest: chunk,
@@ -56,7 +57,8 @@ pub fn lines(chunk: &[u8]) -> ChunkLines<'_> {
 
 /// The lines of a chunk ([`lines`]), counting those taken: once the work is done, the rest
 /// are counted too ([`ChunkLines::count_all`]), so that a work that reads every line pays
-/// for no separate count.
+/// for no separate count. Each line comes with its place in the chunk, the number a note
+/// about it gives [`Notes::line`]: the two cannot drift apart.
 #[derive(Debug)]
 pub struct ChunkLines<'c> {
     rest: &'c [u8],
@@ -64,10 +66,10 @@ pub struct ChunkLines<'c> {
 }
 
 impl<'c> Iterator for ChunkLines<'c> {
-    type Item = &'c [u8];
+    type Item = (&'c [u8], u64);
 
     #[inline]
-    fn next(&mut self) -> Option<&'c [u8]> {
+    fn next(&mut self) -> Option<(&'c [u8], u64)> {
         if self.rest.is_empty() {
             return None;
         }
@@ -77,7 +79,7 @@ impl<'c> Iterator for ChunkLines<'c> {
         };
         self.rest = next;
         self.taken += 1;
-        Some(line)
+        Some((line, self.taken - 1))
     }
 }
 
@@ -135,8 +137,8 @@ pub trait ChunkWork: Sync {
     const CHUNK_BYTES: usize = CHUNK_BYTES;
 
     /// Appends the output rows of a chunk's `lines` to `out`, and anything to report about them
-    /// (error lines) to `notes`, which name the `i`th line taken (0 first) with
-    /// [`Notes::line`]`(i)`.
+    /// (error lines) to `notes`, which name a line with [`Notes::line`] and the place in the
+    /// chunk it came with.
     fn process(
         &self,
         lines: &mut ChunkLines<'_>,
@@ -268,7 +270,8 @@ impl<W: ChunkWork> ItemWork for Chunks<'_, W> {
 /// Streams `input` to `output` on `threads` workers: `header` first, then each chunk's output
 /// in input order; what `work` notes about a chunk (error lines) goes to `notes`, in input
 /// order too. `first_line` is the line number of the input's first line (2 after a header
-/// row read by the caller). Returns the lines read.
+/// row read by the caller). Returns the input's lines, as the writer counted them chunk by
+/// chunk.
 pub fn run<W: ChunkWork>(
     work: &W,
     input: impl Read + Send,
@@ -572,7 +575,7 @@ mod tests {
             notes: &mut Notes,
             _: &mut (),
         ) {
-            for (line, i) in lines.zip(0..) {
+            for (line, i) in lines {
                 out.extend_from_slice(format!("{}\n", line.len()).as_bytes());
                 if line.len() == self.0 {
                     notes.push(b"line ");
@@ -615,7 +618,9 @@ mod tests {
             let len = if i % 9_999 == 7 {
                 CHUNK_BYTES + 5
             } else {
-                i % 97
+                // Not periodic: a note shifted by any number of lines names a line of
+                // another length.
+                ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize % 97
             };
             input.extend(std::iter::repeat_n(b'x', len));
             input.push(b'\n');

@@ -199,7 +199,7 @@ impl ChunkWork for LcrJob<'_> {
     ) {
         let mut buffer = [0u8; MAX_PREFIX_DIGITS];
         let mut counts = [0u64; 3];
-        for line in lines {
+        for (line, _) in lines {
             let number = line.trim_ascii();
             let digits = self
                 .rules

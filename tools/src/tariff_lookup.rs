@@ -61,8 +61,7 @@ impl std::fmt::Display for LookupSummary {
 }
 
 impl LookupJob<'_> {
-    /// Appends one output row per line of `lines` (see [`pipeline::lines`]); returns how many
-    /// matched.
+    /// Appends one output row per line of `lines`; returns how many matched.
     pub fn process<'l>(
         &self,
         lines: impl Iterator<Item = &'l [u8]>,
@@ -157,7 +156,8 @@ impl ChunkWork for Counting<'_, '_> {
         _: &mut Notes,
         tails: &mut TailCache,
     ) {
-        self.matched.add([self.job.process(lines, out, tails)]);
+        let numbers = lines.map(|(line, _)| line);
+        self.matched.add([self.job.process(numbers, out, tails)]);
     }
 }
 

@@ -271,7 +271,7 @@ impl RateJob<'_> {
 }
 
 /// Whether an Asterisk disposition says the call was answered: `ANSWERED`, in any case,
-/// spaces around it ignored. The exact word, which Asterisk writes, is tried first: the
+/// ASCII whitespace around it ignored. The exact word, which Asterisk writes, is tried first: the
 /// general compare costs more than the rest of the check.
 fn is_answered(disposition: &[u8]) -> bool {
     disposition == b"ANSWERED" || disposition.trim_ascii().eq_ignore_ascii_case(b"ANSWERED")
@@ -321,7 +321,7 @@ impl ChunkWork for RateJob<'_> {
         // [rated, unrated, not answered] in this chunk: added to the run's counts once, at
         // its end.
         let mut counts = [0u64; 3];
-        for (line, in_chunk) in lines.zip(0..) {
+        for (line, in_chunk) in lines {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             // A blank line is no record: nothing to price, nothing written.
             if !line.trim_ascii().is_empty() {
