@@ -1,6 +1,6 @@
 //! `tariff-lcr`'s work: the engine's ranking ([`Market`]) written as CSV rows, for numbers
-//! read on stdin (chunks of lines on the [`pipeline`](crate::pipeline)) or for every prefix of the tariffs
-//! (slices of the prefix space on the same pipeline), in order, on all cores.
+//! read on stdin (chunks of lines on the [`pipeline`](crate::pipeline)) or for every prefix
+//! of the tariffs (slices of the prefix space on the same pipeline), in order, on all cores.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

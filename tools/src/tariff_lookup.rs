@@ -62,14 +62,14 @@ impl std::fmt::Display for LookupSummary {
 
 impl LookupJob<'_> {
     /// Appends one output row per line of `lines`; returns how many matched.
-    pub fn process<'l>(
+    pub fn process(
         &self,
-        lines: impl Iterator<Item = &'l [u8]>,
+        lines: &mut ChunkLines<'_>,
         out: &mut Vec<u8>,
         tails: &mut TailCache,
     ) -> u64 {
         let mut matched = 0;
-        for line in lines {
+        for (line, _) in lines {
             matched += u64::from(self.process_line(line.trim_ascii(), out, tails));
         }
         matched
@@ -156,8 +156,7 @@ impl ChunkWork for Counting<'_, '_> {
         _: &mut Notes,
         tails: &mut TailCache,
     ) {
-        let numbers = lines.map(|(line, _)| line);
-        self.matched.add([self.job.process(numbers, out, tails)]);
+        self.matched.add([self.job.process(lines, out, tails)]);
     }
 }
 
