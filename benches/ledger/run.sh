@@ -90,7 +90,7 @@ errors_total=0
 server=""; hello=""; charger=""; pgdir=""; profiler=""
 PGBIN=/usr/lib/postgresql/15/bin
 cleanup() {
-  for pid in $profiler $server $hello $charger; do kill "$pid" 2>/dev/null || true; done
+  for pid in $profiler $server $hello $charger ${host_watch_pid:-}; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -n "$pgdir" ]; then
     as_pg "$PGBIN/pg_ctl" -D "$pgdir/db" -m immediate stop >/dev/null 2>&1 || true
@@ -495,9 +495,16 @@ if has reads; then
   bytes=$(curl -s -o /dev/null -w '%{size_download}' "http://$api$(head -1 "$reads_file")")
   # read_run NAME ADDR PID: wrk with benches/load's script, 64 connections; sets rline,
   # and cores and busy for the server PID.
+  # Every read run is watched for a frozen host (benches/host_watch.sh); host_runs lists
+  # each run's longest stall and steal.
+  . "$root/benches/host_watch.sh"
+  host_runs=""
   read_run() {
     cpu_mark "$3"
+    host_watch_start
     wrk -t2 -c64 -d"$seconds"s --timeout 5s -s "$reads_lua" "http://$2" -- "$reads_file" > "$work/$1.txt" 2>&1 || true
+    host_watch_stop
+    host_runs="$host_runs $1 ${host_gap_ms} ms, ${host_steal_pct}%;"
     rline=$(grep '^RESULT' "$work/$1.txt" || true)
     [ -n "$rline" ] || { cat "$work/$1.txt"; echo "run.sh: wrk gave no RESULT line" >&2; exit 1; }
     cpu_report "$3"
@@ -589,6 +596,7 @@ if has reads; then
   out "| reads under the side load | $m_with | $(ms "$(median "${with_p99[@]}")") | **$(pct "$m_with" "$m_lceil")** of the loaded ceiling (target ≥ 85%); $(pct "$m_with" "$m_ceil") of the ceiling | $(median "${with_srv[@]}") | $(median "${with_wrk[@]}") | $(median "${with_side[@]}") | $(median "${with_busy[@]}")% |"
   out ""
   out "Rounds (requests/s): ceiling ${ceil[*]}; loaded ceiling ${lceil[*]}; alone ${alone[*]}; under the side load ${with[*]}."
+  out "Host, each read run's longest stall of a 50-ms tick loop (seconds mean the host froze) and steal:$host_runs"
   for kind in "${kinds[@]}"; do
     # shellcheck disable=SC2086
     if [ "$kind" = calls ]; then what="calls/s achieved (asked $charge_rate)"; else what="sessions/s completed (asked $session_rate)"; fi

@@ -123,7 +123,7 @@ TOML
 # --- Servers ----------------------------------------------------------------------------
 server=""; hello=""; side=()
 cleanup() {
-  for pid in $server $hello "${side[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in $server $hello "${side[@]}" ${host_watch_pid:-}; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [ -z "$smoke_dir" ] || rm -rf "$smoke_dir"
 }
@@ -162,10 +162,18 @@ rss_mb() { awk -v k="$1:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$server/
 # The bearer token goes with the JSON API's list (authorize) and the mixed list that holds it,
 # on both sides (the ceiling pays for the header's bytes too).
 errors_total=0
+# Each run is watched for a frozen host (benches/host_watch.sh): row_gap_ms and
+# row_steal_pct keep the worst of a table row's runs.
+. "$root/benches/host_watch.sh"
+row_gap_ms=0; row_steal_pct=0
 run_wrk() {
   local line bearer=""
   case $4 in */authorize.txt | */mixed.txt) bearer=$token ;; esac
+  host_watch_start
   line=$(wrk -t2 -c"$2" -d"$3"s --timeout 5s -s "$lua" "http://$1" -- "$4" "$bearer" | grep '^RESULT')
+  host_watch_stop
+  [ "$host_gap_ms" -le "$row_gap_ms" ] || row_gap_ms=$host_gap_ms
+  row_steal_pct=$(awk -v a="$row_steal_pct" -v b="$host_steal_pct" 'BEGIN { print (b > a ? b : a) }')
   rps=$(sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<< "$line")
   p50=$(sed -n 's/.* p50_us=\([0-9]*\).*/\1/p' <<< "$line")
   p99=$(sed -n 's/.* p99_us=\([0-9]*\).*/\1/p' <<< "$line")
@@ -198,8 +206,10 @@ if [ -z "$only" ] || [ "$only" = table ]; then
   out ""
   out "Each row: $rounds rounds of ${seconds}s, ceiling then Ratel; medians (requests/s, p50, p99), errors summed."
   out ""
-  out "| endpoint | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | ceiling requests/s | ratio to ceiling | body bytes | server peak RSS MB | rounds: Ratel / ceiling |"
-  out "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  out "Host: the longest stall of a 50-ms tick loop in any run of the row (seconds mean the host froze: wrk then times out every request in flight), and the most steal (time the hypervisor gave other guests) of a run."
+  out ""
+  out "| endpoint | conns | requests/s | p50 ms | p99 ms | non-2xx | socket errors | ceiling requests/s | ratio to ceiling | body bytes | server peak RSS MB | host: longest stall ms, steal % | rounds: Ratel / ceiling |"
+  out "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for target in $endpoints; do
     [ -s "$work/requests/$target.txt" ] || { echo "run.sh: no endpoint $target" >&2; exit 2; }
     file=$work/requests/$target.txt
@@ -208,7 +218,7 @@ if [ -z "$only" ] || [ "$only" = table ]; then
     for c in $connections; do
       # Rounds alternate ceiling and Ratel so both see the same moments of a noisy host;
       # the row gives the median of each, and their ratio.
-      ceilings=(); ratels=(); p50s=(); p99s=(); row_non2xx=0; row_sockerr=0
+      ceilings=(); ratels=(); p50s=(); p99s=(); row_non2xx=0; row_sockerr=0; row_gap_ms=0; row_steal_pct=0
       for _ in $(seq "$rounds"); do
         run_wrk "$hello_addr" "$c" "$seconds" "$file"; ceilings+=("$rps")
         run_wrk "$api" "$c" "$seconds" "$file"; count_errors
@@ -216,7 +226,7 @@ if [ -z "$only" ] || [ "$only" = table ]; then
         row_non2xx=$((row_non2xx + non2xx)); row_sockerr=$((row_sockerr + sockerr))
       done
       ceiling=$(median "${ceilings[@]}"); rps=$(median "${ratels[@]}")
-      out "| $target | $c | $rps | $(ms "$(median "${p50s[@]}")") | $(ms "$(median "${p99s[@]}")") | $row_non2xx | $row_sockerr | $ceiling | $(pct "$rps" "$ceiling") | $bytes | $(rss_mb VmHWM) | ${ratels[*]} / ${ceilings[*]} |"
+      out "| $target | $c | $rps | $(ms "$(median "${p50s[@]}")") | $(ms "$(median "${p99s[@]}")") | $row_non2xx | $row_sockerr | $ceiling | $(pct "$rps" "$ceiling") | $bytes | $(rss_mb VmHWM) | $row_gap_ms, $row_steal_pct% | ${ratels[*]} / ${ceilings[*]} |"
     done
   done
   kill "$hello"; wait "$hello" 2>/dev/null || true; hello=""

@@ -11,7 +11,8 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::decode;
-use super::{payer, payer_param, write_json, Canonical, Failure, JsonRequest, Money, Text};
+use super::write::ObjectWriter;
+use super::{payer, payer_param, Canonical, Failure, JsonRequest, Money, Text};
 use crate::accounts::Accounts;
 use crate::artifact::Artifact;
 use crate::ledger::session::{INSUFFICIENT_BALANCE, RESERVED_BY_CALLS};
@@ -19,7 +20,8 @@ use crate::money::Decimal;
 use crate::mor_api::ApiSettings;
 use crate::rating::{self, RatingError};
 
-/// The answer; the rate's fields are left out when no rate was found.
+/// The answer; the rate's fields are left out when no rate was found. Written by
+/// [`Answer::write`]; its serde form is what the tests hold that to.
 #[derive(Serialize, Default)]
 struct Answer<'a> {
     allowed: bool,
@@ -90,7 +92,7 @@ pub fn run(
         Ok(rating) => rating,
         Err(error @ (RatingError::RateNotFound | RatingError::UnknownCurrency { .. })) => {
             answer.reason = Some(Cow::Owned(error.to_string()));
-            write_json(out, &answer);
+            answer.write(out);
             return Ok(());
         }
     };
@@ -123,8 +125,50 @@ pub fn run(
     answer.first_interval_s =
         (rating.terms.first_interval_s != 0).then_some(rating.terms.first_interval_s);
     answer.currency = Some(rating.currency());
-    write_json(out, &answer);
+    answer.write(out);
     Ok(())
+}
+
+impl Answer<'_> {
+    /// Writes the answer's JSON: the bytes serde writes for it, field by field in the same
+    /// order, skipping the same fields, with less work a key ([`ObjectWriter`]).
+    fn write(&self, out: &mut Vec<u8>) {
+        let mut object = ObjectWriter::new(out);
+        object.bool("allowed", self.allowed);
+        object.u32("max_seconds", self.max_seconds);
+        if let Some(reason) = &self.reason {
+            object.str("reason", reason);
+        }
+        object.money("balance", self.balance);
+        object.money("reserved", self.reserved);
+        object.money("available", self.available);
+        if let Some(prefix) = self.prefix {
+            object.str("prefix", prefix);
+        }
+        if let Some(Text(destination)) = self.destination {
+            object.text("destination", destination);
+        }
+        if let Some(rate) = self.rate {
+            object.canonical("rate", rate);
+        }
+        if let Some(fee) = self.connection_fee {
+            object.canonical("connection_fee", fee);
+        }
+        if let Some(increment) = self.increment_s {
+            object.u32("increment_s", increment);
+        }
+        if let Some(min_time) = self.min_time_s {
+            object.u32("min_time_s", min_time);
+        }
+        if let Some(first_interval) = self.first_interval_s {
+            object.u32("first_interval_s", first_interval);
+        }
+        if let Some(currency) = self.currency {
+            object.str("currency", currency);
+        }
+        object.str("balance_currency", self.balance_currency);
+        object.end();
+    }
 }
 
 #[cfg(test)]

@@ -208,3 +208,58 @@ fn a_first_interval_is_billed_and_shown_only_when_the_rate_has_one() {
         r#"{"allowed":true,"max_seconds":7200,"balance":"60.000000","reserved":"0.000000","available":"60.000000","prefix":"370","destination":"Lithuania (VIP)","rate":"0.5","connection_fee":"0","increment_s":10,"min_time_s":0,"currency":"USD","balance_currency":"USD"}"#
     );
 }
+
+mod written_as_serde_writes_it {
+    use std::borrow::Cow;
+
+    use proptest::prelude::*;
+
+    use super::super::super::{Canonical, Money, Text};
+    use super::super::Answer;
+    use crate::money::Decimal;
+
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        (any::<i64>(), 0u8..=12).prop_map(|(units, scale)| Decimal::new(i128::from(units), scale))
+    }
+
+    proptest! {
+        /// The answer's writer gives, byte for byte, what serde gives for the same answer:
+        /// every field present or absent, text with quotes, backslashes, control characters
+        /// and non-ASCII, amounts of any sign and scale.
+        #[test]
+        fn for_every_answer(
+            allowed in any::<bool>(),
+            max_seconds in any::<u32>(),
+            reason in proptest::option::of(".{0,12}"),
+            amounts in proptest::collection::vec(proptest::option::of(decimal()), 3),
+            prefix in proptest::option::of("[0-9\"\\\\]{0,8}"),
+            destination in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..16)),
+            rated in proptest::option::of((decimal(), decimal(), any::<u32>(), any::<u32>())),
+            first_interval in proptest::option::of(any::<u32>()),
+            currency in proptest::option::of("[A-Z\u{e9}\"\\\\\u{1}]{0,4}"),
+            balance_currency in "[A-Z\u{1f}\"]{0,4}",
+        ) {
+            let answer = Answer {
+                allowed,
+                max_seconds,
+                reason: reason.map(Cow::Owned),
+                balance: amounts[0].map(Money),
+                reserved: amounts[1].map(Money),
+                available: amounts[2].map(Money),
+                prefix: prefix.as_deref(),
+                destination: destination.as_deref().map(Text),
+                rate: rated.map(|r| Canonical(r.0)),
+                connection_fee: rated.map(|r| Canonical(r.1)),
+                increment_s: rated.map(|r| r.2),
+                min_time_s: rated.map(|r| r.3),
+                first_interval_s: first_interval,
+                currency: currency.as_deref(),
+                balance_currency: &balance_currency,
+            };
+            let mut written = Vec::new();
+            answer.write(&mut written);
+            let by_serde = serde_json::to_vec(&answer).unwrap();
+            prop_assert_eq!(String::from_utf8_lossy(&written), String::from_utf8_lossy(&by_serde));
+        }
+    }
+}
