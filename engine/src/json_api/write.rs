@@ -1,8 +1,6 @@
 //! How answers are written: JSON through serde, money as strings (rates and fees as the
 //! deck's canonical decimal, costs and balances with exactly 6 places).
 
-use std::cell::RefCell;
-
 use serde::{Serialize, Serializer};
 
 use crate::cost::COST_PLACES;
@@ -54,30 +52,16 @@ impl Serialize for Text<'_> {
     }
 }
 
-thread_local! {
-    /// The text of one amount on its way into an answer, reused: an answer with five amounts
-    /// (`/v1/authorize`) allocated and freed five buffers.
-    static AMOUNT_TEXT: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(48));
-}
-
 /// `units / 10^places` with exactly `places` fractional digits, as a JSON string.
 fn serialize_scaled<S: Serializer>(
     units: impl Into<Wide>,
     places: u8,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let write = |text: &mut Vec<u8>, serializer: S| {
-        text.clear();
-        write_scaled(text, units, places);
-        // Only ASCII digits, '-' and '.' were written.
-        serializer.serialize_str(std::str::from_utf8(text).unwrap_or(""))
-    };
-    // Nothing here serializes another amount while the buffer is held, so it is always
-    // free; were it not, a buffer of its own does the same.
-    AMOUNT_TEXT.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut text) => write(&mut text, serializer),
-        Err(_) => write(&mut Vec::with_capacity(48), serializer),
-    })
+    let mut text = Vec::with_capacity(48);
+    write_scaled(&mut text, units, places);
+    // Only ASCII digits, '-' and '.' were written.
+    serializer.serialize_str(std::str::from_utf8(&text).unwrap_or(""))
 }
 
 /// Writes one JSON object field by field, as serde would write a struct of those fields, but
