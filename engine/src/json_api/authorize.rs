@@ -136,36 +136,23 @@ impl Answer<'_> {
         let mut object = ObjectWriter::new(out);
         object.bool("allowed", self.allowed);
         object.u32("max_seconds", self.max_seconds);
-        if let Some(reason) = &self.reason {
-            object.str("reason", reason);
-        }
+        object.present("reason", self.reason.as_deref(), ObjectWriter::str);
         object.money("balance", self.balance);
         object.money("reserved", self.reserved);
         object.money("available", self.available);
-        if let Some(prefix) = self.prefix {
-            object.str("prefix", prefix);
-        }
-        if let Some(Text(destination)) = self.destination {
-            object.text("destination", destination);
-        }
-        if let Some(rate) = self.rate {
-            object.canonical("rate", rate);
-        }
-        if let Some(fee) = self.connection_fee {
-            object.canonical("connection_fee", fee);
-        }
-        if let Some(increment) = self.increment_s {
-            object.u32("increment_s", increment);
-        }
-        if let Some(min_time) = self.min_time_s {
-            object.u32("min_time_s", min_time);
-        }
-        if let Some(first_interval) = self.first_interval_s {
-            object.u32("first_interval_s", first_interval);
-        }
-        if let Some(currency) = self.currency {
-            object.str("currency", currency);
-        }
+        object.present("prefix", self.prefix, ObjectWriter::str);
+        let destination = self.destination.map(|Text(bytes)| bytes);
+        object.present("destination", destination, ObjectWriter::text);
+        object.present("rate", self.rate, ObjectWriter::canonical);
+        object.present(
+            "connection_fee",
+            self.connection_fee,
+            ObjectWriter::canonical,
+        );
+        object.present("increment_s", self.increment_s, ObjectWriter::u32);
+        object.present("min_time_s", self.min_time_s, ObjectWriter::u32);
+        object.present("first_interval_s", self.first_interval_s, ObjectWriter::u32);
+        object.present("currency", self.currency, ObjectWriter::str);
         object.str("balance_currency", self.balance_currency);
         object.end();
     }

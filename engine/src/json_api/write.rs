@@ -4,7 +4,7 @@
 use serde::{Serialize, Serializer};
 
 use crate::cost::COST_PLACES;
-use crate::money::{write_scaled, Decimal, Wide};
+use crate::money::{write_scaled, Decimal};
 
 /// Serializes `value` as JSON into `out`.
 pub(crate) fn write_json(out: &mut Vec<u8>, value: &impl Serialize) {
@@ -26,9 +26,16 @@ pub(crate) fn write_results(out: &mut Vec<u8>, results: &[impl Serialize]) {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Money(pub Decimal);
 
+impl Money {
+    /// The amount's text, without quotes.
+    fn write_text(self, out: &mut Vec<u8>) {
+        write_scaled(out, self.0.rounded(COST_PLACES), COST_PLACES);
+    }
+}
+
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_scaled(self.0.rounded(COST_PLACES), COST_PLACES, serializer)
+        serialize_text(|out| self.write_text(out), serializer)
     }
 }
 
@@ -36,9 +43,16 @@ impl Serialize for Money {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Canonical(pub Decimal);
 
+impl Canonical {
+    /// The decimal's text, without quotes.
+    fn write_text(self, out: &mut Vec<u8>) {
+        write_scaled(out, self.0.units(), self.0.scale());
+    }
+}
+
 impl Serialize for Canonical {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_scaled(self.0.units(), self.0.scale(), serializer)
+        serialize_text(|out| self.write_text(out), serializer)
     }
 }
 
@@ -52,15 +66,13 @@ impl Serialize for Text<'_> {
     }
 }
 
-/// `units / 10^places` with exactly `places` fractional digits, as a JSON string.
-fn serialize_scaled<S: Serializer>(
-    units: impl Into<Wide>,
-    places: u8,
+/// The text `write` gives (an amount: ASCII digits, '-' and '.'), as a JSON string.
+fn serialize_text<S: Serializer>(
+    write: impl FnOnce(&mut Vec<u8>),
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     let mut text = Vec::with_capacity(48);
-    write_scaled(&mut text, units, places);
-    // Only ASCII digits, '-' and '.' were written.
+    write(&mut text);
     serializer.serialize_str(std::str::from_utf8(&text).unwrap_or(""))
 }
 
@@ -117,24 +129,37 @@ impl<'o> ObjectWriter<'o> {
     pub(crate) fn money(&mut self, key: &'static str, value: Option<Money>) {
         let out = self.key(key);
         match value {
-            Some(Money(amount)) => {
-                out.push(b'"');
-                write_scaled(out, amount.rounded(COST_PLACES), COST_PLACES);
-                out.push(b'"');
-            }
+            Some(amount) => quoted(out, |out| amount.write_text(out)),
             None => out.extend_from_slice(b"null"),
         }
     }
 
     /// A rate or fee as [`Canonical`] writes it.
     pub(crate) fn canonical(&mut self, key: &'static str, value: Canonical) {
-        let out = self.key(key);
-        out.push(b'"');
-        write_scaled(out, value.0.units(), value.0.scale());
-        out.push(b'"');
+        quoted(self.key(key), |out| value.write_text(out));
+    }
+
+    /// `write(self, key, value)` when there is a value; nothing, not even the key, when not
+    /// (serde's `skip_serializing_if = "Option::is_none"`).
+    pub(crate) fn present<T>(
+        &mut self,
+        key: &'static str,
+        value: Option<T>,
+        write: impl FnOnce(&mut Self, &'static str, T),
+    ) {
+        if let Some(value) = value {
+            write(self, key, value);
+        }
     }
 
     pub(crate) fn end(self) {
         self.out.push(b'}');
     }
+}
+
+/// Text that needs no escaping (an amount), between quotes.
+fn quoted(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    out.push(b'"');
+    write(out);
+    out.push(b'"');
 }
